@@ -1,0 +1,215 @@
+"""
+Negotiator agents
+=================
+
+One :class:`Negotiator` per side (the United States and Japan). Each agent holds its side's state for
+all B worlds of a batch as NumPy arrays: its payoff coefficients, its ideal package, its deadline,
+its beliefs about the other side, and what it has seen of the other side's offers. Its two verbs are
+:meth:`Negotiator.propose` and :meth:`Negotiator.respond`; the strategy decides only how far to
+concede.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from sim.strategies import Strategy
+from sim.streams import Stream
+
+if TYPE_CHECKING:
+    from sim.model import NegotiationModel
+
+__all__ = ["ACCEPT", "COUNTER", "WALK_AWAY", "Negotiator"]
+
+COUNTER, ACCEPT, WALK_AWAY = 0, 1, 2
+# Utility comparisons allow for rounding: an offer worth the same as the responder's own next offer
+# up to this tolerance is accepted.
+_EPS = 1e-12
+
+_STREAMS = {
+    "us": (Stream.US_NOISE, Stream.US_BELIEF, Stream.US_STRATEGY),
+    "japan": (Stream.JAPAN_NOISE, Stream.JAPAN_BELIEF, Stream.JAPAN_STRATEGY),
+}
+
+
+class Negotiator(mesa.Agent):
+    """A side's negotiator, acting in all worlds of a batch at once.
+
+    Args:
+        model: The negotiation model.
+        side: ``"us"`` or ``"japan"``.
+        strategy: The concession strategy.
+        params: The side's per-world parameters (keys without the side prefix), arrays with a
+            leading world axis.
+
+    Attributes:
+        side: ``"us"`` or ``"japan"``.
+        strategy: The concession strategy.
+        other: The negotiator across the table (set by the model).
+        best: The side's ideal package in each world, shape ``(B, n)``.
+        u_status_quo: Utility of the status quo, shape ``(B,)``.
+        u_escalated: Utility of the status quo with the escalated reciprocal tariff, ``(B,)``.
+        other_concession: Share of its room the other side has conceded so far, ``(B,)``.
+        last_offer: The package this side offered most recently, ``(B, n)``.
+    """
+
+    def __init__(self, model: NegotiationModel, side: str, strategy: Strategy, params: dict) -> None:
+        super().__init__(model)
+        self.side = side
+        self.strategy = strategy
+        self.other: Negotiator | None = None
+        self._noise_stream, belief_stream, self._strategy_stream = _STREAMS[side]
+
+        space = model.space
+        self.a = params["payoff_a"]
+        self.b = params["payoff_b"]
+        self.p_min = params["p_min"]
+        self.p_span = params["p_max"] - params["p_min"]
+        self.best = np.where(self.a > 0, space.hi, space.lo)
+        self.deadline = params["deadline"]  # NaN: works to the talks' deadline as publicly known
+        self.deadline_private = params["deadline_private"] > 0
+        self.delay_cost = params["delay_cost"]
+        self.noise = params["noise"] if strategy.uses_noise else np.zeros(model.n_worlds)
+        self.walk_away = params["walk_away"] > 0
+        beliefs = model.streams.normal(belief_stream, 0, 2)
+        self._deadline_error = np.rint(beliefs[:, 0] * params["belief_deadline_sd"])
+        self._reservation_error = beliefs[:, 1] * params["belief_reservation_sd"]
+
+        self.u_status_quo = self.utility(model.status_quo)
+        self.u_escalated = self.utility(model.no_deal_escalated)
+        self.last_offer = self.best.copy()
+        self.other_concession = np.zeros(model.n_worlds)
+        self._first_received = np.full(model.n_worlds, np.nan)
+
+    def meet(self, other: Negotiator) -> None:
+        """Seat the other side across the table and precompute the shared concession line."""
+        self.other = other
+        self._u_at_other_best = self.utility(other.best)
+        self._other_u_at_my_best = other.utility(self.best)
+
+    # -- preferences -----------------------------------------------------------------------
+
+    def payoff(self, x: np.ndarray) -> np.ndarray:
+        """Payoff in USD bn/yr of packages ``x`` (one per world)."""
+        return np.einsum("bn,bn->b", x, self.a) + self.b
+
+    def utility(self, x: np.ndarray) -> np.ndarray:
+        """Normalised utility in [0, 1] of packages ``x`` (one per world)."""
+        return (self.payoff(x) - self.p_min) / self.p_span
+
+    def no_deal_weight(self, t: int | np.ndarray) -> np.ndarray:
+        """Share of the valuation window that the status quo still covers if talks fail in round ``t``.
+
+        Without a deal the status quo stays in force until the talks' deadline (as known in round
+        ``t``) and the escalated tariffs apply after it; payoffs are valued over a window of
+        ``valuation_rounds`` rounds from round ``t``.
+        """
+        left = self.model.known_deadline(t) - t
+        return np.clip(left / self.model.valuation_rounds, 0.0, 1.0)
+
+    def no_deal_payoff(self, t: int | np.ndarray) -> np.ndarray:
+        """Payoff in USD bn/yr of no deal as seen in round ``t`` (no delay cost)."""
+        w = self.no_deal_weight(t)
+        return w * self.payoff(self.model.status_quo) + (1.0 - w) * self.payoff(self.model.no_deal_escalated)
+
+    def reservation(self, t: int | np.ndarray) -> np.ndarray:
+        """Reservation value in round ``t``: the utility of no deal, falling (for Japan) or rising
+        (for the US) toward that of the escalated tariffs as the deadline nears, and equal to it
+        from the final deadline on."""
+        w = self.no_deal_weight(t)
+        return w * self.u_status_quo + (1.0 - w) * self.u_escalated
+
+    # -- time and beliefs --------------------------------------------------------------------
+
+    def own_deadline(self, t: int) -> np.ndarray:
+        """The round by which this side means to have conceded to its reservation value."""
+        return np.where(np.isnan(self.deadline), self.model.known_deadline(t), self.deadline)
+
+    def relative_time(self, t: int) -> np.ndarray:
+        """Share of this side's own time elapsed in round ``t``: 0 in round 1, 1 at its deadline."""
+        return np.clip((t - 1.0) / (self.own_deadline(t) - 1.0), 0.0, 1.0)
+
+    def believed_other_deadline(self, t: int) -> np.ndarray:
+        """This side's belief about the other side's deadline (exact if the other's is public)."""
+        truth = self.other.own_deadline(t)
+        guess = np.clip(truth + self._deadline_error, 2.0, self.model.max_rounds)
+        return np.where(self.other.deadline_private, guess, truth)
+
+    def strategy_uniform(self, t: int) -> np.ndarray:
+        """Uniform draws for a randomising strategy, one per world and issue."""
+        return self.model.streams.uniform(self._strategy_stream, t, self.model.space.n)
+
+    # -- verbs -----------------------------------------------------------------------------
+
+    def plan_offer(self, t: int) -> np.ndarray:
+        """The package this side would offer in round ``t``, without making it.
+
+        The strategy's concession level (plus noise) places each issue between this side's ideal
+        and the other side's; if the package would be worth less than the reservation value, the
+        concession is scaled back along the same direction until it is worth exactly that.
+        """
+        alpha = self.strategy.concession(self, t)
+        if alpha.ndim == 1:
+            alpha = alpha[:, None]
+        if self.noise.any():
+            alpha = alpha + self.noise[:, None] * self.model.streams.normal(self._noise_stream, t, self.model.space.n)
+        alpha = np.clip(alpha, 0.0, 1.0)
+        offer = self.best + alpha * (self.other.best - self.best)
+        u = self.utility(offer)
+        rv = self.reservation(t)
+        below = u < rv
+        if below.any():
+            scale = np.where(below, (1.0 - rv) / np.where(below, 1.0 - u, 1.0), 1.0)
+            offer = self.best + scale[:, None] * (offer - self.best)
+        return offer
+
+    def propose(self, t: int) -> np.ndarray:
+        """Make this side's offer for round ``t`` in every world."""
+        self.last_offer = self.plan_offer(t)
+        return self.last_offer
+
+    def respond(self, offer: np.ndarray, t: int) -> np.ndarray:
+        """Accept, counter or walk away from ``offer`` in round ``t``.
+
+        AC_next (THEORY §4c): accept when the offer is worth at least as much as this side's own
+        next offer, and never below the current reservation value; in the final round there is no
+        next offer, so any offer at or above the reservation value is accepted. A side allowed to
+        walk away does so when it believes no package on the line between the two ideals can give
+        both sides their reservation values.
+
+        Returns:
+            Response code per world: :data:`COUNTER`, :data:`ACCEPT` or :data:`WALK_AWAY`.
+        """
+        u = self.utility(offer)
+        self._observe(u)
+        rv = self.reservation(t)
+        final = t >= self.model.final_deadline
+        next_u = self.utility(self.plan_offer(t + 1))
+        accept = (u >= rv - _EPS) & (final | (u >= next_u - _EPS))
+        response = np.where(accept, ACCEPT, COUNTER)
+        if self.walk_away.any():
+            walk = ~accept & self.walk_away & self._sees_no_deal(t, rv)
+            response = np.where(walk, WALK_AWAY, response)
+        return response
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _observe(self, u: np.ndarray) -> None:
+        """Track how far the other side has conceded, in this side's utility."""
+        first = np.where(np.isnan(self._first_received), u, self._first_received)
+        self._first_received = first
+        room = 1.0 - first
+        gained = np.divide(u - first, room, out=np.zeros_like(u), where=room > _EPS)
+        self.other_concession = np.clip(gained, 0.0, 1.0)
+
+    def _sees_no_deal(self, t: int, rv: np.ndarray) -> np.ndarray:
+        """Whether, by its belief about the other's reservation value, no package satisfies both."""
+        believed = np.clip(self.other.reservation(t) + self._reservation_error, 0.0, 1.0)
+        start = self._other_u_at_my_best
+        room = np.where(1.0 - start > _EPS, 1.0 - start, _EPS)
+        share = (believed - start) / room  # how far along the line the other side needs to be
+        mine = 1.0 - np.clip(share, 0.0, 1.0) * (1.0 - self._u_at_other_best)
+        return (share > 1.0) | (mine < rv - _EPS)

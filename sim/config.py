@@ -1,0 +1,433 @@
+"""From a Hydra config to validated, per-world simulation inputs.
+
+:func:`plan` checks every value a run will use and expands the sweep (``sweep.pairs`` of strategies
+times the ``sweep.grid`` of config values) into grid points. Each point compiles to a
+:class:`Structure` (what worlds must share to be advanced by one model: outcome space, strategy
+classes, opener, calendar) and a flat dict of numeric parameters, which :func:`stack` turns into
+arrays with a leading world axis. A bad value raises :class:`ConfigError`, whose message names the
+key and what is allowed, before anything runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import itertools
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from omegaconf import DictConfig, ListConfig, OmegaConf
+
+from sim.outcome_space import SIDES, Issue, OutcomeSpace
+from sim.preferences import INVESTMENT, TARIFF_SECTORS, payoffs_for
+from sim.strategies import Strategy
+
+__all__ = ["CONF_DIR", "ConfigError", "GridPoint", "Plan", "Structure", "plan", "stack"]
+
+CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
+_MISSING = object()
+
+
+class ConfigError(ValueError):
+    """A config value that cannot be run, with the key it belongs to."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(f"{key}: {message}")
+        self.key = key
+
+
+@dataclass(frozen=True)
+class Structure:
+    """What every world in one batch shares.
+
+    Attributes:
+        space: The outcome space.
+        strategies: Strategy name and class path per side.
+        opener: The side proposing in round 1.
+        start_date: Calendar date of round 1.
+        round_days: Days per round.
+        max_rounds: Horizon: no round runs beyond it.
+    """
+
+    space: OutcomeSpace
+    strategies: tuple[tuple[str, str, str], ...]  # (side, name, class path)
+    opener: str
+    start_date: dt.date
+    round_days: int
+    max_rounds: int
+
+    def strategy_name(self, side: str) -> str:
+        """Name of the strategy a side plays."""
+        return next(name for s, name, _ in self.strategies if s == side)
+
+    def strategy_class(self, side: str) -> type[Strategy]:
+        """The strategy class a side plays."""
+        path = next(p for s, _, p in self.strategies if s == side)
+        return _import_strategy(path, f"strategy@{side}._target_")
+
+    def round_date(self, rounds: np.ndarray) -> np.ndarray:
+        """Calendar date of each round (``datetime64[D]``)."""
+        start = np.datetime64(self.start_date, "D")
+        return start + (np.asarray(rounds, dtype=np.int64) - 1) * self.round_days
+
+
+@dataclass
+class GridPoint:
+    """One point of the sweep: coordinates, and its compiled inputs.
+
+    Attributes:
+        coordinates: Swept key -> value, including ``us_strategy`` and ``japan_strategy``.
+        structure: Shared structure of its worlds.
+        params: Numeric parameters of one world (scalars or per-issue vectors).
+    """
+
+    coordinates: dict[str, Any]
+    structure: Structure
+    params: dict[str, np.ndarray] = field(repr=False)
+
+
+@dataclass
+class Plan:
+    """A validated run: its grid points and run settings.
+
+    Attributes:
+        points: The grid points, in world order.
+        seeds: Replications per grid point.
+        root_seed: The run's root seed.
+        batch_size: Largest number of worlds advanced by one model instance.
+        record_rounds: ``"all"``, ``"none"`` or the number of seeds per point whose rounds are kept.
+        common_random_numbers: Whether the same seed index gets the same draws at every point.
+        swept_keys: The swept config keys, in column order.
+    """
+
+    points: list[GridPoint]
+    seeds: int
+    root_seed: int
+    batch_size: int
+    record_rounds: str | int
+    common_random_numbers: bool
+    swept_keys: list[str]
+
+    @property
+    def n_worlds(self) -> int:
+        """Total number of negotiations."""
+        return len(self.points) * self.seeds
+
+
+# -- reading values ------------------------------------------------------------------------
+
+
+def _get(cfg: DictConfig, key: str) -> Any:
+    value = OmegaConf.select(cfg, key, default=_MISSING, throw_on_missing=False)
+    if value is _MISSING:
+        raise ConfigError(key, "is missing")
+    return value
+
+
+def _number(cfg: DictConfig, key: str, lo: float, hi: float, *, integer: bool = False, what: str = "") -> float:
+    """A number within [lo, hi], or a :class:`ConfigError` naming ``key``."""
+    value = _get(cfg, key)
+    kind = "an integer" if integer else "a number"
+    allowed = f"must be {kind} in [{_fmt(lo)}, {_fmt(hi)}]{what}"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(key, f"{allowed}, got {value!r} ({type(value).__name__})")
+    if integer and not float(value).is_integer():
+        raise ConfigError(key, f"{allowed}, got {value!r}")
+    if not (lo <= value <= hi) or math.isnan(value):
+        raise ConfigError(key, f"{allowed}, got {value!r}")
+    return float(value)
+
+
+def _probability(cfg: DictConfig, key: str) -> float:
+    return _number(cfg, key, 0.0, 1.0, what=" (a probability)")
+
+
+def _money(cfg: DictConfig, key: str, unit: str = "USD bn") -> float:
+    return _number(cfg, key, 0.0, math.inf, what=f" ({unit}; money amounts cannot be negative)")
+
+
+def _flag(cfg: DictConfig, key: str) -> bool:
+    value = _get(cfg, key)
+    if not isinstance(value, bool):
+        raise ConfigError(key, f"must be true or false, got {value!r}")
+    return value
+
+
+def _choice(cfg: DictConfig, key: str, allowed: tuple[str, ...]) -> str:
+    value = _get(cfg, key)
+    if value not in allowed:
+        raise ConfigError(key, f"must be one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
+def _fmt(x: float) -> str:
+    if math.isinf(x):
+        return "inf"
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+# -- strategies ----------------------------------------------------------------------------
+
+
+def available(group: str) -> list[str]:
+    """Option names of a config group (the YAML files in ``conf/<group>/``)."""
+    return sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
+
+
+def load_strategy(name: str, key: str) -> DictConfig:
+    """Load ``conf/strategy/<name>.yaml``, or raise naming the allowed strategies."""
+    if name not in available("strategy"):
+        raise ConfigError(key, f"unknown strategy {name!r}; choose one of {', '.join(available('strategy'))}")
+    return OmegaConf.load(CONF_DIR / "strategy" / f"{name}.yaml")
+
+
+def _import_strategy(path: str, key: str) -> type[Strategy]:
+    module_name, _, class_name = str(path).rpartition(".")
+    try:
+        cls = getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError, ValueError):
+        raise ConfigError(key, f"cannot import strategy class {path!r}") from None
+    if not (isinstance(cls, type) and issubclass(cls, Strategy)):
+        raise ConfigError(key, f"{path!r} is not a sim.strategies.Strategy subclass")
+    return cls
+
+
+def _strategy_params(node: DictConfig, side: str) -> tuple[str, str, dict[str, np.ndarray]]:
+    key = f"strategy@{side}"
+    if not isinstance(node, DictConfig) or "_target_" not in node:
+        raise ConfigError(key, "must name a strategy config with a _target_ class")
+    cls = _import_strategy(node["_target_"], f"{key}._target_")
+    name = str(node.get("name", cls.__name__))
+    params = {}
+    for pname in node:
+        if pname in ("name", "_target_"):
+            continue
+        if pname not in cls.PARAMS:
+            allowed = ", ".join(cls.PARAMS) or "none"
+            raise ConfigError(f"{side}.{pname}", f"unknown parameter of strategy {name!r}; allowed: {allowed}")
+    scoped = OmegaConf.create({side: node})
+    for pname, (default, lo, hi) in cls.PARAMS.items():
+        value = _number(scoped, f"{side}.{pname}", lo, hi) if pname in node else default
+        params[pname] = np.float64(value)
+    return name, node["_target_"], params
+
+
+# -- compiling one point -------------------------------------------------------------------
+
+
+def _outcome_space(cfg: DictConfig) -> OutcomeSpace:
+    issues_cfg = _get(cfg, "scenario.issues")
+    if not isinstance(issues_cfg, DictConfig) or len(issues_cfg) == 0:
+        raise ConfigError("scenario.issues", "must map issue names to {grantor, unit, status_quo, min, max}")
+    issues = []
+    for name in issues_cfg:
+        key = f"scenario.issues.{name}"
+        grantor = _choice(cfg, f"{key}.grantor", SIDES)
+        unit = str(_get(cfg, f"{key}.unit"))
+        if grantor == "us" and name not in TARIFF_SECTORS:
+            raise ConfigError(key, f"a US issue must be one of the tariffs {', '.join(TARIFF_SECTORS)}")
+        if grantor == "us":
+            lo = _number(cfg, f"{key}.min", 0.0, 1000.0, what=" (pp)")
+            hi = _number(cfg, f"{key}.max", lo, 1000.0, what=f" (pp, at least {key}.min)")
+        else:
+            lo = _money(cfg, f"{key}.min", unit)
+            hi = _number(cfg, f"{key}.max", lo, math.inf, what=f" ({unit}, at least {key}.min)")
+        sq = _number(cfg, f"{key}.status_quo", lo, hi, what=f" ({unit}, within [min, max])")
+        issues.append(Issue(name=str(name), grantor=grantor, unit=unit, status_quo=sq, lo=lo, hi=hi))
+    return OutcomeSpace(tuple(issues))
+
+
+def _check_stakes_and_weights(cfg: DictConfig, space: OutcomeSpace) -> tuple[dict, float, dict]:
+    stakes = {}
+    for key in ("exports_to_us_tn_yen", "cars_and_parts_tn_yen", "steel_tn_yen", "surplus_tn_yen",
+                "cars_exported_to_us_m", "cars_built_in_us_m", "price_effect_usd_per_vehicle"):
+        stakes[key] = _money(cfg, f"scenario.stakes.{key}", "money or counts")
+    for key in ("vehicle_share_of_exports", "surplus_share_cars_and_parts"):
+        stakes[key] = _number(cfg, f"scenario.stakes.{key}", 0.0, 1.0, what=" (a share)")
+    stakes["price_effect_at_pp"] = _number(cfg, "scenario.stakes.price_effect_at_pp", 1e-9, 1000.0, what=" (pp)")
+    if stakes["cars_and_parts_tn_yen"] + stakes["steel_tn_yen"] > stakes["exports_to_us_tn_yen"]:
+        raise ConfigError("scenario.stakes", "cars, parts and steel exports exceed total exports to the US")
+    if stakes["vehicle_share_of_exports"] * stakes["exports_to_us_tn_yen"] > stakes["cars_and_parts_tn_yen"]:
+        raise ConfigError("scenario.stakes.vehicle_share_of_exports", "vehicles exceed cars and parts exports")
+    yen = _number(cfg, "scenario.yen_per_usd", 1e-6, math.inf, what=" (yen per USD)")
+
+    jp = "scenario.payoff.japan"
+    us = "scenario.payoff.us"
+    weights = {
+        "japan": {
+            "tariff_cost_share": _number(cfg, f"{jp}.tariff_cost_share", 0.0, 10.0),
+            "investment_years": _number(cfg, f"{jp}.investment_years", 1e-9, 1000.0, what=" (years)"),
+            "investment_cost": _number(cfg, f"{jp}.investment_cost", 0.0, 10.0),
+            "purchase_cost": {},
+        },
+        "us": {k: _number(cfg, f"{us}.{k}", 0.0, 10.0) for k in
+               ("revenue_weight", "consumer_cost_weight", "pass_through", "investment_value", "purchase_value")},
+    }
+    purchases = [i for i in space.issues if i.grantor == "japan" and i.name != INVESTMENT]
+    for issue in purchases:
+        weights["japan"]["purchase_cost"][issue.name] = _number(
+            cfg, f"{jp}.purchase_cost.{issue.name}", 0.0, 10.0, what=" (cost per USD of purchases)")
+    yearly = sum(i.hi for i in purchases)
+    surplus_usd_bn = stakes["surplus_tn_yen"] * 1000.0 / yen
+    if yearly > surplus_usd_bn:
+        raise ConfigError("scenario.issues", f"yearly purchase maxima add up to {yearly:g} USD bn, above Japan's "
+                                             f"surplus with the US ({surplus_usd_bn:.1f} USD bn)")
+    return stakes, yen, weights
+
+
+def compile_point(cfg: DictConfig) -> tuple[Structure, dict[str, np.ndarray]]:
+    """Validate one fully specified config and compile it for one world.
+
+    Returns:
+        The shared :class:`Structure` and the world's numeric parameters.
+    """
+    max_rounds = int(_number(cfg, "protocol.max_rounds", 2, 10_000, integer=True))
+    opener = _choice(cfg, "protocol.opener", SIDES)
+    horizon = f" (rounds; the horizon protocol.max_rounds is {max_rounds})"
+    deadline = _number(cfg, "scenario.deadline.round", 2, max_rounds, integer=True, what=horizon)
+    ext_p = _probability(cfg, "scenario.deadline.extension.probability")
+    ext_rounds = _number(cfg, "scenario.deadline.extension.rounds", 0, max_rounds - deadline, integer=True,
+                         what=f" (rounds; deadline {int(deadline)} plus extension must stay within protocol.max_rounds"
+                              f" = {max_rounds})")
+    space = _outcome_space(cfg)
+    escalation = 0.0
+    if "reciprocal" in space.names:
+        rec = space.issues[space.index("reciprocal")]
+        escalation = _number(cfg, "scenario.escalation", 0.0, rec.hi - rec.status_quo,
+                             what=f" (pp; the escalated rate must stay within scenario.issues.reciprocal.max = "
+                                  f"{_fmt(rec.hi)})")
+    breakdown = _probability(cfg, "scenario.breakdown_risk")
+    valuation = _number(cfg, "scenario.valuation_rounds", 1, 10_000, integer=True, what=" (rounds)")
+    try:
+        start = dt.date.fromisoformat(str(_get(cfg, "scenario.calendar.start_date")))
+    except ValueError:
+        raise ConfigError("scenario.calendar.start_date", "must be a date as YYYY-MM-DD") from None
+    round_days = int(_number(cfg, "scenario.calendar.round_days", 1, 366, integer=True, what=" (days)"))
+    stakes, yen, weights = _check_stakes_and_weights(cfg, space)
+    payoffs = payoffs_for(space, stakes, yen, weights)
+
+    params: dict[str, np.ndarray] = {
+        "deadline": np.float64(deadline),
+        "extension_probability": np.float64(ext_p),
+        "extension_rounds": np.float64(ext_rounds),
+        "escalation": np.float64(escalation),
+        "breakdown_risk": np.float64(breakdown),
+        "valuation_rounds": np.float64(valuation),
+        "status_quo": space.status_quo,
+    }
+    strategies = []
+    for side in SIDES:
+        key = f"scenario.sides.{side}"
+        own = _get(cfg, f"{key}.deadline")
+        own_deadline = math.nan if own is None else _number(cfg, f"{key}.deadline", 2, max_rounds, integer=True,
+                                                            what=horizon + "; or null for the talks' deadline")
+        pay = payoffs[side]
+        params |= {
+            f"{side}.payoff_a": pay.a,
+            f"{side}.payoff_b": np.float64(pay.b),
+            f"{side}.p_min": np.float64(pay.p_min),
+            f"{side}.p_max": np.float64(pay.p_max),
+            f"{side}.deadline": np.float64(own_deadline),
+            f"{side}.deadline_private": np.float64(_flag(cfg, f"{key}.deadline_private")),
+            f"{side}.delay_cost": np.float64(_money(cfg, f"{key}.delay_cost", "USD bn per round")),
+            f"{side}.noise": np.float64(_number(cfg, f"{key}.concession_noise", 0.0, 1.0, what=" (s.d.)")),
+            f"{side}.belief_deadline_sd": np.float64(
+                _number(cfg, f"{key}.belief_noise.deadline", 0.0, max_rounds, what=" (s.d. in rounds)")),
+            f"{side}.belief_reservation_sd": np.float64(
+                _number(cfg, f"{key}.belief_noise.reservation", 0.0, 1.0, what=" (s.d. in utility)")),
+            f"{side}.walk_away": np.float64(_flag(cfg, f"{key}.walk_away")),
+        }
+        if pay.p_max <= pay.p_min:
+            raise ConfigError(f"scenario.payoff.{side}", "gives the same payoff to every package; nothing to negotiate")
+        name, target, sparams = _strategy_params(_get(cfg, side), side)
+        params |= {f"{side}.strategy.{k}": v for k, v in sparams.items()}
+        strategies.append((side, name, target))
+    structure = Structure(space=space, strategies=tuple(strategies), opener=opener, start_date=start,
+                          round_days=round_days, max_rounds=max_rounds)
+    return structure, params
+
+
+# -- the sweep -----------------------------------------------------------------------------
+
+
+def _axis_values(cfg: DictConfig, key: str, values: Any) -> list:
+    if not isinstance(values, ListConfig | list) or len(values) == 0:
+        raise ConfigError(f"sweep.grid.{key}", "must be a non-empty list of values")
+    if OmegaConf.select(cfg, key, default=_MISSING) is _MISSING:
+        raise ConfigError(f"sweep.grid.{key}", f"names no config key; {key!r} does not exist")
+    return list(OmegaConf.to_container(ListConfig(values)) if isinstance(values, ListConfig) else values)
+
+
+def _flatten(grid: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    """Axes of a grid given flat (``{"a.b": [..]}``) or nested (``{"a": {"b": [..]}}``)."""
+    if not isinstance(grid, DictConfig | dict):
+        raise ConfigError(f"sweep.grid{'.' if prefix else ''}{prefix.rstrip('.')}",
+                          "must map config keys to lists of values")
+    out = []
+    for k, v in grid.items():
+        key = f"{prefix}{k}"
+        out.extend(_flatten(v, f"{key}.") if isinstance(v, DictConfig | dict) else [(key, v)])
+    return out
+
+
+def _pairs(cfg: DictConfig) -> list[tuple[str | None, str | None]]:
+    pairs = _get(cfg, "sweep.pairs")
+    if pairs is None or len(pairs) == 0:
+        return [(None, None)]
+    out = []
+    for k, pair in enumerate(pairs):
+        if not isinstance(pair, ListConfig) or len(pair) != 2:
+            raise ConfigError(f"sweep.pairs[{k}]", "must be a [us_strategy, japan_strategy] pair")
+        out.append((str(pair[0]), str(pair[1])))
+    return out
+
+
+def plan(cfg: DictConfig) -> Plan:
+    """Validate a run's config and expand its sweep into grid points.
+
+    Raises:
+        ConfigError: naming the first bad key and what it allows.
+    """
+    seeds = int(_number(cfg, "run.seeds", 1, 10**9, integer=True))
+    root_seed = int(_number(cfg, "run.seed", 0, 2**63 - 1, integer=True))
+    batch_size = int(_number(cfg, "run.batch_size", 1, 10**8, integer=True))
+    record = _get(cfg, "run.record_rounds")
+    if not (record in ("auto", "all", "none") or (isinstance(record, int) and not isinstance(record, bool)
+                                                  and record >= 0)):
+        raise ConfigError("run.record_rounds", f"must be auto, all, none or a number of seeds >= 0, got {record!r}")
+    crn = _flag(cfg, "run.common_random_numbers")
+    _flag(cfg, "run.plot")
+
+    axes = {key: _axis_values(cfg, key, values) for key, values in _flatten(_get(cfg, "sweep.grid") or {})}
+    pairs = _pairs(cfg)
+    points = []
+    for us_name, jp_name in pairs:
+        base = cfg.copy()
+        for side, name in (("us", us_name), ("japan", jp_name)):
+            if name is not None:
+                OmegaConf.update(base, side, load_strategy(name, "sweep.pairs"), merge=False, force_add=True)
+        for values in itertools.product(*axes.values()):
+            point_cfg = base.copy()
+            coords = dict(zip(axes, values, strict=True))
+            for key, value in coords.items():
+                OmegaConf.update(point_cfg, key, value, merge=False)
+            try:
+                structure, params = compile_point(point_cfg)
+            except ConfigError as err:
+                where = f" at sweep point {coords}" if coords else ""
+                raise ConfigError(err.key, str(err).split(": ", 1)[1] + where) from None
+            coords = {"us_strategy": structure.strategy_name("us"),
+                      "japan_strategy": structure.strategy_name("japan"), **coords}
+            points.append(GridPoint(coordinates=coords, structure=structure, params=params))
+    if record == "auto":
+        record = "all" if len(points) * seeds <= 1000 else 1
+    return Plan(points=points, seeds=seeds, root_seed=root_seed, batch_size=batch_size, record_rounds=record,
+                common_random_numbers=crn, swept_keys=list(axes))
+
+
+def stack(params: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Stack single-world parameter dicts into arrays with a leading world axis."""
+    return {k: np.stack([p[k] for p in params]) for k in params[0]}

@@ -1,0 +1,80 @@
+"""Write a run folder: tables, resolved config and metadata, each file atomically.
+
+Every file is written under a temporary name in the same folder and then renamed into place, so a
+crash or Ctrl-C never leaves a half-written file under its final name, and an earlier file of the
+same name survives until the new one is complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+from omegaconf import DictConfig, OmegaConf
+
+__all__ = ["atomic_write", "package_versions", "write_run"]
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Call ``write(tmp)`` on a temporary file next to ``path``, then rename it to ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of this package and the libraries that shape its results."""
+    out = {}
+    for name in ("sim", "mesa", "hydra-core", "omegaconf", "numpy", "pandas", "pyarrow", "scipy", "matplotlib"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def git_commit() -> str | None:
+    """The commit of the source tree this package runs from, if it is a git checkout."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        done = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
+                              timeout=5, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if done.returncode != 0:
+        return None
+    dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                           capture_output=True, text=True, timeout=5, check=False).stdout.strip()
+    return done.stdout.strip() + ("+dirty" if dirty else "")
+
+
+def write_run(out_dir: Path, cfg: DictConfig, outcomes: pd.DataFrame, rounds: pd.DataFrame, info: dict) -> None:
+    """Write the tables, the resolved config and ``metadata.json`` into ``out_dir``."""
+    out_dir = Path(out_dir)
+    atomic_write(out_dir / "outcomes.parquet", lambda p: outcomes.to_parquet(p, index=False))
+    if len(rounds):
+        atomic_write(out_dir / "rounds.parquet", lambda p: rounds.to_parquet(p, index=False))
+    atomic_write(out_dir / "config_resolved.yaml", lambda p: p.write_text(OmegaConf.to_yaml(cfg, resolve=True)))
+    meta = {
+        "versions": package_versions(),
+        "git_commit": git_commit(),
+        "python": platform.python_version(),
+        "command": [Path(sys.argv[0]).name, *sys.argv[1:]],
+        **info,
+    }
+    atomic_write(out_dir / "metadata.json", lambda p: p.write_text(json.dumps(meta, indent=2, default=str) + "\n"))

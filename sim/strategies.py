@@ -1,0 +1,127 @@
+"""Negotiation strategies: how far a side concedes in each round.
+
+A strategy answers one question for all B worlds of a batch at once: what *concession level*
+``alpha`` in [0, 1] does the side offer in round ``t``? ``alpha = 0`` is the side's own ideal package
+and ``alpha = 1`` the other side's ideal. The negotiator turns it into a package issue by issue,
+as in Faratin, Sierra & Jennings (1998), THEORY §4a::
+
+    x_j(t) = best_j + alpha_j(t) * (other_best_j - best_j)
+
+and never offers a package worth less to itself than its current reservation value. Acceptance is
+the same for every strategy (AC_next, in :class:`sim.agents.Negotiator`).
+
+Adding a strategy takes one subclass here (or in any importable module) and one YAML file in
+``conf/strategy/`` whose ``_target_`` names the class. Numeric parameters declared in ``PARAMS`` are
+validated and arrive as arrays of shape ``(B,)`` (one value per world), so they can be swept.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from sim.agents import Negotiator
+
+__all__ = [
+    "DeadlineAware",
+    "Hardliner",
+    "RandomBaseline",
+    "RelativeTitForTat",
+    "Strategy",
+    "TimeDependent",
+]
+
+
+class Strategy:
+    """Base class: a concession rule over a batch of worlds.
+
+    Attributes:
+        PARAMS: Parameter name -> (default, lowest allowed, highest allowed).
+        uses_noise: Whether the side's concession noise applies to this strategy.
+    """
+
+    PARAMS: ClassVar[dict[str, tuple[float, float, float]]] = {}
+    uses_noise: ClassVar[bool] = True
+
+    def __init__(self, **params: np.ndarray) -> None:
+        for name, (default, _, _) in self.PARAMS.items():
+            setattr(self, name, np.asarray(params.get(name, default), dtype=float))
+
+    def concession(self, me: Negotiator, t: int) -> np.ndarray:
+        """Concession level for round ``t``, shape ``(B,)`` or ``(B, n_issues)``.
+
+        Args:
+            me: The negotiator using the strategy (gives time, beliefs and history).
+            t: Round number, starting at 1.
+        """
+        raise NotImplementedError
+
+
+def _faratin_alpha(kappa: np.ndarray, beta: np.ndarray, relative_time: np.ndarray) -> np.ndarray:
+    """Faratin's polynomial decision function, THEORY §4b: kappa + (1 - kappa) * t^(1/beta)."""
+    return kappa + (1.0 - kappa) * relative_time ** (1.0 / beta)
+
+
+class TimeDependent(Strategy):
+    """Faratin's polynomial time-dependent tactic.
+
+    ``alpha(t) = kappa + (1 - kappa) * (t_rel) ** (1 / beta)`` with ``t_rel`` the share of the side's
+    own deadline elapsed. ``beta < 1`` is Boulware, ``beta = 1`` linear, ``beta > 1`` Conceder.
+    """
+
+    PARAMS: ClassVar = {"beta": (1.0, 1e-3, 1e3), "kappa": (0.0, 0.0, 1.0)}
+
+    def concession(self, me: Negotiator, t: int) -> np.ndarray:  # noqa: D102
+        return _faratin_alpha(self.kappa, self.beta, me.relative_time(t))
+
+
+class Hardliner(Strategy):
+    """Never concedes: always offers its ideal package (and so accepts only that)."""
+
+    uses_noise: ClassVar[bool] = False
+
+    def concession(self, me: Negotiator, t: int) -> np.ndarray:  # noqa: D102
+        return np.zeros(me.model.n_worlds)
+
+
+class RelativeTitForTat(Strategy):
+    """Faratin's relative tit-for-tat.
+
+    Concedes the same share of its room that the other side has conceded of its own so far,
+    measured in this side's utility: ``alpha = max(kappa, reciprocity * c_other)`` with
+    ``c_other = (u(last offer received) - u(first offer received)) / (1 - u(first offer received))``.
+    """
+
+    PARAMS: ClassVar = {"kappa": (0.1, 0.0, 1.0), "reciprocity": (1.0, 0.0, 10.0)}
+
+    def concession(self, me: Negotiator, t: int) -> np.ndarray:  # noqa: D102
+        return np.maximum(self.kappa, self.reciprocity * me.other_concession)
+
+
+class DeadlineAware(Strategy):
+    """Holds firm, then concedes as its deadline nears.
+
+    Holds at ``kappa`` until a share ``hold`` of its own deadline has passed, or until the round it
+    believes the other side's deadline falls, if that is later (but before its own), and then
+    concedes with Faratin's exponent ``beta`` to its reservation value at its own deadline.
+    """
+
+    PARAMS: ClassVar = {"hold": (0.7, 0.0, 0.99), "beta": (1.0, 1e-3, 1e3), "kappa": (0.0, 0.0, 1.0)}
+
+    def concession(self, me: Negotiator, t: int) -> np.ndarray:  # noqa: D102
+        last = me.own_deadline(t) - 1.0  # rounds are counted from 1; relative time from 0
+        hold_until = np.maximum(self.hold * last, np.minimum(me.believed_other_deadline(t) - 1.0, last - 1.0))
+        span = np.maximum(last - hold_until, 1.0)
+        relative = np.clip((t - 1.0 - hold_until) / span, 0.0, 1.0)
+        return _faratin_alpha(self.kappa, self.beta, relative)
+
+
+class RandomBaseline(Strategy):
+    """Draws a fresh concession level per issue uniformly from [0, 1] every round."""
+
+    uses_noise: ClassVar[bool] = False
+
+    def concession(self, me: Negotiator, t: int) -> np.ndarray:  # noqa: D102
+        return me.strategy_uniform(t)

@@ -1,0 +1,129 @@
+"""Per-world random streams that do not depend on the batch.
+
+Every world of a batch owns a 64-bit seed. A draw is addressed by (world seed, stream, round,
+index) and computed with the SplitMix64 generator (Steele, Lea & Flood 2014, the generator behind
+Java's ``SplittableRandom``): the k-th output of a SplitMix64 stream seeded with ``s`` is
+``mix(s + k * GAMMA)``. Here ``s`` is the world seed passed once through ``mix`` and ``k`` packs the
+address. Because a draw depends only on its own world's seed and address, a world's result is the
+same whatever the batch size B and whatever other worlds share its batch, while the draws for all B
+worlds of a round are still computed as one vectorised NumPy expression (no loop over worlds).
+
+World seeds themselves come from :class:`numpy.random.SeedSequence`; see :func:`world_seeds`.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+
+__all__ = ["Stream", "RandomStreams", "world_seeds"]
+
+_GAMMA = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_TO_UNIT = 2.0**-53
+
+
+class Stream:
+    """Stream identifiers: one per source of randomness (fits in 8 bits)."""
+
+    EXTENSION = 1
+    BREAKDOWN = 2
+    US_NOISE = 3
+    JAPAN_NOISE = 4
+    US_BELIEF = 5
+    JAPAN_BELIEF = 6
+    US_STRATEGY = 7
+    JAPAN_STRATEGY = 8
+
+
+def _mix(z: np.ndarray) -> np.ndarray:
+    """SplitMix64 output function (a bijective 64-bit finaliser)."""
+    z = (z ^ (z >> np.uint64(30))) * _M1
+    z = (z ^ (z >> np.uint64(27))) * _M2
+    return z ^ (z >> np.uint64(31))
+
+
+class RandomStreams:
+    """Counter-addressed uniform and normal draws for a batch of worlds.
+
+    Args:
+        seeds: One unsigned 64-bit seed per world, shape ``(B,)``.
+    """
+
+    def __init__(self, seeds: np.ndarray) -> None:
+        self.seeds = np.asarray(seeds, dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            self._keys = _mix(self.seeds)
+
+    def uniform(self, stream: int, round_: int = 0, n: int | None = None) -> np.ndarray:
+        """Uniform draws on [0, 1).
+
+        Args:
+            stream: A :class:`Stream` identifier.
+            round_: The round the draw belongs to (0 for draws made once per world).
+            n: Number of draws per world; ``None`` returns shape ``(B,)``, else ``(B, n)``.
+
+        Returns:
+            Array of uniforms, one row per world.
+        """
+        width = 1 if n is None else n
+        base = (np.uint64(stream) << np.uint64(56)) | (np.uint64(round_) << np.uint64(24))
+        counters = base | np.arange(width, dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            z = _mix(self._keys[:, None] + (counters[None, :] + np.uint64(1)) * _GAMMA)
+        u = (z >> np.uint64(11)).astype(np.float64) * _TO_UNIT
+        return u[:, 0] if n is None else u
+
+    def normal(self, stream: int, round_: int = 0, n: int | None = None) -> np.ndarray:
+        """Standard normal draws by the Box–Muller transform of two uniform blocks.
+
+        Args:
+            stream: A :class:`Stream` identifier.
+            round_: The round the draw belongs to.
+            n: Number of draws per world; ``None`` returns shape ``(B,)``.
+
+        Returns:
+            Array of standard normal draws.
+        """
+        width = 1 if n is None else n
+        u = self.uniform(stream, round_, 2 * width)
+        radius = np.sqrt(-2.0 * np.log1p(-u[:, :width]))  # 1 - u lies in (0, 1]
+        z = radius * np.cos(2.0 * np.pi * u[:, width:])
+        return z[:, 0] if n is None else z
+
+
+def world_seeds(root_seed: int, seed_indices: np.ndarray, point_keys: np.ndarray | None = None) -> np.ndarray:
+    """Derive each world's 64-bit seed from the run's root seed.
+
+    With ``point_keys=None`` the seed depends on the seed index only, so every grid point sees the
+    same random draws for the same seed index (common random numbers: differences between grid
+    points are then due to the parameters, not to sampling noise). With point keys, each grid point
+    gets its own independent draws.
+
+    Args:
+        root_seed: The run's root seed (``run.seed``).
+        seed_indices: Replication index of each world.
+        point_keys: Optional 32-bit key of each world's grid point (see :func:`point_key`).
+
+    Returns:
+        ``uint64`` array of world seeds.
+    """
+    idx = np.asarray(seed_indices, dtype=np.int64)
+    keys = np.zeros_like(idx) if point_keys is None else np.asarray(point_keys, dtype=np.int64)
+    out = np.empty(idx.shape, dtype=np.uint64)
+    cache: dict[tuple[int, int], np.uint64] = {}
+    for k, (i, p) in enumerate(zip(idx.tolist(), keys.tolist(), strict=True)):
+        if (i, p) not in cache:
+            spawn_key = (i,) if point_keys is None else (p, i)
+            ss = np.random.SeedSequence(entropy=root_seed, spawn_key=spawn_key)
+            cache[(i, p)] = ss.generate_state(1, dtype=np.uint64)[0]
+        out[k] = cache[(i, p)]
+    return out
+
+
+def point_key(coordinates: dict) -> int:
+    """A stable 32-bit key for a grid point, from its sorted coordinates."""
+    text = repr(sorted((str(k), repr(v)) for k, v in coordinates.items()))
+    return zlib.crc32(text.encode())

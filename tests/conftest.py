@@ -1,0 +1,49 @@
+"""Shared fixtures: compose configs with Hydra's compose API and build small runs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from omegaconf import DictConfig
+
+from sim.config import CONF_DIR, plan, stack
+from sim.model import NegotiationModel
+from sim.streams import world_seeds
+
+# Settings that switch off every source of randomness, for tests against closed forms.
+DETERMINISTIC = [
+    "scenario.deadline.extension.probability=0",
+    "scenario.breakdown_risk=0",
+    "scenario.sides.us.concession_noise=0",
+    "scenario.sides.japan.concession_noise=0",
+    "scenario.sides.us.walk_away=false",
+    "scenario.sides.japan.walk_away=false",
+]
+
+
+def compose_config(*overrides: str) -> DictConfig:
+    """Compose ``conf/config.yaml`` with overrides, as the command line would."""
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose(config_name="config", overrides=list(overrides))
+    GlobalHydra.instance().clear()
+    return cfg
+
+
+def single_model(*overrides: str, seeds: int = 1, root_seed: int = 7) -> NegotiationModel:
+    """A model of ``seeds`` worlds of the (single-point) config, run to the end."""
+    p = plan(compose_config(*overrides))
+    assert len(p.points) == 1
+    point = p.points[0]
+    params = stack([point.params] * seeds)
+    model = NegotiationModel(point.structure, params, world_seeds(root_seed, np.arange(seeds)))
+    model.run_model()
+    return model
+
+
+@pytest.fixture
+def compose_cfg():
+    """The compose helper, as a fixture."""
+    return compose_config

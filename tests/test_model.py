@@ -1,0 +1,162 @@
+"""The Mesa model against closed forms, hand calculations and invariants."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.agents import Negotiator
+from sim.config import available, plan
+from sim.runner import execute
+from sim.streams import world_seeds
+from tests.conftest import DETERMINISTIC, compose_config, single_model
+from tests.test_preferences import CAR_PRICE_EFFECT, tariff_bill
+
+
+def test_model_uses_mesa_agents_without_a_scheduler():
+    model = single_model()
+    negotiators = model.agents_by_type[Negotiator]
+    assert len(model.agents) == 2 and len(negotiators) == 2
+    assert {a.side for a in model.agents} == {"us", "japan"}
+    assert not hasattr(model, "schedule")
+    assert model.steps == model.end_round.max()  # one step is one round, and it stops when all ended
+    history = model.datacollector.get_model_vars_dataframe()
+    assert len(history) == model.steps + 1 and history["talking"].iloc[-1] == 0
+
+
+# -- linear against linear: the closed-form crossing of the concession curves ---------------
+
+
+def _linear_alpha(t: int, deadline: int) -> float:
+    """Faratin's linear tactic with kappa = 0: the share of its own time elapsed."""
+    return min(max((t - 1) / (deadline - 1), 0.0), 1.0)
+
+
+def _expected_agreement(deadline, own, opener, rv):
+    """First round in which the responder accepts, from the closed-form curves.
+
+    Along the line between the two ideals the two utilities add up to one, so a proposer that
+    concedes alpha gives the responder utility min(alpha, 1 - rv_proposer) (it never goes below its
+    own reservation value), and the responder's own next offer is worth max(1 - alpha', rv') to it.
+    AC_next accepts when the first is at least the second and at least the responder's reservation
+    value; in the final round only the reservation value counts.
+    """
+    other = {"us": "japan", "japan": "us"}
+    for t in range(1, deadline + 1):
+        proposer = opener if t % 2 == 1 else other[opener]
+        responder = other[proposer]
+        offered = min(_linear_alpha(t, own[proposer]), 1.0 - rv[proposer](t))
+        if offered < rv[responder](t) - 1e-12:
+            continue
+        if t == deadline:
+            return t, offered
+        own_next = max(1.0 - _linear_alpha(t + 1, own[responder]), rv[responder](t + 1))
+        if offered >= own_next - 1e-12:
+            return t, offered
+    return None, None
+
+
+def test_symmetric_linear_agreement_round_by_hand():
+    # Both work to the US deadline of 13: Japan offers in odd rounds; the US accepts Japan's offer in
+    # round t when (t-1)/12 >= 1 - t/12, i.e. t >= 6.5, so in round 7 (reservation values do not bind).
+    model = single_model("strategy@us=linear", "strategy@japan=linear", "scenario.sides.japan.deadline=null",
+                         *DETERMINISTIC)
+    assert model.end_round[0] == 7 and model.end_reason[0] == 1
+    assert model.us.utility(model.agreement)[0] == pytest.approx(1 - 6 / 12)
+
+
+@pytest.mark.parametrize(
+    ("deadline", "japan_deadline", "opener", "escalation"),
+    [(13, None, "japan", 14), (13, 16, "japan", 14), (13, 16, "us", 14), (20, 8, "japan", 15), (9, None, "us", 0),
+     (23, 26, "japan", 15), (6, 24, "us", 5)],
+)
+def test_linear_against_linear_agrees_where_the_curves_cross(deadline, japan_deadline, opener, escalation):
+    jd = "null" if japan_deadline is None else japan_deadline
+    model = single_model("strategy@us=linear", "strategy@japan=linear", f"scenario.deadline.round={deadline}",
+                         f"scenario.sides.japan.deadline={jd}", f"protocol.opener={opener}",
+                         f"scenario.escalation={escalation}", *DETERMINISTIC)
+    own = {"us": deadline, "japan": japan_deadline or deadline}
+    rv = {side: (lambda t, a=agent: float(a.reservation(t)[0])) for side, agent in
+          (("us", model.us), ("japan", model.japan))}
+    expected_round, expected_u = _expected_agreement(deadline, own, opener, rv)
+    assert expected_round is not None
+    assert model.end_round[0] == expected_round
+    responder = model.us if (expected_round % 2 == 1) == (opener == "japan") else model.japan
+    assert responder.utility(model.agreement)[0] == pytest.approx(expected_u, abs=1e-12)
+
+
+# -- hardliners -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("extension", "final"), [(0.0, 13), (1.0, 16)])
+def test_hardliners_end_at_the_deadline_with_the_escalated_no_deal_payoff(extension, final):
+    model = single_model("strategy@us=hardliner", "strategy@japan=hardliner", *DETERMINISTIC[1:],
+                         f"scenario.deadline.extension.probability={extension}")
+    out = model.outcomes()
+    assert not out["deal"][0] and out["end_round"][0] == final and model.end_reason[0] == 3
+    bill = tariff_bill(27.5, 25.0, 50.0, 24.0)  # the reciprocal tariff has risen from 10 to 24 %
+    assert out["japan_payoff"][0] == pytest.approx(-bill - 0.145 * final)  # delay: ~¥3 bn/day
+    assert out["us_payoff"][0] == pytest.approx(bill - 0.5 * (bill + CAR_PRICE_EFFECT) - 0.05 * final)
+    assert np.isnan([out[n][0] for n in model.space.names]).all()
+
+
+# -- randomness and batching ------------------------------------------------------------------
+
+
+def _run(*overrides):
+    return execute(plan(compose_config(*overrides)), progress=False).outcomes
+
+
+def test_same_seed_gives_the_same_row_whatever_the_batch_size():
+    base = ["run.seeds=60", "strategy@japan=conceder", "run.record_rounds=none", "run.plot=false"]
+    whole = _run(*base, "run.batch_size=60")
+    for batch_size in (1, 7, 59):
+        pd.testing.assert_frame_equal(_run(*base, f"run.batch_size={batch_size}"), whole)
+
+
+def test_a_world_does_not_depend_on_its_batch_mates():
+    # worlds with other deadlines and escalations share the batch in the sweep
+    sweep = _run("run.seeds=30", "+sweep.grid.scenario.escalation=[0,14]",
+                 "+sweep.grid.scenario.deadline.round=[9,13]", "run.record_rounds=none")
+    alone = _run("run.seeds=30", "scenario.escalation=14", "scenario.deadline.round=9", "run.record_rounds=none")
+    mine = sweep[(sweep["scenario.escalation"] == 14) & (sweep["scenario.deadline.round"] == 9)]
+    cols = [c for c in alone.columns if c != "world"]
+    pd.testing.assert_frame_equal(mine[cols].reset_index(drop=True), alone[cols])
+
+
+def test_seeds_matter_and_fix_the_run():
+    a = _run("run.seeds=200", "run.record_rounds=none")
+    b = _run("run.seeds=200", "run.record_rounds=none")
+    c = _run("run.seeds=200", "run.record_rounds=none", "run.seed=1")
+    pd.testing.assert_frame_equal(a, b)
+    assert a["deadline_extended"].any() and not a["deadline_extended"].all()  # extension is drawn
+    assert a["end_round"].nunique() > 3
+    assert not a["us_utility"].equals(c["us_utility"])
+
+
+def test_world_seeds_are_a_pure_function_of_root_and_index():
+    assert world_seeds(5, np.arange(10))[3] == world_seeds(5, np.array([3]))[0]
+    assert len(set(world_seeds(5, np.arange(1000)).tolist())) == 1000
+
+
+# -- invariants over every strategy pair --------------------------------------------------------
+
+
+@pytest.mark.parametrize(("us", "japan"), list(itertools.product(available("strategy"), repeat=2)))
+def test_invariants_hold_for_every_strategy_pair(us, japan):
+    out = _run(f"strategy@us={us}", f"strategy@japan={japan}", "run.seeds=40", "run.record_rounds=none",
+               "scenario.breakdown_risk=0.02")
+    space = plan(compose_config()).points[0].structure.space
+    deals = out[out["deal"]]
+    for issue in space.issues:  # every agreed value lies within its range
+        assert deals[issue.name].between(issue.lo - 1e-9, issue.hi + 1e-9).all()
+        assert out.loc[~out["deal"], issue.name].isna().all()
+    for side in ("us", "japan"):  # utilities in [0, 1]; no deal below a reservation value
+        assert out[f"{side}_utility"].between(0, 1).all()
+        assert (deals[f"{side}_utility"] >= deals[f"{side}_reservation_utility"] - 1e-9).all()
+    assert (out["end_round"] >= 1).all() and (out["end_round"] <= out["final_deadline"]).all()
+    assert set(out["end_reason"].dropna().unique()) <= {"agreement", "walk-away", "deadline", "breakdown"}
+    assert (out["deal"] == (out["end_reason"] == "agreement")).all()

@@ -1,0 +1,98 @@
+"""Payoffs and utilities against hand calculations from the DOMAIN.md numbers.
+
+The numbers below are typed in from shared/DOMAIN.md (and seed 000), not read from the scenario
+file, so the test also checks that the scenario carries the documented values.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.config import plan
+from sim.model import NegotiationModel
+from sim.preferences import export_values_usd_bn
+from sim.streams import world_seeds
+from tests.conftest import compose_config
+
+# DOMAIN.md §3a: exports ¥21.3 tn, autos + parts ¥7.2 tn, vehicles 28.3 %, steel ¥302.7 bn, ¥145/$
+YEN = 145.0
+VEHICLES = 0.283 * 21.3 * 1000 / YEN
+PARTS = (7.2 - 0.283 * 21.3) * 1000 / YEN
+STEEL = 0.3027 * 1000 / YEN
+OTHER = (21.3 - 7.2 - 0.3027) * 1000 / YEN
+# §1a / §3d: tariffs in force when the talks open; SEED-000: 24 % after the deadline
+SQ_RATES = {"cars": 27.5, "auto_parts": 25.0, "steel": 50.0, "reciprocal": 10.0}
+# SEED-000: ~$2,000 per vehicle for the 25 pp auto tariff, 3.3 M Japanese-brand cars built in the US
+CAR_PRICE_EFFECT = 2000 * 3.3e6 / 1e9  # USD bn/yr at 25 pp
+
+
+def tariff_bill(cars, parts, steel, reciprocal):
+    """Tariff paid on Japan's exports to the US, USD bn/yr."""
+    return (cars * VEHICLES + parts * PARTS + steel * STEEL + reciprocal * OTHER) / 100.0
+
+
+def test_export_values_split_the_documented_totals():
+    values = export_values_usd_bn(compose_config().scenario.stakes, YEN)
+    assert values["vehicles"] == pytest.approx(VEHICLES)
+    assert values["auto_parts"] == pytest.approx(PARTS)
+    assert values["steel"] == pytest.approx(STEEL)
+    assert sum(values.values()) == pytest.approx(21.3 * 1000 / YEN)  # ≈ $146.9 bn, DOMAIN §3a "$149.6 bn"
+
+
+def _agents(*overrides):
+    p = plan(compose_config(*overrides))
+    point = p.points[0]
+    model = NegotiationModel(point.structure, {k: v[None] for k, v in point.params.items()}, world_seeds(1, [0]))
+    return model, model.us, model.japan
+
+
+def test_status_quo_payoffs_match_hand_calculation():
+    model, us, japan = _agents()
+    bill = tariff_bill(*SQ_RATES.values())
+    assert bill == pytest.approx(24.0123, abs=1e-4)  # about $24 bn a year
+    # Japan bears the whole bill and has made no concessions
+    assert japan.payoff(model.status_quo)[0] == pytest.approx(-bill, rel=1e-12)
+    # US: revenue minus half of (passed-through bill + car price effect at the full 25 pp surcharge)
+    assert us.payoff(model.status_quo)[0] == pytest.approx(bill - 0.5 * (bill + CAR_PRICE_EFFECT), rel=1e-12)
+
+
+def test_escalated_no_deal_payoff_includes_the_24_percent_reciprocal_tariff():
+    model, us, japan = _agents()
+    bill = tariff_bill(27.5, 25.0, 50.0, 24.0)
+    assert japan.payoff(model.no_deal_escalated)[0] == pytest.approx(-bill, rel=1e-12)
+    assert us.payoff(model.no_deal_escalated)[0] == pytest.approx(0.5 * bill - 0.5 * CAR_PRICE_EFFECT, rel=1e-12)
+
+
+def test_japanese_concessions_cost_japan_and_benefit_the_us():
+    model, us, japan = _agents()
+    x = model.status_quo.copy()
+    x[0, model.space.index("energy")] += 10.0  # $10 bn/yr more LNG
+    x[0, model.space.index("investment")] += 100.0  # $100 bn pledge over 10 years
+    # energy: cost 0.1 per USD to Japan, worth 1 per USD to the US; investment: 0.25 / 1 per USD a year
+    assert japan.payoff(x)[0] - japan.payoff(model.status_quo)[0] == pytest.approx(-(0.1 * 10 + 0.25 * 10))
+    assert us.payoff(x)[0] - us.payoff(model.status_quo)[0] == pytest.approx(10 + 10)
+
+
+def test_utilities_are_zero_and_one_at_the_ideals_and_within_bounds():
+    model, us, japan = _agents()
+    rng = np.random.default_rng(0)
+    lo, hi = model.space.lo, model.space.hi
+    packages = lo + rng.random((1000, model.space.n)) * (hi - lo)
+    for side, other in ((us, japan), (japan, us)):
+        assert side.utility(side.best)[0] == pytest.approx(1.0)
+        assert side.utility(other.best)[0] == pytest.approx(0.0)  # every issue is opposed
+        u = (packages @ side.a[0] + side.b[0] - side.p_min[0]) / side.p_span[0]
+        assert u.min() >= 0.0 and u.max() <= 1.0
+
+
+def test_reservation_value_moves_from_status_quo_to_escalation_by_the_deadline():
+    model, us, japan = _agents("scenario.deadline.extension.probability=0")
+    deadline = int(model.deadline[0])
+    rv_j = np.array([japan.reservation(t)[0] for t in range(1, deadline + 1)])
+    rv_u = np.array([us.reservation(t)[0] for t in range(1, deadline + 1)])
+    # one year valuation window (52 rounds): in round t the status quo covers (deadline - t) / 52
+    w = (deadline - np.arange(1, deadline + 1)) / 52
+    assert rv_j == pytest.approx(w * japan.u_status_quo[0] + (1 - w) * japan.u_escalated[0])
+    assert np.all(np.diff(rv_j) < 0) and np.all(np.diff(rv_u) > 0)  # Japan's falls, the US's rises
+    assert rv_j[-1] == pytest.approx(japan.u_escalated[0]) and rv_u[-1] == pytest.approx(us.u_escalated[0])
