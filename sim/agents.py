@@ -78,6 +78,8 @@ class Negotiator(mesa.Agent):
         self._deadline_error = np.rint(beliefs[:, 0] * params["belief_deadline_sd"])
         self._reservation_error = beliefs[:, 1] * params["belief_reservation_sd"]
 
+        self._rv_cache: dict[int, np.ndarray] = {}
+        self._planned: tuple[int, np.ndarray] | None = None  # (round, offer) worked out by respond()
         self.u_status_quo = self.utility(model.status_quo)
         self.u_escalated = self.utility(model.no_deal_escalated)
         self.last_offer = self.best.copy()
@@ -119,6 +121,12 @@ class Negotiator(mesa.Agent):
         """Reservation value in round ``t``: the utility of no deal, falling (for Japan) or rising
         (for the US) toward that of the escalated tariffs as the deadline nears, and equal to it
         from the final deadline on."""
+        if isinstance(t, int):
+            cached = self._rv_cache.get(t)
+            if cached is None:
+                cached = self._rv_cache[t] = self.reservation(np.int64(t))
+                self._rv_cache.pop(t - 2, None)
+            return cached
         w = self.no_deal_weight(t)
         return w * self.u_status_quo + (1.0 - w) * self.u_escalated
 
@@ -156,7 +164,7 @@ class Negotiator(mesa.Agent):
             alpha = alpha[:, None]
         if self.noise.any():
             alpha = alpha + self.noise[:, None] * self.model.streams.normal(self._noise_stream, t, self.model.space.n)
-        alpha = np.clip(alpha, 0.0, 1.0)
+        alpha = np.minimum(np.maximum(alpha, 0.0), 1.0)
         offer = self.best + alpha * (self.other.best - self.best)
         u = self.utility(offer)
         rv = self.reservation(t)
@@ -167,8 +175,16 @@ class Negotiator(mesa.Agent):
         return offer
 
     def propose(self, t: int) -> np.ndarray:
-        """Make this side's offer for round ``t`` in every world."""
-        self.last_offer = self.plan_offer(t)
+        """Make this side's offer for round ``t`` in every world.
+
+        The offer this side worked out as its next offer when it last responded (AC_next) is the
+        same computation with the same state and the same random draws, so it is reused.
+        """
+        if self._planned is not None and self._planned[0] == t:
+            self.last_offer = self._planned[1]
+        else:
+            self.last_offer = self.plan_offer(t)
+        self._planned = None
         return self.last_offer
 
     def respond(self, offer: np.ndarray, t: int) -> np.ndarray:
@@ -187,7 +203,8 @@ class Negotiator(mesa.Agent):
         self._observe(u)
         rv = self.reservation(t)
         final = t >= self.model.final_deadline
-        next_u = self.utility(self.plan_offer(t + 1))
+        self._planned = (t + 1, self.plan_offer(t + 1))
+        next_u = self.utility(self._planned[1])
         accept = (u >= rv - _EPS) & (final | (u >= next_u - _EPS))
         response = np.where(accept, ACCEPT, COUNTER)
         if self.walk_away.any():

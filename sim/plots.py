@@ -129,7 +129,7 @@ def _mark_deadlines(ax: plt.Axes, row: pd.Series) -> None:
 
 def _round_axis(ax: plt.Axes, structure: Structure, first: int, last: int) -> None:
     """Label rounds with their calendar dates."""
-    step = max(1, int(np.ceil((last - first + 1) / 8)))
+    step = max(1, int(np.ceil((last - first + 1) / 5)))
     ticks = np.arange(first, last + 1, step)
     dates = structure.round_date(ticks)
     ax.set_xticks(ticks)

@@ -19,7 +19,8 @@ import numpy as np
 
 __all__ = ["Stream", "RandomStreams", "world_seeds"]
 
-_GAMMA = np.uint64(0x9E3779B97F4A7C15)
+_GAMMA_INT = 0x9E3779B97F4A7C15
+_GAMMA = np.uint64(_GAMMA_INT)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _TO_UNIT = 2.0**-53
@@ -69,10 +70,10 @@ class RandomStreams:
             Array of uniforms, one row per world.
         """
         width = 1 if n is None else n
-        base = (np.uint64(stream) << np.uint64(56)) | (np.uint64(round_) << np.uint64(24))
-        counters = base | np.arange(width, dtype=np.uint64)
-        with np.errstate(over="ignore"):
-            z = _mix(self._keys[:, None] + (counters[None, :] + np.uint64(1)) * _GAMMA)
+        base = (stream << 56) | (round_ << 24)
+        # the SplitMix64 state increments for these draws: (counter + 1) * GAMMA, wrapping mod 2**64
+        steps = np.array([((base | k) + 1) * _GAMMA_INT % 2**64 for k in range(width)], dtype=np.uint64)
+        z = _mix(self._keys[:, None] + steps)  # uint64 array arithmetic wraps silently
         u = (z >> np.uint64(11)).astype(np.float64) * _TO_UNIT
         return u[:, 0] if n is None else u
 
@@ -88,19 +89,23 @@ class RandomStreams:
             Array of standard normal draws.
         """
         width = 1 if n is None else n
-        u = self.uniform(stream, round_, 2 * width)
-        radius = np.sqrt(-2.0 * np.log1p(-u[:, :width]))  # 1 - u lies in (0, 1]
-        z = radius * np.cos(2.0 * np.pi * u[:, width:])
+        half = (width + 1) // 2
+        u = self.uniform(stream, round_, 2 * half)
+        radius = np.sqrt(-2.0 * np.log1p(-u[:, :half]))  # 1 - u lies in (0, 1]
+        angle = 2.0 * np.pi * u[:, half:]
+        z = np.concatenate([radius * np.cos(angle), radius * np.sin(angle)], axis=1)[:, :width]
         return z[:, 0] if n is None else z
 
 
 def world_seeds(root_seed: int, seed_indices: np.ndarray, point_keys: np.ndarray | None = None) -> np.ndarray:
     """Derive each world's 64-bit seed from the run's root seed.
 
-    With ``point_keys=None`` the seed depends on the seed index only, so every grid point sees the
-    same random draws for the same seed index (common random numbers: differences between grid
-    points are then due to the parameters, not to sampling noise). With point keys, each grid point
-    gets its own independent draws.
+    A :class:`numpy.random.SeedSequence` built from the root seed (and, with ``point_keys``, the
+    world's grid point) seeds a SplitMix64 stream whose output number ``i`` is the seed of
+    replication ``i``. With ``point_keys=None`` the seed depends on the replication index only, so
+    every grid point sees the same random draws for the same index (common random numbers:
+    differences between grid points are then due to the parameters, not to sampling noise). With
+    point keys, each grid point gets its own independent draws.
 
     Args:
         root_seed: The run's root seed (``run.seed``).
@@ -110,17 +115,15 @@ def world_seeds(root_seed: int, seed_indices: np.ndarray, point_keys: np.ndarray
     Returns:
         ``uint64`` array of world seeds.
     """
-    idx = np.asarray(seed_indices, dtype=np.int64)
-    keys = np.zeros_like(idx) if point_keys is None else np.asarray(point_keys, dtype=np.int64)
-    out = np.empty(idx.shape, dtype=np.uint64)
-    cache: dict[tuple[int, int], np.uint64] = {}
-    for k, (i, p) in enumerate(zip(idx.tolist(), keys.tolist(), strict=True)):
-        if (i, p) not in cache:
-            spawn_key = (i,) if point_keys is None else (p, i)
-            ss = np.random.SeedSequence(entropy=root_seed, spawn_key=spawn_key)
-            cache[(i, p)] = ss.generate_state(1, dtype=np.uint64)[0]
-        out[k] = cache[(i, p)]
-    return out
+    idx = np.asarray(seed_indices, dtype=np.uint64)
+    keys = np.zeros(idx.shape, dtype=np.int64) if point_keys is None else np.asarray(point_keys, dtype=np.int64)
+    bases = np.empty(idx.shape, dtype=np.uint64)
+    for key in np.unique(keys):
+        spawn_key = () if point_keys is None else (int(key),)
+        ss = np.random.SeedSequence(entropy=root_seed, spawn_key=spawn_key)
+        bases[keys == key] = ss.generate_state(1, dtype=np.uint64)[0]
+    with np.errstate(over="ignore"):
+        return _mix(bases + (idx + np.uint64(1)) * _GAMMA)
 
 
 def point_key(coordinates: dict) -> int:

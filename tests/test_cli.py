@@ -1,0 +1,68 @@
+"""End to end through ``python -m sim`` in a subprocess: the main command, multirun and bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def _sim(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "sim", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=600, check=False)
+
+
+def test_main_command_writes_a_complete_run_folder(tmp_path):
+    run_dir = tmp_path / "run"
+    done = _sim("run", "+experiment=deadline_pressure", f"hydra.run.dir={run_dir}", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    outcomes = pd.read_parquet(run_dir / "outcomes.parquet")
+    assert len(outcomes) == 4 * 4 * 4 * 100
+    assert outcomes["deal"].any() and not outcomes["deal"].all()
+    assert outcomes["world"].tolist() == list(range(len(outcomes)))
+    for col in ("seed", "us_strategy", "japan_strategy", "scenario.deadline.round", "scenario.escalation",
+                "end_round", "end_date", "end_reason", "cars", "reciprocal", "us_payoff", "japan_utility"):
+        assert col in outcomes.columns
+    assert (run_dir / "rounds.parquet").exists()
+    assert (run_dir / ".hydra" / "config.yaml").exists() and (run_dir / "config_resolved.yaml").exists()
+    meta = json.loads((run_dir / "metadata.json").read_text())
+    assert meta["versions"]["sim"] and meta["root_seed"] == 20250416 and meta["negotiations"] == len(outcomes)
+    for name in ("concession_paths", "pressure"):
+        assert (run_dir / "figures" / f"{name}.png").stat().st_size > 10_000
+        assert (run_dir / "figures" / f"{name}.svg").exists()
+    assert "deal rate" in done.stdout and "median agreement round" in done.stdout
+
+
+def test_multirun_runs_one_batch_per_job(tmp_path):
+    done = _sim("run", "-m", "+experiment=smoke", "scenario.escalation=0,14", "run.plot=false",
+                f"hydra.sweep.dir={tmp_path / 'multi'}", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    jobs = sorted((tmp_path / "multi").glob("*/outcomes.parquet"))
+    assert len(jobs) == 2
+    tables = [pd.read_parquet(p) for p in jobs]
+    assert all(len(t) == 2 * 2 * 5 for t in tables)
+
+
+@pytest.mark.parametrize("override", ["strategy@us=nope", "scenario.deadline.round=99", "run.seeds=abc"])
+def test_bad_input_exits_2_with_one_line_and_no_run_folder(tmp_path, override):
+    run_dir = tmp_path / "run"
+    done = _sim("run", override, f"hydra.run.dir={run_dir}", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: ") and done.stderr.count("\n") == 1
+    assert "Traceback" not in done.stderr
+    assert not run_dir.exists()
+
+
+def test_help_lists_verbs_groups_and_options(tmp_path):
+    done = _sim("--help", cwd=tmp_path)
+    assert done.returncode == 0
+    for word in ("run", "scenario", "us_japan_2025", "strategy", "boulware", "tit_for_tat", "deadline_pressure"):
+        assert word in done.stdout
+    done = _sim("run", "--help", cwd=tmp_path)
+    assert done.returncode == 0 and "strategy: boulware" in done.stdout

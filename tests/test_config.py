@@ -1,0 +1,91 @@
+"""Configs compose through Hydra's compose API, and bad values are refused with the key named."""
+
+from __future__ import annotations
+
+import pytest
+
+from sim.config import available, plan
+from sim.preflight import UsageError, check
+from tests.conftest import compose_config
+
+
+@pytest.mark.parametrize("experiment", available("experiment"))
+def test_every_experiment_composes_and_plans(experiment):
+    cfg = compose_config(f"+experiment={experiment}")
+    p = plan(cfg)
+    assert cfg.run.name == experiment
+    assert p.n_worlds == len(p.points) * p.seeds >= 1
+
+
+def test_deadline_pressure_sweeps_deadline_and_escalation_over_strategy_pairs():
+    p = plan(compose_config("+experiment=deadline_pressure"))
+    assert p.seeds >= 100
+    assert set(p.swept_keys) == {"scenario.deadline.round", "scenario.escalation"}
+    pairs = {(pt.coordinates["us_strategy"], pt.coordinates["japan_strategy"]) for pt in p.points}
+    assert len(pairs) >= 3
+    assert len(p.points) == len(pairs) * 4 * 4
+
+
+@pytest.mark.parametrize("group", ["scenario", "strategy", "protocol"])
+def test_every_group_option_composes(group):
+    key = {"strategy": "strategy@us"}.get(group, group)
+    for option in available(group):
+        plan(compose_config(f"{key}={option}"))
+
+
+def test_overrides_reach_the_compiled_parameters():
+    p = plan(compose_config("scenario.deadline.round=12", "strategy@us=hardliner", "strategy@japan=conceder",
+                            "run.seeds=200"))
+    point = p.points[0]
+    assert point.params["deadline"] == 12 and p.seeds == 200
+    assert point.structure.strategy_name("us") == "hardliner"
+    assert point.params["japan.strategy.beta"] == 4.0
+
+
+@pytest.mark.parametrize(
+    ("overrides", "key", "allowed"),
+    [
+        (["strategy@us=nope"], "strategy@us=nope", "boulware"),
+        (["scenario=nope"], "scenario=nope", "us_japan_2025"),
+        (["+experiment=nope"], "+experiment=nope", "deadline_pressure"),
+        (["scenario.issues.cars.status_quo=40"], "scenario.issues.cars.status_quo", "[2.5, 27.5]"),
+        (["scenario.issues.reciprocal.min=-1"], "scenario.issues.reciprocal.min", "[0, 1000]"),
+        (["scenario.deadline.round=40"], "scenario.deadline.round", "protocol.max_rounds"),
+        (["scenario.deadline.extension.rounds=20"], "scenario.deadline.extension.rounds", "protocol.max_rounds"),
+        (["scenario.sides.japan.deadline=99"], "scenario.sides.japan.deadline", "[2, 26]"),
+        (["scenario.deadline.extension.probability=1.5"], "scenario.deadline.extension.probability", "[0, 1]"),
+        (["scenario.breakdown_risk=-0.1"], "scenario.breakdown_risk", "probability"),
+        (["scenario.issues.investment.max=-5"], "scenario.issues.investment.max", "USD bn"),
+        (["scenario.sides.us.delay_cost=-1"], "scenario.sides.us.delay_cost", "cannot be negative"),
+        (["scenario.deadline.round=abc"], "scenario.deadline.round", "integer"),
+        (["scenario.deadline.round=12.5"], "scenario.deadline.round", "integer"),
+        (["scenario.sides.us.walk_away=maybe"], "scenario.sides.us.walk_away", "true or false"),
+        (["scenario.escalation=30"], "scenario.escalation", "reciprocal.max"),
+        (["protocol.opener=china"], "protocol.opener", "us, japan"),
+        (["us.beta=0"], "us.beta", "[0.001, 1000]"),
+        (["+us.betta=2"], "us.betta", "allowed: beta, kappa"),
+        (["run.seeds=0"], "run.seeds", "[1,"),
+        (["run.record_rounds=some"], "run.record_rounds", "auto, all, none"),
+        (["scenario.issues.energy.max=80"], "scenario.issues", "surplus"),
+        (["scenario.deadline.rounds=3"], "scenario.deadline.rounds", "no such config key"),
+        (["+sweep.grid.scenario.nope=[1,2]"], "sweep.grid.scenario.nope", "does not exist"),
+        (["+sweep.grid.scenario.escalation=[]"], "sweep.grid.scenario.escalation", "non-empty"),
+        (["+sweep.grid.scenario.escalation=[0,99]"], "scenario.escalation", "sweep point"),
+        (["sweep.pairs=[[boulware,nope]]"], "sweep.pairs", "unknown strategy 'nope'"),
+        (["run.seeds=[1,"], "malformed override", "viable"),
+        (["scenario.escalation=0,14"], "scenario.escalation=0,14", "-m"),
+    ],
+)
+def test_bad_input_gets_one_line_naming_the_key(overrides, key, allowed):
+    with pytest.raises(UsageError) as err:
+        check(overrides, multirun=False)
+    message = str(err.value)
+    assert "\n" not in message
+    assert message.startswith(key), message
+    assert allowed in message, message
+
+
+def test_multirun_jobs_are_each_checked():
+    check(["+experiment=smoke", "scenario.escalation=0,14"], multirun=True)
+    with pytest.raises(UsageError, match=r"^scenario\.escalation: .*got 99"):
+        check(["+experiment=smoke", "scenario.escalation=0,99"], multirun=True)
