@@ -48,6 +48,7 @@ def run_experiment(cfg: DictConfig, out_dir: Path, progress: bool | None = None)
         "swept_keys": the_plan.swept_keys,
         "common_random_numbers": the_plan.common_random_numbers,
         "wall_seconds_simulation": round(wall, 3),
+        "stakes_usd": the_plan.points[0].stakes_usd,
     }
     write_run(out_dir, cfg, result.outcomes, result.rounds, info)
     summary = report(result.outcomes, the_plan.points[0].structure.space, wall)

@@ -41,6 +41,7 @@ from sim.outcome_space import OutcomeSpace
 __all__ = [
     "TARIFF_SECTORS",
     "LinearPayoff",
+    "derived_stakes",
     "export_values_usd_bn",
     "payoffs_for",
 ]
@@ -76,6 +77,26 @@ def export_values_usd_bn(stakes: dict, yen_per_usd: float) -> dict[str, float]:
         "auto_parts": parts * to_usd_bn,
         "steel": steel * to_usd_bn,
         "other_goods": other * to_usd_bn,
+    }
+
+
+def derived_stakes(stakes: dict, yen_per_usd: float) -> dict[str, float]:
+    """The stakes in dollars, as a run reports them (``metadata.json``) for checking against sources.
+
+    Returns:
+        Export values by sector and the surplus (USD bn/yr), the surplus due to cars and parts, the
+        value of an imported car and its status-quo tariff (USD per vehicle, at 27.5 %).
+    """
+    exports = export_values_usd_bn(stakes, yen_per_usd)
+    surplus = stakes["surplus_tn_yen"] * 1000.0 / yen_per_usd
+    per_car = exports["vehicles"] * 1e9 / (stakes["cars_exported_to_us_m"] * 1e6)
+    return {
+        **{f"exports_{k}_usd_bn": v for k, v in exports.items()},
+        "surplus_usd_bn": surplus,
+        "surplus_from_cars_and_parts_usd_bn": stakes["surplus_share_cars_and_parts"] * surplus,
+        "value_per_imported_car_usd": per_car,
+        "tariff_per_imported_car_at_27.5pct_usd": 0.275 * per_car,
+        "price_effect_per_us_built_car_usd": stakes["price_effect_usd_per_vehicle"],
     }
 
 

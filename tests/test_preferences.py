@@ -11,7 +11,7 @@ import pytest
 
 from sim.config import plan
 from sim.model import NegotiationModel
-from sim.preferences import export_values_usd_bn
+from sim.preferences import derived_stakes, export_values_usd_bn
 from sim.streams import world_seeds
 from tests.conftest import compose_config
 
@@ -38,6 +38,15 @@ def test_export_values_split_the_documented_totals():
     assert values["auto_parts"] == pytest.approx(PARTS)
     assert values["steel"] == pytest.approx(STEEL)
     assert sum(values.values()) == pytest.approx(21.3 * 1000 / YEN)  # ≈ $146.9 bn, DOMAIN §3a "$149.6 bn"
+
+
+def test_derived_stakes_in_dollars():
+    d = derived_stakes(compose_config().scenario.stakes, YEN)
+    assert d["surplus_usd_bn"] == pytest.approx(59.31, abs=0.01)  # SEED-000 says $59.4 bn at its own rate
+    assert d["surplus_from_cars_and_parts_usd_bn"] == pytest.approx(0.82 * 8.6 * 1000 / YEN)
+    per_car = VEHICLES * 1e9 / 1.37e6  # ≈ $30,300 per imported car (SEED-000: 1.37 M cars)
+    assert d["value_per_imported_car_usd"] == pytest.approx(per_car)
+    assert d["tariff_per_imported_car_at_27.5pct_usd"] == pytest.approx(0.275 * per_car)
 
 
 def _agents(*overrides):
