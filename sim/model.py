@@ -76,6 +76,7 @@ class NegotiationModel(mesa.Model):
         self.extended = self.streams.uniform(Stream.EXTENSION) < params["extension_probability"]
         self.final_deadline = self.deadline + np.where(self.extended, params["extension_rounds"], 0.0)
         self.breakdown_risk = params["breakdown_risk"]
+        self._breakdown_possible = bool(np.any(self.breakdown_risk > 0))
         self.status_quo = params["status_quo"]
         self.no_deal_escalated = self.status_quo.copy()
         if "reciprocal" in self.space.names:
@@ -121,7 +122,11 @@ class NegotiationModel(mesa.Model):
         walked = talking & (response == WALK_AWAY)
         undecided = talking & ~agreed & ~walked
         timed_out = undecided & (t >= self.final_deadline)
-        broken = undecided & ~timed_out & (self.streams.uniform(Stream.BREAKDOWN, t) < self.breakdown_risk)
+        broken = undecided & ~timed_out
+        if self._breakdown_possible:
+            broken &= self.streams.uniform(Stream.BREAKDOWN, t) < self.breakdown_risk
+        else:
+            broken[:] = False
 
         self.agreement[agreed] = offer[agreed]
         ended = agreed | walked | timed_out | broken
