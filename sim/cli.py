@@ -1,4 +1,4 @@
-"""The ``run`` verb: a thin ``@hydra.main`` wrapper around plan -> execute -> write -> plot.
+"""The ``run`` verb: a thin ``@hydra.main`` wrapper around plan -> execute -> summarise -> plot.
 
 Only this module touches Hydra's runtime (the output folder); everything it calls takes explicit
 arguments, so tests can call :func:`run_experiment` with a composed config and a temporary folder.
@@ -7,18 +7,19 @@ arguments, so tests can call :func:`run_experiment` with a composed config and a
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from pathlib import Path
 
 import hydra
+import pyarrow.parquet as pq
 from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
-from sim import plots
-from sim.config import CONF_DIR, plan
-from sim.outputs import write_run
-from sim.runner import execute
-from sim.summary import report
+from sim.config import CONF_DIR, ConfigError, plan
+from sim.outputs import atomic_write, write_metadata
+from sim.runner import Interrupted, execute, read_outcomes
+from sim.summary import by_point, report
 
 __all__ = ["main", "run_experiment"]
 
@@ -26,35 +27,50 @@ log = logging.getLogger("sim")
 
 
 def run_experiment(cfg: DictConfig, out_dir: Path, progress: bool | None = None) -> str:
-    """Run the experiment ``cfg`` describes and write its run folder.
+    """Run (or resume) the experiment ``cfg`` describes in ``out_dir`` and write its run folder.
 
     Args:
         cfg: A composed config (validated here again).
         out_dir: The run folder.
-        progress: Progress bar on or off; ``None`` shows it only on a terminal.
+        progress: Progress bar on or off; ``None`` uses ``run.progress`` (default: only on a terminal).
 
     Returns:
         The terminal summary.
     """
     start = time.perf_counter()
-    the_plan = plan(cfg)
-    result = execute(the_plan, progress=progress)
+    container = OmegaConf.to_container(cfg, resolve=True)
+    the_plan = plan(container)
+    progress = cfg.run.progress if progress is None else progress
+    sweep = execute(the_plan, out_dir, container, progress=progress)
+    outcomes = read_outcomes(out_dir).to_pandas()
+    space = the_plan.points[0].structure.space
+    coords = list(the_plan.coordinate_dtypes)
+    table = by_point(outcomes, coords, space)
+    atomic_write(Path(out_dir) / "summary.csv", lambda p: table.to_csv(p, index=False))
     wall = time.perf_counter() - start
-    info = {
+    write_metadata(out_dir, cfg, {
         "root_seed": the_plan.root_seed,
         "seeds_per_point": the_plan.seeds,
         "grid_points": len(the_plan.points),
         "negotiations": the_plan.n_worlds,
+        "chunks": sweep.n_chunks,
+        "chunks_resumed": sweep.resumed,
         "swept_keys": the_plan.swept_keys,
         "common_random_numbers": the_plan.common_random_numbers,
-        "wall_seconds_simulation": round(wall, 3),
+        "executor": the_plan.executor,
+        "workers": the_plan.workers,
+        "wall_seconds": round(wall, 3),
         "stakes_usd": the_plan.points[0].stakes_usd,
-    }
-    write_run(out_dir, cfg, result.outcomes, result.rounds, info)
-    summary = report(result.outcomes, the_plan.points[0].structure.space, wall)
+    })
+    summary = report(outcomes, space, sweep.seconds)
+    if sweep.resumed:
+        summary = f"resumed: {sweep.resumed} of {sweep.n_chunks} chunks were already done\n" + summary
     if cfg.run.plot:
-        figures = plots.draw_all(out_dir, result.outcomes, result.rounds, the_plan.points[0].structure,
-                                 the_plan.swept_keys)
+        from sim import plots
+
+        rounds_path = Path(out_dir) / "rounds.parquet"
+        rounds = pq.read_table(rounds_path).to_pandas() if rounds_path.exists() else outcomes.iloc[:0]
+        figures = plots.draw_all(out_dir, outcomes, rounds, the_plan.points[0].structure, the_plan.swept_keys)
         summary += "\n\nfigures: " + ", ".join(p.name for p in figures if p.suffix == ".png")
     return summary
 
@@ -65,9 +81,13 @@ def main(cfg: DictConfig) -> None:
     out_dir = Path(HydraConfig.get().runtime.output_dir)
     try:
         summary = run_experiment(cfg, out_dir)
-    except KeyboardInterrupt:
-        print(f"\ninterrupted: files already in {out_dir} are complete; re-run the command to start again")
+    except Interrupted as stop:
+        print(f"\ninterrupted: {stop.done} of {stop.total} chunks are saved in {_relative(out_dir)}.\n"
+              f"To resume, run the same command again with hydra.run.dir={_relative(out_dir)}", file=sys.stderr)
         raise SystemExit(130) from None
+    except ConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        raise SystemExit(2) from None
     print(summary)
     print(f"\nrun folder: {_relative(out_dir)}")
 

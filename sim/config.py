@@ -14,6 +14,7 @@ import datetime as dt
 import importlib
 import itertools
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ import copy
 
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
+from scipy.stats import qmc
 
 from sim.outcome_space import SIDES, Issue, OutcomeSpace
 from sim.preferences import INVESTMENT, TARIFF_SECTORS, derived_stakes, payoffs_for
@@ -100,19 +102,27 @@ class Plan:
         points: The grid points, in world order.
         seeds: Replications per grid point.
         root_seed: The run's root seed.
-        batch_size: Largest number of worlds advanced by one model instance.
+        chunk_size: Most worlds in one chunk (one batched model run, one Parquet part).
+        workers: Parallel worker processes.
+        executor: ``"local"`` or ``"dask"``.
+        dask_address: Dask scheduler address (``None``: a local cluster).
         record_rounds: ``"all"``, ``"none"`` or the number of seeds per point whose rounds are kept.
         common_random_numbers: Whether the same seed index gets the same draws at every point.
         swept_keys: The swept config keys, in column order.
+        coordinate_dtypes: NumPy dtype of each coordinate column (strategies and swept keys).
     """
 
     points: list[GridPoint]
     seeds: int
     root_seed: int
-    batch_size: int
+    chunk_size: int
+    workers: int
+    executor: str
+    dask_address: str | None
     record_rounds: str | int
     common_random_numbers: bool
     swept_keys: list[str]
+    coordinate_dtypes: dict[str, str]
 
     @property
     def n_worlds(self) -> int:
@@ -419,19 +429,31 @@ def plan(config: DictConfig | Tree) -> Plan:
     Raises:
         ConfigError: naming the first bad key and what it allows.
     """
-    cfg = OmegaConf.to_container(config, resolve=True) if isinstance(config, DictConfig) else config
+    cfg = OmegaConf.to_container(config, resolve=True) if isinstance(config, DictConfig) else dict(config)
     cfg.pop("hydra", None)
     seeds = int(_number(cfg, "run.seeds", 1, 10**9, integer=True))
     root_seed = int(_number(cfg, "run.seed", 0, 2**63 - 1, integer=True))
-    batch_size = int(_number(cfg, "run.batch_size", 1, 10**8, integer=True))
+    chunk_size = int(_number(cfg, "run.chunk_size", 1, 10**8, integer=True))
+    workers = _get(cfg, "run.workers")
+    workers = _default_workers() if workers is None else int(
+        _number(cfg, "run.workers", 1, 4096, integer=True, what=" (processes), or null for this machine's cores"))
+    executor = _choice(cfg, "run.executor", ("local", "dask"))
+    address = _get(cfg, "run.dask_address")
+    if address is not None and not isinstance(address, str):
+        raise ConfigError("run.dask_address", f"must be a scheduler address such as tcp://host:8786, or null; "
+                                              f"got {address!r}")
     record = _get(cfg, "run.record_rounds")
     if not (record in ("auto", "all", "none") or (isinstance(record, int) and not isinstance(record, bool)
                                                   and record >= 0)):
         raise ConfigError("run.record_rounds", f"must be auto, all, none or a number of seeds >= 0, got {record!r}")
     crn = _flag(cfg, "run.common_random_numbers")
     _flag(cfg, "run.plot")
+    progress = _get(cfg, "run.progress")
+    if progress is not None and not isinstance(progress, bool):
+        raise ConfigError("run.progress", f"must be true, false or null (a bar only on a terminal), got {progress!r}")
 
     axes = {key: _axis_values(cfg, key, values) for key, values in _flatten(_get(cfg, "sweep.grid") or {})}
+    samples = _samples(cfg, root_seed, set(axes))
     pairs = _pairs(cfg)
     points = []
     for us_name, jp_name in pairs:
@@ -439,8 +461,8 @@ def plan(config: DictConfig | Tree) -> Plan:
         for side, name in (("us", us_name), ("japan", jp_name)):
             if name is not None:
                 base[side] = load_strategy(name, "sweep.pairs")
-        for values in itertools.product(*axes.values()):
-            coords = dict(zip(axes, values, strict=True))
+        for values, sample in itertools.product(itertools.product(*axes.values()), samples):
+            coords = dict(zip(axes, values, strict=True)) | sample
             point_cfg = copy.deepcopy(base) if coords else base
             for key, value in coords.items():
                 _set(point_cfg, key, value)
@@ -455,8 +477,73 @@ def plan(config: DictConfig | Tree) -> Plan:
             points.append(GridPoint(coordinates=coords, structure=structure, params=params, stakes_usd=stakes_usd))
     if record == "auto":
         record = "all" if len(points) * seeds <= 1000 else 1
-    return Plan(points=points, seeds=seeds, root_seed=root_seed, batch_size=batch_size, record_rounds=record,
-                common_random_numbers=crn, swept_keys=list(axes))
+    swept = list(axes) + [k for k in (samples[0] if samples else {}) if k not in axes]
+    dtypes = {k: _dtype([p.coordinates[k] for p in points]) for k in ("us_strategy", "japan_strategy", *swept)}
+    return Plan(points=points, seeds=seeds, root_seed=root_seed, chunk_size=chunk_size, workers=workers,
+                executor=executor, dask_address=address, record_rounds=record, common_random_numbers=crn,
+                swept_keys=swept, coordinate_dtypes=dtypes)
+
+
+def _dtype(values: list) -> str:
+    """One NumPy dtype for a coordinate column, whatever chunk a value lands in."""
+    if all(isinstance(v, bool) for v in values):
+        return "bool"
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return "int64"
+    if all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+        return "float64"
+    return "str"
+
+
+def _default_workers() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _samples(cfg: Tree, root_seed: int, grid_keys: set[str]) -> list[dict[str, float]]:
+    """Points sampled from numeric ranges (``sweep.sample``), by scipy.stats.qmc; ``[{}]`` if none."""
+    method = _choice(cfg, "sweep.sample.method", ("none", "random", "lhs"))
+    if method == "none":
+        return [{}]
+    n = int(_number(cfg, "sweep.sample.n", 1, 10**7, integer=True, what=" (sample size)"))
+    ranges = _get(cfg, "sweep.sample.ranges") or {}
+    axes = _flatten(ranges, "")
+    if not axes:
+        raise ConfigError("sweep.sample.ranges", "must map at least one numeric config key to [low, high]")
+    bounds = []
+    for key, bound in axes:
+        where = f"sweep.sample.ranges.{key}"
+        if key in grid_keys:
+            raise ConfigError(where, "is also a sweep.grid axis; sweep a key one way only")
+        base = _lookup(cfg, key)
+        if base is _MISSING:
+            raise ConfigError(where, f"names no config key; {key!r} does not exist")
+        if isinstance(base, bool) or not isinstance(base, int | float):
+            raise ConfigError(where, f"{key!r} is not numeric, so it cannot be sampled; use sweep.grid")
+        if (not isinstance(bound, list) or len(bound) != 2
+                or not all(isinstance(b, int | float) and not isinstance(b, bool) for b in bound)
+                or not bound[0] < bound[1]):
+            raise ConfigError(where, f"must be [low, high] with low < high, got {bound!r}")
+        integer = isinstance(base, int)  # integers: every value in [low, high] equally likely
+        bounds.append((key, float(bound[0]), float(bound[1]) + (1.0 if integer else 0.0), integer))
+    # the sampler's own stream, derived from the root seed (never shared with any world)
+    rng = np.random.default_rng(np.random.SeedSequence(root_seed, spawn_key=(2**32 - 1,)))
+    if method == "lhs":
+        unit = qmc.LatinHypercube(d=len(bounds), rng=rng).random(n)
+    else:
+        unit = rng.random((n, len(bounds)))
+    lo = np.array([b[1] for b in bounds])
+    hi = np.array([b[2] for b in bounds])
+    values = qmc.scale(unit, lo, hi)
+    out = []
+    for row in values:
+        point = {}
+        for (key, _, hi_, integer), v in zip(bounds, row, strict=True):
+            point[key] = int(min(np.floor(v), hi_ - 1)) if integer else float(v)
+        out.append(point)
+    return out
 
 
 def stack(params: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:

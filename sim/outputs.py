@@ -1,4 +1,4 @@
-"""Write a run folder: tables, resolved config and metadata, each file atomically.
+"""Write the files of a run folder, each atomically.
 
 Every file is written under a temporary name in the same folder and then renamed into place, so a
 crash or Ctrl-C never leaves a half-written file under its final name, and an earlier file of the
@@ -17,10 +17,9 @@ from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
-import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
-__all__ = ["atomic_write", "package_versions", "write_run"]
+__all__ = ["atomic_write", "package_versions", "write_metadata"]
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -67,12 +66,9 @@ def git_commit() -> str | None:
     return done.stdout.strip() + ("+dirty" if dirty else "")
 
 
-def write_run(out_dir: Path, cfg: DictConfig, outcomes: pd.DataFrame, rounds: pd.DataFrame, info: dict) -> None:
-    """Write the tables, the resolved config and ``metadata.json`` into ``out_dir``."""
+def write_metadata(out_dir: Path, cfg: DictConfig, info: dict) -> None:
+    """Write the resolved config and ``metadata.json`` (versions, commit, command, run facts)."""
     out_dir = Path(out_dir)
-    atomic_write(out_dir / "outcomes.parquet", lambda p: outcomes.to_parquet(p, index=False))
-    if len(rounds):
-        atomic_write(out_dir / "rounds.parquet", lambda p: rounds.to_parquet(p, index=False))
     atomic_write(out_dir / "config_resolved.yaml", lambda p: p.write_text(OmegaConf.to_yaml(cfg, resolve=True)))
     meta = {
         "versions": package_versions(),

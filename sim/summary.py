@@ -1,12 +1,34 @@
-"""The terminal summary of a run: how many negotiations, how many deals, when, and on what terms."""
+"""Summaries of a run: per grid point (``summary.csv``) and for the terminal."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+from scipy.stats import binomtest
 
 from sim.outcome_space import OutcomeSpace
 
-__all__ = ["by_pair", "report"]
+__all__ = ["by_pair", "by_point", "report", "wilson_interval"]
+
+
+def wilson_interval(deals: np.ndarray, runs: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval for each deal rate ``deals / runs`` (scipy.stats.binomtest)."""
+    bounds = [binomtest(int(k), int(n)).proportion_ci(confidence_level=level, method="wilson")
+              for k, n in zip(deals, runs, strict=True)]
+    return np.array([b.low for b in bounds]), np.array([b.high for b in bounds])
+
+
+def by_point(outcomes: pd.DataFrame, coordinates: list[str], space: OutcomeSpace) -> pd.DataFrame:
+    """Per grid point: runs, deals, deal rate with its 95 % Wilson interval, median agreement round
+    and median agreed terms (medians over the negotiations that ended in a deal)."""
+    groups = outcomes.groupby(coordinates, sort=False, observed=True, dropna=False)
+    table = groups.agg(runs=("deal", "size"), deals=("deal", "sum"))
+    table["deal_rate"] = table["deals"] / table["runs"]
+    table["deal_rate_low"], table["deal_rate_high"] = wilson_interval(table["deals"], table["runs"])
+    deals = outcomes[outcomes["deal"]].groupby(coordinates, sort=False, observed=True, dropna=False)
+    table["median_round"] = deals["end_round"].median()
+    terms = deals[list(space.names)].median().add_prefix("median_")
+    return table.join(terms).reset_index()
 
 
 def by_pair(outcomes: pd.DataFrame, space: OutcomeSpace) -> pd.DataFrame:

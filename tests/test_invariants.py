@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from omegaconf import OmegaConf
 
 from sim.config import available, load_strategy, plan
-from sim.runner import execute
+from sim.runner import simulate
 from tests.conftest import compose_config
 
 BASE = OmegaConf.to_container(compose_config(), resolve=True)
@@ -43,7 +43,7 @@ def configs(draw):
 @given(configs())
 def test_invariants_hold_for_random_configurations(cfg):
     p = plan(cfg)
-    out = execute(p, progress=False).outcomes
+    out = simulate(p)[0]
     space = p.points[0].structure.space
     deals = out[out["deal"]]
     for issue in space.issues:  # every agreed value lies within its issue's range
@@ -55,6 +55,6 @@ def test_invariants_hold_for_random_configurations(cfg):
     timed_out = out[out["end_reason"] == "deadline"]
     assert (timed_out["end_round"] == timed_out["final_deadline"]).all()
     # the same seed gives the same table
-    again = execute(plan(cfg), progress=False).outcomes
+    again = simulate(plan(cfg))[0]
     assert out.equals(again)
     assert np.array_equal(out["deal"].to_numpy(), again["deal"].to_numpy())

@@ -10,7 +10,7 @@ import pytest
 
 from sim.agents import Negotiator
 from sim.config import available, plan
-from sim.runner import execute
+from sim.runner import simulate
 from sim.streams import world_seeds
 from tests.conftest import DETERMINISTIC, compose_config, single_model
 from tests.test_preferences import CAR_PRICE_EFFECT, tariff_bill
@@ -107,14 +107,14 @@ def test_hardliners_end_at_the_deadline_with_the_escalated_no_deal_payoff(extens
 
 
 def _run(*overrides):
-    return execute(plan(compose_config(*overrides)), progress=False).outcomes
+    return simulate(plan(compose_config(*overrides)))[0]
 
 
-def test_same_seed_gives_the_same_row_whatever_the_batch_size():
+def test_same_seed_gives_the_same_row_whatever_the_chunk_size():
     base = ["run.seeds=60", "strategy@japan=conceder", "run.record_rounds=none", "run.plot=false"]
-    whole = _run(*base, "run.batch_size=60")
+    whole = _run(*base, "run.chunk_size=60")
     for batch_size in (1, 7, 59):
-        pd.testing.assert_frame_equal(_run(*base, f"run.batch_size={batch_size}"), whole)
+        pd.testing.assert_frame_equal(_run(*base, f"run.chunk_size={batch_size}"), whole)
 
 
 def test_a_world_does_not_depend_on_its_batch_mates():
