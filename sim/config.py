@@ -23,7 +23,6 @@ import copy
 
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
-from scipy.stats import qmc
 
 from sim.outcome_space import SIDES, Issue, OutcomeSpace
 from sim.preferences import INVESTMENT, TARIFF_SECTORS, derived_stakes, payoffs_for
@@ -528,6 +527,8 @@ def _samples(cfg: Tree, root_seed: int, grid_keys: set[str]) -> list[dict[str, f
             raise ConfigError(where, f"must be [low, high] with low < high, got {bound!r}")
         integer = isinstance(base, int)  # integers: every value in [low, high] equally likely
         bounds.append((key, float(bound[0]), float(bound[1]) + (1.0 if integer else 0.0), integer))
+    from scipy.stats import qmc  # imported here: scipy.stats takes a second to import
+
     # the sampler's own stream, derived from the root seed (never shared with any world)
     rng = np.random.default_rng(np.random.SeedSequence(root_seed, spawn_key=(2**32 - 1,)))
     if method == "lhs":

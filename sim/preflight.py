@@ -10,14 +10,17 @@ that names the key and what is allowed.
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import ConfigCompositionException, MissingConfigException, OverrideParseException
+from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from sim.config import CONF_DIR, ConfigError, available, plan
+from sim.runner import check_resume, config_fingerprint, dask_client
 
 __all__ = ["UsageError", "check"]
 
@@ -78,12 +81,31 @@ def _explain(err: Exception, job: list[str]) -> str:
     return text.split(" full_key:")[0]
 
 
+def _run_dir(overrides: list[str]) -> Path | None:
+    """The run folder named on the command line (``hydra.run.dir=DIR``), if any."""
+    for o in overrides:
+        if o.startswith("hydra.run.dir="):
+            return Path(o.split("=", 1)[1])
+    return None
+
+
+def _check_target(cfg, run_dir: Path | None) -> None:
+    """Refuse to resume into a folder made by another config; check a Dask scheduler answers."""
+    container = OmegaConf.to_container(cfg, resolve=True)
+    if run_dir is not None:
+        check_resume(run_dir, config_fingerprint(container))
+    run = container["run"]
+    if run.get("executor") == "dask" and run.get("dask_address"):
+        dask_client(run["dask_address"], 1).close()
+
+
 def check(overrides: list[str], multirun: bool) -> None:
     """Compose and validate every job of a command line.
 
     Raises:
         UsageError: with a one-line message for the first problem found.
     """
+    run_dir = None if multirun else _run_dir(overrides)
     for job in _jobs(overrides, multirun):
         GlobalHydra.instance().clear()
         try:
@@ -95,5 +117,6 @@ def check(overrides: list[str], multirun: bool) -> None:
             GlobalHydra.instance().clear()
         try:
             plan(cfg)
+            _check_target(cfg, run_dir)
         except ConfigError as err:
             raise UsageError(str(err)) from None

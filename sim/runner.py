@@ -347,7 +347,7 @@ def dask_client(address: str | None, workers: int):
         raise ConfigError("run.executor", "dask needs the dask extra: pip install -e '.[dask]'") from None
     if address:
         try:
-            return Client(address, timeout="10s")
+            return Client(address, timeout="5s")
         except (OSError, TimeoutError) as err:
             raise ConfigError("run.dask_address", f"cannot reach a Dask scheduler at {address!r} ({err})") from None
     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)

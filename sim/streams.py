@@ -39,11 +39,17 @@ class Stream:
     JAPAN_STRATEGY = 8
 
 
+_S30, _S27, _S31, _S11, _S40 = (np.uint64(k) for k in (30, 27, 31, 11, 40))
+
+
 def _mix(z: np.ndarray) -> np.ndarray:
-    """SplitMix64 output function (a bijective 64-bit finaliser)."""
-    z = (z ^ (z >> np.uint64(30))) * _M1
-    z = (z ^ (z >> np.uint64(27))) * _M2
-    return z ^ (z >> np.uint64(31))
+    """SplitMix64 output function (a bijective 64-bit finaliser), in place on ``z``."""
+    z ^= z >> _S30
+    z *= _M1
+    z ^= z >> _S27
+    z *= _M2
+    z ^= z >> _S31
+    return z
 
 
 class RandomStreams:
@@ -55,8 +61,7 @@ class RandomStreams:
 
     def __init__(self, seeds: np.ndarray) -> None:
         self.seeds = np.asarray(seeds, dtype=np.uint64)
-        with np.errstate(over="ignore"):
-            self._keys = _mix(self.seeds)
+        self._keys = _mix(self.seeds.copy())
 
     def uniform(self, stream: int, round_: int = 0, n: int | None = None) -> np.ndarray:
         """Uniform draws on [0, 1).
@@ -70,12 +75,15 @@ class RandomStreams:
             Array of uniforms, one row per world.
         """
         width = 1 if n is None else n
+        u = (self._bits(stream, round_, width) >> _S11).astype(np.float64) * _TO_UNIT
+        return u[:, 0] if n is None else u
+
+    def _bits(self, stream: int, round_: int, width: int) -> np.ndarray:
+        """Raw 64-bit outputs, shape ``(B, width)``."""
         base = (stream << 56) | (round_ << 24)
         # the SplitMix64 state increments for these draws: (counter + 1) * GAMMA, wrapping mod 2**64
         steps = np.array([((base | k) + 1) * _GAMMA_INT % 2**64 for k in range(width)], dtype=np.uint64)
-        z = _mix(self._keys[:, None] + steps)  # uint64 array arithmetic wraps silently
-        u = (z >> np.uint64(11)).astype(np.float64) * _TO_UNIT
-        return u[:, 0] if n is None else u
+        return _mix(self._keys[:, None] + steps)  # uint64 array arithmetic wraps silently
 
     def normal(self, stream: int, round_: int = 0, n: int | None = None) -> np.ndarray:
         """Standard normal draws by the Box–Muller transform of two uniform blocks.
@@ -90,11 +98,15 @@ class RandomStreams:
         """
         width = 1 if n is None else n
         half = (width + 1) // 2
-        u = self.uniform(stream, round_, 2 * half)
-        radius = np.sqrt(-2.0 * np.log1p(-u[:, :half]))  # 1 - u lies in (0, 1]
-        angle = 2.0 * np.pi * u[:, half:]
-        z = np.concatenate([radius * np.cos(angle), radius * np.sin(angle)], axis=1)[:, :width]
-        return z[:, 0] if n is None else z
+        # 24-bit uniforms in float32: (0, 1] for the radius, [0, 1) for the angle. Single precision
+        # is ample for noise (tails to 5.8 s.d.) and its log and cos are several times faster.
+        top = (self._bits(stream, round_, 2 * half) >> _S40).astype(np.float32)
+        radius = np.sqrt(np.float32(-2.0) * np.log((top[:, :half] + 1) * np.float32(2.0**-24)))
+        angle = top[:, half:] * np.float32(2.0 * np.pi * 2.0**-24)
+        z = np.empty((len(top), 2 * half), dtype=np.float64)
+        np.multiply(radius, np.cos(angle), out=z[:, :half])
+        np.multiply(radius, np.sin(angle), out=z[:, half:])
+        return z[:, 0] if n is None else z[:, :width]
 
 
 def world_seeds(root_seed: int, seed_indices: np.ndarray, point_keys: np.ndarray | None = None) -> np.ndarray:
@@ -122,8 +134,7 @@ def world_seeds(root_seed: int, seed_indices: np.ndarray, point_keys: np.ndarray
         spawn_key = () if point_keys is None else (int(key),)
         ss = np.random.SeedSequence(entropy=root_seed, spawn_key=spawn_key)
         bases[keys == key] = ss.generate_state(1, dtype=np.uint64)[0]
-    with np.errstate(over="ignore"):
-        return _mix(bases + (idx + np.uint64(1)) * _GAMMA)
+    return _mix(bases + (idx + np.uint64(1)) * _GAMMA)
 
 
 def point_key(coordinates: dict) -> int:
