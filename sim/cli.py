@@ -19,7 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 from sim.config import CONF_DIR, ConfigError, plan
 from sim.outputs import atomic_write, write_metadata
 from sim.runner import Interrupted, execute, read_outcomes
-from sim.summary import by_point, report
+from sim.summary import by_point, format_points, report
 
 __all__ = ["main", "run_experiment"]
 
@@ -62,7 +62,7 @@ def run_experiment(cfg: DictConfig, out_dir: Path, progress: bool | None = None)
         "wall_seconds": round(wall, 3),
         "stakes_usd": the_plan.points[0].stakes_usd,
     })
-    summary = report(outcomes, space, sweep.seconds)
+    summary = report(outcomes, space, sweep.seconds) + "\n\n" + format_points(table, coords)
     if sweep.resumed:
         summary = f"resumed: {sweep.resumed} of {sweep.n_chunks} chunks were already done\n" + summary
     if cfg.run.plot:

@@ -8,7 +8,7 @@ from scipy.stats import binomtest
 
 from sim.outcome_space import OutcomeSpace
 
-__all__ = ["by_pair", "by_point", "report", "wilson_interval"]
+__all__ = ["by_pair", "by_point", "format_points", "report", "wilson_interval"]
 
 
 def wilson_interval(deals: np.ndarray, runs: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
@@ -68,3 +68,16 @@ def report(outcomes: pd.DataFrame, space: OutcomeSpace, wall_seconds: float) -> 
         shown.index = [f"{us} (US) vs {jp} (Japan)" for us, jp in shown.index]
         lines += ["", "by strategy pair:", shown.to_string()]
     return "\n".join(lines)
+
+
+def format_points(table: pd.DataFrame, coordinates: list[str], most: int = 30) -> str:
+    """The per-point summary for the terminal: all of it up to ``most`` points, else a pointer to the file."""
+    if len(table) > most:
+        return f"summary.csv: {len(table)} grid points (deal rate with 95 % interval, median round and terms)"
+    shown = table[coordinates].copy()
+    shown.columns = [c.split(".")[-1] for c in coordinates]
+    shown["runs"] = table["runs"]
+    shown["deal rate [95% CI]"] = [f"{r:.1%} [{lo:.1%}, {hi:.1%}]" for r, lo, hi in
+                                  zip(table["deal_rate"], table["deal_rate_low"], table["deal_rate_high"], strict=True)]
+    shown["median round"] = table["median_round"]
+    return "summary.csv, per grid point:\n" + shown.to_string(index=False)
