@@ -390,7 +390,13 @@ def compile_point(cfg: Tree) -> tuple[Structure, dict[str, np.ndarray]]:
 # -- the sweep -----------------------------------------------------------------------------
 
 
+def _sweepable(key: str, where: str) -> None:
+    if key.split(".")[0] in ("run", "sweep", "hydra"):
+        raise ConfigError(where, "run settings cannot vary inside one run; sweep them with -m (Hydra multirun)")
+
+
 def _axis_values(cfg: Tree, key: str, values: Any) -> list:
+    _sweepable(key, f"sweep.grid.{key}")
     if not isinstance(values, list) or len(values) == 0:
         raise ConfigError(f"sweep.grid.{key}", "must be a non-empty list of values")
     if _lookup(cfg, key) is _MISSING:
@@ -514,6 +520,7 @@ def _samples(cfg: Tree, root_seed: int, grid_keys: set[str]) -> list[dict[str, f
     bounds = []
     for key, bound in axes:
         where = f"sweep.sample.ranges.{key}"
+        _sweepable(key, where)
         if key in grid_keys:
             raise ConfigError(where, "is also a sweep.grid axis; sweep a key one way only")
         base = _lookup(cfg, key)
