@@ -36,6 +36,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim.config import ConfigError, Plan, Structure
+from sim.metrics import outcome_metrics
 from sim.model import END_REASONS, NegotiationModel
 from sim.outputs import atomic_write
 from sim.streams import point_key, world_seeds
@@ -147,6 +148,11 @@ def run_chunk(task: ChunkTask) -> tuple[int, dict[str, np.ndarray], dict[str, np
     model.run_model()
     result = model.outcomes()
 
+    labels = np.unique(task.local_point)
+    coefficients = {int(k): _utility_coefficients(task.point_params, int(k)) for k in labels}
+    space = task.structure.space
+    result |= outcome_metrics(task.local_point, coefficients, space.lo, space.hi, result)
+
     out: dict[str, np.ndarray] = {"world": task.world.astype(np.int64), "seed": seeds,
                                   "seed_index": task.seed_index.astype(np.int64)}
     out |= {k: v[task.local_point] for k, v in task.point_coords.items()}
@@ -162,6 +168,17 @@ def run_chunk(task: ChunkTask) -> tuple[int, dict[str, np.ndarray], dict[str, np
         order = np.lexsort((rounds["round"], idx))
         rounds = _round_columns(task, idx[order], {k: v[order] for k, v in rounds.items()})
     return task.index, out, rounds
+
+
+def _utility_coefficients(point_params: dict[str, np.ndarray], k: int) -> tuple:
+    """(c_us, c_jp, k_us, k_jp) of the normalised utilities ``u = c @ x + k`` at the chunk's point ``k``."""
+    out = []
+    for side in ("us", "japan"):
+        span = point_params[f"{side}.p_max"][k] - point_params[f"{side}.p_min"][k]
+        out.append((point_params[f"{side}.payoff_a"][k] / span,
+                    (point_params[f"{side}.payoff_b"][k] - point_params[f"{side}.p_min"][k]) / span))
+    (c_us, k_us), (c_jp, k_jp) = out
+    return c_us, c_jp, k_us, k_jp
 
 
 def _round_columns(task: ChunkTask, idx: np.ndarray, rounds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -52,6 +52,14 @@ def test_invariants_hold_for_random_configurations(cfg):
         assert out[f"{side}_utility"].between(-1e-12, 1 + 1e-12).all()
         assert (deals[f"{side}_utility"] >= deals[f"{side}_reservation_utility"] - 1e-9).all()
     assert (out["end_round"] >= 1).all() and (out["end_round"] <= out["final_deadline"]).all()
+    # bargaining metrics: Nash and KS points lie on the rational frontier, so no outcome is nearer to
+    # them than to the frontier; every deal is individually rational
+    known = out["pareto_dist"].notna()
+    assert (out.loc[known, "pareto_dist"] <= out.loc[known, "nash_dist"] + 1e-9).all()
+    assert (out.loc[known, "pareto_dist"] <= out.loc[known, "kalai_dist"] + 1e-9).all()
+    assert (out["individually_rational"] == out["deal"]).all()
+    assert deals["agreement_time"].between(0, 1).all() and out.loc[~out["deal"], "agreement_time"].isna().all()
+    assert np.allclose(out["welfare"], out["us_utility"] + out["japan_utility"])
     timed_out = out[out["end_reason"] == "deadline"]
     assert (timed_out["end_round"] == timed_out["final_deadline"]).all()
     # the same seed gives the same table

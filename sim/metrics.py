@@ -1,0 +1,185 @@
+"""Bargaining-theory metrics for outcomes: Pareto frontier, Nash and Kalai–Smorodinsky points, distances.
+
+Both sides' utilities are affine in the package over a box of issue ranges, ``u_i(x) = c_i @ x + k_i``.
+For two such utilities the Pareto frontier is found *exactly*, by enumeration of its vertices rather
+than by an optimiser: maximising ``w u_US + (1 - w) u_JP`` sets every issue to one of its bounds, and as
+the weight ``w`` goes from 0 to 1 the issues the sides disagree on flip, one at a time, from Japan's
+preferred bound to the United States', in the order of ``|c_JP| / (|c_JP| + |c_US|)`` (a fractional
+knapsack). The frontier is the polyline through the points after each flip: concave, with ``u_US``
+increasing and ``u_JP`` decreasing along it.
+
+Following NegMAS (``negmas.preferences.ops``; THEORY §7), the solution points and distances use the
+*rational* part of the frontier, where both utilities are at least the disagreement point ``d`` (the
+reservation values):
+
+* Nash (1950; THEORY §2): the point of the rational frontier maximising ``(u_US - d_US)(u_JP - d_JP)``,
+  found exactly on each segment (the product is a quadratic in the segment's parameter);
+* Kalai–Smorodinsky (1975; THEORY §3): where the line from ``d`` to the ideal point (each side's best
+  rational utility) meets the frontier;
+* ``pareto_dist``, ``nash_dist``, ``kalai_dist``: Euclidean distances in utility space from an outcome's
+  utility pair to the nearest point of the rational frontier, to the Nash point and to the KS point.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["distance_to_polyline", "frontier", "kalai_point", "nash_point", "outcome_metrics", "rational_part"]
+
+_EPS = 1e-12
+
+
+def frontier(c_us: np.ndarray, c_jp: np.ndarray, k_us: float, k_jp: float, lo: np.ndarray, hi: np.ndarray
+             ) -> np.ndarray:
+    """Vertices of the Pareto frontier in utility space, shape ``(V, 2)`` as ``(u_US, u_JP)``.
+
+    Args:
+        c_us: The US utility's coefficient per issue.
+        c_jp: Japan's utility's coefficient per issue.
+        k_us: The US utility's constant.
+        k_jp: Japan's utility's constant.
+        lo: Lower bounds of the issues.
+        hi: Upper bounds of the issues.
+
+    Returns:
+        Vertices ordered from Japan's ideal (``u_US`` smallest) to the United States' ideal.
+    """
+    c_us, c_jp = np.asarray(c_us, float), np.asarray(c_jp, float)
+    us_pick = np.where(c_us > 0, hi, lo)  # each side's preferred bound; ties broken toward the other's
+    jp_pick = np.where(c_jp > 0, hi, np.where(c_jp < 0, lo, us_pick))
+    us_pick = np.where(c_us == 0, jp_pick, us_pick)
+    x = jp_pick.astype(float).copy()
+    opposed = np.flatnonzero(us_pick != jp_pick)
+    gain_us = c_us[opposed] * (us_pick[opposed] - jp_pick[opposed])  # > 0: what the US gains by a flip
+    loss_jp = -c_jp[opposed] * (us_pick[opposed] - jp_pick[opposed])  # > 0: what Japan loses
+    order = opposed[np.argsort(loss_jp / (loss_jp + gain_us), kind="stable")]
+    points = [(c_us @ x + k_us, c_jp @ x + k_jp)]
+    for j in order:
+        x[j] = us_pick[j]
+        points.append((c_us @ x + k_us, c_jp @ x + k_jp))
+    return np.array(points)
+
+
+def rational_part(vertices: np.ndarray, d: tuple[float, float]) -> np.ndarray:
+    """The part of the frontier where ``u_US >= d_US`` and ``u_JP >= d_JP`` (empty if there is none)."""
+    out = []
+    d_us, d_jp = d
+    for p, q in zip(vertices[:-1], vertices[1:], strict=True):
+        lo_s, hi_s = 0.0, 1.0
+        for axis, bound in ((0, d_us), (1, d_jp)):  # keep the s in [0, 1] with p + s (q - p) >= bound
+            delta = q[axis] - p[axis]
+            if abs(delta) < _EPS:
+                if p[axis] < bound - _EPS:
+                    lo_s, hi_s = 1.0, 0.0
+            elif delta > 0:
+                lo_s = max(lo_s, (bound - p[axis]) / delta)
+            else:
+                hi_s = min(hi_s, (bound - p[axis]) / delta)
+        if lo_s <= hi_s + _EPS:
+            a, b = p + lo_s * (q - p), p + min(max(hi_s, lo_s), 1.0) * (q - p)
+            if not out or np.abs(out[-1] - a).max() > _EPS:
+                out.append(a)
+            out.append(b)
+    if len(vertices) == 1 and vertices[0][0] >= d_us - _EPS and vertices[0][1] >= d_jp - _EPS:
+        out = [vertices[0]]
+    return np.array(out).reshape(-1, 2)
+
+
+def nash_point(rational: np.ndarray, d: tuple[float, float]) -> np.ndarray:
+    """The Nash bargaining solution on the rational frontier (NaN if it is empty)."""
+    if len(rational) == 0:
+        return np.full(2, np.nan)
+    best, best_value = rational[0], -np.inf
+    segments = list(zip(rational[:-1], rational[1:], strict=True)) or [(rational[0], rational[0])]
+    for p, q in segments:
+        a, b = p[0] - d[0], q[0] - p[0]  # u_US - d_US = a + b s
+        c, e = p[1] - d[1], q[1] - p[1]  # u_JP - d_JP = c + e s
+        candidates = [0.0, 1.0]
+        if b * e < 0:  # concave quadratic: interior stationary point
+            candidates.append(min(max(-(a * e + b * c) / (2 * b * e), 0.0), 1.0))
+        for s in candidates:
+            value = (a + b * s) * (c + e * s)
+            if value > best_value + _EPS:
+                best, best_value = p + s * (q - p), value
+    return np.asarray(best, dtype=float)
+
+
+def kalai_point(rational: np.ndarray, d: tuple[float, float]) -> np.ndarray:
+    """The Kalai–Smorodinsky point on the rational frontier (NaN if it is empty)."""
+    if len(rational) == 0:
+        return np.full(2, np.nan)
+    d = np.asarray(d, dtype=float)
+    ideal = np.array([rational[:, 0].max(), rational[:, 1].max()])
+    direction = ideal - d
+    if np.all(np.abs(direction) < _EPS):
+        return rational[0].astype(float)
+    # the frontier point p + s (q - p) on the ray d + t direction: cross((point - d), direction) = 0
+    for p, q in zip(rational[:-1], rational[1:], strict=True):
+        f_p = (p[0] - d[0]) * direction[1] - (p[1] - d[1]) * direction[0]
+        f_q = (q[0] - d[0]) * direction[1] - (q[1] - d[1]) * direction[0]
+        if f_p == 0 or f_p * f_q < 0 or f_q == 0:
+            s = 0.0 if f_p == f_q else f_p / (f_p - f_q)
+            return p + s * (q - p)
+    return rational[0].astype(float) if len(rational) == 1 else np.full(2, np.nan)
+
+
+def distance_to_polyline(points: np.ndarray, vertices: np.ndarray) -> np.ndarray:
+    """Euclidean distance from each point (shape ``(W, 2)``) to the nearest point of a polyline."""
+    points = np.asarray(points, dtype=float).reshape(-1, 2)
+    if len(vertices) == 0:
+        return np.full(len(points), np.nan)
+    if len(vertices) == 1:
+        return np.linalg.norm(points - vertices[0], axis=1)
+    p, q = vertices[:-1], vertices[1:]  # segments, shape (S, 2)
+    seg = q - p
+    length2 = np.maximum((seg**2).sum(axis=1), _EPS)
+    rel = points[:, None, :] - p[None, :, :]  # (W, S, 2)
+    s = np.clip((rel * seg[None]).sum(axis=2) / length2[None], 0.0, 1.0)
+    nearest = p[None] + s[..., None] * seg[None]
+    return np.linalg.norm(points[:, None, :] - nearest, axis=2).min(axis=1)
+
+
+def outcome_metrics(point: np.ndarray, coefficients: dict[int, tuple], lo: np.ndarray, hi: np.ndarray,
+                    outcomes: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Bargaining metrics for every world, as columns.
+
+    The frontier is computed once per grid point, and the rational frontier, Nash and KS points once
+    per grid point and disagreement point (the reservation values in the end round, which take a few
+    values per point), then shared by all worlds with that key.
+
+    Args:
+        point: Grid point of each world (any integer label).
+        coefficients: Per label, ``(c_us, c_jp, k_us, k_jp)`` of the normalised utilities.
+        lo: Lower bounds of the issues.
+        hi: Upper bounds of the issues.
+        outcomes: The model's outcome columns (utilities, reservation utilities, deal, rounds).
+
+    Returns:
+        ``us_advantage``, ``japan_advantage`` (utility above the reservation value), ``welfare`` (sum of
+        utilities), ``agreement_time`` (agreement round / final deadline; NaN without a deal),
+        ``individually_rational``, ``pareto_dist``, ``nash_dist`` and ``kalai_dist``.
+    """
+    u = np.c_[outcomes["us_utility"], outcomes["japan_utility"]]
+    d = np.c_[outcomes["us_reservation_utility"], outcomes["japan_reservation_utility"]]
+    deal = outcomes["deal"]
+    out = {
+        "us_advantage": u[:, 0] - d[:, 0],
+        "japan_advantage": u[:, 1] - d[:, 1],
+        "welfare": u.sum(axis=1),
+        "agreement_time": np.where(deal, outcomes["end_round"] / outcomes["final_deadline"], np.nan),
+        "individually_rational": deal & (u[:, 0] >= d[:, 0] - 1e-9) & (u[:, 1] >= d[:, 1] - 1e-9),
+    }
+    dist = {name: np.full(len(u), np.nan) for name in ("pareto_dist", "nash_dist", "kalai_dist")}
+    keys, inverse = np.unique(np.c_[point, d], axis=0, return_inverse=True)
+    frontiers: dict[int, np.ndarray] = {}
+    for k, key in enumerate(keys):
+        label = int(key[0])
+        if label not in frontiers:
+            frontiers[label] = frontier(*coefficients[label], lo, hi)
+        disagreement = (float(key[1]), float(key[2]))
+        rational = rational_part(frontiers[label], disagreement)
+        rows = np.flatnonzero(inverse.ravel() == k)
+        dist["pareto_dist"][rows] = distance_to_polyline(u[rows], rational)
+        for name, solution in (("nash_dist", nash_point), ("kalai_dist", kalai_point)):
+            dist[name][rows] = np.linalg.norm(u[rows] - solution(rational, disagreement), axis=1)
+    return out | dist
