@@ -102,7 +102,8 @@ class Plan:
         seeds: Replications per grid point.
         root_seed: The run's root seed.
         chunk_size: Most worlds in one chunk (one batched model run, one Parquet part).
-        workers: Parallel worker processes.
+        workers: Parallel worker processes (at most).
+        workers_auto: Whether ``workers`` was left to default, so the runner may use fewer for small sweeps.
         executor: ``"local"`` or ``"dask"``.
         dask_address: Dask scheduler address (``None``: a local cluster).
         record_rounds: ``"all"``, ``"none"`` or the number of seeds per point whose rounds are kept.
@@ -116,6 +117,7 @@ class Plan:
     root_seed: int
     chunk_size: int
     workers: int
+    workers_auto: bool
     executor: str
     dask_address: str | None
     record_rounds: str | int
@@ -440,7 +442,8 @@ def plan(config: DictConfig | Tree) -> Plan:
     root_seed = int(_number(cfg, "run.seed", 0, 2**63 - 1, integer=True))
     chunk_size = int(_number(cfg, "run.chunk_size", 1, 10**8, integer=True))
     workers = _get(cfg, "run.workers")
-    workers = _default_workers() if workers is None else int(
+    workers_auto = workers is None
+    workers = _default_workers() if workers_auto else int(
         _number(cfg, "run.workers", 1, 4096, integer=True, what=" (processes), or null for this machine's cores"))
     executor = _choice(cfg, "run.executor", ("local", "dask"))
     address = _get(cfg, "run.dask_address")
@@ -485,7 +488,7 @@ def plan(config: DictConfig | Tree) -> Plan:
     swept = list(axes) + [k for k in (samples[0] if samples else {}) if k not in axes]
     dtypes = {k: _dtype([p.coordinates[k] for p in points]) for k in ("us_strategy", "japan_strategy", *swept)}
     return Plan(points=points, seeds=seeds, root_seed=root_seed, chunk_size=chunk_size, workers=workers,
-                executor=executor, dask_address=address, record_rounds=record, common_random_numbers=crn,
+                workers_auto=workers_auto, executor=executor, dask_address=address, record_rounds=record, common_random_numbers=crn,
                 swept_keys=swept, coordinate_dtypes=dtypes)
 
 

@@ -49,6 +49,7 @@ ROW_GROUP = 65_536  # rows per row group of the merged files, whatever the chunk
 RESPONSES = np.array(["counter", "accept", "walk-away", "", "deadline", "breakdown"])
 REASONS = np.array(list(END_REASONS.values()))
 MANIFEST = "manifest.json"
+WORKER_PAYS_OFF = 50_000
 
 
 class Interrupted(Exception):
@@ -448,6 +449,9 @@ def execute(plan: Plan, out_dir: Path, cfg: dict, progress: bool | None = None) 
     todo = (_task(plan, c) for c in remaining)
     bar = Progress(plan.n_worlds, sum(c.n_worlds for c in chunks if c.index in done), progress)
     workers = max(1, min(plan.workers, len(remaining)))  # no pool start-up for a one-chunk run
+    if plan.workers_auto and plan.executor == "local":
+        # starting a worker process costs about as much time as simulating WORKER_PAYS_OFF negotiations
+        workers = max(1, min(workers, sum(c.n_worlds for c in remaining) // WORKER_PAYS_OFF))
     in_flight = 2 * workers
     results = (_dask(todo, plan.dask_address, workers, in_flight) if plan.executor == "dask"
                else _local(todo, workers, in_flight))
