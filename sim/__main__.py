@@ -14,6 +14,7 @@ USAGE = """usage: python -m sim VERB [OVERRIDES...]
 verbs:
   run     simulate: python -m sim run [+experiment=NAME] [GROUP=OPTION] [key=value] [-m]
           (python -m sim run --help lists the config and every option)
+  plot    draw the figures of a run folder: python -m sim plot RUN_DIR
 
 config groups and their options:
 {groups}
@@ -66,7 +67,16 @@ def main() -> None:
     verb, rest = args[0], args[1:]
     if verb == "run":
         raise SystemExit(_run(rest))
-    print(f"error: unknown verb {verb!r}; choose one of: run (python -m sim --help)", file=sys.stderr)
+    if verb == "plot":
+        if len(rest) != 1 or rest[0].startswith("-"):
+            print("usage: python -m sim plot RUN_DIR", file=sys.stderr)
+            raise SystemExit(2)
+        from pathlib import Path
+
+        from sim.cli import plot
+
+        raise SystemExit(plot(Path(rest[0])))
+    print(f"error: unknown verb {verb!r}; choose one of: run, plot (python -m sim --help)", file=sys.stderr)
     raise SystemExit(2)
 
 

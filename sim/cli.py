@@ -66,13 +66,40 @@ def run_experiment(cfg: DictConfig, out_dir: Path, progress: bool | None = None)
     if sweep.resumed:
         summary = f"resumed: {sweep.resumed} of {sweep.n_chunks} chunks were already done\n" + summary
     if cfg.run.plot:
-        from sim import plots
+        from sim.plots import RunData, draw_all
 
         rounds_path = Path(out_dir) / "rounds.parquet"
         rounds = pq.read_table(rounds_path).to_pandas() if rounds_path.exists() else outcomes.iloc[:0]
-        figures = plots.draw_all(out_dir, outcomes, rounds, the_plan.points[0].structure, the_plan.swept_keys)
-        summary += "\n\nfigures: " + ", ".join(p.name for p in figures if p.suffix == ".png")
+        written, skipped = draw_all(RunData(outcomes=outcomes, rounds=rounds, plan=the_plan), out_dir)
+        summary += "\n\n" + describe_figures(written, skipped)
     return summary
+
+
+def describe_figures(written: list[Path], skipped: list[tuple[str, str]]) -> str:
+    """Which figures were drawn, and which were skipped and why."""
+    lines = ["figures: " + (", ".join(p.name for p in written if p.suffix == ".png") or "none")]
+    lines += [f"  skipped {name}: {reason}" for name, reason in skipped]
+    return "\n".join(lines)
+
+
+def plot(run_dir: Path) -> int:
+    """The ``plot`` verb: draw every figure the run folder's data supports."""
+    from sim.plots import draw_all
+    from sim.rundir import RunDirError, load_run
+
+    try:
+        data, notice = load_run(run_dir)
+    except RunDirError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    if notice:
+        print(f"note: {notice}")
+    if not data.outcomes["deal"].any():
+        print("note: no negotiation in this run ended in a deal; figures about agreements are skipped")
+    written, skipped = draw_all(data, run_dir)
+    print(describe_figures(written, skipped))
+    print(f"written to {_relative(Path(run_dir) / 'figures')}")
+    return 0
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")

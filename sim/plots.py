@@ -1,122 +1,130 @@
-"""Figures for a run folder, drawn with one shared style.
+"""Figures for a run folder, each drawn when the data supports it, all in the shared style (:mod:`sim.style`).
 
-* ``concession_paths``: each side's offers per round on the main issues, for one recorded
-  negotiation, with calendar dates, the deadline (and any extension) and the agreement marked.
-* ``pressure``: for a sweep over numeric config keys, deal rate (with 95 % Wilson intervals),
-  agreement timing and agreed terms against the first swept key, one line per value of the second.
+=====================  =====================================================================
+figure                 what it shows
+=====================  =====================================================================
+``concession_paths``   each side's offers per round on every issue for one recorded
+                       negotiation, with dates, the deadline, any extension and the agreement
+``utility_plane``      utility space: the Pareto frontier, the Nash and Kalai–Smorodinsky
+                       points, the disagreement point and the agreements
+``deal_rate``          deal rate against each swept numeric parameter, one line per strategy
+                       pair, with 95 % Wilson bands
+``strategy_heatmap``   US × Japan strategy: deal rate and mean utility to each side
+``timing``             when agreements come relative to the final deadline (deadline effect)
+``terms``              agreed terms per issue, in the issue's units, by pair or swept value
+``pressure``           deal rate, timing and terms against a swept deadline or escalation
+=====================  =====================================================================
 
 Each figure is written as PNG (150 dpi) and SVG under ``RUN_DIR/figures/``.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from scipy.stats import binomtest  # noqa: E402
+from sim.config import GridPoint, Plan, Structure
+from sim.metrics import frontier, kalai_point, nash_point, rational_part
+from sim.style import ACCENT, PALETTE, SIDE_COLOURS, SIDE_LABELS, figure_style, issue_title, save, short_key
+from sim.summary import wilson_interval
 
-from sim.config import Structure  # noqa: E402
-from sim.outputs import atomic_write  # noqa: E402
+__all__ = ["RunData", "draw_all"]
 
-__all__ = ["concession_paths", "draw_all", "pressure"]
-
-# Okabe & Ito (2008) colour-blind-safe palette
-PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
-SIDE_COLOURS = {"us": PALETTE[0], "japan": PALETTE[1]}
-SIDE_LABELS = {"us": "United States", "japan": "Japan"}
-STYLE = {
-    "figure.dpi": 100,
-    "savefig.dpi": 150,
-    "font.size": 10,
-    "axes.titlesize": 11,
-    "axes.labelsize": 10,
-    "legend.fontsize": 9,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.grid": True,
-    "grid.alpha": 0.3,
-    "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
-    "svg.fonttype": "none",  # keep SVG text as text: editable in a report, smaller and faster to write
-}
-TITLES = {
-    "cars": "Cars", "auto_parts": "Auto parts", "steel_aluminium": "Steel & aluminium",
-    "reciprocal": "Reciprocal tariff", "investment": "Investment pledge", "purchases": "Yearly purchases",
-}
-
-TERM_TITLES = {"cars": "car tariff", "auto_parts": "auto-parts tariff", "steel_aluminium": "steel tariff",
-               "reciprocal": "reciprocal tariff"}
+MAX_LINES = 8  # more strategy pairs than this are not drawn as separate lines
 
 
-def _save(fig: plt.Figure, out_dir: Path, name: str) -> list[Path]:
-    paths = []
-    for ext in ("png", "svg"):
-        path = Path(out_dir) / f"{name}.{ext}"
-        atomic_write(path, lambda p, ext=ext: fig.savefig(p, format=ext, bbox_inches="tight"))
-        paths.append(path)
-    plt.close(fig)
-    return paths
+@dataclass
+class RunData:
+    """What the figures are drawn from.
+
+    Attributes:
+        outcomes: One row per negotiation.
+        rounds: Recorded rounds (may be empty).
+        plan: The run's plan, re-made from its resolved config.
+    """
+
+    outcomes: pd.DataFrame
+    rounds: pd.DataFrame
+    plan: Plan
+
+    @property
+    def structure(self) -> Structure:
+        """Structure of the first grid point (calendar, issues)."""
+        return self.plan.points[0].structure
+
+    @property
+    def deals(self) -> pd.DataFrame:
+        """The negotiations that ended in a deal."""
+        return self.outcomes[self.outcomes["deal"]]
+
+    @property
+    def numeric_keys(self) -> list[str]:
+        """Swept keys with numeric values and more than one value."""
+        return [k for k in self.plan.swept_keys if pd.api.types.is_numeric_dtype(self.outcomes[k])
+                and self.outcomes[k].nunique() > 1]
+
+    @property
+    def pairs(self) -> pd.Series:
+        """Strategy pair label per negotiation: 'US strategy vs Japan strategy'."""
+        return self.outcomes["us_strategy"] + " vs " + self.outcomes["japan_strategy"]
 
 
-def _panels(space_names: list[str], japan_items: list[str]) -> list[tuple[str, list[str]]]:
-    """Main issues to draw: the US tariffs, the investment pledge, and the sum of purchases."""
-    panels = [(n, [n]) for n in ("cars", "auto_parts", "steel_aluminium", "reciprocal") if n in space_names]
-    if "investment" in space_names:
-        panels.append(("investment", ["investment"]))
-    purchases = [n for n in japan_items if n != "investment"]
-    if purchases:
-        panels.append(("purchases", purchases))
-    return panels
+class Skip(Exception):  # noqa: N818
+    """A figure the data does not support, with the reason."""
 
 
-def _pick_world(outcomes: pd.DataFrame, rounds: pd.DataFrame) -> int:
-    """A recorded world to show: the first with a deal, else the first recorded."""
-    recorded = outcomes[outcomes["world"].isin(rounds["world"].unique())]
+# -- 1. concession paths -------------------------------------------------------------------------
+
+
+def concession_paths(run: RunData, out_dir: Path) -> list[Path]:
+    """Each side's offers per round on every issue for one recorded negotiation."""
+    if run.rounds.empty:
+        raise Skip("no rounds were recorded (run.record_rounds=none)")
+    recorded = run.outcomes[run.outcomes["world"].isin(run.rounds["world"].unique())]
     with_deal = recorded[recorded["deal"]]
-    return int((with_deal if len(with_deal) else recorded)["world"].iloc[0])
-
-
-def concession_paths(outcomes: pd.DataFrame, rounds: pd.DataFrame, structure: Structure, out_dir: Path,
-                     world: int | None = None) -> list[Path]:
-    """Draw each side's offers per round on the main issues for one recorded negotiation."""
-    world = _pick_world(outcomes, rounds) if world is None else world
-    row = outcomes.set_index("world").loc[world]
-    trace = rounds[rounds["world"] == world]
-    space = structure.space
-    units = {i.name: i.unit for i in space.issues}
-    panels = _panels(list(space.names), space.granted_by("japan"))
-    last = int(trace["round"].max())
-    with plt.rc_context(STYLE):
+    row = (with_deal if len(with_deal) else recorded).iloc[0]
+    trace = run.rounds[run.rounds["world"] == row["world"]]
+    space = run.structure.space
+    last = max(int(trace["round"].max()), int(row["final_deadline"]))
+    with figure_style():
         ncols = 3
-        nrows = int(np.ceil(len(panels) / ncols))
-        fig, axes = plt.subplots(nrows, ncols, figsize=(12, 3.4 * nrows), squeeze=False)
-        for ax, (title, cols) in zip(axes.flat, panels, strict=False):
-            values = trace[cols].sum(axis=1)
+        nrows = int(np.ceil(space.n / ncols))
+        fig, axes = plt.subplots(nrows, ncols, figsize=(12, 2.9 * nrows + 0.6), squeeze=False)
+        for ax, issue in zip(axes.flat, space.issues, strict=False):
             for side in ("us", "japan"):
                 mine = trace["proposer"] == side
-                ax.plot(trace.loc[mine, "round"], values[mine], marker="o", ms=4, lw=1.6,
+                ax.plot(trace.loc[mine, "round"], trace.loc[mine, issue.name], marker="o", ms=3.5, lw=1.5,
                         color=SIDE_COLOURS[side], label=f"{SIDE_LABELS[side]} offers")
-            unit = units[cols[0]]
-            ax.set_title(TITLES.get(title, title))
-            ax.set_ylabel(f"{unit}" if len(cols) == 1 else f"{unit} (sum of {len(cols)} items)")
             _mark_deadlines(ax, row)
             if row["deal"]:
-                ax.plot([row["end_round"]], [row[cols].sum()], marker="*", ms=16, color=PALETTE[2],
-                        markeredgecolor="black", zorder=5, label="agreement", linestyle="none")
-            _round_axis(ax, structure, 1, max(last, int(row["final_deadline"])))
-        for ax in axes.flat[len(panels):]:
+                ax.plot([row["end_round"]], [row[issue.name]], marker="*", ms=15, color=ACCENT,
+                        markeredgecolor="black", zorder=5, linestyle="none", label="agreement")
+            ax.set_title(issue_title(issue.name))
+            ax.set_ylabel(issue.unit)
+            ax.set_ylim(issue.lo - 0.04 * (issue.hi - issue.lo), issue.hi + 0.04 * (issue.hi - issue.lo))
+            _round_axis(ax, run.structure, 1, last)
+        for ax in axes.flat[space.n:]:
             ax.set_visible(False)
-        handles, labels = axes.flat[0].get_legend_handles_labels()
-        fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False, bbox_to_anchor=(0.5, -0.02))
-        outcome = f"deal in round {row['end_round']}" if row["deal"] else f"no deal ({row['end_reason']})"
+        handles, labels = _legend_entries(axes.flat[: space.n])
+        fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False)
+        outcome = (f"deal in round {row['end_round']} ({pd.Timestamp(row['end_date']):%d %b %Y})" if row["deal"]
+                   else f"no deal ({row['end_reason']})")
         fig.suptitle(f"Offers per round: {row['us_strategy']} (US) vs {row['japan_strategy']} (Japan), "
-                     f"world {world}: {outcome}", fontsize=12)
-        fig.tight_layout(rect=(0, 0.05, 1, 1))
-        return _save(fig, out_dir, "concession_paths")
+                     f"negotiation {row['world']}: {outcome}")
+        fig.tight_layout(rect=(0, 0.04, 1, 1))
+        return save(fig, out_dir, "concession_paths")
+
+
+def _legend_entries(axes) -> tuple[list, list[str]]:
+    seen: dict[str, object] = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            seen.setdefault(label, handle)
+    return list(seen.values()), list(seen)
 
 
 def _mark_deadlines(ax: plt.Axes, row: pd.Series) -> None:
@@ -129,7 +137,7 @@ def _mark_deadlines(ax: plt.Axes, row: pd.Series) -> None:
 
 
 def _round_axis(ax: plt.Axes, structure: Structure, first: int, last: int) -> None:
-    """Label rounds with their calendar dates."""
+    """Label rounds with their calendar dates (at most five labels)."""
     step = max(1, int(np.ceil((last - first + 1) / 5)))
     ticks = np.arange(first, last + 1, step)
     dates = structure.round_date(ticks)
@@ -139,76 +147,320 @@ def _round_axis(ax: plt.Axes, structure: Structure, first: int, last: int) -> No
     ax.set_xlim(first - 0.5, last + 0.5)
 
 
-def _wilson(k: int, n: int) -> tuple[float, float]:
-    ci = binomtest(int(k), int(n)).proportion_ci(confidence_level=0.95, method="wilson")
-    return ci.low, ci.high
+# -- 2. utility plane ----------------------------------------------------------------------------
 
 
-def pressure(outcomes: pd.DataFrame, swept: list[str], structure: Structure, out_dir: Path) -> list[Path]:
+def _utilities(point: GridPoint, x: np.ndarray) -> tuple[float, float]:
+    p = point.params
+    return tuple(float((x @ p[f"{s}.payoff_a"] + p[f"{s}.payoff_b"] - p[f"{s}.p_min"])
+                       / (p[f"{s}.p_max"] - p[f"{s}.p_min"])) for s in ("us", "japan"))
+
+
+def utility_plane(run: RunData, out_dir: Path) -> list[Path]:
+    """The Pareto frontier, Nash and KS points, the disagreement point(s) and the agreements.
+
+    The disagreement point is the no-deal outcome once the deadline has passed (status quo with the
+    escalated reciprocal tariff). A sweep whose grid points differ in it (say, in the escalation) shows
+    each distinct one with its own Nash and KS points; the frontier is that of the first grid point.
+    """
+    point = run.plan.points[0]
+    p, space = point.params, point.structure.space
+    vertices = frontier(*_coefficients(point), space.lo, space.hi)
+    same_frontier = all(np.allclose(np.r_[_coefficients(q)[0], _coefficients(q)[1]],
+                                    np.r_[_coefficients(point)[0], _coefficients(point)[1]])
+                        for q in run.plan.points)
+    disagreements = sorted({tuple(np.round(_utilities(q, _escalated(q)), 9)) for q in run.plan.points})
+    status_quo = _utilities(point, p["status_quo"])
+    deals = run.deals
+    with figure_style():
+        fig, ax = plt.subplots(figsize=(7.2, 6.6))
+        ax.plot(vertices[:, 0], vertices[:, 1], color="black", lw=1.8, label="Pareto frontier")
+        _agreements(fig, ax, deals)
+        ax.plot(*status_quo, marker="P", ms=10, color=PALETTE[4], linestyle="none", markeredgecolor="black",
+                label=f"status quo before the deadline: ({status_quo[0]:.2f}, {status_quo[1]:.2f})")
+        single = len(disagreements) == 1
+        for k, d in enumerate(disagreements[:8]):
+            rational = rational_part(vertices, d)
+            first = k == 0
+            where = f": ({d[0]:.2f}, {d[1]:.2f})" if single else f" ({len(disagreements)} grid values)"
+            ax.plot(*d, marker="X", ms=10, color=PALETTE[1], linestyle="none", markeredgecolor="black",
+                    label=f"disagreement point (no deal after the deadline){where}" if first else None)
+            if len(rational):
+                nash, ks = nash_point(rational, d), kalai_point(rational, d)
+                ax.plot(*nash, marker="D", ms=8, color=PALETTE[2], linestyle="none", markeredgecolor="black",
+                        label=("Nash solution" + (f": ({nash[0]:.2f}, {nash[1]:.2f})" if single else "s"))
+                        if first else None)
+                ax.plot(*ks, marker="s", ms=8, color=PALETTE[3], linestyle="none", markeredgecolor="black",
+                        label=("Kalai–Smorodinsky point" + (f": ({ks[0]:.2f}, {ks[1]:.2f})" if single else "s"))
+                        if first else None)
+                if not single:
+                    ax.plot([d[0], nash[0]], [d[1], nash[1]], color=PALETTE[2], lw=0.8, alpha=0.6)
+        ax.set_xlim(-0.02, 1.02)
+        ax.set_ylim(-0.02, 1.04)
+        ax.set_xlabel("utility to the United States (0 = worst package, 1 = best)")
+        ax.set_ylabel("utility to Japan (0 = worst package, 1 = best)")
+        note = "" if same_frontier else "\n(frontier of the first grid point; the grid changes the payoffs)"
+        ax.set_title(f"Utility plane: {len(deals)} agreements against the Pareto frontier{note}")
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=1, frameon=False)
+        ax.set_aspect("equal")
+        fig.tight_layout()
+        return save(fig, out_dir, "utility_plane")
+
+
+def _coefficients(point: GridPoint) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """(c_us, c_jp, k_us, k_jp) of the normalised utilities at a grid point."""
+    p = point.params
+    span = {s: p[f"{s}.p_max"] - p[f"{s}.p_min"] for s in ("us", "japan")}
+    return (p["us.payoff_a"] / span["us"], p["japan.payoff_a"] / span["japan"],
+            float((p["us.payoff_b"] - p["us.p_min"]) / span["us"]),
+            float((p["japan.payoff_b"] - p["japan.p_min"]) / span["japan"]))
+
+
+def _escalated(point: GridPoint) -> np.ndarray:
+    """The no-deal package after the deadline: the status quo with the escalated reciprocal tariff."""
+    x = point.params["status_quo"].copy()
+    if "reciprocal" in point.structure.space.names:
+        x[point.structure.space.index("reciprocal")] += point.params["escalation"]
+    return x
+
+
+def _agreements(fig: plt.Figure, ax: plt.Axes, deals: pd.DataFrame) -> None:
+    """Agreements as a scatter by strategy pair, or as a density when there are many."""
+    if len(deals) > 3000:
+        hb = ax.hexbin(deals["us_utility"], deals["japan_utility"], gridsize=45, mincnt=1, cmap="cividis",
+                       extent=(0, 1, 0, 1))
+        fig.colorbar(hb, ax=ax, label="agreements per cell", shrink=0.75)
+        return
+    if deals.empty:
+        return
+    pairs = deals["us_strategy"] + " vs " + deals["japan_strategy"]
+    labels = pairs.unique()
+    if len(labels) <= MAX_LINES:
+        for colour, label in zip(PALETTE[4:] + PALETTE[:4], labels, strict=False):
+            mine = pairs == label
+            ax.scatter(deals.loc[mine, "us_utility"], deals.loc[mine, "japan_utility"], s=14, alpha=0.6,
+                       color=colour, label=f"agreements: {label}", edgecolors="none")
+    else:
+        ax.scatter(deals["us_utility"], deals["japan_utility"], s=10, alpha=0.4, color=PALETTE[5],
+                   label="agreements", edgecolors="none")
+
+
+# -- 3. deal rate ----------------------------------------------------------------------------------
+
+
+def deal_rate(run: RunData, out_dir: Path) -> list[Path]:
+    """Deal rate against each swept numeric parameter, one line per strategy pair, with 95 % bands."""
+    keys = run.numeric_keys[:3]
+    if not keys:
+        raise Skip("no numeric parameter was swept")
+    data = run.outcomes.assign(_pair=run.pairs)
+    pairs = list(data["_pair"].unique())
+    if len(pairs) > MAX_LINES:
+        data["_pair"] = "all strategy pairs"
+        pairs = ["all strategy pairs"]
+    with figure_style():
+        fig, axes = plt.subplots(1, len(keys), figsize=(5.2 * len(keys), 4.4), squeeze=False)
+        for ax, key in zip(axes[0], keys, strict=True):
+            for colour, pair in zip(PALETTE, pairs, strict=False):
+                agg = data[data["_pair"] == pair].groupby(key).agg(k=("deal", "sum"), n=("deal", "size"))
+                low, high = wilson_interval(agg["k"], agg["n"])
+                ax.plot(agg.index, agg["k"] / agg["n"], marker="o", ms=4, color=colour, label=pair)
+                ax.fill_between(agg.index, low, high, color=colour, alpha=0.15, lw=0)
+            ax.set_ylim(-0.02, 1.02)
+            ax.set_xlabel(short_key(key, long=True))
+            ax.set_ylabel("deal rate (share of negotiations)")
+            ax.set_title(f"Deal rate against {short_key(key)}")
+        axes[0, -1].legend(loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False, title="US vs Japan")
+        pooled = " (each panel pooled over the other swept values)" if len(keys) > 1 else ""
+        fig.suptitle(f"Deal rate by strategy pair, with 95 % Wilson confidence bands{pooled}")
+        fig.tight_layout()
+        return save(fig, out_dir, "deal_rate")
+
+
+# -- 4. strategy heatmap ---------------------------------------------------------------------------
+
+
+def strategy_heatmap(run: RunData, out_dir: Path) -> list[Path]:
+    """US × Japan strategy: deal rate, mean utility to the US and to Japan, annotated."""
+    o = run.outcomes
+    if o["us_strategy"].nunique() < 2 and o["japan_strategy"].nunique() < 2:
+        raise Skip("only one strategy pair was run")
+    us, jp = sorted(o["us_strategy"].unique()), sorted(o["japan_strategy"].unique())
+    panels = [("deal", "Deal rate", "{:.0%}"), ("us_utility", "Mean utility to the US", "{:.2f}"),
+              ("japan_utility", "Mean utility to Japan", "{:.2f}")]
+    with figure_style():
+        width, height = 0.45 * len(jp) + 1.9, 0.42 * len(us) + 1.7
+        fig, axes = plt.subplots(1, 3, figsize=(3 * width + 0.6, height + 0.6))
+        for ax, (column, title, fmt) in zip(axes, panels, strict=True):
+            table = o.pivot_table(index="us_strategy", columns="japan_strategy", values=column,
+                                  aggfunc="mean", observed=True).reindex(index=us, columns=jp)
+            image = ax.imshow(table.to_numpy(dtype=float), vmin=0, vmax=1, cmap="cividis", aspect="auto")
+            for (i, j), value in np.ndenumerate(table.to_numpy(dtype=float)):
+                if not np.isnan(value):
+                    ax.text(j, i, fmt.format(value), ha="center", va="center", fontsize=7.5,
+                            color="white" if value < 0.55 else "black")
+                else:
+                    ax.text(j, i, "not run", ha="center", va="center", fontsize=6.5, color="0.45")
+            ax.set_xticks(range(len(jp)), [s.replace("_", " ") for s in jp], rotation=40, ha="right")
+            ax.set_yticks(range(len(us)), [s.replace("_", " ") for s in us])
+            ax.set_xlabel("Japan's strategy")
+            ax.set_ylabel("US strategy")
+            ax.set_title(title)
+            ax.grid(False)
+            ax.set_facecolor("0.93")
+            fig.colorbar(image, ax=ax, shrink=0.8, label="share" if column == "deal" else "utility (0–1)")
+        fig.suptitle(f"Strategy against strategy: deal rate and mean utility ({len(o)} negotiations;\n"
+                     "a negotiation without a deal counts at its reservation value)")
+        fig.tight_layout()
+        return save(fig, out_dir, "strategy_heatmap")
+
+
+# -- 5. timing -------------------------------------------------------------------------------------
+
+
+def timing(run: RunData, out_dir: Path) -> list[Path]:
+    """When agreements come: share of the final deadline, and rounds before it (the deadline effect)."""
+    deals = run.deals
+    if deals.empty:
+        raise Skip("no negotiation ended in a deal")
+    share = deals["agreement_time"]
+    late = float((share > 0.9).mean())
+    before = (deals["final_deadline"] - deals["end_round"]).astype(int)
+    with figure_style():
+        fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+        left.hist(share, bins=np.linspace(0, 1, 21), color=PALETTE[0], edgecolor="white")
+        left.axvspan(0.9, 1.0, color=PALETTE[1], alpha=0.15, label=f"last 10 % of the window: {late:.0%} of deals")
+        left.set_xlabel("agreement round / final deadline")
+        left.set_ylabel("agreements")
+        left.set_title("Agreement time as a share of the deadline")
+        left.legend(loc="upper left", frameon=False)
+        counts = before.value_counts().sort_index()
+        right.bar(counts.index, counts.to_numpy(), color=PALETTE[2], width=0.8)
+        right.set_xlabel("rounds before the final deadline (0 = in the deadline round)")
+        right.set_ylabel("agreements")
+        right.set_title("How close to the deadline agreements come")
+        right.set_xlim(-0.8, max(10, int(before.max()) + 0.8))
+        fig.suptitle(f"Timing of {len(deals)} agreements (deadline effect: THEORY §6)")
+        fig.tight_layout()
+        return save(fig, out_dir, "timing")
+
+
+# -- 6. terms --------------------------------------------------------------------------------------
+
+
+def terms(run: RunData, out_dir: Path) -> list[Path]:
+    """Agreed terms per issue, by strategy pair (or by the main swept parameter when pairs are many)."""
+    deals = run.deals
+    if deals.empty:
+        raise Skip("no negotiation ended in a deal, so there are no agreed terms")
+    pairs = (deals["us_strategy"] + " vs " + deals["japan_strategy"])
+    if pairs.nunique() <= MAX_LINES:
+        groups, group_label = pairs, "strategy pair (US vs Japan)"
+    elif run.numeric_keys:
+        groups, group_label = deals[run.numeric_keys[0]], short_key(run.numeric_keys[0], long=True)
+    else:
+        groups, group_label = deals["us_strategy"], "US strategy"
+    order = sorted(groups.unique(), key=lambda v: (isinstance(v, str), v))
+    space = run.structure.space
+    with figure_style():
+        ncols = 3
+        nrows = int(np.ceil(space.n / ncols))
+        width = max(12, 0.55 * len(order) * ncols + 3)
+        fig, axes = plt.subplots(nrows, ncols, figsize=(width, 3.1 * nrows + 1.2), squeeze=False)
+        for ax, issue in zip(axes.flat, space.issues, strict=False):
+            values = [deals.loc[groups == g, issue.name].to_numpy() for g in order]
+            box = ax.boxplot(values, patch_artist=True, widths=0.6, showfliers=False,
+                             medianprops={"color": "black"})
+            for patch, colour in zip(box["boxes"], PALETTE * 10, strict=False):
+                patch.set_facecolor(colour)
+                patch.set_alpha(0.65)
+            ax.set_title(issue_title(issue.name))
+            ax.set_ylabel(issue.unit)
+            ax.set_xticks(range(1, len(order) + 1),
+                          [str(g) if not isinstance(g, float) else f"{g:g}" for g in order],
+                          rotation=30 if isinstance(order[0], str) else 0, ha="right" if isinstance(order[0], str)
+                          else "center", fontsize=8)
+        for ax in axes.flat[space.n:]:
+            ax.set_visible(False)
+        fig.suptitle(f"Agreed terms per issue by {group_label} ({len(deals)} agreements; boxes: quartiles, "
+                     "whiskers: 1.5 IQR)")
+        fig.tight_layout()
+        return save(fig, out_dir, "terms")
+
+
+# -- pressure (deadline_pressure's headline) -----------------------------------------------------
+
+
+def pressure(run: RunData, out_dir: Path) -> list[Path]:
     """Deal rate, timing and terms against the first numeric swept key (lines: the second key)."""
-    numeric = [k for k in swept if pd.api.types.is_numeric_dtype(outcomes[k])]
-    x_key = numeric[0]
-    hue_key = numeric[1] if len(numeric) > 1 else None
-    units = {i.name: i.unit for i in structure.space.issues}
-    terms = [n for n in ("reciprocal", "cars") if n in units][:2]
-    data = outcomes.assign(
-        share_of_deadline=outcomes["end_round"] / outcomes["final_deadline"],
-        _hue=outcomes[hue_key] if hue_key else "all",
-    )
-    with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(1, 2 + len(terms), figsize=(4.2 * (2 + len(terms)), 3.8))
+    keys = run.numeric_keys
+    if not keys:
+        raise Skip("no numeric parameter was swept")
+    x_key = keys[0]
+    hue_key = keys[1] if len(keys) > 1 else None
+    units = {i.name: i.unit for i in run.structure.space.issues}
+    shown = [n for n in ("reciprocal", "cars") if n in units]
+    data = run.outcomes.assign(_hue=run.outcomes[hue_key] if hue_key else "all")
+    with figure_style():
+        fig, axes = plt.subplots(1, 2 + len(shown), figsize=(4.2 * (2 + len(shown)), 4.0))
         for colour, (hue, group) in zip(PALETTE, data.groupby("_hue", sort=True), strict=False):
-            label = f"{_short(hue_key)} = {hue:g}" if hue_key else None
+            label = f"{short_key(hue_key)} = {hue:g}" if hue_key else None
             agg = group.groupby(x_key).agg(k=("deal", "sum"), n=("deal", "size"))
-            rate = agg["k"] / agg["n"]
-            lo_hi = np.array([_wilson(k, n) for k, n in zip(agg["k"], agg["n"], strict=True)])
-            axes[0].plot(agg.index, rate, marker="o", color=colour, label=label)
-            axes[0].fill_between(agg.index, lo_hi[:, 0], lo_hi[:, 1], color=colour, alpha=0.15, lw=0)
+            low, high = wilson_interval(agg["k"], agg["n"])
+            axes[0].plot(agg.index, agg["k"] / agg["n"], marker="o", color=colour, label=label)
+            axes[0].fill_between(agg.index, low, high, color=colour, alpha=0.15, lw=0)
             deals = group[group["deal"]]
             if len(deals):
-                timing = deals.groupby(x_key)["share_of_deadline"].median()
-                axes[1].plot(timing.index, timing, marker="o", color=colour, label=label)
-                for ax, name in zip(axes[2:], terms, strict=True):
-                    med = deals.groupby(x_key)[name].median()
-                    ax.plot(med.index, med, marker="o", color=colour, label=label)
+                axes[1].plot(*_median_by(deals, x_key, "agreement_time"), marker="o", color=colour, label=label)
+                for ax, name in zip(axes[2:], shown, strict=True):
+                    ax.plot(*_median_by(deals, x_key, name), marker="o", color=colour, label=label)
         axes[0].set_ylim(-0.02, 1.02)
         axes[0].set_title("Deal rate (95 % Wilson interval)")
         axes[0].set_ylabel("share of negotiations with a deal")
         axes[1].set_title("Timing of agreements")
         axes[1].set_ylabel("agreement round / final deadline (median)")
         axes[1].set_ylim(0, 1.05)
-        for ax, name in zip(axes[2:], terms, strict=True):
-            ax.set_title(f"Agreed {TERM_TITLES.get(name, name)} (median)")
+        for ax, name in zip(axes[2:], shown, strict=True):
+            ax.set_title(f"Agreed {issue_title(name).lower()} (median)")
             ax.set_ylabel(units[name])
         for ax in axes:
-            ax.set_xlabel(_short(x_key, long=True))
+            ax.set_xlabel(short_key(x_key, long=True))
         if hue_key:
-            axes[-1].legend(loc="best", frameon=False)
-        pairs = outcomes[["us_strategy", "japan_strategy"]].drop_duplicates()
-        fig.suptitle(f"Deadline pressure: deal rate, timing and terms against {_short(x_key)} "
-                     f"({len(pairs)} strategy pair{'s' if len(pairs) > 1 else ''} pooled, "
-                     f"{len(outcomes)} negotiations)", fontsize=12)
+            axes[-1].legend(loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False)
+        n_pairs = len(run.outcomes[["us_strategy", "japan_strategy"]].drop_duplicates())
+        fig.suptitle(f"Deadline pressure: deal rate, timing and terms against {short_key(x_key)} "
+                     f"({n_pairs} strategy pair{'s' if n_pairs > 1 else ''} pooled, {len(run.outcomes)} negotiations)")
         fig.tight_layout()
-        return _save(fig, out_dir, "pressure")
+        return save(fig, out_dir, "pressure")
 
 
-def _short(key: str | None, long: bool = False) -> str:
-    names = {
-        "scenario.deadline.round": ("deadline", "US deadline (round)"),
-        "scenario.escalation": ("escalation", "escalation at the deadline (pp)"),
-    }
-    if key in names:
-        return names[key][1 if long else 0]
-    return str(key).split(".")[-1]
+def _median_by(frame: pd.DataFrame, key: str, column: str) -> tuple[np.ndarray, np.ndarray]:
+    med = frame.groupby(key)[column].median()
+    return med.index.to_numpy(), med.to_numpy()
 
 
-def draw_all(out_dir: Path, outcomes: pd.DataFrame, rounds: pd.DataFrame, structure: Structure,
-             swept: list[str]) -> list[Path]:
-    """Draw every figure the data supports into ``out_dir/figures``."""
-    fig_dir = Path(out_dir) / "figures"
-    paths = []
-    if len(rounds):
-        paths += concession_paths(outcomes, rounds, structure, fig_dir)
-    if any(pd.api.types.is_numeric_dtype(outcomes[k]) for k in swept):
-        paths += pressure(outcomes, swept, structure, fig_dir)
-    return paths
+FIGURES = {
+    "concession_paths": concession_paths,
+    "utility_plane": utility_plane,
+    "deal_rate": deal_rate,
+    "strategy_heatmap": strategy_heatmap,
+    "timing": timing,
+    "terms": terms,
+    "pressure": pressure,
+}
+
+
+def draw_all(run: RunData, run_dir: Path) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Draw every figure the data supports into ``run_dir/figures``.
+
+    Returns:
+        The files written, and ``(figure, reason)`` for each figure skipped.
+    """
+    out_dir = Path(run_dir) / "figures"
+    written, skipped = [], []
+    for name, draw in FIGURES.items():
+        try:
+            written += draw(run, out_dir)
+        except Skip as why:
+            skipped.append((name, str(why)))
+    return written, skipped

@@ -1,0 +1,88 @@
+"""Figures: which are drawn when, at what resolution, and what `plot` says about bad run folders."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from sim.cli import plot, run_experiment
+from tests.conftest import compose_config
+
+SIX = ("concession_paths", "utility_plane", "deal_rate", "strategy_heatmap", "timing", "terms")
+
+
+@pytest.fixture(scope="module")
+def sweep_dir(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("sweep")
+    cfg = compose_config("+experiment=smoke", "sweep.pairs=[[boulware,boulware],[linear,conceder]]",
+                         "+sweep.grid.scenario.escalation=[0,14]", "run.seeds=30", "run.workers=1",
+                         "run.progress=false")
+    run_experiment(cfg, out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def no_deal_dir(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("nodeal")
+    cfg = compose_config("strategy@us=hardliner", "strategy@japan=hardliner", "run.seeds=10", "run.workers=1",
+                         "run.progress=false")
+    run_experiment(cfg, out)
+    return out
+
+
+def test_a_sweep_run_draws_the_six_figures_and_the_pressure_figure(sweep_dir):
+    for name in (*SIX, "pressure"):
+        png, svg = sweep_dir / "figures" / f"{name}.png", sweep_dir / "figures" / f"{name}.svg"
+        assert png.exists() and svg.exists(), name
+        with Image.open(png) as image:
+            assert image.info["dpi"][0] >= 149.9  # saved at 150 dpi
+            assert image.size[0] >= 600  # at least 4 inches wide: not a thumbnail
+
+
+def test_plot_redraws_a_run_folder(sweep_dir, tmp_path, capsys):
+    copy = tmp_path / "run"
+    shutil.copytree(sweep_dir, copy)
+    shutil.rmtree(copy / "figures")
+    assert plot(copy) == 0
+    out = capsys.readouterr().out
+    for name in SIX:
+        assert (copy / "figures" / f"{name}.png").exists()
+        assert name in out
+
+
+def test_zero_deals_draws_what_makes_sense_and_says_what_it_skipped(no_deal_dir, capsys):
+    assert plot(no_deal_dir) == 0
+    out = capsys.readouterr().out
+    assert "no negotiation in this run ended in a deal" in out
+    assert "skipped timing: no negotiation ended in a deal" in out
+    assert "skipped terms:" in out
+    for name in ("concession_paths", "utility_plane"):
+        assert (no_deal_dir / "figures" / f"{name}.png").exists()
+
+
+def test_plot_refuses_a_folder_that_is_not_a_run_folder(tmp_path, capsys):
+    assert plot(tmp_path) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "is not a run folder" in err and err.count("\n") == 1
+
+
+def test_a_corrupt_parquet_file_is_named(no_deal_dir, tmp_path, capsys):
+    copy = tmp_path / "run"
+    shutil.copytree(no_deal_dir, copy)
+    path = copy / "outcomes.parquet"
+    path.write_bytes(path.read_bytes()[:300])  # a partial file
+    assert plot(copy) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and "partial or corrupt" in err
+
+
+def test_an_unfinished_sweep_is_plotted_from_its_parts(sweep_dir, tmp_path, capsys):
+    copy = tmp_path / "run"
+    shutil.copytree(sweep_dir, copy)
+    (copy / "outcomes.parquet").unlink()
+    (copy / "outcomes" / "part-000001.parquet").unlink()
+    assert plot(copy) == 0
+    assert "unfinished" in capsys.readouterr().out
