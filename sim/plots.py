@@ -91,10 +91,8 @@ def concession_paths(run: RunData, out_dir: Path) -> list[Path]:
     space = run.structure.space
     last = max(int(trace["round"].max()), int(row["final_deadline"]))
     with figure_style():
-        ncols = 3
-        nrows = int(np.ceil(space.n / ncols))
-        fig, axes = plt.subplots(nrows, ncols, figsize=(12, 2.9 * nrows + 0.6), squeeze=False)
-        for ax, issue in zip(axes.flat, space.issues, strict=False):
+        fig, axes = _issue_grid(space.n, width=12, row_height=2.9, extra_height=0.6)
+        for ax, issue in zip(axes, space.issues, strict=False):
             for side in ("us", "japan"):
                 mine = trace["proposer"] == side
                 ax.plot(trace.loc[mine, "round"], trace.loc[mine, issue.name], marker="o", ms=3.5, lw=1.5,
@@ -107,9 +105,7 @@ def concession_paths(run: RunData, out_dir: Path) -> list[Path]:
             ax.set_ylabel(issue.unit)
             ax.set_ylim(issue.lo - 0.04 * (issue.hi - issue.lo), issue.hi + 0.04 * (issue.hi - issue.lo))
             _round_axis(ax, run.structure, 1, last)
-        for ax in axes.flat[space.n:]:
-            ax.set_visible(False)
-        handles, labels = _legend_entries(axes.flat[: space.n])
+        handles, labels = _legend_entries(axes)
         fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False)
         outcome = (f"deal in round {row['end_round']} ({pd.Timestamp(row['end_date']):%d %b %Y})" if row["deal"]
                    else f"no deal ({row['end_reason']})")
@@ -117,6 +113,15 @@ def concession_paths(run: RunData, out_dir: Path) -> list[Path]:
                      f"negotiation {row['world']}: {outcome}")
         fig.tight_layout(rect=(0, 0.04, 1, 1))
         return save(fig, out_dir, "concession_paths")
+
+
+def _issue_grid(n: int, width: float, row_height: float, extra_height: float) -> tuple[plt.Figure, list[plt.Axes]]:
+    """A figure with one panel per issue, three to a row; the unused panels are hidden."""
+    nrows = int(np.ceil(n / 3))
+    fig, axes = plt.subplots(nrows, 3, figsize=(width, row_height * nrows + extra_height), squeeze=False)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    return fig, list(axes.flat[:n])
 
 
 def _legend_entries(axes) -> tuple[list, list[str]]:
@@ -363,11 +368,8 @@ def terms(run: RunData, out_dir: Path) -> list[Path]:
     order = sorted(groups.unique(), key=lambda v: (isinstance(v, str), v))
     space = run.structure.space
     with figure_style():
-        ncols = 3
-        nrows = int(np.ceil(space.n / ncols))
-        width = max(12, 0.55 * len(order) * ncols + 3)
-        fig, axes = plt.subplots(nrows, ncols, figsize=(width, 3.1 * nrows + 1.2), squeeze=False)
-        for ax, issue in zip(axes.flat, space.issues, strict=False):
+        fig, axes = _issue_grid(space.n, width=max(12, 1.65 * len(order) + 3), row_height=3.1, extra_height=1.2)
+        for ax, issue in zip(axes, space.issues, strict=False):
             values = [deals.loc[groups == g, issue.name].to_numpy() for g in order]
             box = ax.boxplot(values, patch_artist=True, widths=0.6, showfliers=False,
                              medianprops={"color": "black"})
@@ -380,8 +382,6 @@ def terms(run: RunData, out_dir: Path) -> list[Path]:
                           [str(g) if not isinstance(g, float) else f"{g:g}" for g in order],
                           rotation=30 if isinstance(order[0], str) else 0, ha="right" if isinstance(order[0], str)
                           else "center", fontsize=8)
-        for ax in axes.flat[space.n:]:
-            ax.set_visible(False)
         fig.suptitle(f"Agreed terms per issue by {group_label} ({len(deals)} agreements; boxes: quartiles, "
                      "whiskers: 1.5 IQR)")
         fig.tight_layout()
