@@ -257,7 +257,7 @@ def deal_rate(run: RunData, out_dir: Path) -> list[Path]:
     """Deal rate against each swept numeric parameter, one line per strategy pair, with 95 % bands."""
     keys = run.numeric_keys[:3]
     if not keys:
-        raise Skip("no numeric parameter was swept")
+        return _deal_rate_by_pair(run, out_dir)
     data = run.outcomes.assign(_pair=run.pairs)
     pairs = list(data["_pair"].unique())
     if len(pairs) > MAX_LINES:
@@ -278,6 +278,30 @@ def deal_rate(run: RunData, out_dir: Path) -> list[Path]:
         axes[0, -1].legend(loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False, title="US vs Japan")
         pooled = " (each panel pooled over the other swept values)" if len(keys) > 1 else ""
         fig.suptitle(f"Deal rate by strategy pair, with 95 % Wilson confidence bands{pooled}")
+        fig.tight_layout()
+        return save(fig, out_dir, "deal_rate")
+
+
+def _deal_rate_by_pair(run: RunData, out_dir: Path) -> list[Path]:
+    """Without a swept numeric parameter: each strategy pair's deal rate with its 95 % interval."""
+    agg = run.outcomes.assign(_pair=run.pairs).groupby("_pair").agg(k=("deal", "sum"), n=("deal", "size"))
+    if len(agg) < 2:
+        raise Skip("no numeric parameter was swept and only one strategy pair was run")
+    agg["rate"] = agg["k"] / agg["n"]
+    agg["low"], agg["high"] = wilson_interval(agg["k"], agg["n"])
+    agg = agg.sort_values(["rate", "low"])
+    with figure_style():
+        fig, ax = plt.subplots(figsize=(7.5, 0.24 * len(agg) + 1.6))
+        y = np.arange(len(agg))
+        ax.errorbar(agg["rate"], y, xerr=[agg["rate"] - agg["low"], agg["high"] - agg["rate"]], fmt="o", ms=4,
+                    color=PALETTE[0], ecolor=PALETTE[5], elinewidth=2, capsize=0)
+        ax.set_yticks(y, [label.replace("_", " ") for label in agg.index], fontsize=8)
+        ax.set_xlim(-0.02, 1.02)
+        ax.set_ylim(-0.8, len(agg) - 0.2)
+        ax.set_xlabel("deal rate (share of negotiations), with 95 % Wilson interval")
+        ax.set_ylabel("strategy pair (US vs Japan)")
+        each = f"{int(agg['n'].iloc[0])} negotiations each; " if agg["n"].nunique() == 1 else ""
+        ax.set_title(f"Deal rate by strategy pair ({each}no numeric parameter was swept)")
         fig.tight_layout()
         return save(fig, out_dir, "deal_rate")
 

@@ -86,3 +86,12 @@ def test_an_unfinished_sweep_is_plotted_from_its_parts(sweep_dir, tmp_path, caps
     (copy / "outcomes" / "part-000001.parquet").unlink()
     assert plot(copy) == 0
     assert "unfinished" in capsys.readouterr().out
+
+
+def test_without_a_numeric_sweep_deal_rate_compares_the_pairs(tmp_path):
+    cfg = compose_config("sweep.pairs=[[boulware,boulware],[hardliner,hardliner],[linear,conceder]]",
+                         "run.seeds=10", "run.workers=1", "run.progress=false")
+    summary = run_experiment(cfg, tmp_path)
+    assert (tmp_path / "figures" / "deal_rate.png").exists()
+    assert (tmp_path / "figures" / "strategy_heatmap.png").exists()
+    assert "skipped pressure: no numeric parameter was swept" in summary

@@ -1,0 +1,53 @@
+"""Regenerate the figures embedded in the experiment pages.
+
+Usage (from the repository root): python experiments/make_gallery.py [NAME ...]
+
+Runs each experiment (all in conf/experiment/ by default) into results/gallery/NAME/, resuming if it is
+already there, prints its summary, and copies the figures its page shows into experiments/figures/,
+downscaled to at most 1,000 pixels wide so that the repository stays small.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+FIGURES = {  # experiment -> figures its page embeds (the first is the headline)
+    "deadline_pressure": ["pressure", "deal_rate", "utility_plane", "timing"],
+    "strategy_tournament": ["strategy_heatmap", "deal_rate", "utility_plane", "timing"],
+    "single_negotiation": ["concession_paths", "utility_plane"],
+    "smoke": ["concession_paths"],
+}
+MAX_WIDTH = 1000
+
+
+def regenerate(name: str) -> None:
+    """Run one experiment and copy its page's figures."""
+    run_dir = ROOT / "results" / "gallery" / name
+    command = [sys.executable, "-m", "sim", "run", f"+experiment={name}", f"hydra.run.dir={run_dir}",
+               "run.progress=false"]
+    print(f"$ python -m sim run +experiment={name} hydra.run.dir=results/gallery/{name}", flush=True)
+    subprocess.run(command, cwd=ROOT, check=True)
+    out = ROOT / "experiments" / "figures"
+    out.mkdir(exist_ok=True)
+    for figure in FIGURES.get(name, []):
+        with Image.open(run_dir / "figures" / f"{figure}.png") as image:
+            scale = min(1.0, MAX_WIDTH / image.width)
+            small = image.convert("RGB").resize((round(image.width * scale), round(image.height * scale)),
+                                                Image.LANCZOS)
+            small.quantize(colors=256).save(out / f"{name}-{figure}.png", optimize=True)
+
+
+def main() -> None:
+    """Regenerate the named experiments, or all of them."""
+    names = sys.argv[1:] or sorted(p.stem for p in (ROOT / "conf" / "experiment").glob("*.yaml"))
+    for name in names:
+        regenerate(name)
+
+
+if __name__ == "__main__":
+    main()
