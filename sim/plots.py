@@ -35,6 +35,7 @@ from sim.summary import wilson_interval
 __all__ = ["RunData", "draw_all"]
 
 MAX_LINES = 8  # more strategy pairs than this are not drawn as separate lines
+MIN_DEALS = 5  # a distribution of agreements (timing, terms) needs at least this many
 
 
 @dataclass
@@ -205,7 +206,8 @@ def utility_plane(run: RunData, out_dir: Path) -> list[Path]:
         ax.set_xlabel("utility to the United States (0 = worst package, 1 = best)")
         ax.set_ylabel("utility to Japan (0 = worst package, 1 = best)")
         note = "" if same_frontier else "\n(frontier of the first grid point; the grid changes the payoffs)"
-        ax.set_title(f"Utility plane: {len(deals)} agreements against the Pareto frontier{note}")
+        agreements = "1 agreement" if len(deals) == 1 else f"{len(deals)} agreements"
+        ax.set_title(f"Utility plane: {agreements} against the Pareto frontier{note}")
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=1, frameon=False)
         ax.set_aspect("equal")
         fig.tight_layout()
@@ -240,10 +242,12 @@ def _agreements(fig: plt.Figure, ax: plt.Axes, deals: pd.DataFrame) -> None:
         return
     pairs = deals["us_strategy"] + " vs " + deals["japan_strategy"]
     labels = pairs.unique()
+    size = 45 if len(deals) <= 50 else 14
     if len(labels) <= MAX_LINES:
-        for colour, label in zip(PALETTE[4:] + PALETTE[:4], labels, strict=False):
+        # blues, black and pink first: the orange and green markers are taken by the solution points
+        for colour, label in zip([PALETTE[i] for i in (5, 0, 7, 3, 4, 6)], labels, strict=False):
             mine = pairs == label
-            ax.scatter(deals.loc[mine, "us_utility"], deals.loc[mine, "japan_utility"], s=14, alpha=0.6,
+            ax.scatter(deals.loc[mine, "us_utility"], deals.loc[mine, "japan_utility"], s=size, alpha=0.7,
                        color=colour, label=f"agreements: {label}", edgecolors="none")
     else:
         ax.scatter(deals["us_utility"], deals["japan_utility"], s=10, alpha=0.4, color=PALETTE[5],
@@ -352,6 +356,8 @@ def timing(run: RunData, out_dir: Path) -> list[Path]:
     deals = run.deals
     if deals.empty:
         raise Skip("no negotiation ended in a deal")
+    if len(deals) < MIN_DEALS:
+        raise Skip(f"only {len(deals)} agreement(s); a distribution needs at least {MIN_DEALS}")
     share = deals["agreement_time"]
     late = float((share > 0.9).mean())
     before = (deals["final_deadline"] - deals["end_round"]).astype(int)
@@ -382,6 +388,9 @@ def terms(run: RunData, out_dir: Path) -> list[Path]:
     deals = run.deals
     if deals.empty:
         raise Skip("no negotiation ended in a deal, so there are no agreed terms")
+    if len(deals) < MIN_DEALS:
+        raise Skip(f"only {len(deals)} agreement(s); the concession paths show them, a distribution needs "
+                   f"at least {MIN_DEALS}")
     pairs = (deals["us_strategy"] + " vs " + deals["japan_strategy"])
     if pairs.nunique() <= MAX_LINES:
         groups, group_label = pairs, "strategy pair (US vs Japan)"
