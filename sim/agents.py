@@ -50,8 +50,9 @@ class Negotiator(mesa.Agent):
         strategy: The concession strategy.
         other: The negotiator across the table (set by the model).
         best: The side's ideal package in each world, shape ``(B, n)``.
-        u_status_quo: Utility of the status quo, shape ``(B,)``.
-        u_escalated: Utility of the status quo with the escalated reciprocal tariff, ``(B,)``.
+        u_status_quo: Utility of no deal before the deadline, shape ``(B,)``.
+        u_escalated: Utility of no deal after the deadline (escalated tariffs), ``(B,)``.
+        discount: Per-round discount factor on the value of agreement (1: none), ``(B,)``.
         other_concession: Share of its room the other side has conceded so far, ``(B,)``.
         last_offer: The package this side offered most recently, ``(B, n)``.
     """
@@ -80,8 +81,9 @@ class Negotiator(mesa.Agent):
 
         self._rv_cache: dict[int, np.ndarray] = {}
         self._planned: tuple[int, np.ndarray] | None = None  # (round, offer) worked out by respond()
-        self.u_status_quo = self.utility(model.status_quo)
-        self.u_escalated = self.utility(model.no_deal_escalated)
+        self.u_status_quo = params["u_status_quo"]
+        self.u_escalated = params["u_escalated"]
+        self.discount = params["discount"]
         self.last_offer = self.best.copy()
         self.other_concession = np.zeros(model.n_worlds)
         self._first_received = np.full(model.n_worlds, np.nan)
@@ -114,8 +116,7 @@ class Negotiator(mesa.Agent):
 
     def no_deal_payoff(self, t: int | np.ndarray) -> np.ndarray:
         """Payoff in USD bn/yr of no deal as seen in round ``t`` (no delay cost)."""
-        w = self.no_deal_weight(t)
-        return w * self.payoff(self.model.status_quo) + (1.0 - w) * self.payoff(self.model.no_deal_escalated)
+        return self.p_min + self.p_span * self.reservation(t)
 
     def reservation(self, t: int | np.ndarray) -> np.ndarray:
         """Reservation value in round ``t``: the utility of no deal, falling (for Japan) or rising
@@ -133,8 +134,14 @@ class Negotiator(mesa.Agent):
     # -- time and beliefs --------------------------------------------------------------------
 
     def own_deadline(self, t: int) -> np.ndarray:
-        """The round by which this side means to have conceded to its reservation value."""
-        return np.where(np.isnan(self.deadline), self.model.known_deadline(t), self.deadline)
+        """The round by which this side means to have conceded to its reservation value.
+
+        Its own deadline (or the talks' deadline as known in round ``t``), or, if sooner, the round by
+        which the talks will more likely than not have broken down (see
+        :attr:`NegotiationModel.breakdown_horizon`): with a risk of collapse, waiting is worth less.
+        """
+        deadline = np.where(np.isnan(self.deadline), self.model.known_deadline(t), self.deadline)
+        return np.minimum(deadline, self.model.breakdown_horizon)
 
     def relative_time(self, t: int) -> np.ndarray:
         """Share of this side's own time elapsed in round ``t``: 0 in round 1, 1 at its deadline."""
@@ -191,8 +198,10 @@ class Negotiator(mesa.Agent):
         """Accept, counter or walk away from ``offer`` in round ``t``.
 
         AC_next (THEORY §4c): accept when the offer is worth at least as much as this side's own
-        next offer, and never below the current reservation value; in the final round there is no
-        next offer, so any offer at or above the reservation value is accepted. A side allowed to
+        next offer, discounted by one round (``discount``, 1 unless set; with it this is the
+        subgame-perfect acceptance rule of Rubinstein 1982), and never below the current reservation
+        value; in the final round there is no next offer, so any offer at or above the reservation
+        value is accepted. A side allowed to
         walk away does so when it believes no package on the line between the two ideals can give
         both sides their reservation values.
 
@@ -205,7 +214,7 @@ class Negotiator(mesa.Agent):
         final = t >= self.model.final_deadline
         self._planned = (t + 1, self.plan_offer(t + 1))
         next_u = self.utility(self._planned[1])
-        accept = (u >= rv - _EPS) & (final | (u >= next_u - _EPS))
+        accept = (u >= rv - _EPS) & (final | (u >= self.discount * next_u - _EPS))
         response = np.where(accept, ACCEPT, COUNTER)
         if self.walk_away.any():
             walk = ~accept & self.walk_away & self._sees_no_deal(t, rv)

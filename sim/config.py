@@ -25,7 +25,7 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from sim.outcome_space import SIDES, Issue, OutcomeSpace
-from sim.preferences import INVESTMENT, TARIFF_SECTORS, derived_stakes, payoffs_for
+from sim.preferences import INVESTMENT, TARIFF_SECTORS, derived_stakes, payoffs_for, split_payoffs
 from sim.strategies import Strategy
 
 __all__ = ["CONF_DIR", "ConfigError", "GridPoint", "Plan", "Structure", "plan", "stack"]
@@ -253,6 +253,11 @@ def _strategy_params(node: Tree, side: str) -> tuple[str, str, dict[str, np.ndar
 # -- compiling one point -------------------------------------------------------------------
 
 
+def _payoff_model(cfg: Tree) -> str:
+    model = _lookup(cfg, "scenario.payoff.model")
+    return "trade" if model is _MISSING else _choice(cfg, "scenario.payoff.model", ("trade", "split"))
+
+
 def _outcome_space(cfg: Tree) -> OutcomeSpace:
     issues_cfg = _get(cfg, "scenario.issues")
     if not isinstance(issues_cfg, dict) or len(issues_cfg) == 0:
@@ -262,9 +267,9 @@ def _outcome_space(cfg: Tree) -> OutcomeSpace:
         key = f"scenario.issues.{name}"
         grantor = _choice(cfg, f"{key}.grantor", SIDES)
         unit = str(_get(cfg, f"{key}.unit"))
-        if grantor == "us" and name not in TARIFF_SECTORS:
+        if grantor == "us" and name not in TARIFF_SECTORS and _payoff_model(cfg) == "trade":
             raise ConfigError(key, f"a US issue must be one of the tariffs {', '.join(TARIFF_SECTORS)}")
-        if grantor == "us":
+        if grantor == "us" and unit == "pp":
             lo = _number(cfg, f"{key}.min", 0.0, 1000.0, what=" (pp)")
             hi = _number(cfg, f"{key}.max", lo, 1000.0, what=f" (pp, at least {key}.min)")
         else:
@@ -344,8 +349,24 @@ def compile_point(cfg: Tree) -> tuple[Structure, dict[str, np.ndarray]]:
     except ValueError:
         raise ConfigError("scenario.calendar.start_date", "must be a date as YYYY-MM-DD") from None
     round_days = int(_number(cfg, "scenario.calendar.round_days", 1, 366, integer=True, what=" (days)"))
-    stakes, yen, weights = _check_stakes_and_weights(cfg, space)
-    payoffs = payoffs_for(space, stakes, yen, weights)
+    model = _payoff_model(cfg)
+    if model == "split":
+        if space.names != ("share",) or (space.lo[0], space.hi[0]) != (0.0, 1.0):
+            raise ConfigError("scenario.issues", "the split payoff model needs exactly one issue, share, "
+                                                 "with min 0 and max 1")
+        payoffs = split_payoffs(space)
+        no_deal = {side: (_number(cfg, f"scenario.payoff.disagreement.{side}", 0.0, 1.0,
+                                  what=" (utility of no deal)"),) * 2 for side in SIDES}
+        stakes_usd = {}
+    else:
+        stakes, yen, weights = _check_stakes_and_weights(cfg, space)
+        payoffs = payoffs_for(space, stakes, yen, weights)
+        escalated = space.status_quo.copy()
+        if "reciprocal" in space.names:
+            escalated[space.index("reciprocal")] += escalation
+        no_deal = {side: (float(payoffs[side].utility(space.status_quo)), float(payoffs[side].utility(escalated)))
+                   for side in SIDES}
+        stakes_usd = derived_stakes(stakes, yen)
 
     params: dict[str, np.ndarray] = {
         "deadline": np.float64(deadline),
@@ -377,6 +398,10 @@ def compile_point(cfg: Tree) -> tuple[Structure, dict[str, np.ndarray]]:
             f"{side}.belief_reservation_sd": np.float64(
                 _number(cfg, f"{key}.belief_noise.reservation", 0.0, 1.0, what=" (s.d. in utility)")),
             f"{side}.walk_away": np.float64(_flag(cfg, f"{key}.walk_away")),
+            f"{side}.u_status_quo": np.float64(no_deal[side][0]),
+            f"{side}.u_escalated": np.float64(no_deal[side][1]),
+            f"{side}.discount": np.float64(1.0 if _lookup(cfg, f"{key}.discount") is _MISSING else _number(
+                cfg, f"{key}.discount", 1e-9, 1.0, what=" (per-round discount factor; 1 = none)")),
         }
         if pay.p_max <= pay.p_min:
             raise ConfigError(f"scenario.payoff.{side}", "gives the same payoff to every package; nothing to negotiate")
@@ -385,7 +410,7 @@ def compile_point(cfg: Tree) -> tuple[Structure, dict[str, np.ndarray]]:
         strategies.append((side, name, target))
     structure = Structure(space=space, strategies=tuple(strategies), opener=opener, start_date=start,
                           round_days=round_days, max_rounds=max_rounds)
-    params["_stakes_usd"] = derived_stakes(stakes, yen)
+    params["_stakes_usd"] = stakes_usd
     return structure, params
 
 

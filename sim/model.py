@@ -52,6 +52,8 @@ class NegotiationModel(mesa.Model):
         agreement: Agreed package per world (NaN without a deal).
         final_deadline: Last round of talks per world, after any extension.
         extended: Whether each world's deadline was extended.
+        breakdown_horizon: Per world, the round by which the talks have broken down with probability
+            at least 1/2 (infinite without a breakdown risk); negotiators work to it if it comes first.
     """
 
     def __init__(
@@ -77,6 +79,10 @@ class NegotiationModel(mesa.Model):
         self.final_deadline = self.deadline + np.where(self.extended, params["extension_rounds"], 0.0)
         self.breakdown_risk = params["breakdown_risk"]
         self._breakdown_possible = bool(np.any(self.breakdown_risk > 0))
+        # the round by which the talks have broken down with probability >= 1/2: 1 - (1 - p)^k >= 1/2
+        with np.errstate(divide="ignore"):
+            median = np.ceil(np.log(0.5) / np.log1p(-np.minimum(self.breakdown_risk, 1 - 1e-12)))
+        self.breakdown_horizon = np.where(self.breakdown_risk > 0, np.maximum(median, 2.0), np.inf)
         self.status_quo = params["status_quo"]
         self.no_deal_escalated = self.status_quo.copy()
         if "reciprocal" in self.space.names:

@@ -44,6 +44,7 @@ __all__ = [
     "derived_stakes",
     "export_values_usd_bn",
     "payoffs_for",
+    "split_payoffs",
 ]
 
 # Tariff issue -> the export flow it taxes.
@@ -170,3 +171,14 @@ def payoffs_for(space: OutcomeSpace, stakes: dict, yen_per_usd: float, weights: 
             a_jp[k] = -jp["purchase_cost"][issue.name]
             a_us[k] = us["purchase_value"]
     return {"us": LinearPayoff.over(space, a_us, b_us), "japan": LinearPayoff.over(space, a_jp, b_jp)}
+
+
+def split_payoffs(space: OutcomeSpace) -> dict[str, LinearPayoff]:
+    """Payoffs of the pie split (THEORY §1): one issue, the US share ``x`` of a pie of size 1.
+
+    The US gets ``x`` and Japan ``1 - x``; utilities equal payoffs.
+    """
+    if space.names != ("share",) or (space.lo[0], space.hi[0]) != (0.0, 1.0):
+        raise ValueError("the split payoff model needs exactly one issue, share, ranging over [0, 1]")
+    return {"us": LinearPayoff.over(space, np.array([1.0]), 0.0),
+            "japan": LinearPayoff.over(space, np.array([-1.0]), 1.0)}

@@ -30,6 +30,7 @@ __all__ = [
     "RandomBaseline",
     "RelativeTitForTat",
     "Strategy",
+    "SubgamePerfect",
     "TimeDependent",
 ]
 
@@ -125,3 +126,37 @@ class RandomBaseline(Strategy):
 
     def concession(self, me: Negotiator, t: int) -> np.ndarray:  # noqa: D102
         return me.strategy_uniform(t)
+
+
+class SubgamePerfect(Strategy):
+    """The subgame-perfect equilibrium of alternating offers over a pie (THEORY §1).
+
+    As proposer the side keeps its equilibrium share ``s`` and offers the rest, i.e. concedes
+    ``alpha = 1 - s`` along the line between the ideals; acceptance is the discounted AC_next rule,
+    which is the equilibrium acceptance rule. With ``finite_horizon = 0`` the share is Rubinstein's
+    stationary ``(1 - d_other) / (1 - d_me d_other)``. With ``finite_horizon = 1`` it is Ståhl's,
+    found by backward induction from the side's deadline ``T``: the proposer in round ``T`` keeps
+    everything, and in each earlier round the proposer keeps ``1 - d_responder * s_next``.
+    Both sides' discount factors are common knowledge.
+    """
+
+    PARAMS: ClassVar = {"finite_horizon": (0.0, 0.0, 1.0)}
+    uses_noise: ClassVar[bool] = False
+
+    def concession(self, me: Negotiator, t: int) -> np.ndarray:  # noqa: D102
+        mine, theirs = me.discount, me.other.discount
+        # without any discounting every split is an equilibrium; take the limit of equal patience,
+        # the even (Nash) split (Binmore, Rubinstein & Wolinsky 1986)
+        patience = 1.0 - mine * theirs
+        stationary = np.divide(1.0 - theirs, patience, out=np.full(len(mine), 0.5), where=patience > 1e-15)
+        if not np.any(self.finite_horizon > 0.5):
+            return 1.0 - stationary
+        # s_k: the share kept by the proposer of round t + k; s_L = 1 in the last round (L = T - t), and
+        # s_k = 1 - d * s_(k+1) with d the discount of round t + k's responder: the other side when k is
+        # even (this side proposes in t, t + 2, ...), this side when k is odd.
+        last = np.maximum(me.own_deadline(t) - t, 0).astype(int)
+        share = np.ones(len(last))
+        for k in range(int(last.max()) - 1, -1, -1):
+            responder = theirs if k % 2 == 0 else mine
+            share = np.where(k < last, 1.0 - responder * share, share)
+        return 1.0 - np.where(self.finite_horizon > 0.5, share, stationary)
