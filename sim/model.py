@@ -80,7 +80,7 @@ class NegotiationModel(mesa.Model):
         self.breakdown_risk = params["breakdown_risk"]
         self._breakdown_possible = bool(np.any(self.breakdown_risk > 0))
         # the round by which the talks have broken down with probability >= 1/2: 1 - (1 - p)^k >= 1/2
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore", over="ignore"):  # p -> 0: an infinite horizon, as it should be
             median = np.ceil(np.log(0.5) / np.log1p(-np.minimum(self.breakdown_risk, 1 - 1e-12)))
         self.breakdown_horizon = np.where(self.breakdown_risk > 0, np.maximum(median, 2.0), np.inf)
         self.status_quo = params["status_quo"]
