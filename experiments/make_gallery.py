@@ -2,9 +2,9 @@
 
 Usage (from the repository root): python experiments/make_gallery.py [NAME ...]
 
-Runs each experiment (all in conf/experiment/ by default) into results/gallery/NAME/, resuming if it is
-already there, prints its summary, and copies the figures its page shows into experiments/figures/,
-downscaled to at most 1,000 pixels wide so that the repository stays small.
+Runs each experiment (all in conf/experiment/ by default, and `validation`) into results/gallery/NAME/,
+resuming if it is already there, prints its summary, and copies the figures its page shows into
+experiments/figures/, downscaled to at most 1,000 pixels wide so that the repository stays small.
 """
 
 from __future__ import annotations
@@ -32,21 +32,36 @@ def regenerate(name: str) -> None:
                "run.progress=false"]
     print(f"$ python -m sim run +experiment={name} hydra.run.dir=results/gallery/{name}", flush=True)
     subprocess.run(command, cwd=ROOT, check=True)
-    out = ROOT / "experiments" / "figures"
-    out.mkdir(exist_ok=True)
     for figure in FIGURES.get(name, []):
-        with Image.open(run_dir / "figures" / f"{figure}.png") as image:
-            scale = min(1.0, MAX_WIDTH / image.width)
-            small = image.convert("RGB").resize((round(image.width * scale), round(image.height * scale)),
-                                                Image.LANCZOS)
-            small.quantize(colors=256).save(out / f"{name}-{figure}.png", optimize=True)
+        _copy(run_dir / "figures" / f"{figure}.png", ROOT / "experiments" / "figures" / f"{name}-{figure}.png")
+
+
+def validation() -> None:
+    """Run `python -m sim validate` into results/gallery/validation and copy its figure and table."""
+    out = ROOT / "results" / "gallery" / "validation"
+    print("$ python -m sim validate --out results/gallery/validation", flush=True)
+    subprocess.run([sys.executable, "-m", "sim", "validate", "--out", str(out)], cwd=ROOT, check=True)
+    _copy(out / "validation_splits.png", ROOT / "experiments" / "figures" / "validation-splits.png")
+
+
+def _copy(source: Path, target: Path) -> None:
+    """Copy a figure, downscaled to at most MAX_WIDTH pixels and palette-quantised."""
+    target.parent.mkdir(exist_ok=True)
+    with Image.open(source) as image:
+        scale = min(1.0, MAX_WIDTH / image.width)
+        small = image.convert("RGB").resize((round(image.width * scale), round(image.height * scale)),
+                                            Image.LANCZOS)
+        small.quantize(colors=256).save(target, optimize=True)
 
 
 def main() -> None:
-    """Regenerate the named experiments, or all of them."""
-    names = sys.argv[1:] or sorted(p.stem for p in (ROOT / "conf" / "experiment").glob("*.yaml"))
+    """Regenerate the named experiments (and `validation`), or all of them."""
+    names = sys.argv[1:] or [*sorted(p.stem for p in (ROOT / "conf" / "experiment").glob("*.yaml")), "validation"]
     for name in names:
-        regenerate(name)
+        if name == "validation":
+            validation()
+        else:
+            regenerate(name)
 
 
 if __name__ == "__main__":

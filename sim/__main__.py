@@ -15,6 +15,7 @@ verbs:
   run     simulate: python -m sim run [+experiment=NAME] [GROUP=OPTION] [key=value] [-m]
           (python -m sim run --help lists the config and every option)
   plot    draw the figures of a run folder: python -m sim plot RUN_DIR
+  validate  reproduce known bargaining results: python -m sim validate [--out DIR] [CASE ...]
 
 config groups and their options:
 {groups}
@@ -58,6 +59,37 @@ def _run(args: list[str]) -> int:
     return 0
 
 
+def _validate(args: list[str]) -> int:
+    from pathlib import Path
+
+    from sim.validation import CASES, figure, format_table, run_all
+
+    out = None
+    if "--out" in args:
+        k = args.index("--out")
+        if k + 1 >= len(args):
+            print("usage: python -m sim validate [--out DIR] [CASE ...]", file=sys.stderr)
+            return 2
+        out = Path(args[k + 1])
+        args = args[:k] + args[k + 2:]
+    unknown = [a for a in args if a not in CASES]
+    if unknown:
+        print(f"error: unknown validation case {unknown[0]!r}; choose from {', '.join(CASES)}", file=sys.stderr)
+        return 2
+    table = run_all(args or None)
+    print(format_table(table))
+    failed = int((~table["passed"]).sum())
+    checked = int((table["expected"] != "-").sum())  # informational rows are not checks
+    print(f"\n{checked - failed} passed, {failed} failed")
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        table.to_csv(out / "validation.csv", index=False)
+        (out / "validation.txt").write_text(format_table(table) + "\n")
+        figure(out)
+        print(f"written to {out}: validation.csv, validation.txt, validation_splits.png/.svg")
+    return 1 if failed else 0
+
+
 def main() -> None:
     """Entry point of ``python -m sim`` and of the ``sim`` script."""
     args = sys.argv[1:]
@@ -76,7 +108,10 @@ def main() -> None:
         from sim.cli import plot
 
         raise SystemExit(plot(Path(rest[0])))
-    print(f"error: unknown verb {verb!r}; choose one of: run, plot (python -m sim --help)", file=sys.stderr)
+    if verb == "validate":
+        raise SystemExit(_validate(rest))
+    print(f"error: unknown verb {verb!r}; choose one of: run, plot, validate (python -m sim --help)",
+          file=sys.stderr)
     raise SystemExit(2)
 
 

@@ -144,13 +144,16 @@ class Negotiator(mesa.Agent):
         return np.minimum(deadline, self.model.breakdown_horizon)
 
     def relative_time(self, t: int) -> np.ndarray:
-        """Share of this side's own time elapsed in round ``t``: 0 in round 1, 1 at its deadline."""
-        return np.clip((t - 1.0) / (self.own_deadline(t) - 1.0), 0.0, 1.0)
+        """Share of this side's own time elapsed in round ``t``: 0 in round 1, 1 at its deadline
+        (and 1 throughout a one-round negotiation)."""
+        span = self.own_deadline(t) - 1.0
+        elapsed = np.divide(t - 1.0, span, out=np.ones_like(span), where=span > 0)
+        return np.clip(elapsed, 0.0, 1.0)
 
     def believed_other_deadline(self, t: int) -> np.ndarray:
         """This side's belief about the other side's deadline (exact if the other's is public)."""
         truth = self.other.own_deadline(t)
-        guess = np.clip(truth + self._deadline_error, 2.0, self.model.max_rounds)
+        guess = np.clip(truth + self._deadline_error, 1.0, self.model.max_rounds)
         return np.where(self.other.deadline_private, guess, truth)
 
     def strategy_uniform(self, t: int) -> np.ndarray:

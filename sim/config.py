@@ -330,7 +330,7 @@ def compile_point(cfg: Tree) -> tuple[Structure, dict[str, np.ndarray]]:
     max_rounds = int(_number(cfg, "protocol.max_rounds", 2, 10_000, integer=True))
     opener = _choice(cfg, "protocol.opener", SIDES)
     horizon = f" (rounds; the horizon protocol.max_rounds is {max_rounds})"
-    deadline = _number(cfg, "scenario.deadline.round", 2, max_rounds, integer=True, what=horizon)
+    deadline = _number(cfg, "scenario.deadline.round", 1, max_rounds, integer=True, what=horizon)
     ext_p = _probability(cfg, "scenario.deadline.extension.probability")
     ext_rounds = _number(cfg, "scenario.deadline.extension.rounds", 0, max_rounds - deadline, integer=True,
                          what=f" (rounds; deadline {int(deadline)} plus extension must stay within protocol.max_rounds"
@@ -381,7 +381,7 @@ def compile_point(cfg: Tree) -> tuple[Structure, dict[str, np.ndarray]]:
     for side in SIDES:
         key = f"scenario.sides.{side}"
         own = _get(cfg, f"{key}.deadline")
-        own_deadline = math.nan if own is None else _number(cfg, f"{key}.deadline", 2, max_rounds, integer=True,
+        own_deadline = math.nan if own is None else _number(cfg, f"{key}.deadline", 1, max_rounds, integer=True,
                                                             what=horizon + "; or null for the talks' deadline")
         pay = payoffs[side]
         params |= {

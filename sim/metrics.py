@@ -24,7 +24,16 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["distance_to_polyline", "frontier", "kalai_point", "nash_point", "outcome_metrics", "rational_part"]
+__all__ = [
+    "distance_to_polyline",
+    "frontier",
+    "kalai_point",
+    "nash_discrete",
+    "nash_point",
+    "outcome_metrics",
+    "pareto_indices",
+    "rational_part",
+]
 
 _EPS = 1e-12
 
@@ -85,8 +94,13 @@ def rational_part(vertices: np.ndarray, d: tuple[float, float]) -> np.ndarray:
     return np.array(out).reshape(-1, 2)
 
 
-def nash_point(rational: np.ndarray, d: tuple[float, float]) -> np.ndarray:
-    """The Nash bargaining solution on the rational frontier (NaN if it is empty)."""
+def nash_point(rational: np.ndarray, d: tuple[float, float], weight: float = 0.5) -> np.ndarray:
+    """The Nash bargaining solution on the rational frontier (NaN if it is empty).
+
+    Maximises ``(u_US - d_US)^w (u_JP - d_JP)^(1 - w)``: the symmetric solution for ``w = 1/2``, the
+    generalised (asymmetric) one otherwise (THEORY §2). On a segment ``p + s (q - p)`` the first-order
+    condition is linear in ``s``, so the maximum is found exactly.
+    """
     if len(rational) == 0:
         return np.full(2, np.nan)
     best, best_value = rational[0], -np.inf
@@ -95,13 +109,40 @@ def nash_point(rational: np.ndarray, d: tuple[float, float]) -> np.ndarray:
         a, b = p[0] - d[0], q[0] - p[0]  # u_US - d_US = a + b s
         c, e = p[1] - d[1], q[1] - p[1]  # u_JP - d_JP = c + e s
         candidates = [0.0, 1.0]
-        if b * e < 0:  # concave quadratic: interior stationary point
-            candidates.append(min(max(-(a * e + b * c) / (2 * b * e), 0.0), 1.0))
+        if b * e < 0:  # w b (c + e s) + (1 - w) e (a + b s) = 0
+            candidates.append(min(max(-(weight * b * c + (1 - weight) * e * a) / (b * e), 0.0), 1.0))
         for s in candidates:
-            value = (a + b * s) * (c + e * s)
+            gain_us, gain_jp = max(a + b * s, 0.0), max(c + e * s, 0.0)
+            value = gain_us**weight * gain_jp ** (1 - weight)
             if value > best_value + _EPS:
                 best, best_value = p + s * (q - p), value
     return np.asarray(best, dtype=float)
+
+
+def pareto_indices(u: np.ndarray) -> np.ndarray:
+    """Indices of the Pareto-optimal rows of a finite set of utility pairs, shape ``(N, 2)``.
+
+    For discrete outcome spaces (enumeration): sort by the first utility, best first, and keep each
+    point that beats every point before it on the second.
+    """
+    u = np.asarray(u, dtype=float)
+    order = np.lexsort((-u[:, 1], -u[:, 0]))
+    keep, best = [], -np.inf
+    for i in order:
+        if u[i, 1] > best + _EPS:
+            keep.append(i)
+            best = u[i, 1]
+    return np.array(keep, dtype=int)
+
+
+def nash_discrete(u: np.ndarray, d: tuple[float, float]) -> np.ndarray:
+    """The Nash point of a finite outcome set: the rational Pareto point with the largest Nash product."""
+    u = np.asarray(u, dtype=float)
+    front = u[pareto_indices(u)]
+    front = front[(front[:, 0] >= d[0] - _EPS) & (front[:, 1] >= d[1] - _EPS)]
+    if len(front) == 0:
+        return np.full(2, np.nan)
+    return front[np.argmax((front[:, 0] - d[0]) * (front[:, 1] - d[1]))]
 
 
 def kalai_point(rational: np.ndarray, d: tuple[float, float]) -> np.ndarray:

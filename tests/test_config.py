@@ -52,7 +52,7 @@ def test_overrides_reach_the_compiled_parameters():
         (["scenario.issues.reciprocal.min=-1"], "scenario.issues.reciprocal.min", "[0, 1000]"),
         (["scenario.deadline.round=40"], "scenario.deadline.round", "protocol.max_rounds"),
         (["scenario.deadline.extension.rounds=20"], "scenario.deadline.extension.rounds", "protocol.max_rounds"),
-        (["scenario.sides.japan.deadline=99"], "scenario.sides.japan.deadline", "[2, 26]"),
+        (["scenario.sides.japan.deadline=99"], "scenario.sides.japan.deadline", "[1, 26]"),
         (["scenario.deadline.extension.probability=1.5"], "scenario.deadline.extension.probability", "[0, 1]"),
         (["scenario.breakdown_risk=-0.1"], "scenario.breakdown_risk", "probability"),
         (["scenario.issues.investment.max=-5"], "scenario.issues.investment.max", "USD bn"),
