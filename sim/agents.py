@@ -69,7 +69,9 @@ class Negotiator(mesa.Agent):
         self.b = params["payoff_b"]
         self.p_min = params["p_min"]
         self.p_span = params["p_max"] - params["p_min"]
-        self.best = np.where(self.a > 0, space.hi, space.lo)
+        # the side's own bounds: the box, narrowed by its red lines and the issues it keeps off the table
+        self.red_lo, self.red_hi = params["red_lo"], params["red_hi"]
+        self.best = np.clip(np.where(self.a > 0, space.hi, space.lo), self.red_lo, self.red_hi)
         self.deadline = params["deadline"]  # NaN: works to the talks' deadline as publicly known
         self.deadline_private = params["deadline_private"] > 0
         self.delay_cost = params["delay_cost"]
@@ -81,6 +83,7 @@ class Negotiator(mesa.Agent):
 
         self._rv_cache: dict[int, np.ndarray] = {}
         self._planned: tuple[int, np.ndarray] | None = None  # (round, offer) worked out by respond()
+        self.u_best = self.utility(self.best)  # 1 unless its own constraints rule its ideal package out
         self.u_status_quo = params["u_status_quo"]
         self.u_escalated = params["u_escalated"]
         self.discount = params["discount"]
@@ -166,8 +169,9 @@ class Negotiator(mesa.Agent):
         """The package this side would offer in round ``t``, without making it.
 
         The strategy's concession level (plus noise) places each issue between this side's ideal
-        and the other side's; if the package would be worth less than the reservation value, the
-        concession is scaled back along the same direction until it is worth exactly that.
+        and the other side's, within this side's red lines; if the package would be worth less than the
+        reservation value, the concession is scaled back along the same direction until it is worth
+        exactly that.
         """
         alpha = self.strategy.concession(self, t)
         if alpha.ndim == 1:
@@ -175,12 +179,13 @@ class Negotiator(mesa.Agent):
         if self.noise.any():
             alpha = alpha + self.noise[:, None] * self.model.streams.normal(self._noise_stream, t, self.model.space.n)
         alpha = np.minimum(np.maximum(alpha, 0.0), 1.0)
-        offer = self.best + alpha * (self.other.best - self.best)
+        offer = np.clip(self.best + alpha * (self.other.best - self.best), self.red_lo, self.red_hi)
         u = self.utility(offer)
         rv = self.reservation(t)
         below = u < rv
         if below.any():
-            scale = np.where(below, (1.0 - rv) / np.where(below, 1.0 - u, 1.0), 1.0)
+            room = np.where(below, self.u_best - u, 1.0)
+            scale = np.where(below, np.clip((self.u_best - rv) / room, 0.0, 1.0), 1.0)
             offer = self.best + scale[:, None] * (offer - self.best)
         return offer
 
@@ -217,12 +222,16 @@ class Negotiator(mesa.Agent):
         final = t >= self.model.final_deadline
         self._planned = (t + 1, self.plan_offer(t + 1))
         next_u = self.utility(self._planned[1])
-        accept = (u >= rv - _EPS) & (final | (u >= self.discount * next_u - _EPS))
+        accept = (u >= rv - _EPS) & (final | (u >= self.discount * next_u - _EPS)) & self.within_red_lines(offer)
         response = np.where(accept, ACCEPT, COUNTER)
         if self.walk_away.any():
             walk = ~accept & self.walk_away & self._sees_no_deal(t, rv)
             response = np.where(walk, WALK_AWAY, response)
         return response
+
+    def within_red_lines(self, x: np.ndarray) -> np.ndarray:
+        """Whether each package respects this side's red lines and the issues it keeps off the table."""
+        return np.all((x >= self.red_lo - 1e-9) & (x <= self.red_hi + 1e-9), axis=1)
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -240,5 +249,5 @@ class Negotiator(mesa.Agent):
         start = self._other_u_at_my_best
         room = np.where(1.0 - start > _EPS, 1.0 - start, _EPS)
         share = (believed - start) / room  # how far along the line the other side needs to be
-        mine = 1.0 - np.clip(share, 0.0, 1.0) * (1.0 - self._u_at_other_best)
+        mine = self.u_best - np.clip(share, 0.0, 1.0) * (self.u_best - self._u_at_other_best)
         return (share > 1.0) | (mine < rv - _EPS)

@@ -276,7 +276,9 @@ def _outcome_space(cfg: Tree) -> OutcomeSpace:
             lo = _money(cfg, f"{key}.min", unit)
             hi = _number(cfg, f"{key}.max", lo, math.inf, what=f" ({unit}, at least {key}.min)")
         sq = _number(cfg, f"{key}.status_quo", lo, hi, what=f" ({unit}, within [min, max])")
-        issues.append(Issue(name=str(name), grantor=grantor, unit=unit, status_quo=sq, lo=lo, hi=hi))
+        negotiable = True if _lookup(cfg, f"{key}.negotiable") is _MISSING else _flag(cfg, f"{key}.negotiable")
+        issues.append(Issue(name=str(name), grantor=grantor, unit=unit, status_quo=sq, lo=lo, hi=hi,
+                            negotiable=negotiable))
     return OutcomeSpace(tuple(issues))
 
 
@@ -319,6 +321,47 @@ def _check_stakes_and_weights(cfg: Tree, space: OutcomeSpace) -> tuple[dict, flo
         raise ConfigError("scenario.issues", f"yearly purchase maxima add up to {yearly:g} USD bn, above Japan's "
                                              f"surplus with the US ({surplus_usd_bn:.1f} USD bn)")
     return stakes, yen, weights
+
+
+def _side_bounds(cfg: Tree, side: str, space: OutcomeSpace) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """A side's own bounds per issue: the negotiation box, narrowed by its red lines and fixed at the
+    status quo for the issues it keeps off the table; and a description of each constraint."""
+    key = f"scenario.sides.{side}"
+    lo, hi = space.lo.copy(), space.hi.copy()
+    described = []
+    off = _lookup(cfg, f"{key}.off_table")
+    off = [] if off is _MISSING or off is None else off
+    if not isinstance(off, list) or any(name not in space.names for name in off):
+        raise ConfigError(f"{key}.off_table", f"must list issues among {', '.join(space.names)}, got {off!r}")
+    for name in off:
+        j = space.index(name)
+        lo[j] = hi[j] = space.issues[j].status_quo
+        described.append(f"{side} keeps {name} off the table")
+    lines = _lookup(cfg, f"{key}.red_lines")
+    lines = {} if lines is _MISSING or lines is None else lines
+    if not isinstance(lines, dict):
+        raise ConfigError(f"{key}.red_lines", "must map issue names to {min: value} and/or {max: value}")
+    for name, bound in lines.items():
+        where = f"{key}.red_lines.{name}"
+        if name not in space.names:
+            raise ConfigError(where, f"names no issue; choose from {', '.join(space.names)}")
+        if not isinstance(bound, dict) or not bound or not set(bound) <= {"min", "max"}:
+            raise ConfigError(where, "must be {min: value}, {max: value} or both")
+        j = space.index(name)
+        issue = space.issues[j]
+        for edge in ("min", "max"):
+            if edge in bound:
+                value = _number(cfg, f"{where}.{edge}", issue.lo, issue.hi,
+                                what=f" ({issue.unit}, within the issue's range)")
+                if edge == "min":
+                    lo[j] = max(lo[j], value)
+                else:
+                    hi[j] = min(hi[j], value)
+                sign = ">=" if edge == "min" else "<="
+                described.append(f"{side} red line: {name} {sign} {_fmt(value)} {issue.unit}")
+        if lo[j] > hi[j]:
+            raise ConfigError(where, "leaves no value of the issue open")
+    return lo, hi, described
 
 
 def compile_point(cfg: Tree) -> tuple[Structure, dict[str, np.ndarray]]:
@@ -368,6 +411,7 @@ def compile_point(cfg: Tree) -> tuple[Structure, dict[str, np.ndarray]]:
                    for side in SIDES}
         stakes_usd = derived_stakes(stakes, yen)
 
+    constraints = [f"{i.name} off the table" for i in space.issues if not i.negotiable]
     params: dict[str, np.ndarray] = {
         "deadline": np.float64(deadline),
         "extension_probability": np.float64(ext_p),
@@ -384,7 +428,11 @@ def compile_point(cfg: Tree) -> tuple[Structure, dict[str, np.ndarray]]:
         own_deadline = math.nan if own is None else _number(cfg, f"{key}.deadline", 1, max_rounds, integer=True,
                                                             what=horizon + "; or null for the talks' deadline")
         pay = payoffs[side]
+        red_lo, red_hi, described = _side_bounds(cfg, side, space)
+        constraints += described
         params |= {
+            f"{side}.red_lo": red_lo,
+            f"{side}.red_hi": red_hi,
             f"{side}.payoff_a": pay.a,
             f"{side}.payoff_b": np.float64(pay.b),
             f"{side}.p_min": np.float64(pay.p_min),
@@ -411,6 +459,7 @@ def compile_point(cfg: Tree) -> tuple[Structure, dict[str, np.ndarray]]:
     structure = Structure(space=space, strategies=tuple(strategies), opener=opener, start_date=start,
                           round_days=round_days, max_rounds=max_rounds)
     params["_stakes_usd"] = stakes_usd
+    params["_constraints"] = "; ".join(constraints) or "none"
     return structure, params
 
 
@@ -505,13 +554,15 @@ def plan(config: DictConfig | Tree) -> Plan:
                 where = f" at sweep point {coords}" if coords else ""
                 raise ConfigError(err.key, str(err).split(": ", 1)[1] + where) from None
             coords = {"us_strategy": structure.strategy_name("us"),
-                      "japan_strategy": structure.strategy_name("japan"), **coords}
+                      "japan_strategy": structure.strategy_name("japan"), **coords,
+                      "constraints": params.pop("_constraints")}
             stakes_usd = params.pop("_stakes_usd")
             points.append(GridPoint(coordinates=coords, structure=structure, params=params, stakes_usd=stakes_usd))
     if record == "auto":
         record = "all" if len(points) * seeds <= 1000 else 1
     swept = list(axes) + [k for k in (samples[0] if samples else {}) if k not in axes]
-    dtypes = {k: _dtype([p.coordinates[k] for p in points]) for k in ("us_strategy", "japan_strategy", *swept)}
+    dtypes = {k: _dtype([p.coordinates[k] for p in points])
+              for k in ("us_strategy", "japan_strategy", *swept, "constraints")}
     return Plan(points=points, seeds=seeds, root_seed=root_seed, chunk_size=chunk_size, workers=workers,
                 workers_auto=workers_auto, executor=executor, dask_address=address, record_rounds=record, common_random_numbers=crn,
                 swept_keys=swept, coordinate_dtypes=dtypes)

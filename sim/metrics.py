@@ -180,7 +180,7 @@ def distance_to_polyline(points: np.ndarray, vertices: np.ndarray) -> np.ndarray
     return np.linalg.norm(points[:, None, :] - nearest, axis=2).min(axis=1)
 
 
-def outcome_metrics(point: np.ndarray, coefficients: dict[int, tuple], lo: np.ndarray, hi: np.ndarray,
+def outcome_metrics(point: np.ndarray, coefficients: dict[int, tuple], boxes: dict[int, tuple],
                     outcomes: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Bargaining metrics for every world, as columns.
 
@@ -191,8 +191,8 @@ def outcome_metrics(point: np.ndarray, coefficients: dict[int, tuple], lo: np.nd
     Args:
         point: Grid point of each world (any integer label).
         coefficients: Per label, ``(c_us, c_jp, k_us, k_jp)`` of the normalised utilities.
-        lo: Lower bounds of the issues.
-        hi: Upper bounds of the issues.
+        boxes: Per label, ``(lo, hi)``: the packages both sides can agree to (the issue ranges narrowed
+            by both sides' red lines and the issues kept off the table).
         outcomes: The model's outcome columns (utilities, reservation utilities, deal, rounds).
 
     Returns:
@@ -216,9 +216,11 @@ def outcome_metrics(point: np.ndarray, coefficients: dict[int, tuple], lo: np.nd
     for k, key in enumerate(keys):
         label = int(key[0])
         if label not in frontiers:
-            frontiers[label] = frontier(*coefficients[label], lo, hi)
+            lo, hi = boxes[label]
+            feasible = bool(np.all(lo <= hi + 1e-12))
+            frontiers[label] = frontier(*coefficients[label], lo, hi) if feasible else np.empty((0, 2))
         disagreement = (float(key[1]), float(key[2]))
-        rational = rational_part(frontiers[label], disagreement)
+        rational = rational_part(frontiers[label], disagreement) if len(frontiers[label]) else frontiers[label]
         rows = np.flatnonzero(inverse.ravel() == k)
         dist["pareto_dist"][rows] = distance_to_polyline(u[rows], rational)
         for name, solution in (("nash_dist", nash_point), ("kalai_dist", kalai_point)):

@@ -183,6 +183,13 @@ class NegotiationModel(mesa.Model):
         }
         for j, name in enumerate(self.space.names):
             out[name] = self.agreement[:, j].copy()
+        # a deal that sits on a red line (a bound tighter than the range) of either side
+        at_line = np.zeros(self.n_worlds, dtype=bool)
+        for agent in (self.us, self.japan):
+            tight_lo, tight_hi = agent.red_lo > self.space.lo + 1e-12, agent.red_hi < self.space.hi - 1e-12
+            at_line |= np.any((tight_lo & (np.abs(self.agreement - agent.red_lo) < 1e-9))
+                              | (tight_hi & (np.abs(self.agreement - agent.red_hi) < 1e-9)), axis=1)
+        out["red_line_binding"] = deal & at_line
         for agent in (self.us, self.japan):
             rv = agent.reservation(self.end_round)
             value = np.where(deal, agent.payoff(package), agent.no_deal_payoff(self.end_round))

@@ -27,6 +27,7 @@ class Issue:
         status_quo: Value in force when the talks open.
         lo: Lowest negotiable value.
         hi: Highest negotiable value.
+        negotiable: False if the scenario takes the issue off the table: it stays at its status quo.
     """
 
     name: str
@@ -35,6 +36,7 @@ class Issue:
     status_quo: float
     lo: float
     hi: float
+    negotiable: bool = True
 
 
 @dataclass(frozen=True)
@@ -59,13 +61,13 @@ class OutcomeSpace:
 
     @property
     def lo(self) -> np.ndarray:
-        """Lower bounds, shape ``(n,)``."""
-        return np.array([i.lo for i in self.issues])
+        """Lower bounds of the negotiation box, shape ``(n,)`` (the status quo for an issue off the table)."""
+        return np.array([i.lo if i.negotiable else i.status_quo for i in self.issues])
 
     @property
     def hi(self) -> np.ndarray:
-        """Upper bounds, shape ``(n,)``."""
-        return np.array([i.hi for i in self.issues])
+        """Upper bounds of the negotiation box, shape ``(n,)`` (the status quo for an issue off the table)."""
+        return np.array([i.hi if i.negotiable else i.status_quo for i in self.issues])
 
     @property
     def status_quo(self) -> np.ndarray:

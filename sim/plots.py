@@ -29,6 +29,7 @@ import pandas as pd
 
 from sim.config import GridPoint, Plan, Structure
 from sim.metrics import frontier, kalai_point, nash_point, rational_part
+from sim.runner import joint_box
 from sim.style import ACCENT, PALETTE, SIDE_COLOURS, SIDE_LABELS, figure_style, issue_title, save, short_key
 from sim.summary import wilson_interval
 
@@ -171,7 +172,7 @@ def utility_plane(run: RunData, out_dir: Path) -> list[Path]:
     """
     point = run.plan.points[0]
     p, space = point.params, point.structure.space
-    vertices = frontier(*_coefficients(point), space.lo, space.hi)
+    vertices = frontier(*_coefficients(point), *joint_box(p, None))
     same_frontier = all(np.allclose(np.r_[_coefficients(q)[0], _coefficients(q)[1]],
                                     np.r_[_coefficients(point)[0], _coefficients(point)[1]])
                         for q in run.plan.points)

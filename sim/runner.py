@@ -149,10 +149,10 @@ def run_chunk(task: ChunkTask) -> tuple[int, dict[str, np.ndarray], dict[str, np
     model.run_model()
     result = model.outcomes()
 
-    labels = np.unique(task.local_point)
-    coefficients = {int(k): _utility_coefficients(task.point_params, int(k)) for k in labels}
-    space = task.structure.space
-    result |= outcome_metrics(task.local_point, coefficients, space.lo, space.hi, result)
+    labels = [int(k) for k in np.unique(task.local_point)]
+    coefficients = {k: _utility_coefficients(task.point_params, k) for k in labels}
+    boxes = {k: joint_box(task.point_params, k) for k in labels}
+    result |= outcome_metrics(task.local_point, coefficients, boxes, result)
 
     out: dict[str, np.ndarray] = {"world": task.world.astype(np.int64), "seed": seeds,
                                   "seed_index": task.seed_index.astype(np.int64)}
@@ -180,6 +180,14 @@ def _utility_coefficients(point_params: dict[str, np.ndarray], k: int) -> tuple:
                     (point_params[f"{side}.payoff_b"][k] - point_params[f"{side}.p_min"][k]) / span))
     (c_us, k_us), (c_jp, k_jp) = out
     return c_us, c_jp, k_us, k_jp
+
+
+def joint_box(params: dict[str, np.ndarray], k: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """The packages both sides can agree to: both sides' own bounds intersected (at stacked row ``k``,
+    or in a single point's parameters if ``k`` is None)."""
+    pick = (lambda v: v) if k is None else (lambda v: v[k])
+    return (np.maximum(pick(params["us.red_lo"]), pick(params["japan.red_lo"])),
+            np.minimum(pick(params["us.red_hi"]), pick(params["japan.red_hi"])))
 
 
 def _round_columns(task: ChunkTask, idx: np.ndarray, rounds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
