@@ -87,6 +87,8 @@ class Negotiator(mesa.Agent):
         self.u_status_quo = params["u_status_quo"]
         self.u_escalated = params["u_escalated"]
         self.discount = params["discount"]
+        # utility step of each scheduled change: coefficient x (new value - value before it), normalised
+        self._schedule_step = {c.index: self.a[:, c.issue] * c.step / self.p_span for c in model.tariff_schedule}
         self.last_offer = self.best.copy()
         self.other_concession = np.zeros(model.n_worlds)
         self._first_received = np.full(model.n_worlds, np.nan)
@@ -107,32 +109,37 @@ class Negotiator(mesa.Agent):
         """Normalised utility in [0, 1] of packages ``x`` (one per world)."""
         return (self.payoff(x) - self.p_min) / self.p_span
 
-    def no_deal_weight(self, t: int | np.ndarray) -> np.ndarray:
-        """Share of the valuation window that the status quo still covers if talks fail in round ``t``.
-
-        Without a deal the status quo stays in force until the talks' deadline (as known in round
-        ``t``) and the escalated tariffs apply after it; payoffs are valued over a window of
-        ``valuation_rounds`` rounds from round ``t``.
-        """
-        left = self.model.known_deadline(t) - t
-        return np.clip(left / self.model.valuation_rounds, 0.0, 1.0)
+    def _share_from(self, start: np.ndarray, t: int | np.ndarray) -> np.ndarray:
+        """Share of the valuation window that begins in round ``t`` lying at or after round ``start``."""
+        window = self.model.valuation_rounds
+        return np.clip((t + window - np.maximum(t, start)) / window, 0.0, 1.0)
 
     def no_deal_payoff(self, t: int | np.ndarray) -> np.ndarray:
         """Payoff in USD bn/yr of no deal as seen in round ``t`` (no delay cost)."""
         return self.p_min + self.p_span * self.reservation(t)
 
     def reservation(self, t: int | np.ndarray) -> np.ndarray:
-        """Reservation value in round ``t``: the utility of no deal, falling (for Japan) or rising
-        (for the US) toward that of the escalated tariffs as the deadline nears, and equal to it
-        from the final deadline on."""
+        """Reservation value in round ``t``: the mean utility of the no-deal path over the valuation
+        window that begins in round ``t``.
+
+        Without a deal the status quo stays in force, changed by every scheduled tariff change from its
+        effective round (once announced, a change is anticipated), and the reciprocal tariff rises by
+        the escalation from the talks' deadline as known in round ``t``. So the reservation value
+        falls for Japan and rises for the US as the deadline nears (and equals the escalated no-deal
+        utility from the final deadline on), and jumps when a change or threat is announced.
+        """
         if isinstance(t, int):
             cached = self._rv_cache.get(t)
             if cached is None:
                 cached = self._rv_cache[t] = self.reservation(np.int64(t))
                 self._rv_cache.pop(t - 2, None)
             return cached
-        w = self.no_deal_weight(t)
-        return w * self.u_status_quo + (1.0 - w) * self.u_escalated
+        rv = self.u_status_quo + (self.u_escalated - self.u_status_quo) * self._share_from(
+            self.model.known_deadline(t), t)
+        for change in self.model.tariff_schedule:
+            known = t >= change.announced
+            rv = rv + np.where(known, self._schedule_step[change.index] * self._share_from(change.effective, t), 0.0)
+        return rv
 
     # -- time and beliefs --------------------------------------------------------------------
 

@@ -28,7 +28,7 @@ from sim.outcome_space import SIDES, Issue, OutcomeSpace
 from sim.preferences import INVESTMENT, TARIFF_SECTORS, derived_stakes, payoffs_for, split_payoffs
 from sim.strategies import Strategy
 
-__all__ = ["CONF_DIR", "ConfigError", "GridPoint", "Plan", "Structure", "plan", "stack"]
+__all__ = ["CONF_DIR", "ConfigError", "GridPoint", "Plan", "ScheduledChange", "Structure", "plan", "stack"]
 
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 _MISSING = object()
@@ -43,6 +43,31 @@ class ConfigError(ValueError):
 
 
 @dataclass(frozen=True)
+class ScheduledChange:
+    """A tariff change that applies without a deal from a date: scheduled, or threatened.
+
+    Attributes:
+        index: Position in the schedule.
+        issue: Index of the issue it changes.
+        value: The new value (the issue's unit).
+        step: New value minus the value in force before it.
+        effective: First round it applies in.
+        announced: First round the negotiators know of it (and anticipate it).
+        kind: ``"change"`` (applies whatever the negotiators do) or ``"threat"`` (applies unless a deal).
+        note: Its source or description.
+    """
+
+    index: int
+    issue: int
+    value: float
+    step: float
+    effective: int
+    announced: int
+    kind: str
+    note: str
+
+
+@dataclass(frozen=True)
 class Structure:
     """What every world in one batch shares.
 
@@ -53,6 +78,7 @@ class Structure:
         start_date: Calendar date of round 1.
         round_days: Days per round.
         max_rounds: Horizon: no round runs beyond it.
+        schedule: Tariff changes and threats on the no-deal path, by date.
     """
 
     space: OutcomeSpace
@@ -61,6 +87,7 @@ class Structure:
     start_date: dt.date
     round_days: int
     max_rounds: int
+    schedule: tuple[ScheduledChange, ...] = ()
 
     def strategy_name(self, side: str) -> str:
         """Name of the strategy a side plays."""
@@ -364,6 +391,51 @@ def _side_bounds(cfg: Tree, side: str, space: OutcomeSpace) -> tuple[np.ndarray,
     return lo, hi, described
 
 
+def _date(cfg: Tree, key: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(str(_get(cfg, key)))
+    except ValueError:
+        raise ConfigError(key, "must be a date as YYYY-MM-DD") from None
+
+
+def _schedule(cfg: Tree, space: OutcomeSpace, start: dt.date, round_days: int) -> tuple[ScheduledChange, ...]:
+    """The scenario's scheduled changes and threats, with their dates turned into rounds."""
+    entries = _lookup(cfg, "scenario.schedule")
+    entries = [] if entries is _MISSING or entries is None else entries
+    if not isinstance(entries, list):
+        raise ConfigError("scenario.schedule", "must be a list of {issue, value, effective, announced, kind, note}")
+
+    def to_round(day: dt.date) -> int:  # the first round on or after the day
+        return max(1, 1 + math.ceil((day - start).days / round_days))
+
+    parsed = []
+    for k, entry in enumerate(entries):
+        key = f"scenario.schedule[{k}]"
+        if not isinstance(entry, dict):
+            raise ConfigError(key, "must be {issue, value, effective, announced, kind, note}")
+        scoped = {"e": entry}
+        name = entry.get("issue")
+        if name not in space.names:
+            raise ConfigError(f"{key}.issue", f"must be one of {', '.join(space.names)}, got {name!r}")
+        issue = space.issues[space.index(name)]
+        value = _number(scoped, "e.value", issue.lo, issue.hi, what=f" ({issue.unit}, within the issue's range)")
+        effective = _date(scoped, "e.effective")
+        announced = _date(scoped, "e.announced") if "announced" in entry else start
+        if announced > effective:
+            raise ConfigError(f"{key}.announced", "must not come after the change takes effect")
+        kind = entry.get("kind", "change")
+        if kind not in ("change", "threat"):
+            raise ConfigError(f"{key}.kind", f"must be change or threat, got {kind!r}")
+        parsed.append((to_round(effective), k, space.index(name), value, to_round(announced), kind,
+                       str(entry.get("note", ""))))
+    changes, level = [], {j: space.issues[j].status_quo for j in range(space.n)}
+    for effective, k, j, value, announced, kind, note in sorted(parsed):
+        changes.append(ScheduledChange(index=k, issue=j, value=value, step=value - level[j], effective=effective,
+                                       announced=announced, kind=kind, note=note))
+        level[j] = value
+    return tuple(changes)
+
+
 def compile_point(cfg: Tree) -> tuple[Structure, dict[str, np.ndarray]]:
     """Validate one fully specified config and compile it for one world.
 
@@ -387,11 +459,9 @@ def compile_point(cfg: Tree) -> tuple[Structure, dict[str, np.ndarray]]:
                                   f"{_fmt(rec.hi)})")
     breakdown = _probability(cfg, "scenario.breakdown_risk")
     valuation = _number(cfg, "scenario.valuation_rounds", 1, 10_000, integer=True, what=" (rounds)")
-    try:
-        start = dt.date.fromisoformat(str(_get(cfg, "scenario.calendar.start_date")))
-    except ValueError:
-        raise ConfigError("scenario.calendar.start_date", "must be a date as YYYY-MM-DD") from None
+    start = _date(cfg, "scenario.calendar.start_date")
     round_days = int(_number(cfg, "scenario.calendar.round_days", 1, 366, integer=True, what=" (days)"))
+    schedule = _schedule(cfg, space, start, round_days)
     model = _payoff_model(cfg)
     if model == "split":
         if space.names != ("share",) or (space.lo[0], space.hi[0]) != (0.0, 1.0):
@@ -457,7 +527,7 @@ def compile_point(cfg: Tree) -> tuple[Structure, dict[str, np.ndarray]]:
         params |= {f"{side}.strategy.{k}": v for k, v in sparams.items()}
         strategies.append((side, name, target))
     structure = Structure(space=space, strategies=tuple(strategies), opener=opener, start_date=start,
-                          round_days=round_days, max_rounds=max_rounds)
+                          round_days=round_days, max_rounds=max_rounds, schedule=schedule)
     params["_stakes_usd"] = stakes_usd
     params["_constraints"] = "; ".join(constraints) or "none"
     return structure, params

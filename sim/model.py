@@ -67,6 +67,7 @@ class NegotiationModel(mesa.Model):
         super().__init__(rng=rng)
         self.structure = structure
         self.space = structure.space
+        self.tariff_schedule = structure.schedule  # tariff changes and threats (not a Mesa scheduler)
         self.max_rounds = structure.max_rounds
         self.valuation_rounds = params["valuation_rounds"]
         self.seeds = np.asarray(seeds, dtype=np.uint64)

@@ -100,6 +100,7 @@ def concession_paths(run: RunData, out_dir: Path) -> list[Path]:
                 ax.plot(trace.loc[mine, "round"], trace.loc[mine, issue.name], marker="o", ms=3.5, lw=1.5,
                         color=SIDE_COLOURS[side], label=f"{SIDE_LABELS[side]} offers")
             _mark_deadlines(ax, row)
+            _mark_schedule(ax, run.structure, issue.name)
             if row["deal"]:
                 ax.plot([row["end_round"]], [row[issue.name]], marker="*", ms=15, color=ACCENT,
                         markeredgecolor="black", zorder=5, linestyle="none", label="agreement")
@@ -141,6 +142,16 @@ def _mark_deadlines(ax: plt.Axes, row: pd.Series) -> None:
         ax.axvline(row["final_deadline"], color="black", ls="--", lw=1.3, label="extended deadline")
     else:
         ax.axvline(row["final_deadline"], color="black", ls="--", lw=1.3, label="US deadline")
+
+
+def _mark_schedule(ax: plt.Axes, structure: Structure, issue: str) -> None:
+    """Mark the scheduled tariff changes and threats on the issue they change, from the round they apply."""
+    for change in structure.schedule:
+        if structure.space.names[change.issue] == issue:
+            label = "scheduled change (no deal)" if change.kind == "change" else "threatened tariff (no deal)"
+            ax.axvline(change.effective, color=PALETTE[3], ls="-.", lw=1.3, label=label)
+            ax.annotate(f"→ {change.value:g}", (change.effective, 1.0), xycoords=("data", "axes fraction"),
+                        xytext=(3, -12), textcoords="offset points", fontsize=8, color=PALETTE[3])
 
 
 def _round_axis(ax: plt.Axes, structure: Structure, first: int, last: int) -> None:
