@@ -109,11 +109,6 @@ class Negotiator(mesa.Agent):
         """Normalised utility in [0, 1] of packages ``x`` (one per world)."""
         return (self.payoff(x) - self.p_min) / self.p_span
 
-    def _share_from(self, start: np.ndarray, t: int | np.ndarray) -> np.ndarray:
-        """Share of the valuation window that begins in round ``t`` lying at or after round ``start``."""
-        window = self.model.valuation_rounds
-        return np.clip((t + window - np.maximum(t, start)) / window, 0.0, 1.0)
-
     def no_deal_payoff(self, t: int | np.ndarray) -> np.ndarray:
         """Payoff in USD bn/yr of no deal as seen in round ``t`` (no delay cost)."""
         return self.p_min + self.p_span * self.reservation(t)
@@ -134,11 +129,11 @@ class Negotiator(mesa.Agent):
                 cached = self._rv_cache[t] = self.reservation(np.int64(t))
                 self._rv_cache.pop(t - 2, None)
             return cached
-        rv = self.u_status_quo + (self.u_escalated - self.u_status_quo) * self._share_from(
+        rv = self.u_status_quo + (self.u_escalated - self.u_status_quo) * self.model.window_share(
             self.model.known_deadline(t), t)
         for change in self.model.tariff_schedule:
             known = t >= change.announced
-            rv = rv + np.where(known, self._schedule_step[change.index] * self._share_from(change.effective, t), 0.0)
+            rv = rv + np.where(known, self._schedule_step[change.index] * self.model.window_share(change.effective, t), 0.0)
         return rv
 
     # -- time and beliefs --------------------------------------------------------------------
@@ -187,13 +182,19 @@ class Negotiator(mesa.Agent):
             alpha = alpha + self.noise[:, None] * self.model.streams.normal(self._noise_stream, t, self.model.space.n)
         alpha = np.minimum(np.maximum(alpha, 0.0), 1.0)
         offer = np.clip(self.best + alpha * (self.other.best - self.best), self.red_lo, self.red_hi)
+        locked = self.model.locked
+        base = self.best
+        if self.model.staged:  # issues already agreed stay as agreed
+            base = np.where(locked, self.model.locked_value, self.best)
+            offer = np.where(locked, self.model.locked_value, offer)
         u = self.utility(offer)
         rv = self.reservation(t)
         below = u < rv
         if below.any():
-            room = np.where(below, self.u_best - u, 1.0)
-            scale = np.where(below, np.clip((self.u_best - rv) / room, 0.0, 1.0), 1.0)
-            offer = self.best + scale[:, None] * (offer - self.best)
+            u_base = self.utility(base) if self.model.staged else self.u_best
+            room = np.where(below, u_base - u, 1.0)
+            scale = np.where(below, np.clip((u_base - rv) / np.where(room > 0, room, 1.0), 0.0, 1.0), 1.0)
+            offer = base + scale[:, None] * (offer - base)
         return offer
 
     def propose(self, t: int) -> np.ndarray:
@@ -223,11 +224,14 @@ class Negotiator(mesa.Agent):
         Returns:
             Response code per world: :data:`COUNTER`, :data:`ACCEPT` or :data:`WALK_AWAY`.
         """
+        self._planned = (t + 1, self.plan_offer(t + 1))
+        if self.model.staged:
+            # issues on later stages are valued at this side's own planned offer on them (its expectation)
+            offer = np.where(self.model.pending_mask(), self._planned[1], offer)
         u = self.utility(offer)
         self._observe(u)
         rv = self.reservation(t)
         final = t >= self.model.final_deadline
-        self._planned = (t + 1, self.plan_offer(t + 1))
         next_u = self.utility(self._planned[1])
         accept = (u >= rv - _EPS) & (final | (u >= self.discount * next_u - _EPS)) & self.within_red_lines(offer)
         response = np.where(accept, ACCEPT, COUNTER)

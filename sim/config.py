@@ -79,6 +79,8 @@ class Structure:
         round_days: Days per round.
         max_rounds: Horizon: no round runs beyond it.
         schedule: Tariff changes and threats on the no-deal path, by date.
+        agenda: ``"package"``, ``"sequential"`` or ``"linked"``.
+        stages: The issues negotiated at each stage, in order (one stage of all issues for a package).
     """
 
     space: OutcomeSpace
@@ -88,6 +90,8 @@ class Structure:
     round_days: int
     max_rounds: int
     schedule: tuple[ScheduledChange, ...] = ()
+    agenda: str = "package"
+    stages: tuple[tuple[int, ...], ...] = ()
 
     def strategy_name(self, side: str) -> str:
         """Name of the strategy a side plays."""
@@ -391,6 +395,16 @@ def _side_bounds(cfg: Tree, side: str, space: OutcomeSpace) -> tuple[np.ndarray,
     return lo, hi, described
 
 
+def _refused(cfg: Tree, side: str) -> list[str]:
+    """The agendas a side refuses to negotiate under (``scenario.sides.SIDE.refuses``)."""
+    key = f"scenario.sides.{side}.refuses"
+    refused = _lookup(cfg, key)
+    refused = [] if refused is _MISSING or refused is None else refused
+    if not isinstance(refused, list) or any(a not in AGENDAS for a in refused):
+        raise ConfigError(key, f"must list agendas among {', '.join(AGENDAS)}, got {refused!r}")
+    return refused
+
+
 def _date(cfg: Tree, key: str) -> dt.date:
     try:
         return dt.date.fromisoformat(str(_get(cfg, key)))
@@ -436,6 +450,30 @@ def _schedule(cfg: Tree, space: OutcomeSpace, start: dt.date, round_days: int) -
     return tuple(changes)
 
 
+AGENDAS = ("package", "sequential", "linked")
+
+
+def _agenda(cfg: Tree, space: OutcomeSpace) -> tuple[str, tuple[tuple[int, ...], ...]]:
+    """The protocol's agenda and its stages, as issue indices; every issue in exactly one stage."""
+    agenda = "package" if _lookup(cfg, "protocol.agenda") is _MISSING else _choice(cfg, "protocol.agenda", AGENDAS)
+    if agenda == "package":
+        return agenda, (tuple(range(space.n)),)
+    stages = _get(cfg, "protocol.stages")
+    if not isinstance(stages, list) or not stages or not all(isinstance(g, list) and g for g in stages):
+        raise ConfigError("protocol.stages", "must be a list of non-empty lists of issue names")
+    names = [name for group in stages for name in group]
+    unknown = [n for n in names if n not in space.names]
+    if unknown:
+        raise ConfigError("protocol.stages", f"names no issue {unknown[0]!r}; choose from {', '.join(space.names)}")
+    if sorted(names) != sorted(space.names):
+        missing = [n for n in space.names if n not in names]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        raise ConfigError("protocol.stages", "must put every issue in exactly one stage"
+                          + (f"; missing {', '.join(missing)}" if missing else "")
+                          + (f"; repeated {', '.join(twice)}" if twice else ""))
+    return agenda, tuple(tuple(space.index(n) for n in group) for group in stages)
+
+
 def compile_point(cfg: Tree) -> tuple[Structure, dict[str, np.ndarray]]:
     """Validate one fully specified config and compile it for one world.
 
@@ -462,6 +500,7 @@ def compile_point(cfg: Tree) -> tuple[Structure, dict[str, np.ndarray]]:
     start = _date(cfg, "scenario.calendar.start_date")
     round_days = int(_number(cfg, "scenario.calendar.round_days", 1, 366, integer=True, what=" (days)"))
     schedule = _schedule(cfg, space, start, round_days)
+    agenda, stages = _agenda(cfg, space)
     model = _payoff_model(cfg)
     if model == "split":
         if space.names != ("share",) or (space.lo[0], space.hi[0]) != (0.0, 1.0):
@@ -503,6 +542,7 @@ def compile_point(cfg: Tree) -> tuple[Structure, dict[str, np.ndarray]]:
         params |= {
             f"{side}.red_lo": red_lo,
             f"{side}.red_hi": red_hi,
+            f"{side}.refuses": np.float64(agenda in _refused(cfg, side)),
             f"{side}.payoff_a": pay.a,
             f"{side}.payoff_b": np.float64(pay.b),
             f"{side}.p_min": np.float64(pay.p_min),
@@ -527,7 +567,8 @@ def compile_point(cfg: Tree) -> tuple[Structure, dict[str, np.ndarray]]:
         params |= {f"{side}.strategy.{k}": v for k, v in sparams.items()}
         strategies.append((side, name, target))
     structure = Structure(space=space, strategies=tuple(strategies), opener=opener, start_date=start,
-                          round_days=round_days, max_rounds=max_rounds, schedule=schedule)
+                          round_days=round_days, max_rounds=max_rounds, schedule=schedule, agenda=agenda,
+                          stages=stages)
     params["_stakes_usd"] = stakes_usd
     params["_constraints"] = "; ".join(constraints) or "none"
     return structure, params
@@ -624,7 +665,7 @@ def plan(config: DictConfig | Tree) -> Plan:
                 where = f" at sweep point {coords}" if coords else ""
                 raise ConfigError(err.key, str(err).split(": ", 1)[1] + where) from None
             coords = {"us_strategy": structure.strategy_name("us"),
-                      "japan_strategy": structure.strategy_name("japan"), **coords,
+                      "japan_strategy": structure.strategy_name("japan"), "agenda": structure.agenda, **coords,
                       "constraints": params.pop("_constraints")}
             stakes_usd = params.pop("_stakes_usd")
             points.append(GridPoint(coordinates=coords, structure=structure, params=params, stakes_usd=stakes_usd))
@@ -632,7 +673,7 @@ def plan(config: DictConfig | Tree) -> Plan:
         record = "all" if len(points) * seeds <= 1000 else 1
     swept = list(axes) + [k for k in (samples[0] if samples else {}) if k not in axes]
     dtypes = {k: _dtype([p.coordinates[k] for p in points])
-              for k in ("us_strategy", "japan_strategy", *swept, "constraints")}
+              for k in ("us_strategy", "japan_strategy", "agenda", *swept, "constraints")}
     return Plan(points=points, seeds=seeds, root_seed=root_seed, chunk_size=chunk_size, workers=workers,
                 workers_auto=workers_auto, executor=executor, dask_address=address, record_rounds=record, common_random_numbers=crn,
                 swept_keys=swept, coordinate_dtypes=dtypes)

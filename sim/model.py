@@ -30,8 +30,8 @@ from sim.streams import RandomStreams, Stream
 __all__ = ["END_REASONS", "NegotiationModel"]
 
 # end_reason codes; 0 means still talking
-END_REASONS = {1: "agreement", 2: "walk-away", 3: "deadline", 4: "breakdown"}
-_AGREEMENT, _WALK_AWAY, _DEADLINE, _BREAKDOWN = 1, 2, 3, 4
+END_REASONS = {1: "agreement", 2: "walk-away", 3: "deadline", 4: "breakdown", 5: "refused protocol"}
+_AGREEMENT, _WALK_AWAY, _DEADLINE, _BREAKDOWN, _REFUSED = 1, 2, 3, 4, 5
 
 
 class NegotiationModel(mesa.Model):
@@ -100,9 +100,23 @@ class NegotiationModel(mesa.Model):
         self.opener = sides[structure.opener]
         self.replier = self.japan if self.opener is self.us else self.us
 
+        # the agenda: stages of issues settled one after another (one stage of everything: a package)
+        self.staged = structure.agenda != "package"
+        self.stage_mask = np.zeros((len(structure.stages), self.space.n), dtype=bool)
+        for k, issues in enumerate(structure.stages):
+            self.stage_mask[k, list(issues)] = True
+        self.stage = np.zeros(self.n_worlds, dtype=np.int32)
+        self.locked = np.zeros((self.n_worlds, self.space.n), dtype=bool)
+        self.locked_value = np.full((self.n_worlds, self.space.n), np.nan)
+
         self.active = np.ones(self.n_worlds, dtype=bool)
         self.end_round = np.zeros(self.n_worlds, dtype=np.int32)
         self.end_reason = np.zeros(self.n_worlds, dtype=np.int8)
+        # a side that refuses the agenda ends the talks before the first offer
+        refused = (params["us.refuses"] > 0) | (params["japan.refuses"] > 0)
+        self.active[refused] = False
+        self.end_round[refused] = 1
+        self.end_reason[refused] = _REFUSED
         self.agreement = np.full((self.n_worlds, self.space.n), np.nan)
         self._trace = None if record_rounds is None or len(record_rounds) == 0 else np.asarray(record_rounds)
         self.round_log: list[dict[str, np.ndarray]] = []
@@ -112,6 +126,30 @@ class NegotiationModel(mesa.Model):
         )
         self.running = True
         self.datacollector.collect(self)
+
+    def pending_mask(self) -> np.ndarray:
+        """Per world, the issues of stages after the current one, shape ``(B, n)``."""
+        current = self.stage_mask[np.minimum(self.stage, len(self.stage_mask) - 1)]
+        return ~self.locked & ~current
+
+    def window_share(self, start: np.ndarray, t: int | np.ndarray) -> np.ndarray:
+        """Share of the valuation window beginning in round ``t`` that lies at or after round ``start``."""
+        window = self.valuation_rounds
+        return np.clip((t + window - np.maximum(t, start)) / window, 0.0, 1.0)
+
+    def no_deal_mean(self, t: int | np.ndarray) -> np.ndarray:
+        """Per world and issue, the mean value of the no-deal path over the valuation window from round
+        ``t`` (status quo, announced scheduled changes, the escalation after the deadline), ``(B, n)``."""
+        t = np.asarray(t)
+        mean = self.status_quo.copy()
+        for change in self.tariff_schedule:
+            known = t >= change.announced
+            mean[:, change.issue] += np.where(known, change.step * self.window_share(change.effective, t), 0.0)
+        if "reciprocal" in self.space.names:
+            j = self.space.index("reciprocal")
+            mean[:, j] += (self.no_deal_escalated[:, j] - self.status_quo[:, j]) * self.window_share(
+                self.known_deadline(t), t)
+        return mean
 
     def known_deadline(self, t: int) -> np.ndarray:
         """The talks' deadline as known in round ``t``: an extension is revealed at the deadline."""
@@ -125,7 +163,18 @@ class NegotiationModel(mesa.Model):
         response = responder.respond(offer, t)
 
         talking = self.active
-        agreed = talking & (response == ACCEPT)
+        accepted = talking & (response == ACCEPT)
+        if self.staged:  # an accepted stage is locked in; the deal is the last stage's acceptance
+            newly = accepted[:, None] & self.stage_mask[np.minimum(self.stage, len(self.stage_mask) - 1)]
+            self.locked_value = np.where(newly, offer, self.locked_value)
+            self.locked |= newly
+            self.stage = self.stage + accepted
+            agreed = accepted & (self.stage >= len(self.stage_mask))
+            if accepted.any():  # next round's offers must respect the new locks
+                self.us._planned = self.japan._planned = None
+            offer = np.where(self.locked, self.locked_value, offer)
+        else:
+            agreed = accepted
         walked = talking & (response == WALK_AWAY)
         undecided = talking & ~agreed & ~walked
         timed_out = undecided & (t >= self.final_deadline)
@@ -173,9 +222,15 @@ class NegotiationModel(mesa.Model):
         cost for every round of talks. Utilities exclude the delay cost.
         """
         deal = self.end_reason == _AGREEMENT
-        package = np.where(deal[:, None], self.agreement, self.status_quo)  # placeholder where no deal
+        # sequential talks that stop mid-way leave the stages agreed so far in force: a piecemeal deal
+        partial = (self.structure.agenda == "sequential") & ~deal & self.locked.any(axis=1)
+        no_deal = self.no_deal_mean(self.end_round)
+        package = np.where(deal[:, None], self.agreement,
+                           np.where(partial[:, None] & self.locked, self.locked_value, no_deal))
         out: dict[str, np.ndarray] = {
             "deal": deal,
+            "partial_deal": partial,
+            "stages_agreed": np.where(deal, len(self.stage_mask), self.stage).astype(np.int32),
             "end_round": self.end_round.copy(),
             "end_reason": self.end_reason.copy(),
             "deadline": self.deadline.astype(np.int32),
@@ -183,7 +238,7 @@ class NegotiationModel(mesa.Model):
             "final_deadline": self.final_deadline.astype(np.int32),
         }
         for j, name in enumerate(self.space.names):
-            out[name] = self.agreement[:, j].copy()
+            out[name] = np.where(partial & self.locked[:, j], self.locked_value[:, j], self.agreement[:, j])
         # a deal that sits on a red line (a bound tighter than the issue's range) of either side
         at_line = np.zeros(self.n_worlds, dtype=bool)
         for agent in (self.us, self.japan):
@@ -191,11 +246,12 @@ class NegotiationModel(mesa.Model):
             at_line |= np.any((tight_lo & (np.abs(self.agreement - agent.red_lo) < 1e-9))
                               | (tight_hi & (np.abs(self.agreement - agent.red_hi) < 1e-9)), axis=1)
         out["red_line_binding"] = deal & at_line
+        settled = deal | partial
         for agent in (self.us, self.japan):
             rv = agent.reservation(self.end_round)
-            value = np.where(deal, agent.payoff(package), agent.no_deal_payoff(self.end_round))
+            value = np.where(settled, agent.payoff(package), agent.no_deal_payoff(self.end_round))
             out[f"{agent.side}_payoff"] = value - agent.delay_cost * self.end_round
-            out[f"{agent.side}_utility"] = np.where(deal, agent.utility(package), rv)
+            out[f"{agent.side}_utility"] = np.where(settled, agent.utility(package), rv)
             out[f"{agent.side}_reservation_utility"] = rv
         return out
 
