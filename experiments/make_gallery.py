@@ -21,6 +21,7 @@ FIGURES = {  # experiment -> figures its page embeds (the first is the headline)
     "strategy_tournament": ["strategy_heatmap", "deal_rate", "utility_plane", "timing"],
     "single_negotiation": ["concession_paths", "utility_plane"],
     "smoke": ["concession_paths"],
+    "package_vs_piecemeal": ["agenda", "utility_plane"],
 }
 MAX_WIDTH = 1000
 

@@ -67,7 +67,7 @@ class RunData:
     def numeric_keys(self) -> list[str]:
         """Swept keys with numeric values and more than one value."""
         return [k for k in self.plan.swept_keys if pd.api.types.is_numeric_dtype(self.outcomes[k])
-                and self.outcomes[k].nunique() > 1]
+                and not pd.api.types.is_bool_dtype(self.outcomes[k]) and self.outcomes[k].nunique() > 1]
 
     @property
     def pairs(self) -> pd.Series:
@@ -433,6 +433,58 @@ def terms(run: RunData, out_dir: Path) -> list[Path]:
         return save(fig, out_dir, "terms")
 
 
+# -- agenda comparison -----------------------------------------------------------------------------
+
+AGENDA_ORDER = ["package", "sequential", "linked"]
+
+
+def agenda(run: RunData, out_dir: Path) -> list[Path]:
+    """Package against sector-by-sector talks: outcomes, timing, terms and joint welfare by agenda."""
+    o = run.outcomes
+    if o["agenda"].nunique() < 2:
+        raise Skip("only one agenda was run")
+    agendas = [a for a in AGENDA_ORDER if a in set(o["agenda"])]
+    hue_key = next((k for k in run.plan.swept_keys if k != "protocol.agenda" and o[k].nunique() in (2, 3, 4)), None)
+    hues = sorted(o[hue_key].unique()) if hue_key else [None]
+    width = 0.8 / len(hues)
+    x = np.arange(len(agendas))
+    with figure_style():
+        fig, axes = plt.subplots(1, 4, figsize=(17, 4.4))
+        for h, (hue, colour) in enumerate(zip(hues, PALETTE, strict=False)):
+            data = o if hue is None else o[o[hue_key] == hue]
+            by = data.groupby("agenda")
+            offset = (h - (len(hues) - 1) / 2) * width
+            full = by["deal"].mean().reindex(agendas)
+            piecemeal = by["partial_deal"].mean().reindex(agendas)
+            label = None if hue is None else f"{short_key(hue_key)} = {hue}"
+            axes[0].bar(x + offset, full, width, color=colour, label=label)
+            axes[0].bar(x + offset, piecemeal, width, bottom=full, color=colour, alpha=0.35, hatch="//",
+                        edgecolor="white")
+            deals = data[data["deal"]].groupby("agenda")
+            axes[1].bar(x + offset, deals["agreement_time"].median().reindex(agendas), width, color=colour)
+            if "reciprocal" in o:
+                axes[2].bar(x + offset, deals["reciprocal"].median().reindex(agendas), width, color=colour)
+            axes[3].bar(x + offset, by["welfare"].mean().reindex(agendas), width, color=colour)
+        titles = ["Outcomes: full deal (solid), piecemeal (hatched)", "Timing of full deals",
+                  "Agreed reciprocal tariff (full deals)", "Joint welfare (all negotiations)"]
+        labels = ["share of negotiations", "agreement round / final deadline (median)", "pp (median)",
+                  "US + Japan utility (mean; no deal at reservation)"]
+        for ax, title, label in zip(axes, titles, labels, strict=True):
+            ax.set_xticks(x, agendas)
+            ax.set_xlabel("agenda")
+            ax.set_title(title)
+            ax.set_ylabel(label)
+        axes[0].set_ylim(0, 1.02)
+        axes[1].set_ylim(0, 1.05)
+        if hue_key:
+            handles, labels = axes[0].get_legend_handles_labels()
+            fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False)
+        fig.suptitle(f"Package or piecemeal: {len(o)} negotiations by agenda"
+                     + (f" and {short_key(hue_key)}" if hue_key else ""))
+        fig.tight_layout(rect=(0, 0.07 if hue_key else 0, 1, 1))
+        return save(fig, out_dir, "agenda")
+
+
 # -- pressure (deadline_pressure's headline) -----------------------------------------------------
 
 
@@ -492,6 +544,7 @@ FIGURES = {
     "timing": timing,
     "terms": terms,
     "pressure": pressure,
+    "agenda": agenda,
 }
 
 

@@ -55,6 +55,8 @@ KEY_LABELS = {
     "scenario.escalation": ("escalation", "escalation at the deadline (pp)"),
     "scenario.deadline.extension.probability": ("extension probability", "probability of an extension"),
     "scenario.breakdown_risk": ("breakdown risk", "breakdown risk per round"),
+    "scenario.issues.cars.negotiable": ("cars on the table", "cars on the table"),
+    "protocol.agenda": ("agenda", "agenda"),
 }
 
 

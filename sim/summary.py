@@ -74,8 +74,10 @@ def format_points(table: pd.DataFrame, coordinates: list[str], most: int = 30) -
     """The per-point summary for the terminal: all of it up to ``most`` points, else a pointer to the file."""
     if len(table) > most:
         return f"summary.csv: {len(table)} grid points (deal rate with 95 % interval, median round and terms)"
-    shown = table[coordinates].copy()
-    shown.columns = [c.split(".")[-1] for c in coordinates]
+    kept = [c for k, c in enumerate(coordinates)  # a swept key that repeats a recorded column adds nothing
+            if not any(table[c].equals(table[other]) for other in coordinates[:k])]
+    shown = table[kept].copy()
+    shown.columns = [c.split(".")[-1] for c in kept]
     shown["runs"] = table["runs"]
     shown["deal rate [95% CI]"] = [f"{r:.1%} [{lo:.1%}, {hi:.1%}]" for r, lo, hi in
                                   zip(table["deal_rate"], table["deal_rate_low"], table["deal_rate_high"], strict=True)]
