@@ -31,6 +31,7 @@ from sim.runner import execute
 
 OVERRIDES = [
     "~scenario.issues.agriculture", "~scenario.issues.energy", "~scenario.issues.aircraft", "~scenario.issues.defence",
+    "~scenario.ratification",
     "protocol.max_rounds=100", "scenario.deadline.round=100", "scenario.deadline.extension.rounds=0",
     "scenario.sides.japan.deadline=null", "scenario.breakdown_risk=0",
     "strategy@us=boulware", "strategy@japan=conceder",

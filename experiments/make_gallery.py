@@ -22,6 +22,7 @@ FIGURES = {  # experiment -> figures its page embeds (the first is the headline)
     "single_negotiation": ["concession_paths", "utility_plane"],
     "smoke": ["concession_paths"],
     "package_vs_piecemeal": ["agenda", "utility_plane"],
+    "two_level": ["two_level", "utility_plane"],
 }
 MAX_WIDTH = 1000
 

@@ -22,7 +22,7 @@ from sim.streams import Stream
 if TYPE_CHECKING:
     from sim.model import NegotiationModel
 
-__all__ = ["ACCEPT", "COUNTER", "WALK_AWAY", "Negotiator"]
+__all__ = ["ACCEPT", "COUNTER", "WALK_AWAY", "Constituency", "Negotiator"]
 
 COUNTER, ACCEPT, WALK_AWAY = 0, 1, 2
 # Utility comparisons allow for rounding: an offer worth the same as the responder's own next offer
@@ -72,6 +72,7 @@ class Negotiator(mesa.Agent):
         # the side's own bounds: the box, narrowed by its red lines and the issues it keeps off the table
         self.red_lo, self.red_hi = params["red_lo"], params["red_hi"]
         self.best = np.clip(np.where(self.a > 0, space.hi, space.lo), self.red_lo, self.red_hi)
+        self.has_red_lines = bool(np.any(self.red_lo > space.lo) or np.any(self.red_hi < space.hi))
         self.deadline = params["deadline"]  # NaN: works to the talks' deadline as publicly known
         self.deadline_private = params["deadline_private"] > 0
         self.delay_cost = params["delay_cost"]
@@ -87,6 +88,8 @@ class Negotiator(mesa.Agent):
         self.u_status_quo = params["u_status_quo"]
         self.u_escalated = params["u_escalated"]
         self.discount = params["discount"]
+        self._threshold = params["threshold"]
+        self.knows_win_set = params["knows_win_set"] > 0
         # utility step of each scheduled change: coefficient x (new value - value before it), normalised
         self._schedule_step = {c.index: self.a[:, c.issue] * c.step / self.p_span for c in model.tariff_schedule}
         self.last_offer = self.best.copy()
@@ -181,7 +184,9 @@ class Negotiator(mesa.Agent):
         if self.noise.any():
             alpha = alpha + self.noise[:, None] * self.model.streams.normal(self._noise_stream, t, self.model.space.n)
         alpha = np.minimum(np.maximum(alpha, 0.0), 1.0)
-        offer = np.clip(self.best + alpha * (self.other.best - self.best), self.red_lo, self.red_hi)
+        offer = self.best + alpha * (self.other.best - self.best)
+        if self.has_red_lines:
+            offer = np.clip(offer, self.red_lo, self.red_hi)
         locked = self.model.locked
         base = self.best
         if self.model.staged:  # issues already agreed stay as agreed
@@ -195,6 +200,14 @@ class Negotiator(mesa.Agent):
             room = np.where(below, u_base - u, 1.0)
             scale = np.where(below, np.clip((u_base - rv) / np.where(room > 0, room, 1.0), 0.0, 1.0), 1.0)
             offer = base + scale[:, None] * (offer - base)
+        if self.knows_win_set.any() and self.ratification_binds(t):  # nor propose what would not be ratified
+            rho = np.where(self.knows_win_set, self.threshold(t), -np.inf)
+            a_offer, a_base = self.approval(offer), self.approval(base)
+            short = a_offer < rho
+            if short.any():
+                room = np.where(short, a_base - a_offer, 1.0)
+                scale = np.where(short, np.clip((a_base - rho) / np.where(room > 0, room, 1.0), 0.0, 1.0), 1.0)
+                offer = base + scale[:, None] * (offer - base)
         return offer
 
     def propose(self, t: int) -> np.ndarray:
@@ -234,14 +247,43 @@ class Negotiator(mesa.Agent):
         final = t >= self.model.final_deadline
         next_u = self.utility(self._planned[1])
         accept = (u >= rv - _EPS) & (final | (u >= self.discount * next_u - _EPS)) & self.within_red_lines(offer)
+        if self.knows_win_set.any() and self.ratification_binds(t):  # it accepts nothing outside its win-set
+            accept &= ~self.knows_win_set | self.ratifies(offer, t)
         response = np.where(accept, ACCEPT, COUNTER)
         if self.walk_away.any():
             walk = ~accept & self.walk_away & self._sees_no_deal(t, rv)
             response = np.where(walk, WALK_AWAY, response)
         return response
 
+    def approval(self, x: np.ndarray) -> np.ndarray:
+        """Weighted approval of packages ``x`` by this side's constituencies (1 if it has none)."""
+        groups = [c for c in self.model.constituencies if c.side == self.side]
+        total = sum((c.weight for c in groups), np.zeros(self.model.n_worlds))
+        if not groups:
+            return np.ones(self.model.n_worlds)
+        votes = sum(c.weight * c.approval(x) for c in groups)
+        return np.divide(votes, total, out=np.ones_like(total), where=total > 0)
+
+    def threshold(self, t: int) -> np.ndarray:
+        """Approval needed to ratify in round ``t`` (it may change on a date, e.g. after an election)."""
+        rho = self._threshold
+        for side, first_round, value in self.model.structure.threshold_changes:
+            if side == self.side and t >= first_round:
+                rho = np.full_like(rho, value)
+        return rho
+
+    def ratification_binds(self, t: int) -> bool:
+        """Whether this side's ratification can reject anything in round ``t`` (a threshold above 0)."""
+        return bool(np.any(self.threshold(t) > 0))
+
+    def ratifies(self, x: np.ndarray, t: int) -> np.ndarray:
+        """Whether this side's constituencies would ratify packages ``x`` in round ``t``."""
+        return self.approval(x) >= self.threshold(t) - 1e-12
+
     def within_red_lines(self, x: np.ndarray) -> np.ndarray:
         """Whether each package respects this side's red lines and the issues it keeps off the table."""
+        if not self.has_red_lines:
+            return np.ones(len(x), dtype=bool)
         return np.all((x >= self.red_lo - 1e-9) & (x <= self.red_hi + 1e-9), axis=1)
 
     # -- helpers ---------------------------------------------------------------------------
@@ -262,3 +304,26 @@ class Negotiator(mesa.Agent):
         share = (believed - start) / room  # how far along the line the other side needs to be
         mine = self.u_best - np.clip(share, 0.0, 1.0) * (self.u_best - self._u_at_other_best)
         return (share > 1.0) | (mine < rv - _EPS)
+
+
+class Constituency(mesa.Agent):
+    """A domestic constituency of one side (Putnam's level II): automakers, farmers, steel, consumers.
+
+    Args:
+        model: The negotiation model.
+        side: The side it belongs to.
+        name: Its name.
+        weight: Its weight in the side's ratification vote, per world ``(B,)``.
+        coef: Its approval per unit of each issue, per world ``(B, n)`` (already normalised).
+        offset: Constant of its approval, per world ``(B,)``.
+    """
+
+    def __init__(self, model: NegotiationModel, side: str, name: str, weight: np.ndarray, coef: np.ndarray,
+                 offset: np.ndarray) -> None:
+        super().__init__(model)
+        self.side, self.name = side, name
+        self.weight, self.coef, self.offset = weight, coef, offset
+
+    def approval(self, x: np.ndarray) -> np.ndarray:
+        """Approval in [0, 1] of packages ``x``: 0 for its worst package in the box, 1 for its best."""
+        return np.einsum("bn,bn->b", x, self.coef) + self.offset

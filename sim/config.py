@@ -25,7 +25,15 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from sim.outcome_space import SIDES, Issue, OutcomeSpace
-from sim.preferences import INVESTMENT, TARIFF_SECTORS, derived_stakes, payoffs_for, split_payoffs
+from sim.preferences import (
+    INVESTMENT,
+    TARIFF_SECTORS,
+    LinearPayoff,
+    consumer_cost_coefficients,
+    derived_stakes,
+    payoffs_for,
+    split_payoffs,
+)
 from sim.strategies import Strategy
 
 __all__ = ["CONF_DIR", "ConfigError", "GridPoint", "Plan", "ScheduledChange", "Structure", "plan", "stack"]
@@ -81,6 +89,8 @@ class Structure:
         schedule: Tariff changes and threats on the no-deal path, by date.
         agenda: ``"package"``, ``"sequential"`` or ``"linked"``.
         stages: The issues negotiated at each stage, in order (one stage of all issues for a package).
+        constituencies: The domestic constituencies of each side (two-level ratification).
+        threshold_changes: Dated changes of a side's ratification threshold (e.g. after an election).
     """
 
     space: OutcomeSpace
@@ -92,6 +102,8 @@ class Structure:
     schedule: tuple[ScheduledChange, ...] = ()
     agenda: str = "package"
     stages: tuple[tuple[int, ...], ...] = ()
+    constituencies: tuple[tuple[str, str], ...] = ()  # (side, name)
+    threshold_changes: tuple[tuple[str, int, float], ...] = ()  # (side, first round, new threshold)
 
     def strategy_name(self, side: str) -> str:
         """Name of the strategy a side plays."""
@@ -405,6 +417,56 @@ def _refused(cfg: Tree, side: str) -> list[str]:
     return refused
 
 
+def _ratification(cfg: Tree, side: str, space: OutcomeSpace, payoff: LinearPayoff | None,
+                  consumer: np.ndarray | None, to_round) -> tuple[dict, list, list]:
+    """A side's ratification layer (Putnam 1988): threshold, dated changes, and its constituencies.
+
+    Each constituency's approval of a package is the normalised value, over the negotiation box, of the
+    side's payoff terms on its issues (``interest: producer``) or of US consumers' price costs
+    (``interest: consumer``); the side's approval is their weighted mean.
+    """
+    key = f"scenario.ratification.{side}"
+    if _lookup(cfg, key) in (_MISSING, None):
+        return {f"{side}.threshold": np.float64(0.0), f"{side}.knows_win_set": np.float64(0.0)}, [], []
+    params = {f"{side}.threshold": np.float64(_number(cfg, f"{key}.threshold", 0.0, 1.0,
+                                                      what=" (weighted approval needed to ratify)")),
+              f"{side}.knows_win_set": np.float64(_flag(cfg, f"{key}.knows_win_set"))}
+    changes = []
+    for k, change in enumerate(_get(cfg, f"{key}.threshold_changes") or []):
+        where = f"{key}.threshold_changes[{k}]"
+        if not isinstance(change, dict):
+            raise ConfigError(where, "must be {date: YYYY-MM-DD, threshold: value}")
+        scoped = {"c": change}
+        changes.append((side, to_round(_date(scoped, "c.date")),
+                        _number(scoped, "c.threshold", 0.0, 1.0, what=" (new threshold)")))
+    names = []
+    groups = _get(cfg, f"{key}.constituencies") or {}
+    if not isinstance(groups, dict):
+        raise ConfigError(f"{key}.constituencies", "must map names to {weight, issues, interest}")
+    for name, group in groups.items():
+        where = f"{key}.constituencies.{name}"
+        issues = _get(cfg, f"{where}.issues")
+        if not isinstance(issues, list) or not issues or any(i not in space.names for i in issues):
+            raise ConfigError(f"{where}.issues", f"must list issues among {', '.join(space.names)}")
+        interest = _choice(cfg, f"{where}.interest", ("producer", "consumer"))
+        if payoff is None or (interest == "consumer" and consumer is None):
+            raise ConfigError(where, "constituencies need the trade payoff model")
+        source = payoff.a if interest == "producer" else consumer
+        coef = np.where(np.isin(space.names, issues), source, 0.0)
+        approval = LinearPayoff.over(space, coef, 0.0)
+        span = approval.p_max - approval.p_min
+        params |= {f"{side}.constituency.{name}.weight": np.float64(_number(cfg, f"{where}.weight", 0.0, 1e6)),
+                   f"{side}.constituency.{name}.coef": coef / span if span > 0 else coef * 0.0,
+                   f"{side}.constituency.{name}.offset": np.float64(-approval.p_min / span if span > 0 else 1.0)}
+        names.append((side, str(name)))
+    return params, changes, names
+
+
+def round_on_or_after(day: dt.date, start: dt.date, round_days: int) -> int:
+    """The first round held on or after ``day`` (round 1 is held on ``start``)."""
+    return max(1, 1 + math.ceil((day - start).days / round_days))
+
+
 def _date(cfg: Tree, key: str) -> dt.date:
     try:
         return dt.date.fromisoformat(str(_get(cfg, key)))
@@ -419,8 +481,8 @@ def _schedule(cfg: Tree, space: OutcomeSpace, start: dt.date, round_days: int) -
     if not isinstance(entries, list):
         raise ConfigError("scenario.schedule", "must be a list of {issue, value, effective, announced, kind, note}")
 
-    def to_round(day: dt.date) -> int:  # the first round on or after the day
-        return max(1, 1 + math.ceil((day - start).days / round_days))
+    def to_round(day: dt.date) -> int:
+        return round_on_or_after(day, start, round_days)
 
     parsed = []
     for k, entry in enumerate(entries):
@@ -501,6 +563,10 @@ def compile_point(cfg: Tree) -> tuple[Structure, dict[str, np.ndarray]]:
     round_days = int(_number(cfg, "scenario.calendar.round_days", 1, 366, integer=True, what=" (days)"))
     schedule = _schedule(cfg, space, start, round_days)
     agenda, stages = _agenda(cfg, space)
+
+    def to_round(day: dt.date) -> int:
+        return round_on_or_after(day, start, round_days)
+
     model = _payoff_model(cfg)
     if model == "split":
         if space.names != ("share",) or (space.lo[0], space.hi[0]) != (0.0, 1.0):
@@ -510,6 +576,7 @@ def compile_point(cfg: Tree) -> tuple[Structure, dict[str, np.ndarray]]:
         no_deal = {side: (_number(cfg, f"scenario.payoff.disagreement.{side}", 0.0, 1.0,
                                   what=" (utility of no deal)"),) * 2 for side in SIDES}
         stakes_usd = {}
+        consumer = None
     else:
         stakes, yen, weights = _check_stakes_and_weights(cfg, space)
         payoffs = payoffs_for(space, stakes, yen, weights)
@@ -519,6 +586,7 @@ def compile_point(cfg: Tree) -> tuple[Structure, dict[str, np.ndarray]]:
         no_deal = {side: (float(payoffs[side].utility(space.status_quo)), float(payoffs[side].utility(escalated)))
                    for side in SIDES}
         stakes_usd = derived_stakes(stakes, yen)
+        consumer = consumer_cost_coefficients(space, stakes, yen, weights)
 
     constraints = [f"{i.name} off the table" for i in space.issues if not i.negotiable]
     params: dict[str, np.ndarray] = {
@@ -530,7 +598,7 @@ def compile_point(cfg: Tree) -> tuple[Structure, dict[str, np.ndarray]]:
         "valuation_rounds": np.float64(valuation),
         "status_quo": space.status_quo,
     }
-    strategies = []
+    strategies, threshold_changes, constituencies = [], [], []
     for side in SIDES:
         key = f"scenario.sides.{side}"
         own = _get(cfg, f"{key}.deadline")
@@ -563,12 +631,18 @@ def compile_point(cfg: Tree) -> tuple[Structure, dict[str, np.ndarray]]:
         }
         if pay.p_max <= pay.p_min:
             raise ConfigError(f"scenario.payoff.{side}", "gives the same payoff to every package; nothing to negotiate")
+        ratify, changes, groups = _ratification(cfg, side, space, pay if model == "trade" else None, consumer,
+                                                to_round)
+        params |= ratify
+        threshold_changes += changes
+        constituencies += groups
         name, target, sparams = _strategy_params(_get(cfg, side), side)
         params |= {f"{side}.strategy.{k}": v for k, v in sparams.items()}
         strategies.append((side, name, target))
     structure = Structure(space=space, strategies=tuple(strategies), opener=opener, start_date=start,
                           round_days=round_days, max_rounds=max_rounds, schedule=schedule, agenda=agenda,
-                          stages=stages)
+                          stages=stages, constituencies=tuple(constituencies),
+                          threshold_changes=tuple(sorted(threshold_changes)))
     params["_stakes_usd"] = stakes_usd
     params["_constraints"] = "; ".join(constraints) or "none"
     return structure, params

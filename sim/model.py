@@ -23,7 +23,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from sim.agents import ACCEPT, WALK_AWAY, Negotiator
+from sim.agents import ACCEPT, WALK_AWAY, Constituency, Negotiator
 from sim.config import Structure
 from sim.streams import RandomStreams, Stream
 
@@ -95,6 +95,13 @@ class NegotiationModel(mesa.Model):
             for side in ("us", "japan")
         }
         self.us, self.japan = sides["us"], sides["japan"]
+        # level II (Putnam 1988): each side's domestic constituencies, who must ratify an agreement
+        self.constituencies = [
+            Constituency(self, side, name, params[f"{side}.constituency.{name}.weight"],
+                         params[f"{side}.constituency.{name}.coef"], params[f"{side}.constituency.{name}.offset"])
+            for side, name in structure.constituencies
+        ]
+        self.defections = np.zeros(self.n_worlds, dtype=np.int32)
         self.us.meet(self.japan)
         self.japan.meet(self.us)
         self.opener = sides[structure.opener]
@@ -175,6 +182,20 @@ class NegotiationModel(mesa.Model):
             offer = np.where(self.locked, self.locked_value, offer)
         else:
             agreed = accepted
+        if agreed.any() and (self.us.ratification_binds(t) or self.japan.ratification_binds(t)):
+            # a tentative agreement takes effect only if both sides ratify it; if not, it is an involuntary
+            # defection and the talks go on (a staged agenda reopens its last stage)
+            ratified = self.us.ratifies(offer, t) & self.japan.ratifies(offer, t)
+            defected = agreed & ~ratified
+            if defected.any():
+                self.defections += defected
+                agreed = agreed & ratified
+                if self.staged:
+                    self.stage = self.stage - defected
+                    reopen = defected[:, None] & self.stage_mask[np.minimum(self.stage, len(self.stage_mask) - 1)]
+                    self.locked &= ~reopen
+                    self.locked_value = np.where(reopen, np.nan, self.locked_value)
+                    self.us._planned = self.japan._planned = None
         walked = talking & (response == WALK_AWAY)
         undecided = talking & ~agreed & ~walked
         timed_out = undecided & (t >= self.final_deadline)
@@ -231,6 +252,7 @@ class NegotiationModel(mesa.Model):
             "deal": deal,
             "partial_deal": partial,
             "stages_agreed": np.where(deal, len(self.stage_mask), self.stage).astype(np.int32),
+            "defections": self.defections.copy(),
             "end_round": self.end_round.copy(),
             "end_reason": self.end_reason.copy(),
             "deadline": self.deadline.astype(np.int32),
@@ -253,6 +275,7 @@ class NegotiationModel(mesa.Model):
             out[f"{agent.side}_payoff"] = value - agent.delay_cost * self.end_round
             out[f"{agent.side}_utility"] = np.where(settled, agent.utility(package), rv)
             out[f"{agent.side}_reservation_utility"] = rv
+            out[f"{agent.side}_approval"] = np.where(settled, agent.approval(package), np.nan)
         return out
 
     def round_table(self) -> dict[str, np.ndarray]:

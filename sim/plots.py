@@ -485,6 +485,46 @@ def agenda(run: RunData, out_dir: Path) -> list[Path]:
         return save(fig, out_dir, "agenda")
 
 
+# -- two-level ratification ------------------------------------------------------------------------
+
+
+def two_level(run: RunData, out_dir: Path) -> list[Path]:
+    """Against a swept ratification threshold: deal rate, each side's agreed utility, terms, defections."""
+    key = next((k for k in run.numeric_keys if k.startswith("scenario.ratification.")), None)
+    if key is None:
+        raise Skip("no ratification threshold was swept")
+    data = run.outcomes.assign(_pair=run.pairs)
+    pairs = list(data["_pair"].unique())[:MAX_LINES]
+    with figure_style():
+        fig, axes = plt.subplots(1, 4, figsize=(17, 4.3))
+        for colour, pair in zip(PALETTE, pairs, strict=False):
+            mine = data[data["_pair"] == pair]
+            agg = mine.groupby(key).agg(k=("deal", "sum"), n=("deal", "size"), defections=("defections", "mean"))
+            low, high = wilson_interval(agg["k"], agg["n"])
+            axes[0].plot(agg.index, agg["k"] / agg["n"], marker="o", color=colour, label=pair)
+            axes[0].fill_between(agg.index, low, high, color=colour, alpha=0.15, lw=0)
+            deals = mine[mine["deal"]]
+            axes[1].plot(*_median_by(deals, key, "japan_utility"), marker="o", color=colour, label=pair)
+            axes[1].plot(*_median_by(deals, key, "us_utility"), marker="s", ls="--", color=colour)
+            if "cars" in deals:
+                axes[2].plot(*_median_by(deals, key, "cars"), marker="o", color=colour)
+            axes[3].plot(agg.index, agg["defections"], marker="o", color=colour)
+        axes[0].set_ylim(-0.02, 1.02)
+        for ax, (title, label) in zip(axes, [("Deal rate (95 % Wilson band)", "share of negotiations"),
+                                             ("Agreed utility: Japan (solid), US (dashed)", "utility (median)"),
+                                             ("Agreed car tariff", "pp (median)"),
+                                             ("Involuntary defections", "failed ratifications per negotiation")],
+                                      strict=True):
+            ax.set_title(title)
+            ax.set_ylabel(label)
+            ax.set_xlabel(short_key(key, long=True))
+        handles, labels = axes[1].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False, title="US vs Japan")
+        fig.suptitle("Two-level game: a smaller win-set at home and the deal abroad (Putnam 1988)")
+        fig.tight_layout(rect=(0, 0.1, 1, 1))
+        return save(fig, out_dir, "two_level")
+
+
 # -- pressure (deadline_pressure's headline) -----------------------------------------------------
 
 
@@ -545,6 +585,7 @@ FIGURES = {
     "terms": terms,
     "pressure": pressure,
     "agenda": agenda,
+    "two_level": two_level,
 }
 
 

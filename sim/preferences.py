@@ -41,6 +41,7 @@ from sim.outcome_space import OutcomeSpace
 __all__ = [
     "TARIFF_SECTORS",
     "LinearPayoff",
+    "consumer_cost_coefficients",
     "derived_stakes",
     "export_values_usd_bn",
     "payoffs_for",
@@ -171,6 +172,21 @@ def payoffs_for(space: OutcomeSpace, stakes: dict, yen_per_usd: float, weights: 
             a_jp[k] = -jp["purchase_cost"][issue.name]
             a_us[k] = us["purchase_value"]
     return {"us": LinearPayoff.over(space, a_us, b_us), "japan": LinearPayoff.over(space, a_jp, b_jp)}
+
+
+def consumer_cost_coefficients(space: OutcomeSpace, stakes: dict, yen_per_usd: float, weights: dict) -> np.ndarray:
+    """Per issue, the change in US consumers' payoff (USD bn/yr) per unit of the issue: minus the
+    passed-through tariff bill and the car price effect (the ``w_cons`` term of the US payoff, unweighted)."""
+    values = export_values_usd_bn(stakes, yen_per_usd)
+    us = weights["us"]
+    c = np.zeros(space.n)
+    for k, issue in enumerate(space.issues):
+        if issue.name in TARIFF_SECTORS:
+            c[k] = -us["pass_through"] * values[TARIFF_SECTORS[issue.name]] / 100.0
+            if issue.name == "cars":
+                c[k] -= (stakes["price_effect_usd_per_vehicle"] * stakes["cars_built_in_us_m"] * 1e6 / 1e9
+                         ) / stakes["price_effect_at_pp"]
+    return c
 
 
 def split_payoffs(space: OutcomeSpace) -> dict[str, LinearPayoff]:

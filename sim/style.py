@@ -57,6 +57,8 @@ KEY_LABELS = {
     "scenario.breakdown_risk": ("breakdown risk", "breakdown risk per round"),
     "scenario.issues.cars.negotiable": ("cars on the table", "cars on the table"),
     "protocol.agenda": ("agenda", "agenda"),
+    "scenario.ratification.japan.threshold": ("Japan's threshold", "Japan's ratification threshold (approval needed)"),
+    "scenario.ratification.us.threshold": ("US threshold", "US ratification threshold (approval needed)"),
 }
 
 

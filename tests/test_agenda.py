@@ -13,7 +13,7 @@ from tests.conftest import DETERMINISTIC, compose_config
 # linear Faratin tactics to the 13-round deadline, so each concedes alpha(t) = (t - 1) / 12, Japan opens,
 # and no randomness. Reservation values (about 0.06 for the US, 0.42 for Japan) never bind here.
 TWO_ISSUES = [f"~scenario.issues.{i}" for i in ("auto_parts", "steel_aluminium", "reciprocal", "agriculture",
-                                                "energy", "aircraft", "defence")]
+                                                "energy", "aircraft", "defence")] + ["~scenario.ratification"]
 BASE = [*TWO_ISSUES, "strategy@us=linear", "strategy@japan=linear", "scenario.sides.japan.deadline=null",
         "scenario.escalation=0", *DETERMINISTIC, "run.seeds=1", "protocol.stages=[[cars],[investment]]"]
 
