@@ -237,12 +237,12 @@ class Negotiator(mesa.Agent):
         Returns:
             Response code per world: :data:`COUNTER`, :data:`ACCEPT` or :data:`WALK_AWAY`.
         """
-        self._planned = (t + 1, self.plan_offer(t + 1))
         if self.model.staged:
             # issues on later stages are valued at this side's own planned offer on them (its expectation)
-            offer = np.where(self.model.pending_mask(), self._planned[1], offer)
+            offer = np.where(self.model.pending_mask(), self.plan_offer(t + 1), offer)
         u = self.utility(offer)
-        self._observe(u)
+        self._observe(u)  # before planning the next offer: tit-for-tat answers this one
+        self._planned = (t + 1, self.plan_offer(t + 1))
         rv = self.reservation(t)
         final = t >= self.model.final_deadline
         next_u = self.utility(self._planned[1])

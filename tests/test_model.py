@@ -160,3 +160,19 @@ def test_invariants_hold_for_every_strategy_pair(us, japan):
     assert (out["end_round"] >= 1).all() and (out["end_round"] <= out["final_deadline"]).all()
     assert set(out["end_reason"].dropna().unique()) <= {"agreement", "walk-away", "deadline", "breakdown"}
     assert (out["deal"] == (out["end_reason"] == "agreement")).all()
+
+
+def test_tit_for_tat_answers_the_latest_offer():
+    # the US concedes linearly, (t - 1)/12 in its even rounds; along the line Japan's utility of the US offer
+    # is that share. Japan (relative tit-for-tat, kappa 0.1) then concedes, in round t + 1, the share of its
+    # room the US has given up since its first offer (round 2): (a(t) - a(2)) / (1 - a(2)), at least 0.1.
+    from sim.runner import simulate
+
+    rounds = simulate(plan(compose_config("strategy@us=linear", "strategy@japan=tit_for_tat",
+                                          "scenario.sides.japan.deadline=null", *DETERMINISTIC,
+                                          "run.seeds=1", "run.record_rounds=all")))[1]
+    japan = rounds[rounds["proposer"] == "japan"].set_index("round")["japan_utility"]
+    alpha = lambda t: (t - 1) / 12  # noqa: E731
+    for t in (2, 4, 6):  # the US accepts Japan's counter in round 8
+        conceded = max(0.1, (alpha(t) - alpha(2)) / (1 - alpha(2)))
+        assert japan[t + 1] == pytest.approx(1 - conceded, abs=1e-12)
