@@ -29,7 +29,7 @@ import pandas as pd
 
 from sim.config import GridPoint, Plan, Structure
 from sim.metrics import frontier, kalai_point, nash_point, rational_part
-from sim.runner import joint_box
+from sim.runner import joint_box, utility_coefficients
 from sim.style import ACCENT, PALETTE, SIDE_COLOURS, SIDE_LABELS, figure_style, issue_title, save, short_key
 from sim.summary import wilson_interval
 
@@ -72,11 +72,26 @@ class RunData:
     @property
     def pairs(self) -> pd.Series:
         """Strategy pair label per negotiation: 'US strategy vs Japan strategy'."""
-        return self.outcomes["us_strategy"] + " vs " + self.outcomes["japan_strategy"]
+        return pair_labels(self.outcomes)
 
 
 class Skip(Exception):  # noqa: N818
     """A figure the data does not support, with the reason."""
+
+
+def pair_labels(frame: pd.DataFrame) -> pd.Series:
+    """Strategy pair label per row: 'US strategy vs Japan strategy'."""
+    return frame["us_strategy"] + " vs " + frame["japan_strategy"]
+
+
+def _distribution_of_deals(run: RunData, none: str, few: str) -> pd.DataFrame:
+    """The deals to draw a distribution of, or Skip with a reason if there are none or too few."""
+    deals = run.deals
+    if deals.empty:
+        raise Skip(none)
+    if len(deals) < MIN_DEALS:
+        raise Skip(f"only {len(deals)} agreement(s); {few}a distribution needs at least {MIN_DEALS}")
+    return deals
 
 
 # -- 1. concession paths -------------------------------------------------------------------------
@@ -169,9 +184,9 @@ def _round_axis(ax: plt.Axes, structure: Structure, first: int, last: int) -> No
 
 
 def _utilities(point: GridPoint, x: np.ndarray) -> tuple[float, float]:
-    p = point.params
-    return tuple(float((x @ p[f"{s}.payoff_a"] + p[f"{s}.payoff_b"] - p[f"{s}.p_min"])
-                       / (p[f"{s}.p_max"] - p[f"{s}.p_min"])) for s in ("us", "japan"))
+    """Both sides' normalised utilities of package ``x`` at a grid point."""
+    c_us, c_jp, k_us, k_jp = utility_coefficients(point.params, None)
+    return float(x @ c_us + k_us), float(x @ c_jp + k_jp)
 
 
 def utility_plane(run: RunData, out_dir: Path) -> list[Path]:
@@ -183,9 +198,9 @@ def utility_plane(run: RunData, out_dir: Path) -> list[Path]:
     """
     point = run.plan.points[0]
     p, space = point.params, point.structure.space
-    vertices = frontier(*_coefficients(point), *joint_box(p, None))
-    same_frontier = all(np.allclose(np.r_[_coefficients(q)[0], _coefficients(q)[1]],
-                                    np.r_[_coefficients(point)[0], _coefficients(point)[1]])
+    coefficients = utility_coefficients(p, None)
+    vertices = frontier(*coefficients, *joint_box(p, None))
+    same_frontier = all(np.allclose(np.r_[utility_coefficients(q.params, None)[:2]], np.r_[coefficients[:2]])
                         for q in run.plan.points)
     disagreements = sorted({tuple(np.round(_utilities(q, _escalated(q)), 9)) for q in run.plan.points})
     status_quo = _utilities(point, p["status_quo"])
@@ -226,15 +241,6 @@ def utility_plane(run: RunData, out_dir: Path) -> list[Path]:
         return save(fig, out_dir, "utility_plane")
 
 
-def _coefficients(point: GridPoint) -> tuple[np.ndarray, np.ndarray, float, float]:
-    """(c_us, c_jp, k_us, k_jp) of the normalised utilities at a grid point."""
-    p = point.params
-    span = {s: p[f"{s}.p_max"] - p[f"{s}.p_min"] for s in ("us", "japan")}
-    return (p["us.payoff_a"] / span["us"], p["japan.payoff_a"] / span["japan"],
-            float((p["us.payoff_b"] - p["us.p_min"]) / span["us"]),
-            float((p["japan.payoff_b"] - p["japan.p_min"]) / span["japan"]))
-
-
 def _escalated(point: GridPoint) -> np.ndarray:
     """The no-deal package after the deadline: the status quo with the escalated reciprocal tariff."""
     x = point.params["status_quo"].copy()
@@ -252,7 +258,7 @@ def _agreements(fig: plt.Figure, ax: plt.Axes, deals: pd.DataFrame) -> None:
         return
     if deals.empty:
         return
-    pairs = deals["us_strategy"] + " vs " + deals["japan_strategy"]
+    pairs = pair_labels(deals)
     labels = pairs.unique()
     size = 45 if len(deals) <= 50 else 14
     if len(labels) <= MAX_LINES:
@@ -365,11 +371,7 @@ def strategy_heatmap(run: RunData, out_dir: Path) -> list[Path]:
 
 def timing(run: RunData, out_dir: Path) -> list[Path]:
     """When agreements come: share of the final deadline, and rounds before it (the deadline effect)."""
-    deals = run.deals
-    if deals.empty:
-        raise Skip("no negotiation ended in a deal")
-    if len(deals) < MIN_DEALS:
-        raise Skip(f"only {len(deals)} agreement(s); a distribution needs at least {MIN_DEALS}")
+    deals = _distribution_of_deals(run, "no negotiation ended in a deal", "")
     share = deals["agreement_time"]
     late = float((share > 0.9).mean())
     before = (deals["final_deadline"] - deals["end_round"]).astype(int)
@@ -397,13 +399,9 @@ def timing(run: RunData, out_dir: Path) -> list[Path]:
 
 def terms(run: RunData, out_dir: Path) -> list[Path]:
     """Agreed terms per issue, by strategy pair (or by the main swept parameter when pairs are many)."""
-    deals = run.deals
-    if deals.empty:
-        raise Skip("no negotiation ended in a deal, so there are no agreed terms")
-    if len(deals) < MIN_DEALS:
-        raise Skip(f"only {len(deals)} agreement(s); the concession paths show them, a distribution needs "
-                   f"at least {MIN_DEALS}")
-    pairs = (deals["us_strategy"] + " vs " + deals["japan_strategy"])
+    deals = _distribution_of_deals(run, "no negotiation ended in a deal, so there are no agreed terms",
+                                   "the concession paths show them, ")
+    pairs = pair_labels(deals)
     if pairs.nunique() <= MAX_LINES:
         groups, group_label = pairs, "strategy pair (US vs Japan)"
     elif run.numeric_keys:

@@ -150,7 +150,7 @@ def run_chunk(task: ChunkTask) -> tuple[int, dict[str, np.ndarray], dict[str, np
     result = model.outcomes()
 
     labels = [int(k) for k in np.unique(task.local_point)]
-    coefficients = {k: _utility_coefficients(task.point_params, k) for k in labels}
+    coefficients = {k: utility_coefficients(task.point_params, k) for k in labels}
     boxes = {k: joint_box(task.point_params, k) for k in labels}
     result |= outcome_metrics(task.local_point, coefficients, boxes, result)
 
@@ -171,13 +171,15 @@ def run_chunk(task: ChunkTask) -> tuple[int, dict[str, np.ndarray], dict[str, np
     return task.index, out, rounds
 
 
-def _utility_coefficients(point_params: dict[str, np.ndarray], k: int) -> tuple:
-    """(c_us, c_jp, k_us, k_jp) of the normalised utilities ``u = c @ x + k`` at the chunk's point ``k``."""
+def utility_coefficients(params: dict[str, np.ndarray], k: int | None) -> tuple:
+    """(c_us, c_jp, k_us, k_jp) of the normalised utilities ``u = c @ x + k`` (at stacked row ``k``, or in
+    a single point's parameters if ``k`` is None)."""
+    pick = (lambda v: v) if k is None else (lambda v: v[k])
     out = []
     for side in ("us", "japan"):
-        span = point_params[f"{side}.p_max"][k] - point_params[f"{side}.p_min"][k]
-        out.append((point_params[f"{side}.payoff_a"][k] / span,
-                    (point_params[f"{side}.payoff_b"][k] - point_params[f"{side}.p_min"][k]) / span))
+        p_min = pick(params[f"{side}.p_min"])
+        span = pick(params[f"{side}.p_max"]) - p_min
+        out.append((pick(params[f"{side}.payoff_a"]) / span, float((pick(params[f"{side}.payoff_b"]) - p_min) / span)))
     (c_us, k_us), (c_jp, k_jp) = out
     return c_us, c_jp, k_us, k_jp
 
