@@ -18,8 +18,9 @@ import numpy as np
 from hydra import compose, initialize_config_dir
 
 from sim.config import CONF_DIR, plan
-from sim.model import NegotiationModel
-from sim.streams import world_seeds
+from sim.engine.inputs import stack, take
+from sim.engine.model import NegotiationModel
+from sim.engine.streams import world_seeds
 
 OVERRIDES = [
     "protocol.max_rounds=100",
@@ -42,8 +43,8 @@ def _point():
 
 def run(point, batch: int, first_seed: int) -> tuple[int, int]:
     """Run one model of ``batch`` worlds; return (negotiations, rounds played summed over worlds)."""
-    params = {k: np.repeat(np.asarray(v)[None], batch, axis=0) for k, v in point.params.items()}
-    model = NegotiationModel(point.structure, params, world_seeds(1, np.arange(first_seed, first_seed + batch)))
+    inputs = take(stack([point.inputs]), np.zeros(batch, dtype=int))
+    model = NegotiationModel(point.structure, inputs, world_seeds(1, np.arange(first_seed, first_seed + batch)))
     model.run_model()
     return batch, int(model.end_round.sum())
 

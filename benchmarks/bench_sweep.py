@@ -62,19 +62,20 @@ def end_to_end(cfg: dict) -> tuple[float, int]:
 def numpy_bound(cfg: dict, n: int, batch: int = 10_000) -> tuple[float, float]:
     """Seconds for ``n`` negotiations of the same game as one bare NumPy loop, and the mean end round."""
     point = plan(cfg | {"run": cfg["run"] | {"seeds": 1}}).points[0]
-    p = point.params
+    p = point.inputs
     lo, hi = point.structure.space.lo, point.structure.space.hi
-    deadline = int(p["deadline"])
+    deadline = int(p.deadline)
+    party = dict(zip(point.structure.party_ids, p.parties, strict=True))
     sides = ("japan", "us")  # Japan opens
-    a = {s: p[f"{s}.payoff_a"] for s in sides}
-    b = {s: p[f"{s}.payoff_b"] for s in sides}
-    pmin = {s: p[f"{s}.p_min"] for s in sides}
-    span = {s: p[f"{s}.p_max"] - p[f"{s}.p_min"] for s in sides}
-    beta = {s: p[f"{s}.strategy.beta"] for s in sides}
-    noise = {s: p[f"{s}.noise"] for s in sides}
+    a = {s: party[s].payoff_a for s in sides}
+    b = {s: party[s].payoff_b for s in sides}
+    pmin = {s: party[s].p_min for s in sides}
+    span = {s: party[s].p_max - party[s].p_min for s in sides}
+    beta = {s: party[s].offering["beta"] for s in sides}
+    noise = {s: party[s].noise for s in sides}
     best = {s: np.where(a[s] > 0, hi, lo) for s in sides}
-    sq, esc = p["status_quo"], p["status_quo"].copy()
-    esc[point.structure.space.index("reciprocal")] += p["escalation"]
+    sq, esc = p.status_quo, p.status_quo.copy()
+    esc[point.structure.space.index("reciprocal")] += p.escalation
     util = lambda s, x: (x @ a[s] + b[s] - pmin[s]) / span[s]  # noqa: E731
     u_sq = {s: util(s, sq) for s in sides}
     u_esc = {s: util(s, esc) for s in sides}

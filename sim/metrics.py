@@ -2,19 +2,19 @@
 
 Both sides' utilities are affine in the package over a box of issue ranges, ``u_i(x) = c_i @ x + k_i``.
 For two such utilities the Pareto frontier is found *exactly*, by enumeration of its vertices rather
-than by an optimiser: maximising ``w u_US + (1 - w) u_JP`` sets every issue to one of its bounds, and as
-the weight ``w`` goes from 0 to 1 the issues the sides disagree on flip, one at a time, from Japan's
-preferred bound to the United States', in the order of ``|c_JP| / (|c_JP| + |c_US|)`` (a fractional
-knapsack). The frontier is the polyline through the points after each flip: concave, with ``u_US``
-increasing and ``u_JP`` decreasing along it.
+than by an optimiser: maximising ``w u_A + (1 - w) u_B`` sets every issue to one of its bounds, and as
+the weight ``w`` goes from 0 to 1 the issues the sides disagree on flip, one at a time, from the second party's
+preferred bound to the first party's, in the order of ``|c_B| / (|c_B| + |c_A|)`` (a fractional
+knapsack). The frontier is the polyline through the points after each flip: concave, with ``u_A``
+increasing and ``u_B`` decreasing along it.
 
-Following NegMAS (``negmas.preferences.ops``; THEORY §7), the solution points and distances use the
+Following NegMAS (``negmas.preferences.ops``), the solution points and distances use the
 *rational* part of the frontier, where both utilities are at least the disagreement point ``d`` (the
 reservation values):
 
-* Nash (1950; THEORY §2): the point of the rational frontier maximising ``(u_US - d_US)(u_JP - d_JP)``,
+* Nash (1950): the point of the rational frontier maximising ``(u_A - d_A)(u_B - d_B)``,
   found exactly on each segment (the product is a quadratic in the segment's parameter);
-* Kalai–Smorodinsky (1975; THEORY §3): where the line from ``d`` to the ideal point (each side's best
+* Kalai–Smorodinsky (1975): where the line from ``d`` to the ideal point (each side's best
   rational utility) meets the frontier;
 * ``pareto_dist``, ``nash_dist``, ``kalai_dist``: Euclidean distances in utility space from an outcome's
   utility pair to the nearest point of the rational frontier, to the Nash point and to the KS point.
@@ -38,44 +38,44 @@ __all__ = [
 _EPS = 1e-12
 
 
-def frontier(c_us: np.ndarray, c_jp: np.ndarray, k_us: float, k_jp: float, lo: np.ndarray, hi: np.ndarray
+def frontier(c_a: np.ndarray, c_b: np.ndarray, k_a: float, k_b: float, lo: np.ndarray, hi: np.ndarray
              ) -> np.ndarray:
-    """Vertices of the Pareto frontier in utility space, shape ``(V, 2)`` as ``(u_US, u_JP)``.
+    """Vertices of the Pareto frontier in utility space, shape ``(V, 2)`` as ``(u_A, u_B)``.
 
     Args:
-        c_us: The US utility's coefficient per issue.
-        c_jp: Japan's utility's coefficient per issue.
-        k_us: The US utility's constant.
-        k_jp: Japan's utility's constant.
+        c_a: The first party's utility's coefficient per issue.
+        c_b: The second party's utility's coefficient per issue.
+        k_a: The first party's utility's constant.
+        k_b: The second party's utility's constant.
         lo: Lower bounds of the issues.
         hi: Upper bounds of the issues.
 
     Returns:
-        Vertices ordered from Japan's ideal (``u_US`` smallest) to the United States' ideal.
+        Vertices ordered from the second party's ideal (``u_A`` smallest) to the first party's ideal.
     """
-    c_us, c_jp = np.asarray(c_us, float), np.asarray(c_jp, float)
-    us_pick = np.where(c_us > 0, hi, lo)  # each side's preferred bound; ties broken toward the other's
-    jp_pick = np.where(c_jp > 0, hi, np.where(c_jp < 0, lo, us_pick))
-    us_pick = np.where(c_us == 0, jp_pick, us_pick)
-    x = jp_pick.astype(float).copy()
-    opposed = np.flatnonzero(us_pick != jp_pick)
-    gain_us = c_us[opposed] * (us_pick[opposed] - jp_pick[opposed])  # > 0: what the US gains by a flip
-    loss_jp = -c_jp[opposed] * (us_pick[opposed] - jp_pick[opposed])  # > 0: what Japan loses
-    order = opposed[np.argsort(loss_jp / (loss_jp + gain_us), kind="stable")]
-    points = [(c_us @ x + k_us, c_jp @ x + k_jp)]
+    c_a, c_b = np.asarray(c_a, float), np.asarray(c_b, float)
+    a_pick = np.where(c_a > 0, hi, lo)  # each side's preferred bound; ties broken toward the other's
+    b_pick = np.where(c_b > 0, hi, np.where(c_b < 0, lo, a_pick))
+    a_pick = np.where(c_a == 0, b_pick, a_pick)
+    x = b_pick.astype(float).copy()
+    opposed = np.flatnonzero(a_pick != b_pick)
+    gain_a = c_a[opposed] * (a_pick[opposed] - b_pick[opposed])  # > 0: what the first party gains by a flip
+    loss_b = -c_b[opposed] * (a_pick[opposed] - b_pick[opposed])  # > 0: what the second party loses
+    order = opposed[np.argsort(loss_b / (loss_b + gain_a), kind="stable")]
+    points = [(c_a @ x + k_a, c_b @ x + k_b)]
     for j in order:
-        x[j] = us_pick[j]
-        points.append((c_us @ x + k_us, c_jp @ x + k_jp))
+        x[j] = a_pick[j]
+        points.append((c_a @ x + k_a, c_b @ x + k_b))
     return np.array(points)
 
 
 def rational_part(vertices: np.ndarray, d: tuple[float, float]) -> np.ndarray:
-    """The part of the frontier where ``u_US >= d_US`` and ``u_JP >= d_JP`` (empty if there is none)."""
+    """The part of the frontier where ``u_A >= d_A`` and ``u_B >= d_B`` (empty if there is none)."""
     out = []
-    d_us, d_jp = d
+    d_a, d_b = d
     for p, q in zip(vertices[:-1], vertices[1:], strict=True):
         lo_s, hi_s = 0.0, 1.0
-        for axis, bound in ((0, d_us), (1, d_jp)):  # keep the s in [0, 1] with p + s (q - p) >= bound
+        for axis, bound in ((0, d_a), (1, d_b)):  # keep the s in [0, 1] with p + s (q - p) >= bound
             delta = q[axis] - p[axis]
             if abs(delta) < _EPS:
                 if p[axis] < bound - _EPS:
@@ -89,7 +89,7 @@ def rational_part(vertices: np.ndarray, d: tuple[float, float]) -> np.ndarray:
             if not out or np.abs(out[-1] - a).max() > _EPS:
                 out.append(a)
             out.append(b)
-    if len(vertices) == 1 and vertices[0][0] >= d_us - _EPS and vertices[0][1] >= d_jp - _EPS:
+    if len(vertices) == 1 and vertices[0][0] >= d_a - _EPS and vertices[0][1] >= d_b - _EPS:
         out = [vertices[0]]
     return np.array(out).reshape(-1, 2)
 
@@ -97,8 +97,8 @@ def rational_part(vertices: np.ndarray, d: tuple[float, float]) -> np.ndarray:
 def nash_point(rational: np.ndarray, d: tuple[float, float], weight: float = 0.5) -> np.ndarray:
     """The Nash bargaining solution on the rational frontier (NaN if it is empty).
 
-    Maximises ``(u_US - d_US)^w (u_JP - d_JP)^(1 - w)``: the symmetric solution for ``w = 1/2``, the
-    generalised (asymmetric) one otherwise (THEORY §2). On a segment ``p + s (q - p)`` the first-order
+    Maximises ``(u_A - d_A)^w (u_B - d_B)^(1 - w)``: the symmetric solution for ``w = 1/2``, the
+    generalised (asymmetric) one otherwise (Nash 1950). On a segment ``p + s (q - p)`` the first-order
     condition is linear in ``s``, so the maximum is found exactly.
     """
     if len(rational) == 0:
@@ -106,14 +106,14 @@ def nash_point(rational: np.ndarray, d: tuple[float, float], weight: float = 0.5
     best, best_value = rational[0], -np.inf
     segments = list(zip(rational[:-1], rational[1:], strict=True)) or [(rational[0], rational[0])]
     for p, q in segments:
-        a, b = p[0] - d[0], q[0] - p[0]  # u_US - d_US = a + b s
-        c, e = p[1] - d[1], q[1] - p[1]  # u_JP - d_JP = c + e s
+        a, b = p[0] - d[0], q[0] - p[0]  # u_A - d_A = a + b s
+        c, e = p[1] - d[1], q[1] - p[1]  # u_B - d_B = c + e s
         candidates = [0.0, 1.0]
         if b * e < 0:  # w b (c + e s) + (1 - w) e (a + b s) = 0
             candidates.append(min(max(-(weight * b * c + (1 - weight) * e * a) / (b * e), 0.0), 1.0))
         for s in candidates:
-            gain_us, gain_jp = max(a + b * s, 0.0), max(c + e * s, 0.0)
-            value = gain_us**weight * gain_jp ** (1 - weight)
+            gain_a, gain_b = max(a + b * s, 0.0), max(c + e * s, 0.0)
+            value = gain_a**weight * gain_b ** (1 - weight)
             if value > best_value + _EPS:
                 best, best_value = p + s * (q - p), value
     return np.asarray(best, dtype=float)
@@ -181,7 +181,7 @@ def distance_to_polyline(points: np.ndarray, vertices: np.ndarray) -> np.ndarray
 
 
 def outcome_metrics(point: np.ndarray, coefficients: dict[int, tuple], boxes: dict[int, tuple],
-                    outcomes: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+                    outcomes: dict[str, np.ndarray], parties: tuple[str, str]) -> dict[str, np.ndarray]:
     """Bargaining metrics for every world, as columns.
 
     The frontier is computed once per grid point, and the rational frontier, Nash and KS points once
@@ -190,22 +190,24 @@ def outcome_metrics(point: np.ndarray, coefficients: dict[int, tuple], boxes: di
 
     Args:
         point: Grid point of each world (any integer label).
-        coefficients: Per label, ``(c_us, c_jp, k_us, k_jp)`` of the normalised utilities.
+        coefficients: Per label, ``(c_a, c_b, k_a, k_b)`` of the normalised utilities.
         boxes: Per label, ``(lo, hi)``: the packages both sides can agree to (the issue ranges narrowed
             by both sides' red lines and the issues kept off the table).
         outcomes: The model's outcome columns (utilities, reservation utilities, deal, rounds).
+        parties: The two parties' ids, in the order of the coefficients (column prefixes).
 
     Returns:
-        ``us_advantage``, ``japan_advantage`` (utility above the reservation value), ``welfare`` (sum of
+        ``<party>_advantage`` for each party (utility above the reservation value), ``welfare`` (sum of
         utilities), ``agreement_time`` (agreement round / final deadline; NaN without a deal),
         ``individually_rational``, ``pareto_dist``, ``nash_dist`` and ``kalai_dist``.
     """
-    u = np.c_[outcomes["us_utility"], outcomes["japan_utility"]]
-    d = np.c_[outcomes["us_reservation_utility"], outcomes["japan_reservation_utility"]]
+    first, second = parties
+    u = np.c_[outcomes[f"{first}_utility"], outcomes[f"{second}_utility"]]
+    d = np.c_[outcomes[f"{first}_reservation_utility"], outcomes[f"{second}_reservation_utility"]]
     deal = outcomes["deal"]
     out = {
-        "us_advantage": u[:, 0] - d[:, 0],
-        "japan_advantage": u[:, 1] - d[:, 1],
+        f"{first}_advantage": u[:, 0] - d[:, 0],
+        f"{second}_advantage": u[:, 1] - d[:, 1],
         "welfare": u.sum(axis=1),
         "agreement_time": np.where(deal, outcomes["end_round"] / outcomes["final_deadline"], np.nan),
         "individually_rational": deal & (u[:, 0] >= d[:, 0] - 1e-9) & (u[:, 1] >= d[:, 1] - 1e-9),

@@ -27,7 +27,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from sim.config import GridPoint, Plan, Structure
+from sim.config import GridPoint, Plan
+from sim.domain.no_deal import escalated
+from sim.engine.inputs import Structure
 from sim.metrics import frontier, kalai_point, nash_point, rational_part
 from sim.runner import joint_box, utility_coefficients
 from sim.style import ACCENT, PALETTE, SIDE_COLOURS, SIDE_LABELS, figure_style, issue_title, save, short_key
@@ -185,7 +187,7 @@ def _round_axis(ax: plt.Axes, structure: Structure, first: int, last: int) -> No
 
 def _utilities(point: GridPoint, x: np.ndarray) -> tuple[float, float]:
     """Both sides' normalised utilities of package ``x`` at a grid point."""
-    c_us, c_jp, k_us, k_jp = utility_coefficients(point.params, None)
+    c_us, c_jp, k_us, k_jp = utility_coefficients(point.inputs)
     return float(x @ c_us + k_us), float(x @ c_jp + k_jp)
 
 
@@ -197,13 +199,13 @@ def utility_plane(run: RunData, out_dir: Path) -> list[Path]:
     each distinct one with its own Nash and KS points; the frontier is that of the first grid point.
     """
     point = run.plan.points[0]
-    p, space = point.params, point.structure.space
-    coefficients = utility_coefficients(p, None)
-    vertices = frontier(*coefficients, *joint_box(p, None))
-    same_frontier = all(np.allclose(np.r_[utility_coefficients(q.params, None)[:2]], np.r_[coefficients[:2]])
+    p, space = point.inputs, point.structure.space
+    coefficients = utility_coefficients(p)
+    vertices = frontier(*coefficients, *joint_box(p))
+    same_frontier = all(np.allclose(np.r_[utility_coefficients(q.inputs)[:2]], np.r_[coefficients[:2]])
                         for q in run.plan.points)
     disagreements = sorted({tuple(np.round(_utilities(q, _escalated(q)), 9)) for q in run.plan.points})
-    status_quo = _utilities(point, p["status_quo"])
+    status_quo = _utilities(point, p.status_quo)
     deals = run.deals
     with figure_style():
         fig, ax = plt.subplots(figsize=(7.2, 6.6))
@@ -242,11 +244,8 @@ def utility_plane(run: RunData, out_dir: Path) -> list[Path]:
 
 
 def _escalated(point: GridPoint) -> np.ndarray:
-    """The no-deal package after the deadline: the status quo with the escalated reciprocal tariff."""
-    x = point.params["status_quo"].copy()
-    if "reciprocal" in point.structure.space.names:
-        x[point.structure.space.index("reciprocal")] += point.params["escalation"]
-    return x
+    """The no-deal package after the deadline: the status quo with the escalated tariff."""
+    return escalated(point.inputs.status_quo, point.structure.escalation_issue, point.inputs.escalation)
 
 
 def _agreements(fig: plt.Figure, ax: plt.Axes, deals: pd.DataFrame) -> None:

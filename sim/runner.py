@@ -35,11 +35,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim.config import ConfigError, Plan, Structure
+from sim.config import ConfigError, Plan
+from sim.domain.utility import normalised
+from sim.engine.inputs import Structure, WorldInputs, stack, take
+from sim.engine.model import END_REASONS, NegotiationModel
+from sim.engine.streams import point_key, world_seeds
 from sim.metrics import outcome_metrics
-from sim.model import END_REASONS, NegotiationModel
 from sim.outputs import atomic_write
-from sim.streams import point_key, world_seeds
 
 __all__ = ["Chunk", "Interrupted", "execute", "make_chunks", "read_outcomes", "run_chunk", "simulate"]
 
@@ -107,7 +109,7 @@ class ChunkTask:
 
     index: int
     structure: Structure
-    point_params: dict[str, np.ndarray]  # stacked parameters of the chunk's points
+    point_inputs: WorldInputs  # stacked inputs of the chunk's points
     point_coords: dict[str, np.ndarray]  # typed coordinate columns of the chunk's points
     local_point: np.ndarray  # per world: index into the chunk's points
     seed_index: np.ndarray
@@ -126,10 +128,10 @@ def _task(plan: Plan, chunk: Chunk) -> ChunkTask:
     keys = None
     if not plan.common_random_numbers:
         keys = np.array([point_key(plan.points[p].coordinates) for p in points], dtype=np.int64)[local]
-    params = {k: np.stack([plan.points[p].params[k] for p in points]) for k in plan.points[points[0]].params}
+    inputs = stack([plan.points[p].inputs for p in points])
     coords = {k: np.array([plan.points[p].coordinates[k] for p in points], dtype=dtype)
               for k, dtype in plan.coordinate_dtypes.items()}
-    return ChunkTask(index=chunk.index, structure=plan.points[points[0]].structure, point_params=params,
+    return ChunkTask(index=chunk.index, structure=plan.points[points[0]].structure, point_inputs=inputs,
                      point_coords=coords, local_point=local, seed_index=seed_index,
                      world=global_point * plan.seeds + seed_index, point_key=keys, root_seed=plan.root_seed,
                      record=plan.record_rounds)
@@ -137,7 +139,7 @@ def _task(plan: Plan, chunk: Chunk) -> ChunkTask:
 
 def run_chunk(task: ChunkTask) -> tuple[int, dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Run one chunk to the end (in a worker) and return its outcome and round columns."""
-    params = {k: v[task.local_point] for k, v in task.point_params.items()}
+    inputs = take(task.point_inputs, task.local_point)
     seeds = world_seeds(task.root_seed, task.seed_index, task.point_key)
     if task.record == "all":
         traced = np.arange(len(seeds))
@@ -145,14 +147,14 @@ def run_chunk(task: ChunkTask) -> tuple[int, dict[str, np.ndarray], dict[str, np
         traced = None
     else:
         traced = np.flatnonzero(task.seed_index < int(task.record))
-    model = NegotiationModel(task.structure, params, seeds, record_rounds=traced, rng=int(seeds[0] >> np.uint64(1)))
+    model = NegotiationModel(task.structure, inputs, seeds, record_rounds=traced, rng=int(seeds[0] >> np.uint64(1)))
     model.run_model()
     result = model.outcomes()
 
     labels = [int(k) for k in np.unique(task.local_point)]
-    coefficients = {k: utility_coefficients(task.point_params, k) for k in labels}
-    boxes = {k: joint_box(task.point_params, k) for k in labels}
-    result |= outcome_metrics(task.local_point, coefficients, boxes, result)
+    coefficients = {k: utility_coefficients(take(task.point_inputs, k)) for k in labels}
+    boxes = {k: joint_box(take(task.point_inputs, k)) for k in labels}
+    result |= outcome_metrics(task.local_point, coefficients, boxes, result, task.structure.party_ids)
 
     out: dict[str, np.ndarray] = {"world": task.world.astype(np.int64), "seed": seeds,
                                   "seed_index": task.seed_index.astype(np.int64)}
@@ -171,25 +173,16 @@ def run_chunk(task: ChunkTask) -> tuple[int, dict[str, np.ndarray], dict[str, np
     return task.index, out, rounds
 
 
-def utility_coefficients(params: dict[str, np.ndarray], k: int | None) -> tuple:
-    """(c_us, c_jp, k_us, k_jp) of the normalised utilities ``u = c @ x + k`` (at stacked row ``k``, or in
-    a single point's parameters if ``k`` is None)."""
-    pick = (lambda v: v) if k is None else (lambda v: v[k])
-    out = []
-    for side in ("us", "japan"):
-        p_min = pick(params[f"{side}.p_min"])
-        span = pick(params[f"{side}.p_max"]) - p_min
-        out.append((pick(params[f"{side}.payoff_a"]) / span, float((pick(params[f"{side}.payoff_b"]) - p_min) / span)))
-    (c_us, k_us), (c_jp, k_jp) = out
-    return c_us, c_jp, k_us, k_jp
+def utility_coefficients(inputs: WorldInputs) -> tuple:
+    """``(c_1, c_2, k_1, k_2)`` of both parties' normalised utilities ``u = c @ x + k`` in one world's inputs."""
+    (c1, k1), (c2, k2) = (normalised(p.payoff_a, p.payoff_b, p.p_min, p.p_max) for p in inputs.parties)
+    return c1, c2, k1, k2
 
 
-def joint_box(params: dict[str, np.ndarray], k: int | None) -> tuple[np.ndarray, np.ndarray]:
-    """The packages both sides can agree to: both sides' own bounds intersected (at stacked row ``k``,
-    or in a single point's parameters if ``k`` is None)."""
-    pick = (lambda v: v) if k is None else (lambda v: v[k])
-    return (np.maximum(pick(params["us.red_lo"]), pick(params["japan.red_lo"])),
-            np.minimum(pick(params["us.red_hi"]), pick(params["japan.red_hi"])))
+def joint_box(inputs: WorldInputs) -> tuple[np.ndarray, np.ndarray]:
+    """The packages both parties can agree to in one world: both parties' own bounds intersected."""
+    first, second = inputs.parties
+    return np.maximum(first.red_lo, second.red_lo), np.minimum(first.red_hi, second.red_hi)
 
 
 def _round_columns(task: ChunkTask, idx: np.ndarray, rounds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

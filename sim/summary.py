@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import binomtest
 
-from sim.outcome_space import OutcomeSpace
+from sim.domain.outcome_space import OutcomeSpace
 
 __all__ = ["by_pair", "by_point", "format_points", "report", "wilson_interval"]
 

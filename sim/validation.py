@@ -17,7 +17,7 @@ import pandas as pd
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 
-from sim.config import CONF_DIR, load_strategy, plan
+from sim.config import CONF_DIR, load_option, plan
 from sim.metrics import frontier, nash_discrete, nash_point, pareto_indices, rational_part
 from sim.runner import simulate
 
@@ -190,7 +190,7 @@ def faratin_agreement(deadline: int, beta: dict[str, float], opener: str) -> tup
 
 def faratin() -> list[Check]:
     """Agreement round and split of time-dependent tactics against the analytic crossing."""
-    presets = {name: float(load_strategy(name, "validation")["beta"]) for name in ("boulware", "conceder", "linear")}
+    presets = {name: float(load_option("strategy", name, "validation")["offering"]["beta"]) for name in ("boulware", "conceder", "linear")}
     checks = []
     for us, japan in (("boulware", "boulware"), ("boulware", "conceder"), ("linear", "linear"),
                       ("conceder", "boulware")):

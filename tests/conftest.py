@@ -8,9 +8,10 @@ from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from omegaconf import DictConfig
 
-from sim.config import CONF_DIR, plan, stack
-from sim.model import NegotiationModel
-from sim.streams import world_seeds
+from sim.config import CONF_DIR, plan
+from sim.engine.inputs import stack
+from sim.engine.model import NegotiationModel
+from sim.engine.streams import world_seeds
 
 # Settings that switch off every source of randomness, for tests against closed forms.
 DETERMINISTIC = [
@@ -37,8 +38,8 @@ def single_model(*overrides: str, seeds: int = 1, root_seed: int = 7) -> Negotia
     p = plan(compose_config(*overrides))
     assert len(p.points) == 1
     point = p.points[0]
-    params = stack([point.params] * seeds)
-    model = NegotiationModel(point.structure, params, world_seeds(root_seed, np.arange(seeds)))
+    inputs = stack([point.inputs] * seeds)
+    model = NegotiationModel(point.structure, inputs, world_seeds(root_seed, np.arange(seeds)))
     model.run_model()
     return model
 

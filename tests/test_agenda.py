@@ -13,9 +13,9 @@ from tests.conftest import DETERMINISTIC, compose_config
 # linear Faratin tactics to the 13-round deadline, so each concedes alpha(t) = (t - 1) / 12, Japan opens,
 # and no randomness. Reservation values (about 0.06 for the US, 0.42 for Japan) never bind here.
 TWO_ISSUES = [f"~scenario.issues.{i}" for i in ("auto_parts", "steel_aluminium", "reciprocal", "agriculture",
-                                                "energy", "aircraft", "defence")] + ["~scenario.ratification"]
+                                                "energy", "aircraft", "defence")] + ["~scenario.ratification", "scenario.escalation_issue=null"]
 BASE = [*TWO_ISSUES, "strategy@us=linear", "strategy@japan=linear", "scenario.sides.japan.deadline=null",
-        "scenario.escalation=0", *DETERMINISTIC, "run.seeds=1", "protocol.stages=[[cars],[investment]]"]
+        "scenario.escalation=0", *DETERMINISTIC, "run.seeds=1", "scenario.stages=[[cars],[investment]]"]
 
 
 def _run(protocol: str, *extra: str):
@@ -62,5 +62,5 @@ def test_a_side_can_refuse_an_agenda():
 def test_stages_must_cover_every_issue_once():
     from sim.preflight import UsageError, check
 
-    with pytest.raises(UsageError, match="^protocol.stages: must put every issue in exactly one stage; missing"):
-        check(["protocol=sequential", "protocol.stages=[[cars]]"], multirun=False)
+    with pytest.raises(UsageError, match="^scenario.stages: must put every issue in exactly one stage; missing"):
+        check(["protocol=sequential", "scenario.stages=[[cars]]"], multirun=False)

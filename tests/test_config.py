@@ -26,9 +26,9 @@ def test_deadline_pressure_sweeps_deadline_and_escalation_over_strategy_pairs():
     assert len(p.points) == len(pairs) * 4 * 4
 
 
-@pytest.mark.parametrize("group", ["scenario", "strategy", "protocol"])
+@pytest.mark.parametrize("group", ["scenario", "strategy", "acceptance", "opponent", "protocol"])
 def test_every_group_option_composes(group):
-    key = {"strategy": "strategy@us"}.get(group, group)
+    key = {"strategy": "strategy@us", "acceptance": "acceptance@japan", "opponent": "opponent@us"}.get(group, group)
     for option in available(group):
         plan(compose_config(f"{key}={option}"))
 
@@ -37,9 +37,9 @@ def test_overrides_reach_the_compiled_parameters():
     p = plan(compose_config("scenario.deadline.round=12", "strategy@us=hardliner", "strategy@japan=conceder",
                             "run.seeds=200"))
     point = p.points[0]
-    assert point.params["deadline"] == 12 and p.seeds == 200
-    assert point.structure.strategy_name("us") == "hardliner"
-    assert point.params["japan.strategy.beta"] == 4.0
+    assert point.inputs.deadline == 12 and p.seeds == 200
+    assert point.structure.party("us").strategy == "hardliner"
+    assert point.inputs.parties[1].offering["beta"] == 4.0
 
 
 @pytest.mark.parametrize(
@@ -62,8 +62,10 @@ def test_overrides_reach_the_compiled_parameters():
         (["scenario.sides.us.walk_away=maybe"], "scenario.sides.us.walk_away", "true or false"),
         (["scenario.escalation=30"], "scenario.escalation", "reciprocal.max"),
         (["protocol.opener=china"], "protocol.opener", "us, japan"),
-        (["us.beta=0"], "us.beta", "[0.001, 1000]"),
-        (["+us.betta=2"], "us.betta", "allowed: beta, kappa"),
+        (["us.offering.beta=0"], "us.offering.beta", "[0.001, 1000]"),
+        (["+us.offering.betta=2"], "us.offering.betta", "allowed: beta, kappa"),
+        (["+us.acceptance.gamma=2"], "us.acceptance.gamma", "allowed: alpha, beta"),
+        (["acceptance@us=nope"], "acceptance@us=nope", "ac_next"),
         (["run.seeds=0"], "run.seeds", "[1,"),
         (["run.record_rounds=some"], "run.record_rounds", "auto, all, none"),
         (["scenario.issues.energy.max=80"], "scenario.issues", "surplus"),

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from omegaconf import OmegaConf
 
-from sim.config import available, load_strategy, plan
+from sim.config import available, load_option, plan
 from sim.runner import simulate
 from tests.conftest import compose_config
 
@@ -21,7 +21,7 @@ def configs(draw):
     cfg = copy.deepcopy(BASE)
     sc = cfg["scenario"]
     for side in ("us", "japan"):
-        cfg[side] = load_strategy(draw(st.sampled_from(available("strategy"))), side)
+        cfg[side] = {**cfg[side], **load_option("strategy", draw(st.sampled_from(available("strategy"))), side)}
         sides = sc["sides"][side]
         sides["concession_noise"] = draw(st.floats(0, 0.3))
         sides["walk_away"] = draw(st.booleans())

@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.agents import Negotiator
+from sim.engine.agents import Negotiator
 from sim.config import available, plan
 from sim.runner import simulate
-from sim.streams import world_seeds
+from sim.engine.streams import world_seeds
 from tests.conftest import DETERMINISTIC, compose_config, single_model
 from tests.test_preferences import CAR_PRICE_EFFECT, tariff_bill
 
@@ -20,11 +20,10 @@ def test_model_uses_mesa_agents_without_a_scheduler():
     model = single_model()
     negotiators = model.agents_by_type[Negotiator]
     assert len(negotiators) == 2  # plus the constituencies of the ratification layer
-    assert {a.side for a in negotiators} == {"us", "japan"}
+    assert {a.id for a in negotiators} == {"us", "japan"}
     assert not hasattr(model, "schedule")
     assert model.steps == model.end_round.max()  # one step is one round, and it stops when all ended
-    history = model.datacollector.get_model_vars_dataframe()
-    assert len(history) == model.steps + 1 and history["talking"].iloc[-1] == 0
+    assert not model.running and not model.active.any()
 
 
 # -- linear against linear: the closed-form crossing of the concession curves ---------------
@@ -65,7 +64,7 @@ def test_symmetric_linear_agreement_round_by_hand():
     model = single_model("strategy@us=linear", "strategy@japan=linear", "scenario.sides.japan.deadline=null",
                          *DETERMINISTIC)
     assert model.end_round[0] == 7 and model.end_reason[0] == 1
-    assert model.us.utility(model.agreement)[0] == pytest.approx(1 - 6 / 12)
+    assert model.negotiator("us").utility(model.agreement)[0] == pytest.approx(1 - 6 / 12)
 
 
 @pytest.mark.parametrize(
@@ -80,11 +79,11 @@ def test_linear_against_linear_agrees_where_the_curves_cross(deadline, japan_dea
                          f"scenario.escalation={escalation}", *DETERMINISTIC)
     own = {"us": deadline, "japan": japan_deadline or deadline}
     rv = {side: (lambda t, a=agent: float(a.reservation(t)[0])) for side, agent in
-          (("us", model.us), ("japan", model.japan))}
+          (("us", model.negotiator("us")), ("japan", model.negotiator("japan")))}
     expected_round, expected_u = _expected_agreement(deadline, own, opener, rv)
     assert expected_round is not None
     assert model.end_round[0] == expected_round
-    responder = model.us if (expected_round % 2 == 1) == (opener == "japan") else model.japan
+    responder = model.negotiator("us") if (expected_round % 2 == 1) == (opener == "japan") else model.negotiator("japan")
     assert responder.utility(model.agreement)[0] == pytest.approx(expected_u, abs=1e-12)
 
 

@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 
 from sim.config import plan
-from sim.model import NegotiationModel
-from sim.preferences import derived_stakes, export_values_usd_bn
-from sim.streams import world_seeds
+from sim.engine.inputs import stack
+from sim.engine.model import NegotiationModel
+from sim.domain.payoffs.tariffs import derived_stakes, export_values_usd_bn
+from sim.engine.streams import world_seeds
 from tests.conftest import compose_config
 
 # DOMAIN.md §3a: exports ¥21.3 tn, autos + parts ¥7.2 tn, vehicles 28.3 %, steel ¥302.7 bn, ¥145/$
@@ -52,8 +53,8 @@ def test_derived_stakes_in_dollars():
 def _agents(*overrides):
     p = plan(compose_config(*overrides))
     point = p.points[0]
-    model = NegotiationModel(point.structure, {k: v[None] for k, v in point.params.items()}, world_seeds(1, [0]))
-    return model, model.us, model.japan
+    model = NegotiationModel(point.structure, stack([point.inputs]), world_seeds(1, [0]))
+    return model, model.negotiator("us"), model.negotiator("japan")
 
 
 def test_status_quo_payoffs_match_hand_calculation():
@@ -61,26 +62,26 @@ def test_status_quo_payoffs_match_hand_calculation():
     bill = tariff_bill(*SQ_RATES.values())
     assert bill == pytest.approx(24.0123, abs=1e-4)  # about $24 bn a year
     # Japan bears the whole bill and has made no concessions
-    assert japan.payoff(model.status_quo)[0] == pytest.approx(-bill, rel=1e-12)
+    assert japan.utility.payoff(model.no_deal.status_quo)[0] == pytest.approx(-bill, rel=1e-12)
     # US: revenue minus half of (passed-through bill + car price effect at the full 25 pp surcharge)
-    assert us.payoff(model.status_quo)[0] == pytest.approx(bill - 0.5 * (bill + CAR_PRICE_EFFECT), rel=1e-12)
+    assert us.utility.payoff(model.no_deal.status_quo)[0] == pytest.approx(bill - 0.5 * (bill + CAR_PRICE_EFFECT), rel=1e-12)
 
 
 def test_escalated_no_deal_payoff_includes_the_24_percent_reciprocal_tariff():
     model, us, japan = _agents()
     bill = tariff_bill(27.5, 25.0, 50.0, 24.0)
-    assert japan.payoff(model.no_deal_escalated)[0] == pytest.approx(-bill, rel=1e-12)
-    assert us.payoff(model.no_deal_escalated)[0] == pytest.approx(0.5 * bill - 0.5 * CAR_PRICE_EFFECT, rel=1e-12)
+    assert japan.utility.payoff(model.no_deal.escalated)[0] == pytest.approx(-bill, rel=1e-12)
+    assert us.utility.payoff(model.no_deal.escalated)[0] == pytest.approx(0.5 * bill - 0.5 * CAR_PRICE_EFFECT, rel=1e-12)
 
 
 def test_japanese_concessions_cost_japan_and_benefit_the_us():
     model, us, japan = _agents()
-    x = model.status_quo.copy()
+    x = model.no_deal.status_quo.copy()
     x[0, model.space.index("energy")] += 10.0  # $10 bn/yr more LNG
     x[0, model.space.index("investment")] += 100.0  # $100 bn pledge over 10 years
     # energy: cost 0.1 per USD to Japan, worth 1 per USD to the US; investment: 0.25 / 1 per USD a year
-    assert japan.payoff(x)[0] - japan.payoff(model.status_quo)[0] == pytest.approx(-(0.1 * 10 + 0.25 * 10))
-    assert us.payoff(x)[0] - us.payoff(model.status_quo)[0] == pytest.approx(10 + 10)
+    assert japan.utility.payoff(x)[0] - japan.utility.payoff(model.no_deal.status_quo)[0] == pytest.approx(-(0.1 * 10 + 0.25 * 10))
+    assert us.utility.payoff(x)[0] - us.utility.payoff(model.no_deal.status_quo)[0] == pytest.approx(10 + 10)
 
 
 def test_utilities_are_zero_and_one_at_the_ideals_and_within_bounds():
@@ -91,17 +92,17 @@ def test_utilities_are_zero_and_one_at_the_ideals_and_within_bounds():
     for side, other in ((us, japan), (japan, us)):
         assert side.utility(side.best)[0] == pytest.approx(1.0)
         assert side.utility(other.best)[0] == pytest.approx(0.0)  # every issue is opposed
-        u = (packages @ side.a[0] + side.b[0] - side.p_min[0]) / side.p_span[0]
+        u = (packages @ side.utility.a[0] + side.utility.b[0] - side.utility.p_min[0]) / side.utility.span[0]
         assert u.min() >= 0.0 and u.max() <= 1.0
 
 
 def test_reservation_value_moves_from_status_quo_to_escalation_by_the_deadline():
     model, us, japan = _agents("scenario.deadline.extension.probability=0")
-    deadline = int(model.deadline[0])
+    deadline = int(model.deadlines.deadline[0])
     rv_j = np.array([japan.reservation(t)[0] for t in range(1, deadline + 1)])
     rv_u = np.array([us.reservation(t)[0] for t in range(1, deadline + 1)])
     # one year valuation window (52 rounds): in round t the status quo covers (deadline - t) / 52
     w = (deadline - np.arange(1, deadline + 1)) / 52
-    assert rv_j == pytest.approx(w * japan.u_status_quo[0] + (1 - w) * japan.u_escalated[0])
+    assert rv_j == pytest.approx(w * japan.value_of_no_deal.u_status_quo[0] + (1 - w) * japan.value_of_no_deal.u_escalated[0])
     assert np.all(np.diff(rv_j) < 0) and np.all(np.diff(rv_u) > 0)  # Japan's falls, the US's rises
-    assert rv_j[-1] == pytest.approx(japan.u_escalated[0]) and rv_u[-1] == pytest.approx(us.u_escalated[0])
+    assert rv_j[-1] == pytest.approx(japan.value_of_no_deal.u_escalated[0]) and rv_u[-1] == pytest.approx(us.value_of_no_deal.u_escalated[0])

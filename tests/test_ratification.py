@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.agents import Constituency
+from sim.engine.agents import Constituency
 from sim.config import plan
-from sim.model import NegotiationModel
+from sim.engine.inputs import stack
+from sim.engine.model import NegotiationModel
 from sim.runner import simulate
-from sim.streams import world_seeds
+from sim.engine.streams import world_seeds
 from tests.conftest import DETERMINISTIC, compose_config
 from tests.test_preferences import PARTS, VEHICLES
 
@@ -19,13 +20,13 @@ LINEAR = ["strategy@us=linear", "strategy@japan=linear", "scenario.sides.japan.d
 
 def _model(*overrides):
     point = plan(compose_config(*overrides)).points[0]
-    return NegotiationModel(point.structure, {k: v[None] for k, v in point.params.items()}, world_seeds(1, [0]))
+    return NegotiationModel(point.structure, stack([point.inputs]), world_seeds(1, [0]))
 
 
 def test_japanese_approval_by_hand():
     model = _model()
     assert sum(isinstance(a, Constituency) for a in model.agents) == 6  # Mesa agents of their own
-    x = model.status_quo.copy()
+    x = model.no_deal.status_quo.copy()
     names = model.space.names
     x[0, names.index("cars")], x[0, names.index("auto_parts")] = 15.0, 5.0
     x[0, names.index("agriculture")], x[0, names.index("steel_aluminium")] = 4.0, 50.0
@@ -33,7 +34,7 @@ def test_japanese_approval_by_hand():
     automakers = (VEHICLES * 12.5 + PARTS * 20.0) / (VEHICLES * 25.0 + PARTS * 25.0)
     farmers, steel = 1 - 4.0 / 8.0, 0.0  # half of the largest farm concession; steel tariff at its maximum
     expected = 0.5 * automakers + 0.3 * farmers + 0.2 * steel
-    assert model.japan.approval(x)[0] == pytest.approx(expected, abs=1e-12)
+    assert model.negotiator("japan").approval(x)[0] == pytest.approx(expected, abs=1e-12)
 
 
 def test_a_failed_ratification_is_a_defection_and_the_talks_go_on():

@@ -6,45 +6,46 @@ import numpy as np
 import pytest
 
 from sim.config import plan
-from sim.model import NegotiationModel
-from sim.streams import world_seeds
+from sim.engine.inputs import stack
+from sim.engine.model import NegotiationModel
+from sim.engine.streams import world_seeds
 from tests.conftest import DETERMINISTIC, compose_config
 from tests.test_preferences import STEEL  # the hand-derived export value of steel, USD bn/yr
 
 
 def _model(*overrides):
     point = plan(compose_config("scenario=us_japan_2025_timeline", *overrides)).points[0]
-    return NegotiationModel(point.structure, {k: v[None] for k, v in point.params.items()}, world_seeds(1, [0]))
+    return NegotiationModel(point.structure, stack([point.inputs]), world_seeds(1, [0]))
 
 
 def test_documented_dates_become_rounds():
-    schedule = _model().tariff_schedule
+    schedule = _model().no_deal.schedule
     # 16 Apr + weekly rounds: 3 May falls after round 3 (30 Apr), so round 4; 4 Jun is round 8 itself
     assert [(c.effective, c.announced, c.value) for c in schedule] == [(4, 1, 25.0), (8, 8, 50.0)]
 
 
 def test_a_surprise_change_moves_the_reservation_values_on_its_date():
     model = _model(*DETERMINISTIC)
-    japan, us = model.japan, model.us
+    japan, us = model.negotiator("japan"), model.negotiator("us")
     w = 52.0
     for side, sign in ((japan, -1), (us, +1)):
         jump = side.reservation(8)[0] - side.reservation(7)[0]
         # steel 25 -> 50 % on 4 Jun (round 8), unannounced before: its whole window counts from round 8;
         # plus the ordinary drift of one more round of the window past the deadline
-        steel_step = side.a[0, model.space.index("steel_aluminium")] * 25.0 / side.p_span[0]
-        drift = (side.u_escalated[0] - side.u_status_quo[0]) / w
+        steel_step = side.utility.a[0, model.space.index("steel_aluminium")] * 25.0 / side.utility.span[0]
+        drift = (side.value_of_no_deal.u_escalated[0] - side.value_of_no_deal.u_status_quo[0]) / w
         assert jump == pytest.approx(steel_step * 1.0 + drift)  # the whole window lies after round 8
         assert np.sign(steel_step) == sign  # a higher steel tariff hurts Japan and pleases the US
     # Japan's steel coefficient is the hand-derived tariff bill per pp: -(¥0.3027 tn at ¥145/$) / 100
-    assert japan.a[0, model.space.index("steel_aluminium")] == pytest.approx(-STEEL / 100)
+    assert japan.utility.a[0, model.space.index("steel_aluminium")] == pytest.approx(-STEEL / 100)
 
 
 def test_an_announced_change_is_anticipated_from_the_start():
     model = _model(*DETERMINISTIC)
-    japan = model.japan
-    parts = japan.a[0, model.space.index("auto_parts")] * 25.0 / japan.p_span[0]
+    japan = model.negotiator("japan")
+    parts = japan.utility.a[0, model.space.index("auto_parts")] * 25.0 / japan.utility.span[0]
     # in round 1 the window runs over rounds 1..52; auto parts rise from round 4: 49 of 52 rounds
-    base = _model(*DETERMINISTIC, "scenario.schedule=[]").japan.reservation(1)[0]
+    base = _model(*DETERMINISTIC, "scenario.schedule=[]").negotiator("japan").reservation(1)[0]
     assert japan.reservation(1)[0] == pytest.approx(base + parts * 49 / 52)
 
 

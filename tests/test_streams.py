@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from sim.streams import RandomStreams, Stream, world_seeds
+from sim.engine.streams import RandomStreams, Stream, world_seeds
 
 
 def test_uniforms_are_uniform_and_normals_are_normal():
     streams = RandomStreams(world_seeds(3, np.arange(2000)))
-    u = streams.uniform(Stream.US_NOISE, 5, 10).ravel()
-    z = streams.normal(Stream.JAPAN_NOISE, 5, 10).ravel()
+    u = streams.uniform(Stream.noise(0), 5, 10).ravel()
+    z = streams.normal(Stream.noise(1), 5, 10).ravel()
     assert stats.kstest(u, "uniform").pvalue > 1e-3
     assert stats.kstest(z, "norm").pvalue > 1e-3
     assert 0.0 <= u.min() and u.max() < 1.0
@@ -19,9 +19,9 @@ def test_uniforms_are_uniform_and_normals_are_normal():
 
 def test_streams_rounds_and_indices_are_uncorrelated():
     streams = RandomStreams(world_seeds(3, np.arange(5000)))
-    a = streams.uniform(Stream.US_NOISE, 1)
-    for other in (streams.uniform(Stream.US_NOISE, 2), streams.uniform(Stream.JAPAN_NOISE, 1),
-                  streams.uniform(Stream.US_NOISE, 1, 2)[:, 1]):
+    a = streams.uniform(Stream.noise(0), 1)
+    for other in (streams.uniform(Stream.noise(0), 2), streams.uniform(Stream.noise(1), 1),
+                  streams.uniform(Stream.noise(0), 1, 2)[:, 1]):
         assert abs(np.corrcoef(a, other)[0, 1]) < 0.05  # |r| < 0.05 with n = 5000: ~3.5 s.e.
 
 

@@ -27,16 +27,30 @@ _TO_UNIT = 2.0**-53
 
 
 class Stream:
-    """Stream identifiers: one per source of randomness (fits in 8 bits)."""
+    """Stream identifiers: one per source of randomness (fits in 8 bits).
+
+    The talks' own streams are constants; each party's streams are numbered by its position in the
+    scenario (0 or 1), so that they do not depend on the parties' names.
+    """
 
     EXTENSION = 1
     BREAKDOWN = 2
-    US_NOISE = 3
-    JAPAN_NOISE = 4
-    US_BELIEF = 5
-    JAPAN_BELIEF = 6
-    US_STRATEGY = 7
-    JAPAN_STRATEGY = 8
+    _NOISE, _BELIEF, _STRATEGY = 3, 5, 7
+
+    @staticmethod
+    def noise(party: int) -> int:
+        """Noise on party ``party``'s concessions."""
+        return Stream._NOISE + party
+
+    @staticmethod
+    def belief(party: int) -> int:
+        """Party ``party``'s prior draws about the other side (deadline, reservation value)."""
+        return Stream._BELIEF + party
+
+    @staticmethod
+    def strategy(party: int) -> int:
+        """Draws of party ``party``'s randomising strategy."""
+        return Stream._STRATEGY + party
 
 
 _S30, _S27, _S31, _S11, _S40 = (np.uint64(k) for k in (30, 27, 31, 11, 40))

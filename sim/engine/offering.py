@@ -1,42 +1,42 @@
-"""Negotiation strategies: how far a side concedes in each round.
+"""Offering strategies: how far a party concedes in each round, and the package it offers.
 
-A strategy answers one question for all B worlds of a batch at once: what *concession level*
-``alpha`` in [0, 1] does the side offer in round ``t``? ``alpha = 0`` is the side's own ideal package
-and ``alpha = 1`` the other side's ideal. The negotiator turns it into a package issue by issue,
-as in Faratin, Sierra & Jennings (1998), THEORY §4a::
+An offering strategy answers, for all B worlds of a batch at once, what *concession level*
+``alpha`` in [0, 1] the party offers in round ``t``: ``alpha = 0`` is its own ideal package and
+``alpha = 1`` the other side's ideal. :meth:`OfferingStrategy.package` turns it into a package issue
+by issue, as in Faratin, Sierra & Jennings (1998)::
 
     x_j(t) = best_j + alpha_j(t) * (other_best_j - best_j)
 
-and never offers a package worth less to itself than its current reservation value. Acceptance is
-the same for every strategy (AC_next, in :class:`sim.agents.Negotiator`).
+with the party's concession noise added to ``alpha`` and its red lines respected. The negotiator
+then keeps the package within what the protocol has locked, its reservation value and its win-set.
+Acceptance is a separate part (:mod:`sim.engine.acceptance`), and so is what the party believes of
+the other side (:mod:`sim.engine.opponent`).
 
 Adding a strategy takes one subclass here (or in any importable module) and one YAML file in
-``conf/strategy/`` whose ``_target_`` names the class. Numeric parameters declared in ``PARAMS`` are
-validated and arrive as arrays of shape ``(B,)`` (one value per world), so they can be swept.
+``conf/strategy/`` whose ``offering._target_`` names the class. Numeric parameters declared in
+``PARAMS`` are validated and arrive as arrays of shape ``(B,)`` (one value per world), so they can be
+swept.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 import numpy as np
-
-if TYPE_CHECKING:
-    from sim.agents import Negotiator
 
 __all__ = [
     "DeadlineAware",
     "Hardliner",
+    "OfferingStrategy",
     "RandomBaseline",
     "RelativeTitForTat",
-    "Strategy",
     "SubgamePerfect",
     "TimeDependent",
 ]
 
 
-class Strategy:
-    """Base class: a concession rule over a batch of worlds.
+class OfferingStrategy:
+    """Base class: a concession rule over a batch of worlds, and the package it builds.
 
     Attributes:
         PARAMS: Parameter name -> (default, lowest allowed, highest allowed).
@@ -50,22 +50,37 @@ class Strategy:
         for name, (default, _, _) in self.PARAMS.items():
             setattr(self, name, np.asarray(params.get(name, default), dtype=float))
 
-    def concession(self, me: Negotiator, t: int) -> np.ndarray:
+    def concession(self, me, t: int) -> np.ndarray:
         """Concession level for round ``t``, shape ``(B,)`` or ``(B, n_issues)``.
 
         Args:
-            me: The negotiator using the strategy (gives time, beliefs and history).
+            me: The :class:`~sim.engine.agents.Negotiator` using the strategy (gives time, beliefs
+                and history).
             t: Round number, starting at 1.
         """
         raise NotImplementedError
 
+    def package(self, me, t: int) -> np.ndarray:
+        """The package offered in round ``t``: the concession level, plus the party's noise, on the
+        line from its ideal package to the other side's, within its red lines. Shape ``(B, n)``."""
+        alpha = self.concession(me, t)
+        if alpha.ndim == 1:
+            alpha = alpha[:, None]
+        if self.uses_noise and me.noise.any():
+            alpha = alpha + me.noise[:, None] * me.draw_normal(t)
+        alpha = np.minimum(np.maximum(alpha, 0.0), 1.0)
+        offer = me.best + alpha * (me.other.best - me.best)
+        if me.has_red_lines:
+            offer = np.clip(offer, me.red_lo, me.red_hi)
+        return offer
+
 
 def _faratin_alpha(kappa: np.ndarray, beta: np.ndarray, relative_time: np.ndarray) -> np.ndarray:
-    """Faratin's polynomial decision function, THEORY §4b: kappa + (1 - kappa) * t^(1/beta)."""
+    """Faratin's polynomial decision function, Faratin, Sierra & Jennings 1998: kappa + (1 - kappa) * t^(1/beta)."""
     return kappa + (1.0 - kappa) * relative_time ** (1.0 / beta)
 
 
-class TimeDependent(Strategy):
+class TimeDependent(OfferingStrategy):
     """Faratin's polynomial time-dependent tactic.
 
     ``alpha(t) = kappa + (1 - kappa) * (t_rel) ** (1 / beta)`` with ``t_rel`` the share of the side's
@@ -74,20 +89,25 @@ class TimeDependent(Strategy):
 
     PARAMS: ClassVar = {"beta": (1.0, 1e-3, 1e3), "kappa": (0.0, 0.0, 1.0)}
 
-    def concession(self, me: Negotiator, t: int) -> np.ndarray:  # noqa: D102
+    def concession(self, me, t: int) -> np.ndarray:  # noqa: D102
         return _faratin_alpha(self.kappa, self.beta, me.relative_time(t))
 
 
-class Hardliner(Strategy):
-    """Never concedes: always offers its ideal package (and so accepts only that)."""
+class Hardliner(OfferingStrategy):
+    """Never concedes: always offers its ideal package.
+
+    It concedes nothing, but it accepts by its acceptance strategy: with ``ac_next``, any offer worth
+    at least its own next offer, i.e. only its ideal package before the final round, and in the final
+    round (no next offer) anything at or above its reservation value.
+    """
 
     uses_noise: ClassVar[bool] = False
 
-    def concession(self, me: Negotiator, t: int) -> np.ndarray:  # noqa: D102
-        return np.zeros(me.model.n_worlds)
+    def concession(self, me, t: int) -> np.ndarray:  # noqa: D102
+        return np.zeros(me.n_worlds)
 
 
-class RelativeTitForTat(Strategy):
+class RelativeTitForTat(OfferingStrategy):
     """Faratin's relative tit-for-tat.
 
     Concedes the same share of its room that the other side has conceded of its own so far,
@@ -97,11 +117,11 @@ class RelativeTitForTat(Strategy):
 
     PARAMS: ClassVar = {"kappa": (0.1, 0.0, 1.0), "reciprocity": (1.0, 0.0, 10.0)}
 
-    def concession(self, me: Negotiator, t: int) -> np.ndarray:  # noqa: D102
-        return np.maximum(self.kappa, self.reciprocity * me.other_concession)
+    def concession(self, me, t: int) -> np.ndarray:  # noqa: D102
+        return np.maximum(self.kappa, self.reciprocity * me.opponent.concession)
 
 
-class DeadlineAware(Strategy):
+class DeadlineAware(OfferingStrategy):
     """Holds firm, then concedes as its deadline nears.
 
     Holds at ``kappa`` until a share ``hold`` of its own deadline has passed, or until the round it
@@ -111,25 +131,25 @@ class DeadlineAware(Strategy):
 
     PARAMS: ClassVar = {"hold": (0.7, 0.0, 0.99), "beta": (1.0, 1e-3, 1e3), "kappa": (0.0, 0.0, 1.0)}
 
-    def concession(self, me: Negotiator, t: int) -> np.ndarray:  # noqa: D102
+    def concession(self, me, t: int) -> np.ndarray:  # noqa: D102
         last = me.own_deadline(t) - 1.0  # rounds are counted from 1; relative time from 0
-        hold_until = np.maximum(self.hold * last, np.minimum(me.believed_other_deadline(t) - 1.0, last - 1.0))
+        hold_until = np.maximum(self.hold * last, np.minimum(me.opponent.deadline(t) - 1.0, last - 1.0))
         span = np.maximum(last - hold_until, 1.0)
         relative = np.clip((t - 1.0 - hold_until) / span, 0.0, 1.0)
         return _faratin_alpha(self.kappa, self.beta, relative)
 
 
-class RandomBaseline(Strategy):
+class RandomBaseline(OfferingStrategy):
     """Draws a fresh concession level per issue uniformly from [0, 1] every round."""
 
     uses_noise: ClassVar[bool] = False
 
-    def concession(self, me: Negotiator, t: int) -> np.ndarray:  # noqa: D102
-        return me.strategy_uniform(t)
+    def concession(self, me, t: int) -> np.ndarray:  # noqa: D102
+        return me.draw_uniform(t)
 
 
-class SubgamePerfect(Strategy):
-    """The subgame-perfect equilibrium of alternating offers over a pie (THEORY §1).
+class SubgamePerfect(OfferingStrategy):
+    """The subgame-perfect equilibrium of alternating offers over a pie (Rubinstein 1982; Ståhl 1972).
 
     As proposer the side keeps its equilibrium share ``s`` and offers the rest, i.e. concedes
     ``alpha = 1 - s`` along the line between the ideals; acceptance is the discounted AC_next rule,
@@ -143,7 +163,7 @@ class SubgamePerfect(Strategy):
     PARAMS: ClassVar = {"finite_horizon": (0.0, 0.0, 1.0)}
     uses_noise: ClassVar[bool] = False
 
-    def concession(self, me: Negotiator, t: int) -> np.ndarray:  # noqa: D102
+    def concession(self, me, t: int) -> np.ndarray:  # noqa: D102
         mine, theirs = me.discount, me.other.discount
         # without any discounting every split is an equilibrium; take the limit of equal patience,
         # the even (Nash) split (Binmore, Rubinstein & Wolinsky 1986)

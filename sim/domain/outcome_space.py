@@ -1,8 +1,10 @@
 """The outcome space: the issues under negotiation and the packages they span.
 
-A *package* (an offer or an agreement) is one value per issue, ordered as the issues are. US tariff
-issues are total tariff rates in percentage points (pp) on Japanese goods of a sector; Japanese
-items are amounts in USD billions (a one-off total for investment, a yearly amount for purchases).
+A *package* (an offer or an agreement) is one value per issue, ordered as the issues are. Each issue
+is granted by one party: a tariff is total rate in percentage points (pp) that the importing party
+levies on a sector's goods; a package item (an investment pledge, yearly purchases) is an amount in
+USD billions. Issues carry free-form *tags* from the scenario (``kind: tariff``, ``sector: autos``,
+``flow: vehicles``), by which protocols group them into stages and payoff models find their stakes.
 """
 
 from __future__ import annotations
@@ -11,9 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["SIDES", "Issue", "OutcomeSpace"]
-
-SIDES = ("us", "japan")
+__all__ = ["Issue", "OutcomeSpace"]
 
 
 @dataclass(frozen=True)
@@ -22,12 +22,13 @@ class Issue:
 
     Attributes:
         name: Identifier, e.g. ``"cars"``.
-        grantor: The side whose concession the issue is (``"us"`` for tariffs, ``"japan"`` for items).
+        grantor: Id of the party whose concession the issue is.
         unit: Unit of the value (``"pp"``, ``"USD bn"`` or ``"USD bn/yr"``).
         status_quo: Value in force when the talks open.
         lo: Lowest negotiable value.
         hi: Highest negotiable value.
         negotiable: False if the scenario takes the issue off the table: it stays at its status quo.
+        tags: The scenario's tags, as sorted ``(key, value)`` pairs.
     """
 
     name: str
@@ -37,6 +38,11 @@ class Issue:
     lo: float
     hi: float
     negotiable: bool = True
+    tags: tuple[tuple[str, str], ...] = ()
+
+    def tag(self, key: str, default: str | None = None) -> str | None:
+        """The value of tag ``key`` (``default`` if the issue has none)."""
+        return dict(self.tags).get(key, default)
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,19 @@ class OutcomeSpace:
         """Position of the issue called ``name``."""
         return self.names.index(name)
 
-    def granted_by(self, side: str) -> list[str]:
-        """Names of the issues that ``side`` grants."""
-        return [i.name for i in self.issues if i.grantor == side]
+    def granted_by(self, party: str) -> list[str]:
+        """Names of the issues that ``party`` grants."""
+        return [i.name for i in self.issues if i.grantor == party]
+
+    def groups(self, tag: str) -> list[tuple[str, tuple[int, ...]]]:
+        """The issues grouped by the value of ``tag``, in order of first appearance.
+
+        An issue without the tag forms a group of its own, named after the issue.
+
+        Returns:
+            ``(group value, issue indices)`` per group.
+        """
+        order: dict[str, list[int]] = {}
+        for j, issue in enumerate(self.issues):
+            order.setdefault(issue.tag(tag, issue.name), []).append(j)
+        return [(value, tuple(idx)) for value, idx in order.items()]

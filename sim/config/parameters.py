@@ -1,0 +1,201 @@
+"""The parameter registry: every scalar setting of a scenario and a run, as an object.
+
+As in EMA Workbench, a parameter is an object with a key, a label, a unit, bounds and a one-line
+description. The config compiler reads and checks values through it (so the bounds in an error
+message are the registry's), and ``python -m sim run --help``, figure axis labels and the output
+codebook read their words from it. Per-party keys are written with ``{party}`` in place of the
+party's id (``scenario.sides.{party}.delay_cost``); :func:`find` matches a concrete key to its entry.
+
+Structured settings (issues, the schedule, red lines, constituencies) are checked by the compiler
+itself (:mod:`sim.config.scenario`), since their bounds depend on one another.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sim.config.values import MISSING, ConfigError, Tree, check_number, get, lookup
+
+__all__ = ["PARAMETERS", "Parameter", "find", "label"]
+
+INF = math.inf
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One setting.
+
+    Attributes:
+        key: Dotted config key (``{party}`` stands for a party id).
+        label: Short label, for figure axes and tables.
+        unit: Unit of the value (``pp``, ``rounds``, ``USD bn``, ``share``...), or ``""``.
+        description: One line: what it is, for ``run --help`` and the codebook.
+        lo: Lowest allowed value (numbers).
+        hi: Highest allowed value (numbers).
+        kind: ``number``, ``integer``, ``probability``, ``money``, ``flag`` or ``text``.
+    """
+
+    key: str
+    label: str
+    unit: str
+    description: str
+    lo: float = -INF
+    hi: float = INF
+    kind: str = "number"
+
+    def key_for(self, party: str | None = None) -> str:
+        """The concrete key (for a per-party parameter, with the party's id)."""
+        return self.key if party is None else self.key.replace("{party}", party)
+
+    def read(self, cfg: Tree, party: str | None = None, *, lo: float | None = None, hi: float | None = None,
+             what: str | None = None, default: Any = MISSING) -> Any:
+        """Read and check the value in ``cfg``; ``lo``/``hi`` narrow the bounds where they depend on
+        other values; ``default`` is used when the key is absent (else absent is an error)."""
+        key = self.key_for(party)
+        if default is not MISSING and lookup(cfg, key) is MISSING:
+            return default
+        value = get(cfg, key)
+        if self.kind == "flag":
+            if not isinstance(value, bool):
+                raise ConfigError(key, f"must be true or false, got {value!r}")
+            return value
+        if self.kind == "text":
+            return value
+        lo = (0.0 if self.kind in ("probability", "money") else self.lo) if lo is None else lo
+        hi = (1.0 if self.kind == "probability" else self.hi) if hi is None else hi
+        if what is None:
+            what = {"probability": " (a probability)",
+                    "money": f" ({self.unit}; money amounts cannot be negative)"}.get(
+                self.kind, f" ({self.unit})" if self.unit else "")
+        return check_number(value, key, lo, hi, integer=self.kind == "integer", what=what)
+
+
+_P = Parameter
+PARAMETERS: dict[str, Parameter] = {p.key: p for p in [
+    # -- the talks ------------------------------------------------------------------------------
+    _P("scenario.deadline.round", "deadline (round)", "rounds", "the talks' announced deadline, as a round", 1,
+       10_000, "integer"),
+    _P("scenario.deadline.extension.probability", "extension probability", "share",
+       "probability that the deadline is extended once (revealed at the deadline)", kind="probability"),
+    _P("scenario.deadline.extension.rounds", "extension (rounds)", "rounds", "length of the extension", 0,
+       10_000, "integer"),
+    _P("scenario.escalation", "escalation (pp)", "pp",
+       "rise of the escalating tariff at the final deadline without a deal", 0, INF),
+    _P("scenario.breakdown_risk", "breakdown risk", "probability per round",
+       "per-round probability that the talks collapse for reasons outside the model", kind="probability"),
+    _P("scenario.valuation_rounds", "valuation window (rounds)", "rounds",
+       "rounds over which a party values the no-deal path (its reservation value)", 1, 10_000, "integer"),
+    _P("scenario.calendar.start_date", "start date", "date", "calendar date of round 1 (YYYY-MM-DD)", kind="text"),
+    _P("scenario.calendar.round_days", "days per round", "days", "days between rounds", 1, 366, "integer"),
+    _P("scenario.yen_per_usd", "exchange rate", "yen per USD", "exchange rate of the stakes' currency", 1e-6,
+       INF),
+    _P("protocol.max_rounds", "horizon (rounds)", "rounds", "no round runs beyond it", 2, 10_000, "integer"),
+    # -- each party ------------------------------------------------------------------------------
+    _P("scenario.sides.{party}.deadline", "{party} deadline (round)", "rounds",
+       "the party's own deadline; null: the talks' deadline", 1, 10_000, "integer"),
+    _P("scenario.sides.{party}.deadline_private", "{party} deadline private", "flag",
+       "whether the other side does not know the party's own deadline", kind="flag"),
+    _P("scenario.sides.{party}.delay_cost", "{party} delay cost", "USD bn per round",
+       "cost of one more round of talks, subtracted from the recorded payoff", kind="money"),
+    _P("scenario.sides.{party}.discount", "{party} discount factor", "per round",
+       "discount factor on the value of agreement per round (1 = none)", 1e-9, 1.0),
+    _P("scenario.sides.{party}.concession_noise", "{party} concession noise", "s.d.",
+       "s.d. of the noise on each concession level, per round and issue", 0.0, 1.0),
+    _P("scenario.sides.{party}.belief_noise.deadline", "{party} deadline belief noise", "s.d. in rounds",
+       "s.d. of the party's prior on the other side's private deadline", 0.0, 10_000),
+    _P("scenario.sides.{party}.belief_noise.reservation", "{party} reservation belief noise", "s.d. in utility",
+       "s.d. of the party's prior on the other side's reservation value", 0.0, 1.0),
+    _P("scenario.sides.{party}.walk_away", "{party} may walk away", "flag",
+       "whether the party walks away when it believes no package satisfies both", kind="flag"),
+    _P("scenario.ratification.{party}.threshold", "{party} ratification threshold", "approval",
+       "weighted approval the party's constituencies need to ratify (0: no ratification)", 0.0, 1.0),
+    _P("scenario.ratification.{party}.knows_win_set", "{party} knows its win-set", "flag",
+       "whether its negotiator proposes and accepts nothing its constituencies would reject", kind="flag"),
+    # -- the tariff payoff model: the exporter's weights --------------------------------------------
+    _P("scenario.payoff.{party}.tariff_cost_share", "{party} tariff cost share", "share",
+       "share of the tariff bill the exporter bears (theta)", 0.0, 10.0),
+    _P("scenario.payoff.{party}.investment_years", "{party} investment years", "years",
+       "years over which an investment pledge is spread", 1e-9, 1000.0),
+    _P("scenario.payoff.{party}.investment_cost", "{party} investment cost", "per USD",
+       "net cost to the exporter per USD invested", 0.0, 10.0),
+    _P("scenario.payoff.{party}.purchase_cost.{item}", "{party} cost of {item}", "per USD",
+       "net cost to the exporter per USD of extra purchases a year", 0.0, 10.0),
+    # -- ... and the importer's ---------------------------------------------------------------------
+    _P("scenario.payoff.{party}.revenue_weight", "{party} revenue weight", "per USD",
+       "value to the importer of a USD of tariff revenue", 0.0, 10.0),
+    _P("scenario.payoff.{party}.consumer_cost_weight", "{party} consumer cost weight", "per USD",
+       "weight the importer gives its consumers' price costs", 0.0, 10.0),
+    _P("scenario.payoff.{party}.pass_through", "{party} pass-through", "share",
+       "share of a tariff passed through to the importer's prices", 0.0, 10.0),
+    _P("scenario.payoff.{party}.investment_value", "{party} investment value", "per USD",
+       "value to the importer per USD of investment a year", 0.0, 10.0),
+    _P("scenario.payoff.{party}.purchase_value", "{party} purchase value", "per USD",
+       "value to the importer per USD of purchases", 0.0, 10.0),
+    _P("scenario.payoff.disagreement.{party}", "{party} disagreement utility", "utility",
+       "the pie split's utility of no deal", 0.0, 1.0),
+    # -- the stakes of the tariff payoff model -------------------------------------------------------
+    *(_P(f"scenario.stakes.{k}", k.replace("_", " "), u, d, kind="money") for k, u, d in [
+        ("exports_to_us_tn_yen", "¥ tn/yr", "the exporter's exports to the importer"),
+        ("cars_and_parts_tn_yen", "¥ tn/yr", "cars and parts exported to the importer"),
+        ("steel_tn_yen", "¥ tn/yr", "steel exported to the importer"),
+        ("surplus_tn_yen", "¥ tn/yr", "the exporter's trade surplus with the importer"),
+        ("cars_exported_to_us_m", "million vehicles/yr", "vehicles exported to the importer"),
+        ("cars_built_in_us_m", "million vehicles/yr", "the exporter's brands' vehicles built in the importer"),
+        ("price_effect_usd_per_vehicle", "USD per vehicle", "price effect on domestically built cars"),
+    ]),
+    _P("scenario.stakes.vehicle_share_of_exports", "vehicle share of exports", "share",
+       "vehicles as a share of exports to the importer", 0.0, 1.0),
+    _P("scenario.stakes.surplus_share_cars_and_parts", "surplus share of cars and parts", "share",
+       "share of the surplus due to cars and parts", 0.0, 1.0),
+    _P("scenario.stakes.price_effect_at_pp", "price effect at (pp)", "pp",
+       "the vehicle tariff at which the price effect was estimated", 1e-9, 1000.0),
+    # -- a run ------------------------------------------------------------------------------------------
+    _P("run.seeds", "seeds", "negotiations", "replications per grid point", 1, 10**9, "integer"),
+    _P("run.seed", "root seed", "", "the run's root seed; each world's seed derives from it", 0, 2**63 - 1,
+       "integer"),
+    _P("run.chunk_size", "chunk size", "worlds", "most worlds in one batched model run and one Parquet part",
+       1, 10**8, "integer"),
+    _P("run.workers", "workers", "processes", "parallel worker processes; null: this machine's cores", 1, 4096,
+       "integer"),
+    _P("run.common_random_numbers", "common random numbers", "flag",
+       "whether the same seed index draws the same noise at every grid point", kind="flag"),
+    _P("run.plot", "plot", "flag", "draw the figures at the end of the run", kind="flag"),
+]}
+
+
+def _pattern(template: str) -> re.Pattern:
+    escaped = re.escape(template).replace(r"\{party\}", r"(?P<party>[^.]+)").replace(r"\{item\}", r"(?P<item>[^.]+)")
+    return re.compile(f"^{escaped}$")
+
+
+_PATTERNS = [(_pattern(k), p) for k, p in PARAMETERS.items()]
+
+
+def find(key: str) -> tuple[Parameter, dict[str, str]] | None:
+    """The registry entry of a concrete key, with the values of its placeholders (``party``, ``item``)."""
+    for pattern, parameter in _PATTERNS:
+        match = pattern.match(key)
+        if match:
+            return parameter, match.groupdict()
+    return None
+
+
+def label(key: str, names: dict[str, str] | None = None) -> str:
+    """A label for a config key (e.g. a swept column): the registry's, with the party's display name."""
+    found = find(key)
+    if found is None:
+        return key.split(".")[-1].replace("_", " ")
+    parameter, values = found
+    text = parameter.label
+    for placeholder, value in values.items():
+        shown = (names or {}).get(value, value) if placeholder == "party" else value
+        text = text.replace("{" + placeholder + "}", shown)
+    return text
+
+
+def read(cfg: Tree, key: str, party: str | None = None, **kwargs: Any) -> Any:
+    """Read ``key`` (a registry key, ``{party}`` filled with ``party``) through its registry entry."""
+    return PARAMETERS[key].read(cfg, party, **kwargs)

@@ -1,0 +1,276 @@
+"""From a Hydra config to a validated plan: the grid points of a sweep and the run settings.
+
+:func:`plan` checks every value a run will use and expands the sweep (``sweep.pairs`` of strategies
+times the ``sweep.grid`` of config values times the points sampled from ``sweep.sample.ranges``) into
+grid points, each compiled by :func:`sim.config.scenario.compile_point`. A bad value raises
+:class:`~sim.config.values.ConfigError`, whose message names the key and what is allowed, before
+anything runs.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import math
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from omegaconf import DictConfig, OmegaConf
+
+from sim.config.components import load_option
+from sim.config.parameters import read
+from sim.config.scenario import compile_point, parties
+from sim.config.values import MISSING, ConfigError, Tree, choice, flag, get, lookup, number, set_key
+from sim.engine.inputs import Structure, WorldInputs
+
+__all__ = ["MAX_GRID_POINTS", "MAX_WORLDS", "GridPoint", "Plan", "plan"]
+
+# A plan beyond these sizes is refused before it is expanded (planning itself would take minutes).
+MAX_GRID_POINTS = 200_000
+MAX_WORLDS = 10**10
+
+
+@dataclass
+class GridPoint:
+    """One point of the sweep: coordinates, and its compiled inputs.
+
+    Attributes:
+        coordinates: Swept key -> value, including each party's strategy (``<party>_strategy``).
+        structure: Shared structure of its worlds.
+        inputs: Its numbers (one world's).
+        stakes_usd: The stakes in dollars (tariff payoff model).
+    """
+
+    coordinates: dict[str, Any]
+    structure: Structure
+    inputs: WorldInputs = field(repr=False)
+    stakes_usd: dict[str, float] = field(default_factory=dict, repr=False)
+
+
+@dataclass
+class Plan:
+    """A validated run: its grid points and run settings.
+
+    Attributes:
+        points: The grid points, in world order.
+        seeds: Replications per grid point.
+        root_seed: The run's root seed.
+        chunk_size: Most worlds in one chunk (one batched model run, one Parquet part).
+        workers: Parallel worker processes (at most).
+        workers_auto: Whether ``workers`` was left to default, so the runner may use fewer for small sweeps.
+        executor: ``"local"`` or ``"dask"``.
+        dask_address: Dask scheduler address (``None``: a local cluster).
+        record_rounds: ``"all"``, ``"none"`` or the number of seeds per point whose rounds are kept.
+        common_random_numbers: Whether the same seed index gets the same draws at every point.
+        swept_keys: The swept config keys, in column order.
+        coordinate_dtypes: NumPy dtype of each coordinate column (strategies and swept keys).
+        parties: The parties' ids and display names, in scenario order.
+    """
+
+    points: list[GridPoint]
+    seeds: int
+    root_seed: int
+    chunk_size: int
+    workers: int
+    workers_auto: bool
+    executor: str
+    dask_address: str | None
+    record_rounds: str | int
+    common_random_numbers: bool
+    swept_keys: list[str]
+    coordinate_dtypes: dict[str, str]
+    parties: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def n_worlds(self) -> int:
+        """Total number of negotiations."""
+        return len(self.points) * self.seeds
+
+
+def _sweepable(key: str, where: str) -> None:
+    if key.split(".")[0] in ("run", "sweep", "hydra"):
+        raise ConfigError(where, "run settings cannot vary inside one run; sweep them with -m (Hydra multirun)")
+
+
+def _axis_values(cfg: Tree, key: str, values: Any) -> list:
+    _sweepable(key, f"sweep.grid.{key}")
+    if not isinstance(values, list) or len(values) == 0:
+        raise ConfigError(f"sweep.grid.{key}", "must be a non-empty list of values")
+    if lookup(cfg, key) is MISSING:
+        raise ConfigError(f"sweep.grid.{key}", f"names no config key; {key!r} does not exist")
+    return values
+
+
+def _flatten(grid: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    """Axes of a grid given flat (``{"a.b": [..]}``) or nested (``{"a": {"b": [..]}}``)."""
+    if not isinstance(grid, dict):
+        raise ConfigError(f"sweep.grid{'.' if prefix else ''}{prefix.rstrip('.')}",
+                          "must map config keys to lists of values")
+    out = []
+    for k, v in grid.items():
+        key = f"{prefix}{k}"
+        out.extend(_flatten(v, f"{key}.") if isinstance(v, dict) else [(key, v)])
+    return out
+
+
+def _pairs(cfg: Tree, ids: tuple[str, str]) -> list[tuple[str | None, str | None]]:
+    pairs = get(cfg, "sweep.pairs")
+    if pairs is None or len(pairs) == 0:
+        return [(None, None)]
+    out = []
+    for k, pair in enumerate(pairs):
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise ConfigError(f"sweep.pairs[{k}]", f"must be a [{ids[0]}_strategy, {ids[1]}_strategy] pair")
+        out.append((str(pair[0]), str(pair[1])))
+    return out
+
+
+def plan(config: DictConfig | Tree) -> Plan:
+    """Validate a run's config and expand its sweep into grid points.
+
+    Raises:
+        ConfigError: naming the first bad key and what it allows.
+    """
+    cfg = OmegaConf.to_container(config, resolve=True) if isinstance(config, DictConfig) else dict(config)
+    cfg.pop("hydra", None)
+    seeds = int(read(cfg, "run.seeds"))
+    root_seed = int(read(cfg, "run.seed"))
+    chunk_size = int(read(cfg, "run.chunk_size"))
+    workers = get(cfg, "run.workers")
+    workers_auto = workers is None
+    workers = _default_workers() if workers_auto else int(
+        read(cfg, "run.workers", what=" (processes), or null for this machine's cores"))
+    executor = choice(cfg, "run.executor", ("local", "dask"))
+    address = get(cfg, "run.dask_address")
+    if address is not None and not isinstance(address, str):
+        raise ConfigError("run.dask_address", f"must be a scheduler address such as tcp://host:8786, or null; "
+                                              f"got {address!r}")
+    record = get(cfg, "run.record_rounds")
+    if not (record in ("auto", "all", "none") or (isinstance(record, int) and not isinstance(record, bool)
+                                                  and record >= 0)):
+        raise ConfigError("run.record_rounds", f"must be auto, all, none or a number of seeds >= 0, got {record!r}")
+    crn = read(cfg, "run.common_random_numbers")
+    read(cfg, "run.plot")
+    progress = get(cfg, "run.progress")
+    if progress is not None and not isinstance(progress, bool):
+        raise ConfigError("run.progress", f"must be true, false or null (a bar only on a terminal), got {progress!r}")
+
+    party_list = parties(cfg)
+    ids = tuple(pid for pid, _ in party_list)
+    axes = {key: _axis_values(cfg, key, values) for key, values in _flatten(get(cfg, "sweep.grid") or {})}
+    pairs = _pairs(cfg, ids)
+    n_samples = _sample_size(cfg)
+    n_points = len(pairs) * math.prod(len(v) for v in axes.values()) * n_samples
+    if n_points > MAX_GRID_POINTS or n_points * seeds > MAX_WORLDS:
+        raise ConfigError("sweep", f"plans {n_points:,} grid points x {seeds:,} seeds = {n_points * seeds:,} "
+                                   f"negotiations; the limit is {MAX_GRID_POINTS:,} grid points and "
+                                   f"{MAX_WORLDS:,} negotiations per run (split it with -m)")
+    samples = _samples(cfg, root_seed, set(axes))
+    points = []
+    for names in pairs:
+        base = dict(cfg)
+        for pid, name in zip(ids, names, strict=True):
+            if name is not None:
+                offering = load_option("strategy", name, "sweep.pairs")["offering"]
+                base[pid] = {**(base.get(pid) or {}), "offering": offering}
+        for values, sample in itertools.product(itertools.product(*axes.values()), samples):
+            coords = dict(zip(axes, values, strict=True)) | sample
+            point_cfg = copy.deepcopy(base) if coords else base
+            for key, value in coords.items():
+                set_key(point_cfg, key, value)
+            try:
+                compiled = compile_point(point_cfg)
+            except ConfigError as err:
+                where = f" at sweep point {coords}" if coords else ""
+                raise ConfigError(err.key, str(err).split(": ", 1)[1] + where) from None
+            structure = compiled.structure
+            coords = {**{f"{p.id}_strategy": p.strategy for p in structure.parties}, "agenda": structure.agenda,
+                      **coords, "constraints": compiled.constraints}
+            points.append(GridPoint(coordinates=coords, structure=structure, inputs=compiled.inputs,
+                                    stakes_usd=compiled.stakes_usd))
+    if record == "auto":
+        record = "all" if len(points) * seeds <= 1000 else 1
+    swept = list(axes) + [k for k in (samples[0] if samples else {}) if k not in axes]
+    dtypes = {k: _dtype([p.coordinates[k] for p in points])
+              for k in (*(f"{pid}_strategy" for pid in ids), "agenda", *swept, "constraints")}
+    return Plan(points=points, seeds=seeds, root_seed=root_seed, chunk_size=chunk_size, workers=workers,
+                workers_auto=workers_auto, executor=executor, dask_address=address, record_rounds=record,
+                common_random_numbers=crn, swept_keys=swept, coordinate_dtypes=dtypes, parties=party_list)
+
+
+def _dtype(values: list) -> str:
+    """One NumPy dtype for a coordinate column, whatever chunk a value lands in."""
+    if all(isinstance(v, bool) for v in values):
+        return "bool"
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return "int64"
+    if all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+        return "float64"
+    return "str"
+
+
+def _default_workers() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+SAMPLING_METHODS = ("none", "random", "lhs")
+
+
+def _sample_size(cfg: Tree) -> int:
+    """Number of sampled points (1 without sampling)."""
+    method = choice(cfg, "sweep.sample.method", SAMPLING_METHODS)
+    if method == "none":
+        return 1
+    return int(number(cfg, "sweep.sample.n", 1, MAX_GRID_POINTS, integer=True, what=" (sample size)"))
+
+
+def _samples(cfg: Tree, root_seed: int, grid_keys: set[str]) -> list[dict[str, float]]:
+    """Points sampled from numeric ranges (``sweep.sample``), by scipy.stats.qmc; ``[{}]`` if none."""
+    method = choice(cfg, "sweep.sample.method", SAMPLING_METHODS)
+    if method == "none":
+        return [{}]
+    n = _sample_size(cfg)
+    ranges = get(cfg, "sweep.sample.ranges") or {}
+    axes = _flatten(ranges, "")
+    if not axes:
+        raise ConfigError("sweep.sample.ranges", "must map at least one numeric config key to [low, high]")
+    bounds = []
+    for key, bound in axes:
+        where = f"sweep.sample.ranges.{key}"
+        _sweepable(key, where)
+        if key in grid_keys:
+            raise ConfigError(where, "is also a sweep.grid axis; sweep a key one way only")
+        base = lookup(cfg, key)
+        if base is MISSING:
+            raise ConfigError(where, f"names no config key; {key!r} does not exist")
+        if isinstance(base, bool) or not isinstance(base, int | float):
+            raise ConfigError(where, f"{key!r} is not numeric, so it cannot be sampled; use sweep.grid")
+        if (not isinstance(bound, list) or len(bound) != 2
+                or not all(isinstance(b, int | float) and not isinstance(b, bool) for b in bound)
+                or not bound[0] < bound[1]):
+            raise ConfigError(where, f"must be [low, high] with low < high, got {bound!r}")
+        integer = isinstance(base, int)  # integers: every value in [low, high] equally likely
+        bounds.append((key, float(bound[0]), float(bound[1]) + (1.0 if integer else 0.0), integer))
+    from scipy.stats import qmc  # imported here: scipy.stats takes a second to import
+
+    # the sampler's own stream, derived from the root seed (never shared with any world)
+    rng = np.random.default_rng(np.random.SeedSequence(root_seed, spawn_key=(2**32 - 1,)))
+    if method == "lhs":
+        unit = qmc.LatinHypercube(d=len(bounds), rng=rng).random(n)
+    else:
+        unit = rng.random((n, len(bounds)))
+    lo = np.array([b[1] for b in bounds])
+    hi = np.array([b[2] for b in bounds])
+    values = qmc.scale(unit, lo, hi)
+    out = []
+    for row in values:
+        point = {}
+        for (key, _, hi_, integer), v in zip(bounds, row, strict=True):
+            point[key] = int(min(np.floor(v), hi_ - 1)) if integer else float(v)
+        out.append(point)
+    return out

@@ -1,0 +1,114 @@
+"""Reading and checking config values, with errors that name the key and what it allows.
+
+Values are read from the config as plain nested dicts (``OmegaConf.to_container``), an order of
+magnitude faster than OmegaConf lookups when a sweep compiles many grid points. Every reader raises
+:class:`ConfigError` naming the key, what is allowed and what was given.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from pathlib import Path
+from typing import Any
+
+__all__ = ["CONF_DIR", "MISSING", "ConfigError", "Tree", "choice", "date", "flag", "fmt", "get", "lookup",
+           "money", "number", "probability", "set_key"]
+
+CONF_DIR = Path(__file__).resolve().parent.parent.parent / "conf"
+MISSING = object()
+Tree = dict[str, Any]
+
+
+class ConfigError(ValueError):
+    """A config value that cannot be run, with the key it belongs to."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(f"{key}: {message}")
+        self.key = key
+
+
+def lookup(tree: Tree, key: str) -> Any:
+    """The value at dotted ``key``, or :data:`MISSING`."""
+    node: Any = tree
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return MISSING
+        node = node[part]
+    return node
+
+
+def get(cfg: Tree, key: str) -> Any:
+    """The value at ``key``; a :class:`ConfigError` if it is missing."""
+    value = lookup(cfg, key)
+    if value is MISSING:
+        raise ConfigError(key, "is missing")
+    return value
+
+
+def set_key(tree: Tree, key: str, value: Any) -> None:
+    """Set the value at dotted ``key`` (its parents must exist)."""
+    *parents, last = key.split(".")
+    node = tree
+    for part in parents:
+        node = node[part]
+    node[last] = value
+
+
+def number(cfg: Tree, key: str, lo: float, hi: float, *, integer: bool = False, what: str = "") -> float:
+    """A number within [lo, hi], or a :class:`ConfigError` naming ``key``."""
+    return check_number(get(cfg, key), key, lo, hi, integer=integer, what=what)
+
+
+def check_number(value: Any, key: str, lo: float, hi: float, *, integer: bool = False, what: str = "") -> float:
+    """``value`` as a number within [lo, hi], or a :class:`ConfigError` naming ``key``."""
+    kind = "an integer" if integer else "a number"
+    allowed = f"must be {kind} in [{fmt(lo)}, {fmt(hi)}]{what}"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(key, f"{allowed}, got {value!r} ({type(value).__name__})")
+    if integer and not float(value).is_integer():
+        raise ConfigError(key, f"{allowed}, got {value!r}")
+    if not (lo <= value <= hi) or math.isnan(value):
+        raise ConfigError(key, f"{allowed}, got {value!r}")
+    return float(value)
+
+
+def probability(cfg: Tree, key: str) -> float:
+    """A probability in [0, 1]."""
+    return number(cfg, key, 0.0, 1.0, what=" (a probability)")
+
+
+def money(cfg: Tree, key: str, unit: str = "USD bn") -> float:
+    """A non-negative amount of money (or a count)."""
+    return number(cfg, key, 0.0, math.inf, what=f" ({unit}; money amounts cannot be negative)")
+
+
+def flag(cfg: Tree, key: str) -> bool:
+    """A boolean."""
+    value = get(cfg, key)
+    if not isinstance(value, bool):
+        raise ConfigError(key, f"must be true or false, got {value!r}")
+    return value
+
+
+def choice(cfg: Tree, key: str, allowed: tuple[str, ...]) -> str:
+    """One of ``allowed``."""
+    value = get(cfg, key)
+    if value not in allowed:
+        raise ConfigError(key, f"must be one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
+def date(cfg: Tree, key: str) -> dt.date:
+    """A date written YYYY-MM-DD."""
+    try:
+        return dt.date.fromisoformat(str(get(cfg, key)))
+    except ValueError:
+        raise ConfigError(key, "must be a date as YYYY-MM-DD") from None
+
+
+def fmt(x: float) -> str:
+    """A bound as written in an error message (integers without a decimal point)."""
+    if math.isinf(x):
+        return "inf"
+    return str(int(x)) if float(x).is_integer() else str(x)

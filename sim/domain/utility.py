@@ -1,0 +1,108 @@
+"""Utility: affine payoffs over the outcome box, normalised to [0, 1] with their exact extremes.
+
+Every payoff model of the project (the tariff stakes, the pie split, a constituency's interest) is
+affine in the package, ``P(x) = a @ x + b`` in USD bn per year (or in the model's own unit). Over a
+box of issue ranges its extremes lie at corners and are found exactly, so the utility
+
+    u(x) = (P(x) - P_min) / (P_max - P_min)
+
+is affine too and lies in [0, 1] for every package. This module is the one place that computes it:
+:class:`LinearPayoff` for one world (config compilation, metrics, figures) and :class:`BatchUtility`
+for the B worlds of a batch (the agents, ratification).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.domain.outcome_space import OutcomeSpace
+
+__all__ = ["BatchUtility", "LinearPayoff"]
+
+
+@dataclass(frozen=True)
+class LinearPayoff:
+    """An affine payoff ``P(x) = a @ x + b`` over a box, with its exact extremes.
+
+    Attributes:
+        a: Coefficient per issue (payoff per unit of the issue, e.g. USD bn/yr per pp).
+        b: Constant.
+        p_min: Lowest payoff over the outcome box.
+        p_max: Highest payoff over the outcome box.
+    """
+
+    a: np.ndarray
+    b: float
+    p_min: float
+    p_max: float
+
+    @classmethod
+    def over(cls, space: OutcomeSpace, a: np.ndarray, b: float) -> LinearPayoff:
+        """Build the payoff and find its extremes at the corners of ``space``."""
+        a = np.asarray(a, dtype=float)
+        lo_term, hi_term = a * space.lo, a * space.hi
+        p_min = b + np.minimum(lo_term, hi_term).sum()
+        p_max = b + np.maximum(lo_term, hi_term).sum()
+        return cls(a=a, b=float(b), p_min=float(p_min), p_max=float(p_max))
+
+    def payoff(self, x: np.ndarray) -> np.ndarray:
+        """Payoff of package(s) ``x``."""
+        return x @ self.a + self.b
+
+    def utility(self, x: np.ndarray) -> np.ndarray:
+        """Normalised utility of package(s) ``x`` in [0, 1]."""
+        return (self.payoff(x) - self.p_min) / (self.p_max - self.p_min)
+
+    def normalised(self) -> tuple[np.ndarray, float]:
+        """``(c, k)`` with ``u(x) = c @ x + k``; a payoff constant over the box gives ``c = 0``, ``k = 1``."""
+        return normalised(self.a, self.b, self.p_min, self.p_max)
+
+
+def normalised(a, b, p_min, p_max):
+    """Coefficients ``(c, k)`` of the normalised utility ``u = c @ x + k`` of ``P = a @ x + b``.
+
+    Works on one payoff or on stacked ones (a leading axis). A payoff that is the same for every
+    package (zero span) has ``c = 0`` and ``k = 1``: every package is as good as its best.
+    """
+    span = np.asarray(p_max) - p_min
+    a = np.asarray(a, dtype=float)
+    if np.ndim(span) == 0:
+        if span > 0:
+            return a / span, float((b - p_min) / span)
+        return a * 0.0, 1.0
+    safe = np.where(span > 0, span, 1.0)
+    c = np.where((span > 0)[..., None], a / safe[..., None], 0.0)
+    return c, np.where(span > 0, (b - p_min) / safe, 1.0)
+
+
+class BatchUtility:
+    """One party's utility in each of B worlds: ``u(x) = (a @ x + b - p_min) / (p_max - p_min)``.
+
+    Args:
+        a: Payoff coefficients per world and issue, ``(B, n)``.
+        b: Payoff constant per world, ``(B,)``.
+        p_min: Lowest payoff over the box per world, ``(B,)``.
+        p_max: Highest payoff over the box per world, ``(B,)``.
+    """
+
+    def __init__(self, a: np.ndarray, b: np.ndarray, p_min: np.ndarray, p_max: np.ndarray) -> None:
+        self.a, self.b, self.p_min = a, b, p_min
+        self.span = p_max - p_min
+
+    def payoff(self, x: np.ndarray) -> np.ndarray:
+        """Payoff of packages ``x``, one per world (``(B, n)`` -> ``(B,)``)."""
+        return np.einsum("bn,bn->b", x, self.a) + self.b
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        """Normalised utility in [0, 1] of packages ``x``, one per world."""
+        return (self.payoff(x) - self.p_min) / self.span
+
+    def payoff_of_utility(self, u: np.ndarray) -> np.ndarray:
+        """The payoff that has utility ``u`` (the inverse normalisation)."""
+        return self.p_min + self.span * u
+
+    def step(self, issue: int, delta: float) -> np.ndarray:
+        """Utility change of moving issue ``issue`` by ``delta`` (its unit), per world."""
+        return self.a[:, issue] * delta / self.span

@@ -1,0 +1,65 @@
+"""Acceptance strategies: whether a party accepts the offer on the table.
+
+The acceptance part of a negotiator (Baarslag, Hindriks & Jonker 2014, "Effective acceptance
+conditions in automated negotiation") decides, for all B worlds at once, whether the offer received
+in round ``t`` is accepted. Whatever the rule, the negotiator never accepts an offer worth less than
+its current reservation value, outside its red lines, or outside its win-set; the rule decides
+among the rest.
+
+Adding a rule takes one subclass here (or in any importable module) and one YAML file in
+``conf/acceptance/`` whose ``acceptance._target_`` names the class; numeric ``PARAMS`` arrive as
+arrays of shape ``(B,)`` and can be swept.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+__all__ = ["ACNext", "AcceptanceStrategy"]
+
+# Utility comparisons allow for rounding: an offer worth the same as the responder's own next offer
+# up to this tolerance is accepted.
+EPS = 1e-12
+
+
+class AcceptanceStrategy:
+    """Base class: an acceptance condition over a batch of worlds.
+
+    Attributes:
+        PARAMS: Parameter name -> (default, lowest allowed, highest allowed).
+    """
+
+    PARAMS: ClassVar[dict[str, tuple[float, float, float]]] = {}
+
+    def __init__(self, **params: np.ndarray) -> None:
+        for name, (default, _, _) in self.PARAMS.items():
+            setattr(self, name, np.asarray(params.get(name, default), dtype=float))
+
+    def accepts(self, me, u_offer: np.ndarray, u_next: np.ndarray, t: int, final: np.ndarray) -> np.ndarray:
+        """Whether the offer is accepted in each world (before the reservation value and red lines).
+
+        Args:
+            me: The :class:`~sim.engine.agents.Negotiator` responding.
+            u_offer: Its utility of the offer received, ``(B,)``.
+            u_next: Its utility of the offer it would make next, ``(B,)``.
+            t: The round.
+            final: Whether ``t`` is the world's final round (no next offer), ``(B,)``.
+        """
+        raise NotImplementedError
+
+
+class ACNext(AcceptanceStrategy):
+    """AC_next: accept when the offer is worth at least one's own next offer.
+
+    With the party's per-round discount factor ``delta`` (1 unless the scenario sets it) the condition
+    is ``alpha * u(offer) + beta >= delta * u(next offer)``; with ``alpha = 1``, ``beta = 0`` and
+    discounting it is the subgame-perfect acceptance rule of Rubinstein (1982). In the final round
+    there is no next offer, so any offer at or above the reservation value is accepted.
+    """
+
+    PARAMS: ClassVar = {"alpha": (1.0, 0.0, 10.0), "beta": (0.0, -1.0, 1.0)}
+
+    def accepts(self, me, u_offer, u_next, t, final):  # noqa: D102
+        return final | (self.alpha * u_offer + self.beta >= me.discount * u_next - EPS)

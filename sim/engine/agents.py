@@ -1,0 +1,275 @@
+"""
+Negotiator and constituency agents
+==================================
+
+One :class:`Negotiator` per party. Each agent holds its party's state for all B worlds of a batch as
+NumPy arrays, and is composed of three parts in the BOA architecture (Baarslag et al. 2014):
+
+* an **offering strategy** (:mod:`sim.engine.offering`): how far to concede in a round, and the
+  package built at that concession;
+* an **acceptance strategy** (:mod:`sim.engine.acceptance`): whether to accept the offer on the table;
+* an **opponent model** (:mod:`sim.engine.opponent`): what it believes of the other side.
+
+The negotiator itself holds what the party *is*: its utility, its ideal package and red lines, its
+deadline, its reservation value (its value of the no-deal path), and its constituencies. It keeps
+every offer at or above its reservation value and within its red lines, its win-set and what the
+protocol has locked. Its two verbs are :meth:`Negotiator.propose` and :meth:`Negotiator.respond`.
+
+:class:`Constituency` agents are the parties' domestic constituencies (Putnam's level II), who must
+ratify an agreement.
+"""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+
+from sim.engine.acceptance import EPS
+from sim.engine.inputs import PartyInputs, PartySpec
+from sim.engine.protocols import ACCEPT, COUNTER, WALK_AWAY
+from sim.engine.streams import Stream
+
+__all__ = ["Constituency", "Negotiator"]
+
+
+class Negotiator(mesa.Agent):
+    """A party's negotiator, acting in all worlds of a batch at once.
+
+    Args:
+        model: The negotiation model (gives the shared random streams).
+        spec: The party (id, name, and the classes of its parts).
+        index: Its position in the scenario (0 or 1), which numbers its random streams.
+        inputs: Its per-world numbers, arrays with a leading world axis.
+        box: The negotiation box ``(lo, hi)``, per issue.
+        utility: Its :class:`~sim.domain.utility.BatchUtility`.
+        no_deal: The talks' :class:`~sim.domain.no_deal.NoDealPath`.
+        protocol: The protocol of the talks.
+        constituencies: Its constituencies, an :class:`mesa.AgentSet` (possibly empty).
+        threshold_changes: Dated changes of its ratification threshold, ``(first round, value)``.
+
+    Attributes:
+        id: The party's id.
+        offering, acceptance, opponent: Its three parts.
+        other: The negotiator across the table (set by :meth:`meet`).
+        best: Its ideal package in each world (within its own bounds), shape ``(B, n)``.
+        last_offer: The package it offered most recently, ``(B, n)``.
+    """
+
+    def __init__(self, model: mesa.Model, spec: PartySpec, index: int, inputs: PartyInputs,
+                 box: tuple[np.ndarray, np.ndarray], utility, no_deal, protocol, constituencies: mesa.AgentSet,
+                 threshold_changes: tuple[tuple[int, float], ...] = ()) -> None:
+        super().__init__(model)
+        self.spec, self.id, self.index, self.inputs = spec, spec.id, index, inputs
+        self.streams = model.streams
+        self.n_worlds = len(inputs.deadline)
+        self.utility = utility
+        self.deadlines = no_deal.deadlines
+        self.value_of_no_deal = no_deal.valued_by(utility, inputs.u_status_quo, inputs.u_escalated)
+        self.protocol = protocol
+        self.constituencies = constituencies
+        self._threshold_changes = threshold_changes
+
+        lo, hi = box
+        # its own bounds: the box, narrowed by its red lines and the issues it keeps off the table
+        self.red_lo, self.red_hi = inputs.red_lo, inputs.red_hi
+        self.best = np.clip(np.where(utility.a > 0, hi, lo), self.red_lo, self.red_hi)
+        self.has_red_lines = bool(np.any(self.red_lo > lo) or np.any(self.red_hi < hi))
+        self.deadline = inputs.deadline  # NaN: works to the talks' deadline as publicly known
+        self.deadline_private = inputs.deadline_private > 0
+        self.delay_cost = inputs.delay_cost
+        self.noise = inputs.noise
+        self.walk_away = inputs.walk_away > 0
+        self.discount = inputs.discount
+        self._threshold = inputs.threshold
+        self.knows_win_set = inputs.knows_win_set > 0
+        self.u_best = self.utility(self.best)  # 1 unless its own constraints rule its ideal package out
+
+        self.offering = spec.offering[1](**inputs.offering)
+        self.acceptance = spec.acceptance[1](**inputs.acceptance)
+        self.opponent = spec.opponent[1](**inputs.opponent)
+        self._planned: tuple[int, np.ndarray] | None = None  # (round, offer) worked out by respond()
+        self.last_offer = self.best.copy()
+        self.other: Negotiator | None = None
+
+    def meet(self, other: Negotiator) -> None:
+        """Seat the other party across the table and form the first beliefs about it."""
+        self.other = other
+        self._u_at_other_best = self.utility(other.best)
+        self._other_u_at_my_best = other.utility(self.best)
+        self.opponent.attach(self)
+
+    # -- value and time --------------------------------------------------------------------------
+
+    def reservation(self, t: int | np.ndarray) -> np.ndarray:
+        """Reservation value in round ``t``: its utility of the no-deal path over the valuation window
+        (see :mod:`sim.domain.no_deal`)."""
+        return self.value_of_no_deal.reservation(t)
+
+    def own_deadline(self, t: int) -> np.ndarray:
+        """The round by which this party means to have conceded to its reservation value.
+
+        Its own deadline (or the talks' deadline as known in round ``t``), or, if sooner, the round by
+        which the talks will more likely than not have broken down: with a risk of collapse, waiting is
+        worth less.
+        """
+        deadline = np.where(np.isnan(self.deadline), self.deadlines.known(t), self.deadline)
+        return np.minimum(deadline, self.deadlines.breakdown_horizon)
+
+    def relative_time(self, t: int) -> np.ndarray:
+        """Share of this party's own time elapsed in round ``t``: 0 in round 1, 1 at its deadline
+        (and 1 throughout a one-round negotiation)."""
+        span = self.own_deadline(t) - 1.0
+        elapsed = np.divide(t - 1.0, span, out=np.ones_like(span), where=span > 0)
+        return np.clip(elapsed, 0.0, 1.0)
+
+    def draw_uniform(self, t: int) -> np.ndarray:
+        """Uniform draws for a randomising strategy, one per world and issue."""
+        return self.streams.uniform(Stream.strategy(self.index), t, self.best.shape[1])
+
+    def draw_normal(self, t: int) -> np.ndarray:
+        """Standard normal draws for the concession noise, one per world and issue."""
+        return self.streams.normal(Stream.noise(self.index), t, self.best.shape[1])
+
+    # -- verbs -----------------------------------------------------------------------------------
+
+    def plan_offer(self, t: int) -> np.ndarray:
+        """The package this party would offer in round ``t``, without making it.
+
+        The offering strategy builds the package; the issues the protocol has locked keep their agreed
+        values; if the package would be worth less than the reservation value, the concession is scaled
+        back toward the party's fallback (its ideal, with the locked issues) until it is worth exactly
+        that; and a party that knows its win-set does the same with its constituencies' approval.
+        """
+        offer = self.offering.package(self, t)
+        offer, base = self.protocol.lock(offer, self.best)
+        staged = self.protocol.staged
+        u = self.utility(offer)
+        rv = self.reservation(t)
+        below = u < rv
+        if below.any():
+            u_base = self.utility(base) if staged else self.u_best
+            offer = _scale_back(offer, base, below, u_base - u, u_base - rv)
+        if self.knows_win_set.any() and self.ratification_binds(t):  # nor propose what would not be ratified
+            rho = np.where(self.knows_win_set, self.threshold(t), -np.inf)
+            a_offer, a_base = self.approval(offer), self.approval(base)
+            short = a_offer < rho
+            if short.any():
+                offer = _scale_back(offer, base, short, a_base - a_offer, a_base - rho)
+        return offer
+
+    def propose(self, t: int) -> np.ndarray:
+        """Make this party's offer for round ``t`` in every world.
+
+        The offer this party worked out as its next offer when it last responded (AC_next) is the same
+        computation with the same state and the same random draws, so it is reused.
+        """
+        if self._planned is not None and self._planned[0] == t:
+            self.last_offer = self._planned[1]
+        else:
+            self.last_offer = self.plan_offer(t)
+        self._planned = None
+        return self.last_offer
+
+    def forget_plan(self) -> None:
+        """Drop the offer planned for next round (the protocol changed what an offer may contain)."""
+        self._planned = None
+
+    def respond(self, offer: np.ndarray, t: int) -> np.ndarray:
+        """Accept, counter or walk away from ``offer`` in round ``t``.
+
+        The opponent model observes the offer first (tit-for-tat answers this one), then the party plans
+        its next offer. It accepts when its acceptance strategy does, and never below its current
+        reservation value, outside its red lines or (if it knows it) outside its win-set. A party allowed
+        to walk away does so when it believes no package on the line between the two ideals can give both
+        sides their reservation values.
+
+        Returns:
+            Response code per world: ``COUNTER``, ``ACCEPT`` or ``WALK_AWAY``.
+        """
+        offer = self.protocol.as_seen_by(self, offer, t)
+        u = self.utility(offer)
+        self.opponent.observe(u)
+        self._planned = (t + 1, self.plan_offer(t + 1))
+        rv = self.reservation(t)
+        final = t >= self.deadlines.final_deadline
+        next_u = self.utility(self._planned[1])
+        accept = (u >= rv - EPS) & self.acceptance.accepts(self, u, next_u, t, final) & self.within_red_lines(offer)
+        if self.knows_win_set.any() and self.ratification_binds(t):  # it accepts nothing outside its win-set
+            accept &= ~self.knows_win_set | self.ratifies(offer, t)
+        response = np.where(accept, ACCEPT, COUNTER)
+        if self.walk_away.any():
+            walk = ~accept & self.walk_away & self._sees_no_deal(t, rv)
+            response = np.where(walk, WALK_AWAY, response)
+        return response
+
+    # -- ratification ----------------------------------------------------------------------------
+
+    def approval(self, x: np.ndarray) -> np.ndarray:
+        """Weighted approval of packages ``x`` by this party's constituencies (1 if it has none)."""
+        if not self.constituencies:
+            return np.ones(self.n_worlds)
+        weights = self.constituencies.get("weight")
+        total = sum(weights, np.zeros(self.n_worlds))
+        votes = sum(w * a for w, a in zip(weights, self.constituencies.map("approval", x), strict=True))
+        return np.divide(votes, total, out=np.ones_like(total), where=total > 0)
+
+    def threshold(self, t: int) -> np.ndarray:
+        """Approval needed to ratify in round ``t`` (it may change on a date, e.g. after an election)."""
+        rho = self._threshold
+        for first_round, value in self._threshold_changes:
+            if t >= first_round:
+                rho = np.full_like(rho, value)
+        return rho
+
+    def ratification_binds(self, t: int) -> bool:
+        """Whether this party's ratification can reject anything in round ``t`` (a threshold above 0)."""
+        return bool(np.any(self.threshold(t) > 0))
+
+    def ratifies(self, x: np.ndarray, t: int) -> np.ndarray:
+        """Whether this party's constituencies would ratify packages ``x`` in round ``t``."""
+        return self.approval(x) >= self.threshold(t) - 1e-12
+
+    def within_red_lines(self, x: np.ndarray) -> np.ndarray:
+        """Whether each package respects this party's red lines and the issues it keeps off the table."""
+        if not self.has_red_lines:
+            return np.ones(len(x), dtype=bool)
+        return np.all((x >= self.red_lo - 1e-9) & (x <= self.red_hi + 1e-9), axis=1)
+
+    def _sees_no_deal(self, t: int, rv: np.ndarray) -> np.ndarray:
+        """Whether, by its belief about the other's reservation value, no package satisfies both."""
+        believed = self.opponent.reservation(t)
+        start = self._other_u_at_my_best
+        room = np.where(1.0 - start > EPS, 1.0 - start, EPS)
+        share = (believed - start) / room  # how far along the line the other side needs to be
+        mine = self.u_best - np.clip(share, 0.0, 1.0) * (self.u_best - self._u_at_other_best)
+        return (share > 1.0) | (mine < rv - EPS)
+
+
+def _scale_back(offer: np.ndarray, base: np.ndarray, short: np.ndarray, room: np.ndarray, allowed: np.ndarray
+                ) -> np.ndarray:
+    """Move ``offer`` back toward ``base`` in the worlds ``short`` until a linear measure (utility,
+    approval) that falls by ``room`` from base to offer falls only by ``allowed``."""
+    room = np.where(short, room, 1.0)
+    scale = np.where(short, np.clip(allowed / np.where(room > 0, room, 1.0), 0.0, 1.0), 1.0)
+    return base + scale[:, None] * (offer - base)
+
+
+class Constituency(mesa.Agent):
+    """A domestic constituency of one party (Putnam's level II): automakers, farmers, steel, consumers.
+
+    Args:
+        model: The negotiation model.
+        party: Id of the party it belongs to.
+        name: Its name.
+        inputs: Its vote weight ``(B,)`` and its approval terms: ``coef`` ``(B, n)`` and ``offset`` ``(B,)``,
+            already normalised so that its worst package in the box scores 0 and its best 1.
+    """
+
+    def __init__(self, model: mesa.Model, party: str, name: str, inputs) -> None:
+        super().__init__(model)
+        self.party, self.name = party, name
+        self.weight, self.coef, self.offset = inputs.weight, inputs.coef, inputs.offset
+
+    def approval(self, x: np.ndarray) -> np.ndarray:
+        """Approval in [0, 1] of packages ``x``: 0 for its worst package in the box, 1 for its best."""
+        return np.einsum("bn,bn->b", x, self.coef) + self.offset

@@ -1,0 +1,204 @@
+"""Typed inputs of the engine: what a batch of worlds shares, and each world's numbers.
+
+The config compiler (:mod:`sim.config`) turns a Hydra config into one :class:`Structure` per batch
+(the outcome space, the parties and their negotiator classes, the protocol, the calendar) and one
+:class:`WorldInputs` per grid point, a tree of dataclasses whose leaves are numbers (scalars or
+per-issue vectors). :func:`stack` gives those leaves a leading world axis and :func:`take` selects
+worlds, so one batched model advances worlds that differ in any number. A misspelt field is an
+``AttributeError`` at the first use, not a ``KeyError`` inside a worker.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, fields, is_dataclass
+from typing import Any
+
+import numpy as np
+
+from sim.domain.calendar import round_date
+from sim.domain.no_deal import ScheduledChange
+from sim.domain.outcome_space import OutcomeSpace
+
+__all__ = ["ConstituencyInputs", "PartyInputs", "PartySpec", "Structure", "WorldInputs", "stack", "take"]
+
+
+@dataclass(frozen=True)
+class PartySpec:
+    """What every world of a batch shares about one party.
+
+    Attributes:
+        id: The party's id in the scenario (column prefix, config key), e.g. ``"us"``.
+        name: Display name, e.g. ``"United States"``.
+        offering: Offering strategy class and its config name.
+        acceptance: Acceptance strategy class and its config name.
+        opponent: Opponent model class and its config name.
+        constituencies: Names of its domestic constituencies (two-level ratification).
+    """
+
+    id: str
+    name: str
+    offering: tuple[str, type]
+    acceptance: tuple[str, type]
+    opponent: tuple[str, type]
+    constituencies: tuple[str, ...] = ()
+
+    @property
+    def strategy(self) -> str:
+        """The name of its offering strategy (the ``<id>_strategy`` column)."""
+        return self.offering[0]
+
+
+@dataclass(frozen=True)
+class Structure:
+    """What every world in one batch shares.
+
+    Attributes:
+        space: The outcome space.
+        parties: The two parties, in scenario order.
+        opener: Id of the party proposing in round 1.
+        protocol: The protocol class and its agenda name (``package``, ``sequential``, ``linked``, ...).
+        stages: The issues negotiated at each stage, in order (one stage of all issues for a package).
+        start_date: Calendar date of round 1.
+        round_days: Days per round.
+        max_rounds: Horizon: no round runs beyond it.
+        schedule: Tariff changes and threats on the no-deal path, by date.
+        escalation_issue: Index of the issue the escalation raises at the deadline (``None``: none).
+        threshold_changes: Dated changes of a party's ratification threshold (party, first round, value).
+    """
+
+    space: OutcomeSpace
+    parties: tuple[PartySpec, PartySpec]
+    opener: str
+    protocol: tuple[str, type]
+    stages: tuple[tuple[int, ...], ...]
+    start_date: dt.date
+    round_days: int
+    max_rounds: int
+    schedule: tuple[ScheduledChange, ...] = ()
+    escalation_issue: int | None = None
+    threshold_changes: tuple[tuple[str, int, float], ...] = ()
+
+    @property
+    def agenda(self) -> str:
+        """The protocol's name (the ``agenda`` column)."""
+        return self.protocol[0]
+
+    @property
+    def party_ids(self) -> tuple[str, str]:
+        """The parties' ids, in scenario order."""
+        return self.parties[0].id, self.parties[1].id
+
+    def party(self, party_id: str) -> PartySpec:
+        """The party with id ``party_id``."""
+        return next(p for p in self.parties if p.id == party_id)
+
+    def round_date(self, rounds: np.ndarray) -> np.ndarray:
+        """Calendar date of each round (``datetime64[D]``)."""
+        return round_date(rounds, self.start_date, self.round_days)
+
+
+@dataclass
+class ConstituencyInputs:
+    """One constituency's approval ``coef @ x + offset`` (normalised to [0, 1]) and its vote weight."""
+
+    weight: Any
+    coef: Any
+    offset: Any
+
+
+@dataclass
+class PartyInputs:
+    """One party's numbers in a world (scalars, or per-issue vectors of length n).
+
+    Attributes:
+        payoff_a, payoff_b: Its affine payoff ``a @ x + b`` (USD bn/yr).
+        p_min, p_max: Its payoff's extremes over the box.
+        red_lo, red_hi: Its own bounds per issue: the box narrowed by its red lines and the issues it
+            keeps off the table.
+        refuses: 1 if it refuses the agenda.
+        deadline: Its own deadline (round), NaN for the talks' deadline.
+        deadline_private: 1 if the other side does not know its deadline.
+        delay_cost: USD bn per round of talks.
+        noise: S.d. of the noise on its concession levels.
+        belief_deadline_sd: S.d. (rounds) of its prior on the other side's private deadline.
+        belief_reservation_sd: S.d. (utility) of its prior on the other side's reservation value.
+        walk_away: 1 if it may walk away.
+        u_status_quo, u_escalated: Its utility of the status quo and of the escalated no-deal package.
+        discount: Per-round discount factor on the value of agreement (1: none).
+        threshold: Approval its constituencies need to ratify.
+        knows_win_set: 1 if its negotiator proposes and accepts nothing they would reject.
+        constituencies: Its constituencies' approval terms.
+        offering, acceptance, opponent: The numeric parameters of its negotiator's parts.
+    """
+
+    payoff_a: Any
+    payoff_b: Any
+    p_min: Any
+    p_max: Any
+    red_lo: Any
+    red_hi: Any
+    refuses: Any
+    deadline: Any
+    deadline_private: Any
+    delay_cost: Any
+    noise: Any
+    belief_deadline_sd: Any
+    belief_reservation_sd: Any
+    walk_away: Any
+    u_status_quo: Any
+    u_escalated: Any
+    discount: Any
+    threshold: Any
+    knows_win_set: Any
+    constituencies: tuple[ConstituencyInputs, ...] = ()
+    offering: dict[str, Any] = field(default_factory=dict)
+    acceptance: dict[str, Any] = field(default_factory=dict)
+    opponent: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class WorldInputs:
+    """A world's numbers: the talks' and each party's.
+
+    Attributes:
+        deadline: The talks' deadline (round).
+        extension_probability: Probability that the deadline is extended.
+        extension_rounds: Length of the extension (rounds).
+        escalation: Rise of the escalating issue at the final deadline without a deal (its unit, pp).
+        breakdown_risk: Per-round probability that the talks collapse.
+        valuation_rounds: Rounds over which no deal is valued.
+        status_quo: The status-quo package.
+        parties: Each party's numbers, in scenario order.
+    """
+
+    deadline: Any
+    extension_probability: Any
+    extension_rounds: Any
+    escalation: Any
+    breakdown_risk: Any
+    valuation_rounds: Any
+    status_quo: Any
+    parties: tuple[PartyInputs, PartyInputs]
+
+
+def _map(fn, first, *rest):
+    """Apply ``fn`` to the leaves of dataclass trees of the same shape."""
+    if is_dataclass(first):
+        return type(first)(**{f.name: _map(fn, getattr(first, f.name), *(getattr(r, f.name) for r in rest))
+                              for f in fields(first)})
+    if isinstance(first, tuple):
+        return tuple(_map(fn, *items) for items in zip(first, *rest, strict=True))
+    if isinstance(first, dict):
+        return {k: _map(fn, first[k], *(r[k] for r in rest)) for k in first}
+    return fn(first, *rest)
+
+
+def stack(inputs: list[WorldInputs]) -> WorldInputs:
+    """Stack single-world inputs into one tree whose leaves have a leading world axis."""
+    return _map(lambda *leaves: np.stack(leaves), *inputs)
+
+
+def take(inputs: WorldInputs, index: np.ndarray) -> WorldInputs:
+    """The worlds ``index`` of stacked inputs (fancy indexing on every leaf's world axis)."""
+    return _map(lambda leaf: leaf[index], inputs)
