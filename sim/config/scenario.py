@@ -35,6 +35,7 @@ from sim.config.values import (
 from sim.domain.calendar import round_on_or_after
 from sim.domain.no_deal import ScheduledChange, escalated
 from sim.domain.outcome_space import Issue, OutcomeSpace
+from sim.domain.payoffs.linear import linear_payoffs
 from sim.domain.payoffs.split import split_payoffs
 from sim.domain.payoffs.tariffs import FLOWS, KINDS, consumer_cost_coefficients, derived_stakes, payoffs_for
 from sim.domain.utility import LinearPayoff
@@ -75,9 +76,25 @@ def parties(cfg: Tree) -> list[tuple[str, str]]:
     return out
 
 
+PAYOFF_MODELS = ("trade", "split", "linear")
+
+
 def _payoff_model(cfg: Tree) -> str:
     model = lookup(cfg, "scenario.payoff.model")
-    return "trade" if model is MISSING else choice(cfg, "scenario.payoff.model", ("trade", "split"))
+    return "trade" if model is MISSING else choice(cfg, "scenario.payoff.model", PAYOFF_MODELS)
+
+
+def _linear_weights(cfg: Tree, ids: tuple[str, ...], space: OutcomeSpace) -> dict[str, dict[str, float]]:
+    """The linear payoff model's weights, ``scenario.payoff.weights.PARTY.ISSUE`` (payoff per unit)."""
+    out = {}
+    for pid in ids:
+        key = f"scenario.payoff.weights.{pid}"
+        node = get(cfg, key)
+        if not isinstance(node, dict) or any(name not in space.names for name in node):
+            raise ConfigError(key, f"must map issues among {', '.join(space.names)} to weights (payoff per unit)")
+        out[pid] = {name: number(cfg, f"{key}.{name}", -1e9, 1e9, what=" (payoff per unit of the issue)")
+                    for name in node}
+    return out
 
 
 def _tags(cfg: Tree, key: str) -> tuple[tuple[str, str], ...]:
@@ -393,6 +410,12 @@ def compile_point(cfg: Tree) -> Compiled:
             raise ConfigError("scenario.issues", "the split payoff model needs exactly one issue, share, "
                                                  "with min 0 and max 1") from None
         no_deal = {pid: (read(cfg, "scenario.payoff.disagreement.{party}", pid, what=" (utility of no deal)"),) * 2
+                   for pid in ids}
+        stakes_usd, consumer = {}, None
+    elif model == "linear":
+        payoffs = linear_payoffs(space, _linear_weights(cfg, ids, space))
+        worst = escalated(space.status_quo, escalation_issue, escalation)
+        no_deal = {pid: (float(payoffs[pid].utility(space.status_quo)), float(payoffs[pid].utility(worst)))
                    for pid in ids}
         stakes_usd, consumer = {}, None
     else:

@@ -3,7 +3,7 @@ Bilateral negotiation model
 ===========================
 
 A Mesa model of bilateral, multi-issue talks under a protocol with a deadline, built first for the
-2025 US–Japan tariff talks but knowing nothing of them: the parties, issues, stakes and deadlines all
+2025 tariff talks but knowing nothing of them: the parties, issues, stakes and deadlines all
 come from the scenario, compiled into a :class:`~sim.engine.inputs.Structure` and
 :class:`~sim.engine.inputs.WorldInputs`.
 
@@ -30,6 +30,7 @@ from sim.domain.no_deal import NoDealPath
 from sim.domain.utility import BatchUtility
 from sim.engine.agents import Constituency, Negotiator
 from sim.engine.inputs import Structure, WorldInputs
+from sim.engine.protocols import RoundResult
 from sim.engine.streams import RandomStreams, Stream
 
 __all__ = ["END_REASONS", "NegotiationModel"]
@@ -61,6 +62,7 @@ class NegotiationModel(mesa.Model):
         end_reason: Code of how each world ended (see :data:`END_REASONS`).
         agreement: Agreed package per world (NaN without a deal).
         round_log: Per round, the offers and responses of the recorded worlds.
+        last_round: What happened in the latest round (``None`` before the first).
     """
 
     def __init__(self, structure: Structure, inputs: WorldInputs, seeds: np.ndarray,
@@ -111,6 +113,7 @@ class NegotiationModel(mesa.Model):
         self.agreement = np.full((self.n_worlds, self.space.n), np.nan)
         self._trace = None if record_rounds is None or len(record_rounds) == 0 else np.asarray(record_rounds)
         self.round_log: list[dict[str, np.ndarray]] = []
+        self.last_round: RoundResult | None = None
         self.running = True
 
     def negotiator(self, party_id: str) -> Negotiator:
@@ -121,7 +124,7 @@ class NegotiationModel(mesa.Model):
         """Play one round in every world still talking: the protocol's round, then the end conditions."""
         t = self.steps
         talking = self.active
-        result = self.protocol.round(t, talking)
+        result = self.last_round = self.protocol.round(t, talking)
         agreed, walked = result.agreed, result.walked
         undecided = talking & ~agreed & ~walked
         timed_out = undecided & (t >= self.deadlines.final_deadline)
