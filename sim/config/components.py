@@ -18,7 +18,6 @@ from sim.config.values import CONF_DIR, ConfigError, Tree, check_number
 from sim.engine.acceptance import AcceptanceStrategy
 from sim.engine.offering import OfferingStrategy
 from sim.engine.opponent import OpponentModel
-from sim.engine.protocols import Protocol
 
 __all__ = ["PARTS", "available", "import_class", "load_option", "part"]
 

@@ -21,8 +21,9 @@ from omegaconf import DictConfig, OmegaConf
 
 from sim.config.components import load_option
 from sim.config.parameters import read
-from sim.config.scenario import compile_point, parties
-from sim.config.values import MISSING, ConfigError, Tree, choice, flag, get, lookup, number, set_key
+from sim.config.parties import parties
+from sim.config.scenario import compile_point
+from sim.config.values import MISSING, ConfigError, Tree, choice, get, lookup, number, set_key
 from sim.engine.inputs import Structure, WorldInputs
 
 __all__ = ["MAX_GRID_POINTS", "MAX_WORLDS", "GridPoint", "Plan", "plan"]

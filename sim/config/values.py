@@ -12,8 +12,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CONF_DIR", "MISSING", "ConfigError", "Tree", "choice", "date", "flag", "fmt", "get", "lookup",
-           "money", "number", "probability", "set_key"]
+__all__ = ["CONF_DIR", "MISSING", "ConfigError", "Tree", "choice", "date", "entry_date", "entry_number", "flag", "fmt",
+           "get", "lookup", "money", "number", "probability", "set_key"]
 
 CONF_DIR = Path(__file__).resolve().parent.parent.parent / "conf"
 MISSING = object()
@@ -112,3 +112,22 @@ def fmt(x: float) -> str:
     if math.isinf(x):
         return "inf"
     return str(int(x)) if float(x).is_integer() else str(x)
+
+
+def entry_date(entry: dict, key: str) -> dt.date:
+    """The date at ``entry[field]``, its error naming the entry's own key ``key`` (not an internal one)."""
+    field = key.rsplit(".", 1)[1]
+    if field not in entry:
+        raise ConfigError(key, "is missing")
+    try:
+        return dt.date.fromisoformat(str(entry[field]))
+    except ValueError:
+        raise ConfigError(key, "must be a date as YYYY-MM-DD") from None
+
+
+def entry_number(entry: dict, where: str, field: str, lo: float, hi: float, what: str) -> float:
+    """A number of a list entry, its error naming the entry's own key (not an internal one)."""
+    key = f"{where}.{field}"
+    if field not in entry:
+        raise ConfigError(key, "is missing")
+    return check_number(entry[field], key, lo, hi, what=what)
