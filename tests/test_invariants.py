@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from omegaconf import OmegaConf
 
-from sim.config import available, load_option, plan
+from sim.config import available, plan
+from sim.config.components import load_negotiator
 from sim.runner import simulate
 from tests.conftest import compose_config
 
@@ -21,7 +22,7 @@ def configs(draw):
     cfg = copy.deepcopy(BASE)
     sc = cfg["scenario"]
     for side in ("us", "japan"):
-        cfg[side] = {**cfg[side], **load_option("strategy", draw(st.sampled_from(available("strategy"))), side)}
+        cfg[side] = load_negotiator(draw(st.sampled_from(available("strategy"))), side)
         sides = sc["sides"][side]
         sides["concession_noise"] = draw(st.floats(0, 0.3))
         sides["walk_away"] = draw(st.booleans())

@@ -19,7 +19,7 @@ from sim.engine.acceptance import AcceptanceStrategy
 from sim.engine.offering import OfferingStrategy
 from sim.engine.opponent import OpponentModel
 
-__all__ = ["PARTS", "available", "import_class", "load_option", "part"]
+__all__ = ["PARTS", "available", "import_class", "load_negotiator", "load_option", "part"]
 
 # negotiator part -> (config group, the part's key under the party, base class)
 PARTS = {
@@ -42,6 +42,20 @@ def load_option(group: str, name: str, key: str) -> Tree:
     return OmegaConf.to_container(OmegaConf.load(CONF_DIR / group / f"{name}.yaml"))
 
 
+def load_negotiator(name: str, key: str) -> Tree:
+    """A strategy as a whole negotiator: ``{offering, acceptance, opponent}`` from ``conf/strategy/<name>.yaml``
+    and the parts its own defaults list names (``/acceptance@_here_: ac_next``), as Hydra would compose them."""
+    node = load_option("strategy", name, key)
+    out = {}
+    for entry in node.pop("defaults", []):
+        if isinstance(entry, dict):
+            for target, option in entry.items():
+                group = target.lstrip("/").split("@")[0]
+                out.update(load_option(group, option, f"{key}: {name}"))
+    out.update(node)
+    return out
+
+
 def import_class(path: Any, key: str, base: type) -> type:
     """The class named by ``path`` (``module.Class``), which must subclass ``base``."""
     module_name, _, class_name = str(path).rpartition(".")
@@ -54,8 +68,12 @@ def import_class(path: Any, key: str, base: type) -> type:
     return cls
 
 
-def part(node: Any, key: str, base: type) -> tuple[str, type, dict[str, np.ndarray]]:
+def part(node: Any, key: str, base: type, space=None) -> tuple[str, type, dict[str, np.ndarray]]:
     """A part's name, class and checked parameters, from its config node at ``key``.
+
+    A class that lists parameters in ``PER_ISSUE`` also takes ``per_issue: {param: {issue: value}}``,
+    where ``issue`` is an issue's name or a tag value (all issues with that tag); those parameters then
+    become one value per issue of ``space``.
 
     Returns:
         ``(name, class, {parameter: value})``; parameters not given take the class's defaults.
@@ -65,11 +83,31 @@ def part(node: Any, key: str, base: type) -> tuple[str, type, dict[str, np.ndarr
     cls = import_class(node["_target_"], f"{key}._target_", base)
     name = str(node.get("name", cls.__name__))
     for pname in node:
-        if pname not in ("name", "_target_") and pname not in cls.PARAMS:
+        if pname not in ("name", "_target_", "per_issue") and pname not in cls.PARAMS:
             allowed = ", ".join(cls.PARAMS) or "none"
             raise ConfigError(f"{key}.{pname}", f"unknown parameter of {name!r}; allowed: {allowed}")
     params = {}
     for pname, (default, lo, hi) in cls.PARAMS.items():
         value = check_number(node[pname], f"{key}.{pname}", lo, hi) if pname in node else default
         params[pname] = np.float64(value)
+    per_issue = node.get("per_issue") or {}
+    if per_issue:
+        allowed = getattr(cls, "PER_ISSUE", ())
+        if not isinstance(per_issue, dict) or space is None:
+            raise ConfigError(f"{key}.per_issue", "must map parameters to {issue or tag value: value}")
+        for pname, values in per_issue.items():
+            where = f"{key}.per_issue.{pname}"
+            if pname not in allowed:
+                raise ConfigError(where, f"cannot be set per issue for {name!r}; allowed: {', '.join(allowed) or 'none'}")
+            if not isinstance(values, dict) or not values:
+                raise ConfigError(where, "must map issue names or tag values to values")
+            default, lo, hi = cls.PARAMS[pname]
+            vector = np.full(space.n, params[pname])
+            for target, value in values.items():
+                hits = [j for j, issue in enumerate(space.issues)
+                        if issue.name == target or target in dict(issue.tags).values()]
+                if not hits:
+                    raise ConfigError(f"{where}.{target}", f"names no issue or tag value; issues: {', '.join(space.names)}")
+                vector[hits] = check_number(value, f"{where}.{target}", lo, hi)
+            params[pname] = vector
     return name, cls, params

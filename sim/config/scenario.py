@@ -218,7 +218,7 @@ def compile_point(cfg: Tree) -> Compiled:
         threshold_changes += changes
         parts = {}
         for part_key, (group, base) in PARTS.items():
-            parts[part_key] = part(lookup(cfg, f"{pid}.{part_key}"), f"{pid}.{part_key}", base)
+            parts[part_key] = part(lookup(cfg, f"{pid}.{part_key}"), f"{pid}.{part_key}", base, space)
         s = "scenario.sides.{party}."
         party_inputs.append(PartyInputs(
             payoff_a=pay.a, payoff_b=np.float64(pay.b), p_min=np.float64(pay.p_min), p_max=np.float64(pay.p_max),
@@ -238,7 +238,8 @@ def compile_point(cfg: Tree) -> Compiled:
             offering=parts["offering"][2], acceptance=parts["acceptance"][2], opponent=parts["opponent"][2]))
         party_specs.append(PartySpec(id=pid, name=names[pid], offering=parts["offering"][:2],
                                      acceptance=parts["acceptance"][:2], opponent=parts["opponent"][:2],
-                                     constituencies=tuple(groups)))
+                                     constituencies=tuple(groups),
+                                     per_issue=tuple(k for k, v in parts["offering"][2].items() if np.ndim(v))))
     structure = Structure(space=space, parties=tuple(party_specs), opener=opener, protocol=(agenda, protocol_class),
                           stages=stage_issues, start_date=start, round_days=round_days, max_rounds=max_rounds,
                           schedule=schedule, escalation_issue=escalation_issue,

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
-from sim.config.components import load_option
+from sim.config.components import load_negotiator
 from sim.config.parameters import read
 from sim.config.parties import parties
 from sim.config.scenario import compile_point
@@ -174,8 +174,7 @@ def plan(config: DictConfig | Tree) -> Plan:
         base = dict(cfg)
         for pid, name in zip(ids, names, strict=True):
             if name is not None:
-                offering = load_option("strategy", name, "sweep.pairs")["offering"]
-                base[pid] = {**(base.get(pid) or {}), "offering": offering}
+                base[pid] = {**(base.get(pid) or {}), **load_negotiator(name, "sweep.pairs")}
         for values, sample in itertools.product(itertools.product(*axes.values()), samples):
             coords = dict(zip(axes, values, strict=True)) | sample
             point_cfg = copy.deepcopy(base) if coords else base

@@ -17,7 +17,7 @@ from typing import ClassVar
 
 import numpy as np
 
-__all__ = ["ACNext", "AcceptanceStrategy"]
+__all__ = ["ACCombi", "ACConst", "ACNext", "ACTime", "AcceptanceStrategy"]
 
 # Utility comparisons allow for rounding: an offer worth the same as the responder's own next offer
 # up to this tolerance is accepted.
@@ -63,3 +63,49 @@ class ACNext(AcceptanceStrategy):
 
     def accepts(self, me, u_offer, u_next, t, final):  # noqa: D102
         return final | (self.alpha * u_offer + self.beta >= me.discount * u_next - EPS)
+
+
+class ACConst(AcceptanceStrategy):
+    """AC_const(alpha): accept any offer worth at least ``alpha`` (a fixed aspiration)."""
+
+    PARAMS: ClassVar = {"alpha": (0.8, 0.0, 1.0)}
+
+    def accepts(self, me, u_offer, u_next, t, final):  # noqa: D102
+        return u_offer >= self.alpha - EPS
+
+
+class ACTime(AcceptanceStrategy):
+    """AC_time(T): accept any offer once a share ``T`` of the party's own time has passed (and, as always,
+    only at or above its reservation value)."""
+
+    PARAMS: ClassVar = {"T": (0.9, 0.0, 1.0)}
+
+    def accepts(self, me, u_offer, u_next, t, final):  # noqa: D102
+        return final | (me.relative_time(t) >= self.T - EPS)
+
+
+class ACCombi(AcceptanceStrategy):
+    """AC_combi(T, MAX^W): AC_next; and, once a share ``T`` of the party's own time has passed, also any offer
+    worth at least the best offer received in the last ``W`` rounds in which it responded (Baarslag et al.
+    2014's best-performing combination: late in the talks, accept what is as good as anything lately offered).
+    """
+
+    PARAMS: ClassVar = {"T": (0.9, 0.0, 1.0), "W": (3.0, 1.0, 1000.0)}
+
+    def __init__(self, **params: np.ndarray) -> None:
+        super().__init__(**params)
+        self._received: list[np.ndarray] = []
+
+    def accepts(self, me, u_offer, u_next, t, final):  # noqa: D102
+        ac_next = final | (u_offer >= me.discount * u_next - EPS)
+        window = int(np.max(self.W))
+        recent = self._received[-window:]
+        if recent:
+            # per world, the best of its own last W offers received
+            history = np.stack(recent)  # (k, B)
+            age = np.arange(len(recent))[::-1][:, None]  # 0 = the latest
+            best = np.max(np.where(age < self.W, history, -np.inf), axis=0)
+        else:
+            best = np.full_like(u_offer, np.inf)
+        self._received.append(u_offer)
+        return ac_next | ((me.relative_time(t) >= self.T - EPS) & (u_offer >= best - EPS))

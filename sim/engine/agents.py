@@ -69,6 +69,7 @@ class Negotiator(mesa.Agent):
         self.constituencies = constituencies
         self._threshold_changes = threshold_changes
 
+        self.box = box
         lo, hi = box
         # its own bounds: the box, narrowed by its red lines and the issues it keeps off the table
         self.red_lo, self.red_hi = inputs.red_lo, inputs.red_hi
@@ -186,9 +187,10 @@ class Negotiator(mesa.Agent):
         Returns:
             Response code per world: ``COUNTER``, ``ACCEPT`` or ``WALK_AWAY``.
         """
+        received = offer
         offer = self.protocol.as_seen_by(self, offer, t)
         u = self.utility(offer)
-        self.opponent.observe(u)
+        self.opponent.observe(u, received)
         self._planned = (t + 1, self.plan_offer(t + 1))
         rv = self.reservation(t)
         final = t >= self.deadlines.final_deadline

@@ -34,6 +34,7 @@ class PartySpec:
         acceptance: Acceptance strategy class and its config name.
         opponent: Opponent model class and its config name.
         constituencies: Names of its domestic constituencies (two-level ratification).
+        per_issue: Offering parameters set per issue (they have an issue axis).
     """
 
     id: str
@@ -42,6 +43,7 @@ class PartySpec:
     acceptance: tuple[str, type]
     opponent: tuple[str, type]
     constituencies: tuple[str, ...] = ()
+    per_issue: tuple[str, ...] = ()
 
     @property
     def strategy(self) -> str:

@@ -24,14 +24,18 @@ from typing import ClassVar
 
 import numpy as np
 
+from sim.domain.tradeoff import tradeoff_package
+
 __all__ = [
     "DeadlineAware",
     "Hardliner",
+    "NiceTitForTat",
     "OfferingStrategy",
     "RandomBaseline",
     "RelativeTitForTat",
     "SubgamePerfect",
     "TimeDependent",
+    "TradeOff",
 ]
 
 
@@ -40,10 +44,13 @@ class OfferingStrategy:
 
     Attributes:
         PARAMS: Parameter name -> (default, lowest allowed, highest allowed).
+        PER_ISSUE: Parameters that may also be set per issue (``per_issue: {beta: {steel: 0.1}}``, by issue
+            name or tag value); they then arrive as arrays of shape ``(B, n)``.
         uses_noise: Whether the side's concession noise applies to this strategy.
     """
 
     PARAMS: ClassVar[dict[str, tuple[float, float, float]]] = {}
+    PER_ISSUE: ClassVar[tuple[str, ...]] = ()
     uses_noise: ClassVar[bool] = True
 
     def __init__(self, **params: np.ndarray) -> None:
@@ -84,13 +91,19 @@ class TimeDependent(OfferingStrategy):
     """Faratin's polynomial time-dependent tactic.
 
     ``alpha(t) = kappa + (1 - kappa) * (t_rel) ** (1 / beta)`` with ``t_rel`` the share of the side's
-    own deadline elapsed. ``beta < 1`` is Boulware, ``beta = 1`` linear, ``beta > 1`` Conceder.
+    own deadline elapsed. ``beta < 1`` is Boulware, ``beta = 1`` linear, ``beta > 1`` Conceder. ``beta``
+    and ``kappa`` may be set per issue, so that a side is hardheaded on one issue and concedes readily on
+    another (Faratin et al. 1998 give each issue its own tactic).
     """
 
     PARAMS: ClassVar = {"beta": (1.0, 1e-3, 1e3), "kappa": (0.0, 0.0, 1.0)}
+    PER_ISSUE: ClassVar = ("beta", "kappa")
 
     def concession(self, me, t: int) -> np.ndarray:  # noqa: D102
-        return _faratin_alpha(self.kappa, self.beta, me.relative_time(t))
+        elapsed = me.relative_time(t)
+        if self.beta.ndim == 2 or self.kappa.ndim == 2:
+            elapsed = elapsed[:, None]
+        return _faratin_alpha(self.kappa, self.beta, elapsed)
 
 
 class Hardliner(OfferingStrategy):
@@ -180,3 +193,71 @@ class SubgamePerfect(OfferingStrategy):
             responder = theirs if k % 2 == 0 else mine
             share = np.where(k < last, 1.0 - responder * share, share)
         return 1.0 - np.where(self.finite_horizon > 0.5, share, stationary)
+
+
+class TradeOff(TimeDependent):
+    """Faratin's time-dependent tactic in utility, with trade-off offers (Faratin, Sierra & Jennings 2002).
+
+    The concession level ``alpha(t)`` sets the utility the side keeps, the same as its line offer would be
+    worth to it: ``target = u_best - alpha * (u_best - u(other side's ideal))`` (and never below its
+    reservation value). Among the packages worth that much to it, it offers the one its opponent model
+    rates best for the other side (:func:`sim.domain.tradeoff.tradeoff_package`): it gives way first on
+    the issues that matter most to the other side and least to itself.
+    """
+
+    PER_ISSUE: ClassVar = ()
+
+    def target(self, me, t: int) -> np.ndarray:
+        """The utility the side keeps in round ``t``, ``(B,)``."""
+        alpha = self.concession(me, t)
+        if self.uses_noise and me.noise.any():
+            alpha = alpha + me.noise * me.draw_normal(t)[:, 0]
+        alpha = np.clip(alpha, 0.0, 1.0)
+        return me.u_best - alpha * (me.u_best - me.utility(me.other.best))
+
+    def package(self, me, t: int) -> np.ndarray:  # noqa: D102
+        target = np.maximum(self.target(me, t), np.minimum(me.reservation(t), me.u_best))
+        c_me = me.utility.a / me.utility.span[:, None]
+        return tradeoff_package(c_me, me.opponent.weights(), me.red_lo, me.red_hi, me.best, me.u_best - target)
+
+
+class NiceTitForTat(TradeOff):
+    """Nice Tit-for-Tat (Baarslag, Hindriks & Jonker 2013): reciprocate toward the Nash point.
+
+    The side concedes the share of its room that the other side has conceded so far (measured in its own
+    utility, as relative tit-for-tat), but its room runs only down to its utility at the *estimated Nash
+    point*, and it never lags a Boulware-like time floor that reaches the Nash point at its deadline (so two
+    reciprocators do not wait for each other forever):
+    ``target = u_best - max(kappa, reciprocity * c_other, t_rel ** (1 / beta)) * (u_best - u_nash)``, offered
+    as a trade-off package. The Nash point is estimated from the opponent model's weights and reservation value,
+    by maximising the Nash product along the side's own trade-off frontier (41 utility levels, batched).
+    """
+
+    PARAMS: ClassVar = {"kappa": (0.0, 0.0, 1.0), "reciprocity": (1.0, 0.0, 10.0), "beta": (0.5, 1e-3, 1e3)}
+    uses_noise: ClassVar[bool] = False
+    LEVELS: ClassVar[int] = 41
+
+    def nash_utility(self, me, t: int) -> np.ndarray:
+        """The side's utility at the estimated Nash point, ``(B,)``."""
+        c_me = me.utility.a / me.utility.span[:, None]
+        c_other = me.opponent.weights()
+        lo, hi = me.red_lo, me.red_hi
+        # the other side's believed utility, normalised over the box: c @ x + k in [0, 1]
+        k_other = -np.minimum(c_other * lo, c_other * hi).sum(axis=1)
+        span_other = np.maximum(c_other * lo, c_other * hi).sum(axis=1) + k_other
+        scale = np.where(span_other > 0, span_other, 1.0)
+        d_me, d_other = me.reservation(t), me.opponent.reservation(t)
+        best_value, best_u = np.full(me.n_worlds, -np.inf), me.u_best.copy()
+        for level in np.linspace(0.0, 1.0, self.LEVELS):
+            u_me = d_me + level * (me.u_best - d_me)
+            x = tradeoff_package(c_me, c_other, lo, hi, me.best, me.u_best - u_me)
+            u_other = ((x * c_other).sum(axis=1) + k_other) / scale
+            value = np.where(u_other >= d_other, (u_me - d_me) * (u_other - d_other), -np.inf)
+            better = value > best_value
+            best_value, best_u = np.where(better, value, best_value), np.where(better, u_me, best_u)
+        return best_u
+
+    def target(self, me, t: int) -> np.ndarray:  # noqa: D102
+        floor = me.relative_time(t) ** (1.0 / self.beta)
+        share = np.maximum(np.maximum(self.kappa, self.reciprocity * me.opponent.concession), floor)
+        return me.u_best - np.clip(share, 0.0, 1.0) * (me.u_best - self.nash_utility(me, t))
