@@ -1,10 +1,13 @@
 """Throughput of the batched model on a 100-round negotiation, for B = 1 and B = 10,000.
 
-Usage: python benchmarks/bench_model.py [--repeats 3]
+Usage: python benchmarks/bench_model.py [--repeats 3] [--parts]
 
 Both sides play Boulware (beta = 0.25) to a 100-round deadline with concession noise, so most
 negotiations run close to the deadline. Reported: negotiations per second and rounds per second
 (model construction included; writing results excluded), and the process's peak resident memory.
+With ``--parts``, also the cost per world-round of each negotiator part against the line offer, at
+B = 10,000 in the same process: trade-off offers with known weights, with the frequency and the
+Bayesian opponent model, Nice Tit-for-Tat, and the AC_combi acceptance strategy.
 Timings are wall-clock on whatever machine runs it; never assert them in a test.
 """
 
@@ -35,9 +38,22 @@ OVERRIDES = [
 ]
 
 
-def _point():
+# negotiator parts whose cost per world-round is compared with the line offer (--parts)
+PARTS = {
+    "line offer (boulware)": [],
+    "trade-off, known weights": ["strategy@us=tradeoff_boulware", "strategy@japan=tradeoff_boulware",
+                                 "opponent@us=noisy_prior", "opponent@japan=noisy_prior"],
+    "trade-off + frequency model": ["strategy@us=tradeoff_boulware", "strategy@japan=tradeoff_boulware"],
+    "trade-off + Bayesian model": ["strategy@us=tradeoff_boulware", "strategy@japan=tradeoff_boulware",
+                                   "opponent@us=bayesian", "opponent@japan=bayesian"],
+    "Nice Tit-for-Tat": ["strategy@us=nice_tit_for_tat", "strategy@japan=nice_tit_for_tat"],
+    "line offer + AC_combi": ["acceptance@us=ac_combi", "acceptance@japan=ac_combi"],
+}
+
+
+def _point(*extra: str):
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = compose(config_name="config", overrides=OVERRIDES)
+        cfg = compose(config_name="config", overrides=[*OVERRIDES, *extra])
     return plan(cfg).points[0]
 
 
@@ -69,6 +85,7 @@ def main() -> None:
     """Print the benchmark table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--parts", action="store_true", help="also time each negotiator part against the line offer")
     args = parser.parse_args()
     point = _point()
     print(f"{'B':>7} {'negotiations':>12} {'seconds':>8} {'neg/s':>10} {'rounds/s':>12} {'mean rounds':>11}")
@@ -78,6 +95,14 @@ def main() -> None:
               f"{r['rounds_per_s']:>12.0f} {r['mean_rounds']:>11.1f}")
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak resident memory: {peak_mb:.0f} MB")
+    if args.parts:
+        print(f"\n{'negotiator (both sides), B = 10,000':<36} {'us/world-round':>15} {'x line offer':>13}")
+        line = None
+        for label, extra in PARTS.items():
+            r = measure(_point(*extra), 10_000, 20_000, args.repeats)
+            cost = 1e6 / r["rounds_per_s"]
+            line = cost if line is None else line
+            print(f"{label:<36} {cost:>15.3f} {cost / line:>13.2f}")
 
 
 if __name__ == "__main__":

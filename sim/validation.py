@@ -9,6 +9,7 @@ case fails; ``tests/test_validation.py`` runs the same cases.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -265,6 +266,53 @@ def invariants(samples: int = 30) -> list[Check]:
             for name, count in failures.items()]
 
 
+# -- 7. Trade-off offers (Faratin, Sierra & Jennings 2002) -----------------------------------------
+
+
+def _best_vertex(c_me: np.ndarray, c_other: np.ndarray, lo: np.ndarray, hi: np.ndarray, target: float) -> float:
+    """Brute force: the other side's best value over every basic solution of the LP ``max c_other @ x`` s.t.
+    ``c_me @ x >= target`` over the box: every issue at a bound, or all but one at a bound and that one set
+    so the constraint binds. The optimum of a linear programme lies at one of them."""
+    n, best = len(c_me), -np.inf
+    for corner in itertools.product(*[(lo[j], hi[j]) for j in range(n)]):
+        x = np.array(corner, dtype=float)
+        if c_me @ x >= target - 1e-12:
+            best = max(best, c_other @ x)
+        for free in range(n):
+            if c_me[free] == 0:
+                continue
+            y = x.copy()
+            y[free] = (target - (c_me @ x - c_me[free] * x[free])) / c_me[free]
+            if lo[free] - 1e-12 <= y[free] <= hi[free] + 1e-12:
+                best = max(best, c_other @ y)
+    return best
+
+
+def tradeoffs() -> list[Check]:
+    """The trade-off offer a negotiator makes through the model is the package best for the other side at its
+    target utility, against brute-force enumeration of the LP's basic solutions (example_bilateral, 4 issues)."""
+    from sim.scenario_model import ScenarioModel
+
+    checks = []
+    model = ScenarioModel(scenario="example_bilateral", strategies={"north": "tradeoff_boulware"},
+                          overrides=["opponent@north=noisy_prior"], rng=5)
+    me = model.negotiator("north")
+    c_me = me.utility.a[0] / me.utility.span[0]
+    c_other = me.opponent.weights()[0]
+    lo, hi = me.red_lo[0], me.red_hi[0]
+    constant = float((me.utility.b[0] - me.utility.p_min[0]) / me.utility.span[0])  # u = c_me @ x + constant
+    for t in (1, 4, 8, 10, 11, 12):
+        target = float(max(me.offering.target(me, t)[0], min(me.reservation(t)[0], me.u_best[0])))
+        offer = me.offering.package(me, t)
+        kept = float(me.utility(offer)[0])
+        checks.append(_close("Trade-off", f"north round {t}: own utility of the offer = its target", target, kept,
+                             1e-9))
+        brute = _best_vertex(c_me, c_other, lo, hi, target - constant)
+        checks.append(_close("Trade-off", f"north round {t}: other side's value = brute-force best at the target",
+                             brute, float(c_other @ offer[0]), 1e-9))
+    return checks
+
+
 def _config(*overrides: str):
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
@@ -274,7 +322,7 @@ def _config(*overrides: str):
 
 
 CASES = {"rubinstein": rubinstein, "stahl": stahl, "nash": nash, "faratin": faratin,
-         "deadline_effect": deadline_effect, "invariants": invariants}
+         "deadline_effect": deadline_effect, "invariants": invariants, "tradeoffs": tradeoffs}
 
 
 def run_all(only: list[str] | None = None) -> pd.DataFrame:
