@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from sim.config import available, plan
+from sim.engine.protocols import Package
 from sim.runner import simulate
 from sim.scenario_model import ScenarioModel
 from tests.conftest import compose_config
@@ -62,3 +63,19 @@ def test_mesa_batch_run_drives_the_keyword_model():
     assert all(r["talking"] == 0 for r in results)  # every run reached its end
     with pytest.raises(TypeError, match="unknown keyword"):
         ScenarioModel(deadlin=3)
+
+
+
+class OpenerProposes(Package):
+    """The README's example protocol: whole packages, and the opener makes every offer."""
+
+    def turn(self, t):
+        return self.opener, self.replier
+
+
+def test_a_new_protocol_is_one_class_named_in_the_config():
+    """The README's example: a protocol in which only the opener proposes, chosen by its _target_."""
+    o, rounds = simulate(plan(compose_config("scenario=example_bilateral", "run.seeds=5",
+                                             "protocol._target_=tests.test_engine_general.OpenerProposes")))
+    assert set(rounds["proposer"]) == {"south"}  # example_bilateral's opener
+    assert len(rounds) > len(o)  # several rounds per negotiation, all proposed by the opener

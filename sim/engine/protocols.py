@@ -92,9 +92,13 @@ class Protocol:
 
     # -- a round ---------------------------------------------------------------------------------
 
+    def turn(self, t: int) -> tuple:
+        """``(proposer, responder)`` of round ``t``: alternating, the opener in odd rounds."""
+        return (self.opener, self.replier) if t % 2 == 1 else (self.replier, self.opener)
+
     def round(self, t: int, active: np.ndarray) -> RoundResult:
         """Play round ``t`` in every world: an offer, a response, and what an acceptance settles."""
-        proposer, responder = (self.opener, self.replier) if t % 2 == 1 else (self.replier, self.opener)
+        proposer, responder = self.turn(t)
         offer = proposer.propose(t)
         response = responder.respond(offer, t)
         accepted = active & (response == ACCEPT)
