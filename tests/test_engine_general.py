@@ -8,10 +8,12 @@ import numpy as np
 import pytest
 
 from sim.config import available, plan
+from sim.engine.acceptance import AcceptanceStrategy
+from sim.engine.offering import OfferingStrategy
 from sim.engine.protocols import Package
 from sim.runner import simulate
 from sim.scenario_model import ScenarioModel
-from tests.conftest import compose_config
+from tests.conftest import DETERMINISTIC, compose_config
 
 STRATEGIES = available("strategy")
 # every strategy on each side at least once: strategy k against strategy k + 1
@@ -79,3 +81,44 @@ def test_a_new_protocol_is_one_class_named_in_the_config():
                                              "protocol._target_=tests.test_engine_general.OpenerProposes")))
     assert set(rounds["proposer"]) == {"south"}  # example_bilateral's opener
     assert len(rounds) > len(o)  # several rounds per negotiation, all proposed by the opener
+
+
+class Stubborn(OfferingStrategy):
+    """The README's example offering strategy: no concession until a share `wait` of its time has passed."""
+
+    PARAMS = {"wait": (0.5, 0.0, 0.99)}
+
+    def concession(self, me, t):
+        elapsed = me.relative_time(t)
+        return np.clip((elapsed - self.wait) / (1 - self.wait), 0.0, 1.0)
+
+
+class ACMargin(AcceptanceStrategy):
+    """The README's example acceptance strategy: accept what is worth `margin` above the reservation value."""
+
+    PARAMS = {"margin": (0.1, 0.0, 1.0)}
+
+    def accepts(self, me, u_offer, u_next, t, final):
+        return u_offer >= me.reservation(t) + self.margin
+
+
+def test_new_offering_and_acceptance_strategies_are_one_class_each():
+    """The README's examples, by hand: with wait = 0.5 and a 13-round deadline the US concedes nothing before
+    round 7 (relative time 6/12 = 0.5) and in round 10 offers alpha = (9/12 - 0.5) / 0.5 = 0.5 of the way, worth
+    0.5 to Japan. Japan (ACMargin, margin 0.05) takes it: 0.5 is above its reservation value plus 0.05, though
+    AC_next would not (its own Boulware offer of round 11 is worth 1 - (10/12) ** 4 = 0.518 to it)."""
+    stubborn = "tests.test_engine_general.Stubborn"
+    margin = "tests.test_engine_general.ACMargin"
+    o, rounds = simulate(plan(compose_config(
+        "strategy@us=hardliner", f"us.offering._target_={stubborn}", "+us.offering.wait=0.5",
+        f"japan.acceptance._target_={margin}", "~japan.acceptance.alpha", "~japan.acceptance.beta",
+        "+japan.acceptance.margin=0.05", *DETERMINISTIC, "scenario.sides.japan.deadline=null", "run.seeds=1",
+        "run.record_rounds=all")))
+    us_offers = rounds[rounds["proposer"] == "us"].set_index("round")
+    assert np.allclose(us_offers.loc[us_offers.index < 7, "us_utility"], 1.0, rtol=0, atol=1e-12)  # its ideal
+    assert (us_offers.loc[us_offers.index > 7, "us_utility"] < 1.0 - 1e-6).all()
+    row = o.iloc[0]
+    assert row["deal"] and row["end_round"] == 10
+    assert row["japan_utility"] == pytest.approx(0.5, abs=1e-12)
+    assert row["japan_utility"] >= row["japan_reservation_utility"] + 0.05
+    assert row["japan_utility"] < 1 - (10 / 12) ** 4  # AC_next would have countered
