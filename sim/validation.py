@@ -211,7 +211,7 @@ DEADLINE_EFFECT = ["scenario=faratin_split", "strategy@us=boulware", "strategy@j
 
 
 def _timing(beta: float, risk: float) -> tuple[float, float]:
-    o = _outcomes(*DEADLINE_EFFECT, f"us.beta={beta}", f"japan.beta={beta}", f"scenario.breakdown_risk={risk}",
+    o = _outcomes(*DEADLINE_EFFECT, f"us.offering.beta={beta}", f"japan.offering.beta={beta}", f"scenario.breakdown_risk={risk}",
                   seeds=1000)
     share = (o.loc[o["deal"], "end_round"] / o.loc[o["deal"], "final_deadline"])
     return float((share > 0.9).mean()), float(share.mean())
