@@ -16,6 +16,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from sim.labels import issue_title, short_key  # noqa: E402,F401  (re-exported)
 from sim.outputs import atomic_write  # noqa: E402
 
 __all__ = ["DPI", "PALETTE", "SIDE_COLOURS", "SIDE_LABELS", "figure_style", "issue_title", "save", "short_key"]
@@ -45,40 +46,12 @@ RC = {
     "image.cmap": "cividis",  # perceptually uniform and colour-blind-safe
 }
 
-ISSUE_TITLES = {
-    "cars": "Car tariff", "auto_parts": "Auto-parts tariff", "steel_aluminium": "Steel & aluminium tariff",
-    "reciprocal": "Reciprocal tariff", "investment": "Investment pledge", "agriculture": "Agriculture purchases",
-    "energy": "Energy purchases", "aircraft": "Aircraft purchases", "defence": "Defence purchases",
-}
-KEY_LABELS = {
-    "scenario.deadline.round": ("deadline", "US deadline (round)"),
-    "scenario.escalation": ("escalation", "escalation at the deadline (pp)"),
-    "scenario.deadline.extension.probability": ("extension probability", "probability of an extension"),
-    "scenario.breakdown_risk": ("breakdown risk", "breakdown risk per round"),
-    "scenario.issues.cars.negotiable": ("cars on the table", "cars on the table"),
-    "protocol.agenda": ("agenda", "agenda"),
-    "scenario.ratification.japan.threshold": ("Japan's threshold", "Japan's ratification threshold (approval needed)"),
-    "scenario.ratification.us.threshold": ("US threshold", "US ratification threshold (approval needed)"),
-}
-
 
 @contextmanager
 def figure_style() -> Iterator[None]:
     """Apply the shared style inside a ``with`` block."""
     with plt.rc_context(RC):
         yield
-
-
-def issue_title(name: str) -> str:
-    """A readable title for an issue."""
-    return ISSUE_TITLES.get(name, name.replace("_", " ").capitalize())
-
-
-def short_key(key: str | None, long: bool = False) -> str:
-    """A readable name for a swept config key (``long``: an axis label with its unit)."""
-    if key in KEY_LABELS:
-        return KEY_LABELS[key][1 if long else 0]
-    return str(key).split(".")[-1].replace("_", " ")
 
 
 def save(fig: plt.Figure, out_dir: Path, name: str) -> list[Path]:
