@@ -23,7 +23,7 @@ examples:
   python -m sim run +experiment=deadline_pressure
   python -m sim run strategy@us=hardliner strategy@japan=conceder run.seeds=200
   python -m sim run scenario.deadline.round=12 hydra.run.dir=results/my_run
-  python -m sim run -m +experiment=deadline_pressure scenario.escalation=0,14
+  python -m sim run -m +experiment=deadline_pressure scenario.breakdown_risk=0,0.02
 """
 
 _HYDRA_FLAGS_WITHOUT_CHECK = {"--help", "-h", "--hydra-help", "--cfg", "-c", "--info", "--resolve", "--version",
