@@ -15,7 +15,8 @@ figure                 what it shows
 ``pressure``           deal rate, timing and terms against a swept deadline or escalation
 =====================  =====================================================================
 
-Each figure is written as PNG (150 dpi) and SVG under ``RUN_DIR/figures/``.
+Each figure is written under ``RUN_DIR/figures/`` in the formats asked for (``run.figure_formats``; ``sim plot
+--format``): PNG at 150 dpi by default, SVG and PDF on request.
 """
 
 from __future__ import annotations
@@ -30,7 +31,19 @@ import pandas as pd
 from sim.config import GridPoint, Plan, Structure
 from sim.metrics import frontier, kalai_point, nash_point, rational_part
 from sim.runner import joint_box, utility_coefficients
-from sim.style import ACCENT, PALETTE, SIDE_COLOURS, SIDE_LABELS, figure_style, issue_title, save, short_key
+from sim.style import (
+    ACCENT,
+    DPI,
+    PALETTE,
+    SIDE_COLOURS,
+    SIDE_LABELS,
+    figure_output,
+    figure_style,
+    issue_title,
+    save,
+    short_key,
+    sized,
+)
 from sim.summary import wilson_interval
 
 __all__ = ["RunData", "draw_all"]
@@ -136,7 +149,7 @@ def concession_paths(run: RunData, out_dir: Path) -> list[Path]:
 def _issue_grid(n: int, width: float, row_height: float, extra_height: float) -> tuple[plt.Figure, list[plt.Axes]]:
     """A figure with one panel per issue, three to a row; the unused panels are hidden."""
     nrows = int(np.ceil(n / 3))
-    fig, axes = plt.subplots(nrows, 3, figsize=(width, row_height * nrows + extra_height), squeeze=False)
+    fig, axes = plt.subplots(nrows, 3, figsize=sized(width, row_height * nrows + extra_height), squeeze=False)
     for ax in axes.flat[n:]:
         ax.set_visible(False)
     return fig, list(axes.flat[:n])
@@ -206,7 +219,7 @@ def utility_plane(run: RunData, out_dir: Path) -> list[Path]:
     status_quo = _utilities(point, p["status_quo"])
     deals = run.deals
     with figure_style():
-        fig, ax = plt.subplots(figsize=(7.2, 6.6))
+        fig, ax = plt.subplots(figsize=sized(7.2, 6.6))
         ax.plot(vertices[:, 0], vertices[:, 1], color="black", lw=1.8, label="Pareto frontier")
         _agreements(fig, ax, deals)
         ax.plot(*status_quo, marker="P", ms=10, color=PALETTE[4], linestyle="none", markeredgecolor="black",
@@ -286,7 +299,7 @@ def deal_rate(run: RunData, out_dir: Path) -> list[Path]:
         data["_pair"] = "all strategy pairs"
         pairs = ["all strategy pairs"]
     with figure_style():
-        fig, axes = plt.subplots(1, len(keys), figsize=(5.2 * len(keys), 4.4), squeeze=False)
+        fig, axes = plt.subplots(1, len(keys), figsize=sized(5.2 * len(keys), 4.4), squeeze=False)
         for ax, key in zip(axes[0], keys, strict=True):
             for colour, pair in zip(PALETTE, pairs, strict=False):
                 agg = data[data["_pair"] == pair].groupby(key).agg(k=("deal", "sum"), n=("deal", "size"))
@@ -313,7 +326,7 @@ def _deal_rate_by_pair(run: RunData, out_dir: Path) -> list[Path]:
     agg["low"], agg["high"] = wilson_interval(agg["k"], agg["n"])
     agg = agg.sort_values(["rate", "low"])
     with figure_style():
-        fig, ax = plt.subplots(figsize=(7.5, 0.24 * len(agg) + 1.6))
+        fig, ax = plt.subplots(figsize=sized(7.5, 0.24 * len(agg) + 1.6))
         y = np.arange(len(agg))
         ax.errorbar(agg["rate"], y, xerr=[agg["rate"] - agg["low"], agg["high"] - agg["rate"]], fmt="o", ms=4,
                     color=PALETTE[0], ecolor=PALETTE[5], elinewidth=2, capsize=0)
@@ -341,7 +354,7 @@ def strategy_heatmap(run: RunData, out_dir: Path) -> list[Path]:
               ("japan_utility", "Mean utility to Japan", "{:.2f}")]
     with figure_style():
         width, height = 0.45 * len(jp) + 1.9, 0.42 * len(us) + 1.7
-        fig, axes = plt.subplots(1, 3, figsize=(3 * width + 0.6, height + 0.6))
+        fig, axes = plt.subplots(1, 3, figsize=sized(3 * width + 0.6, height + 0.6))
         for ax, (column, title, fmt) in zip(axes, panels, strict=True):
             table = o.pivot_table(index="us_strategy", columns="japan_strategy", values=column,
                                   aggfunc="mean", observed=True).reindex(index=us, columns=jp)
@@ -376,7 +389,7 @@ def timing(run: RunData, out_dir: Path) -> list[Path]:
     late = float((share > 0.9).mean())
     before = (deals["final_deadline"] - deals["end_round"]).astype(int)
     with figure_style():
-        fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+        fig, (left, right) = plt.subplots(1, 2, figsize=sized(11, 4.2))
         left.hist(share, bins=np.linspace(0, 1, 21), color=PALETTE[0], edgecolor="white")
         left.axvspan(0.9, 1.0, color=PALETTE[1], alpha=0.15, label=f"last 10 % of the window: {late:.0%} of deals")
         left.set_xlabel("agreement round / final deadline")
@@ -447,7 +460,7 @@ def agenda(run: RunData, out_dir: Path) -> list[Path]:
     width = 0.8 / len(hues)
     x = np.arange(len(agendas))
     with figure_style():
-        fig, axes = plt.subplots(1, 4, figsize=(17, 4.4))
+        fig, axes = plt.subplots(1, 4, figsize=sized(17, 4.4))
         for h, (hue, colour) in enumerate(zip(hues, PALETTE, strict=False)):
             data = o if hue is None else o[o[hue_key] == hue]
             by = data.groupby("agenda")
@@ -494,7 +507,7 @@ def two_level(run: RunData, out_dir: Path) -> list[Path]:
     data = run.outcomes.assign(_pair=run.pairs)
     pairs = list(data["_pair"].unique())[:MAX_LINES]
     with figure_style():
-        fig, axes = plt.subplots(1, 4, figsize=(17, 4.3))
+        fig, axes = plt.subplots(1, 4, figsize=sized(17, 4.3))
         for colour, pair in zip(PALETTE, pairs, strict=False):
             mine = data[data["_pair"] == pair]
             agg = mine.groupby(key).agg(k=("deal", "sum"), n=("deal", "size"), defections=("defections", "mean"))
@@ -537,7 +550,7 @@ def pressure(run: RunData, out_dir: Path) -> list[Path]:
     shown = [n for n in ("reciprocal", "cars") if n in units]
     data = run.outcomes.assign(_hue=run.outcomes[hue_key] if hue_key else "all")
     with figure_style():
-        fig, axes = plt.subplots(1, 2 + len(shown), figsize=(4.2 * (2 + len(shown)), 4.0))
+        fig, axes = plt.subplots(1, 2 + len(shown), figsize=sized(4.2 * (2 + len(shown)), 4.0))
         for colour, (hue, group) in zip(PALETTE, data.groupby("_hue", sort=True), strict=False):
             label = f"{short_key(hue_key)} = {hue:g}" if hue_key else None
             agg = group.groupby(x_key).agg(k=("deal", "sum"), n=("deal", "size"))
@@ -587,17 +600,30 @@ FIGURES = {
 }
 
 
-def draw_all(run: RunData, run_dir: Path) -> tuple[list[Path], list[tuple[str, str]]]:
-    """Draw every figure the data supports into ``run_dir/figures``.
+def draw_all(run: RunData, run_dir: Path, formats: tuple[str, ...] | list[str] = ("png", "svg"),
+             only: list[str] | None = None, dpi: int = DPI,
+             scale: float = 1.0) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Draw every figure the data supports (or those in ``only``) into ``run_dir/figures``.
+
+    Args:
+        run: The run's data.
+        run_dir: The run folder.
+        formats: File formats, some of png, svg, pdf.
+        only: Names of the figures to draw (keys of :data:`FIGURES`); ``None`` draws all.
+        dpi: PNG resolution.
+        scale: Scale on every figure's size (1 = the size the figure was designed for).
 
     Returns:
         The files written, and ``(figure, reason)`` for each figure skipped.
     """
     out_dir = Path(run_dir) / "figures"
     written, skipped = [], []
-    for name, draw in FIGURES.items():
-        try:
-            written += draw(run, out_dir)
-        except Skip as why:
-            skipped.append((name, str(why)))
+    with figure_output(formats, dpi, scale):
+        for name, draw in FIGURES.items():
+            if only is not None and name not in only:
+                continue
+            try:
+                written += draw(run, out_dir)
+            except Skip as why:
+                skipped.append((name, str(why)))
     return written, skipped

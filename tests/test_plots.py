@@ -19,7 +19,7 @@ def sweep_dir(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("sweep")
     cfg = compose_config("+experiment=smoke", "sweep.pairs=[[boulware,boulware],[linear,conceder]]",
                          "+sweep.grid.scenario.escalation=[0,14]", "run.seeds=30", "run.workers=1",
-                         "run.progress=false")
+                         "run.progress=false", "run.figure_formats=[png,svg]")
     run_experiment(cfg, out)
     return out
 
@@ -95,3 +95,35 @@ def test_without_a_numeric_sweep_deal_rate_compares_the_pairs(tmp_path):
     assert (tmp_path / "figures" / "deal_rate.png").exists()
     assert (tmp_path / "figures" / "strategy_heatmap.png").exists()
     assert "skipped pressure: no numeric parameter was swept" in summary
+
+
+def test_plot_options_format_figures_resolution_and_size(sweep_dir, tmp_path, capsys):
+    copy = tmp_path / "run"
+    shutil.copytree(sweep_dir, copy)
+    shutil.rmtree(copy / "figures")
+    assert plot(copy, formats=["pdf"], only=["timing", "deal_rate"]) == 0
+    assert sorted(p.name for p in (copy / "figures").iterdir()) == ["deal_rate.pdf", "timing.pdf"]
+    assert (copy / "figures" / "timing.pdf").read_bytes().startswith(b"%PDF")
+    sizes = {}
+    for dpi, scale in ((100, 1.0), (200, 1.0), (100, 2.0)):
+        assert plot(copy, formats=["png"], only=["timing"], dpi=dpi, scale=scale) == 0
+        with Image.open(copy / "figures" / "timing.png") as image:
+            sizes[dpi, scale] = image.size
+    # twice the resolution or twice the size: about twice the pixels across (the tight bounding box varies a little)
+    assert sizes[200, 1.0][0] == pytest.approx(2 * sizes[100, 1.0][0], rel=0.02)
+    assert sizes[100, 2.0][0] == pytest.approx(2 * sizes[100, 1.0][0], rel=0.1)
+    # by default a redraw writes the formats already there
+    assert plot(copy, only=["timing"]) == 0
+    assert "figures (png, pdf): timing" in capsys.readouterr().out
+
+
+def test_figure_formats_are_validated_and_png_is_the_default(tmp_path):
+    from sim.config import ConfigError, plan
+
+    with pytest.raises(ConfigError, match=r"^run\.figure_formats: .*png, svg, pdf"):
+        plan(compose_config("run.figure_formats=[gif]"))
+    cfg = compose_config("strategy@us=conceder", "strategy@japan=conceder", "run.seeds=5", "run.workers=1",
+                         "run.progress=false", "run.record_rounds=none")
+    assert list(cfg.run.figure_formats) == ["png"]
+    run_experiment(cfg, tmp_path)
+    assert {p.suffix for p in (tmp_path / "figures").iterdir()} == {".png"}
