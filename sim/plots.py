@@ -21,6 +21,7 @@ Each figure is written under ``RUN_DIR/figures/`` in the formats asked for (``ru
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +51,7 @@ __all__ = ["RunData", "draw_all"]
 
 MAX_LINES = 8  # more strategy pairs than this are not drawn as separate lines
 MIN_DEALS = 5  # a distribution of agreements (timing, terms) needs at least this many
+MIN_HEATMAP_SHARE = 0.5  # the strategy heatmap is drawn when at least this share of its cells were run
 
 
 @dataclass
@@ -222,7 +224,10 @@ def utility_plane(run: RunData, out_dir: Path) -> list[Path]:
         fig, ax = plt.subplots(figsize=sized(7.2, 6.6))
         ax.plot(vertices[:, 0], vertices[:, 1], color="black", lw=1.8, label="Pareto frontier")
         _agreements(fig, ax, deals)
-        ax.plot(*status_quo, marker="P", ms=10, color=PALETTE[4], linestyle="none", markeredgecolor="black",
+        # a ring drawn above every other marker, so that it shows even where a disagreement point
+        # coincides with it (an escalation of 0)
+        ax.plot(*status_quo, marker="o", ms=17, markerfacecolor="none", markeredgecolor=PALETTE[4], mew=2.5,
+                linestyle="none", zorder=6,
                 label=f"status quo before the deadline: ({status_quo[0]:.2f}, {status_quo[1]:.2f})")
         single = len(disagreements) == 1
         for k, d in enumerate(disagreements[:8]):
@@ -240,7 +245,8 @@ def utility_plane(run: RunData, out_dir: Path) -> list[Path]:
                         label=("Kalai–Smorodinsky point" + (f": ({ks[0]:.2f}, {ks[1]:.2f})" if single else "s"))
                         if first else None)
                 if not single:
-                    ax.plot([d[0], nash[0]], [d[1], nash[1]], color=PALETTE[2], lw=0.8, alpha=0.6)
+                    ax.plot([d[0], nash[0]], [d[1], nash[1]], color=PALETTE[2], lw=0.8, alpha=0.6,
+                            label="disagreement point to its Nash solution" if first else None)
         ax.set_xlim(-0.02, 1.02)
         ax.set_ylim(-0.02, 1.04)
         ax.set_xlabel("utility to the United States (0 = worst package, 1 = best)")
@@ -288,8 +294,42 @@ def _agreements(fig: plt.Figure, ax: plt.Axes, deals: pd.DataFrame) -> None:
 # -- 3. deal rate ----------------------------------------------------------------------------------
 
 
+MAX_VALUES = 20  # a swept parameter with more distinct values than this (sampled) is binned
+BINS = 8  # number of equal-width bins for a sampled parameter
+
+
+def binned(values: pd.Series, most: int = MAX_VALUES, bins: int = BINS) -> tuple[pd.Series, str | None]:
+    """The values to group by: themselves, or for a sampled parameter with more than ``most``
+    distinct values, the midpoint of its equal-width bin (``bins`` bins over its range).
+
+    Returns:
+        The grouping values (aligned with ``values``), and a note on the binning or ``None``.
+    """
+    if values.nunique() <= most:
+        return values, None
+    lo, hi = float(values.min()), float(values.max())
+    edges = np.linspace(lo, hi, bins + 1)
+    index = np.clip(np.searchsorted(edges, values.to_numpy(dtype=float), side="right") - 1, 0, bins - 1)
+    mids = (edges[:-1] + edges[1:]) / 2
+    width = edges[1] - edges[0]
+    return pd.Series(mids[index], index=values.index), f"{values.nunique()} values in {bins} bins of {width:.3g}"
+
+
+def _rate_by(frame: pd.DataFrame, key: str) -> pd.DataFrame:
+    """Deal rate per value of ``key`` (binned if sampled), with its 95 % Wilson interval."""
+    groups, _ = binned(frame[key])
+    agg = frame.groupby(groups.rename("_x")).agg(k=("deal", "sum"), n=("deal", "size"))
+    agg["rate"] = agg["k"] / agg["n"]
+    agg["low"], agg["high"] = wilson_interval(agg["k"], agg["n"])
+    return agg
+
+
 def deal_rate(run: RunData, out_dir: Path) -> list[Path]:
-    """Deal rate against each swept numeric parameter, one line per strategy pair, with 95 % bands."""
+    """Deal rate against each swept numeric parameter, one line per strategy pair, with 95 % bands.
+
+    A sampled parameter (more than :data:`MAX_VALUES` distinct values) is binned: each point is the
+    deal rate in one equal-width bin, drawn at the bin's midpoint, with its Wilson interval.
+    """
     keys = run.numeric_keys[:3]
     if not keys:
         return _deal_rate_by_pair(run, out_dir)
@@ -301,13 +341,13 @@ def deal_rate(run: RunData, out_dir: Path) -> list[Path]:
     with figure_style():
         fig, axes = plt.subplots(1, len(keys), figsize=sized(5.2 * len(keys), 4.4), squeeze=False)
         for ax, key in zip(axes[0], keys, strict=True):
-            for colour, pair in zip(PALETTE, pairs, strict=False):
-                agg = data[data["_pair"] == pair].groupby(key).agg(k=("deal", "sum"), n=("deal", "size"))
-                low, high = wilson_interval(agg["k"], agg["n"])
-                ax.plot(agg.index, agg["k"] / agg["n"], marker="o", ms=4, color=colour, label=pair)
-                ax.fill_between(agg.index, low, high, color=colour, alpha=0.15, lw=0)
+            _, note = binned(data[key])
+            for colour, pair in zip(PALETTE[:len(pairs)], pairs, strict=True):
+                agg = _rate_by(data[data["_pair"] == pair], key)
+                ax.plot(agg.index, agg["rate"], marker="o", ms=4, color=colour, label=pair)
+                ax.fill_between(agg.index, agg["low"], agg["high"], color=colour, alpha=0.15, lw=0)
             ax.set_ylim(-0.02, 1.02)
-            ax.set_xlabel(short_key(key, long=True))
+            ax.set_xlabel(short_key(key, long=True) + (f"\n({note}, at their midpoints)" if note else ""))
             ax.set_ylabel("deal rate (share of negotiations)")
             ax.set_title(f"Deal rate against {short_key(key)}")
         axes[0, -1].legend(loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False, title="US vs Japan")
@@ -350,6 +390,10 @@ def strategy_heatmap(run: RunData, out_dir: Path) -> list[Path]:
     if o["us_strategy"].nunique() < 2 and o["japan_strategy"].nunique() < 2:
         raise Skip("only one strategy pair was run")
     us, jp = sorted(o["us_strategy"].unique()), sorted(o["japan_strategy"].unique())
+    cells = len(o[["us_strategy", "japan_strategy"]].drop_duplicates())
+    if cells < MIN_HEATMAP_SHARE * len(us) * len(jp):
+        raise Skip(f"only {cells} of the {len(us) * len(jp)} cells of the US x Japan strategy table were run, so "
+                   "it would be mostly empty; deal_rate compares the pairs")
     panels = [("deal", "Deal rate", "{:.0%}"), ("us_utility", "Mean utility to the US", "{:.2f}"),
               ("japan_utility", "Mean utility to Japan", "{:.2f}")]
     with figure_style():
@@ -411,16 +455,20 @@ def timing(run: RunData, out_dir: Path) -> list[Path]:
 
 
 def terms(run: RunData, out_dir: Path) -> list[Path]:
-    """Agreed terms per issue, by strategy pair (or by the main swept parameter when pairs are many)."""
+    """Agreed terms per issue, by strategy pair (or by the main swept parameter when pairs are many,
+    or there is only one). With a single group, one compact panel shows every issue."""
     deals = _distribution_of_deals(run, "no negotiation ended in a deal, so there are no agreed terms",
                                    "the concession paths show them, ")
     pairs = pair_labels(deals)
-    if pairs.nunique() <= MAX_LINES:
+    if 1 < pairs.nunique() <= MAX_LINES:
         groups, group_label = pairs, "strategy pair (US vs Japan)"
     elif run.numeric_keys:
-        groups, group_label = deals[run.numeric_keys[0]], short_key(run.numeric_keys[0], long=True)
-    else:
+        groups, note = binned(deals[run.numeric_keys[0]])
+        group_label = short_key(run.numeric_keys[0], long=True) + (f" ({note}, by midpoint)" if note else "")
+    elif pairs.nunique() > MAX_LINES:
         groups, group_label = deals["us_strategy"], "US strategy"
+    else:
+        return _terms_of_one_group(run, deals, out_dir, pairs.iloc[0])
     order = sorted(groups.unique(), key=lambda v: (isinstance(v, str), v))
     space = run.structure.space
     with figure_style():
@@ -435,11 +483,40 @@ def terms(run: RunData, out_dir: Path) -> list[Path]:
             ax.set_title(issue_title(issue.name))
             ax.set_ylabel(issue.unit)
             ax.set_xticks(range(1, len(order) + 1),
-                          [str(g) if not isinstance(g, float) else f"{g:g}" for g in order],
+                          [str(g) if not isinstance(g, float) else f"{g:.3g}" for g in order],
                           rotation=30 if isinstance(order[0], str) else 0, ha="right" if isinstance(order[0], str)
                           else "center", fontsize=8)
         fig.suptitle(f"Agreed terms per issue by {group_label} ({len(deals)} agreements; boxes: quartiles, "
                      "whiskers: 1.5 IQR)")
+        fig.tight_layout()
+        return save(fig, out_dir, "terms")
+
+
+def _terms_of_one_group(run: RunData, deals: pd.DataFrame, out_dir: Path, label: str) -> list[Path]:
+    """One strategy pair and no swept parameter: every issue in one panel, as the position of the
+    agreed value within the issue's range (0 = its minimum, 1 = its maximum), with the median in units."""
+    space = run.structure.space
+    issues = list(space.issues)
+    with figure_style():
+        fig, ax = plt.subplots(figsize=sized(8.5, 0.42 * len(issues) + 1.6))
+        values = [(deals[i.name].to_numpy() - i.lo) / (i.hi - i.lo) if i.hi > i.lo else np.zeros(len(deals))
+                  for i in issues]
+        y = np.arange(len(issues))[::-1]
+        horizontal = ({"orientation": "horizontal"} if "orientation" in inspect.signature(ax.boxplot).parameters
+                      else {"vert": False})  # Matplotlib >= 3.10 : older
+        box = ax.boxplot(values, positions=y, widths=0.5, patch_artist=True, showfliers=False,
+                         medianprops={"color": "black"}, **horizontal)
+        for patch in box["boxes"]:
+            patch.set_facecolor(PALETTE[0])
+            patch.set_alpha(0.55)
+        for k, issue in enumerate(issues):
+            median = float(np.median(deals[issue.name]))
+            ax.annotate(f"median {median:.3g} {issue.unit} (range {issue.lo:g} to {issue.hi:g})", (1.02, y[k]),
+                        xycoords=("axes fraction", "data"), va="center", fontsize=8)
+        ax.set_yticks(y, [issue_title(i.name) for i in issues])
+        ax.set_xlim(-0.03, 1.03)
+        ax.set_xlabel("agreed value within the issue's range (0 = minimum, 1 = maximum)")
+        ax.set_title(f"Agreed terms: {label} ({len(deals)} agreements; boxes: quartiles, whiskers: 1.5 IQR)")
         fig.tight_layout()
         return save(fig, out_dir, "terms")
 
@@ -500,15 +577,28 @@ def agenda(run: RunData, out_dir: Path) -> list[Path]:
 
 
 def two_level(run: RunData, out_dir: Path) -> list[Path]:
-    """Against a swept ratification threshold: deal rate, each side's agreed utility, terms, defections."""
+    """Against a swept ratification threshold: deal rate, each side's agreed utility, terms, defections.
+
+    The involuntary-defection panel is drawn only if some tentative agreement failed ratification;
+    otherwise the figure says there were none. More strategy pairs than :data:`MAX_LINES` are pooled.
+    """
     key = next((k for k in run.numeric_keys if k.startswith("scenario.ratification.")), None)
     if key is None:
         raise Skip("no ratification threshold was swept")
     data = run.outcomes.assign(_pair=run.pairs)
-    pairs = list(data["_pair"].unique())[:MAX_LINES]
+    pairs = list(data["_pair"].unique())
+    if len(pairs) > MAX_LINES:
+        data["_pair"] = "all strategy pairs"
+        pairs = ["all strategy pairs"]
+    any_defection = bool((data["defections"] > 0).any())
+    panels = [("Deal rate (95 % Wilson band)", "share of negotiations"),
+              ("Agreed utility: Japan (solid), US (dashed)", "utility (median)"),
+              ("Agreed car tariff", "pp (median)")]
+    if any_defection:
+        panels.append(("Involuntary defections", "failed ratifications per negotiation (mean)"))
     with figure_style():
-        fig, axes = plt.subplots(1, 4, figsize=sized(17, 4.3))
-        for colour, pair in zip(PALETTE, pairs, strict=False):
+        fig, axes = plt.subplots(1, len(panels), figsize=sized(4.3 * len(panels), 4.3))
+        for colour, pair in zip(PALETTE[:len(pairs)], pairs, strict=True):
             mine = data[data["_pair"] == pair]
             agg = mine.groupby(key).agg(k=("deal", "sum"), n=("deal", "size"), defections=("defections", "mean"))
             low, high = wilson_interval(agg["k"], agg["n"])
@@ -519,67 +609,121 @@ def two_level(run: RunData, out_dir: Path) -> list[Path]:
             axes[1].plot(*_median_by(deals, key, "us_utility"), marker="s", ls="--", color=colour)
             if "cars" in deals:
                 axes[2].plot(*_median_by(deals, key, "cars"), marker="o", color=colour)
-            axes[3].plot(agg.index, agg["defections"], marker="o", color=colour)
+            if any_defection:
+                axes[3].plot(agg.index, agg["defections"], marker="o", color=colour)
         axes[0].set_ylim(-0.02, 1.02)
-        for ax, (title, label) in zip(axes, [("Deal rate (95 % Wilson band)", "share of negotiations"),
-                                             ("Agreed utility: Japan (solid), US (dashed)", "utility (median)"),
-                                             ("Agreed car tariff", "pp (median)"),
-                                             ("Involuntary defections", "failed ratifications per negotiation")],
-                                      strict=True):
+        for ax, (title, label) in zip(axes, panels, strict=True):
             ax.set_title(title)
             ax.set_ylabel(label)
             ax.set_xlabel(short_key(key, long=True))
         handles, labels = axes[1].get_legend_handles_labels()
-        fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False, title="US vs Japan")
-        fig.suptitle("Two-level game: a smaller win-set at home and the deal abroad (Putnam 1988)")
-        fig.tight_layout(rect=(0, 0.1, 1, 1))
+        fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 4), frameon=False, title="US vs Japan")
+        note = "" if any_defection else "\n(no involuntary defections in this run: no tentative agreement failed ratification)"
+        fig.suptitle("Two-level game: a smaller win-set at home and the deal abroad (Putnam 1988)" + note)
+        fig.tight_layout(rect=(0, 0.1 + 0.05 * ((len(labels) - 1) // 4), 1, 1))
         return save(fig, out_dir, "two_level")
 
 
 # -- pressure (deadline_pressure's headline) -----------------------------------------------------
 
 
+PRESSURE_KEYS = ("scenario.deadline.round", "scenario.escalation")
+
+
 def pressure(run: RunData, out_dir: Path) -> list[Path]:
-    """Deal rate, timing and terms against the first numeric swept key (lines: the second key)."""
+    """Deal rate, timing and terms against the swept US deadline (or, if only it is swept, the
+    escalation), one line per value of the other swept parameter.
+
+    A sampled x parameter is binned (:func:`binned`). More line groups than :data:`MAX_LINES`
+    (a sampled second parameter) are binned into equal-width intervals and coloured along a
+    sequential colour map, so no group is ever left out.
+    """
     keys = run.numeric_keys
     if not keys:
         raise Skip("no numeric parameter was swept")
-    x_key = keys[0]
-    hue_key = keys[1] if len(keys) > 1 else None
+    swept = [k for k in PRESSURE_KEYS if k in keys]
+    if not swept:
+        raise Skip("neither the US deadline nor the escalation was swept (deal_rate shows the swept parameters)")
+    x_key = swept[0]
+    hue_key = next((k for k in keys if k != x_key and k in PRESSURE_KEYS),
+                   next((k for k in keys if k != x_key), None))
     units = {i.name: i.unit for i in run.structure.space.issues}
     shown = [n for n in ("reciprocal", "cars") if n in units]
-    data = run.outcomes.assign(_hue=run.outcomes[hue_key] if hue_key else "all")
+    data = run.outcomes.copy()
+    data["_x"], x_note = binned(data[x_key])
+    hue_note = None
+    if hue_key is None:
+        data["_hue"], hues = "all", ["all"]
+    elif data[hue_key].nunique() <= MAX_LINES:
+        data["_hue"] = data[hue_key]
+        hues = sorted(data["_hue"].unique())
+    else:  # a sampled parameter: equal-width intervals, every one drawn
+        data["_hue"], hues = _intervals(data[hue_key], 5)
+        hue_note = f"{data[hue_key].nunique()} sampled values in {len(hues)} intervals"
+    colours = (PALETTE[:len(hues)] if len(hues) <= MAX_LINES
+               else [plt.get_cmap("cividis")(v) for v in np.linspace(0, 0.9, len(hues))])
     with figure_style():
-        fig, axes = plt.subplots(1, 2 + len(shown), figsize=sized(4.2 * (2 + len(shown)), 4.0))
-        for colour, (hue, group) in zip(PALETTE, data.groupby("_hue", sort=True), strict=False):
-            label = f"{short_key(hue_key)} = {hue:g}" if hue_key else None
-            agg = group.groupby(x_key).agg(k=("deal", "sum"), n=("deal", "size"))
+        panels = 2 + len(shown)
+        ncols = 2 if panels > 2 else panels
+        nrows = int(np.ceil(panels / ncols))
+        fig, grid = plt.subplots(nrows, ncols, figsize=sized(5.2 * ncols, 3.7 * nrows + 0.9), squeeze=False)
+        axes = list(grid.flat)
+        for ax in axes[panels:]:
+            ax.set_visible(False)
+        for colour, hue in zip(colours, hues, strict=True):
+            group = data[data["_hue"] == hue]
+            if group.empty:
+                continue
+            label = None if hue_key is None else _hue_label(hue_key, hue)
+            agg = group.groupby("_x").agg(k=("deal", "sum"), n=("deal", "size"))
             low, high = wilson_interval(agg["k"], agg["n"])
             axes[0].plot(agg.index, agg["k"] / agg["n"], marker="o", color=colour, label=label)
             axes[0].fill_between(agg.index, low, high, color=colour, alpha=0.15, lw=0)
             deals = group[group["deal"]]
             if len(deals):
-                axes[1].plot(*_median_by(deals, x_key, "agreement_time"), marker="o", color=colour, label=label)
-                for ax, name in zip(axes[2:], shown, strict=True):
-                    ax.plot(*_median_by(deals, x_key, name), marker="o", color=colour, label=label)
+                axes[1].plot(*_median_by(deals, "_x", "agreement_time"), marker="o", color=colour, label=label)
+                for ax, name in zip(axes[2:panels], shown, strict=True):
+                    ax.plot(*_median_by(deals, "_x", name), marker="o", color=colour, label=label)
         axes[0].set_ylim(-0.02, 1.02)
         axes[0].set_title("Deal rate (95 % Wilson interval)")
         axes[0].set_ylabel("share of negotiations with a deal")
         axes[1].set_title("Timing of agreements")
         axes[1].set_ylabel("agreement round / final deadline (median)")
         axes[1].set_ylim(0, 1.05)
-        for ax, name in zip(axes[2:], shown, strict=True):
+        for ax, name in zip(axes[2:panels], shown, strict=True):
             ax.set_title(f"Agreed {issue_title(name).lower()} (median)")
             ax.set_ylabel(units[name])
-        for ax in axes:
-            ax.set_xlabel(short_key(x_key, long=True))
+        for ax in axes[:panels]:
+            ax.set_xlabel(short_key(x_key, long=True) + (f" ({x_note})" if x_note else ""))
         if hue_key:
-            axes[-1].legend(loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False)
+            handles, labels = axes[0].get_legend_handles_labels()
+            title = short_key(hue_key, long=True) + (f" ({hue_note})" if hue_note else "")
+            fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 6), frameon=False, title=title)
         n_pairs = len(run.outcomes[["us_strategy", "japan_strategy"]].drop_duplicates())
-        fig.suptitle(f"Deadline pressure: deal rate, timing and terms against {short_key(x_key)} "
-                     f"({n_pairs} strategy pair{'s' if n_pairs > 1 else ''} pooled, {len(run.outcomes)} negotiations)")
-        fig.tight_layout()
+        what = "Deadline pressure" if x_key == "scenario.deadline.round" else "Escalation pressure"
+        fig.suptitle(f"{what}: deal rate, timing and terms against the {short_key(x_key, long=True)}\n"
+                     f"({n_pairs} strategy pair{'s' if n_pairs > 1 else ''} pooled, {len(run.outcomes):,} negotiations)")
+        rows_of_legend = int(np.ceil(len(hues) / 6)) if hue_key else 0
+        fig.tight_layout(rect=(0, 0.035 + 0.05 * rows_of_legend / nrows if hue_key else 0, 1, 1))
         return save(fig, out_dir, "pressure")
+
+
+def _intervals(values: pd.Series, n: int) -> tuple[pd.Series, list[str]]:
+    """Label each value with its equal-width interval over the values' range (``"0.09 to 3.04"``),
+    to four significant digits of the range; returns the labels per value and their order."""
+    lo, hi = float(values.min()), float(values.max())
+    edges = np.linspace(lo, hi, n + 1)
+    decimals = max(0, 3 - int(np.floor(np.log10(hi - lo)))) if hi > lo else 2
+    names = [f"{a:.{decimals}f} to {b:.{decimals}f}" for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    index = np.clip(np.searchsorted(edges, values.to_numpy(dtype=float), side="right") - 1, 0, n - 1)
+    return pd.Series(np.array(names, dtype=object)[index], index=values.index), names
+
+
+def _hue_label(key: str, value) -> str:
+    """A legend entry for one line group: a value (``escalation = 5``) or an interval (a string)."""
+    if isinstance(value, str):
+        return value
+    return f"{short_key(key)} = {value:g}"
 
 
 def _median_by(frame: pd.DataFrame, key: str, column: str) -> tuple[np.ndarray, np.ndarray]:
