@@ -66,3 +66,23 @@ def test_help_lists_verbs_groups_and_options(tmp_path):
         assert word in done.stdout
     done = _sim("run", "--help", cwd=tmp_path)
     assert done.returncode == 0 and "scenario.deadline.round = 13" in done.stdout
+
+
+def test_the_readme_multirun_example_repeats_the_experiment_per_value(tmp_path):
+    # README "Across runs", with fewer seeds and no figures (10 seeds: with common random numbers, 2 or 5 seeds
+    # happen to draw no breakdown at 2 % a round)
+    done = _sim("run", "-m", "+experiment=deadline_pressure", "scenario.breakdown_risk=0,0.02", "run.seeds=10",
+                "run.plot=false", f"hydra.sweep.dir={tmp_path / 'multi'}", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    without, with_risk = (pd.read_parquet(tmp_path / "multi" / str(k) / "outcomes.parquet") for k in (0, 1))
+    assert len(without) == len(with_risk) == 4 * 4 * 4 * 10  # the whole experiment in each job
+    assert (without["end_reason"] != "breakdown").all()  # no breakdown without a breakdown risk
+    assert (with_risk["end_reason"] == "breakdown").any()
+    assert not without.equals(with_risk)
+
+
+def test_a_value_the_experiment_sweeps_is_refused_before_anything_runs(tmp_path):
+    done = _sim("run", "-m", "+experiment=deadline_pressure", "scenario.escalation=0,14",
+                f"hydra.sweep.dir={tmp_path / 'multi'}", cwd=tmp_path)
+    assert done.returncode == 2 and done.stderr.startswith("error: scenario.escalation: ")
+    assert done.stderr.count("\n") == 1 and not (tmp_path / "multi").exists()
