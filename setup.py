@@ -7,11 +7,11 @@ pyproject.toml.
 
 import sys
 
-if sys.version_info < (3, 12):
+if sys.version_info < (3, 12):  # noqa: UP036  (runs on the old Python, to refuse it)
     sys.exit(f"error: sim needs Python 3.12 or newer, and this is Python {sys.version.split()[0]}. Make a 3.12 "
              "environment first, e.g. `python3.12 -m venv .venv` or `pyenv install 3.12 && pyenv local 3.12`, "
              "then `pip install -e .` in it (README: Quick start).")
 
-from setuptools import setup  # noqa: E402
+from setuptools import setup
 
 setup()

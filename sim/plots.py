@@ -22,6 +22,7 @@ Each figure is written under ``RUN_DIR/figures/`` in the formats asked for (``ru
 from __future__ import annotations
 
 import inspect
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,7 +91,7 @@ class RunData:
         return pair_labels(self.outcomes)
 
 
-class Skip(Exception):  # noqa: N818
+class Skip(Exception):
     """A figure the data does not support, with the reason."""
 
 
@@ -212,7 +213,7 @@ def utility_plane(run: RunData, out_dir: Path) -> list[Path]:
     each distinct one with its own Nash and KS points; the frontier is that of the first grid point.
     """
     point = run.plan.points[0]
-    p, space = point.params, point.structure.space
+    p = point.params
     coefficients = utility_coefficients(p, None)
     vertices = frontier(*coefficients, *joint_box(p, None))
     same_frontier = all(np.allclose(np.r_[utility_coefficients(q.params, None)[:2]], np.r_[coefficients[:2]])
@@ -664,7 +665,7 @@ def pressure(run: RunData, out_dir: Path) -> list[Path]:
                else [plt.get_cmap("cividis")(v) for v in np.linspace(0, 0.9, len(hues))])
     with figure_style():
         panels = 2 + len(shown)
-        ncols = 2 if panels > 2 else panels
+        ncols = min(panels, 2)
         nrows = int(np.ceil(panels / ncols))
         fig, grid = plt.subplots(nrows, ncols, figsize=sized(5.2 * ncols, 3.7 * nrows + 0.9), squeeze=False)
         axes = list(grid.flat)
@@ -714,7 +715,7 @@ def _intervals(values: pd.Series, n: int) -> tuple[pd.Series, list[str]]:
     lo, hi = float(values.min()), float(values.max())
     edges = np.linspace(lo, hi, n + 1)
     decimals = max(0, 3 - int(np.floor(np.log10(hi - lo)))) if hi > lo else 2
-    names = [f"{a:.{decimals}f} to {b:.{decimals}f}" for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    names = [f"{a:.{decimals}f} to {b:.{decimals}f}" for a, b in itertools.pairwise(edges)]
     index = np.clip(np.searchsorted(edges, values.to_numpy(dtype=float), side="right") - 1, 0, n - 1)
     return pd.Series(np.array(names, dtype=object)[index], index=values.index), names
 

@@ -18,10 +18,10 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from sim.labels import issue_title, short_key  # noqa: E402,F401  (re-exported)
-from sim.outputs import atomic_write  # noqa: E402
+from sim.labels import issue_title, short_key
+from sim.outputs import atomic_write
 
 __all__ = ["DPI", "FORMATS", "PALETTE", "SIDE_COLOURS", "SIDE_LABELS", "figure_output", "figure_style", "issue_title",
            "save", "short_key", "sized"]
@@ -69,7 +69,7 @@ class Output:
     scale: float = 1.0
 
 
-_OUTPUT: ContextVar[Output] = ContextVar("figure_output", default=Output())
+_OUTPUT: ContextVar[Output] = ContextVar("figure_output", default=Output())  # noqa: B039  (frozen)
 
 
 @contextmanager

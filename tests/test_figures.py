@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import sim.plots as plots
+from sim import plots
 from sim.config import plan
 from sim.plots import RunData, Skip, binned
 from sim.runner import simulate
@@ -112,7 +112,7 @@ def test_terms_for_one_pair_is_one_compact_panel(tmp_path, captured):
     assert len([ax for ax in fig.axes if ax.get_visible()]) == 1
     width, height = fig.get_size_inches()
     assert height < 6 and width < 10
-    assert [t.get_text() for t in fig.axes[0].get_yticklabels()][0] == "Car tariff"
+    assert fig.axes[0].get_yticklabels()[0].get_text() == "Car tariff"
 
 
 def test_utility_plane_shows_the_status_quo_above_a_coinciding_disagreement_point(tmp_path, captured):

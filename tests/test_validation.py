@@ -6,7 +6,6 @@ import pytest
 
 from sim.validation import CASES, stahl_share
 
-
 # The invariants case checks properties that tests/test_invariants.py already checks over 60 configurations
 # drawn by hypothesis (issue ranges, utilities in [0, 1], no deal below a reservation value, same seed same
 # table); here it runs on 2 configurations, to test the case that `python -m sim validate` reports.
