@@ -129,3 +129,14 @@ def test_figure_formats_are_validated_and_png_is_the_default(tmp_path):
     assert list(cfg.run.figure_formats) == ["png"]
     run_experiment(cfg, tmp_path)
     assert {p.suffix for p in (tmp_path / "figures").iterdir()} == {".png"}
+
+
+def test_figure_formats_do_not_change_what_a_sweep_computes():
+    # so a resume may ask for other formats (runner.RUN_ONLY)
+    from omegaconf import OmegaConf
+
+    from sim.runner import config_fingerprint
+
+    png, svg = (OmegaConf.to_container(compose_config(f"run.figure_formats={f}"), resolve=True)
+                for f in ("[png]", "[png,svg]"))
+    assert config_fingerprint(png) == config_fingerprint(svg)
