@@ -54,6 +54,8 @@ def heading(key: str) -> str:
     """
     if key in KEY_HEADINGS:
         return KEY_HEADINGS[key]
+    if key in KEY_LABELS:
+        return KEY_LABELS[key][0]
     parts = key.split(".")
     if parts[-1] == "round" and len(parts) > 1:
         return f"{parts[-2].replace('_', ' ')} (round)"
