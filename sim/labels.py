@@ -57,6 +57,9 @@ def heading(key: str) -> str:
     if key in KEY_LABELS:
         return KEY_LABELS[key][0]
     parts = key.split(".")
+    if len(parts) >= 3 and parts[-3] == "sides":  # scenario.sides.japan.deadline -> Japan's deadline
+        side = {"us": "US", "japan": "Japan's"}.get(parts[-2], parts[-2])
+        return f"{side} {parts[-1].replace('_', ' ')}"
     if parts[-1] == "round" and len(parts) > 1:
         return f"{parts[-2].replace('_', ' ')} (round)"
     return parts[-1].replace("_", " ")
