@@ -73,3 +73,12 @@ def test_terminal_summary_names_both_strategies_and_the_deadline_round():
     header = points.splitlines()[1]
     assert "US strategy" in header and "Japan strategy" in header  # not dropped when they are equal
     assert "deadline (round)" in header and " round " not in header.replace("agreement round", "")
+
+
+def test_headings_never_show_a_bare_round():
+    from sim.labels import heading
+
+    assert heading("scenario.deadline.round") == "deadline (round)"
+    assert heading("scenario.sides.japan.deadline") == "Japan's deadline"
+    assert heading("scenario.ratification.japan.threshold") == "Japan's threshold"
+    assert heading("some.other.round") == "other (round)"
