@@ -231,21 +231,26 @@ def utility_plane(run: RunData, out_dir: Path) -> list[Path]:
                 linestyle="none", zorder=6,
                 label=f"status quo before the deadline: ({status_quo[0]:.2f}, {status_quo[1]:.2f})")
         single = len(disagreements) == 1
-        for k, d in enumerate(disagreements[:8]):
+        many = len(disagreements) > MAX_LINES  # e.g. a sampled escalation: every point drawn, smaller, no connectors
+        big, small = (10, 8) if not many else (5, 4)
+        for k, d in enumerate(disagreements):
             rational = rational_part(vertices, d)
             first = k == 0
             where = f": ({d[0]:.2f}, {d[1]:.2f})" if single else f" ({len(disagreements)} grid values)"
-            ax.plot(*d, marker="X", ms=10, color=PALETTE[1], linestyle="none", markeredgecolor="black",
-                    label=f"disagreement point (no deal after the deadline){where}" if first else None)
+            ax.plot(*d, marker="X", ms=big, color=PALETTE[1], linestyle="none", markeredgecolor="black",
+                    mew=0.5 if many else 1, label=f"disagreement point (no deal after the deadline){where}"
+                    if first else None)
             if len(rational):
                 nash, ks = nash_point(rational, d), kalai_point(rational, d)
-                ax.plot(*nash, marker="D", ms=8, color=PALETTE[2], linestyle="none", markeredgecolor="black",
+                ax.plot(*nash, marker="D", ms=small, color=PALETTE[2], linestyle="none", markeredgecolor="black",
+                        mew=0.5 if many else 1,
                         label=("Nash solution" + (f": ({nash[0]:.2f}, {nash[1]:.2f})" if single else "s"))
                         if first else None)
-                ax.plot(*ks, marker="s", ms=8, color=PALETTE[3], linestyle="none", markeredgecolor="black",
+                ax.plot(*ks, marker="s", ms=small, color=PALETTE[3], linestyle="none", markeredgecolor="black",
+                        mew=0.5 if many else 1,
                         label=("Kalai–Smorodinsky point" + (f": ({ks[0]:.2f}, {ks[1]:.2f})" if single else "s"))
                         if first else None)
-                if not single:
+                if not single and not many:
                     ax.plot([d[0], nash[0]], [d[1], nash[1]], color=PALETTE[2], lw=0.8, alpha=0.6,
                             label="disagreement point to its Nash solution" if first else None)
         ax.set_xlim(-0.02, 1.02)
@@ -587,6 +592,7 @@ def two_level(run: RunData, out_dir: Path) -> list[Path]:
     if key is None:
         raise Skip("no ratification threshold was swept")
     data = run.outcomes.assign(_pair=run.pairs)
+    data["_x"], x_note = binned(data[key])
     pairs = list(data["_pair"].unique())
     if len(pairs) > MAX_LINES:
         data["_pair"] = "all strategy pairs"
@@ -601,22 +607,22 @@ def two_level(run: RunData, out_dir: Path) -> list[Path]:
         fig, axes = plt.subplots(1, len(panels), figsize=sized(4.3 * len(panels), 4.3))
         for colour, pair in zip(PALETTE[:len(pairs)], pairs, strict=True):
             mine = data[data["_pair"] == pair]
-            agg = mine.groupby(key).agg(k=("deal", "sum"), n=("deal", "size"), defections=("defections", "mean"))
+            agg = mine.groupby("_x").agg(k=("deal", "sum"), n=("deal", "size"), defections=("defections", "mean"))
             low, high = wilson_interval(agg["k"], agg["n"])
             axes[0].plot(agg.index, agg["k"] / agg["n"], marker="o", color=colour, label=pair)
             axes[0].fill_between(agg.index, low, high, color=colour, alpha=0.15, lw=0)
             deals = mine[mine["deal"]]
-            axes[1].plot(*_median_by(deals, key, "japan_utility"), marker="o", color=colour, label=pair)
-            axes[1].plot(*_median_by(deals, key, "us_utility"), marker="s", ls="--", color=colour)
+            axes[1].plot(*_median_by(deals, "_x", "japan_utility"), marker="o", color=colour, label=pair)
+            axes[1].plot(*_median_by(deals, "_x", "us_utility"), marker="s", ls="--", color=colour)
             if "cars" in deals:
-                axes[2].plot(*_median_by(deals, key, "cars"), marker="o", color=colour)
+                axes[2].plot(*_median_by(deals, "_x", "cars"), marker="o", color=colour)
             if any_defection:
                 axes[3].plot(agg.index, agg["defections"], marker="o", color=colour)
         axes[0].set_ylim(-0.02, 1.02)
         for ax, (title, label) in zip(axes, panels, strict=True):
             ax.set_title(title)
             ax.set_ylabel(label)
-            ax.set_xlabel(short_key(key, long=True))
+            ax.set_xlabel(short_key(key, long=True) + (f"\n({x_note}, at their midpoints)" if x_note else ""))
         handles, labels = axes[1].get_legend_handles_labels()
         fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 4), frameon=False, title="US vs Japan")
         note = "" if any_defection else "\n(no involuntary defections in this run: no tentative agreement failed ratification)"

@@ -128,3 +128,10 @@ def test_utility_plane_shows_the_status_quo_above_a_coinciding_disagreement_poin
     assert status_quo.get_markerfacecolor() == "none"  # a ring: what lies under it stays visible
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "disagreement point to its Nash solution" in labels  # the connector lines are explained
+
+
+def test_utility_plane_draws_every_disagreement_point_of_a_sampled_escalation(lhs, captured, tmp_path):
+    plots.utility_plane(lhs, tmp_path)
+    ax = captured["utility_plane"].axes[0]
+    crosses = [line for line in ax.get_lines() if line.get_marker() == "X"]
+    assert len(crosses) == lhs.outcomes["scenario.escalation"].nunique() > plots.MAX_LINES
