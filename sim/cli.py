@@ -70,22 +70,36 @@ def run_experiment(cfg: DictConfig, out_dir: Path, progress: bool | None = None)
 
         rounds_path = Path(out_dir) / "rounds.parquet"
         rounds = pq.read_table(rounds_path).to_pandas() if rounds_path.exists() else outcomes.iloc[:0]
-        written, skipped = draw_all(RunData(outcomes=outcomes, rounds=rounds, plan=the_plan), out_dir)
+        written, skipped = draw_all(RunData(outcomes=outcomes, rounds=rounds, plan=the_plan), out_dir,
+                                    formats=container["run"].get("figure_formats", ["png"]))
         summary += "\n\n" + describe_figures(written, skipped)
     return summary
 
 
 def describe_figures(written: list[Path], skipped: list[tuple[str, str]]) -> str:
     """Which figures were drawn, and which were skipped and why."""
-    lines = ["figures: " + (", ".join(p.name for p in written if p.suffix == ".png") or "none")]
+    names = list(dict.fromkeys(p.stem for p in written))
+    formats = ", ".join(dict.fromkeys(p.suffix.lstrip(".") for p in written))
+    lines = [f"figures ({formats}): " + ", ".join(names) if names else "figures: none"]
     lines += [f"  skipped {name}: {reason}" for name, reason in skipped]
     return "\n".join(lines)
 
 
-def plot(run_dir: Path) -> int:
-    """The ``plot`` verb: draw every figure the run folder's data supports."""
+def plot(run_dir: Path, formats: list[str] | None = None, only: list[str] | None = None, dpi: int | None = None,
+         scale: float = 1.0) -> int:
+    """The ``plot`` verb: draw every figure the run folder's data supports (or those in ``only``).
+
+    Args:
+        run_dir: The run folder.
+        formats: File formats (png, svg, pdf); ``None``: those of the figure files already in the
+            folder, so that a redraw replaces them all, else PNG.
+        only: Figure names to draw; ``None`` draws all.
+        dpi: PNG resolution; ``None``: 150.
+        scale: Scale on each figure's size.
+    """
     from sim.plots import draw_all
     from sim.rundir import RunDirError, load_run
+    from sim.style import DPI, FORMATS
 
     try:
         data, notice = load_run(run_dir)
@@ -96,7 +110,10 @@ def plot(run_dir: Path) -> int:
         print(f"note: {notice}")
     if not data.outcomes["deal"].any():
         print("note: no negotiation in this run ended in a deal; figures about agreements are skipped")
-    written, skipped = draw_all(data, run_dir)
+    if formats is None:
+        there = {p.suffix.lstrip(".") for p in (Path(run_dir) / "figures").glob("*.*")}
+        formats = [f for f in FORMATS if f in there] or ["png"]
+    written, skipped = draw_all(data, run_dir, formats=formats, only=only, dpi=dpi or DPI, scale=scale)
     print(describe_figures(written, skipped))
     print(f"written to {_relative(Path(run_dir) / 'figures')}")
     return 0

@@ -15,11 +15,14 @@ figure                 what it shows
 ``pressure``           deal rate, timing and terms against a swept deadline or escalation
 =====================  =====================================================================
 
-Each figure is written as PNG (150 dpi) and SVG under ``RUN_DIR/figures/``.
+Each figure is written under ``RUN_DIR/figures/`` in the formats asked for (``run.figure_formats``; ``sim plot
+--format``): PNG at 150 dpi by default, SVG and PDF on request.
 """
 
 from __future__ import annotations
 
+import inspect
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,13 +35,26 @@ from sim.domain.no_deal import escalated
 from sim.engine.inputs import Structure
 from sim.metrics import frontier, kalai_point, nash_point, rational_part
 from sim.runner import joint_box, utility_coefficients
-from sim.style import ACCENT, PALETTE, SIDE_COLOURS, SIDE_LABELS, figure_style, issue_title, save, short_key
+from sim.style import (
+    ACCENT,
+    DPI,
+    PALETTE,
+    SIDE_COLOURS,
+    SIDE_LABELS,
+    figure_output,
+    figure_style,
+    issue_title,
+    save,
+    short_key,
+    sized,
+)
 from sim.summary import wilson_interval
 
 __all__ = ["RunData", "draw_all"]
 
 MAX_LINES = 8  # more strategy pairs than this are not drawn as separate lines
 MIN_DEALS = 5  # a distribution of agreements (timing, terms) needs at least this many
+MIN_HEATMAP_SHARE = 0.5  # the strategy heatmap is drawn when at least this share of its cells were run
 
 
 @dataclass
@@ -77,7 +93,7 @@ class RunData:
         return pair_labels(self.outcomes)
 
 
-class Skip(Exception):  # noqa: N818
+class Skip(Exception):
     """A figure the data does not support, with the reason."""
 
 
@@ -138,7 +154,7 @@ def concession_paths(run: RunData, out_dir: Path) -> list[Path]:
 def _issue_grid(n: int, width: float, row_height: float, extra_height: float) -> tuple[plt.Figure, list[plt.Axes]]:
     """A figure with one panel per issue, three to a row; the unused panels are hidden."""
     nrows = int(np.ceil(n / 3))
-    fig, axes = plt.subplots(nrows, 3, figsize=(width, row_height * nrows + extra_height), squeeze=False)
+    fig, axes = plt.subplots(nrows, 3, figsize=sized(width, row_height * nrows + extra_height), squeeze=False)
     for ax in axes.flat[n:]:
         ax.set_visible(False)
     return fig, list(axes.flat[:n])
@@ -199,7 +215,7 @@ def utility_plane(run: RunData, out_dir: Path) -> list[Path]:
     each distinct one with its own Nash and KS points; the frontier is that of the first grid point.
     """
     point = run.plan.points[0]
-    p, space = point.inputs, point.structure.space
+    p = point.inputs
     coefficients = utility_coefficients(p)
     vertices = frontier(*coefficients, *joint_box(p))
     same_frontier = all(np.allclose(np.r_[utility_coefficients(q.inputs)[:2]], np.r_[coefficients[:2]])
@@ -208,28 +224,37 @@ def utility_plane(run: RunData, out_dir: Path) -> list[Path]:
     status_quo = _utilities(point, p.status_quo)
     deals = run.deals
     with figure_style():
-        fig, ax = plt.subplots(figsize=(7.2, 6.6))
+        fig, ax = plt.subplots(figsize=sized(7.2, 6.6))
         ax.plot(vertices[:, 0], vertices[:, 1], color="black", lw=1.8, label="Pareto frontier")
         _agreements(fig, ax, deals)
-        ax.plot(*status_quo, marker="P", ms=10, color=PALETTE[4], linestyle="none", markeredgecolor="black",
+        # a ring drawn above every other marker, so that it shows even where a disagreement point
+        # coincides with it (an escalation of 0)
+        ax.plot(*status_quo, marker="o", ms=17, markerfacecolor="none", markeredgecolor=PALETTE[4], mew=2.5,
+                linestyle="none", zorder=6,
                 label=f"status quo before the deadline: ({status_quo[0]:.2f}, {status_quo[1]:.2f})")
         single = len(disagreements) == 1
-        for k, d in enumerate(disagreements[:8]):
+        many = len(disagreements) > MAX_LINES  # e.g. a sampled escalation: every point drawn, smaller, no connectors
+        big, small = (10, 8) if not many else (5, 4)
+        for k, d in enumerate(disagreements):
             rational = rational_part(vertices, d)
             first = k == 0
             where = f": ({d[0]:.2f}, {d[1]:.2f})" if single else f" ({len(disagreements)} grid values)"
-            ax.plot(*d, marker="X", ms=10, color=PALETTE[1], linestyle="none", markeredgecolor="black",
-                    label=f"disagreement point (no deal after the deadline){where}" if first else None)
+            ax.plot(*d, marker="X", ms=big, color=PALETTE[1], linestyle="none", markeredgecolor="black",
+                    mew=0.5 if many else 1, label=f"disagreement point (no deal after the deadline){where}"
+                    if first else None)
             if len(rational):
                 nash, ks = nash_point(rational, d), kalai_point(rational, d)
-                ax.plot(*nash, marker="D", ms=8, color=PALETTE[2], linestyle="none", markeredgecolor="black",
+                ax.plot(*nash, marker="D", ms=small, color=PALETTE[2], linestyle="none", markeredgecolor="black",
+                        mew=0.5 if many else 1,
                         label=("Nash solution" + (f": ({nash[0]:.2f}, {nash[1]:.2f})" if single else "s"))
                         if first else None)
-                ax.plot(*ks, marker="s", ms=8, color=PALETTE[3], linestyle="none", markeredgecolor="black",
+                ax.plot(*ks, marker="s", ms=small, color=PALETTE[3], linestyle="none", markeredgecolor="black",
+                        mew=0.5 if many else 1,
                         label=("Kalai–Smorodinsky point" + (f": ({ks[0]:.2f}, {ks[1]:.2f})" if single else "s"))
                         if first else None)
-                if not single:
-                    ax.plot([d[0], nash[0]], [d[1], nash[1]], color=PALETTE[2], lw=0.8, alpha=0.6)
+                if not single and not many:
+                    ax.plot([d[0], nash[0]], [d[1], nash[1]], color=PALETTE[2], lw=0.8, alpha=0.6,
+                            label="disagreement point to its Nash solution" if first else None)
         ax.set_xlim(-0.02, 1.02)
         ax.set_ylim(-0.02, 1.04)
         ax.set_xlabel("utility to the United States (0 = worst package, 1 = best)")
@@ -274,8 +299,42 @@ def _agreements(fig: plt.Figure, ax: plt.Axes, deals: pd.DataFrame) -> None:
 # -- 3. deal rate ----------------------------------------------------------------------------------
 
 
+MAX_VALUES = 20  # a swept parameter with more distinct values than this (sampled) is binned
+BINS = 8  # number of equal-width bins for a sampled parameter
+
+
+def binned(values: pd.Series, most: int = MAX_VALUES, bins: int = BINS) -> tuple[pd.Series, str | None]:
+    """The values to group by: themselves, or for a sampled parameter with more than ``most``
+    distinct values, the midpoint of its equal-width bin (``bins`` bins over its range).
+
+    Returns:
+        The grouping values (aligned with ``values``), and a note on the binning or ``None``.
+    """
+    if values.nunique() <= most:
+        return values, None
+    lo, hi = float(values.min()), float(values.max())
+    edges = np.linspace(lo, hi, bins + 1)
+    index = np.clip(np.searchsorted(edges, values.to_numpy(dtype=float), side="right") - 1, 0, bins - 1)
+    mids = (edges[:-1] + edges[1:]) / 2
+    width = edges[1] - edges[0]
+    return pd.Series(mids[index], index=values.index), f"{values.nunique()} values in {bins} bins of {width:.3g}"
+
+
+def _rate_by(frame: pd.DataFrame, key: str) -> pd.DataFrame:
+    """Deal rate per value of ``key`` (binned if sampled), with its 95 % Wilson interval."""
+    groups, _ = binned(frame[key])
+    agg = frame.groupby(groups.rename("_x")).agg(k=("deal", "sum"), n=("deal", "size"))
+    agg["rate"] = agg["k"] / agg["n"]
+    agg["low"], agg["high"] = wilson_interval(agg["k"], agg["n"])
+    return agg
+
+
 def deal_rate(run: RunData, out_dir: Path) -> list[Path]:
-    """Deal rate against each swept numeric parameter, one line per strategy pair, with 95 % bands."""
+    """Deal rate against each swept numeric parameter, one line per strategy pair, with 95 % bands.
+
+    A sampled parameter (more than :data:`MAX_VALUES` distinct values) is binned: each point is the
+    deal rate in one equal-width bin, drawn at the bin's midpoint, with its Wilson interval.
+    """
     keys = run.numeric_keys[:3]
     if not keys:
         return _deal_rate_by_pair(run, out_dir)
@@ -285,15 +344,15 @@ def deal_rate(run: RunData, out_dir: Path) -> list[Path]:
         data["_pair"] = "all strategy pairs"
         pairs = ["all strategy pairs"]
     with figure_style():
-        fig, axes = plt.subplots(1, len(keys), figsize=(5.2 * len(keys), 4.4), squeeze=False)
+        fig, axes = plt.subplots(1, len(keys), figsize=sized(5.2 * len(keys), 4.4), squeeze=False)
         for ax, key in zip(axes[0], keys, strict=True):
-            for colour, pair in zip(PALETTE, pairs, strict=False):
-                agg = data[data["_pair"] == pair].groupby(key).agg(k=("deal", "sum"), n=("deal", "size"))
-                low, high = wilson_interval(agg["k"], agg["n"])
-                ax.plot(agg.index, agg["k"] / agg["n"], marker="o", ms=4, color=colour, label=pair)
-                ax.fill_between(agg.index, low, high, color=colour, alpha=0.15, lw=0)
+            _, note = binned(data[key])
+            for colour, pair in zip(PALETTE[:len(pairs)], pairs, strict=True):
+                agg = _rate_by(data[data["_pair"] == pair], key)
+                ax.plot(agg.index, agg["rate"], marker="o", ms=4, color=colour, label=pair)
+                ax.fill_between(agg.index, agg["low"], agg["high"], color=colour, alpha=0.15, lw=0)
             ax.set_ylim(-0.02, 1.02)
-            ax.set_xlabel(short_key(key, long=True))
+            ax.set_xlabel(short_key(key, long=True) + (f"\n({note}, at their midpoints)" if note else ""))
             ax.set_ylabel("deal rate (share of negotiations)")
             ax.set_title(f"Deal rate against {short_key(key)}")
         axes[0, -1].legend(loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False, title="US vs Japan")
@@ -312,7 +371,7 @@ def _deal_rate_by_pair(run: RunData, out_dir: Path) -> list[Path]:
     agg["low"], agg["high"] = wilson_interval(agg["k"], agg["n"])
     agg = agg.sort_values(["rate", "low"])
     with figure_style():
-        fig, ax = plt.subplots(figsize=(7.5, 0.24 * len(agg) + 1.6))
+        fig, ax = plt.subplots(figsize=sized(7.5, 0.24 * len(agg) + 1.6))
         y = np.arange(len(agg))
         ax.errorbar(agg["rate"], y, xerr=[agg["rate"] - agg["low"], agg["high"] - agg["rate"]], fmt="o", ms=4,
                     color=PALETTE[0], ecolor=PALETTE[5], elinewidth=2, capsize=0)
@@ -336,11 +395,15 @@ def strategy_heatmap(run: RunData, out_dir: Path) -> list[Path]:
     if o["us_strategy"].nunique() < 2 and o["japan_strategy"].nunique() < 2:
         raise Skip("only one strategy pair was run")
     us, jp = sorted(o["us_strategy"].unique()), sorted(o["japan_strategy"].unique())
+    cells = len(o[["us_strategy", "japan_strategy"]].drop_duplicates())
+    if cells < MIN_HEATMAP_SHARE * len(us) * len(jp):
+        raise Skip(f"only {cells} of the {len(us) * len(jp)} cells of the US x Japan strategy table were run, so "
+                   "it would be mostly empty; deal_rate compares the pairs")
     panels = [("deal", "Deal rate", "{:.0%}"), ("us_utility", "Mean utility to the US", "{:.2f}"),
               ("japan_utility", "Mean utility to Japan", "{:.2f}")]
     with figure_style():
         width, height = 0.45 * len(jp) + 1.9, 0.42 * len(us) + 1.7
-        fig, axes = plt.subplots(1, 3, figsize=(3 * width + 0.6, height + 0.6))
+        fig, axes = plt.subplots(1, 3, figsize=sized(3 * width + 0.6, height + 0.6))
         for ax, (column, title, fmt) in zip(axes, panels, strict=True):
             table = o.pivot_table(index="us_strategy", columns="japan_strategy", values=column,
                                   aggfunc="mean", observed=True).reindex(index=us, columns=jp)
@@ -375,7 +438,7 @@ def timing(run: RunData, out_dir: Path) -> list[Path]:
     late = float((share > 0.9).mean())
     before = (deals["final_deadline"] - deals["end_round"]).astype(int)
     with figure_style():
-        fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+        fig, (left, right) = plt.subplots(1, 2, figsize=sized(11, 4.2))
         left.hist(share, bins=np.linspace(0, 1, 21), color=PALETTE[0], edgecolor="white")
         left.axvspan(0.9, 1.0, color=PALETTE[1], alpha=0.15, label=f"last 10 % of the window: {late:.0%} of deals")
         left.set_xlabel("agreement round / final deadline")
@@ -397,16 +460,20 @@ def timing(run: RunData, out_dir: Path) -> list[Path]:
 
 
 def terms(run: RunData, out_dir: Path) -> list[Path]:
-    """Agreed terms per issue, by strategy pair (or by the main swept parameter when pairs are many)."""
+    """Agreed terms per issue, by strategy pair (or by the main swept parameter when pairs are many,
+    or there is only one). With a single group, one compact panel shows every issue."""
     deals = _distribution_of_deals(run, "no negotiation ended in a deal, so there are no agreed terms",
                                    "the concession paths show them, ")
     pairs = pair_labels(deals)
-    if pairs.nunique() <= MAX_LINES:
+    if 1 < pairs.nunique() <= MAX_LINES:
         groups, group_label = pairs, "strategy pair (US vs Japan)"
     elif run.numeric_keys:
-        groups, group_label = deals[run.numeric_keys[0]], short_key(run.numeric_keys[0], long=True)
-    else:
+        groups, note = binned(deals[run.numeric_keys[0]])
+        group_label = short_key(run.numeric_keys[0], long=True) + (f" ({note}, by midpoint)" if note else "")
+    elif pairs.nunique() > MAX_LINES:
         groups, group_label = deals["us_strategy"], "US strategy"
+    else:
+        return _terms_of_one_group(run, deals, out_dir, pairs.iloc[0])
     order = sorted(groups.unique(), key=lambda v: (isinstance(v, str), v))
     space = run.structure.space
     with figure_style():
@@ -421,11 +488,40 @@ def terms(run: RunData, out_dir: Path) -> list[Path]:
             ax.set_title(issue_title(issue.name))
             ax.set_ylabel(issue.unit)
             ax.set_xticks(range(1, len(order) + 1),
-                          [str(g) if not isinstance(g, float) else f"{g:g}" for g in order],
+                          [str(g) if not isinstance(g, float) else f"{g:.3g}" for g in order],
                           rotation=30 if isinstance(order[0], str) else 0, ha="right" if isinstance(order[0], str)
                           else "center", fontsize=8)
         fig.suptitle(f"Agreed terms per issue by {group_label} ({len(deals)} agreements; boxes: quartiles, "
                      "whiskers: 1.5 IQR)")
+        fig.tight_layout()
+        return save(fig, out_dir, "terms")
+
+
+def _terms_of_one_group(run: RunData, deals: pd.DataFrame, out_dir: Path, label: str) -> list[Path]:
+    """One strategy pair and no swept parameter: every issue in one panel, as the position of the
+    agreed value within the issue's range (0 = its minimum, 1 = its maximum), with the median in units."""
+    space = run.structure.space
+    issues = list(space.issues)
+    with figure_style():
+        fig, ax = plt.subplots(figsize=sized(8.5, 0.42 * len(issues) + 1.6))
+        values = [(deals[i.name].to_numpy() - i.lo) / (i.hi - i.lo) if i.hi > i.lo else np.zeros(len(deals))
+                  for i in issues]
+        y = np.arange(len(issues))[::-1]
+        horizontal = ({"orientation": "horizontal"} if "orientation" in inspect.signature(ax.boxplot).parameters
+                      else {"vert": False})  # Matplotlib >= 3.10 : older
+        box = ax.boxplot(values, positions=y, widths=0.5, patch_artist=True, showfliers=False,
+                         medianprops={"color": "black"}, **horizontal)
+        for patch in box["boxes"]:
+            patch.set_facecolor(PALETTE[0])
+            patch.set_alpha(0.55)
+        for k, issue in enumerate(issues):
+            median = float(np.median(deals[issue.name]))
+            ax.annotate(f"median {median:.3g} {issue.unit} (range {issue.lo:g} to {issue.hi:g})", (1.02, y[k]),
+                        xycoords=("axes fraction", "data"), va="center", fontsize=8)
+        ax.set_yticks(y, [issue_title(i.name) for i in issues])
+        ax.set_xlim(-0.03, 1.03)
+        ax.set_xlabel("agreed value within the issue's range (0 = minimum, 1 = maximum)")
+        ax.set_title(f"Agreed terms: {label} ({len(deals)} agreements; boxes: quartiles, whiskers: 1.5 IQR)")
         fig.tight_layout()
         return save(fig, out_dir, "terms")
 
@@ -446,7 +542,7 @@ def agenda(run: RunData, out_dir: Path) -> list[Path]:
     width = 0.8 / len(hues)
     x = np.arange(len(agendas))
     with figure_style():
-        fig, axes = plt.subplots(1, 4, figsize=(17, 4.4))
+        fig, axes = plt.subplots(1, 4, figsize=sized(17, 4.4))
         for h, (hue, colour) in enumerate(zip(hues, PALETTE, strict=False)):
             data = o if hue is None else o[o[hue_key] == hue]
             by = data.groupby("agenda")
@@ -486,86 +582,154 @@ def agenda(run: RunData, out_dir: Path) -> list[Path]:
 
 
 def two_level(run: RunData, out_dir: Path) -> list[Path]:
-    """Against a swept ratification threshold: deal rate, each side's agreed utility, terms, defections."""
+    """Against a swept ratification threshold: deal rate, each side's agreed utility, terms, defections.
+
+    The involuntary-defection panel is drawn only if some tentative agreement failed ratification;
+    otherwise the figure says there were none. More strategy pairs than :data:`MAX_LINES` are pooled.
+    """
     key = next((k for k in run.numeric_keys if k.startswith("scenario.ratification.")), None)
     if key is None:
         raise Skip("no ratification threshold was swept")
     data = run.outcomes.assign(_pair=run.pairs)
-    pairs = list(data["_pair"].unique())[:MAX_LINES]
+    data["_x"], x_note = binned(data[key])
+    pairs = list(data["_pair"].unique())
+    if len(pairs) > MAX_LINES:
+        data["_pair"] = "all strategy pairs"
+        pairs = ["all strategy pairs"]
+    any_defection = bool((data["defections"] > 0).any())
+    panels = [("Deal rate (95 % Wilson band)", "share of negotiations"),
+              ("Agreed utility: Japan (solid), US (dashed)", "utility (median)"),
+              ("Agreed car tariff", "pp (median)")]
+    if any_defection:
+        panels.append(("Involuntary defections", "failed ratifications per negotiation (mean)"))
     with figure_style():
-        fig, axes = plt.subplots(1, 4, figsize=(17, 4.3))
-        for colour, pair in zip(PALETTE, pairs, strict=False):
+        fig, axes = plt.subplots(1, len(panels), figsize=sized(4.3 * len(panels), 4.3))
+        for colour, pair in zip(PALETTE[:len(pairs)], pairs, strict=True):
             mine = data[data["_pair"] == pair]
-            agg = mine.groupby(key).agg(k=("deal", "sum"), n=("deal", "size"), defections=("defections", "mean"))
+            agg = mine.groupby("_x").agg(k=("deal", "sum"), n=("deal", "size"), defections=("defections", "mean"))
             low, high = wilson_interval(agg["k"], agg["n"])
             axes[0].plot(agg.index, agg["k"] / agg["n"], marker="o", color=colour, label=pair)
             axes[0].fill_between(agg.index, low, high, color=colour, alpha=0.15, lw=0)
             deals = mine[mine["deal"]]
-            axes[1].plot(*_median_by(deals, key, "japan_utility"), marker="o", color=colour, label=pair)
-            axes[1].plot(*_median_by(deals, key, "us_utility"), marker="s", ls="--", color=colour)
+            axes[1].plot(*_median_by(deals, "_x", "japan_utility"), marker="o", color=colour, label=pair)
+            axes[1].plot(*_median_by(deals, "_x", "us_utility"), marker="s", ls="--", color=colour)
             if "cars" in deals:
-                axes[2].plot(*_median_by(deals, key, "cars"), marker="o", color=colour)
-            axes[3].plot(agg.index, agg["defections"], marker="o", color=colour)
+                axes[2].plot(*_median_by(deals, "_x", "cars"), marker="o", color=colour)
+            if any_defection:
+                axes[3].plot(agg.index, agg["defections"], marker="o", color=colour)
         axes[0].set_ylim(-0.02, 1.02)
-        for ax, (title, label) in zip(axes, [("Deal rate (95 % Wilson band)", "share of negotiations"),
-                                             ("Agreed utility: Japan (solid), US (dashed)", "utility (median)"),
-                                             ("Agreed car tariff", "pp (median)"),
-                                             ("Involuntary defections", "failed ratifications per negotiation")],
-                                      strict=True):
+        for ax, (title, label) in zip(axes, panels, strict=True):
             ax.set_title(title)
             ax.set_ylabel(label)
-            ax.set_xlabel(short_key(key, long=True))
+            ax.set_xlabel(short_key(key, long=True) + (f"\n({x_note}, at their midpoints)" if x_note else ""))
         handles, labels = axes[1].get_legend_handles_labels()
-        fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False, title="US vs Japan")
-        fig.suptitle("Two-level game: a smaller win-set at home and the deal abroad (Putnam 1988)")
-        fig.tight_layout(rect=(0, 0.1, 1, 1))
+        fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 4), frameon=False, title="US vs Japan")
+        note = "" if any_defection else "\n(no involuntary defections in this run: no tentative agreement failed ratification)"
+        fig.suptitle("Two-level game: a smaller win-set at home and the deal abroad (Putnam 1988)" + note)
+        fig.tight_layout(rect=(0, 0.1 + 0.05 * ((len(labels) - 1) // 4), 1, 1))
         return save(fig, out_dir, "two_level")
 
 
 # -- pressure (deadline_pressure's headline) -----------------------------------------------------
 
 
+PRESSURE_KEYS = ("scenario.deadline.round", "scenario.escalation")
+
+
 def pressure(run: RunData, out_dir: Path) -> list[Path]:
-    """Deal rate, timing and terms against the first numeric swept key (lines: the second key)."""
+    """Deal rate, timing and terms against the swept US deadline (or, if only it is swept, the
+    escalation), one line per value of the other swept parameter.
+
+    A sampled x parameter is binned (:func:`binned`). More line groups than :data:`MAX_LINES`
+    (a sampled second parameter) are binned into equal-width intervals and coloured along a
+    sequential colour map, so no group is ever left out.
+    """
     keys = run.numeric_keys
     if not keys:
         raise Skip("no numeric parameter was swept")
-    x_key = keys[0]
-    hue_key = keys[1] if len(keys) > 1 else None
+    swept = [k for k in PRESSURE_KEYS if k in keys]
+    if not swept:
+        raise Skip("neither the US deadline nor the escalation was swept (deal_rate shows the swept parameters)")
+    x_key = swept[0]
+    hue_key = next((k for k in keys if k != x_key and k in PRESSURE_KEYS),
+                   next((k for k in keys if k != x_key), None))
     units = {i.name: i.unit for i in run.structure.space.issues}
     shown = [n for n in ("reciprocal", "cars") if n in units]
-    data = run.outcomes.assign(_hue=run.outcomes[hue_key] if hue_key else "all")
+    data = run.outcomes.copy()
+    data["_x"], x_note = binned(data[x_key])
+    hue_note = None
+    if hue_key is None:
+        data["_hue"], hues = "all", ["all"]
+    elif data[hue_key].nunique() <= MAX_LINES:
+        data["_hue"] = data[hue_key]
+        hues = sorted(data["_hue"].unique())
+    else:  # a sampled parameter: equal-width intervals, every one drawn
+        data["_hue"], hues = _intervals(data[hue_key], 5)
+        hue_note = f"{data[hue_key].nunique()} sampled values in {len(hues)} intervals"
+    colours = (PALETTE[:len(hues)] if len(hues) <= MAX_LINES
+               else [plt.get_cmap("cividis")(v) for v in np.linspace(0, 0.9, len(hues))])
     with figure_style():
-        fig, axes = plt.subplots(1, 2 + len(shown), figsize=(4.2 * (2 + len(shown)), 4.0))
-        for colour, (hue, group) in zip(PALETTE, data.groupby("_hue", sort=True), strict=False):
-            label = f"{short_key(hue_key)} = {hue:g}" if hue_key else None
-            agg = group.groupby(x_key).agg(k=("deal", "sum"), n=("deal", "size"))
+        panels = 2 + len(shown)
+        ncols = min(panels, 2)
+        nrows = int(np.ceil(panels / ncols))
+        fig, grid = plt.subplots(nrows, ncols, figsize=sized(5.2 * ncols, 3.7 * nrows + 0.9), squeeze=False)
+        axes = list(grid.flat)
+        for ax in axes[panels:]:
+            ax.set_visible(False)
+        for colour, hue in zip(colours, hues, strict=True):
+            group = data[data["_hue"] == hue]
+            if group.empty:
+                continue
+            label = None if hue_key is None else _hue_label(hue_key, hue)
+            agg = group.groupby("_x").agg(k=("deal", "sum"), n=("deal", "size"))
             low, high = wilson_interval(agg["k"], agg["n"])
             axes[0].plot(agg.index, agg["k"] / agg["n"], marker="o", color=colour, label=label)
             axes[0].fill_between(agg.index, low, high, color=colour, alpha=0.15, lw=0)
             deals = group[group["deal"]]
             if len(deals):
-                axes[1].plot(*_median_by(deals, x_key, "agreement_time"), marker="o", color=colour, label=label)
-                for ax, name in zip(axes[2:], shown, strict=True):
-                    ax.plot(*_median_by(deals, x_key, name), marker="o", color=colour, label=label)
+                axes[1].plot(*_median_by(deals, "_x", "agreement_time"), marker="o", color=colour, label=label)
+                for ax, name in zip(axes[2:panels], shown, strict=True):
+                    ax.plot(*_median_by(deals, "_x", name), marker="o", color=colour, label=label)
         axes[0].set_ylim(-0.02, 1.02)
         axes[0].set_title("Deal rate (95 % Wilson interval)")
         axes[0].set_ylabel("share of negotiations with a deal")
         axes[1].set_title("Timing of agreements")
         axes[1].set_ylabel("agreement round / final deadline (median)")
         axes[1].set_ylim(0, 1.05)
-        for ax, name in zip(axes[2:], shown, strict=True):
+        for ax, name in zip(axes[2:panels], shown, strict=True):
             ax.set_title(f"Agreed {issue_title(name).lower()} (median)")
             ax.set_ylabel(units[name])
-        for ax in axes:
-            ax.set_xlabel(short_key(x_key, long=True))
+        for ax in axes[:panels]:
+            ax.set_xlabel(short_key(x_key, long=True) + (f" ({x_note})" if x_note else ""))
         if hue_key:
-            axes[-1].legend(loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False)
+            handles, labels = axes[0].get_legend_handles_labels()
+            title = short_key(hue_key, long=True) + (f" ({hue_note})" if hue_note else "")
+            fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 6), frameon=False, title=title)
         n_pairs = len(run.outcomes[["us_strategy", "japan_strategy"]].drop_duplicates())
-        fig.suptitle(f"Deadline pressure: deal rate, timing and terms against {short_key(x_key)} "
-                     f"({n_pairs} strategy pair{'s' if n_pairs > 1 else ''} pooled, {len(run.outcomes)} negotiations)")
-        fig.tight_layout()
+        what = "Deadline pressure" if x_key == "scenario.deadline.round" else "Escalation pressure"
+        fig.suptitle(f"{what}: deal rate, timing and terms against the {short_key(x_key, long=True)}\n"
+                     f"({n_pairs} strategy pair{'s' if n_pairs > 1 else ''} pooled, {len(run.outcomes):,} negotiations)")
+        rows_of_legend = int(np.ceil(len(hues) / 6)) if hue_key else 0
+        fig.tight_layout(rect=(0, 0.035 + 0.05 * rows_of_legend / nrows if hue_key else 0, 1, 1))
         return save(fig, out_dir, "pressure")
+
+
+def _intervals(values: pd.Series, n: int) -> tuple[pd.Series, list[str]]:
+    """Label each value with its equal-width interval over the values' range (``"0.09 to 3.04"``),
+    to four significant digits of the range; returns the labels per value and their order."""
+    lo, hi = float(values.min()), float(values.max())
+    edges = np.linspace(lo, hi, n + 1)
+    decimals = max(0, 3 - int(np.floor(np.log10(hi - lo)))) if hi > lo else 2
+    names = [f"{a:.{decimals}f} to {b:.{decimals}f}" for a, b in itertools.pairwise(edges)]
+    index = np.clip(np.searchsorted(edges, values.to_numpy(dtype=float), side="right") - 1, 0, n - 1)
+    return pd.Series(np.array(names, dtype=object)[index], index=values.index), names
+
+
+def _hue_label(key: str, value) -> str:
+    """A legend entry for one line group: a value (``escalation = 5``) or an interval (a string)."""
+    if isinstance(value, str):
+        return value
+    return f"{short_key(key)} = {value:g}"
 
 
 def _median_by(frame: pd.DataFrame, key: str, column: str) -> tuple[np.ndarray, np.ndarray]:
@@ -586,17 +750,30 @@ FIGURES = {
 }
 
 
-def draw_all(run: RunData, run_dir: Path) -> tuple[list[Path], list[tuple[str, str]]]:
-    """Draw every figure the data supports into ``run_dir/figures``.
+def draw_all(run: RunData, run_dir: Path, formats: tuple[str, ...] | list[str] = ("png", "svg"),
+             only: list[str] | None = None, dpi: int = DPI,
+             scale: float = 1.0) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Draw every figure the data supports (or those in ``only``) into ``run_dir/figures``.
+
+    Args:
+        run: The run's data.
+        run_dir: The run folder.
+        formats: File formats, some of png, svg, pdf.
+        only: Names of the figures to draw (keys of :data:`FIGURES`); ``None`` draws all.
+        dpi: PNG resolution.
+        scale: Scale on every figure's size (1 = the size the figure was designed for).
 
     Returns:
         The files written, and ``(figure, reason)`` for each figure skipped.
     """
     out_dir = Path(run_dir) / "figures"
     written, skipped = [], []
-    for name, draw in FIGURES.items():
-        try:
-            written += draw(run, out_dir)
-        except Skip as why:
-            skipped.append((name, str(why)))
+    with figure_output(formats, dpi, scale):
+        for name, draw in FIGURES.items():
+            if only is not None and name not in only:
+                continue
+            try:
+                written += draw(run, out_dir)
+            except Skip as why:
+                skipped.append((name, str(why)))
     return written, skipped

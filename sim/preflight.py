@@ -15,6 +15,7 @@ from pathlib import Path
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.override_parser.types import Override
 from hydra.errors import ConfigCompositionException, MissingConfigException, OverrideParseException
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
@@ -22,7 +23,7 @@ from omegaconf.errors import OmegaConfBaseException
 from sim.config import CONF_DIR, ConfigError, available, plan
 from sim.runner import check_resume, config_fingerprint, dask_client
 
-__all__ = ["UsageError", "check"]
+__all__ = ["UsageError", "check", "check_not_swept"]
 
 # At most this many jobs of a -m sweep are composed and validated one by one; beyond it, each
 # swept value is checked with the other keys at their first value.
@@ -34,23 +35,24 @@ class UsageError(Exception):
 
 
 def _jobs(overrides: list[str], multirun: bool) -> list[list[str]]:
-    """The override lists of the jobs a command would launch (parsed by Hydra's own grammar)."""
+    """The override lists of the jobs a command would launch.
+
+    The overrides are parsed by Hydra's own grammar with the config loader at hand, so a sweep is
+    expanded exactly as Hydra's basic sweeper expands it: ``a,b``, ``range(...)``, ``choice(...)``
+    and ``glob(...)`` (over a config group's options). ``interval(...)`` is for sampling sweepers
+    (such as Optuna); the basic sweeper refuses it, and so does this check, in one line.
+    """
+    GlobalHydra.instance().clear()
     try:
-        parsed = OverridesParser.create().parse_overrides(overrides)
-    except OverrideParseException as err:
-        raise UsageError(f"malformed override: {str(err).splitlines()[0]}") from None
-    choices = []
-    for o in parsed:
-        if o.key_or_group.startswith("hydra"):
-            continue
-        if o.is_sweep_override():
-            if not multirun:
-                raise UsageError(f"{o.input_line}: a list of values needs -m (multirun), or quote it as a list")
-            key = o.key_or_group if o.package is None else f"{o.key_or_group}@{o.package}"
-            prefix = {"ADD": "+", "FORCE_ADD": "++", "DEL": "~"}.get(o.type.name, "")
-            choices.append([f"{prefix}{key}={v}" for v in o.sweep_string_iterator()])
-        else:
-            choices.append([o.input_line])
+        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+            parser = OverridesParser.create(config_loader=GlobalHydra.instance().config_loader())
+            try:
+                parsed = parser.parse_overrides(overrides)
+            except OverrideParseException as err:
+                raise UsageError(f"malformed override: {str(err).splitlines()[0]}") from None
+            choices = [_values(o, multirun) for o in parsed if not o.key_or_group.startswith("hydra")]
+    finally:
+        GlobalHydra.instance().clear()
     product = 1
     for c in choices:
         product *= len(c)
@@ -61,6 +63,92 @@ def _jobs(overrides: list[str], multirun: bool) -> list[list[str]]:
     for k, c in enumerate(choices):
         jobs.extend([*firsts[:k], v, *firsts[k + 1:]] for v in c[1:])
     return [firsts, *jobs]
+
+
+def _values(o: Override, multirun: bool) -> list[str]:
+    """The overrides one command-line override stands for: itself, or one per value of a sweep."""
+    if not o.is_sweep_override():
+        return [o.input_line]
+    if not multirun:
+        raise UsageError(f"{o.input_line}: a sweep over several values needs -m (multirun); "
+                         "to give a list as one value, quote it as a list, e.g. 'key=[a,b]'")
+    if not o.is_discrete_sweep():
+        raise UsageError(f"{o.input_line}: Hydra's basic sweeper cannot sweep an interval (that needs a sampling "
+                         "sweeper such as Optuna); use a,b,c, range(start,stop,step), choice(...) or glob(...), "
+                         "or sample inside the run with sweep.sample.ranges")
+    try:
+        values = list(o.sweep_string_iterator())
+    except Exception as err:  # noqa: BLE001  (Hydra raises assorted errors for a bad sweep)
+        raise UsageError(f"{o.input_line}: {' '.join(str(err).split())}") from None
+    if not values:
+        raise UsageError(f"{o.input_line}: the sweep has no values (a glob that matches no option, or an "
+                         "empty range)")
+    return [f"{o.get_key_element()}={v}" for v in values]
+
+
+def _flat(tree, prefix: str = "") -> list[str]:
+    """Config keys of a grid or of sample ranges given flat (``{"a.b": [..]}``) or nested."""
+    if not isinstance(tree, dict):
+        return []
+    keys = []
+    for k, v in tree.items():
+        keys.extend(_flat(v, f"{prefix}{k}.") if isinstance(v, dict) else [f"{prefix}{k}"])
+    return keys
+
+
+def check_not_swept(job: list[str], cfg) -> None:
+    """Refuse a command-line value for a key the run's own sweep varies: the sweep would ignore it.
+
+    An experiment's ``sweep.grid`` axes, ``sweep.sample.ranges`` and ``sweep.pairs`` (which set both
+    strategies) replace the value of the keys they vary at every grid point, so a command-line value
+    for such a key (``+experiment=deadline_pressure scenario.escalation=14``) would be silently
+    ignored. It is an error naming the key; to change an axis, change the sweep itself.
+
+    Raises:
+        UsageError: naming the key, the sweep that varies it, and what to do instead.
+    """
+    sweep = OmegaConf.to_container(cfg.get("sweep") or {}, resolve=False)
+    swept = {key: f"sweep.grid.{key}" for key in _flat(sweep.get("grid") or {})}
+    sample = sweep.get("sample") or {}
+    if sample.get("method", "none") != "none":
+        swept |= {key: f"sweep.sample.ranges.{key}" for key in _flat(sample.get("ranges") or {})}
+    pairs = sweep.get("pairs") or []
+    parties = tuple(OmegaConf.to_container(cfg.scenario.parties)) if "parties" in cfg.get("scenario", {}) else ()
+    parsed = OverridesParser.create().parse_overrides(job)
+    for o in parsed:
+        key = o.key_or_group
+        if key.startswith(("hydra", "sweep")) or o.type.name == "DEL":
+            continue
+        negotiator = key in ("strategy", "acceptance", "opponent") and o.package in parties
+        if pairs and (negotiator or key in parties or key.startswith(tuple(f"{p}." for p in parties))):
+            raise UsageError(f"{o.input_line}: sweep.pairs sets both parties' negotiators ({len(pairs)} pair"
+                             f"{'s' if len(pairs) > 1 else ''}), so this would be ignored; leave it out, or give "
+                             "the pairs, e.g. 'sweep.pairs=[[boulware,conceder]]'")
+        if available(key):  # a config group (scenario=..., protocol=...): not a value of a swept key
+            continue
+        for axis, where in swept.items():
+            if key == axis or axis.startswith(key + ".") or key.startswith(axis + "."):
+                values = _flat_values(sweep, where)
+                section = where[:-len(axis) - 1]
+                value = o.get_value_element_as_str() if section == "sweep.grid" else "LOW,HIGH"
+                raise UsageError(f"{key}: this run sweeps it ({where} = {values}), so the value given here "
+                                 f"would be ignored; leave it out, or set the sweep's axis instead: "
+                                 f"'{section}={{{axis}:[{value}]}}'")
+
+
+def _flat_values(sweep: dict, where: str):
+    """The values (or range) of a swept key, for the message."""
+    section, _, key = where.removeprefix("sweep.").partition(".")
+    if section == "sample":
+        tree, key = (sweep.get("sample") or {}).get("ranges") or {}, key.removeprefix("ranges.")
+    else:
+        tree = sweep.get("grid") or {}
+    if key in tree:
+        return tree[key]
+    node = tree
+    for part in key.split("."):
+        node = node.get(part, {}) if isinstance(node, dict) else {}
+    return node
 
 
 def _explain(err: Exception, job: list[str]) -> str:
@@ -116,6 +204,7 @@ def check(overrides: list[str], multirun: bool) -> None:
         finally:
             GlobalHydra.instance().clear()
         try:
+            check_not_swept(job, cfg)
             plan(cfg)
             _check_target(cfg, run_dir)
         except ConfigError as err:

@@ -265,7 +265,7 @@ def _flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
 
 
 # Keys that change how a sweep runs, not what it computes: they may differ on resume.
-RUN_ONLY = ("run.workers", "run.executor", "run.dask_address", "run.plot", "run.progress")
+RUN_ONLY = ("run.workers", "run.executor", "run.dask_address", "run.plot", "run.progress", "run.figure_formats")
 
 
 def config_fingerprint(cfg: dict) -> dict[str, Any]:

@@ -1,85 +1,207 @@
-"""Summaries of a run: per grid point (``summary.csv``) and for the terminal."""
+"""Summaries of a run: per grid point (``summary.csv``) and for the terminal.
+
+Per grid point, ``summary.csv`` gives the number of negotiations, the deal rate with its 95 % Wilson
+interval, how the talks ended (agreement, walk-away, deadline, breakdown, refused protocol), the
+partial deals (stages agreed before the deadline that stay in force), the median agreement round and
+agreed terms (over the deals), and the median utility, payoff (USD bn a year) and joint welfare (over
+all negotiations: one without a deal counts at its no-deal value). Numbers are rounded to what they
+can mean: shares and utilities to 4 decimals, tariffs (pp) and money (USD bn) to 2, rounds to 1.
+"""
 
 from __future__ import annotations
 
+from statistics import NormalDist
+
 import numpy as np
 import pandas as pd
-from scipy.stats import binomtest
 
 from sim.domain.outcome_space import OutcomeSpace
+from sim.engine.model import END_REASONS
+from sim.labels import heading
 
 __all__ = ["by_pair", "by_point", "format_points", "report", "wilson_interval"]
 
+SHARE_DECIMALS = 4  # deal rates, utilities, welfare (0-1 or 0-2)
+MONEY_DECIMALS = 2  # USD bn, USD bn/yr, and tariffs in pp
+ROUND_DECIMALS = 1  # a median of whole rounds is a whole or a half round
 
-def wilson_interval(deals: np.ndarray, runs: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval for each deal rate ``deals / runs`` (scipy.stats.binomtest)."""
-    bounds = [binomtest(int(k), int(n)).proportion_ci(confidence_level=level, method="wilson")
-              for k, n in zip(deals, runs, strict=True)]
-    return np.array([b.low for b in bounds]), np.array([b.high for b in bounds])
+# per negotiation: (column, summary column) of the values whose median over all negotiations is given
+VALUE_MEDIANS = [("us_utility", "median_us_utility"), ("japan_utility", "median_japan_utility"),
+                 ("us_payoff", "median_us_payoff"), ("japan_payoff", "median_japan_payoff"),
+                 ("welfare", "median_welfare")]
 
 
-def by_point(outcomes: pd.DataFrame, coordinates: list[str], space: OutcomeSpace) -> pd.DataFrame:
-    """Per grid point: runs, deals, deal rate with its 95 % Wilson interval, median agreement round
-    and median agreed terms (medians over the negotiations that ended in a deal)."""
+def wilson_interval(deals, runs, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson (1927) score interval for each deal rate ``deals / runs``, in closed form, vectorised.
+
+    With ``p = k/n`` and ``z`` the two-sided normal quantile of ``level``, the bounds are
+    ``(p + z²/2n ± z·sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n)``; they equal
+    ``scipy.stats.binomtest(k, n).proportion_ci(method="wilson")`` (tested). ``runs`` of 0 gives NaN.
+
+    Args:
+        deals: Number of deals ``k`` per group.
+        runs: Number of negotiations ``n`` per group.
+        level: Confidence level.
+
+    Returns:
+        The lower and the upper bounds, as arrays.
+    """
+    k = np.asarray(deals, dtype=float)
+    n = np.asarray(runs, dtype=float)
+    z = NormalDist().inv_cdf(0.5 + level / 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = k / n
+        denominator = 1 + z * z / n
+        centre = (p + z * z / (2 * n)) / denominator
+        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
+        low = np.where(k == 0, 0.0, np.clip(centre - half, 0.0, 1.0))
+        high = np.where(k == n, 1.0, np.clip(centre + half, 0.0, 1.0))
+    bad = ~(n > 0)
+    return np.where(bad, np.nan, low), np.where(bad, np.nan, high)
+
+
+def _decimals(unit: str) -> int:
+    """Decimals for a value in ``unit``: money and tariffs to cents of a bn / hundredths of a pp."""
+    return MONEY_DECIMALS if unit.startswith(("pp", "USD")) else SHARE_DECIMALS
+
+
+def by_point(outcomes: pd.DataFrame, coordinates: list[str], space: OutcomeSpace,
+             rounded: bool = True) -> pd.DataFrame:
+    """The ``summary.csv`` table: one row per grid point.
+
+    Columns after the coordinates: ``runs``, ``deals``, ``deal_rate`` with its 95 % Wilson interval
+    (``deal_rate_low``, ``deal_rate_high``), ``ended_<reason>`` (negotiations per end reason, every
+    reason of :data:`sim.model.END_REASONS`, spaces as underscores), ``partial_deals``,
+    ``median_round`` (median agreement round of the deals), ``median_<issue>`` (median agreed
+    terms of the deals), and ``median_us_utility``, ``median_japan_utility``, ``median_us_payoff``,
+    ``median_japan_payoff`` (USD bn a year) and ``median_welfare`` over all negotiations.
+
+    Args:
+        outcomes: One row per negotiation.
+        coordinates: The columns that identify a grid point.
+        space: The outcome space (issue names and units).
+        rounded: Round as described in the module docstring (``False``: full precision).
+    """
     groups = outcomes.groupby(coordinates, sort=False, observed=True, dropna=False)
     table = groups.agg(runs=("deal", "size"), deals=("deal", "sum"))
     table["deal_rate"] = table["deals"] / table["runs"]
     table["deal_rate_low"], table["deal_rate_high"] = wilson_interval(table["deals"], table["runs"])
+    if "end_reason" in outcomes:
+        ended = outcomes.groupby([*coordinates, "end_reason"], sort=False, observed=True, dropna=False).size()
+        ended = ended.unstack("end_reason").reindex(columns=list(END_REASONS.values())).reindex(table.index)
+        for reason in END_REASONS.values():
+            table[f"ended_{reason.replace(' ', '_').replace('-', '_')}"] = ended[reason].fillna(0).astype("int64")
+    if "partial_deal" in outcomes:
+        table["partial_deals"] = groups["partial_deal"].sum().astype("int64")
     deals = outcomes[outcomes["deal"]].groupby(coordinates, sort=False, observed=True, dropna=False)
     table["median_round"] = deals["end_round"].median()
     terms = deals[list(space.names)].median().add_prefix("median_")
-    return table.join(terms).reset_index()
+    table = table.join(terms)
+    for column, name in VALUE_MEDIANS:
+        if column in outcomes:
+            table[name] = groups[column].median()
+    if rounded:
+        decimals = {"deal_rate": SHARE_DECIMALS, "deal_rate_low": SHARE_DECIMALS, "deal_rate_high": SHARE_DECIMALS,
+                    "median_round": ROUND_DECIMALS, "median_us_utility": SHARE_DECIMALS,
+                    "median_japan_utility": SHARE_DECIMALS, "median_welfare": SHARE_DECIMALS,
+                    "median_us_payoff": MONEY_DECIMALS, "median_japan_payoff": MONEY_DECIMALS}
+        decimals |= {f"median_{i.name}": _decimals(i.unit) for i in space.issues}
+        table = table.round({k: v for k, v in decimals.items() if k in table})
+    return table.reset_index()
 
 
 def by_pair(outcomes: pd.DataFrame, space: OutcomeSpace) -> pd.DataFrame:
-    """Per strategy pair: runs, deal rate, median agreement round and median agreed terms.
+    """Per strategy pair: runs, deal rate, median agreement round, median agreed terms and median
+    utility to each side.
 
-    Medians of terms and rounds are over the negotiations that ended in a deal.
+    Medians of terms and rounds are over the negotiations that ended in a deal; medians of utility
+    over all negotiations (one without a deal at its no-deal value).
     """
     deals = outcomes[outcomes["deal"]]
     keys = ["us_strategy", "japan_strategy"]
     table = outcomes.groupby(keys, observed=True, sort=False).agg(runs=("deal", "size"), deal_rate=("deal", "mean"))
     table["median_round"] = deals.groupby(keys, observed=True, sort=False)["end_round"].median()
     terms = deals.groupby(keys, observed=True, sort=False)[list(space.names)].median()
-    return table.join(terms)
+    table = table.join(terms)
+    for side in ("us", "japan"):
+        if f"{side}_utility" in outcomes:
+            table[f"{side}_utility"] = outcomes.groupby(keys, observed=True, sort=False)[f"{side}_utility"].median()
+    return table
+
+
+def _count(n: int) -> str:
+    return f"{n:,}"
+
+
+def _number(x: float, decimals: int = 1, strip: bool = False) -> str:
+    """A number for the terminal with ``decimals`` decimals (``strip``: no trailing zeros, as for a
+    median round of 12 or 11.5); NaN as '-'."""
+    if x is None or not np.isfinite(x):
+        return "-"
+    text = f"{x:,.{decimals}f}"
+    if strip and "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
 
 
 def report(outcomes: pd.DataFrame, space: OutcomeSpace, wall_seconds: float) -> str:
     """A short, plain-text summary for the terminal."""
     n = len(outcomes)
     deals = outcomes[outcomes["deal"]]
-    ended = outcomes["end_reason"].value_counts()
-    lines = [f"{n} negotiations in {wall_seconds:.1f} s"]
-    rate = f"deal rate {len(deals) / n:.1%}"
+    lines = [f"{_count(n)} negotiation{'s' if n != 1 else ''} in {wall_seconds:.1f} s"]
+    rate = f"deal rate {len(deals) / n:.1%} ({_count(len(deals))} of {_count(n)})" if n else "no negotiations"
     if len(deals):
-        median_round = deals["end_round"].median()
-        lines.append(f"{rate}; median agreement round {median_round:g}")
+        lines.append(f"{rate}; median agreement round {_number(deals['end_round'].median(), strip=True)}")
     else:
         lines.append(f"{rate}; no agreements")
-    lines.append("ended by: " + ", ".join(f"{k} {v}" for k, v in ended.items()))
+    ended = outcomes["end_reason"].value_counts()
+    ended = ended.reindex([r for r in END_REASONS.values() if r in ended.index]
+                          + [r for r in ended.index if r not in END_REASONS.values()])
+    partial = int(outcomes["partial_deal"].sum()) if "partial_deal" in outcomes else 0
+    lines.append("ended by: " + ", ".join(f"{k} {_count(v)}" for k, v in ended.items())
+                 + f"; partial deals (stages agreed before the talks ended, in force): {_count(partial)}")
     if len(deals):
         units = {i.name: i.unit for i in space.issues}
         terms = deals[list(space.names)].median()
-        lines.append("median agreed terms: " + ", ".join(f"{k} {v:.3g} {units[k]}" for k, v in terms.items()))
+        lines.append("median agreed terms: " + ", ".join(
+            f"{k} {_number(v, 1 if _decimals(units[k]) == MONEY_DECIMALS else 3)} {units[k]}"
+            for k, v in terms.items()))
+    if {"us_utility", "japan_utility", "us_payoff", "japan_payoff", "welfare"} <= set(outcomes.columns):
+        med = outcomes[["us_utility", "japan_utility", "us_payoff", "japan_payoff", "welfare"]].median()
+        lines.append(f"medians over all negotiations (no deal at its no-deal value): utility US "
+                     f"{_number(med['us_utility'], 2)}, Japan {_number(med['japan_utility'], 2)}; payoff US "
+                     f"{_number(med['us_payoff'], 1)}, Japan {_number(med['japan_payoff'], 1)} USD bn/yr; "
+                     f"joint welfare {_number(med['welfare'], 2)}")
     table = by_pair(outcomes, space)
-    if len(table) > 1:
-        shown = table[["runs", "deal_rate", "median_round"]].copy()
-        shown["deal_rate"] = shown["deal_rate"].map("{:.1%}".format)
-        shown.index = [f"{us} (US) vs {jp} (Japan)" for us, jp in shown.index]
-        lines += ["", "by strategy pair:", shown.to_string()]
+    shown = pd.DataFrame({
+        "negotiations": table["runs"].map(_count),
+        "deal rate": table["deal_rate"].map("{:.1%}".format),
+        "median agreement round": table["median_round"].map(lambda v: _number(v, strip=True)),
+    }, index=table.index)
+    for side, name in (("us", "US"), ("japan", "Japan")):
+        if f"{side}_utility" in table:
+            shown[f"median utility {name}"] = table[f"{side}_utility"].map(lambda v: _number(v, 2))
+    shown.index = [f"{us} (US) vs {jp} (Japan)" for us, jp in table.index]
+    lines += ["", "by strategy pair:", shown.to_string()]
     return "\n".join(lines)
 
 
 def format_points(table: pd.DataFrame, coordinates: list[str], most: int = 30) -> str:
-    """The per-point summary for the terminal: all of it up to ``most`` points, else a pointer to the file."""
+    """The per-point summary for the terminal: all of it up to ``most`` points, else a pointer to the file.
+
+    Both strategies are always shown; a swept key whose column repeats another column is left out.
+    """
     if len(table) > most:
-        return f"summary.csv: {len(table)} grid points (deal rate with 95 % interval, median round and terms)"
+        return f"summary.csv: {len(table)} grid points (deal rate with 95 % interval, how the talks ended, " \
+               "median agreement round, terms, utilities, payoffs and welfare)"
+    always = {"us_strategy", "japan_strategy"}
     kept = [c for k, c in enumerate(coordinates)  # a swept key that repeats a recorded column adds nothing
-            if not any(table[c].equals(table[other]) for other in coordinates[:k])]
+            if c in always or not any(table[c].equals(table[other]) for other in coordinates[:k])]
     shown = table[kept].copy()
-    shown.columns = [c.split(".")[-1] for c in kept]
-    shown["runs"] = table["runs"]
+    names = {"us_strategy": "US strategy", "japan_strategy": "Japan strategy"}
+    shown.columns = [names.get(c, heading(c)) for c in kept]
+    shown["negotiations"] = table["runs"]
     shown["deal rate [95% CI]"] = [f"{r:.1%} [{lo:.1%}, {hi:.1%}]" for r, lo, hi in
                                   zip(table["deal_rate"], table["deal_rate_low"], table["deal_rate_high"], strict=True)]
-    shown["median round"] = table["median_round"]
+    shown["median agreement round"] = table["median_round"].map(lambda v: _number(v, strip=True))
     return "summary.csv, per grid point:\n" + shown.to_string(index=False)

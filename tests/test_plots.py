@@ -19,7 +19,7 @@ def sweep_dir(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("sweep")
     cfg = compose_config("+experiment=smoke", "sweep.pairs=[[boulware,boulware],[linear,conceder]]",
                          "+sweep.grid.scenario.escalation=[0,14]", "run.seeds=30", "run.workers=1",
-                         "run.progress=false")
+                         "run.progress=false", "run.figure_formats=[png,svg]")
     run_experiment(cfg, out)
     return out
 
@@ -46,7 +46,7 @@ def test_plot_redraws_a_run_folder(sweep_dir, tmp_path, capsys):
     copy = tmp_path / "run"
     shutil.copytree(sweep_dir, copy)
     shutil.rmtree(copy / "figures")
-    assert plot(copy) == 0
+    assert plot(copy, formats=["png"]) == 0  # SVG is checked above; PNG is enough here
     out = capsys.readouterr().out
     for name in SIX:
         assert (copy / "figures" / f"{name}.png").exists()
@@ -84,7 +84,7 @@ def test_an_unfinished_sweep_is_plotted_from_its_parts(sweep_dir, tmp_path, caps
     shutil.copytree(sweep_dir, copy)
     (copy / "outcomes.parquet").unlink()
     (copy / "outcomes" / "part-000001.parquet").unlink()
-    assert plot(copy) == 0
+    assert plot(copy, formats=["png"], only=["deal_rate"]) == 0  # what is read, not what is drawn, is tested
     assert "unfinished" in capsys.readouterr().out
 
 
@@ -93,5 +93,50 @@ def test_without_a_numeric_sweep_deal_rate_compares_the_pairs(tmp_path):
                          "run.seeds=10", "run.workers=1", "run.progress=false")
     summary = run_experiment(cfg, tmp_path)
     assert (tmp_path / "figures" / "deal_rate.png").exists()
-    assert (tmp_path / "figures" / "strategy_heatmap.png").exists()
+    # 3 of the 3 x 3 strategy cells: the heatmap would be mostly empty, so it is skipped with a reason
+    assert not (tmp_path / "figures" / "strategy_heatmap.png").exists()
+    assert "skipped strategy_heatmap: only 3 of the 9 cells" in summary
     assert "skipped pressure: no numeric parameter was swept" in summary
+
+
+def test_plot_options_format_figures_resolution_and_size(sweep_dir, tmp_path, capsys):
+    copy = tmp_path / "run"
+    shutil.copytree(sweep_dir, copy)
+    shutil.rmtree(copy / "figures")
+    assert plot(copy, formats=["pdf"], only=["timing", "deal_rate"]) == 0
+    assert sorted(p.name for p in (copy / "figures").iterdir()) == ["deal_rate.pdf", "timing.pdf"]
+    assert (copy / "figures" / "timing.pdf").read_bytes().startswith(b"%PDF")
+    sizes = {}
+    for dpi, scale in ((100, 1.0), (200, 1.0), (100, 2.0)):
+        assert plot(copy, formats=["png"], only=["timing"], dpi=dpi, scale=scale) == 0
+        with Image.open(copy / "figures" / "timing.png") as image:
+            sizes[dpi, scale] = image.size
+    # twice the resolution or twice the size: about twice the pixels across (the tight bounding box varies a little)
+    assert sizes[200, 1.0][0] == pytest.approx(2 * sizes[100, 1.0][0], rel=0.02)
+    assert sizes[100, 2.0][0] == pytest.approx(2 * sizes[100, 1.0][0], rel=0.1)
+    # by default a redraw writes the formats already there
+    assert plot(copy, only=["timing"]) == 0
+    assert "figures (png, pdf): timing" in capsys.readouterr().out
+
+
+def test_figure_formats_are_validated_and_png_is_the_default(tmp_path):
+    from sim.config import ConfigError, plan
+
+    with pytest.raises(ConfigError, match=r"^run\.figure_formats: .*png, svg, pdf"):
+        plan(compose_config("run.figure_formats=[gif]"))
+    cfg = compose_config("strategy@us=conceder", "strategy@japan=conceder", "run.seeds=5", "run.workers=1",
+                         "run.progress=false", "run.record_rounds=none")
+    assert list(cfg.run.figure_formats) == ["png"]
+    run_experiment(cfg, tmp_path)
+    assert {p.suffix for p in (tmp_path / "figures").iterdir()} == {".png"}
+
+
+def test_figure_formats_do_not_change_what_a_sweep_computes():
+    # so a resume may ask for other formats (runner.RUN_ONLY)
+    from omegaconf import OmegaConf
+
+    from sim.runner import config_fingerprint
+
+    png, svg = (OmegaConf.to_container(compose_config(f"run.figure_formats={f}"), resolve=True)
+                for f in ("[png]", "[png,svg]"))
+    assert config_fingerprint(png) == config_fingerprint(svg)

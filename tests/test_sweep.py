@@ -176,7 +176,7 @@ def test_summary_gives_wilson_intervals_per_grid_point():
     for name in space.names:
         if name not in outcomes:
             outcomes[name] = np.nan
-    table = by_point(outcomes, ["us_strategy"], space).set_index("us_strategy")
+    table = by_point(outcomes, ["us_strategy"], space, rounded=False).set_index("us_strategy")
     # Wilson (1927) by hand, z = 1.959964
     z, k, n = 1.959963984540054, 7, 10
     p = k / n

@@ -154,6 +154,10 @@ def plan(config: DictConfig | Tree) -> Plan:
         raise ConfigError("run.record_rounds", f"must be auto, all, none or a number of seeds >= 0, got {record!r}")
     crn = read(cfg, "run.common_random_numbers")
     read(cfg, "run.plot")
+    formats = lookup(cfg, "run.figure_formats")  # missing in run folders made before the key existed
+    if formats is not MISSING and not (isinstance(formats, list) and formats
+                                       and all(f in ("png", "svg", "pdf") for f in formats)):
+        raise ConfigError("run.figure_formats", f"must be a list of png, svg, pdf, e.g. [png,svg]; got {formats!r}")
     progress = get(cfg, "run.progress")
     if progress is not None and not isinstance(progress, bool):
         raise ConfigError("run.progress", f"must be true, false or null (a bar only on a terminal), got {progress!r}")

@@ -1,0 +1,44 @@
+"""Every third-party package the code imports is declared, at a version that has what the code uses."""
+
+from __future__ import annotations
+
+import ast
+import sys
+import tomllib
+from pathlib import Path
+
+from packaging.requirements import Requirement
+
+ROOT = Path(__file__).resolve().parent.parent
+PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+# import name -> distribution name, where they differ
+DISTRIBUTION = {"hydra": "hydra-core", "PIL": "pillow", "yaml": "pyyaml"}
+
+
+def _requirements(extra: str | None = None) -> dict[str, Requirement]:
+    lines = PROJECT["dependencies"] if extra is None else PROJECT["optional-dependencies"][extra]
+    return {Requirement(line).name.lower(): Requirement(line) for line in lines}
+
+
+def _imports(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_every_imported_package_is_declared():
+    declared = set(_requirements()) | set(_requirements("dask"))
+    for path in sorted((ROOT / "sim").glob("*.py")):
+        for name in _imports(path) - set(sys.stdlib_module_names) - {"sim", "__future__"}:
+            distribution = DISTRIBUTION.get(name, name).lower()
+            assert distribution in declared, f"{path.name} imports {name}, but pyproject.toml does not declare it"
+
+
+def test_scipy_is_new_enough_for_latin_hypercube_with_rng():
+    # qmc.LatinHypercube(rng=...) (sim/config.py) exists from SciPy 1.15 on
+    scipy = _requirements()["scipy"]
+    assert not scipy.specifier.contains("1.14.1") and scipy.specifier.contains("1.15.0")

@@ -1,0 +1,94 @@
+"""The pre-run check of a command line: swept keys, Hydra's sweep syntax, one-line errors."""
+
+from __future__ import annotations
+
+import pytest
+from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+from hydra.core.override_parser.overrides_parser import OverridesParser
+
+from sim.config import available
+from sim.preflight import UsageError, _jobs, check
+
+
+@pytest.mark.parametrize("overrides, multirun, key", [
+    (["+experiment=deadline_pressure", "scenario.escalation=high"], False, "scenario.escalation"),
+    (["+experiment=deadline_pressure", "scenario.escalation=14"], False, "scenario.escalation"),
+    # the README's former multirun example: each job's value was ignored by the experiment's grid
+    (["+experiment=deadline_pressure", "scenario.escalation=0,14"], True, "scenario.escalation"),
+    (["+experiment=deadline_pressure", "scenario.deadline=12"], False, "scenario.deadline"),
+    (["sweep.sample.method=lhs", "sweep.sample.n=5", "+sweep.sample.ranges.scenario.breakdown_risk=[0,0.1]",
+      "scenario.breakdown_risk=0.2"], False, "scenario.breakdown_risk"),
+    (["+experiment=deadline_pressure", "strategy@us=hardliner"], False, "strategy@us=hardliner"),
+    (["+experiment=smoke", "japan.offering.beta=3"], False, "japan.offering.beta=3"),
+    (["+experiment=smoke", "opponent@us=frequency"], False, "opponent@us=frequency"),
+])
+def test_a_value_the_sweep_overrides_is_an_error_naming_the_key(overrides, multirun, key):
+    with pytest.raises(UsageError) as err:
+        check(overrides, multirun)
+    message = str(err.value)
+    assert message.startswith(f"{key}:") and "ignored" in message and "\n" not in message
+
+
+def test_other_settings_combine_with_an_experiment_sweep():
+    # the README's multirun example: the experiment repeated under two breakdown risks
+    check(["+experiment=deadline_pressure", "scenario.breakdown_risk=0,0.02"], True)
+    check(["+experiment=deadline_pressure", "scenario=us_japan_2025_timeline"], False)  # a group, not a key
+    check(["+experiment=smoke", "scenario.escalation=3"], False)  # smoke sweeps the deadline only
+
+
+def _hydra_jobs(overrides: list[str]) -> list[list[str]]:
+    """The jobs Hydra's basic sweeper launches for these overrides."""
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    from sim.config import CONF_DIR
+
+    GlobalHydra.instance().clear()
+    try:
+        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+            parser = OverridesParser.create(config_loader=GlobalHydra.instance().config_loader())
+            return BasicSweeper.split_arguments(parser.parse_overrides(overrides), None)[0]
+    finally:
+        GlobalHydra.instance().clear()
+
+
+@pytest.mark.parametrize("overrides", [
+    ["strategy@us=glob(*)", "run.seeds=1"],
+    ["strategy@japan=glob(*,exclude=[d*,r*,s*,t*])", "scenario.escalation=range(0,10,5)"],
+    ["scenario.deadline.round=choice(5,9)", "protocol=package,sequential"],
+])
+def test_hydra_sweep_syntax_expands_as_hydra_does_and_every_job_is_checked(overrides):
+    jobs = _jobs(overrides, multirun=True)
+    assert sorted(map(sorted, jobs)) == sorted(map(sorted, _hydra_jobs(overrides)))
+    check(overrides, multirun=True)
+
+
+def test_glob_covers_every_strategy():
+    jobs = _jobs(["strategy@us=glob(*)"], multirun=True)
+    assert sorted(job[0].split("=")[1] for job in jobs) == available("strategy")
+
+
+@pytest.mark.parametrize("overrides, multirun, words", [
+    (["scenario.escalation=interval(0,5)"], True, "interval"),
+    (["scenario.escalation=range(0,15,5)"], False, "needs -m"),
+    (["strategy@us=glob(nothing*)"], True, "no values"),
+    (["strategy@us=glob(*)", "scenario.escalation=99"], True, "scenario.escalation"),  # every job is validated
+])
+def test_a_sweep_hydra_cannot_run_is_one_line(overrides, multirun, words):
+    with pytest.raises(UsageError) as err:
+        check(overrides, multirun)
+    assert words in str(err.value) and "\n" not in str(err.value)
+
+
+def test_the_error_shows_how_to_set_the_axis_and_that_way_works():
+    with pytest.raises(UsageError) as err:
+        check(["+experiment=deadline_pressure", "scenario.escalation=14"], False)
+    suggestion = str(err.value).split("instead: ")[1].strip("'")
+    assert suggestion == "sweep.grid={scenario.escalation:[14]}"
+    check(["+experiment=deadline_pressure", suggestion], False)
+    from sim.config import plan
+    from tests.conftest import compose_config
+
+    p = plan(compose_config("+experiment=deadline_pressure", suggestion))
+    assert {pt.coordinates["scenario.escalation"] for pt in p.points} == {14}
+    assert {pt.coordinates["scenario.deadline.round"] for pt in p.points} == {5, 9, 13, 17}
