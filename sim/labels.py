@@ -1,36 +1,25 @@
 """Readable names for config keys and issues, shared by the terminal summary and the figures.
 
-A swept key such as ``scenario.deadline.round`` is shown as "deadline" in a legend and as
-"US deadline (round)" on an axis or as a table heading, so that a bare "round" never stands for a
-deadline. This module imports nothing heavy, so the terminal summary can use it without Matplotlib.
+A swept key's name comes from the parameter registry (:mod:`sim.config.parameters`): its label, with
+the unit, on an axis or as a table heading (``scenario.deadline.round`` -> "deadline (round)"), and the
+label without the unit in a legend ("deadline"), so that a bare "round" never stands for a deadline.
+Per-party keys name the party (by its display name when the caller knows it). This module imports
+nothing heavy, so the terminal summary can use it without Matplotlib.
 """
 
 from __future__ import annotations
 
-__all__ = ["ISSUE_TITLES", "KEY_HEADINGS", "KEY_LABELS", "heading", "issue_title", "short_key"]
+import re
 
+from sim.config.parameters import find, label
+
+__all__ = ["ISSUE_TITLES", "heading", "issue_title", "short_key"]
+
+# Titles of the 2025 scenario's issues; any other issue is titled from its name.
 ISSUE_TITLES = {
     "cars": "Car tariff", "auto_parts": "Auto-parts tariff", "steel_aluminium": "Steel & aluminium tariff",
     "reciprocal": "Reciprocal tariff", "investment": "Investment pledge", "agriculture": "Agriculture purchases",
     "energy": "Energy purchases", "aircraft": "Aircraft purchases", "defence": "Defence purchases",
-}
-# config key -> (short name for a legend, long name with its unit for an axis or a table heading)
-KEY_LABELS = {
-    "scenario.deadline.round": ("deadline", "US deadline (round)"),
-    "scenario.escalation": ("escalation", "escalation at the deadline (pp)"),
-    "scenario.deadline.extension.probability": ("extension probability", "probability of an extension"),
-    "scenario.breakdown_risk": ("breakdown risk", "breakdown risk per round"),
-    "scenario.issues.cars.negotiable": ("cars on the table", "cars on the table"),
-    "protocol.agenda": ("agenda", "agenda"),
-    "scenario.ratification.japan.threshold": ("Japan's threshold", "Japan's ratification threshold (approval needed)"),
-    "scenario.ratification.us.threshold": ("US threshold", "US ratification threshold (approval needed)"),
-}
-# short table headings with the unit (terminal summary)
-KEY_HEADINGS = {
-    "scenario.deadline.round": "deadline (round)",
-    "scenario.escalation": "escalation (pp)",
-    "scenario.deadline.extension.probability": "extension probability",
-    "scenario.breakdown_risk": "breakdown risk (per round)",
 }
 
 
@@ -39,27 +28,25 @@ def issue_title(name: str) -> str:
     return ISSUE_TITLES.get(name, name.replace("_", " ").capitalize())
 
 
-def short_key(key: str | None, long: bool = False) -> str:
-    """A readable name for a swept config key (``long``: an axis label with its unit)."""
-    if key in KEY_LABELS:
-        return KEY_LABELS[key][1 if long else 0]
-    return str(key).split(".")[-1].replace("_", " ")
-
-
-def heading(key: str) -> str:
-    """A short table heading for a swept config key, with its unit where it has one.
-
-    A key ending in ``.round`` is always shown with what the round is of (``deadline (round)``),
-    never as a bare "round".
-    """
-    if key in KEY_HEADINGS:
-        return KEY_HEADINGS[key]
-    if key in KEY_LABELS:
-        return KEY_LABELS[key][0]
+def _unlisted(key: str) -> str:
+    """A name for a key the registry does not list (an issue's own setting, a part's parameter)."""
     parts = key.split(".")
-    if len(parts) >= 3 and parts[-3] == "sides":  # scenario.sides.japan.deadline -> Japan's deadline
-        side = {"us": "US", "japan": "Japan's"}.get(parts[-2], parts[-2])
-        return f"{side} {parts[-1].replace('_', ' ')}"
+    if len(parts) == 4 and parts[:2] == ["scenario", "issues"] and parts[3] == "negotiable":
+        return f"{parts[2].replace('_', ' ')} on the table"
     if parts[-1] == "round" and len(parts) > 1:
         return f"{parts[-2].replace('_', ' ')} (round)"
+    if len(parts) >= 3 and parts[1] in ("offering", "acceptance", "opponent"):
+        return f"{parts[0]} {parts[-1].replace('_', ' ')}"
     return parts[-1].replace("_", " ")
+
+
+def short_key(key: str | None, long: bool = False, names: dict[str, str] | None = None) -> str:
+    """A readable name for a swept config key: its registry label; ``long`` keeps the unit (for an axis)."""
+    key = str(key)
+    text = label(key, names) if find(key) else _unlisted(key)
+    return text if long else re.sub(r"\s*\([^)]*\)$", "", text)
+
+
+def heading(key: str, names: dict[str, str] | None = None) -> str:
+    """A short table heading for a swept config key, with its unit where it has one."""
+    return short_key(key, long=True, names=names)

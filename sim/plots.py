@@ -9,7 +9,7 @@ figure                 what it shows
                        points, the disagreement point and the agreements
 ``deal_rate``          deal rate against each swept numeric parameter, one line per strategy
                        pair, with 95 % Wilson bands
-``strategy_heatmap``   US × Japan strategy: deal rate and mean utility to each side
+``strategy_heatmap``   strategy against strategy: deal rate and mean utility to each party
 ``timing``             when agreements come relative to the final deadline (deadline effect)
 ``terms``              agreed terms per issue, in the issue's units, by pair or swept value
 ``pressure``           deal rate, timing and terms against a swept deadline or escalation
@@ -39,8 +39,7 @@ from sim.style import (
     ACCENT,
     DPI,
     PALETTE,
-    SIDE_COLOURS,
-    SIDE_LABELS,
+    PARTY_COLOURS,
     figure_output,
     figure_style,
     issue_title,
@@ -89,17 +88,41 @@ class RunData:
 
     @property
     def pairs(self) -> pd.Series:
-        """Strategy pair label per negotiation: 'US strategy vs Japan strategy'."""
+        """Strategy pair label per negotiation: 'first party's strategy vs second party's strategy'."""
         return pair_labels(self.outcomes)
+
+    @property
+    def party_ids(self) -> tuple[str, str]:
+        """The parties' ids, in scenario order (the column prefixes)."""
+        return party_ids(self.outcomes)
+
+    @property
+    def party_names(self) -> dict[str, str]:
+        """Display name of each party id (from the scenario)."""
+        names = dict(self.plan.parties)
+        return {pid: names.get(pid, pid) for pid in self.party_ids}
+
+    @property
+    def versus(self) -> str:
+        """'first party vs second party', by display name (for legends and axis titles)."""
+        first, second = self.party_ids
+        return f"{self.party_names[first]} vs {self.party_names[second]}"
 
 
 class Skip(Exception):
     """A figure the data does not support, with the reason."""
 
 
+def party_ids(frame: pd.DataFrame) -> tuple[str, str]:
+    """The two parties' ids, from the ``<party>_strategy`` columns (the first two, in scenario order)."""
+    first, second = [c[: -len("_strategy")] for c in frame.columns if c.endswith("_strategy")][:2]
+    return first, second
+
+
 def pair_labels(frame: pd.DataFrame) -> pd.Series:
-    """Strategy pair label per row: 'US strategy vs Japan strategy'."""
-    return frame["us_strategy"] + " vs " + frame["japan_strategy"]
+    """Strategy pair label per row: 'first party's strategy vs second party's strategy'."""
+    first, second = party_ids(frame)
+    return frame[f"{first}_strategy"] + " vs " + frame[f"{second}_strategy"]
 
 
 def _distribution_of_deals(run: RunData, none: str, few: str) -> pd.DataFrame:
@@ -128,10 +151,10 @@ def concession_paths(run: RunData, out_dir: Path) -> list[Path]:
     with figure_style():
         fig, axes = _issue_grid(space.n, width=12, row_height=2.9, extra_height=0.6)
         for ax, issue in zip(axes, space.issues, strict=False):
-            for side in ("us", "japan"):
+            for k, side in enumerate(run.party_ids):
                 mine = trace["proposer"] == side
                 ax.plot(trace.loc[mine, "round"], trace.loc[mine, issue.name], marker="o", ms=3.5, lw=1.5,
-                        color=SIDE_COLOURS[side], label=f"{SIDE_LABELS[side]} offers")
+                        color=PARTY_COLOURS[k], label=f"{run.party_names[side]} offers")
             _mark_deadlines(ax, row)
             _mark_schedule(ax, run.structure, issue.name)
             if row["deal"]:
@@ -145,8 +168,9 @@ def concession_paths(run: RunData, out_dir: Path) -> list[Path]:
         fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False)
         outcome = (f"deal in round {row['end_round']} ({pd.Timestamp(row['end_date']):%d %b %Y})" if row["deal"]
                    else f"no deal ({row['end_reason']})")
-        fig.suptitle(f"Offers per round: {row['us_strategy']} (US) vs {row['japan_strategy']} (Japan), "
-                     f"negotiation {row['world']}: {outcome}")
+        (a, b), names = run.party_ids, run.party_names
+        fig.suptitle(f"Offers per round: {row[f'{a}_strategy']} ({names[a]}) vs {row[f'{b}_strategy']} "
+                     f"({names[b]}), negotiation {row['world']}: {outcome}")
         fig.tight_layout(rect=(0, 0.04, 1, 1))
         return save(fig, out_dir, "concession_paths")
 
@@ -169,12 +193,12 @@ def _legend_entries(axes) -> tuple[list, list[str]]:
 
 
 def _mark_deadlines(ax: plt.Axes, row: pd.Series) -> None:
-    """Mark the US deadline and, if it was extended, the extended one."""
+    """Mark the talks' deadline and, if it was extended, the extended one."""
     if row["deadline_extended"] and row["final_deadline"] != row["deadline"]:
-        ax.axvline(row["deadline"], color="0.45", ls=":", lw=1.3, label="US deadline (then extended)")
+        ax.axvline(row["deadline"], color="0.45", ls=":", lw=1.3, label="deadline (then extended)")
         ax.axvline(row["final_deadline"], color="black", ls="--", lw=1.3, label="extended deadline")
     else:
-        ax.axvline(row["final_deadline"], color="black", ls="--", lw=1.3, label="US deadline")
+        ax.axvline(row["final_deadline"], color="black", ls="--", lw=1.3, label="deadline")
 
 
 def _mark_schedule(ax: plt.Axes, structure: Structure, issue: str) -> None:
@@ -257,8 +281,9 @@ def utility_plane(run: RunData, out_dir: Path) -> list[Path]:
                             label="disagreement point to its Nash solution" if first else None)
         ax.set_xlim(-0.02, 1.02)
         ax.set_ylim(-0.02, 1.04)
-        ax.set_xlabel("utility to the United States (0 = worst package, 1 = best)")
-        ax.set_ylabel("utility to Japan (0 = worst package, 1 = best)")
+        (a, b), names = run.party_ids, run.party_names
+        ax.set_xlabel(f"utility to {names[a]} (0 = worst package, 1 = best)")
+        ax.set_ylabel(f"utility to {names[b]} (0 = worst package, 1 = best)")
         note = "" if same_frontier else "\n(frontier of the first grid point; the grid changes the payoffs)"
         agreements = "1 agreement" if len(deals) == 1 else f"{len(deals)} agreements"
         ax.set_title(f"Utility plane: {agreements} against the Pareto frontier{note}")
@@ -268,6 +293,14 @@ def utility_plane(run: RunData, out_dir: Path) -> list[Path]:
         return save(fig, out_dir, "utility_plane")
 
 
+def headline_issue(structure: Structure) -> tuple[str, str]:
+    """The issue a figure shows when it has room for one: the one that escalates without a deal (the
+    reciprocal tariff in the 2025 scenario), else the first; with its unit."""
+    space = structure.space
+    issue = space.issues[structure.escalation_issue if structure.escalation_issue is not None else 0]
+    return issue.name, issue.unit
+
+
 def _escalated(point: GridPoint) -> np.ndarray:
     """The no-deal package after the deadline: the status quo with the escalated tariff."""
     return escalated(point.inputs.status_quo, point.structure.escalation_issue, point.inputs.escalation)
@@ -275,8 +308,9 @@ def _escalated(point: GridPoint) -> np.ndarray:
 
 def _agreements(fig: plt.Figure, ax: plt.Axes, deals: pd.DataFrame) -> None:
     """Agreements as a scatter by strategy pair, or as a density when there are many."""
+    a, b = (f"{pid}_utility" for pid in party_ids(deals))
     if len(deals) > 3000:
-        hb = ax.hexbin(deals["us_utility"], deals["japan_utility"], gridsize=45, mincnt=1, cmap="cividis",
+        hb = ax.hexbin(deals[a], deals[b], gridsize=45, mincnt=1, cmap="cividis",
                        extent=(0, 1, 0, 1))
         fig.colorbar(hb, ax=ax, label="agreements per cell", shrink=0.75)
         return
@@ -289,10 +323,10 @@ def _agreements(fig: plt.Figure, ax: plt.Axes, deals: pd.DataFrame) -> None:
         # blues, black and pink first: the orange and green markers are taken by the solution points
         for colour, label in zip([PALETTE[i] for i in (5, 0, 7, 3, 4, 6)], labels, strict=False):
             mine = pairs == label
-            ax.scatter(deals.loc[mine, "us_utility"], deals.loc[mine, "japan_utility"], s=size, alpha=0.7,
+            ax.scatter(deals.loc[mine, a], deals.loc[mine, b], s=size, alpha=0.7,
                        color=colour, label=f"agreements: {label}", edgecolors="none")
     else:
-        ax.scatter(deals["us_utility"], deals["japan_utility"], s=10, alpha=0.4, color=PALETTE[5],
+        ax.scatter(deals[a], deals[b], s=10, alpha=0.4, color=PALETTE[5],
                    label="agreements", edgecolors="none")
 
 
@@ -355,7 +389,7 @@ def deal_rate(run: RunData, out_dir: Path) -> list[Path]:
             ax.set_xlabel(short_key(key, long=True) + (f"\n({note}, at their midpoints)" if note else ""))
             ax.set_ylabel("deal rate (share of negotiations)")
             ax.set_title(f"Deal rate against {short_key(key)}")
-        axes[0, -1].legend(loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False, title="US vs Japan")
+        axes[0, -1].legend(loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False, title=run.versus)
         pooled = " (each panel pooled over the other swept values)" if len(keys) > 1 else ""
         fig.suptitle(f"Deal rate by strategy pair, with 95 % Wilson confidence bands{pooled}")
         fig.tight_layout()
@@ -379,7 +413,7 @@ def _deal_rate_by_pair(run: RunData, out_dir: Path) -> list[Path]:
         ax.set_xlim(-0.02, 1.02)
         ax.set_ylim(-0.8, len(agg) - 0.2)
         ax.set_xlabel("deal rate (share of negotiations), with 95 % Wilson interval")
-        ax.set_ylabel("strategy pair (US vs Japan)")
+        ax.set_ylabel(f"strategy pair ({run.versus})")
         each = f"{int(agg['n'].iloc[0])} negotiations each; " if agg["n"].nunique() == 1 else ""
         ax.set_title(f"Deal rate by strategy pair ({each}no numeric parameter was swept)")
         fig.tight_layout()
@@ -390,22 +424,24 @@ def _deal_rate_by_pair(run: RunData, out_dir: Path) -> list[Path]:
 
 
 def strategy_heatmap(run: RunData, out_dir: Path) -> list[Path]:
-    """US × Japan strategy: deal rate, mean utility to the US and to Japan, annotated."""
+    """First party's strategy x second party's: deal rate and mean utility to each party, annotated."""
     o = run.outcomes
-    if o["us_strategy"].nunique() < 2 and o["japan_strategy"].nunique() < 2:
+    (a, b), names = run.party_ids, run.party_names
+    sa, sb = f"{a}_strategy", f"{b}_strategy"
+    if o[sa].nunique() < 2 and o[sb].nunique() < 2:
         raise Skip("only one strategy pair was run")
-    us, jp = sorted(o["us_strategy"].unique()), sorted(o["japan_strategy"].unique())
-    cells = len(o[["us_strategy", "japan_strategy"]].drop_duplicates())
+    us, jp = sorted(o[sa].unique()), sorted(o[sb].unique())
+    cells = len(o[[sa, sb]].drop_duplicates())
     if cells < MIN_HEATMAP_SHARE * len(us) * len(jp):
-        raise Skip(f"only {cells} of the {len(us) * len(jp)} cells of the US x Japan strategy table were run, so "
-                   "it would be mostly empty; deal_rate compares the pairs")
-    panels = [("deal", "Deal rate", "{:.0%}"), ("us_utility", "Mean utility to the US", "{:.2f}"),
-              ("japan_utility", "Mean utility to Japan", "{:.2f}")]
+        raise Skip(f"only {cells} of the {len(us) * len(jp)} cells of the {names[a]} x {names[b]} strategy table "
+                   "were run, so it would be mostly empty; deal_rate compares the pairs")
+    panels = [("deal", "Deal rate", "{:.0%}"), (f"{a}_utility", f"Mean utility to {names[a]}", "{:.2f}"),
+              (f"{b}_utility", f"Mean utility to {names[b]}", "{:.2f}")]
     with figure_style():
         width, height = 0.45 * len(jp) + 1.9, 0.42 * len(us) + 1.7
         fig, axes = plt.subplots(1, 3, figsize=sized(3 * width + 0.6, height + 0.6))
         for ax, (column, title, fmt) in zip(axes, panels, strict=True):
-            table = o.pivot_table(index="us_strategy", columns="japan_strategy", values=column,
+            table = o.pivot_table(index=sa, columns=sb, values=column,
                                   aggfunc="mean", observed=True).reindex(index=us, columns=jp)
             image = ax.imshow(table.to_numpy(dtype=float), vmin=0, vmax=1, cmap="cividis", aspect="auto")
             for (i, j), value in np.ndenumerate(table.to_numpy(dtype=float)):
@@ -416,8 +452,8 @@ def strategy_heatmap(run: RunData, out_dir: Path) -> list[Path]:
                     ax.text(j, i, "not run", ha="center", va="center", fontsize=6.5, color="0.45")
             ax.set_xticks(range(len(jp)), [s.replace("_", " ") for s in jp], rotation=40, ha="right")
             ax.set_yticks(range(len(us)), [s.replace("_", " ") for s in us])
-            ax.set_xlabel("Japan's strategy")
-            ax.set_ylabel("US strategy")
+            ax.set_xlabel(f"{names[b]}'s strategy")
+            ax.set_ylabel(f"{names[a]}'s strategy")
             ax.set_title(title)
             ax.grid(False)
             ax.set_facecolor("0.93")
@@ -466,12 +502,13 @@ def terms(run: RunData, out_dir: Path) -> list[Path]:
                                    "the concession paths show them, ")
     pairs = pair_labels(deals)
     if 1 < pairs.nunique() <= MAX_LINES:
-        groups, group_label = pairs, "strategy pair (US vs Japan)"
+        groups, group_label = pairs, f"strategy pair ({run.versus})"
     elif run.numeric_keys:
         groups, note = binned(deals[run.numeric_keys[0]])
         group_label = short_key(run.numeric_keys[0], long=True) + (f" ({note}, by midpoint)" if note else "")
     elif pairs.nunique() > MAX_LINES:
-        groups, group_label = deals["us_strategy"], "US strategy"
+        first = run.party_ids[0]
+        groups, group_label = deals[f"{first}_strategy"], f"{run.party_names[first]}'s strategy"
     else:
         return _terms_of_one_group(run, deals, out_dir, pairs.iloc[0])
     order = sorted(groups.unique(), key=lambda v: (isinstance(v, str), v))
@@ -541,6 +578,7 @@ def agenda(run: RunData, out_dir: Path) -> list[Path]:
     hues = sorted(o[hue_key].unique()) if hue_key else [None]
     width = 0.8 / len(hues)
     x = np.arange(len(agendas))
+    term, unit = headline_issue(run.structure)
     with figure_style():
         fig, axes = plt.subplots(1, 4, figsize=sized(17, 4.4))
         for h, (hue, colour) in enumerate(zip(hues, PALETTE, strict=False)):
@@ -555,13 +593,12 @@ def agenda(run: RunData, out_dir: Path) -> list[Path]:
                         edgecolor="white")
             deals = data[data["deal"]].groupby("agenda")
             axes[1].bar(x + offset, deals["agreement_time"].median().reindex(agendas), width, color=colour)
-            if "reciprocal" in o:
-                axes[2].bar(x + offset, deals["reciprocal"].median().reindex(agendas), width, color=colour)
+            axes[2].bar(x + offset, deals[term].median().reindex(agendas), width, color=colour)
             axes[3].bar(x + offset, by["welfare"].mean().reindex(agendas), width, color=colour)
         titles = ["Outcomes: full deal (solid), piecemeal (hatched)", "Timing of full deals",
-                  "Agreed reciprocal tariff (full deals)", "Joint welfare (all negotiations)"]
-        labels = ["share of negotiations", "agreement round / final deadline (median)", "pp (median)",
-                  "US + Japan utility (mean; no deal at reservation)"]
+                  f"Agreed {issue_title(term).lower()} (full deals)", "Joint welfare (all negotiations)"]
+        labels = ["share of negotiations", "agreement round / final deadline (median)", f"{unit} (median)",
+                  f"{' + '.join(run.party_names.values())} utility (mean; no deal at reservation)"]
         for ax, title, label in zip(axes, titles, labels, strict=True):
             ax.set_xticks(x, agendas)
             ax.set_xlabel("agenda")
@@ -597,9 +634,11 @@ def two_level(run: RunData, out_dir: Path) -> list[Path]:
         data["_pair"] = "all strategy pairs"
         pairs = ["all strategy pairs"]
     any_defection = bool((data["defections"] > 0).any())
+    (a, b), names = run.party_ids, run.party_names
+    term, unit = headline_issue(run.structure)
     panels = [("Deal rate (95 % Wilson band)", "share of negotiations"),
-              ("Agreed utility: Japan (solid), US (dashed)", "utility (median)"),
-              ("Agreed car tariff", "pp (median)")]
+              (f"Agreed utility: {names[b]} (solid), {names[a]} (dashed)", "utility (median)"),
+              (f"Agreed {issue_title(term).lower()}", f"{unit} (median)")]
     if any_defection:
         panels.append(("Involuntary defections", "failed ratifications per negotiation (mean)"))
     with figure_style():
@@ -611,10 +650,9 @@ def two_level(run: RunData, out_dir: Path) -> list[Path]:
             axes[0].plot(agg.index, agg["k"] / agg["n"], marker="o", color=colour, label=pair)
             axes[0].fill_between(agg.index, low, high, color=colour, alpha=0.15, lw=0)
             deals = mine[mine["deal"]]
-            axes[1].plot(*_median_by(deals, "_x", "japan_utility"), marker="o", color=colour, label=pair)
-            axes[1].plot(*_median_by(deals, "_x", "us_utility"), marker="s", ls="--", color=colour)
-            if "cars" in deals:
-                axes[2].plot(*_median_by(deals, "_x", "cars"), marker="o", color=colour)
+            axes[1].plot(*_median_by(deals, "_x", f"{b}_utility"), marker="o", color=colour, label=pair)
+            axes[1].plot(*_median_by(deals, "_x", f"{a}_utility"), marker="s", ls="--", color=colour)
+            axes[2].plot(*_median_by(deals, "_x", term), marker="o", color=colour)
             if any_defection:
                 axes[3].plot(agg.index, agg["defections"], marker="o", color=colour)
         axes[0].set_ylim(-0.02, 1.02)
@@ -623,7 +661,7 @@ def two_level(run: RunData, out_dir: Path) -> list[Path]:
             ax.set_ylabel(label)
             ax.set_xlabel(short_key(key, long=True) + (f"\n({x_note}, at their midpoints)" if x_note else ""))
         handles, labels = axes[1].get_legend_handles_labels()
-        fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 4), frameon=False, title="US vs Japan")
+        fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 4), frameon=False, title=run.versus)
         note = "" if any_defection else "\n(no involuntary defections in this run: no tentative agreement failed ratification)"
         fig.suptitle("Two-level game: a smaller win-set at home and the deal abroad (Putnam 1988)" + note)
         fig.tight_layout(rect=(0, 0.1 + 0.05 * ((len(labels) - 1) // 4), 1, 1))
@@ -637,7 +675,7 @@ PRESSURE_KEYS = ("scenario.deadline.round", "scenario.escalation")
 
 
 def pressure(run: RunData, out_dir: Path) -> list[Path]:
-    """Deal rate, timing and terms against the swept US deadline (or, if only it is swept, the
+    """Deal rate, timing and terms against the swept deadline (or, if only it is swept, the
     escalation), one line per value of the other swept parameter.
 
     A sampled x parameter is binned (:func:`binned`). More line groups than :data:`MAX_LINES`
@@ -649,7 +687,7 @@ def pressure(run: RunData, out_dir: Path) -> list[Path]:
         raise Skip("no numeric parameter was swept")
     swept = [k for k in PRESSURE_KEYS if k in keys]
     if not swept:
-        raise Skip("neither the US deadline nor the escalation was swept (deal_rate shows the swept parameters)")
+        raise Skip("neither the deadline nor the escalation was swept (deal_rate shows the swept parameters)")
     x_key = swept[0]
     hue_key = next((k for k in keys if k != x_key and k in PRESSURE_KEYS),
                    next((k for k in keys if k != x_key), None))
@@ -705,7 +743,7 @@ def pressure(run: RunData, out_dir: Path) -> list[Path]:
             handles, labels = axes[0].get_legend_handles_labels()
             title = short_key(hue_key, long=True) + (f" ({hue_note})" if hue_note else "")
             fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 6), frameon=False, title=title)
-        n_pairs = len(run.outcomes[["us_strategy", "japan_strategy"]].drop_duplicates())
+        n_pairs = run.pairs.nunique()
         what = "Deadline pressure" if x_key == "scenario.deadline.round" else "Escalation pressure"
         fig.suptitle(f"{what}: deal rate, timing and terms against the {short_key(x_key, long=True)}\n"
                      f"({n_pairs} strategy pair{'s' if n_pairs > 1 else ''} pooled, {len(run.outcomes):,} negotiations)")

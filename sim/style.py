@@ -23,12 +23,11 @@ import matplotlib.pyplot as plt
 from sim.labels import issue_title, short_key
 from sim.outputs import atomic_write
 
-__all__ = ["DPI", "FORMATS", "PALETTE", "SIDE_COLOURS", "SIDE_LABELS", "figure_output", "figure_style", "issue_title",
+__all__ = ["DPI", "FORMATS", "PALETTE", "PARTY_COLOURS", "figure_output", "figure_style", "issue_title",
            "save", "short_key", "sized"]
 
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
-SIDE_COLOURS = {"us": PALETTE[0], "japan": PALETTE[1]}
-SIDE_LABELS = {"us": "United States", "japan": "Japan"}
+PARTY_COLOURS = (PALETTE[0], PALETTE[1])  # the first and second party of the scenario
 ACCENT = PALETTE[2]
 DPI = 150
 FORMATS = ("png", "svg", "pdf")  # the formats a figure can be saved in

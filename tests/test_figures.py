@@ -47,7 +47,7 @@ def test_pressure_draws_every_group_against_the_deadline(lhs, captured, tmp_path
     plots.pressure(lhs, tmp_path)
     fig = captured["pressure"]
     deal_axis = fig.axes[0]
-    assert deal_axis.get_xlabel().startswith("US deadline")  # the x-axis is the deadline, as the README says
+    assert deal_axis.get_xlabel().startswith("deadline (round)")  # the x-axis is the deadline, as the README says
     assert fig._suptitle.get_text().startswith("Deadline pressure")
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
     intervals = [tuple(float(v) for v in label.split(" to ")) for label in labels]
@@ -84,7 +84,7 @@ def test_binned_leaves_few_values_alone():
 def test_pressure_is_skipped_without_a_deadline_or_escalation_sweep(captured, tmp_path):
     run = _run("+experiment=two_level", "run.seeds=2", "run.record_rounds=none",
                "sweep.pairs=[[boulware,conceder]]")
-    with pytest.raises(Skip, match="neither the US deadline nor the escalation"):
+    with pytest.raises(Skip, match="neither the deadline nor the escalation"):
         plots.pressure(run, tmp_path)
     plots.two_level(run, tmp_path)
     fig = captured["two_level"]

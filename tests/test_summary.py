@@ -79,6 +79,7 @@ def test_headings_never_show_a_bare_round():
     from sim.labels import heading
 
     assert heading("scenario.deadline.round") == "deadline (round)"
-    assert heading("scenario.sides.japan.deadline") == "Japan's deadline"
-    assert heading("scenario.ratification.japan.threshold") == "Japan's threshold"
+    # per-party keys: the registry's label, with the party's display name when it is known
+    assert heading("scenario.sides.japan.deadline", {"japan": "Japan"}) == "Japan deadline (round)"
+    assert heading("scenario.ratification.japan.threshold") == "japan ratification threshold (approval)"
     assert heading("some.other.round") == "other (round)"

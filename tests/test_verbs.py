@@ -55,7 +55,7 @@ def test_run_help_lists_every_parameter_with_its_default_and_meaning():
     assert not missing, missing
     # a default and its description, from the YAML comment
     line = next(li for li in text.splitlines() if li.startswith("  scenario.deadline.round = 13"))
-    assert "US deadline" in line
+    assert "US deadline" in line  # the scenario's own comment
     assert "run.figure_formats = [png]" in text
     for strategy in ("boulware", "tit_for_tat", "deadline_aware"):
         assert f"\n    {strategy}" in text and f"\n  {strategy} " in text  # as an option and with its parameters
