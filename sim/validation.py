@@ -79,6 +79,79 @@ def rubinstein() -> list[Check]:
     return checks
 
 
+DEVIATION_CASES = [((0.9, 0.8), "us"), ((0.9, 0.8), "japan"), ((0.5, 0.95), "us"), ((0.99, 0.6), "us")]
+
+
+def _deviation_shares(equilibrium: float, include_equilibrium: bool) -> list[float]:
+    """Shares a deviator asks to keep: a grid over the pie, and just either side of its equilibrium share
+    (and the equilibrium share itself, where keeping it is still a deviation: after rejecting)."""
+    near = [equilibrium - 1e-3, equilibrium + 1e-3] + ([equilibrium] if include_equilibrium else [])
+    grid = [k for k in np.linspace(0.0, 1.0, 11) if abs(k - equilibrium) > 1e-9 or include_equilibrium]
+    return sorted({round(float(k), 12) for k in [*grid, *near] if 0.0 <= k <= 1.0})
+
+
+def _deviate(opener: str, deviator: str, discounts: dict[str, float], shares: list[float],
+             reject_first: bool, extra: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Play one one-shot deviation per share through the model (one sweep): ``deviator`` keeps each share
+    in its first offer (round 1 as the opener; round 2, after rejecting round 1, as the responder)."""
+    overrides = ["scenario=rubinstein_split", "strategy@us=rubinstein", "strategy@japan=rubinstein",
+                 f"protocol.opener={opener}", f"{deviator}.offering._target_=sim.deviations.OneShotOffer",
+                 f"{deviator}.offering.name=deviation", f"+{deviator}.offering.keep=0.5",
+                 f"+{deviator}.offering.at_round={2 if reject_first else 1}",
+                 f"+sweep.grid.{deviator}.offering.keep=[{','.join(repr(k) for k in shares)}]",
+                 *(f"scenario.sides.{p}.discount={d!r}" for p, d in discounts.items())]
+    if reject_first:
+        overrides += [f"{deviator}.acceptance._target_=sim.deviations.RejectOnce", f"+{deviator}.acceptance.at_round=1"]
+    return _outcomes(*overrides, *extra)
+
+
+def rubinstein_deviations() -> list[Check]:
+    """The subgame-perfect profile is an equilibrium when played through the model: no one-shot
+    deviation gains the deviator (to 1e-9), and each deviation's payoff is what backward induction
+    predicts. The deviator's payoff is its utility discounted to round 1, u * delta^(round - 1).
+
+    With x_p = (1 - d_r) / (1 - d_p d_r) the opener's and x_r = (1 - d_p) / (1 - d_p d_r) the responder's
+    equilibrium share (so 1 - x_p = d_r x_r and 1 - x_r = d_p x_p):
+
+    * the opener keeps k in round 1: accepted if k <= x_p, worth k; otherwise the responder counters
+      with its equilibrium offer in round 2, worth d_p (1 - x_r) = d_p^2 x_p;
+    * the responder rejects round 1 and keeps k in round 2: accepted if k <= x_r, worth d_r k; otherwise
+      the opener offers x_p again in round 3, worth d_r^2 (1 - x_p). Countering with k = x_r is worth
+      exactly its equilibrium payoff 1 - x_p: the responder is indifferent, and gains nothing.
+    """
+    checks = []
+    for (d_us, d_jp), opener in DEVIATION_CASES:
+        discounts = {"us": d_us, "japan": d_jp}
+        responder = "japan" if opener == "us" else "us"
+        d_p, d_r = discounts[opener], discounts[responder]
+        x_p, x_r = rubinstein_share(d_p, d_r), rubinstein_share(d_r, d_p)
+        for deviator, reject_first in ((opener, False), (responder, True)):
+            equilibrium = x_p if deviator == opener else 1.0 - x_p
+            shares = _deviation_shares(x_p if deviator == opener else x_r, include_equilibrium=reject_first)
+            o = _deviate(opener, deviator, discounts, shares, reject_first)
+            delta = discounts[deviator]
+            k = o[f"{deviator}.offering.keep"].to_numpy(dtype=float)
+            payoff = np.where(o["deal"], o[f"{deviator}_utility"] * delta ** (o["end_round"] - 1.0), 0.0)
+            if deviator == opener:
+                predicted = np.where(k <= x_p + 1e-12, k, d_p**2 * x_p)
+                what = f"{_name(deviator)} (opener) keeps another share in round 1"
+            else:
+                predicted = np.where(k <= x_r + 1e-12, d_r * k, d_r**2 * (1.0 - x_p))
+                what = f"{_name(deviator)} (responder) rejects round 1, keeps another share in round 2"
+            gain = float(np.max(payoff - equilibrium))
+            miss = float(np.max(np.abs(payoff - predicted)))
+            label = f"δ_US={d_us}, δ_JP={d_jp}, {_name(opener)} opens: {what} ({len(k)} shares)"
+            checks.append(Check("Rubinstein deviations", f"{label}: largest gain over equilibrium payoff "
+                                f"{equilibrium:.4f}", "<= 0", round(gain, 12), 1e-9, gain <= 1e-9))
+            checks.append(_close("Rubinstein deviations", f"{label}: largest |payoff - backward induction|", 0.0,
+                                 miss, 1e-9))
+    return checks
+
+
+def _name(party: str) -> str:
+    return {"us": "US", "japan": "Japan"}.get(party, party)
+
+
 # -- 2. Ståhl (1972), finite horizon -----------------------------------------------------------
 
 
@@ -210,7 +283,7 @@ DEADLINE_EFFECT = ["scenario=faratin_split", "strategy@us=boulware", "strategy@j
 
 
 def _timing(beta: float, risk: float) -> tuple[float, float]:
-    o = _outcomes(*DEADLINE_EFFECT, f"us.beta={beta}", f"japan.beta={beta}", f"scenario.breakdown_risk={risk}",
+    o = _outcomes(*DEADLINE_EFFECT, f"us.offering.beta={beta}", f"japan.offering.beta={beta}", f"scenario.breakdown_risk={risk}",
                   seeds=1000)
     share = (o.loc[o["deal"], "end_round"] / o.loc[o["deal"], "final_deadline"])
     return float((share > 0.9).mean()), float(share.mean())
@@ -273,7 +346,7 @@ def _config(*overrides: str):
     return cfg
 
 
-CASES = {"rubinstein": rubinstein, "stahl": stahl, "nash": nash, "faratin": faratin,
+CASES = {"rubinstein": rubinstein, "rubinstein_deviations": rubinstein_deviations, "stahl": stahl, "nash": nash, "faratin": faratin,
          "deadline_effect": deadline_effect, "invariants": invariants}
 
 
