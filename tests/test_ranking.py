@@ -94,3 +94,44 @@ def test_what_is_not_a_tournament_and_the_files_written(tmp_path):
     assert list(pd.read_csv(tmp_path / "ranking.csv")["strategy"]) == ["B", "A", "C"]
     with Image.open(tmp_path / "figures" / "ranking.png") as image:
         assert image.info["dpi"][0] >= 149.9 and image.size[0] >= 600
+
+
+
+@pytest.fixture
+def only_the_ranking(monkeypatch):
+    """``draw_all`` with only the ranking registered (the other figures have their own tests)."""
+    import sim.plots
+
+    monkeypatch.setattr(sim.plots, "FIGURES", {"ranking": sim.plots.FIGURES["ranking"]})
+
+
+def _run(tmp_path, *overrides):
+    from sim.cli import run_experiment
+    from tests.conftest import compose_config
+
+    cfg = compose_config("run.workers=1", "run.progress=false", "run.plot=false", *overrides)
+    run_experiment(cfg, tmp_path)
+
+
+def test_plot_writes_the_ranking_of_a_tournament_run(tmp_path, capsys, only_the_ranking):
+    from sim.cli import plot
+
+    names = ["boulware", "conceder", "hardliner"]
+    pairs = ",".join(f"[{a},{b}]" for a, b in itertools.product(names, names))
+    _run(tmp_path, "run.seeds=4", f"sweep.pairs=[{pairs}]")
+    assert not (tmp_path / "ranking.csv").exists()
+    assert plot(tmp_path) == 0  # the same draw_all as at the end of a run
+    assert "ranking.png" in capsys.readouterr().out
+    table = pd.read_csv(tmp_path / "ranking.csv")
+    assert sorted(table["strategy"]) == names
+    assert (table["negotiations"] == 2 * 3 * 4).all()  # both roles x three opponents x four seeds
+    assert (tmp_path / "pairwise.csv").exists() and (tmp_path / "figures" / "ranking.png").exists()
+
+
+def test_a_run_that_is_not_a_tournament_says_why_it_has_no_ranking(tmp_path, capsys, only_the_ranking):
+    from sim.cli import plot
+
+    _run(tmp_path, "run.seeds=2")
+    assert plot(tmp_path) == 0
+    assert "skipped ranking: a tournament needs at least 3 strategies on each side" in capsys.readouterr().out
+    assert not (tmp_path / "ranking.csv").exists()
