@@ -8,7 +8,7 @@ round (``<party>_advantage``; 0 for a negotiation without a deal, which ends at 
 :func:`ranking` gives each strategy's mean advantage with a 95 % interval, playing as each party and
 pooled over both roles (the ranking of NegMAS's Cartesian tournament, with intervals). The mean gives
 every opponent the same weight: it is the mean over opponents (and, pooled, over roles) of the mean
-over that pairing's negotiations, a stratified mean. Its standard error treats the opponents as fixed
+over that pairing's negotiations (across every other swept value, if any), a stratified mean. Its standard error treats the opponents as fixed
 (stratified: ``SE^2 = sum_k w_k^2 s_k^2 / n_k`` with ``w_k`` the stratum's weight, ``s_k^2`` its sample
 variance and ``n_k`` its negotiations), and the interval uses Student's t with the Welch–Satterthwaite
 degrees of freedom.

@@ -65,6 +65,13 @@ def test_ranking_of_a_synthetic_tournament_matches_hand_calculation():
     assert table.loc["A", "negotiations"] == 12 and table.loc["A", "as_us_negotiations"] == 6
 
 
+def test_the_ranking_reads_the_party_ids_of_the_scenario():
+    renamed = _outcomes().rename(columns=lambda c: c.replace("us_", "north_").replace("japan_", "south_"))
+    table = ranking(renamed, ["north", "south"]).set_index("strategy")
+    assert table["as_north_mean_advantage"].to_numpy() == pytest.approx([0.3, 0.4, 0.0])
+    assert table["as_south_mean_advantage"].to_numpy() == pytest.approx([0.5, 0.3, 0.0])
+
+
 def test_pairwise_welch_statistic_by_hand_and_holm_within_each_role():
     o = _outcomes()
     pairs = pairwise(o, PARTIES)
