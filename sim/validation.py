@@ -80,6 +80,7 @@ def rubinstein() -> list[Check]:
 
 
 DEVIATION_CASES = [((0.9, 0.8), "us"), ((0.9, 0.8), "japan"), ((0.5, 0.95), "us"), ((0.99, 0.6), "us")]
+STAHL_DEVIATION_HORIZONS = (2, 3, 6)
 
 
 def _deviation_shares(equilibrium: float, include_equilibrium: bool) -> list[float]:
@@ -91,10 +92,11 @@ def _deviation_shares(equilibrium: float, include_equilibrium: bool) -> list[flo
 
 
 def _deviate(opener: str, deviator: str, discounts: dict[str, float], shares: list[float],
-             reject_first: bool, extra: tuple[str, ...] = ()) -> pd.DataFrame:
+             reject_first: bool, extra: tuple[str, ...] = (), game: str = "rubinstein") -> pd.DataFrame:
     """Play one one-shot deviation per share through the model (one sweep): ``deviator`` keeps each share
-    in its first offer (round 1 as the opener; round 2, after rejecting round 1, as the responder)."""
-    overrides = ["scenario=rubinstein_split", "strategy@us=rubinstein", "strategy@japan=rubinstein",
+    in its first offer (round 1 as the opener; round 2, after rejecting round 1, as the responder).
+    ``game`` is ``rubinstein`` (stationary play) or ``stahl`` (a hard final round)."""
+    overrides = [f"scenario={game}_split", f"strategy@us={game}", f"strategy@japan={game}",
                  f"protocol.opener={opener}", f"{deviator}.offering._target_=sim.deviations.OneShotOffer",
                  f"{deviator}.offering.name=deviation", f"+{deviator}.offering.keep=0.5",
                  f"+{deviator}.offering.at_round={2 if reject_first else 1}",
@@ -105,51 +107,83 @@ def _deviate(opener: str, deviator: str, discounts: dict[str, float], shares: li
     return _outcomes(*overrides, *extra)
 
 
+def _deviation_checks(group: str, setting: str, opener: str, discounts: dict[str, float], kept, game: str,
+                      extra: tuple[str, ...] = ()) -> list[Check]:
+    """No one-shot deviation gains, and each deviation is worth what backward induction predicts.
+
+    ``kept(t, party)`` is the equilibrium share kept by ``party`` proposing in round ``t`` (0 if the talks
+    end before ``t``). With x = kept(1, opener), y = kept(2, responder) and z = kept(3, opener) (z = 0 when
+    round 2 is the last: the opener then accepts anything):
+
+    * the opener keeps k in round 1: the responder accepts if 1 - k >= d_r y (that is, k <= x), and it is
+      worth k; otherwise the responder counters with its equilibrium offer, worth d_p (1 - y);
+    * the responder rejects round 1 and keeps k in round 2: the opener accepts if 1 - k >= d_p z, worth
+      d_r k; otherwise the opener offers its equilibrium share in round 3, worth d_r^2 (1 - z). Countering
+      with k = y is worth exactly its equilibrium payoff 1 - x = d_r y: the responder is indifferent.
+    """
+    responder = next(p for p in discounts if p != opener)
+    d_p, d_r = discounts[opener], discounts[responder]
+    x, y, z = kept(1, opener), kept(2, responder), kept(3, opener)
+    checks = []
+    for deviator, reject_first in ((opener, False), (responder, True)):
+        equilibrium = x if deviator == opener else 1.0 - x
+        shares = _deviation_shares(x if deviator == opener else y, include_equilibrium=reject_first)
+        o = _deviate(opener, deviator, discounts, shares, reject_first, extra, game)
+        k = o[f"{deviator}.offering.keep"].to_numpy(dtype=float)
+        payoff = np.where(o["deal"], o[f"{deviator}_utility"] * discounts[deviator] ** (o["end_round"] - 1.0), 0.0)
+        if deviator == opener:
+            predicted = np.where(1.0 - k >= d_r * y - 1e-12, k, d_p * (1.0 - y))
+            what = f"{_name(deviator)} (opener) keeps another share in round 1"
+        else:
+            predicted = np.where(1.0 - k >= d_p * z - 1e-12, d_r * k, d_r**2 * (1.0 - z))
+            what = f"{_name(deviator)} (responder) rejects round 1, keeps another share in round 2"
+        gain = float(np.max(payoff - equilibrium))
+        miss = float(np.max(np.abs(payoff - predicted)))
+        label = f"{setting}, {_name(opener)} opens: {what} ({len(k)} shares)"
+        checks.append(Check(group, f"{label}: largest gain over equilibrium payoff {equilibrium:.4f}", "<= 0",
+                            round(gain, 12), 1e-9, gain <= 1e-9))
+        checks.append(_close(group, f"{label}: largest |payoff - backward induction|", 0.0, miss, 1e-9))
+    return checks
+
+
 def rubinstein_deviations() -> list[Check]:
-    """The subgame-perfect profile is an equilibrium when played through the model: no one-shot
-    deviation gains the deviator (to 1e-9), and each deviation's payoff is what backward induction
-    predicts. The deviator's payoff is its utility discounted to round 1, u * delta^(round - 1).
+    """The subgame-perfect profiles are equilibria when played through the model: no one-shot deviation
+    gains the deviator (to 1e-9), and each deviation's payoff is what backward induction predicts
+    (:func:`_deviation_checks`). The deviator's payoff is its utility discounted to round 1,
+    u * delta^(round - 1).
 
-    With x_p = (1 - d_r) / (1 - d_p d_r) the opener's and x_r = (1 - d_p) / (1 - d_p d_r) the responder's
-    equilibrium share (so 1 - x_p = d_r x_r and 1 - x_r = d_p x_p):
-
-    * the opener keeps k in round 1: accepted if k <= x_p, worth k; otherwise the responder counters
-      with its equilibrium offer in round 2, worth d_p (1 - x_r) = d_p^2 x_p;
-    * the responder rejects round 1 and keeps k in round 2: accepted if k <= x_r, worth d_r k; otherwise
-      the opener offers x_p again in round 3, worth d_r^2 (1 - x_p). Countering with k = x_r is worth
-      exactly its equilibrium payoff 1 - x_p: the responder is indifferent, and gains nothing.
+    Rubinstein: stationary play, x = (1 - d_r) / (1 - d_p d_r) whatever the rounds left (the scenario's
+    deadline, round 26, is never reached: every deviation ends by round 3). Ståhl: a hard final round T,
+    the proposer with n rounds left keeps :func:`stahl_share` of them; T = 2 makes the responder's counter
+    the last offer, which the opener accepts whatever it is.
     """
     checks = []
     for (d_us, d_jp), opener in DEVIATION_CASES:
         discounts = {"us": d_us, "japan": d_jp}
-        responder = "japan" if opener == "us" else "us"
-        d_p, d_r = discounts[opener], discounts[responder]
-        x_p, x_r = rubinstein_share(d_p, d_r), rubinstein_share(d_r, d_p)
-        for deviator, reject_first in ((opener, False), (responder, True)):
-            equilibrium = x_p if deviator == opener else 1.0 - x_p
-            shares = _deviation_shares(x_p if deviator == opener else x_r, include_equilibrium=reject_first)
-            o = _deviate(opener, deviator, discounts, shares, reject_first)
-            delta = discounts[deviator]
-            k = o[f"{deviator}.offering.keep"].to_numpy(dtype=float)
-            payoff = np.where(o["deal"], o[f"{deviator}_utility"] * delta ** (o["end_round"] - 1.0), 0.0)
-            if deviator == opener:
-                predicted = np.where(k <= x_p + 1e-12, k, d_p**2 * x_p)
-                what = f"{_name(deviator)} (opener) keeps another share in round 1"
-            else:
-                predicted = np.where(k <= x_r + 1e-12, d_r * k, d_r**2 * (1.0 - x_p))
-                what = f"{_name(deviator)} (responder) rejects round 1, keeps another share in round 2"
-            gain = float(np.max(payoff - equilibrium))
-            miss = float(np.max(np.abs(payoff - predicted)))
-            label = f"δ_US={d_us}, δ_JP={d_jp}, {_name(opener)} opens: {what} ({len(k)} shares)"
-            checks.append(Check("Rubinstein deviations", f"{label}: largest gain over equilibrium payoff "
-                                f"{equilibrium:.4f}", "<= 0", round(gain, 12), 1e-9, gain <= 1e-9))
-            checks.append(_close("Rubinstein deviations", f"{label}: largest |payoff - backward induction|", 0.0,
-                                 miss, 1e-9))
+
+        def stationary(t, party, d=discounts):
+            return rubinstein_share(d[party], d[_other(party)])
+
+        checks += _deviation_checks("Rubinstein deviations", f"δ_US={d_us}, δ_JP={d_jp}", opener, discounts,
+                                    stationary, "rubinstein")
+    discounts = {"us": 0.9, "japan": 0.8}
+    for horizon in STAHL_DEVIATION_HORIZONS:
+
+        def backward(t, party, horizon=horizon):  # the proposer of round t has horizon - t + 1 rounds left
+            left = horizon - t + 1
+            return stahl_share(discounts[party], discounts[_other(party)], left) if left >= 1 else 0.0
+
+        checks += _deviation_checks("Ståhl deviations", f"T={horizon}, δ_US=0.9, δ_JP=0.8", "us", discounts,
+                                    backward, "stahl", (f"scenario.deadline.round={horizon}",))
     return checks
 
 
 def _name(party: str) -> str:
     return {"us": "US", "japan": "Japan"}.get(party, party)
+
+
+def _other(party: str) -> str:
+    return "japan" if party == "us" else "us"
 
 
 # -- 2. Ståhl (1972), finite horizon -----------------------------------------------------------
