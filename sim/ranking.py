@@ -13,10 +13,11 @@ over that pairing's negotiations (across every other swept value, if any), a str
 variance and ``n_k`` its negotiations), and the interval uses Student's t with the Welch–Satterthwaite
 degrees of freedom.
 
-:func:`pairwise` tests every pair of strategies per role and pooled (Welch's t-test on the
-negotiations' advantages, ``scipy.stats.ttest_ind``), with Holm's step-down correction within each
-role (:func:`holm`). The seeds of a run share random draws across pairings (common random numbers),
-which the unpaired test ignores; that makes it conservative.
+:func:`pairwise` tests every pair of strategies per role and pooled, with Welch's t-test on the two
+stratified means (the same standard errors, so it agrees with the intervals; Student's t from
+``scipy.stats``) and Holm's step-down correction within each role (:func:`holm`). The seeds of a run
+share random draws across pairings (common random numbers), which this unpaired test ignores; with the
+positive correlation that brings, it is conservative.
 
 :func:`write` puts ``ranking.csv``, ``pairwise.csv`` and ``figures/ranking.png`` (and ``.svg``) into a
 run folder; ``python -m sim run`` and ``python -m sim plot`` call it for every run that is a tournament
@@ -31,7 +32,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["MIN_STRATEGIES", "NotATournament", "holm", "not_a_tournament", "pairwise", "ranking", "write"]
+__all__ = ["MIN_STRATEGIES", "NotATournament", "holm", "not_a_tournament", "pairwise", "ranking", "stratified_mean",
+           "stratified_test", "write"]
 
 MIN_STRATEGIES = 3  # a tournament has at least this many strategies on each side
 LEVEL = 0.95  # confidence level of the intervals
@@ -93,6 +95,20 @@ def _strata(outcomes: pd.DataFrame, parties: list[str], strategy: str, role: str
     return out
 
 
+def _variance_terms(strata: list[np.ndarray]) -> tuple[float, np.ndarray, np.ndarray]:
+    """Mean of the strata's means, and per stratum its term ``w^2 s_k^2 / n_k`` of the squared standard
+    error (``w = 1 / K``) and its degrees of freedom ``n_k - 1``."""
+    k = len(strata)
+    mean = float(np.mean([s.mean() for s in strata]))
+    terms = np.array([s.var(ddof=1) / len(s) / k**2 if len(s) > 1 else np.nan for s in strata])
+    return mean, terms, np.array([len(s) - 1.0 for s in strata])
+
+
+def _satterthwaite(terms: np.ndarray, dof: np.ndarray) -> float:
+    """Welch–Satterthwaite degrees of freedom of a sum of variance terms."""
+    return float(terms.sum() ** 2 / np.sum(terms**2 / dof))
+
+
 def stratified_mean(strata: list[np.ndarray], level: float = LEVEL) -> tuple[float, float, float]:
     """Mean of the strata's means (equal weights) and its ``level`` interval.
 
@@ -109,17 +125,44 @@ def stratified_mean(strata: list[np.ndarray], level: float = LEVEL) -> tuple[flo
     strata = [s for s in strata if len(s)]
     if not strata:
         return np.nan, np.nan, np.nan
-    k = len(strata)
-    mean = float(np.mean([s.mean() for s in strata]))
-    if any(len(s) < 2 for s in strata):
+    mean, terms, dof = _variance_terms(strata)
+    if np.isnan(terms).any():
         return mean, np.nan, np.nan
-    a = np.array([s.var(ddof=1) / len(s) for s in strata])
-    se = float(np.sqrt(a.sum()) / k)
+    se = float(np.sqrt(terms.sum()))
     if se == 0.0:
         return mean, mean, mean
-    df = a.sum() ** 2 / np.sum(a**2 / np.array([len(s) - 1 for s in strata]))
-    half = float(stats.t.ppf(0.5 + level / 2, df)) * se
+    half = float(stats.t.ppf(0.5 + level / 2, _satterthwaite(terms, dof))) * se
     return mean, mean - half, mean + half
+
+
+def stratified_test(strata_a: list[np.ndarray], strata_b: list[np.ndarray]) -> tuple[float, float]:
+    """Welch's t-test of two stratified means (each opponent weighing the same, opponents fixed).
+
+    ``t = (mean_a - mean_b) / sqrt(SE_a^2 + SE_b^2)`` with the standard errors of
+    :func:`stratified_mean`, and a two-sided p-value from Student's t at the Welch–Satterthwaite degrees of
+    freedom of all the strata of both. It is the test that matches the intervals: two strategies whose
+    intervals are far apart differ significantly. Two samples without variance differ surely (p = 0)
+    unless their means are equal (p = 1).
+
+    Returns:
+        ``(t, p)``; NaN if a stratum has a single negotiation.
+    """
+    from scipy import stats
+
+    strata_a, strata_b = [s for s in strata_a if len(s)], [s for s in strata_b if len(s)]
+    if not strata_a or not strata_b:
+        return np.nan, np.nan
+    mean_a, terms_a, dof_a = _variance_terms(strata_a)
+    mean_b, terms_b, dof_b = _variance_terms(strata_b)
+    terms, dof = np.r_[terms_a, terms_b], np.r_[dof_a, dof_b]
+    if np.isnan(terms).any():
+        return np.nan, np.nan
+    se = float(np.sqrt(terms.sum()))
+    diff = mean_a - mean_b
+    if se == 0.0:
+        return (0.0, 1.0) if diff == 0.0 else (float(np.sign(diff) * np.inf), 0.0)
+    t = diff / se
+    return t, float(2.0 * stats.t.sf(abs(t), _satterthwaite(terms, dof)))
 
 
 def _strategies(outcomes: pd.DataFrame, parties: list[str]) -> list[str]:
@@ -161,21 +204,9 @@ def ranking(outcomes: pd.DataFrame, parties: list[str]) -> pd.DataFrame:
     return table[columns].reset_index(drop=True)
 
 
-def _welch(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
-    """Welch's t statistic and two-sided p-value; two constant samples differ surely (p = 0) unless equal."""
-    from scipy import stats
-
-    if len(a) < 2 or len(b) < 2:
-        return np.nan, np.nan
-    if a.var() == 0.0 and b.var() == 0.0:
-        same = bool(a.mean() == b.mean())
-        return (0.0, 1.0) if same else (float(np.sign(a.mean() - b.mean()) * np.inf), 0.0)
-    result = stats.ttest_ind(a, b, equal_var=False)
-    return float(result.statistic), float(result.pvalue)
-
-
 def pairwise(outcomes: pd.DataFrame, parties: list[str], table: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Every pair of strategies, pooled and per role: difference of mean advantage, Welch's test, Holm.
+    """Every pair of strategies, pooled and per role: difference of mean advantage, a stratified Welch
+    test (:func:`stratified_test`), and Holm's correction.
 
     Args:
         outcomes: One row per negotiation.
@@ -198,8 +229,7 @@ def pairwise(outcomes: pd.DataFrame, parties: list[str], table: pd.DataFrame | N
         for a, b in itertools.combinations(order, 2):
             if np.isnan(means[a]) or np.isnan(means[b]):
                 continue
-            t, p = _welch(np.concatenate(_strata(outcomes, parties, a, role)),
-                          np.concatenate(_strata(outcomes, parties, b, role)))
+            t, p = stratified_test(_strata(outcomes, parties, a, role), _strata(outcomes, parties, b, role))
             family.append({"role": role, "strategy_a": a, "strategy_b": b, "difference": means[a] - means[b],
                            "t": t, "p_value": p})
         adjusted = holm([r["p_value"] for r in family])

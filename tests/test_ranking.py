@@ -72,16 +72,21 @@ def test_the_ranking_reads_the_party_ids_of_the_scenario():
     assert table["as_south_mean_advantage"].to_numpy() == pytest.approx([0.5, 0.3, 0.0])
 
 
-def test_pairwise_welch_statistic_by_hand_and_holm_within_each_role():
-    o = _outcomes()
-    pairs = pairwise(o, PARTIES)
+def test_pairwise_test_statistic_by_hand_and_holm_within_each_role():
+    from scipy import stats
+
+    pairs = pairwise(_outcomes(), PARTIES)
     assert len(pairs) == 3 * 3  # three pairs, pooled and per role
-    b = np.r_[o.loc[o.us_strategy == "B", "us_advantage"], o.loc[o.japan_strategy == "B", "japan_advantage"]]
-    a = np.r_[o.loc[o.us_strategy == "A", "us_advantage"], o.loc[o.japan_strategy == "A", "japan_advantage"]]
-    t = (b.mean() - a.mean()) / np.sqrt(b.var(ddof=1) / len(b) + a.var(ddof=1) / len(a))
+    # B - A pooled: 0.4 - 0.35 = 0.05; each has six strata with s^2 = 0.02 over n = 2, so each squared
+    # SE is 6 * 0.01 / 36 and the difference's SE is sqrt(0.12) / 6: t = 0.3 / sqrt(0.12) = 0.866;
+    # df = (12 a)^2 / (12 a^2 / 1) = 12
     row = pairs[(pairs.role == "pooled") & (pairs.strategy_a == "B") & (pairs.strategy_b == "A")].iloc[0]
-    assert row["t"] == pytest.approx(t)
     assert row["difference"] == pytest.approx(0.05)
+    assert row["t"] == pytest.approx(0.3 / np.sqrt(0.12))
+    assert row["p_value"] == pytest.approx(2 * stats.t.sf(0.3 / np.sqrt(0.12), 12))
+    # as Japan, C has no variance and A has three strata with s^2 = 0.02: SE = sqrt(0.03) / 3, t = 0.3 / SE
+    row = pairs[(pairs.role == "japan") & (pairs.strategy_a == "A") & (pairs.strategy_b == "C")].iloc[0]
+    assert row["t"] == pytest.approx(0.3 / (np.sqrt(0.03) / 3))
     for _, family in pairs.groupby("role"):
         assert family["p_holm"].to_numpy() == pytest.approx(holm(family["p_value"].to_numpy()))
         assert (family["significant"] == (family["p_holm"] <= 0.05)).all()
@@ -142,3 +147,12 @@ def test_a_run_that_is_not_a_tournament_says_why_it_has_no_ranking(tmp_path, cap
     assert plot(tmp_path) == 0
     assert "skipped ranking: a tournament needs at least 3 strategies on each side" in capsys.readouterr().out
     assert not (tmp_path / "ranking.csv").exists()
+
+
+def test_samples_without_variance_differ_surely_unless_equal():
+    from sim.ranking import stratified_test
+
+    zeros, ones = [np.zeros(3), np.zeros(4)], [np.ones(3), np.ones(2)]
+    assert stratified_test(zeros, ones) == (-np.inf, 0.0)
+    assert stratified_test(zeros, zeros) == (0.0, 1.0)
+    assert all(np.isnan(stratified_test([np.zeros(1)], ones)))  # one negotiation: no variance estimate
