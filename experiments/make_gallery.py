@@ -18,7 +18,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 FIGURES = {  # experiment -> figures its page embeds (the first is the headline)
     "deadline_pressure": ["pressure", "deal_rate", "utility_plane", "timing"],
-    "strategy_tournament": ["strategy_heatmap", "deal_rate", "utility_plane", "timing"],
+    "strategy_tournament": ["strategy_heatmap", "deal_rate", "utility_plane", "timing", "ranking"],
     "single_negotiation": ["concession_paths", "utility_plane"],
     "smoke": ["concession_paths"],
     "package_vs_piecemeal": ["agenda", "utility_plane"],

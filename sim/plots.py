@@ -13,6 +13,7 @@ figure                 what it shows
 ``timing``             when agreements come relative to the final deadline (deadline effect)
 ``terms``              agreed terms per issue, in the issue's units, by pair or swept value
 ``pressure``           deal rate, timing and terms against a swept deadline or escalation
+``ranking``            a tournament's ranked strategies with 95 % intervals (:mod:`sim.ranking`)
 =====================  =====================================================================
 
 Each figure is written under ``RUN_DIR/figures/`` in the formats asked for (``run.figure_formats``; ``sim plot
@@ -775,6 +776,16 @@ def _median_by(frame: pd.DataFrame, key: str, column: str) -> tuple[np.ndarray, 
     return med.index.to_numpy(), med.to_numpy()
 
 
+def _ranking(run: RunData, out_dir: Path) -> list[Path]:
+    """A tournament's ranking (:mod:`sim.ranking`): ranking.csv and pairwise.csv beside ``out_dir``, and its figure."""
+    from sim.ranking import NotATournament, write
+
+    try:  # the tables are written too; only the figure files count as figures
+        return [p for p in write(run.outcomes, run.plan.parties, Path(out_dir).parent) if p.suffix != ".csv"]
+    except NotATournament as why:
+        raise Skip(str(why)) from None
+
+
 FIGURES = {
     "concession_paths": concession_paths,
     "utility_plane": utility_plane,
@@ -785,6 +796,7 @@ FIGURES = {
     "pressure": pressure,
     "agenda": agenda,
     "two_level": two_level,
+    "ranking": _ranking,
 }
 
 

@@ -80,6 +80,113 @@ def rubinstein() -> list[Check]:
     return checks
 
 
+DEVIATION_CASES = [((0.9, 0.8), "us"), ((0.9, 0.8), "japan"), ((0.5, 0.95), "us"), ((0.99, 0.6), "us")]
+STAHL_DEVIATION_HORIZONS = (2, 3, 6)
+
+
+def _deviation_shares(equilibrium: float, include_equilibrium: bool) -> list[float]:
+    """Shares a deviator asks to keep: a grid over the pie, and just either side of its equilibrium share
+    (and the equilibrium share itself, where keeping it is still a deviation: after rejecting)."""
+    near = [equilibrium - 1e-3, equilibrium + 1e-3] + ([equilibrium] if include_equilibrium else [])
+    grid = [k for k in np.linspace(0.0, 1.0, 11) if abs(k - equilibrium) > 1e-9 or include_equilibrium]
+    return sorted({round(float(k), 12) for k in [*grid, *near] if 0.0 <= k <= 1.0})
+
+
+def _deviate(opener: str, deviator: str, discounts: dict[str, float], shares: list[float],
+             reject_first: bool, extra: tuple[str, ...] = (), game: str = "rubinstein") -> pd.DataFrame:
+    """Play one one-shot deviation per share through the model (one sweep): ``deviator`` keeps each share
+    in its first offer (round 1 as the opener; round 2, after rejecting round 1, as the responder).
+    ``game`` is ``rubinstein`` (stationary play) or ``stahl`` (a hard final round)."""
+    overrides = [f"scenario={game}_split", f"strategy@us={game}", f"strategy@japan={game}",
+                 f"protocol.opener={opener}", f"{deviator}.offering._target_=sim.deviations.OneShotOffer",
+                 f"{deviator}.offering.name=deviation", f"+{deviator}.offering.keep=0.5",
+                 f"+{deviator}.offering.at_round={2 if reject_first else 1}",
+                 f"+sweep.grid.{deviator}.offering.keep=[{','.join(repr(k) for k in shares)}]",
+                 *(f"scenario.sides.{p}.discount={d!r}" for p, d in discounts.items())]
+    if reject_first:
+        overrides += [f"{deviator}.acceptance._target_=sim.deviations.RejectOnce", f"+{deviator}.acceptance.at_round=1"]
+    return _outcomes(*overrides, *extra)
+
+
+def _deviation_checks(group: str, setting: str, opener: str, discounts: dict[str, float], kept, game: str,
+                      extra: tuple[str, ...] = ()) -> list[Check]:
+    """No one-shot deviation gains, and each deviation is worth what backward induction predicts.
+
+    ``kept(t, party)`` is the equilibrium share kept by ``party`` proposing in round ``t`` (0 if the talks
+    end before ``t``). With x = kept(1, opener), y = kept(2, responder) and z = kept(3, opener) (z = 0 when
+    round 2 is the last: the opener then accepts anything):
+
+    * the opener keeps k in round 1: the responder accepts if 1 - k >= d_r y (that is, k <= x), and it is
+      worth k; otherwise the responder counters with its equilibrium offer, worth d_p (1 - y);
+    * the responder rejects round 1 and keeps k in round 2: the opener accepts if 1 - k >= d_p z, worth
+      d_r k; otherwise the opener offers its equilibrium share in round 3, worth d_r^2 (1 - z). Countering
+      with k = y is worth exactly its equilibrium payoff 1 - x = d_r y: the responder is indifferent.
+    """
+    responder = next(p for p in discounts if p != opener)
+    d_p, d_r = discounts[opener], discounts[responder]
+    x, y, z = kept(1, opener), kept(2, responder), kept(3, opener)
+    checks = []
+    for deviator, reject_first in ((opener, False), (responder, True)):
+        equilibrium = x if deviator == opener else 1.0 - x
+        shares = _deviation_shares(x if deviator == opener else y, include_equilibrium=reject_first)
+        o = _deviate(opener, deviator, discounts, shares, reject_first, extra, game)
+        k = o[f"{deviator}.offering.keep"].to_numpy(dtype=float)
+        payoff = np.where(o["deal"], o[f"{deviator}_utility"] * discounts[deviator] ** (o["end_round"] - 1.0), 0.0)
+        if deviator == opener:
+            predicted = np.where(1.0 - k >= d_r * y - 1e-12, k, d_p * (1.0 - y))
+            what = f"{_name(deviator)} (opener) keeps another share in round 1"
+        else:
+            predicted = np.where(1.0 - k >= d_p * z - 1e-12, d_r * k, d_r**2 * (1.0 - z))
+            what = f"{_name(deviator)} (responder) rejects round 1, keeps another share in round 2"
+        gain = float(np.max(payoff - equilibrium))
+        miss = float(np.max(np.abs(payoff - predicted)))
+        label = f"{setting}, {_name(opener)} opens: {what} ({len(k)} shares)"
+        checks.append(Check(group, f"{label}: largest gain over equilibrium payoff {equilibrium:.4f}", "<= 0",
+                            round(gain, 12), 1e-9, gain <= 1e-9))
+        checks.append(_close(group, f"{label}: largest |payoff - backward induction|", 0.0, miss, 1e-9))
+    return checks
+
+
+def rubinstein_deviations() -> list[Check]:
+    """The subgame-perfect profiles are equilibria when played through the model: no one-shot deviation
+    gains the deviator (to 1e-9), and each deviation's payoff is what backward induction predicts
+    (:func:`_deviation_checks`). The deviator's payoff is its utility discounted to round 1,
+    u * delta^(round - 1).
+
+    Rubinstein: stationary play, x = (1 - d_r) / (1 - d_p d_r) whatever the rounds left (the scenario's
+    deadline, round 26, is never reached: every deviation ends by round 3). Ståhl: a hard final round T,
+    the proposer with n rounds left keeps :func:`stahl_share` of them; T = 2 makes the responder's counter
+    the last offer, which the opener accepts whatever it is.
+    """
+    checks = []
+    for (d_us, d_jp), opener in DEVIATION_CASES:
+        discounts = {"us": d_us, "japan": d_jp}
+
+        def stationary(t, party, d=discounts):
+            return rubinstein_share(d[party], d[_other(party)])
+
+        checks += _deviation_checks("Rubinstein deviations", f"δ_US={d_us}, δ_JP={d_jp}", opener, discounts,
+                                    stationary, "rubinstein")
+    discounts = {"us": 0.9, "japan": 0.8}
+    for horizon in STAHL_DEVIATION_HORIZONS:
+
+        def backward(t, party, horizon=horizon):  # the proposer of round t has horizon - t + 1 rounds left
+            left = horizon - t + 1
+            return stahl_share(discounts[party], discounts[_other(party)], left) if left >= 1 else 0.0
+
+        checks += _deviation_checks("Ståhl deviations", f"T={horizon}, δ_US=0.9, δ_JP=0.8", "us", discounts,
+                                    backward, "stahl", (f"scenario.deadline.round={horizon}",))
+    return checks
+
+
+def _name(party: str) -> str:
+    return {"us": "US", "japan": "Japan"}.get(party, party)
+
+
+def _other(party: str) -> str:
+    return "japan" if party == "us" else "us"
+
+
 # -- 2. Ståhl (1972), finite horizon -----------------------------------------------------------
 
 
@@ -210,29 +317,68 @@ DEADLINE_EFFECT = ["scenario=faratin_split", "strategy@us=boulware", "strategy@j
                    "scenario.sides.us.deadline_private=true", "scenario.sides.japan.deadline_private=true"]
 
 
-def _timing(beta: float, risk: float) -> tuple[float, float]:
-    o = _outcomes(*DEADLINE_EFFECT, f"us.offering.beta={beta}", f"japan.offering.beta={beta}", f"scenario.breakdown_risk={risk}",
-                  seeds=1000)
+def _timing(*overrides: str, seeds: int = 1000) -> tuple[float, float, pd.DataFrame]:
+    """Share of agreements in the last 10 % of the window, mean agreement time, and the outcomes."""
+    o = _outcomes(*overrides, seeds=seeds)
     share = (o.loc[o["deal"], "end_round"] / o.loc[o["deal"], "final_deadline"])
-    return float((share > 0.9).mean()), float(share.mean())
+    return float((share > 0.9).mean()), float(share.mean()), o
+
+
+def _boulware(beta: float, risk: float, private: bool = True) -> tuple[float, float, pd.DataFrame]:
+    public = [] if private else ["scenario.sides.us.deadline_private=false", "scenario.sides.japan.deadline_private=false"]
+    return _timing(*DEADLINE_EFFECT, f"us.offering.beta={beta}", f"japan.offering.beta={beta}",
+                   f"scenario.breakdown_risk={risk}", *public)
+
+
+# Uncertainty about the other side's deadline, with nothing in the tactics that concedes late: each side
+# concedes linearly (beta = 1, hold = 0) from the round it believes the other side's deadline falls.
+UNCERTAIN_DEADLINES = ["scenario=faratin_split", "strategy@us=deadline_aware", "strategy@japan=deadline_aware",
+                       "us.offering.hold=0", "japan.offering.hold=0", "scenario.sides.us.deadline_private=true",
+                       "scenario.sides.japan.deadline_private=true"]
 
 
 def deadline_effect() -> list[Check]:
     """Agreements cluster before the deadline (Roth et al. 1988) and move earlier with a risk of
-    breakdown (Yildiz 2004; Binmore et al. 1986). Criterion, fixed before measuring: more than half of
-    the agreements of strongly Boulware tactics (beta = 0.1) with private deadlines and noise fall in
-    the last 10 % of the window (uniform timing would put 10 % there)."""
-    late, mean_time = _timing(0.1, 0.0)
-    checks = [Check("Deadline effect", "Boulware β=0.1, private deadlines, noise 0.05: share of agreements in the "
-                                       "last 10 % of the window", "> 0.5", round(late, 3), "-", late > 0.5)]
+    breakdown (Yildiz 2004; Binmore et al. 1986).
+
+    Both checks hold by construction, and the table says so: with beta = 0.1 the two concession curves
+    cross at 2^-0.1 = 0.93 of the window, so agreements come late because the tactic concedes late; the
+    private deadlines change nothing (time-dependent tactics never look at the other side's deadline:
+    the outcomes are identical with public ones); and a tactic concedes by the round the talks will more
+    likely than not have broken down, so a breakdown risk moves agreements earlier. Criterion, fixed
+    before measuring: more than half of the agreements in the last 10 % of the window (uniform timing
+    would put 10 % there).
+
+    Information rows then look for a deadline effect that is not built in: uncertainty about the other
+    side's deadline, with tactics that concede linearly once they believe the other side's deadline has
+    come. It does not emerge: with exact beliefs both sides hold to the common deadline (the waiting is
+    the tactic's rule), and uncertainty (a belief error of s.d. 8 rounds, never updated: the opponent
+    model does not learn) spreads agreements earlier rather than later.
+    """
+    late, mean_time, private = _boulware(0.1, 0.0)
+    checks = [Check("Deadline effect", "(by construction: β=0.1 curves cross at 0.93 of the window) Boulware, "
+                                       "private deadlines, noise 0.05: share of agreements in the last 10 % of the "
+                                       "window", "> 0.5", round(late, 3), "-", late > 0.5)]
+    _, _, public = _boulware(0.1, 0.0, private=False)
+    same = private.drop(columns=["constraints"], errors="ignore").equals(public.drop(columns=["constraints"],
+                                                                                     errors="ignore"))
+    checks.append(Check("Deadline effect", "(information) the same with public deadlines: outcomes identical",
+                        "-", "identical" if same else "different", "-", True))
     for beta in (0.25, 1.0):  # for the record: weaker Boulware agrees earlier (where 2 y^(1/beta) = 1)
-        share, _ = _timing(beta, 0.0)
+        share, _, _ = _boulware(beta, 0.0)
         checks.append(Check("Deadline effect", f"(information) β={beta}: share in the last 10 %; curves cross at "
                                                f"{2 ** -beta:.2f} of the window", "-", round(share, 3), "-", True))
-    _, risky = _timing(0.1, 0.05)
-    checks.append(Check("Deadline effect", "breakdown risk 5 %/round moves agreements earlier: mean agreement time "
-                                           "(share of the window)", f"< {mean_time:.3f}", round(risky, 3), "-",
+    _, risky, _ = _boulware(0.1, 0.05)
+    checks.append(Check("Deadline effect", "(by construction: tactics concede by the breakdown horizon) breakdown "
+                                           "risk 5 %/round moves agreements earlier: mean agreement time (share of "
+                                           "the window)", f"< {mean_time:.3f}", round(risky, 3), "-",
                         risky < mean_time))
+    for sd in (0, 8):
+        share, _, _ = _timing(*UNCERTAIN_DEADLINES, f"scenario.sides.us.belief_noise.deadline={sd}",
+                              f"scenario.sides.japan.belief_noise.deadline={sd}")
+        checks.append(Check("Deadline effect", f"(information) not built in: uncertainty about the other's deadline "
+                                               f"(deadline-aware, linear, hold 0), belief error s.d. {sd} rounds: "
+                                               "share in the last 10 %", "-", round(share, 3), "-", True))
     return checks
 
 
@@ -321,8 +467,8 @@ def _config(*overrides: str):
     return cfg
 
 
-CASES = {"rubinstein": rubinstein, "stahl": stahl, "nash": nash, "faratin": faratin,
-         "deadline_effect": deadline_effect, "invariants": invariants, "tradeoffs": tradeoffs}
+CASES = {"rubinstein": rubinstein, "rubinstein_deviations": rubinstein_deviations, "stahl": stahl, "nash": nash,
+         "faratin": faratin, "deadline_effect": deadline_effect, "invariants": invariants, "tradeoffs": tradeoffs}
 
 
 def run_all(only: list[str] | None = None) -> pd.DataFrame:

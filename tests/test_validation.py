@@ -24,3 +24,35 @@ def test_stahl_closed_form_matches_backward_induction_by_hand():
     assert stahl_share(0.9, 0.8, 3) == pytest.approx(0.92)
     assert stahl_share(0.9, 0.8, 2) == pytest.approx(0.2)  # Japan proposes last and keeps all; US offers 0.8
     assert stahl_share(0.9, 0.8, 1) == pytest.approx(1.0)
+
+
+def test_the_deviation_check_detects_a_responder_who_accepts_too_much():
+    # Japan accepts anything worth at least its next offer minus 0.5: no longer the equilibrium rule, so
+    # the US gains by asking for more in round 1 (keeping 0.9 of the pie instead of x = 0.2 / 0.28).
+    from sim.validation import _deviate, rubinstein_share
+
+    x = rubinstein_share(0.9, 0.8)
+    o = _deviate("us", "us", {"us": 0.9, "japan": 0.8}, [0.9], reject_first=False,
+                 extra=("japan.acceptance.beta=0.5",))
+    assert bool(o["deal"].iloc[0]) and int(o["end_round"].iloc[0]) == 1
+    assert float(o["us_utility"].iloc[0]) - x == pytest.approx(0.9 - x)  # a gain of 0.186
+
+
+def test_one_shot_deviation_parts_play_the_equilibrium_outside_their_round():
+    import numpy as np
+
+    from sim.deviations import OneShotOffer, RejectOnce
+    from sim.engine.offering import SubgamePerfect
+
+    class Side:  # the two discount factors are all the subgame-perfect rule reads
+        discount = np.array([0.9, 0.9])
+        other = type("Other", (), {"discount": np.array([0.8, 0.8])})()
+
+    deviate = OneShotOffer(keep=np.array([0.3, 0.3]), at_round=np.array([1.0, 2.0]))
+    equilibrium = SubgamePerfect().concession(Side(), 1)
+    assert deviate.concession(Side(), 1) == pytest.approx([0.7, equilibrium[1]])
+    assert deviate.concession(Side(), 2) == pytest.approx([equilibrium[0], 0.7])
+    reject = RejectOnce(at_round=np.array([1.0]))
+    Side.discount = np.array([1.0])
+    assert not reject.accepts(Side(), np.array([1.0]), np.array([0.0]), 1, np.array([False]))[0]
+    assert reject.accepts(Side(), np.array([1.0]), np.array([0.0]), 2, np.array([False]))[0]
