@@ -1,4 +1,4 @@
-"""sim: an agent-based simulator of trade negotiations, calibrated to the 2025 US-Japan tariff talks."""
+"""sim: an agent-based simulator of bilateral trade negotiations; its first scenarios are the 2025 tariff talks."""
 
 from importlib.metadata import PackageNotFoundError, version
 

@@ -24,7 +24,7 @@ config groups and their options:
 {groups}
 examples:
   python -m sim run +experiment=deadline_pressure
-  python -m sim run strategy@us=hardliner strategy@japan=conceder run.seeds=200
+  python -m sim run strategy@{first}=hardliner strategy@{second}=conceder run.seeds=200
   python -m sim run scenario.deadline.round=12 hydra.run.dir=results/my_run
   python -m sim run -m +experiment=deadline_pressure scenario.breakdown_risk=0,0.02
 """
@@ -36,12 +36,22 @@ _HYDRA_FLAGS_WITHOUT_CHECK = {"--help", "-h", "--hydra-help", "--cfg", "-c", "--
 
 def _groups() -> str:
     from sim.config import available
+    from sim.help import party_ids
 
+    first, second = party_ids()
     lines = []
-    for group, how in (("scenario", "scenario=NAME"), ("strategy", "strategy@us=NAME, strategy@japan=NAME"),
+    for group, how in (("scenario", "scenario=NAME"), ("strategy", f"strategy@{first}=NAME, strategy@{second}=NAME"),
+                       ("acceptance", f"acceptance@{first}=NAME"), ("opponent", f"opponent@{first}=NAME"),
                        ("protocol", "protocol=NAME"), ("experiment", "+experiment=NAME")):
         lines.append(f"  {group:<11}{', '.join(available(group))}    ({how})")
     return "\n".join(lines) + "\n"
+
+
+def _usage() -> str:
+    from sim.help import party_ids
+
+    first, second = party_ids()
+    return USAGE.format(groups=_groups(), first=first, second=second)
 
 
 def _run(args: list[str]) -> int:
@@ -194,7 +204,7 @@ def main() -> None:
     """Entry point of ``python -m sim`` and of the ``sim`` script."""
     args = sys.argv[1:]
     if not args or args[0] in ("-h", "--help", "help"):
-        print(USAGE.format(groups=_groups()))
+        print(_usage())
         raise SystemExit(0 if args else 2)
     verb, rest = args[0], args[1:]
     if verb == "run":

@@ -62,7 +62,8 @@ def run_experiment(cfg: DictConfig, out_dir: Path, progress: bool | None = None)
         "wall_seconds": round(wall, 3),
         "stakes_usd": the_plan.points[0].stakes_usd,
     })
-    summary = report(outcomes, space, sweep.seconds) + "\n\n" + format_points(table, coords)
+    names = dict(the_plan.parties)
+    summary = report(outcomes, space, sweep.seconds, names) + "\n\n" + format_points(table, coords, names=names)
     if sweep.resumed:
         summary = f"resumed: {sweep.resumed} of {sweep.n_chunks} chunks were already done\n" + summary
     if cfg.run.plot:

@@ -21,7 +21,17 @@ from sim.config.values import fmt
 __all__ = ["Entry", "entries", "run_help"]
 
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
-DEFAULTS = {"scenario": "us_japan_2025", "protocol": "package"}
+def _default_options() -> dict[str, str]:
+    """The default option of each group, from the defaults list of ``conf/config.yaml``."""
+    out = {}
+    for line in (CONF_DIR / "config.yaml").read_text().splitlines():
+        match = re.match(r"^\s+-\s+(\w+):\s*(\w+)", line)
+        if match:
+            out[match[1]] = match[2]
+    return out
+
+
+DEFAULTS = _default_options()
 PART_DEFAULTS = ("boulware", "ac_next", "noisy_prior")  # the default scenario's negotiators
 _KEY = re.compile(r"^(?P<indent> *)(?P<key>[A-Za-z_][\w.]*):(?:\s+(?P<value>[^#]*?))?\s*(?:#\s?(?P<comment>.*))?$")
 _COMMENT = re.compile(r"^(?P<indent> *)#\s?(?P<text>.*)$")
@@ -95,7 +105,7 @@ def entries(path: Path, prefix: str = "") -> list[Entry]:
     return out
 
 
-def _party_ids() -> tuple[str, str]:
+def party_ids() -> tuple[str, str]:
     """The default scenario's party ids (its ``parties:`` block), for the examples of per-party groups."""
     ids, inside = [], False
     for line in (CONF_DIR / "scenario" / f"{DEFAULTS['scenario']}.yaml").read_text().splitlines():
@@ -189,12 +199,12 @@ def run_help(width: int | None = None) -> str:
     column = 44
     out = ["usage: python -m sim run [+experiment=NAME] [GROUP=OPTION ...] [KEY=VALUE ...] [-m]",
            "",
-           "Simulate the 2025 US-Japan tariff talks. Every value below can be overridden with KEY=VALUE;",
+           f"Simulate a bilateral negotiation (default: {DEFAULTS['scenario']}). Override any value below with KEY=VALUE;",
            "a list of values with -m runs one job per value (Hydra multirun). A bad value is refused before",
            "anything runs, naming the key. Results: results/<run.name>/<timestamp>/ (or hydra.run.dir=DIR).",
            "",
            "Config groups (GROUP=OPTION; a negotiator's parts are chosen per party: strategy@PARTY=...):"]
-    first, second = _party_ids()
+    first, second = party_ids()
     for group, how in (("scenario", "scenario"), ("protocol", "protocol"), ("strategy", f"strategy@{first}"),
                        ("acceptance", f"acceptance@{first}"), ("opponent", f"opponent@{first}"),
                        ("experiment", "+experiment")):

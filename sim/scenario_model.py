@@ -4,7 +4,8 @@
 the Hydra config itself (the same ``conf/`` and the same checks as ``python -m sim run``) from a
 scenario name, Hydra overrides and a few named values, and builds a model of one or a few worlds::
 
-    model = ScenarioModel(deadline=12, escalation=14, strategies={"us": "hardliner"}, rng=3)
+    model = ScenarioModel(deadline=12, escalation=14, strategies={"us": "hardliner"}, rng=3)   # default scenario
+    model = ScenarioModel(scenario="example_bilateral", strategies={"north": "conceder"}, worlds=10)
     model.run_model()
     model.outcomes()["deal"]
 
@@ -58,7 +59,7 @@ class ScenarioModel(NegotiationModel):
     Args:
         scenario: A ``conf/scenario`` name (``None``: the default scenario).
         overrides: Further Hydra overrides, e.g. ``["protocol=sequential"]``.
-        strategies: Offering strategy per party id, e.g. ``{"japan": "conceder"}``.
+        strategies: Offering strategy per party id (the scenario's ``parties``), e.g. ``{"north": "conceder"}``.
         worlds: Number of negotiations advanced together.
         rng: Root seed (Mesa's keyword, which ``mesa.batch_run`` sets): world ``k`` gets the seed that a run
             with ``run.seed=rng`` gives seed index ``k``; ``None`` takes ``run.seed``'s default.

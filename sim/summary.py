@@ -25,10 +25,20 @@ SHARE_DECIMALS = 4  # deal rates, utilities, welfare (0-1 or 0-2)
 MONEY_DECIMALS = 2  # USD bn, USD bn/yr, and tariffs in pp
 ROUND_DECIMALS = 1  # a median of whole rounds is a whole or a half round
 
-# per negotiation: (column, summary column) of the values whose median over all negotiations is given
-VALUE_MEDIANS = [("us_utility", "median_us_utility"), ("japan_utility", "median_japan_utility"),
-                 ("us_payoff", "median_us_payoff"), ("japan_payoff", "median_japan_payoff"),
-                 ("welfare", "median_welfare")]
+
+
+def party_ids(outcomes: pd.DataFrame) -> tuple[str, str]:
+    """The two parties' ids, from the ``<party>_strategy`` columns (the first two, in scenario order)."""
+    first, second = [c[: -len("_strategy")] for c in outcomes.columns if c.endswith("_strategy")][:2]
+    return first, second
+
+
+def value_medians(parties: tuple[str, str]) -> list[tuple[str, str]]:
+    """Per negotiation: (column, summary column) of the values whose median over all negotiations is given."""
+    first, second = parties
+    return [(f"{first}_utility", f"median_{first}_utility"), (f"{second}_utility", f"median_{second}_utility"),
+            (f"{first}_payoff", f"median_{first}_payoff"), (f"{second}_payoff", f"median_{second}_payoff"),
+            ("welfare", "median_welfare")]
 
 
 def wilson_interval(deals, runs, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
@@ -73,8 +83,8 @@ def by_point(outcomes: pd.DataFrame, coordinates: list[str], space: OutcomeSpace
     (``deal_rate_low``, ``deal_rate_high``), ``ended_<reason>`` (negotiations per end reason, every
     reason of :data:`sim.model.END_REASONS`, spaces as underscores), ``partial_deals``,
     ``median_round`` (median agreement round of the deals), ``median_<issue>`` (median agreed
-    terms of the deals), and ``median_us_utility``, ``median_japan_utility``, ``median_us_payoff``,
-    ``median_japan_payoff`` (USD bn a year) and ``median_welfare`` over all negotiations.
+    terms of the deals), and ``median_<party>_utility``, ``median_<party>_payoff`` (USD bn a year) for each
+    party and ``median_welfare`` over all negotiations.
 
     Args:
         outcomes: One row per negotiation.
@@ -97,14 +107,15 @@ def by_point(outcomes: pd.DataFrame, coordinates: list[str], space: OutcomeSpace
     table["median_round"] = deals["end_round"].median()
     terms = deals[list(space.names)].median().add_prefix("median_")
     table = table.join(terms)
-    for column, name in VALUE_MEDIANS:
+    medians = value_medians(party_ids(outcomes))
+    for column, name in medians:
         if column in outcomes:
             table[name] = groups[column].median()
     if rounded:
         decimals = {"deal_rate": SHARE_DECIMALS, "deal_rate_low": SHARE_DECIMALS, "deal_rate_high": SHARE_DECIMALS,
-                    "median_round": ROUND_DECIMALS, "median_us_utility": SHARE_DECIMALS,
-                    "median_japan_utility": SHARE_DECIMALS, "median_welfare": SHARE_DECIMALS,
-                    "median_us_payoff": MONEY_DECIMALS, "median_japan_payoff": MONEY_DECIMALS}
+                    "median_round": ROUND_DECIMALS, "median_welfare": SHARE_DECIMALS}
+        decimals |= {name: MONEY_DECIMALS if column.endswith("_payoff") else SHARE_DECIMALS
+                     for column, name in medians[:4]}
         decimals |= {f"median_{i.name}": _decimals(i.unit) for i in space.issues}
         table = table.round({k: v for k, v in decimals.items() if k in table})
     return table.reset_index()
@@ -118,12 +129,13 @@ def by_pair(outcomes: pd.DataFrame, space: OutcomeSpace) -> pd.DataFrame:
     over all negotiations (one without a deal at its no-deal value).
     """
     deals = outcomes[outcomes["deal"]]
-    keys = ["us_strategy", "japan_strategy"]
+    parties = party_ids(outcomes)
+    keys = [f"{p}_strategy" for p in parties]
     table = outcomes.groupby(keys, observed=True, sort=False).agg(runs=("deal", "size"), deal_rate=("deal", "mean"))
     table["median_round"] = deals.groupby(keys, observed=True, sort=False)["end_round"].median()
     terms = deals.groupby(keys, observed=True, sort=False)[list(space.names)].median()
     table = table.join(terms)
-    for side in ("us", "japan"):
+    for side in parties:
         if f"{side}_utility" in outcomes:
             table[f"{side}_utility"] = outcomes.groupby(keys, observed=True, sort=False)[f"{side}_utility"].median()
     return table
@@ -144,9 +156,12 @@ def _number(x: float, decimals: int = 1, strip: bool = False) -> str:
     return text
 
 
-def report(outcomes: pd.DataFrame, space: OutcomeSpace, wall_seconds: float) -> str:
-    """A short, plain-text summary for the terminal."""
+def report(outcomes: pd.DataFrame, space: OutcomeSpace, wall_seconds: float,
+           names: dict[str, str] | None = None) -> str:
+    """A short, plain-text summary for the terminal (``names``: each party's display name, by id)."""
     n = len(outcomes)
+    (a, b) = parties = party_ids(outcomes)
+    names = {p: (names or {}).get(p, p) for p in parties}
     deals = outcomes[outcomes["deal"]]
     lines = [f"{_count(n)} negotiation{'s' if n != 1 else ''} in {wall_seconds:.1f} s"]
     rate = f"deal rate {len(deals) / n:.1%} ({_count(len(deals))} of {_count(n)})" if n else "no negotiations"
@@ -166,27 +181,29 @@ def report(outcomes: pd.DataFrame, space: OutcomeSpace, wall_seconds: float) -> 
         lines.append("median agreed terms: " + ", ".join(
             f"{k} {_number(v, 1 if _decimals(units[k]) == MONEY_DECIMALS else 3)} {units[k]}"
             for k, v in terms.items()))
-    if {"us_utility", "japan_utility", "us_payoff", "japan_payoff", "welfare"} <= set(outcomes.columns):
-        med = outcomes[["us_utility", "japan_utility", "us_payoff", "japan_payoff", "welfare"]].median()
-        lines.append(f"medians over all negotiations (no deal at its no-deal value): utility US "
-                     f"{_number(med['us_utility'], 2)}, Japan {_number(med['japan_utility'], 2)}; payoff US "
-                     f"{_number(med['us_payoff'], 1)}, Japan {_number(med['japan_payoff'], 1)} USD bn/yr; "
-                     f"joint welfare {_number(med['welfare'], 2)}")
+    columns = [column for column, _ in value_medians(parties)]
+    if set(columns) <= set(outcomes.columns):
+        med = outcomes[columns].median()
+        lines.append(f"medians over all negotiations (no deal at its no-deal value): utility {names[a]} "
+                     f"{_number(med[f'{a}_utility'], 2)}, {names[b]} {_number(med[f'{b}_utility'], 2)}; payoff "
+                     f"{names[a]} {_number(med[f'{a}_payoff'], 1)}, {names[b]} {_number(med[f'{b}_payoff'], 1)} "
+                     f"USD bn/yr; joint welfare {_number(med['welfare'], 2)}")
     table = by_pair(outcomes, space)
     shown = pd.DataFrame({
         "negotiations": table["runs"].map(_count),
         "deal rate": table["deal_rate"].map("{:.1%}".format),
         "median agreement round": table["median_round"].map(lambda v: _number(v, strip=True)),
     }, index=table.index)
-    for side, name in (("us", "US"), ("japan", "Japan")):
+    for side in parties:
         if f"{side}_utility" in table:
-            shown[f"median utility {name}"] = table[f"{side}_utility"].map(lambda v: _number(v, 2))
-    shown.index = [f"{us} (US) vs {jp} (Japan)" for us, jp in table.index]
+            shown[f"median utility {names[side]}"] = table[f"{side}_utility"].map(lambda v: _number(v, 2))
+    shown.index = [f"{x} ({names[a]}) vs {y} ({names[b]})" for x, y in table.index]
     lines += ["", "by strategy pair:", shown.to_string()]
     return "\n".join(lines)
 
 
-def format_points(table: pd.DataFrame, coordinates: list[str], most: int = 30) -> str:
+def format_points(table: pd.DataFrame, coordinates: list[str], most: int = 30,
+                  names: dict[str, str] | None = None) -> str:
     """The per-point summary for the terminal: all of it up to ``most`` points, else a pointer to the file.
 
     Both strategies are always shown; a swept key whose column repeats another column is left out.
@@ -194,12 +211,14 @@ def format_points(table: pd.DataFrame, coordinates: list[str], most: int = 30) -
     if len(table) > most:
         return f"summary.csv: {len(table)} grid points (deal rate with 95 % interval, how the talks ended, " \
                "median agreement round, terms, utilities, payoffs and welfare)"
-    always = {"us_strategy", "japan_strategy"}
+    parties = party_ids(table)
+    names = {p: (names or {}).get(p, p) for p in parties}
+    always = {f"{p}_strategy" for p in parties}
     kept = [c for k, c in enumerate(coordinates)  # a swept key that repeats a recorded column adds nothing
             if c in always or not any(table[c].equals(table[other]) for other in coordinates[:k])]
     shown = table[kept].copy()
-    names = {"us_strategy": "US strategy", "japan_strategy": "Japan strategy"}
-    shown.columns = [names.get(c, heading(c)) for c in kept]
+    titles = {f"{p}_strategy": f"{names[p]} strategy" for p in parties}
+    shown.columns = [titles.get(c, heading(c, names)) for c in kept]
     shown["negotiations"] = table["runs"]
     shown["deal rate [95% CI]"] = [f"{r:.1%} [{lo:.1%}, {hi:.1%}]" for r, lo, hi in
                                   zip(table["deal_rate"], table["deal_rate_low"], table["deal_rate_high"], strict=True)]

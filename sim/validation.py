@@ -64,23 +64,23 @@ RUBINSTEIN_PAIRS = [(0.9, 0.9), (0.9, 0.8), (0.8, 0.9), (0.5, 0.95), (0.99, 0.6)
 def rubinstein() -> list[Check]:
     """Subgame-perfect play over a pie: the first-period split and agreement in round 1."""
     checks = []
-    for opener in ("us", "japan"):
+    for opener in ("p1", "p2"):
         for d_us, d_jp in RUBINSTEIN_PAIRS:
-            o = _outcomes("scenario=rubinstein_split", "strategy@us=rubinstein", "strategy@japan=rubinstein",
-                          f"protocol.opener={opener}", f"scenario.sides.us.discount={d_us}",
-                          f"scenario.sides.japan.discount={d_jp}").iloc[0]
-            first, second = (d_us, d_jp) if opener == "us" else (d_jp, d_us)
+            o = _outcomes("scenario=rubinstein_split", "strategy@p1=rubinstein", "strategy@p2=rubinstein",
+                          f"protocol.opener={opener}", f"scenario.sides.p1.discount={d_us}",
+                          f"scenario.sides.p2.discount={d_jp}").iloc[0]
+            first, second = (d_us, d_jp) if opener == "p1" else (d_jp, d_us)
             x1 = rubinstein_share(first, second)
-            expected = x1 if opener == "us" else 1 - x1  # the US share
-            case = f"δ_US={d_us}, δ_JP={d_jp}, {'US' if opener == 'us' else 'Japan'} opens: US share"
+            expected = x1 if opener == "p1" else 1 - x1  # player 1's share
+            case = f"δ_1={d_us}, δ_2={d_jp}, {_name(opener)} opens: player 1's share"
             checks.append(_close("Rubinstein", case, expected, float(o["share"]), 1e-9))
-            if opener == "us" and (d_us, d_jp) == RUBINSTEIN_PAIRS[1]:
-                checks.append(Check("Rubinstein", f"δ_US={d_us}, δ_JP={d_jp}: agreement round", 1,
+            if opener == "p1" and (d_us, d_jp) == RUBINSTEIN_PAIRS[1]:
+                checks.append(Check("Rubinstein", f"δ_1={d_us}, δ_2={d_jp}: agreement round", 1,
                                     int(o["end_round"]), 0, bool(o["end_round"] == 1 and o["deal"])))
     return checks
 
 
-DEVIATION_CASES = [((0.9, 0.8), "us"), ((0.9, 0.8), "japan"), ((0.5, 0.95), "us"), ((0.99, 0.6), "us")]
+DEVIATION_CASES = [((0.9, 0.8), "p1"), ((0.9, 0.8), "p2"), ((0.5, 0.95), "p1"), ((0.99, 0.6), "p1")]
 STAHL_DEVIATION_HORIZONS = (2, 3, 6)
 
 
@@ -97,7 +97,7 @@ def _deviate(opener: str, deviator: str, discounts: dict[str, float], shares: li
     """Play one one-shot deviation per share through the model (one sweep): ``deviator`` keeps each share
     in its first offer (round 1 as the opener; round 2, after rejecting round 1, as the responder).
     ``game`` is ``rubinstein`` (stationary play) or ``stahl`` (a hard final round)."""
-    overrides = [f"scenario={game}_split", f"strategy@us={game}", f"strategy@japan={game}",
+    overrides = [f"scenario={game}_split", f"strategy@p1={game}", f"strategy@p2={game}",
                  f"protocol.opener={opener}", f"{deviator}.offering._target_=sim.deviations.OneShotOffer",
                  f"{deviator}.offering.name=deviation", f"+{deviator}.offering.keep=0.5",
                  f"+{deviator}.offering.at_round={2 if reject_first else 1}",
@@ -160,31 +160,31 @@ def rubinstein_deviations() -> list[Check]:
     """
     checks = []
     for (d_us, d_jp), opener in DEVIATION_CASES:
-        discounts = {"us": d_us, "japan": d_jp}
+        discounts = {"p1": d_us, "p2": d_jp}
 
         def stationary(t, party, d=discounts):
             return rubinstein_share(d[party], d[_other(party)])
 
-        checks += _deviation_checks("Rubinstein deviations", f"δ_US={d_us}, δ_JP={d_jp}", opener, discounts,
+        checks += _deviation_checks("Rubinstein deviations", f"δ_1={d_us}, δ_2={d_jp}", opener, discounts,
                                     stationary, "rubinstein")
-    discounts = {"us": 0.9, "japan": 0.8}
+    discounts = {"p1": 0.9, "p2": 0.8}
     for horizon in STAHL_DEVIATION_HORIZONS:
 
         def backward(t, party, horizon=horizon):  # the proposer of round t has horizon - t + 1 rounds left
             left = horizon - t + 1
             return stahl_share(discounts[party], discounts[_other(party)], left) if left >= 1 else 0.0
 
-        checks += _deviation_checks("Ståhl deviations", f"T={horizon}, δ_US=0.9, δ_JP=0.8", "us", discounts,
+        checks += _deviation_checks("Ståhl deviations", f"T={horizon}, δ_1=0.9, δ_2=0.8", "p1", discounts,
                                     backward, "stahl", (f"scenario.deadline.round={horizon}",))
     return checks
 
 
 def _name(party: str) -> str:
-    return {"us": "US", "japan": "Japan"}.get(party, party)
+    return {"p1": "player 1", "p2": "player 2"}.get(party, party)
 
 
 def _other(party: str) -> str:
-    return "japan" if party == "us" else "us"
+    return "p2" if party == "p1" else "p1"
 
 
 # -- 2. Ståhl (1972), finite horizon -----------------------------------------------------------
@@ -206,15 +206,15 @@ def stahl() -> list[Check]:
     checks = []
     stationary = rubinstein_share(d_us, d_jp)
     for horizon in range(1, 11):
-        o = _outcomes("scenario=stahl_split", "strategy@us=stahl", "strategy@japan=stahl", "protocol.opener=us",
-                      f"scenario.deadline.round={horizon}", f"scenario.sides.us.discount={d_us}",
-                      f"scenario.sides.japan.discount={d_jp}").iloc[0]
+        o = _outcomes("scenario=stahl_split", "strategy@p1=stahl", "strategy@p2=stahl", "protocol.opener=p1",
+                      f"scenario.deadline.round={horizon}", f"scenario.sides.p1.discount={d_us}",
+                      f"scenario.sides.p2.discount={d_jp}").iloc[0]
         expected = stahl_share(d_us, d_jp, horizon)
-        checks.append(_close("Ståhl", f"T={horizon}, δ=({d_us}, {d_jp}), US opens: US share", expected,
+        checks.append(_close("Ståhl", f"T={horizon}, δ=({d_us}, {d_jp}), player 1 opens: player 1's share", expected,
                              float(o["share"]), 1e-9))
         last_is_us = horizon % 2 == 1
         advantage = o["share"] > stationary if last_is_us else o["share"] < stationary
-        checks.append(Check("Ståhl", f"T={horizon}: the last proposer ({'US' if last_is_us else 'Japan'}) beats "
+        checks.append(Check("Ståhl", f"T={horizon}: the last proposer ({'player 1' if last_is_us else 'player 2'}) beats "
                                      "its Rubinstein share", f"{'>' if last_is_us else '<'} {stationary:.4f}",
                             round(float(o["share"]), 4), "-", bool(advantage)))
     return checks
@@ -255,20 +255,20 @@ def nash() -> list[Check]:
                             bool(abs(product(computed) - product(brute)) <= 1e-12 and len(pareto_indices(u)) > 0)))
     pie = frontier(np.array([1.0]), np.array([-1.0]), 0.0, 1.0, np.zeros(1), np.ones(1))
     for r_us, r_jp in ((1.0, 1.0), (1.0, 3.0)):
-        weight = r_jp / (r_us + r_jp)  # bargaining weight of the US, proportional to 1 / r_US
+        weight = r_jp / (r_us + r_jp)  # bargaining weight of player 1, proportional to 1 / r_1
         target = nash_point(rational_part(pie, (0, 0)), (0, 0), weight=weight)[0]
         previous = None
         for step in (0.1, 0.01, 0.001):
             d_us, d_jp = math.exp(-r_us * step), math.exp(-r_jp * step)
-            o = _outcomes("scenario=rubinstein_split", "strategy@us=rubinstein", "strategy@japan=rubinstein",
-                          "protocol.opener=us", f"scenario.sides.us.discount={d_us!r}",
-                          f"scenario.sides.japan.discount={d_jp!r}").iloc[0]
+            o = _outcomes("scenario=rubinstein_split", "strategy@p1=rubinstein", "strategy@p2=rubinstein",
+                          "protocol.opener=p1", f"scenario.sides.p1.discount={d_us!r}",
+                          f"scenario.sides.p2.discount={d_jp!r}").iloc[0]
             gap = abs(float(o["share"]) - target)
             shrinking = previous is None or gap < previous
             previous = gap
             # Rubinstein's first-mover edge is O(step): (1 - d2)/(1 - d1 d2) - r2/(r1 + r2) ~ r1 r2 step / (2 (r1 + r2))
             tol = r_us * r_jp * step / (r_us + r_jp)
-            checks.append(Check("Nash (BRW limit)", f"r=({r_us}, {r_jp}), Δ={step}: US share → Nash split {target:.4f}",
+            checks.append(Check("Nash (BRW limit)", f"r=({r_us}, {r_jp}), Δ={step}: player 1's share → Nash split {target:.4f}",
                                 round(target, 6), round(float(o["share"]), 6), round(tol, 6),
                                 bool(gap <= tol and shrinking)))
     return checks
@@ -283,16 +283,16 @@ def faratin_alpha(t: int, deadline: int, beta: float) -> float:
 
 
 def faratin_agreement(deadline: int, beta: dict[str, float], opener: str) -> tuple[int, float]:
-    """Round and US share where the curves cross: the responder accepts when the share it is offered
+    """Round and player 1's share where the curves cross: the responder accepts when the share it is offered
     is worth at least its own next offer (all of it in the last round); on the pie, a side conceding
     alpha offers the other side alpha."""
-    other = {"us": "japan", "japan": "us"}
+    other = {"p1": "p2", "p2": "p1"}
     for t in range(1, deadline + 1):
         proposer = opener if t % 2 == 1 else other[opener]
         responder = other[proposer]
         offered = faratin_alpha(t, deadline, beta[proposer])
         if t == deadline or offered >= 1 - faratin_alpha(t + 1, deadline, beta[responder]) - 1e-12:
-            return t, (1 - offered if proposer == "us" else offered)
+            return t, (1 - offered if proposer == "p1" else offered)
     raise AssertionError("unreachable: the last round always agrees")
 
 
@@ -300,21 +300,22 @@ def faratin() -> list[Check]:
     """Agreement round and split of time-dependent tactics against the analytic crossing."""
     presets = {name: float(load_option("strategy", name, "validation")["offering"]["beta"]) for name in ("boulware", "conceder", "linear")}
     checks = []
-    for us, japan in (("boulware", "boulware"), ("boulware", "conceder"), ("linear", "linear"),
+    for s1, s2 in (("boulware", "boulware"), ("boulware", "conceder"), ("linear", "linear"),
                       ("conceder", "boulware")):
-        o = _outcomes("scenario=faratin_split", f"strategy@us={us}", f"strategy@japan={japan}").iloc[0]
-        rnd, share = faratin_agreement(20, {"us": presets[us], "japan": presets[japan]}, "japan")
-        checks.append(Check("Faratin", f"{us} (US) vs {japan} (Japan), T=20: agreement round", rnd,
+        o = _outcomes("scenario=faratin_split", f"strategy@p1={s1}", f"strategy@p2={s2}").iloc[0]
+        rnd, share = faratin_agreement(20, {"p1": presets[s1], "p2": presets[s2]}, "p2")
+        checks.append(Check("Faratin", f"{s1} (player 1) vs {s2} (player 2), T=20: agreement round", rnd,
                             int(o["end_round"]), 0, bool(o["end_round"] == rnd)))
-        checks.append(_close("Faratin", f"{us} (US) vs {japan} (Japan), T=20: US share", share, float(o["share"]), 1e-9))
+        checks.append(_close("Faratin", f"{s1} (player 1) vs {s2} (player 2), T=20: player 1's share", share,
+                             float(o["share"]), 1e-9))
     return checks
 
 
 # -- 5. The deadline effect ----------------------------------------------------------------------
 
-DEADLINE_EFFECT = ["scenario=faratin_split", "strategy@us=boulware", "strategy@japan=boulware",
-                   "scenario.sides.us.concession_noise=0.05", "scenario.sides.japan.concession_noise=0.05",
-                   "scenario.sides.us.deadline_private=true", "scenario.sides.japan.deadline_private=true"]
+DEADLINE_EFFECT = ["scenario=faratin_split", "strategy@p1=boulware", "strategy@p2=boulware",
+                   "scenario.sides.p1.concession_noise=0.05", "scenario.sides.p2.concession_noise=0.05",
+                   "scenario.sides.p1.deadline_private=true", "scenario.sides.p2.deadline_private=true"]
 
 
 def _timing(*overrides: str, seeds: int = 1000) -> tuple[float, float, pd.DataFrame]:
@@ -325,16 +326,16 @@ def _timing(*overrides: str, seeds: int = 1000) -> tuple[float, float, pd.DataFr
 
 
 def _boulware(beta: float, risk: float, private: bool = True) -> tuple[float, float, pd.DataFrame]:
-    public = [] if private else ["scenario.sides.us.deadline_private=false", "scenario.sides.japan.deadline_private=false"]
-    return _timing(*DEADLINE_EFFECT, f"us.offering.beta={beta}", f"japan.offering.beta={beta}",
+    public = [] if private else ["scenario.sides.p1.deadline_private=false", "scenario.sides.p2.deadline_private=false"]
+    return _timing(*DEADLINE_EFFECT, f"p1.offering.beta={beta}", f"p2.offering.beta={beta}",
                    f"scenario.breakdown_risk={risk}", *public)
 
 
 # Uncertainty about the other side's deadline, with nothing in the tactics that concedes late: each side
 # concedes linearly (beta = 1, hold = 0) from the round it believes the other side's deadline falls.
-UNCERTAIN_DEADLINES = ["scenario=faratin_split", "strategy@us=deadline_aware", "strategy@japan=deadline_aware",
-                       "us.offering.hold=0", "japan.offering.hold=0", "scenario.sides.us.deadline_private=true",
-                       "scenario.sides.japan.deadline_private=true"]
+UNCERTAIN_DEADLINES = ["scenario=faratin_split", "strategy@p1=deadline_aware", "strategy@p2=deadline_aware",
+                       "p1.offering.hold=0", "p2.offering.hold=0", "scenario.sides.p1.deadline_private=true",
+                       "scenario.sides.p2.deadline_private=true"]
 
 
 def deadline_effect() -> list[Check]:
@@ -374,8 +375,8 @@ def deadline_effect() -> list[Check]:
                                            "the window)", f"< {mean_time:.3f}", round(risky, 3), "-",
                         risky < mean_time))
     for sd in (0, 8):
-        share, _, _ = _timing(*UNCERTAIN_DEADLINES, f"scenario.sides.us.belief_noise.deadline={sd}",
-                              f"scenario.sides.japan.belief_noise.deadline={sd}")
+        share, _, _ = _timing(*UNCERTAIN_DEADLINES, f"scenario.sides.p1.belief_noise.deadline={sd}",
+                              f"scenario.sides.p2.belief_noise.deadline={sd}")
         checks.append(Check("Deadline effect", f"(information) not built in: uncertainty about the other's deadline "
                                                f"(deadline-aware, linear, hold 0), belief error s.d. {sd} rounds: "
                                                "share in the last 10 %", "-", round(share, 3), "-", True))
@@ -392,19 +393,21 @@ def invariants(samples: int = 30) -> list[Check]:
     rng = np.random.default_rng(2025)
     strategies = ["boulware", "conceder", "linear", "hardliner", "tit_for_tat", "deadline_aware", "random"]
     failures = {"reservation": 0, "utility range": 0, "issue range": 0, "reproducible": 0}
+    first, second = (pid for pid, _ in plan(_config()).parties)  # the default scenario's parties
     for _ in range(samples):
-        overrides = [f"strategy@us={rng.choice(strategies)}", f"strategy@japan={rng.choice(strategies)}",
+        overrides = [f"strategy@{first}={rng.choice(strategies)}", f"strategy@{second}={rng.choice(strategies)}",
                      f"scenario.deadline.round={rng.integers(2, 21)}", f"scenario.escalation={rng.uniform(0, 15):.3f}",
                      f"scenario.breakdown_risk={rng.uniform(0, 0.1):.3f}",
-                     f"scenario.sides.us.concession_noise={rng.uniform(0, 0.2):.3f}",
-                     f"scenario.sides.japan.concession_noise={rng.uniform(0, 0.2):.3f}",
+                     f"scenario.sides.{first}.concession_noise={rng.uniform(0, 0.2):.3f}",
+                     f"scenario.sides.{second}.concession_noise={rng.uniform(0, 0.2):.3f}",
                      f"run.seed={rng.integers(0, 2**31)}"]
         o = _outcomes(*overrides, seeds=20)
         deals = o[o["deal"]]
         space = plan(_config(*overrides)).points[0].structure.space
-        failures["reservation"] += int(((deals["us_utility"] < deals["us_reservation_utility"] - 1e-9)
-                                        | (deals["japan_utility"] < deals["japan_reservation_utility"] - 1e-9)).any())
-        failures["utility range"] += int(not o[["us_utility", "japan_utility"]].stack().between(0, 1).all())
+        failures["reservation"] += int(((deals[f"{first}_utility"] < deals[f"{first}_reservation_utility"] - 1e-9)
+                                        | (deals[f"{second}_utility"] < deals[f"{second}_reservation_utility"] - 1e-9)
+                                        ).any())
+        failures["utility range"] += int(not o[[f"{first}_utility", f"{second}_utility"]].stack().between(0, 1).all())
         failures["issue range"] += int(not all(deals[i.name].between(i.lo - 1e-9, i.hi + 1e-9).all()
                                                for i in space.issues))
         failures["reproducible"] += int(not o.equals(_outcomes(*overrides, seeds=20)))
@@ -501,7 +504,7 @@ def format_table(table: pd.DataFrame) -> str:
 
 
 def figure(out_dir) -> list:
-    """Simulated against theoretical splits: Rubinstein across the Japanese discount factor, and Ståhl
+    """Simulated against theoretical splits: Rubinstein across the second player's discount factor, and Ståhl
     across the final round, with the Rubinstein limit."""
     from sim.style import PALETTE, figure_style, save
 
@@ -510,21 +513,21 @@ def figure(out_dir) -> list:
     d_us = 0.9
     grid = np.linspace(0.05, 0.98, 200)
     points = np.array([0.1, 0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95])
-    simulated = [float(_outcomes("scenario=rubinstein_split", "strategy@us=rubinstein", "strategy@japan=rubinstein",
-                                 "protocol.opener=us", f"scenario.sides.us.discount={d_us}",
-                                 f"scenario.sides.japan.discount={d}").iloc[0]["share"]) for d in points]
+    simulated = [float(_outcomes("scenario=rubinstein_split", "strategy@p1=rubinstein", "strategy@p2=rubinstein",
+                                 "protocol.opener=p1", f"scenario.sides.p1.discount={d_us}",
+                                 f"scenario.sides.p2.discount={d}").iloc[0]["share"]) for d in points]
     horizons = np.arange(1, 11)
-    stahl_sim = [float(_outcomes("scenario=stahl_split", "strategy@us=stahl", "strategy@japan=stahl",
-                                 "protocol.opener=us", f"scenario.deadline.round={t}",
-                                 f"scenario.sides.us.discount={d_us}", "scenario.sides.japan.discount=0.8"
+    stahl_sim = [float(_outcomes("scenario=stahl_split", "strategy@p1=stahl", "strategy@p2=stahl",
+                                 "protocol.opener=p1", f"scenario.deadline.round={t}",
+                                 f"scenario.sides.p1.discount={d_us}", "scenario.sides.p2.discount=0.8"
                                  ).iloc[0]["share"]) for t in horizons]
     with figure_style():
         fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.3))
         left.plot(grid, [rubinstein_share(d_us, d) for d in grid], color=PALETTE[0], lw=2,
-                  label="theory: (1 − δ_JP) / (1 − δ_US δ_JP)")
+                  label="theory: (1 − δ_2) / (1 − δ_1 δ_2)")
         left.plot(points, simulated, "o", ms=8, color=PALETTE[1], markeredgecolor="black", label="simulated")
-        left.set_xlabel("Japan's discount factor δ_JP (δ_US = 0.9, the US opens)")
-        left.set_ylabel("US share of the pie, agreed in round 1")
+        left.set_xlabel("player 2's discount factor δ_2 (δ_1 = 0.9, player 1 opens)")
+        left.set_ylabel("player 1's share of the pie, agreed in round 1")
         left.set_title("Rubinstein (1982): first-period split")
         left.legend(frameon=False)
         right.plot(horizons, [stahl_share(d_us, 0.8, int(t)) for t in horizons], "-", color=PALETTE[0], lw=1.5,
@@ -533,10 +536,10 @@ def figure(out_dir) -> list:
         right.axhline(rubinstein_share(d_us, 0.8), color="0.4", ls="--", lw=1.2,
                       label="Rubinstein limit (T → ∞)")
         right.set_xticks(horizons)
-        right.set_xlabel("final round T (odd: the US proposes last)")
-        right.set_ylabel("US share of the pie")
+        right.set_xlabel("final round T (odd: player 1 proposes last)")
+        right.set_ylabel("player 1's share of the pie")
         right.set_title("Ståhl (1972): a hard final round favours the last proposer")
         right.legend(frameon=False)
-        fig.suptitle("Simulated against theoretical splits (δ_US = 0.9; right: δ_JP = 0.8)")
+        fig.suptitle("Simulated against theoretical splits (δ_1 = 0.9; right: δ_2 = 0.8)")
         fig.tight_layout()
         return save(fig, out_dir, "validation_splits")

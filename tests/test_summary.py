@@ -64,12 +64,13 @@ def test_summary_counts_endings_partial_deals_and_gives_medians():
 
 def test_terminal_summary_names_both_strategies_and_the_deadline_round():
     outcomes = _outcomes()
-    text = report(outcomes, SPACE, 0.1)
+    names = {"us": "US", "japan": "Japan"}  # the parties' display names, from the scenario
+    text = report(outcomes, SPACE, 0.1, names)
     assert "boulware (US) vs boulware (Japan)" in text  # also for a single strategy pair
     assert "ended by: agreement 7, walk-away 1, deadline 3, breakdown 1; partial deals" in text
     assert "median utility US" in text and "joint welfare" in text
     coords = ["us_strategy", "japan_strategy", "scenario.deadline.round"]
-    points = format_points(by_point(outcomes, coords, SPACE), coords)
+    points = format_points(by_point(outcomes, coords, SPACE), coords, names=names)
     header = points.splitlines()[1]
     assert "US strategy" in header and "Japan strategy" in header  # not dropped when they are equal
     assert "deadline (round)" in header and " round " not in header.replace("agreement round", "")

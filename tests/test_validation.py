@@ -27,15 +27,15 @@ def test_stahl_closed_form_matches_backward_induction_by_hand():
 
 
 def test_the_deviation_check_detects_a_responder_who_accepts_too_much():
-    # Japan accepts anything worth at least its next offer minus 0.5: no longer the equilibrium rule, so
-    # the US gains by asking for more in round 1 (keeping 0.9 of the pie instead of x = 0.2 / 0.28).
+    # Player 2 accepts anything worth at least its next offer minus 0.5: no longer the equilibrium rule, so
+    # player 1 gains by asking for more in round 1 (keeping 0.9 of the pie instead of x = 0.2 / 0.28).
     from sim.validation import _deviate, rubinstein_share
 
     x = rubinstein_share(0.9, 0.8)
-    o = _deviate("us", "us", {"us": 0.9, "japan": 0.8}, [0.9], reject_first=False,
-                 extra=("japan.acceptance.beta=0.5",))
+    o = _deviate("p1", "p1", {"p1": 0.9, "p2": 0.8}, [0.9], reject_first=False,
+                 extra=("p2.acceptance.beta=0.5",))
     assert bool(o["deal"].iloc[0]) and int(o["end_round"].iloc[0]) == 1
-    assert float(o["us_utility"].iloc[0]) - x == pytest.approx(0.9 - x)  # a gain of 0.186
+    assert float(o["p1_utility"].iloc[0]) - x == pytest.approx(0.9 - x)  # a gain of 0.186
 
 
 def test_one_shot_deviation_parts_play_the_equilibrium_outside_their_round():
