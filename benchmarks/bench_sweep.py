@@ -79,7 +79,7 @@ def numpy_bound(cfg: dict, n: int, batch: int = 10_000) -> tuple[float, float]:
     util = lambda s, x: (x @ a[s] + b[s] - pmin[s]) / span[s]  # noqa: E731
     u_sq = {s: util(s, sq) for s in sides}
     u_esc = {s: util(s, esc) for s in sides}
-    window = p["valuation_rounds"]
+    window = p.valuation_rounds
     rng = np.random.default_rng(0)
 
     def offer(s: str, t: int, m: int) -> np.ndarray:
