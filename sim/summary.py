@@ -27,18 +27,15 @@ ROUND_DECIMALS = 1  # a median of whole rounds is a whole or a half round
 
 
 
-def party_ids(outcomes: pd.DataFrame) -> tuple[str, str]:
-    """The two parties' ids, from the ``<party>_strategy`` columns (the first two, in scenario order)."""
-    first, second = [c[: -len("_strategy")] for c in outcomes.columns if c.endswith("_strategy")][:2]
-    return first, second
+def party_ids(outcomes: pd.DataFrame) -> tuple[str, ...]:
+    """The parties' ids, from the ``<party>_strategy`` columns (two in a run's tables, in scenario order)."""
+    return tuple(c[: -len("_strategy")] for c in outcomes.columns if c.endswith("_strategy"))[:2]
 
 
-def value_medians(parties: tuple[str, str]) -> list[tuple[str, str]]:
+def value_medians(parties: tuple[str, ...]) -> list[tuple[str, str]]:
     """Per negotiation: (column, summary column) of the values whose median over all negotiations is given."""
-    first, second = parties
-    return [(f"{first}_utility", f"median_{first}_utility"), (f"{second}_utility", f"median_{second}_utility"),
-            (f"{first}_payoff", f"median_{first}_payoff"), (f"{second}_payoff", f"median_{second}_payoff"),
-            ("welfare", "median_welfare")]
+    return ([(f"{p}_utility", f"median_{p}_utility") for p in parties]
+            + [(f"{p}_payoff", f"median_{p}_payoff") for p in parties] + [("welfare", "median_welfare")])
 
 
 def wilson_interval(deals, runs, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
@@ -115,7 +112,7 @@ def by_point(outcomes: pd.DataFrame, coordinates: list[str], space: OutcomeSpace
         decimals = {"deal_rate": SHARE_DECIMALS, "deal_rate_low": SHARE_DECIMALS, "deal_rate_high": SHARE_DECIMALS,
                     "median_round": ROUND_DECIMALS, "median_welfare": SHARE_DECIMALS}
         decimals |= {name: MONEY_DECIMALS if column.endswith("_payoff") else SHARE_DECIMALS
-                     for column, name in medians[:4]}
+                     for column, name in medians[:-1]}
         decimals |= {f"median_{i.name}": _decimals(i.unit) for i in space.issues}
         table = table.round({k: v for k, v in decimals.items() if k in table})
     return table.reset_index()
