@@ -715,6 +715,8 @@ def plan(config: DictConfig | Tree) -> Plan:
         raise ConfigError("run.record_rounds", f"must be auto, all, none or a number of seeds >= 0, got {record!r}")
     crn = _flag(cfg, "run.common_random_numbers")
     _flag(cfg, "run.plot")
+    if _lookup(cfg, "run.force_resume") is not _MISSING:  # absent from configs written before it existed
+        _flag(cfg, "run.force_resume")
     progress = _get(cfg, "run.progress")
     if progress is not None and not isinstance(progress, bool):
         raise ConfigError("run.progress", f"must be true, false or null (a bar only on a terminal), got {progress!r}")

@@ -1,0 +1,242 @@
+"""The codebook: unit and meaning of every column of ``outcomes.parquet``, ``rounds.parquet`` and ``summary.csv``.
+
+The same entries are written into the Parquet files as field metadata (keys ``unit``, ``meaning``
+and, for a swept config key, ``config_key``) and rendered as ``docs/codebook.md`` by
+``python -m sim codebook`` (``--check`` exits 1 if the file is out of date).
+
+Some columns depend on the run: one column per issue of the scenario's outcome space (its unit is
+the issue's own, ``pp`` for a tariff, ``USD bn`` or ``USD bn/yr`` for a Japanese package item), and one
+column per swept config key, named after the key (``scenario.deadline.round``).
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from sim.outcome_space import OutcomeSpace
+
+__all__ = ["Entry", "field_metadata", "markdown", "outcome_entries", "round_entries", "summary_entries"]
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "codebook.md"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One column: its name, unit (``-`` for none) and meaning; ``config_key`` for a swept key."""
+
+    name: str
+    unit: str
+    meaning: str
+    config_key: str | None = None
+
+
+ISSUE = "{issue}"  # placeholder: one column per issue
+SWEPT = "{swept}"  # placeholder: one column per swept config key
+
+_IDENTITY = [
+    Entry("world", "-", "negotiation number in the run: grid point index × run.seeds + seed_index"),
+    Entry("seed", "-", "the negotiation's own seed, derived from run.seed and its coordinates (sim/streams.py)"),
+    Entry("seed_index", "-", "replication number at its grid point, 0 … run.seeds − 1"),
+]
+_POINT = [
+    Entry("us_strategy", "-", "the US negotiator's strategy (conf/strategy/NAME.yaml)", "strategy@us"),
+    Entry("japan_strategy", "-", "Japan's strategy (conf/strategy/NAME.yaml)", "strategy@japan"),
+    Entry("agenda", "-", "how the issues are negotiated: package, sequential or linked", "protocol.agenda"),
+    Entry(SWEPT, "that key's unit", "value of a swept config key at this grid point; the column is named after "
+                                    "the key"),
+    Entry("constraints", "-", "the constraints in force: issues off the table, red lines ('none' without any)"),
+]
+_OUTCOME = [
+    Entry("deal", "-", "true if the talks ended in an agreement on the whole package"),
+    Entry("partial_deal", "-", "true if sequential talks stopped with some stages agreed: those stay in force"),
+    Entry("stages_agreed", "stages", "agenda stages agreed (all of them for a deal)"),
+    Entry("defections", "count", "involuntary defections: tentative agreements a side's constituencies rejected"),
+    Entry("end_round", "round", "round in which the talks ended (weeks from 16 April 2025; round 1 is the first "
+                                "offer)"),
+    Entry("end_date", "date", "calendar date of end_round"),
+    Entry("end_reason", "-", "agreement, walk-away, deadline (the final deadline passed), breakdown (random), or "
+                             "refused protocol"),
+    Entry("deadline", "round", "the US deadline as scheduled (scenario.deadline.round), before any extension"),
+    Entry("deadline_extended", "-", "true if the deadline was extended once when it was reached "
+                                    "(probability scenario.deadline.extension.probability)"),
+    Entry("final_deadline", "round", "the last round of talks: deadline, plus the extension's rounds if "
+                                     "deadline_extended; a no-deal escalation applies from it"),
+    Entry(ISSUE, "the issue's unit", "agreed value of the issue (pp for a tariff, USD bn or USD bn/yr for a "
+                                     "package item); in a partial deal the agreed stages' values; null where "
+                                     "nothing was agreed on it"),
+    Entry("red_line_binding", "-", "true if the deal sits on a red line of either side"),
+]
+_SIDE = [
+    ("payoff", "USD bn/yr", "{side}'s payoff: yearly value of the package in force (or of the no-deal path), "
+                            "minus its delay cost for every round of talks"),
+    ("utility", "0-1", "{side}'s normalised utility of the outcome, excluding delay costs (its reservation "
+                       "utility without a deal)"),
+    ("reservation_utility", "0-1", "{side}'s reservation value in the end round: utility of no deal valued over "
+                                   "the next scenario.valuation_rounds rounds"),
+    ("approval", "0-1", "{side}'s domestic approval of the final package: weighted share of the best its "
+                        "constituencies could get (null without a settlement)"),
+]
+_METRICS = [
+    Entry("us_advantage", "utility", "US utility above its reservation value (us_utility − us_reservation_utility)"),
+    Entry("japan_advantage", "utility", "Japan's utility above its reservation value"),
+    Entry("welfare", "utility", "joint welfare: us_utility + japan_utility"),
+    Entry("agreement_time", "share", "end_round / final_deadline for a deal (null without one): 1 = agreed in the "
+                                     "last round"),
+    Entry("individually_rational", "-", "true if a deal gives each side at least its reservation value"),
+    Entry("pareto_dist", "utility", "Euclidean distance in utility space to the rational Pareto frontier"),
+    Entry("nash_dist", "utility", "Euclidean distance in utility space to the Nash bargaining solution"),
+    Entry("kalai_dist", "utility", "Euclidean distance in utility space to the Kalai–Smorodinsky point"),
+]
+_ROUND = [
+    Entry("world", "-", "the negotiation (joins outcomes.parquet on world)"),
+    Entry("round", "round", "round number (weeks from 16 April 2025)"),
+    Entry("date", "date", "calendar date of the round"),
+    Entry("proposer", "-", "the side making the offer: us or japan"),
+    Entry("response", "-", "what the other side did: counter, accept, walk-away; or deadline / breakdown when the "
+                           "talks ended in this round for that reason"),
+    Entry("us_utility", "0-1", "the offer's normalised utility to the US"),
+    Entry("japan_utility", "0-1", "the offer's normalised utility to Japan"),
+    Entry(ISSUE, "the issue's unit", "value of the issue in the offer"),
+]
+_SUMMARY = [
+    Entry("runs", "count", "negotiations at the grid point"),
+    Entry("deals", "count", "negotiations that ended in a deal"),
+    Entry("deal_rate", "share", "deals / runs"),
+    Entry("deal_rate_low", "share", "lower bound of the 95 % Wilson score interval of deal_rate"),
+    Entry("deal_rate_high", "share", "upper bound of the 95 % Wilson score interval of deal_rate"),
+    Entry("median_round", "round", "median end_round of the deals (null without any)"),
+    Entry("median_" + ISSUE, "the issue's unit", "median agreed value of the issue over the deals"),
+]
+
+
+def _sides() -> list[Entry]:
+    return [Entry(f"{side}_{name}", unit, text.format(side="the US" if side == "us" else "Japan"))
+            for side in ("us", "japan") for name, unit, text in _SIDE]
+
+
+def _expand(template: list[Entry], space: OutcomeSpace | None, swept: list[str] | None) -> dict[str, Entry]:
+    out: dict[str, Entry] = {}
+    for e in template:
+        if ISSUE in e.name:
+            for issue in (space.issues if space is not None else ()):
+                out[e.name.replace(ISSUE, issue.name)] = Entry(e.name.replace(ISSUE, issue.name), issue.unit,
+                                                               e.meaning)
+        elif e.name == SWEPT:
+            for key in swept or ():
+                out[key] = Entry(key, "-", f"value of the swept config key {key} at this grid point", key)
+        else:
+            out[e.name] = e
+    return out
+
+
+def outcome_entries(space: OutcomeSpace, swept: list[str]) -> dict[str, Entry]:
+    """The columns of ``outcomes.parquet`` for a run over ``space`` sweeping ``swept``."""
+    return _expand(_IDENTITY + _POINT + _OUTCOME + _sides() + _METRICS, space, swept)
+
+
+def round_entries(space: OutcomeSpace, swept: list[str]) -> dict[str, Entry]:
+    """The columns of ``rounds.parquet`` (the grid point's coordinates included)."""
+    rounds = _expand(_ROUND, space, swept)
+    return {"world": rounds.pop("world"), **_expand(_POINT, space, swept), **rounds}
+
+
+def summary_entries(space: OutcomeSpace, swept: list[str]) -> dict[str, Entry]:
+    """The columns of ``summary.csv``."""
+    return _expand(_POINT, space, swept) | _expand(_SUMMARY, space, swept)
+
+
+def field_metadata(entries: dict[str, Entry]) -> dict[str, dict[str, str]]:
+    """Parquet field metadata per column: ``unit``, ``meaning`` and, for a swept key, ``config_key``."""
+    out = {}
+    for name, e in entries.items():
+        meta = {"unit": e.unit, "meaning": e.meaning}
+        if e.config_key is not None:
+            meta["config_key"] = e.config_key
+        out[name] = meta
+    return out
+
+
+def _table(entries: list[Entry]) -> list[str]:
+    lines = ["| column | unit | meaning | config key |", "| --- | --- | --- | --- |"]
+    for e in entries:
+        name = {ISSUE: "*ISSUE*", SWEPT: "*swept key*", "median_" + ISSUE: "median_*ISSUE*"}.get(e.name, e.name)
+        lines.append(f"| `{name}` | {e.unit} | {e.meaning} | {f'`{e.config_key}`' if e.config_key else ''} |")
+    return lines
+
+
+def markdown(space: OutcomeSpace) -> str:
+    """The codebook as Markdown, with the issues of ``space`` (the default scenario's in the docs)."""
+    issues = ["| issue | unit | granted by |", "| --- | --- | --- |"]
+    issues += [f"| `{i.name}` | {i.unit} | {'the US' if i.grantor == 'us' else 'Japan'} |" for i in space.issues]
+    lines = [
+        "# Codebook",
+        "",
+        "<!-- generated by `python -m sim codebook` from sim/codebook.py; do not edit by hand -->",
+        "",
+        "The columns of a run folder's tables. The Parquet files carry the same unit and meaning as field",
+        "metadata (`pyarrow.parquet.read_schema(path).field(name).metadata`).",
+        "",
+        "*ISSUE* stands for one column per issue of the scenario's outcome space; for the default scenario",
+        "(`us_japan_2025`) these are:",
+        "",
+        *issues,
+        "",
+        "*swept key* stands for one column per config key swept inside the run (`sweep.grid`, `sweep.sample`),",
+        "named after the key, e.g. `scenario.deadline.round`; its field metadata `config_key` names the key.",
+        "",
+        "**The three deadline columns.** `deadline` is the US deadline as scheduled; when it is reached it is",
+        "extended once with the configured probability (`deadline_extended`), and `final_deadline` is the last",
+        "round of talks after any extension, from which a no-deal escalation applies. Without an extension",
+        "`final_deadline == deadline`.",
+        "",
+        "## outcomes.parquet (one row per negotiation)",
+        "",
+        *_table(_IDENTITY + _POINT + _OUTCOME + _sides() + _METRICS),
+        "",
+        "## rounds.parquet (one row per recorded offer)",
+        "",
+        *_table([_ROUND[0], *_POINT, *_ROUND[1:]]),
+        "",
+        "## summary.csv (one row per grid point)",
+        "",
+        *_table(_POINT + _SUMMARY),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def default_space() -> OutcomeSpace:
+    """The outcome space of the default config (the docs' issue list)."""
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    from sim.config import CONF_DIR, plan
+
+    GlobalHydra.instance().clear()
+    try:
+        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+            cfg = compose(config_name="config")
+    finally:
+        GlobalHydra.instance().clear()
+    return plan(cfg).points[0].structure.space
+
+
+def main(args: list[str]) -> int:
+    """``python -m sim codebook [--check]``: write docs/codebook.md, or check that it is current."""
+    if args not in ([], ["--check"]):
+        print("usage: python -m sim codebook [--check]", file=sys.stderr)
+        return 2
+    text = markdown(default_space())
+    if args == ["--check"]:
+        current = DOC.read_text() if DOC.exists() else ""
+        if current != text:
+            print(f"{DOC.name} is out of date: run python -m sim codebook", file=sys.stderr)
+            return 1
+        print(f"{DOC.name} is current")
+        return 0
+    DOC.parent.mkdir(exist_ok=True)
+    DOC.write_text(text)
+    print(f"written {DOC}")
+    return 0
