@@ -53,8 +53,8 @@ _OUTCOME = [
     Entry("partial_deal", "-", "true if sequential talks stopped with some stages agreed: those stay in force"),
     Entry("stages_agreed", "stages", "agenda stages agreed (all of them for a deal)"),
     Entry("defections", "count", "involuntary defections: tentative agreements a side's constituencies rejected"),
-    Entry("end_round", "round", "round in which the talks ended (weeks from 16 April 2025; round 1 is the first "
-                                "offer)"),
+    Entry("end_round", "round", "round in which the talks ended (round 1, the first offer, is on the scenario's "
+                                "start date, 16 April 2025 by default; rounds 7 days apart by default)"),
     Entry("end_date", "date", "calendar date of end_round"),
     Entry("end_reason", "-", "agreement, walk-away, deadline (the final deadline passed), breakdown (random), or "
                              "refused protocol"),
@@ -91,7 +91,7 @@ _METRICS = [
 ]
 _ROUND = [
     Entry("world", "-", "the negotiation (joins outcomes.parquet on world)"),
-    Entry("round", "round", "round number (weeks from 16 April 2025)"),
+    Entry("round", "round", "round number (round 1 on the scenario's start date; rounds 7 days apart by default)"),
     Entry("date", "date", "calendar date of the round"),
     Entry("proposer", "-", "the side making the offer: us or japan"),
     Entry("response", "-", "what the other side did: counter, accept, walk-away; or deadline / breakdown when the "

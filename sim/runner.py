@@ -279,7 +279,7 @@ def _local(tasks: Iterator[ChunkTask], workers: int, in_flight: int):
     pool.shutdown(wait=True)
 
 
-DASK_CONNECT_SECONDS = 10.0  # a hard bound on reaching a scheduler, whatever the address does
+DASK_CONNECT_SECONDS = 8.0  # a hard bound on reaching a scheduler (Client's own 5 s timeout can hang)
 
 
 def dask_client(address: str | None, workers: int):
@@ -311,7 +311,8 @@ def dask_client(address: str | None, workers: int):
         thread.join(DASK_CONNECT_SECONDS)
         if thread.is_alive():
             raise ConfigError("run.dask_address", f"no Dask scheduler answered at {address!r} within "
-                                                  f"{DASK_CONNECT_SECONDS:g} s")
+                                                  f"{DASK_CONNECT_SECONDS:g} s (a scheduler listens at "
+                                                  "tcp://HOST:8786 by default, not at its dashboard)")
         if "error" in box:
             err = box["error"]
             reason = " ".join(str(err).split())[:200] or type(err).__name__
@@ -323,15 +324,20 @@ def dask_client(address: str | None, workers: int):
     return Client(cluster)
 
 
+def dask_in_flight(client) -> int:
+    """Chunks to keep submitted to a Dask cluster: two per thread of its workers (``client.nthreads()``),
+    sized from the cluster, not from the submitting machine's cores."""
+    return 2 * max(1, sum(client.nthreads().values()))
+
+
 def _dask(tasks: Iterator[ChunkTask], address: str | None, workers: int, used: list[int]):
     """Yield chunk results computed on a Dask cluster; ``used`` receives the cluster's thread count."""
     from dask.distributed import as_completed
 
     client = dask_client(address, workers)
     try:
-        threads = sum(client.nthreads().values()) or 1
-        used.append(threads)
-        in_flight = 2 * threads  # sized from the cluster, not from the submitting machine
+        in_flight = dask_in_flight(client)
+        used.append(in_flight // 2)
         futures = as_completed()
         queued = 0
         for task in tasks:
