@@ -49,7 +49,7 @@ def _run(args: list[str]) -> int:
         multirun = any(a in ("-m", "--multirun") for a in args)
         overrides = [a for a in args if not a.startswith("-")]
         try:
-            args = [*args, *check(overrides, multirun)]  # the run folder, when the command names none
+            args = [*args, *check(overrides, multirun, claim=True)]  # the run folder, when the command names none
         except UsageError as err:
             print(f"error: {err}", file=sys.stderr)
             return 2

@@ -178,12 +178,18 @@ def _job_numbers(overrides: list[str], existing: set[int]) -> dict[int, list[str
     return out
 
 
-def check(overrides: list[str], multirun: bool) -> list[str]:
+def check(overrides: list[str], multirun: bool, claim: bool = False) -> list[str]:
     """Compose and validate every job of a command line, and settle its run folder.
+
+    Args:
+        overrides: The command line's overrides.
+        multirun: Whether it is a ``-m`` sweep.
+        claim: Create the run (or sweep) folder: a new default one, returned, when the command line
+            names none; else the named one, refusing one that cannot be created or written.
 
     Returns:
         Overrides to add for Hydra: the claimed default folder (``hydra.run.dir=`` or ``hydra.sweep.dir=``)
-        when the command line names none.
+        when ``claim`` and the command line names none.
 
     Raises:
         UsageError: with a one-line message for the first problem found.
@@ -199,13 +205,13 @@ def check(overrides: list[str], multirun: bool) -> list[str]:
             raise UsageError(str(err)) from None
     if not multirun:
         if run_dir is not None:
-            _writable(Path(run_dir), "hydra.run.dir")
+            if claim:
+                _writable(Path(run_dir), "hydra.run.dir")
             return []
-        folder = _claim(folders["run"])
-        return [f"hydra.run.dir={folder}"]
+        return [f"hydra.run.dir={_claim(folders['run'])}"] if claim else []
     sweep_dir = _override(overrides, "hydra.sweep.dir")
     if sweep_dir is None:
-        return [f"hydra.sweep.dir={_claim(folders['sweep'])}"]
+        return [f"hydra.sweep.dir={_claim(folders['sweep'])}"] if claim else []
     sweep_dir = Path(sweep_dir)
     if sweep_dir.is_dir():  # a sweep run again into its folder: each job must match its folder
         existing = {int(p.name) for p in sweep_dir.iterdir() if p.is_dir() and p.name.isdigit()}
@@ -215,5 +221,6 @@ def check(overrides: list[str], multirun: bool) -> list[str]:
                 _check_target(cfg, sweep_dir / str(num))
             except ConfigError as err:
                 raise UsageError(f"{err} (job {num} of the -m sweep)") from None
-    _writable(sweep_dir, "hydra.sweep.dir")
+    if claim:
+        _writable(sweep_dir, "hydra.sweep.dir")
     return []

@@ -255,6 +255,11 @@ def _stop_pool(pool: ProcessPoolExecutor) -> None:
     pool.shutdown(wait=True)
 
 
+def _worker_init() -> None:
+    """In a worker: leave Ctrl-C to the main process, which stops the pool (no traceback per worker)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _local(tasks: Iterator[ChunkTask], workers: int, in_flight: int):
     """Yield chunk results from a process pool (or in-process for one worker)."""
     if workers == 1:
@@ -262,7 +267,7 @@ def _local(tasks: Iterator[ChunkTask], workers: int, in_flight: int):
             yield run_chunk(task)
         return
     # spawn: safe with the threads Hydra, tqdm or pyarrow may have started in the parent
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=_worker_init)
     pending = set()
     try:
         for task in tasks:

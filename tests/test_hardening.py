@@ -42,8 +42,8 @@ def _sim(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedPro
 
 def test_two_runs_started_at_once_get_two_folders(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    first = check(["+experiment=smoke"], multirun=False)
-    second = check(["+experiment=smoke", "scenario.escalation=0"], multirun=False)
+    first = check(["+experiment=smoke"], multirun=False, claim=True)
+    second = check(["+experiment=smoke", "scenario.escalation=0"], multirun=False, claim=True)
     assert len(first) == len(second) == 1 and first != second
     for extra in (first, second):
         key, folder = extra[0].split("=", 1)
