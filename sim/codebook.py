@@ -69,14 +69,14 @@ _OUTCOME = [
     Entry("red_line_binding", "-", "true if the deal sits on a red line of either side"),
 ]
 _SIDE = [
-    ("payoff", "USD bn/yr", "{side}'s payoff: yearly value of the package in force (or of the no-deal path), "
-                            "minus its delay cost for every round of talks"),
-    ("utility", "0-1", "{side}'s normalised utility of the outcome, excluding delay costs (its reservation "
-                       "utility without a deal)"),
-    ("reservation_utility", "0-1", "{side}'s reservation value in the end round: utility of no deal valued over "
-                                   "the next scenario.valuation_rounds rounds"),
-    ("approval", "0-1", "{side}'s domestic approval of the final package: weighted share of the best its "
-                        "constituencies could get (null without a settlement)"),
+    ("payoff", "USD bn/yr", ("{side}'s payoff: yearly value of the package in force (or of the no-deal path), "
+                             "minus its delay cost for every round of talks")),
+    ("utility", "0-1", ("{side}'s normalised utility of the outcome, excluding delay costs (its reservation "
+                        "utility without a deal)")),
+    ("reservation_utility", "0-1", ("{side}'s reservation value in the end round: utility of no deal valued "
+                                    "over the next scenario.valuation_rounds rounds")),
+    ("approval", "0-1", ("{side}'s domestic approval of the final package: weighted share of the best its "
+                         "constituencies could get (null without a settlement)")),
 ]
 _METRICS = [
     Entry("us_advantage", "utility", "US utility above its reservation value (us_utility − us_reservation_utility)"),

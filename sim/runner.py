@@ -38,9 +38,22 @@ from sim.codebook import field_metadata, outcome_entries, round_entries
 from sim.config import ConfigError, Plan, Structure
 from sim.metrics import outcome_metrics
 from sim.model import END_REASONS, NegotiationModel
-from sim.store import (KINDS, DamagedPart, Manifest, check_resume, clean_temporary, code_version,
-                       config_fingerprint, guard_disk, merge, part_path, read_outcomes, verify_parts,
-                       write_manifest, write_part)
+from sim.store import (
+    KINDS,
+    DamagedPart,
+    Manifest,
+    check_resume,
+    clean_temporary,
+    code_version,
+    config_fingerprint,
+    guard_disk,
+    merge,
+    part_path,
+    read_outcomes,
+    verify_parts,
+    write_manifest,
+    write_part,
+)
 from sim.streams import point_key, world_seeds
 
 __all__ = ["Chunk", "Interrupted", "execute", "make_chunks", "read_outcomes", "run_chunk", "simulate"]
@@ -360,7 +373,7 @@ def _dask(tasks: Iterator[ChunkTask], address: str | None, workers: int, used: l
             cluster.close()
 
 
-class sigterm_as_interrupt:  # noqa: N801 - used as a context manager, like contextlib's
+class sigterm_as_interrupt:
     """Within the block, SIGTERM stops the run like Ctrl-C (a KeyboardInterrupt in the main thread)."""
 
     def __enter__(self) -> None:
