@@ -182,8 +182,8 @@ def guarded_run(cfg: DictConfig, out_dir: Path, overrides: list[str]) -> int:
               file=sys.stderr)
         return 130
     except KeyboardInterrupt:
-        print(f"\ninterrupted after the simulation (while merging, summarising or plotting): every chunk is "
-              f"saved in {_relative(out_dir)}.\nTo finish, run the same command again with "
+        print(f"\ninterrupted (outside the chunk loop: checking, merging, summarising or plotting): every "
+              f"finished chunk is saved in {_relative(out_dir)}.\nTo finish, run the same command again with "
               f"hydra.run.dir={_relative(out_dir)}:\n  {command}", file=sys.stderr)
         return 130
     except ConfigError as err:

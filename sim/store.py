@@ -443,6 +443,18 @@ def _read_table(path: Path):
         raise RunDirError(f"{path}: cannot read this Parquet file; it is partial or corrupt ({reason})") from None
 
 
+def _finished_parts(run_dir: Path, kind: str) -> list[Path]:
+    """The parts of the chunks the manifest records as finished (all parts found, without a usable manifest)."""
+    try:
+        manifest = read_manifest(run_dir)
+    except ConfigError:
+        manifest = None
+    if manifest is None:
+        return sorted((run_dir / kind).glob("part-*.parquet"))
+    return [part_path(run_dir, kind, i) for i in sorted(manifest.parts) if manifest.parts[i].get(kind)
+            and part_path(run_dir, kind, i).exists()]
+
+
 def load_run(run_dir: Path):
     """Read ``run_dir`` back: its plan, outcomes and rounds, for plotting or analysis.
 
@@ -465,7 +477,7 @@ def load_run(run_dir: Path):
     if not run_dir.is_dir():
         raise RunDirError(f"{run_dir}: no such folder")
     config_path = run_dir / "config_resolved.yaml"
-    merged, parts = run_dir / "outcomes.parquet", sorted((run_dir / "outcomes").glob("part-*.parquet"))
+    merged, parts = run_dir / "outcomes.parquet", _finished_parts(run_dir, "outcomes")
     if not config_path.is_file() or not (merged.exists() or parts):
         raise RunDirError(f"{run_dir} is not a run folder: it needs config_resolved.yaml and outcomes.parquet "
                           "(written by python -m sim run)")
@@ -494,6 +506,6 @@ def load_run(run_dir: Path):
     if rounds_path.exists():
         rounds = _read_table(rounds_path)
     else:
-        round_parts = sorted((run_dir / "rounds").glob("part-*.parquet"))
+        round_parts = _finished_parts(run_dir, "rounds")
         rounds = pd.concat([_read_table(p) for p in round_parts], ignore_index=True) if round_parts else pd.DataFrame()
     return RunData(outcomes=outcomes, rounds=rounds, plan=the_plan), notice
