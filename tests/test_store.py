@@ -319,6 +319,7 @@ def test_the_codebook_document_is_current_and_lists_every_column(reference, tmp_
 # -- 16. metadata ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_metadata_records_the_workers_used_the_whole_wall_time_and_a_rerun_command(tmp_path, monkeypatch):
     import time
 
