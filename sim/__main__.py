@@ -19,6 +19,7 @@ verbs:
   plot    draw the figures of a run folder: python -m sim plot RUN_DIR [--format png,svg,pdf]
           [--figures NAME,...] [--dpi N] [--scale F]   (python -m sim plot --help)
   validate  reproduce known bargaining results: python -m sim validate [--out DIR] [CASE ...]
+  codebook  write docs/codebook.md (unit and meaning of every output column): python -m sim codebook [--check]
 
 config groups and their options:
 {groups}
@@ -66,7 +67,7 @@ def _run(args: list[str]) -> int:
         multirun = any(a in ("-m", "--multirun") for a in args)
         overrides = [a for a in args if not a.startswith("-")]
         try:
-            check(overrides, multirun)
+            args = [*args, *check(overrides, multirun, claim=True)]  # the run folder, when the command names none
         except UsageError as err:
             print(f"error: {err}", file=sys.stderr)
             return 2
@@ -213,7 +214,11 @@ def main() -> None:
         raise SystemExit(_plot(rest))
     if verb == "validate":
         raise SystemExit(_validate(rest))
-    print(f"error: unknown verb {verb!r}; choose one of: run, plot, validate (python -m sim --help)",
+    if verb == "codebook":
+        from sim.codebook import main as codebook
+
+        raise SystemExit(codebook(rest))
+    print(f"error: unknown verb {verb!r}; choose one of: run, plot, validate, codebook (python -m sim --help)",
           file=sys.stderr)
     raise SystemExit(2)
 

@@ -7,6 +7,8 @@ arguments, so tests can call :func:`run_experiment` with a composed config and a
 from __future__ import annotations
 
 import logging
+import os
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -18,7 +20,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from sim.config import CONF_DIR, ConfigError, plan
 from sim.outputs import atomic_write, write_metadata
-from sim.runner import Interrupted, execute, read_outcomes
+from sim.runner import Interrupted, execute, sigterm_as_interrupt
+from sim.store import DiskFull, RunDirError, guard_disk, is_disk_full, load_run, read_outcomes
 from sim.summary import by_point, format_points, report
 
 __all__ = ["main", "run_experiment"]
@@ -26,18 +29,28 @@ __all__ = ["main", "run_experiment"]
 log = logging.getLogger("sim")
 
 
-def run_experiment(cfg: DictConfig, out_dir: Path, progress: bool | None = None) -> str:
+# what metadata.json's wall_seconds covers
+WALL_SECONDS = ("this invocation, from validating the config to the last figure: simulating, writing and "
+                "merging the parts, the summary and the figures (not Python start-up and imports; after a "
+                "resume, only the resumed part)")
+FIGURES_BYTES = 4_000_000  # about what the figures of a run take (PNG and SVG), for a full-disk message
+
+
+def run_experiment(cfg: DictConfig, out_dir: Path, progress: bool | None = None,
+                   command: str | None = None) -> str:
     """Run (or resume) the experiment ``cfg`` describes in ``out_dir`` and write its run folder.
 
     Args:
         cfg: A composed config (validated here again).
         out_dir: The run folder.
         progress: Progress bar on or off; ``None`` uses ``run.progress`` (default: only on a terminal).
+        command: The shell command that re-runs (or resumes) this run, for ``metadata.json``.
 
     Returns:
         The terminal summary.
     """
     start = time.perf_counter()
+    out_dir = Path(out_dir)
     container = OmegaConf.to_container(cfg, resolve=True)
     the_plan = plan(container)
     progress = cfg.run.progress if progress is None else progress
@@ -46,33 +59,51 @@ def run_experiment(cfg: DictConfig, out_dir: Path, progress: bool | None = None)
     space = the_plan.points[0].structure.space
     coords = list(the_plan.coordinate_dtypes)
     table = by_point(outcomes, coords, space)
-    atomic_write(Path(out_dir) / "summary.csv", lambda p: table.to_csv(p, index=False))
-    wall = time.perf_counter() - start
-    write_metadata(out_dir, cfg, {
+    info = {
+        "command": command,
         "root_seed": the_plan.root_seed,
         "seeds_per_point": the_plan.seeds,
         "grid_points": len(the_plan.points),
         "negotiations": the_plan.n_worlds,
         "chunks": sweep.n_chunks,
         "chunks_resumed": sweep.resumed,
+        "chunks_recomputed": sweep.recomputed,
+        "code_versions": sweep.code_versions,
         "swept_keys": the_plan.swept_keys,
         "common_random_numbers": the_plan.common_random_numbers,
         "executor": the_plan.executor,
-        "workers": the_plan.workers,
-        "wall_seconds": round(wall, 3),
+        "workers": sweep.workers,
+        "workers_means": "worker processes (Dask: threads) that computed chunks; 1 = in this process, "
+                         "0 = every chunk was already done",
+        "simulate_seconds": round(sweep.seconds, 3),
+        "wall_seconds": None,
+        "wall_seconds_means": WALL_SECONDS,
         "stakes_usd": the_plan.points[0].stakes_usd,
-    })
+    }
+
+    def finish_metadata() -> None:
+        info["wall_seconds"] = round(time.perf_counter() - start, 3)
+        write_metadata(out_dir, cfg, info)
+
+    with guard_disk(out_dir, lambda: FIGURES_BYTES):
+        atomic_write(out_dir / "summary.csv", lambda p: table.to_csv(p, index=False))
+        finish_metadata()  # written before the figures too, so a failed plot leaves it in place
     names = dict(the_plan.parties)
     summary = report(outcomes, space, sweep.seconds, names) + "\n\n" + format_points(table, coords, names=names)
     if sweep.resumed:
         summary = f"resumed: {sweep.resumed} of {sweep.n_chunks} chunks were already done\n" + summary
+    if sweep.recomputed:
+        summary = f"recomputed {len(sweep.recomputed)} chunk(s) whose parts were missing or damaged\n" + summary
     if cfg.run.plot:
-        from sim.plots import RunData, draw_all
+        from sim.plots import draw_all
+        from sim.store import RunData
 
-        rounds_path = Path(out_dir) / "rounds.parquet"
+        rounds_path = out_dir / "rounds.parquet"
         rounds = pq.read_table(rounds_path).to_pandas() if rounds_path.exists() else outcomes.iloc[:0]
-        written, skipped = draw_all(RunData(outcomes=outcomes, rounds=rounds, plan=the_plan), out_dir,
-                                    formats=container["run"].get("figure_formats", ["png"]))
+        with guard_disk(out_dir / "figures", lambda: FIGURES_BYTES):
+            written, skipped = draw_all(RunData(outcomes=outcomes, rounds=rounds, plan=the_plan), out_dir,
+                                        formats=container["run"].get("figure_formats", ["png"]))
+            finish_metadata()
         summary += "\n\n" + describe_figures(written, skipped)
     return summary
 
@@ -97,48 +128,104 @@ def plot(run_dir: Path, formats: list[str] | None = None, only: list[str] | None
         only: Figure names to draw; ``None`` draws all.
         dpi: PNG resolution; ``None``: 150.
         scale: Scale on each figure's size.
+
+    Returns:
+        0; 2 with one line on stderr for a folder that cannot be read or written; 1 for a full disk;
+        130 on Ctrl-C.
     """
     from sim.plots import draw_all
-    from sim.rundir import RunDirError, load_run
     from sim.style import DPI, FORMATS
 
+    run_dir = Path(run_dir)
     try:
         data, notice = load_run(run_dir)
     except RunDirError as err:
         print(f"error: {err}", file=sys.stderr)
+        return 2
+    figures = run_dir / "figures"
+    try:
+        if figures.exists() and not figures.is_dir():
+            raise NotADirectoryError(f"{figures} is a file, not a folder")
+        figures.mkdir(exist_ok=True)
+        if not os.access(figures, os.W_OK | os.X_OK):
+            raise PermissionError("permission denied")
+    except OSError as err:
+        print(f"error: cannot write the figures into {figures} ({err.strerror or err})", file=sys.stderr)
         return 2
     if notice:
         print(f"note: {notice}")
     if not data.outcomes["deal"].any():
         print("note: no negotiation in this run ended in a deal; figures about agreements are skipped")
     if formats is None:
-        there = {p.suffix.lstrip(".") for p in (Path(run_dir) / "figures").glob("*.*")}
+        there = {p.suffix.lstrip(".") for p in figures.glob("*.*")}
         formats = [f for f in FORMATS if f in there] or ["png"]
-    written, skipped = draw_all(data, run_dir, formats=formats, only=only, dpi=dpi or DPI, scale=scale)
+    try:
+        written, skipped = draw_all(data, run_dir, formats=formats, only=only, dpi=dpi or DPI, scale=scale)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: the figures drawn so far are in {_relative(figures)}; to draw them all, run "
+              f"python -m sim plot {shlex.quote(_relative(run_dir))}", file=sys.stderr)
+        return 130
+    except OSError as err:
+        if is_disk_full(err):
+            print(f"error: no space left on the device of {figures}: about {FIGURES_BYTES / 1e6:.0f} MB is "
+                  "needed for the figures", file=sys.stderr)
+            return 1
+        print(f"error: cannot write the figures into {figures} ({err.strerror or err})", file=sys.stderr)
+        return 2
     print(describe_figures(written, skipped))
-    print(f"written to {_relative(Path(run_dir) / 'figures')}")
+    print(f"written to {_relative(figures)}")
+    return 0
+
+
+def rerun_command(out_dir: Path, overrides: list[str]) -> str:
+    """The shell command that re-runs (or resumes) a run: its overrides and its folder."""
+    args = [a for a in overrides if not a.startswith(("hydra.run.dir=", "hydra.sweep.dir="))]
+    return shlex.join(["python", "-m", "sim", "run", *args, f"hydra.run.dir={_relative(out_dir)}"])
+
+
+def guarded_run(cfg: DictConfig, out_dir: Path, overrides: list[str]) -> int:
+    """Run the experiment, print its summary, and turn a stop or failure into one message and a status.
+
+    Returns:
+        0; 130 when stopped by Ctrl-C or SIGTERM (resumable); 2 for a config or folder refused; 1 for
+        a full disk (the chunks finished so far are kept).
+    """
+    command = rerun_command(out_dir, overrides)
+    try:
+        with sigterm_as_interrupt():
+            summary = run_experiment(cfg, out_dir, command=command)
+    except Interrupted as stop:
+        print(f"\ninterrupted: {stop.done} of {stop.total} chunks are saved in {_relative(out_dir)}.\n"
+              f"To resume, run the same command again with hydra.run.dir={_relative(out_dir)}:\n  {command}",
+              file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print(f"\ninterrupted (outside the chunk loop: checking, merging, summarising or plotting): every "
+              f"finished chunk is saved in {_relative(out_dir)}.\nTo finish, run the same command again with "
+              f"hydra.run.dir={_relative(out_dir)}:\n  {command}", file=sys.stderr)
+        return 130
+    except ConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except DiskFull as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    print(summary)
+    print(f"\nrun folder: {_relative(out_dir)}")
     return 0
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
 def main(cfg: DictConfig) -> None:
     """Run one experiment into Hydra's run folder and print its summary."""
-    out_dir = Path(HydraConfig.get().runtime.output_dir)
-    try:
-        summary = run_experiment(cfg, out_dir)
-    except Interrupted as stop:
-        print(f"\ninterrupted: {stop.done} of {stop.total} chunks are saved in {_relative(out_dir)}.\n"
-              f"To resume, run the same command again with hydra.run.dir={_relative(out_dir)}", file=sys.stderr)
-        raise SystemExit(130) from None
-    except ConfigError as err:
-        print(f"error: {err}", file=sys.stderr)
-        raise SystemExit(2) from None
-    print(summary)
-    print(f"\nrun folder: {_relative(out_dir)}")
+    hydra_cfg = HydraConfig.get()
+    status = guarded_run(cfg, Path(hydra_cfg.runtime.output_dir), list(hydra_cfg.overrides.task))
+    if status:
+        raise SystemExit(status)
 
 
 def _relative(path: Path) -> str:
     try:
-        return str(path.resolve().relative_to(Path.cwd()))
+        return str(Path(path).resolve().relative_to(Path.cwd()))
     except ValueError:
         return str(path)

@@ -74,7 +74,9 @@ def write_metadata(out_dir: Path, cfg: DictConfig, info: dict) -> None:
         "versions": package_versions(),
         "git_commit": git_commit(),
         "python": platform.python_version(),
-        "command": [Path(sys.argv[0]).name, *sys.argv[1:]],
+        "argv": [Path(sys.argv[0]).name, *sys.argv[1:]],
         **info,
     }
+    if meta.get("command") is None:  # not given: the command line as this process received it
+        meta["command"] = " ".join(meta["argv"])
     atomic_write(out_dir / "metadata.json", lambda p: p.write_text(json.dumps(meta, indent=2, default=str) + "\n"))

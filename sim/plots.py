@@ -24,18 +24,16 @@ from __future__ import annotations
 
 import inspect
 import itertools
-from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from sim.config import GridPoint, Plan
+from sim.config import GridPoint
 from sim.domain.no_deal import escalated
-from sim.engine.inputs import Structure
+from sim.engine.inputs import Structure, joint_box, utility_coefficients
 from sim.metrics import frontier, kalai_point, nash_point, rational_part
-from sim.runner import joint_box, utility_coefficients
 from sim.style import (
     ACCENT,
     DPI,
@@ -48,6 +46,7 @@ from sim.style import (
     short_key,
     sized,
 )
+from sim.store import RunData, pair_labels, party_ids
 from sim.summary import wilson_interval
 
 __all__ = ["RunData", "draw_all"]
@@ -57,73 +56,8 @@ MIN_DEALS = 5  # a distribution of agreements (timing, terms) needs at least thi
 MIN_HEATMAP_SHARE = 0.5  # the strategy heatmap is drawn when at least this share of its cells were run
 
 
-@dataclass
-class RunData:
-    """What the figures are drawn from.
-
-    Attributes:
-        outcomes: One row per negotiation.
-        rounds: Recorded rounds (may be empty).
-        plan: The run's plan, re-made from its resolved config.
-    """
-
-    outcomes: pd.DataFrame
-    rounds: pd.DataFrame
-    plan: Plan
-
-    @property
-    def structure(self) -> Structure:
-        """Structure of the first grid point (calendar, issues)."""
-        return self.plan.points[0].structure
-
-    @property
-    def deals(self) -> pd.DataFrame:
-        """The negotiations that ended in a deal."""
-        return self.outcomes[self.outcomes["deal"]]
-
-    @property
-    def numeric_keys(self) -> list[str]:
-        """Swept keys with numeric values and more than one value."""
-        return [k for k in self.plan.swept_keys if pd.api.types.is_numeric_dtype(self.outcomes[k])
-                and not pd.api.types.is_bool_dtype(self.outcomes[k]) and self.outcomes[k].nunique() > 1]
-
-    @property
-    def pairs(self) -> pd.Series:
-        """Strategy pair label per negotiation: 'first party's strategy vs second party's strategy'."""
-        return pair_labels(self.outcomes)
-
-    @property
-    def party_ids(self) -> tuple[str, str]:
-        """The parties' ids, in scenario order (the column prefixes)."""
-        return party_ids(self.outcomes)
-
-    @property
-    def party_names(self) -> dict[str, str]:
-        """Display name of each party id (from the scenario)."""
-        names = dict(self.plan.parties)
-        return {pid: names.get(pid, pid) for pid in self.party_ids}
-
-    @property
-    def versus(self) -> str:
-        """'first party vs second party', by display name (for legends and axis titles)."""
-        first, second = self.party_ids
-        return f"{self.party_names[first]} vs {self.party_names[second]}"
-
-
 class Skip(Exception):
     """A figure the data does not support, with the reason."""
-
-
-def party_ids(frame: pd.DataFrame) -> tuple[str, str]:
-    """The two parties' ids, from the ``<party>_strategy`` columns (the first two, in scenario order)."""
-    first, second = [c[: -len("_strategy")] for c in frame.columns if c.endswith("_strategy")][:2]
-    return first, second
-
-
-def pair_labels(frame: pd.DataFrame) -> pd.Series:
-    """Strategy pair label per row: 'first party's strategy vs second party's strategy'."""
-    first, second = party_ids(frame)
-    return frame[f"{first}_strategy"] + " vs " + frame[f"{second}_strategy"]
 
 
 def _distribution_of_deals(run: RunData, none: str, few: str) -> pd.DataFrame:

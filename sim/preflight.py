@@ -5,11 +5,17 @@ Hydra creates the run folder before the task function starts, and reports compos
 module composes the same config with Hydra's compose API first, for every job a ``-m`` sweep would
 launch, validates it with :func:`sim.config.plan`, and turns any failure into a one-line message
 that names the key and what is allowed.
+
+It also decides the run folder before Hydra writes anything into it (``.hydra/``): a folder named
+with ``hydra.run.dir`` (or, for ``-m``, each job's folder under ``hydra.sweep.dir``) is accepted only
+if it is new or holds the same run (:func:`sim.store.check_resume`), and a default folder is made
+unique and claimed (created) here, then handed to Hydra explicitly.
 """
 
 from __future__ import annotations
 
 import itertools
+import os
 from pathlib import Path
 
 from hydra import compose, initialize_config_dir
@@ -17,11 +23,12 @@ from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Override
 from hydra.errors import ConfigCompositionException, MissingConfigException, OverrideParseException
-from omegaconf import OmegaConf
+from omegaconf import OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
 from sim.config import CONF_DIR, ConfigError, available, plan
-from sim.runner import check_resume, config_fingerprint, dask_client
+from sim.runner import dask_client
+from sim.store import check_resume, config_fingerprint
 
 __all__ = ["UsageError", "check", "check_not_swept"]
 
@@ -169,43 +176,140 @@ def _explain(err: Exception, job: list[str]) -> str:
     return text.split(" full_key:")[0]
 
 
-def _run_dir(overrides: list[str]) -> Path | None:
-    """The run folder named on the command line (``hydra.run.dir=DIR``), if any."""
+def _override(overrides: list[str], key: str) -> str | None:
+    """The value of ``key=VALUE`` on the command line, if given."""
     for o in overrides:
-        if o.startswith("hydra.run.dir="):
-            return Path(o.split("=", 1)[1])
+        if o.lstrip("+").startswith(f"{key}="):
+            return o.split("=", 1)[1]
     return None
 
 
 def _check_target(cfg, run_dir: Path | None) -> None:
-    """Refuse to resume into a folder made by another config; check a Dask scheduler answers."""
+    """Refuse to resume into a folder made by another config or code; check a Dask scheduler answers."""
     container = OmegaConf.to_container(cfg, resolve=True)
-    if run_dir is not None:
-        check_resume(run_dir, config_fingerprint(container))
     run = container["run"]
+    if run_dir is not None:
+        check_resume(run_dir, config_fingerprint(container), force=bool(run.get("force_resume", False)))
     if run.get("executor") == "dask" and run.get("dask_address"):
         dask_client(run["dask_address"], 1).close()
 
 
-def check(overrides: list[str], multirun: bool) -> None:
-    """Compose and validate every job of a command line.
+def _writable(folder: Path, key: str) -> None:
+    """Create ``folder`` (and its parents) and check it can be written; one line if not."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if not folder.is_dir():
+            raise NotADirectoryError(f"{folder} is not a folder")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise PermissionError("permission denied")
+    except OSError as err:
+        reason = err.strerror or str(err)
+        raise UsageError(f"{key}: cannot create or write the folder {folder} ({reason})") from None
+
+
+def _claim(template: str) -> Path:
+    """A new folder from the configured name: ``template``, or ``template-2``, ``-3``, … if it exists.
+
+    The folder is created here (``os.mkdir`` fails if another run took the name first), so two runs
+    started at the same moment never share one.
+    """
+    base = Path(template)
+    for k in range(1, 10_000):
+        folder = base if k == 1 else base.with_name(f"{base.name}-{k}")
+        try:
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            folder.mkdir()
+            return folder
+        except FileExistsError:
+            continue
+    raise UsageError(f"hydra.run.dir: cannot find a free folder name next to {base}")
+
+
+def _compose(job: list[str]):
+    """Compose one job's config; return it without the ``hydra`` node, and that node's folders."""
+    GlobalHydra.instance().clear()
+    try:
+        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+            cfg = compose(config_name="config", overrides=job, return_hydra_config=True)
+    except (ConfigCompositionException, OmegaConfBaseException) as err:
+        raise UsageError(_explain(err, job)) from None
+    finally:
+        GlobalHydra.instance().clear()
+    try:
+        folders = {k: OmegaConf.select(cfg, f"hydra.{k}.dir") for k in ("run", "sweep")}
+    except OmegaConfBaseException as err:
+        raise UsageError(f"hydra.run.dir: {' '.join(str(err).split())}") from None
+    with open_dict(cfg):
+        del cfg["hydra"]
+    return cfg, folders
+
+
+def _job_numbers(overrides: list[str], existing: set[int]) -> dict[int, list[str]]:
+    """The override lists of the ``-m`` jobs numbered ``existing`` (Hydra numbers them in product order)."""
+    parsed = OverridesParser.create().parse_overrides(overrides)
+    choices = []
+    for o in parsed:
+        if o.key_or_group.startswith("hydra"):
+            continue
+        if o.is_sweep_override():
+            key = o.key_or_group if o.package is None else f"{o.key_or_group}@{o.package}"
+            prefix = {"ADD": "+", "FORCE_ADD": "++", "DEL": "~"}.get(o.type.name, "")
+            choices.append([f"{prefix}{key}={v}" for v in o.sweep_string_iterator()])
+        else:
+            choices.append([o.input_line])
+    out = {}
+    for num, job in enumerate(itertools.product(*choices)):
+        if num > max(existing, default=-1):
+            break
+        if num in existing:
+            out[num] = list(job)
+    return out
+
+
+def check(overrides: list[str], multirun: bool, claim: bool = False) -> list[str]:
+    """Compose and validate every job of a command line, and settle its run folder.
+
+    Args:
+        overrides: The command line's overrides.
+        multirun: Whether it is a ``-m`` sweep.
+        claim: Create the run (or sweep) folder: a new default one, returned, when the command line
+            names none; else the named one, refusing one that cannot be created or written.
+
+    Returns:
+        Overrides to add for Hydra: the claimed default folder (``hydra.run.dir=`` or ``hydra.sweep.dir=``)
+        when ``claim`` and the command line names none.
 
     Raises:
         UsageError: with a one-line message for the first problem found.
     """
-    run_dir = None if multirun else _run_dir(overrides)
+    run_dir = None if multirun else _override(overrides, "hydra.run.dir")
+    folders = {}
     for job in _jobs(overrides, multirun):
-        GlobalHydra.instance().clear()
-        try:
-            with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-                cfg = compose(config_name="config", overrides=job)
-        except (ConfigCompositionException, OmegaConfBaseException) as err:
-            raise UsageError(_explain(err, job)) from None
-        finally:
-            GlobalHydra.instance().clear()
+        cfg, folders = _compose(job)
         try:
             check_not_swept(job, cfg)
             plan(cfg)
-            _check_target(cfg, run_dir)
+            _check_target(cfg, Path(run_dir) if run_dir else None)
         except ConfigError as err:
             raise UsageError(str(err)) from None
+    if not multirun:
+        if run_dir is not None:
+            if claim:
+                _writable(Path(run_dir), "hydra.run.dir")
+            return []
+        return [f"hydra.run.dir={_claim(folders['run'])}"] if claim else []
+    sweep_dir = _override(overrides, "hydra.sweep.dir")
+    if sweep_dir is None:
+        return [f"hydra.sweep.dir={_claim(folders['sweep'])}"] if claim else []
+    sweep_dir = Path(sweep_dir)
+    if sweep_dir.is_dir():  # a sweep run again into its folder: each job must match its folder
+        existing = {int(p.name) for p in sweep_dir.iterdir() if p.is_dir() and p.name.isdigit()}
+        for num, job in _job_numbers(overrides, existing).items():
+            cfg, _ = _compose(job)
+            try:
+                _check_target(cfg, sweep_dir / str(num))
+            except ConfigError as err:
+                raise UsageError(f"{err} (job {num} of the -m sweep)") from None
+    if claim:
+        _writable(sweep_dir, "hydra.sweep.dir")
+    return []

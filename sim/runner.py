@@ -9,18 +9,18 @@ batched :class:`~sim.model.NegotiationModel` run and one Parquet part. Chunks ru
   ``run.workers=1``);
 * ``dask``: a Dask distributed cluster, at ``run.dask_address`` or a local one started for the run.
 
-The main process writes each finished chunk as ``outcomes/part-NNNNNN.parquet`` (and
-``rounds/part-NNNNNN.parquet``) under a temporary name and renames it into place, then records it in
-``manifest.json``. Re-running into the same folder skips the chunks whose parts exist, after checking
-that the folder was made by the same config. When every chunk is done, the parts are streamed into
-``outcomes.parquet`` and ``rounds.parquet`` with fixed-size row groups, so the files are
-byte-identical however the sweep was split into chunks or workers.
+The main process writes each finished chunk's parts and records them in ``manifest.json`` through
+:mod:`sim.store` (the run-folder layout, manifest, digests and merge); re-running into the same folder
+skips the chunks done, after checking that the folder was made by the same config and code version.
+When every chunk is done the parts are merged into ``outcomes.parquet`` and ``rounds.parquet``,
+byte-identical however the sweep was split into chunks or workers. Ctrl-C or SIGTERM stops the
+workers and leaves a resumable folder.
 """
 
 from __future__ import annotations
 
-import json
 import logging
+import signal
 import sys
 import time
 from collections.abc import Iterator
@@ -33,29 +33,41 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
+from sim.codebook import field_metadata, outcome_entries, round_entries
 from sim.config import ConfigError, Plan
-from sim.domain.utility import normalised
-from sim.engine.inputs import Structure, WorldInputs, stack, take
+from sim.engine.inputs import Structure, WorldInputs, joint_box, stack, take, utility_coefficients
 from sim.engine.model import END_REASONS, NegotiationModel
 from sim.engine.streams import point_key, world_seeds
 from sim.metrics import outcome_metrics
-from sim.outputs import atomic_write
+from sim.store import (
+    KINDS,
+    DamagedPart,
+    Manifest,
+    check_resume,
+    clean_temporary,
+    code_version,
+    config_fingerprint,
+    guard_disk,
+    merge,
+    part_path,
+    read_outcomes,
+    verify_parts,
+    write_manifest,
+    write_part,
+)
 
 __all__ = ["Chunk", "Interrupted", "execute", "make_chunks", "read_outcomes", "run_chunk", "simulate"]
 
 log = logging.getLogger("sim")
 
-ROW_GROUP = 65_536  # rows per row group of the merged files, whatever the chunking
 RESPONSES = np.array(["counter", "accept", "walk-away", "", "deadline", "breakdown"])
 REASONS = np.array(list(END_REASONS.values()))
-MANIFEST = "manifest.json"
 WORKER_PAYS_OFF = 50_000
 
 
 class Interrupted(Exception):
-    """The sweep was stopped (Ctrl-C); finished chunks are on disk."""
+    """The sweep was stopped (Ctrl-C or SIGTERM); finished chunks are on disk."""
 
     def __init__(self, done: int, total: int) -> None:
         super().__init__(f"{done} of {total} chunks done")
@@ -173,127 +185,15 @@ def run_chunk(task: ChunkTask) -> tuple[int, dict[str, np.ndarray], dict[str, np
     return task.index, out, rounds
 
 
-def utility_coefficients(inputs: WorldInputs) -> tuple:
-    """``(c_1, c_2, k_1, k_2)`` of both parties' normalised utilities ``u = c @ x + k`` in one world's inputs."""
-    (c1, k1), (c2, k2) = (normalised(p.payoff_a, p.payoff_b, p.p_min, p.p_max) for p in inputs.parties)
-    return c1, c2, k1, k2
-
-
-def joint_box(inputs: WorldInputs) -> tuple[np.ndarray, np.ndarray]:
-    """The packages both parties can agree to in one world: both parties' own bounds intersected."""
-    first, second = inputs.parties
-    return np.maximum(first.red_lo, second.red_lo), np.minimum(first.red_hi, second.red_hi)
-
-
 def _round_columns(task: ChunkTask, idx: np.ndarray, rounds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    cols = {"world": task.world[idx].astype(np.int64), "round": rounds.pop("round").astype(np.int32)}
+    cols = {"world": task.world[idx].astype(np.int64)}
+    # the grid point's coordinates (strategy pair, swept keys), so the table needs no join
+    cols |= {k: v[task.local_point[idx]] for k, v in task.point_coords.items()}
+    cols["round"] = rounds.pop("round").astype(np.int32)
     cols["date"] = task.structure.round_date(cols["round"])
     cols["proposer"] = rounds.pop("proposer")
     cols["response"] = RESPONSES[rounds.pop("response")]
     return cols | rounds
-
-
-# -- files ---------------------------------------------------------------------------------------
-
-
-def _part(out_dir: Path, kind: str, index: int) -> Path:
-    return out_dir / kind / f"part-{index:06d}.parquet"
-
-
-def _write_part(out_dir: Path, kind: str, index: int, columns: dict[str, np.ndarray]) -> None:
-    table = pa.table({k: pa.array(v) for k, v in columns.items()})
-    atomic_write(_part(out_dir, kind, index), lambda p: pq.write_table(table, p))
-
-
-def _valid_part(path: Path) -> bool:
-    try:
-        pq.read_metadata(path)
-    except (OSError, pa.ArrowException):
-        return False
-    return True
-
-
-def _merge(out_dir: Path, kind: str, n_chunks: int) -> int:
-    """Stream the parts into one file with fixed-size row groups; return the number of rows."""
-    parts = [_part(out_dir, kind, i) for i in range(n_chunks) if _part(out_dir, kind, i).exists()]
-    if not parts:
-        return 0
-    schema = pq.read_schema(parts[0])
-    rows = 0
-
-    def write(tmp: Path) -> None:
-        nonlocal rows
-        with pq.ParquetWriter(tmp, schema) as writer:
-            pending: list[pa.Table] = []
-            size = 0
-            for path in parts:
-                table = pq.read_table(path)
-                pending.append(table)
-                size += table.num_rows
-                while size >= ROW_GROUP:
-                    merged = pa.concat_tables(pending)
-                    writer.write_table(merged.slice(0, ROW_GROUP), row_group_size=ROW_GROUP)
-                    rest = merged.slice(ROW_GROUP)
-                    pending, size = [rest], rest.num_rows
-                    rows += ROW_GROUP
-            if size:
-                writer.write_table(pa.concat_tables(pending), row_group_size=ROW_GROUP)
-                rows += size
-
-    atomic_write(out_dir / f"{kind}.parquet", write)
-    return rows
-
-
-def read_outcomes(run_dir: Path, columns: list[str] | None = None) -> pa.Table:
-    """Read a run's outcomes: the merged file, or the parts finished so far."""
-    run_dir = Path(run_dir)
-    merged = run_dir / "outcomes.parquet"
-    source = merged if merged.exists() else run_dir / "outcomes"
-    return pq.read_table(source, columns=columns)
-
-
-# -- manifest and resume -----------------------------------------------------------------------
-
-
-def _flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(tree, dict):
-        out: dict[str, Any] = {}
-        for k, v in tree.items():
-            out |= _flatten(v, f"{prefix}{k}.")
-        return out
-    return {prefix.rstrip("."): tree}
-
-
-# Keys that change how a sweep runs, not what it computes: they may differ on resume.
-RUN_ONLY = ("run.workers", "run.executor", "run.dask_address", "run.plot", "run.progress", "run.figure_formats")
-
-
-def config_fingerprint(cfg: dict) -> dict[str, Any]:
-    """The flattened config that determines a sweep's results (JSON-safe)."""
-    flat = _flatten({k: v for k, v in cfg.items() if k != "hydra"})
-    return {k: v for k, v in sorted(flat.items()) if k not in RUN_ONLY}
-
-
-def check_resume(out_dir: Path, fingerprint: dict[str, Any]) -> set[int]:
-    """Chunks already done in ``out_dir``; raise if the folder was made by a different config."""
-    manifest_path = Path(out_dir) / MANIFEST
-    if not manifest_path.exists():
-        return set()
-    manifest = json.loads(manifest_path.read_text())
-    before = manifest["config"]
-    now = json.loads(json.dumps(fingerprint, default=str))
-    differ = sorted(k for k in set(before) | set(now) if before.get(k, "<absent>") != now.get(k, "<absent>"))
-    if differ:
-        shown = ", ".join(f"{k} ({before.get(k, '<absent>')!r} -> {now.get(k, '<absent>')!r})" for k in differ[:6])
-        more = f" and {len(differ) - 6} more" if len(differ) > 6 else ""
-        raise ConfigError("hydra.run.dir", f"{out_dir} holds a sweep made by a different config; refusing to mix "
-                                           f"results. Keys that differ: {shown}{more}")
-    return set(manifest["done"])
-
-
-def _write_manifest(out_dir: Path, fingerprint: dict, n_chunks: int, done: set[int]) -> None:
-    body = {"format": 1, "chunks": n_chunks, "done": sorted(done), "config": fingerprint}
-    atomic_write(out_dir / MANIFEST, lambda p: p.write_text(json.dumps(body, default=str)))
 
 
 # -- progress ------------------------------------------------------------------------------------
@@ -337,6 +237,22 @@ class Progress:
 # -- executors -----------------------------------------------------------------------------------
 
 
+def _stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Stop a process pool now: cancel what is queued and terminate the workers, so none is orphaned."""
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        if process.is_alive():
+            process.terminate()
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.join(timeout=5)
+    pool.shutdown(wait=True)
+
+
+def _worker_init() -> None:
+    """In a worker: leave Ctrl-C to the main process, which stops the pool (no traceback per worker)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _local(tasks: Iterator[ChunkTask], workers: int, in_flight: int):
     """Yield chunk results from a process pool (or in-process for one worker)."""
     if workers == 1:
@@ -344,43 +260,82 @@ def _local(tasks: Iterator[ChunkTask], workers: int, in_flight: int):
             yield run_chunk(task)
         return
     # spawn: safe with the threads Hydra, tqdm or pyarrow may have started in the parent
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-        pending = set()
-        try:
-            for task in tasks:
-                pending.add(pool.submit(run_chunk, task))
-                if len(pending) >= in_flight:
-                    finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    yield from (f.result() for f in finished)
-            while pending:
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=_worker_init)
+    pending = set()
+    try:
+        for task in tasks:
+            pending.add(pool.submit(run_chunk, task))
+            if len(pending) >= in_flight:
                 finished, pending = wait(pending, return_when=FIRST_COMPLETED)
                 yield from (f.result() for f in finished)
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            yield from (f.result() for f in finished)
+    except BaseException:
+        _stop_pool(pool)
+        raise
+    pool.shutdown(wait=True)
+
+
+DASK_CONNECT_SECONDS = 8.0  # a hard bound on reaching a scheduler (Client's own 5 s timeout can hang)
 
 
 def dask_client(address: str | None, workers: int):
-    """A Dask client: to the scheduler at ``address``, or to a local cluster of ``workers`` processes."""
+    """A Dask client: to the scheduler at ``address``, or to a local cluster of ``workers`` processes.
+
+    Reaching ``address`` is bounded by :data:`DASK_CONNECT_SECONDS`, also when it accepts the
+    connection but never answers, or answers but is not a Dask scheduler.
+
+    Raises:
+        ConfigError: (``run.dask_address``) the address is not a reachable Dask scheduler.
+    """
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError:
         raise ConfigError("run.executor", "dask needs the dask extra: pip install -e '.[dask]'") from None
     if address:
-        try:
-            return Client(address, timeout="5s")
-        except (OSError, TimeoutError) as err:
-            raise ConfigError("run.dask_address", f"cannot reach a Dask scheduler at {address!r} ({err})") from None
+        import threading
+
+        box: dict[str, Any] = {}
+
+        def connect() -> None:
+            try:
+                box["client"] = Client(address, timeout="5s")
+            except BaseException as err:  # noqa: BLE001 - any failure to connect is reported in one line
+                box["error"] = err
+
+        thread = threading.Thread(target=connect, daemon=True, name="dask-connect")
+        thread.start()
+        thread.join(DASK_CONNECT_SECONDS)
+        if thread.is_alive():
+            raise ConfigError("run.dask_address", f"no Dask scheduler answered at {address!r} within "
+                                                  f"{DASK_CONNECT_SECONDS:g} s (a scheduler listens at "
+                                                  "tcp://HOST:8786 by default, not at its dashboard)")
+        if "error" in box:
+            err = box["error"]
+            reason = " ".join(str(err).split())[:200] or type(err).__name__
+            if isinstance(err, MemoryError):
+                reason = "it answered with data that is not the Dask protocol"
+            raise ConfigError("run.dask_address", f"cannot reach a Dask scheduler at {address!r} ({reason})")
+        return box["client"]
     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
     return Client(cluster)
 
 
-def _dask(tasks: Iterator[ChunkTask], address: str | None, workers: int, in_flight: int):
-    """Yield chunk results computed on a Dask cluster."""
+def dask_in_flight(client) -> int:
+    """Chunks to keep submitted to a Dask cluster: two per thread of its workers (``client.nthreads()``),
+    sized from the cluster, not from the submitting machine's cores."""
+    return 2 * max(1, sum(client.nthreads().values()))
+
+
+def _dask(tasks: Iterator[ChunkTask], address: str | None, workers: int, used: list[int]):
+    """Yield chunk results computed on a Dask cluster; ``used`` receives the cluster's thread count."""
     from dask.distributed import as_completed
 
     client = dask_client(address, workers)
     try:
+        in_flight = dask_in_flight(client)
+        used.append(in_flight // 2)
         futures = as_completed()
         queued = 0
         for task in tasks:
@@ -398,6 +353,26 @@ def _dask(tasks: Iterator[ChunkTask], address: str | None, workers: int, in_flig
             cluster.close()
 
 
+class sigterm_as_interrupt:
+    """Within the block, SIGTERM stops the run like Ctrl-C (a KeyboardInterrupt in the main thread)."""
+
+    def __enter__(self) -> None:
+        import threading
+
+        self.previous = None
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGTERM, self._handle)
+
+    @staticmethod
+    def _handle(signum, frame) -> None:
+        raise KeyboardInterrupt
+
+    def __exit__(self, *exc) -> bool:
+        if self.previous is not None:
+            signal.signal(signal.SIGTERM, self.previous)
+        return False
+
+
 # -- the sweep -----------------------------------------------------------------------------------
 
 
@@ -409,17 +384,34 @@ class SweepResult:
         n_worlds: Rows of ``outcomes.parquet``.
         n_chunks: Number of chunks.
         resumed: Chunks found done at the start.
-        seconds: Wall time of the run (this invocation).
+        seconds: Wall time of this invocation's simulation, writing and merging (not plotting).
+        workers: Processes (local) or Dask threads that computed chunks; 1 when it stayed in-process,
+            0 when every chunk was already done.
+        code_versions: The code versions that computed the chunks (more than one only after a forced
+            resume across versions).
+        recomputed: Chunks found damaged or incomplete and computed again.
     """
 
     n_worlds: int
     n_chunks: int
     resumed: int
     seconds: float
+    workers: int = 1
+    code_versions: list[str] | None = None
+    recomputed: list[int] | None = None
+
+
+def _fields(plan: Plan) -> dict[str, dict[str, dict[str, str]]]:
+    space, swept = plan.points[0].structure.space, list(plan.swept_keys)
+    return {"outcomes": field_metadata(outcome_entries(space, swept, plan.parties)),
+            "rounds": field_metadata(round_entries(space, swept, plan.parties))}
 
 
 def execute(plan: Plan, out_dir: Path, cfg: dict, progress: bool | None = None) -> SweepResult:
     """Run every chunk of ``plan`` not yet done in ``out_dir``, then merge the parts.
+
+    A chunk is done when ``manifest.json`` lists it and each of its parts is on disk with the recorded
+    SHA-256; a missing or damaged part makes its chunk run again, on resume and at the merge.
 
     Args:
         plan: The validated plan.
@@ -428,56 +420,97 @@ def execute(plan: Plan, out_dir: Path, cfg: dict, progress: bool | None = None) 
         progress: Show a bar; ``None`` shows one only on a terminal (plain log lines otherwise).
 
     Raises:
-        ConfigError: if ``out_dir`` holds a sweep made by a different config.
-        Interrupted: on Ctrl-C, after the finished chunks are safely on disk.
+        ConfigError: if ``out_dir`` holds parts of another config or code version, or no manifest for them.
+        Interrupted: on Ctrl-C or SIGTERM, after the finished chunks are safely on disk.
+        sim.store.DiskFull: when the disk fills; the chunks finished before are intact.
     """
     start = time.perf_counter()
     out_dir = Path(out_dir)
     fingerprint = config_fingerprint(cfg)
+    force = bool((cfg.get("run") or {}).get("force_resume", False))
+    code = code_version()
     chunks = make_chunks(plan)
-    done = check_resume(out_dir, fingerprint)
-    for kind in ("outcomes", "rounds"):
+    manifest = check_resume(out_dir, fingerprint, code, force) or Manifest(len(chunks), fingerprint)
+    for kind in KINDS:
         (out_dir / kind).mkdir(parents=True, exist_ok=True)
-        for stale in (out_dir / kind).glob(".*.tmp"):  # left by a killed write
-            stale.unlink()
-    # a part renamed into place before a kill, but not yet in the manifest, is done too
-    done |= {c.index for c in chunks if c.index not in done and _valid_part(_part(out_dir, "outcomes", c.index))}
-    done = {i for i in done if _part(out_dir, "outcomes", i).exists()}
-    resumed = len(done)
+    for stale in clean_temporary(out_dir):
+        log.info("removed %s, left by an interrupted write", stale)
+    recomputed = verify_parts(out_dir, manifest)
+    for index in recomputed:
+        log.warning("chunk %d: a part is missing or damaged (its SHA-256 differs from manifest.json); "
+                    "computing it again", index)
+        del manifest.parts[index]
+    resumed = len(manifest.parts)
     if resumed:
         log.info("resuming: %d of %d chunks already done in %s", resumed, len(chunks), out_dir)
-    _write_manifest(out_dir, fingerprint, len(chunks), done)
+    fields = _fields(plan)
+    by_index = {c.index: c for c in chunks}
+    written = {"bytes": 0, "chunks": 0}
 
-    remaining = [c for c in chunks if c.index not in done]
-    todo = (_task(plan, c) for c in remaining)
-    bar = Progress(plan.n_worlds, sum(c.n_worlds for c in chunks if c.index in done), progress)
-    workers = max(1, min(plan.workers, len(remaining)))  # no pool start-up for a one-chunk run
-    if plan.workers_auto and plan.executor == "local":
-        # starting a worker process costs about as much time as simulating WORKER_PAYS_OFF negotiations
-        workers = max(1, min(workers, sum(c.n_worlds for c in remaining) // WORKER_PAYS_OFF))
-    in_flight = 2 * workers
-    results = (_dask(todo, plan.dask_address, workers, in_flight) if plan.executor == "dask"
-               else _local(todo, workers, in_flight))
-    try:
-        for index, outcomes, rounds in results:
-            _write_part(out_dir, "outcomes", index, outcomes)
-            if rounds:
-                _write_part(out_dir, "rounds", index, rounds)
-            done.add(index)
-            _write_manifest(out_dir, fingerprint, len(chunks), done)
-            bar.update(len(outcomes["world"]))
-    except KeyboardInterrupt:
-        raise Interrupted(len(done), len(chunks)) from None
-    finally:
-        bar.close()
-        if hasattr(results, "close"):
-            results.close()
+    def needed() -> int | None:
+        """Bytes still to write: the remaining parts (at the mean part size so far) and the merged files."""
+        sizes = [part_path(out_dir, k, i).stat().st_size for i in manifest.parts for k in KINDS
+                 if manifest.parts[i].get(k) and part_path(out_dir, k, i).exists()]
+        if not sizes:
+            return None
+        per_chunk = sum(sizes) / max(len(manifest.parts), 1)
+        return int(per_chunk * (len(chunks) - len(manifest.parts)) + per_chunk * len(chunks))
 
-    rows = _merge(out_dir, "outcomes", len(chunks))
-    _merge(out_dir, "rounds", len(chunks))
+    with guard_disk(out_dir, needed):
+        write_manifest(out_dir, manifest)
+    total_workers: list[int] = []
+
+    def run(remaining: list[Chunk]) -> None:
+        todo = (_task(plan, c) for c in remaining)
+        bar = Progress(plan.n_worlds, plan.n_worlds - sum(c.n_worlds for c in remaining), progress)
+        workers = max(1, min(plan.workers, len(remaining)))  # no pool start-up for a one-chunk run
+        if plan.workers_auto and plan.executor == "local":
+            # starting a worker process costs about as much time as simulating WORKER_PAYS_OFF negotiations
+            workers = max(1, min(workers, sum(c.n_worlds for c in remaining) // WORKER_PAYS_OFF))
+        if plan.executor == "dask":
+            results = _dask(todo, plan.dask_address, workers, total_workers)
+        else:
+            total_workers.append(workers)
+            results = _local(todo, workers, 2 * workers)
+        try:
+            with guard_disk(out_dir, needed):
+                for index, outcomes, rounds in results:
+                    entry = {"outcomes": write_part(out_dir, "outcomes", index, outcomes, fields["outcomes"]),
+                             "rounds": write_part(out_dir, "rounds", index, rounds, fields["rounds"]) if rounds
+                             else None, "code": code}
+                    # the chunk is done only now, with every part on disk and its digest recorded
+                    manifest.parts[index] = entry
+                    write_manifest(out_dir, manifest)
+                    written["chunks"] += 1
+                    bar.update(by_index[index].n_worlds)
+        except KeyboardInterrupt:
+            raise Interrupted(len(manifest.parts), len(chunks)) from None
+        finally:
+            bar.close()
+            if hasattr(results, "close"):
+                results.close()
+
+    for attempt in range(3):
+        remaining = [c for c in chunks if c.index not in manifest.parts]
+        if remaining:
+            run(remaining)
+        try:
+            with guard_disk(out_dir, needed):
+                rows = merge(out_dir, "outcomes", manifest)
+                merge(out_dir, "rounds", manifest)
+            break
+        except DamagedPart as damaged:
+            if attempt == 2:
+                raise
+            log.warning("%s; computing chunk %d again", damaged, damaged.index)
+            del manifest.parts[damaged.index]
+            recomputed.append(damaged.index)
+            write_manifest(out_dir, manifest)
     if rows != plan.n_worlds:
         raise RuntimeError(f"merged {rows} outcome rows for {plan.n_worlds} negotiations in {out_dir}")
-    return SweepResult(n_worlds=rows, n_chunks=len(chunks), resumed=resumed, seconds=time.perf_counter() - start)
+    versions = sorted({e.get("code", "unknown") for e in manifest.parts.values()})
+    return SweepResult(n_worlds=rows, n_chunks=len(chunks), resumed=resumed, seconds=time.perf_counter() - start,
+                       workers=max(total_workers, default=0), code_versions=versions, recomputed=sorted(recomputed))
 
 
 def simulate(plan: Plan) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -45,7 +45,8 @@ def test_sequential_keeps_a_piecemeal_deal_and_linked_drops_it():
     walls = ["+scenario.sides.us.red_lines.investment.min=200", "+scenario.sides.japan.red_lines.investment.max=100"]
     sequential, linked = _run("sequential", *walls), _run("linked", *walls)
     assert not sequential["deal"] and sequential["partial_deal"] and sequential["stages_agreed"] == 1
-    assert sequential["cars"] == pytest.approx(15.0) and np.isnan(sequential["investment"])
+    # the agreed stage stands; investment, never agreed, holds its value in force (its status quo, 0 USD bn)
+    assert sequential["cars"] == pytest.approx(15.0) and sequential["investment"] == 0.0
     assert sequential["end_reason"] == "deadline" and sequential["end_round"] == 13
     assert not linked["deal"] and not linked["partial_deal"] and np.isnan(linked["cars"])
     # the piecemeal deal is worth more to Japan than no deal: the car tariff fell from 27.5 to 15
@@ -64,3 +65,4 @@ def test_stages_must_cover_every_issue_once():
 
     with pytest.raises(UsageError, match="^scenario.stages: must put every issue in exactly one stage; missing"):
         check(["protocol=sequential", "scenario.stages=[[cars]]"], multirun=False)
+

@@ -32,7 +32,7 @@ def _imports(path: Path) -> set[str]:
 
 def test_every_imported_package_is_declared():
     declared = set(_requirements()) | set(_requirements("dask"))
-    for path in sorted((ROOT / "sim").glob("*.py")):
+    for path in sorted((ROOT / "sim").rglob("*.py")):
         for name in _imports(path) - set(sys.stdlib_module_names) - {"sim", "__future__"}:
             distribution = DISTRIBUTION.get(name, name).lower()
             assert distribution in declared, f"{path.name} imports {name}, but pyproject.toml does not declare it"

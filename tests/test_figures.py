@@ -10,7 +10,8 @@ import pytest
 
 from sim import plots
 from sim.config import plan
-from sim.plots import RunData, Skip, binned
+from sim.plots import Skip, binned
+from sim.store import RunData
 from sim.runner import simulate
 from tests.conftest import compose_config
 

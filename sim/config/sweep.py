@@ -23,7 +23,7 @@ from sim.config.components import load_negotiator
 from sim.config.parameters import read
 from sim.config.parties import parties
 from sim.config.scenario import compile_point
-from sim.config.values import MISSING, ConfigError, Tree, choice, get, lookup, number, set_key
+from sim.config.values import MISSING, ConfigError, Tree, choice, flag, get, lookup, number, set_key
 from sim.engine.inputs import Structure, WorldInputs
 
 __all__ = ["MAX_GRID_POINTS", "MAX_WORLDS", "GridPoint", "Plan", "plan"]
@@ -154,6 +154,8 @@ def plan(config: DictConfig | Tree) -> Plan:
         raise ConfigError("run.record_rounds", f"must be auto, all, none or a number of seeds >= 0, got {record!r}")
     crn = read(cfg, "run.common_random_numbers")
     read(cfg, "run.plot")
+    if lookup(cfg, "run.force_resume") is not MISSING:  # absent from configs written before it existed
+        flag(cfg, "run.force_resume")
     formats = lookup(cfg, "run.figure_formats")  # missing in run folders made before the key existed
     if formats is not MISSING and not (isinstance(formats, list) and formats
                                        and all(f in ("png", "svg", "pdf") for f in formats)):

@@ -103,6 +103,18 @@ class NoDealPath:
                 self.deadlines.known(t), t)
         return mean
 
+    def in_force(self, t: np.ndarray) -> np.ndarray:
+        """Per world and issue, the value in force in round ``t`` without a deal: the status quo, every
+        scheduled change that has taken effect, and the escalation from the final deadline on, ``(B, n)``."""
+        t = np.asarray(t)
+        x = self.status_quo.copy()
+        for change in self.schedule:
+            x[:, change.issue] += np.where(t >= change.effective, change.step, 0.0)
+        j = self.escalation_issue
+        if j is not None:
+            x[:, j] = np.where(t >= self.deadlines.final_deadline, self.escalated[:, j], x[:, j])
+        return x
+
     def valued_by(self, utility, u_status_quo: np.ndarray, u_escalated: np.ndarray) -> NoDealValue:
         """The path as one party values it (see :class:`NoDealValue`)."""
         return NoDealValue(self, utility, u_status_quo, u_escalated)

@@ -19,8 +19,10 @@ import numpy as np
 from sim.domain.calendar import round_date
 from sim.domain.no_deal import ScheduledChange
 from sim.domain.outcome_space import OutcomeSpace
+from sim.domain.utility import normalised
 
-__all__ = ["ConstituencyInputs", "PartyInputs", "PartySpec", "Structure", "WorldInputs", "stack", "take"]
+__all__ = ["ConstituencyInputs", "PartyInputs", "PartySpec", "Structure", "WorldInputs", "joint_box", "stack", "take",
+           "utility_coefficients"]
 
 
 @dataclass(frozen=True)
@@ -204,3 +206,15 @@ def stack(inputs: list[WorldInputs]) -> WorldInputs:
 def take(inputs: WorldInputs, index: np.ndarray) -> WorldInputs:
     """The worlds ``index`` of stacked inputs (fancy indexing on every leaf's world axis)."""
     return _map(lambda leaf: leaf[index], inputs)
+
+
+def utility_coefficients(inputs: WorldInputs) -> tuple:
+    """``(c_1, c_2, k_1, k_2)`` of both parties' normalised utilities ``u = c @ x + k`` in one world's inputs."""
+    (c1, k1), (c2, k2) = (normalised(p.payoff_a, p.payoff_b, p.p_min, p.p_max) for p in inputs.parties)
+    return c1, c2, k1, k2
+
+
+def joint_box(inputs: WorldInputs) -> tuple[np.ndarray, np.ndarray]:
+    """The packages both parties can agree to in one world: both parties' own bounds intersected."""
+    first, second = inputs.parties
+    return np.maximum(first.red_lo, second.red_lo), np.minimum(first.red_hi, second.red_hi)

@@ -184,8 +184,11 @@ class NegotiationModel(mesa.Model):
             "deadline_extended": self.deadlines.extended.copy(),
             "final_deadline": self.deadlines.final_deadline.astype(np.int32),
         }
+        # a partial deal: the agreed stages' values, and on the other issues the value in force in the end round
+        in_force = self.no_deal.in_force(self.end_round)
         for j, name in enumerate(self.space.names):
-            out[name] = np.where(partial & protocol.locked[:, j], protocol.locked_value[:, j], self.agreement[:, j])
+            out[name] = np.where(partial & protocol.locked[:, j], protocol.locked_value[:, j],
+                                 np.where(partial, in_force[:, j], self.agreement[:, j]))
         # a deal that sits on a red line (a bound tighter than the issue's range) of either party
         at_line = np.zeros(self.n_worlds, dtype=bool)
         for agent in self.negotiators:

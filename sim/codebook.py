@@ -1,0 +1,268 @@
+"""The codebook: unit and meaning of every column of ``outcomes.parquet``, ``rounds.parquet`` and ``summary.csv``.
+
+The same entries are written into the Parquet files as field metadata (keys ``unit``, ``meaning``
+and, for a swept config key, ``config_key``) and rendered as ``docs/codebook.md`` by
+``python -m sim codebook`` (``--check`` exits 1 if the file is out of date).
+
+Some columns depend on the run: one column per issue of the scenario's outcome space (its unit is
+the issue's own, ``pp`` for a tariff, ``USD bn`` or ``USD bn/yr`` for a package item), one column per
+swept config key, named after the key (``scenario.deadline.round``), and the per-party columns, named
+after the scenario's party ids (``<party>_utility``).
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from sim.domain.outcome_space import OutcomeSpace
+
+__all__ = ["Entry", "field_metadata", "markdown", "outcome_entries", "round_entries", "summary_entries"]
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "codebook.md"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One column: its name, unit (``-`` for none) and meaning; ``config_key`` for a swept key."""
+
+    name: str
+    unit: str
+    meaning: str
+    config_key: str | None = None
+
+
+ISSUE = "{issue}"  # placeholder: one column per issue
+SWEPT = "{swept}"  # placeholder: one column per swept config key
+PARTY = "{party}"  # placeholder: one column per party (its id), "{name}" in a meaning: its display name
+
+_IDENTITY = [
+    Entry("world", "-", "negotiation number in the run: grid point index × run.seeds + seed_index"),
+    Entry("seed", "-", "the negotiation's own seed, derived from run.seed and its coordinates (sim/engine/streams.py)"),
+    Entry("seed_index", "-", "replication number at its grid point, 0 … run.seeds − 1"),
+]
+_POINT = [
+    Entry(f"{PARTY}_strategy", "-", "{name}'s negotiator: its strategy (conf/strategy/NAME.yaml)", "strategy@{party}"),
+    Entry("agenda", "-", "how the issues are negotiated: package, sequential or linked", "protocol.agenda"),
+    Entry(SWEPT, "that key's unit", "value of a swept config key at this grid point; the column is named after "
+                                    "the key"),
+    Entry("constraints", "-", "the constraints in force: issues off the table, red lines ('none' without any)"),
+]
+_OUTCOME = [
+    Entry("deal", "-", "true if the talks ended in an agreement on the whole package"),
+    Entry("partial_deal", "-", "true if sequential talks stopped with some stages agreed: those stay in force"),
+    Entry("stages_agreed", "stages", "agenda stages agreed (all of them for a deal)"),
+    Entry("defections", "count", "involuntary defections: tentative agreements a side's constituencies rejected"),
+    Entry("end_round", "round", "round in which the talks ended (round 1, the first offer, is on the scenario's "
+                                "start date, 16 April 2025 by default; rounds 7 days apart by default)"),
+    Entry("end_date", "date", "calendar date of end_round"),
+    Entry("end_reason", "-", "agreement, walk-away, deadline (the final deadline passed), breakdown (random), or "
+                             "refused protocol"),
+    Entry("deadline", "round", "the talks' deadline as scheduled (scenario.deadline.round), before any extension"),
+    Entry("deadline_extended", "-", "true if the deadline was extended once when it was reached "
+                                    "(probability scenario.deadline.extension.probability)"),
+    Entry("final_deadline", "round", "the last round of talks: deadline, plus the extension's rounds if "
+                                     "deadline_extended; a no-deal escalation applies from it"),
+    Entry(ISSUE, "the issue's unit", "agreed value of the issue (pp for a tariff, USD bn or USD bn/yr for a "
+                                     "package item); in a partial deal the agreed stages' values and, on the "
+                                     "issues not agreed, the value in force in the end round; null without a "
+                                     "deal"),
+    Entry("red_line_binding", "-", "true if the deal sits on a red line of either party"),
+]
+_SIDE = [
+    ("payoff", "USD bn/yr", ("{side}'s payoff: yearly value of the package in force (or of the no-deal path), "
+                             "minus its delay cost for every round of talks")),
+    ("utility", "0-1", ("{side}'s normalised utility of the outcome, excluding delay costs (its reservation "
+                        "utility without a deal)")),
+    ("reservation_utility", "0-1", ("{side}'s reservation value in the end round: utility of no deal valued "
+                                    "over the next scenario.valuation_rounds rounds")),
+    ("approval", "0-1", ("{side}'s domestic approval of the final package: weighted share of the best its "
+                         "constituencies could get (null without a settlement)")),
+]
+_METRICS = [
+    Entry(f"{PARTY}_advantage", "utility", "{name}'s utility above its reservation value "
+                                           "(<party>_utility − <party>_reservation_utility)"),
+    Entry("welfare", "utility", "joint welfare: the sum of both parties' utilities"),
+    Entry("agreement_time", "share", "end_round / final_deadline for a deal (null without one): 1 = agreed in the "
+                                     "last round"),
+    Entry("individually_rational", "-", "true if a deal gives each side at least its reservation value"),
+    Entry("pareto_dist", "utility", "Euclidean distance in utility space to the rational Pareto frontier"),
+    Entry("nash_dist", "utility", "Euclidean distance in utility space to the Nash bargaining solution"),
+    Entry("kalai_dist", "utility", "Euclidean distance in utility space to the Kalai–Smorodinsky point"),
+]
+_ROUND = [
+    Entry("world", "-", "the negotiation (joins outcomes.parquet on world)"),
+    Entry("round", "round", "round number (round 1 on the scenario's start date; rounds 7 days apart by default)"),
+    Entry("date", "date", "calendar date of the round"),
+    Entry("proposer", "-", "the party making the offer (its id)"),
+    Entry("response", "-", "what the other side did: counter, accept, walk-away; or deadline / breakdown when the "
+                           "talks ended in this round for that reason"),
+    Entry(f"{PARTY}_utility", "0-1", "the offer's normalised utility to {name}"),
+    Entry(ISSUE, "the issue's unit", "value of the issue in the offer"),
+]
+_SUMMARY = [
+    Entry("runs", "count", "negotiations at the grid point"),
+    Entry("deals", "count", "negotiations that ended in a deal"),
+    Entry("deal_rate", "share", "deals / runs"),
+    Entry("deal_rate_low", "share", "lower bound of the 95 % Wilson score interval of deal_rate"),
+    Entry("deal_rate_high", "share", "upper bound of the 95 % Wilson score interval of deal_rate"),
+    *(Entry(f"ended_{reason}", "count", f"negotiations that ended by {reason.replace('_', ' ')}")
+      for reason in ("agreement", "walk_away", "deadline", "breakdown", "refused_protocol")),
+    Entry("partial_deals", "count", "negotiations whose agreed stages stay in force without a full deal"),
+    Entry("median_round", "round", "median end_round of the deals (null without any)"),
+    Entry("median_" + ISSUE, "the issue's unit", "median agreed value of the issue over the deals"),
+    Entry(f"median_{PARTY}_utility", "0-1", "median utility to {name} over all negotiations (no deal at its "
+                                            "reservation value)"),
+    Entry(f"median_{PARTY}_payoff", "USD bn/yr", "median payoff to {name} over all negotiations"),
+    Entry("median_welfare", "utility", "median joint welfare over all negotiations"),
+]
+
+
+def _sides() -> list[Entry]:
+    return [Entry(f"{PARTY}_{name}", unit, text.format(side="{name}")) for name, unit, text in _SIDE]
+
+
+def _expand(template: list[Entry], space: OutcomeSpace | None, swept: list[str] | None,
+            parties: list[tuple[str, str]]) -> dict[str, Entry]:
+    out: dict[str, Entry] = {}
+    for e in template:
+        if PARTY in e.name:  # one column per party, in scenario order
+            for pid, name in parties:
+                column = e.name.replace(PARTY, pid)
+                out[column] = Entry(column, e.unit, e.meaning.replace("{name}", name).replace("<party>", pid),
+                                    e.config_key.replace(PARTY, pid) if e.config_key else None)
+        elif ISSUE in e.name and space is None:  # the document: one generic row
+            out[e.name] = e
+        elif e.name == SWEPT and swept is None:
+            out[e.name] = e
+        elif ISSUE in e.name:
+            for issue in space.issues:
+                out[e.name.replace(ISSUE, issue.name)] = Entry(e.name.replace(ISSUE, issue.name), issue.unit,
+                                                               e.meaning)
+        elif e.name == SWEPT:
+            for key in swept or ():
+                out[key] = Entry(key, "-", f"value of the swept config key {key} at this grid point", key)
+        else:
+            out[e.name] = e
+    return out
+
+
+def outcome_entries(space: OutcomeSpace, swept: list[str], parties: list[tuple[str, str]]) -> dict[str, Entry]:
+    """The columns of ``outcomes.parquet`` for a run over ``space`` sweeping ``swept``, between ``parties``
+    (``(id, display name)`` in scenario order)."""
+    columns = _expand(_IDENTITY + _POINT + _OUTCOME, space, swept, parties)
+    for pid, name in parties:  # each party's columns together, in scenario order
+        columns |= _expand(_sides(), space, swept, [(pid, name)])
+    return columns | _expand(_METRICS, space, swept, parties)
+
+
+def round_entries(space: OutcomeSpace, swept: list[str], parties: list[tuple[str, str]]) -> dict[str, Entry]:
+    """The columns of ``rounds.parquet`` (the grid point's coordinates included)."""
+    rounds = _expand(_ROUND, space, swept, parties)
+    return {"world": rounds.pop("world"), **_expand(_POINT, space, swept, parties), **rounds}
+
+
+def summary_entries(space: OutcomeSpace, swept: list[str], parties: list[tuple[str, str]]) -> dict[str, Entry]:
+    """The columns of ``summary.csv``."""
+    return _expand(_POINT, space, swept, parties) | _expand(_SUMMARY, space, swept, parties)
+
+
+def field_metadata(entries: dict[str, Entry]) -> dict[str, dict[str, str]]:
+    """Parquet field metadata per column: ``unit``, ``meaning`` and, for a swept key, ``config_key``."""
+    out = {}
+    for name, e in entries.items():
+        meta = {"unit": e.unit, "meaning": e.meaning}
+        if e.config_key is not None:
+            meta["config_key"] = e.config_key
+        out[name] = meta
+    return out
+
+
+def _table(entries: list[Entry]) -> list[str]:
+    lines = ["| column | unit | meaning | config key |", "| --- | --- | --- | --- |"]
+    for e in entries:
+        name = {ISSUE: "*ISSUE*", SWEPT: "*swept key*", "median_" + ISSUE: "median_*ISSUE*"}.get(e.name, e.name)
+        lines.append(f"| `{name}` | {e.unit} | {e.meaning} | {f'`{e.config_key}`' if e.config_key else ''} |")
+    return lines
+
+
+def markdown(space: OutcomeSpace, parties: list[tuple[str, str]]) -> str:
+    """The codebook as Markdown, with the issues and parties of a scenario (the default one in the docs)."""
+    names = dict(parties)
+    issues = ["| issue | unit | granted by |", "| --- | --- | --- |"]
+    issues += [f"| `{i.name}` | {i.unit} | {names.get(i.grantor, i.grantor)} |" for i in space.issues]
+    lines = [
+        "# Codebook",
+        "",
+        "<!-- generated by `python -m sim codebook` from sim/codebook.py; do not edit by hand -->",
+        "",
+        "The columns of a run folder's tables. The Parquet files carry the same unit and meaning as field",
+        "metadata (`pyarrow.parquet.read_schema(path).field(name).metadata`).",
+        "",
+        "*ISSUE* stands for one column per issue of the scenario's outcome space; for the default scenario",
+        "(`us_japan_2025`) these are:",
+        "",
+        *issues,
+        "",
+        "The per-party columns are named after the scenario's party ids; for the default scenario these are "
+        + ", ".join(f"`{pid}` ({name})" for pid, name in parties) + ".",
+        "",
+        "*swept key* stands for one column per config key swept inside the run (`sweep.grid`, `sweep.sample`),",
+        "named after the key, e.g. `scenario.deadline.round`; its field metadata `config_key` names the key.",
+        "",
+        "**The three deadline columns.** `deadline` is the talks' deadline as scheduled; when it is reached it is",
+        "extended once with the configured probability (`deadline_extended`), and `final_deadline` is the last",
+        "round of talks after any extension, from which a no-deal escalation applies. Without an extension",
+        "`final_deadline == deadline`.",
+        "",
+        "## outcomes.parquet (one row per negotiation)",
+        "",
+        *_table(list(outcome_entries(None, None, parties).values())),
+        "",
+        "## rounds.parquet (one row per recorded offer)",
+        "",
+        *_table(list(round_entries(None, None, parties).values())),
+        "",
+        "## summary.csv (one row per grid point)",
+        "",
+        *_table(list(summary_entries(None, None, parties).values())),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def default_scenario() -> tuple[OutcomeSpace, list[tuple[str, str]]]:
+    """The outcome space and parties of the default config (the docs' issue and party lists)."""
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    from sim.config import CONF_DIR, plan
+
+    GlobalHydra.instance().clear()
+    try:
+        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+            cfg = compose(config_name="config")
+    finally:
+        GlobalHydra.instance().clear()
+    the_plan = plan(cfg)
+    return the_plan.points[0].structure.space, the_plan.parties
+
+
+def main(args: list[str]) -> int:
+    """``python -m sim codebook [--check]``: write docs/codebook.md, or check that it is current."""
+    if args not in ([], ["--check"]):
+        print("usage: python -m sim codebook [--check]", file=sys.stderr)
+        return 2
+    text = markdown(*default_scenario())
+    if args == ["--check"]:
+        current = DOC.read_text() if DOC.exists() else ""
+        if current != text:
+            print(f"{DOC.name} is out of date: run python -m sim codebook", file=sys.stderr)
+            return 1
+        print(f"{DOC.name} is current")
+        return 0
+    DOC.parent.mkdir(exist_ok=True)
+    DOC.write_text(text)
+    print(f"written {DOC}")
+    return 0
