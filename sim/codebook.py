@@ -201,7 +201,7 @@ def markdown(space: OutcomeSpace, parties: list[tuple[str, str]]) -> str:
         "metadata (`pyarrow.parquet.read_schema(path).field(name).metadata`).",
         "",
         "*ISSUE* stands for one column per issue of the scenario's outcome space; for the default scenario",
-        "(`us_japan_2025`) these are:",
+        "these are:",
         "",
         *issues,
         "",

@@ -435,10 +435,16 @@ class RunDirError(Exception):
     """A run folder that cannot be read, with a one-line reason."""
 
 
-# columns every outcomes table written by ``python -m sim run`` has and the figures rely on
-REQUIRED_OUTCOMES = ("world", "us_strategy", "japan_strategy", "deal", "end_round", "end_reason",
-                     "final_deadline", "us_utility", "japan_utility", "us_reservation_utility",
-                     "japan_reservation_utility")
+# columns every outcomes table written by ``python -m sim run`` has and the figures rely on ({party}: each
+# party of the run's scenario)
+REQUIRED_OUTCOMES = ("world", "{party}_strategy", "deal", "end_round", "end_reason", "final_deadline",
+                     "{party}_utility", "{party}_reservation_utility")
+
+
+def required_outcomes(parties: list[tuple[str, str]]) -> list[str]:
+    """The columns an outcomes table between ``parties`` must have."""
+    return [c.replace("{party}", pid) for c in REQUIRED_OUTCOMES for pid, _ in (parties if "{party}" in c
+                                                                                   else parties[:1])]
 
 
 def _read_table(path: Path):
@@ -501,7 +507,7 @@ def load_run(run_dir: Path):
         outcomes, source = pd.concat([_read_table(p) for p in parts], ignore_index=True), run_dir / "outcomes"
         notice = (f"the sweep in {run_dir} is unfinished: plotting the {len(parts)} chunks done so far "
                   f"({len(outcomes)} of {the_plan.n_worlds} negotiations)")
-    missing = [c for c in (*REQUIRED_OUTCOMES, *the_plan.swept_keys) if c not in outcomes.columns]
+    missing = [c for c in (*required_outcomes(the_plan.parties), *the_plan.swept_keys) if c not in outcomes.columns]
     if missing:
         raise RunDirError(f"{source}: lacks the column(s) {', '.join(missing)}; it is not an outcomes table "
                           "written by python -m sim run for this config")
