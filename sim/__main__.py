@@ -16,6 +16,7 @@ verbs:
           (python -m sim run --help lists the config and every option)
   plot    draw the figures of a run folder: python -m sim plot RUN_DIR
   validate  reproduce known bargaining results: python -m sim validate [--out DIR] [CASE ...]
+  dashboard serve the interactive dashboard: python -m sim dashboard [--host 127.0.0.1] [--port 8765]
 
 config groups and their options:
 {groups}
@@ -110,7 +111,11 @@ def main() -> None:
         raise SystemExit(plot(Path(rest[0])))
     if verb == "validate":
         raise SystemExit(_validate(rest))
-    print(f"error: unknown verb {verb!r}; choose one of: run, plot, validate (python -m sim --help)",
+    if verb == "dashboard":
+        from sim.dashboard.serve import main as dashboard
+
+        raise SystemExit(dashboard(rest))
+    print(f"error: unknown verb {verb!r}; choose one of: run, plot, validate, dashboard (python -m sim --help)",
           file=sys.stderr)
     raise SystemExit(2)
 
