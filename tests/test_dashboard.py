@@ -35,14 +35,14 @@ def test_controls_take_labels_and_bounds_from_the_registry_and_options_from_conf
     issue = scenario["issues"][scenario["escalation_issue"]]
     assert params["escalation"]["max"] == pytest.approx(issue["max"] - issue["status_quo"])
     assert params["escalation"]["value"] == pytest.approx(scenario["escalation"])
-    assert params["scenario"]["values"] == sorted(p.stem for p in (CONF_DIR / "scenario").glob("*.yaml"))
+    assert params["scenario_name"]["values"] == sorted(p.stem for p in (CONF_DIR / "scenario").glob("*.yaml"))
     assert params["first_offering"]["values"][1:] == sorted(p.stem for p in (CONF_DIR / "strategy").glob("*.yaml"))
     assert params["second_opponent"]["values"][0] == OWN
     assert str(int(PARAMETERS["run.seed"].hi)) in params["seed"]["label"]
 
 
 def test_settings_reach_the_model_by_party_position():
-    model = DashboardModel(scenario="example_bilateral", first_offering="hardliner", second_offering="conceder",
+    model = DashboardModel(scenario_name="example_bilateral", first_offering="hardliner", second_offering="conceder",
                            deadline=9, extension_probability=0.0, escalation=3.0, seed="7")
     assert model.error is None
     first, second = model.talks.structure.parties
@@ -51,7 +51,7 @@ def test_settings_reach_the_model_by_party_position():
     inputs = model.talks.point.inputs
     assert (float(inputs.deadline), float(inputs.extension_probability), float(inputs.escalation)) == (9, 0, 3)
     # the same seed gives the same negotiation; the seed is the run's root seed
-    again = DashboardModel(scenario="example_bilateral", first_offering="hardliner", second_offering="conceder",
+    again = DashboardModel(scenario_name="example_bilateral", first_offering="hardliner", second_offering="conceder",
                            deadline=9, extension_probability=0.0, escalation=3.0, seed="7")
     assert np.array_equal(model.talks.seeds, again.talks.seeds)
     kwargs = scenario_model_kwargs(model.settings)
@@ -62,11 +62,11 @@ def test_settings_reach_the_model_by_party_position():
     ({"seed": "abc"}, "run.seed"),
     ({"seed": "-1"}, "run.seed"),
     ({"seed": ""}, "run.seed"),
-    ({"scenario": "example_bilateral", "escalation": 16.0}, "scenario.escalation"),
+    ({"scenario_name": "example_bilateral", "escalation": 16.0}, "scenario.escalation"),
     ({"deadline": 26, "extension_probability": 1.0}, "scenario.deadline.extension.rounds"),
-    ({"scenario": "example_bilateral", "first_threshold": 0.5}, "scenario.ratification.north.threshold"),
+    ({"scenario_name": "example_bilateral", "first_threshold": 0.5}, "scenario.ratification.north.threshold"),
     ({"first_offering": "no_such_strategy"}, "no_such_strategy"),
-    ({"scenario": "no_such_scenario"}, "scenario"),
+    ({"scenario_name": "no_such_scenario"}, "scenario"),
 ])
 def test_bad_settings_give_one_readable_line_and_a_stopped_model(settings, key):
     model = DashboardModel(**settings)

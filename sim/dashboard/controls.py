@@ -155,7 +155,7 @@ def model_params() -> dict[str, dict[str, Any]]:
     """The SolaraViz ``model_params``: one user input per setting, keyed by the setting's keyword."""
     d = defaults()
     params: dict[str, dict[str, Any]] = {
-        "scenario": {"type": "Select", "label": "scenario", "value": d.scenario, "values": available("scenario")},
+        "scenario_name": {"type": "Select", "label": "scenario", "value": d.scenario, "values": available("scenario")},
         "protocol": {"type": "Select", "label": "protocol (agenda)", "value": d.protocol,
                      "values": available("protocol")},
     }

@@ -52,7 +52,8 @@ class DashboardModel(mesa.Model):
     """One negotiation of the dashboard's settings, advanced one round per :meth:`step`.
 
     Args:
-        scenario: A ``conf/scenario`` name.
+        scenario_name: A ``conf/scenario`` name. (Not ``scenario``: Mesa 3.5's SolaraViz passes its own
+            ``mesa.experimental.scenarios.Scenario`` object under that keyword on reset.)
         protocol: A ``conf/protocol`` name (the agenda).
         first_offering: The first party's offering strategy (``conf/strategy``), or :data:`OWN`.
         first_acceptance: The first party's acceptance strategy (``conf/acceptance``), or :data:`OWN`.
@@ -70,12 +71,12 @@ class DashboardModel(mesa.Model):
         rng: Seed of Mesa's own generator (the negotiation draws from ``seed``).
 
     Attributes:
-        settings: The settings above, as given.
+        settings: The settings above, as given (the scenario's name under ``scenario``).
         talks: The negotiation (``None`` when the settings were refused).
         error: The one-line message for refused settings, or for a round that failed (else ``None``).
     """
 
-    def __init__(self, scenario: str = _D.scenario, protocol: str = _D.protocol,
+    def __init__(self, scenario_name: str = _D.scenario, protocol: str = _D.protocol,
                  first_offering: str = OWN, first_acceptance: str = OWN, first_opponent: str = OWN,
                  second_offering: str = OWN, second_acceptance: str = OWN, second_opponent: str = OWN,
                  deadline: int = _D.numbers["deadline"],
@@ -85,7 +86,7 @@ class DashboardModel(mesa.Model):
                  rng: int | None = None) -> None:
         super().__init__(rng=rng)
         self.settings = {
-            "scenario": scenario, "protocol": protocol,
+            "scenario": scenario_name, "protocol": protocol,
             "first_offering": first_offering, "first_acceptance": first_acceptance, "first_opponent": first_opponent,
             "second_offering": second_offering, "second_acceptance": second_acceptance,
             "second_opponent": second_opponent, "deadline": deadline,
