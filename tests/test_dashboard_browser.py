@@ -3,7 +3,7 @@
 Starts the server on a free 127.0.0.1 port with the default host, loads the page, changes a control
 (the first party's offering strategy), resets, steps three rounds and checks that the concession-path
 view follows round by round; then types a bad seed and checks the page shows a one-line message and the
-server keeps serving. Skipped, saying why, without a Chromium or without the ``dashboard`` extra.
+server keeps serving; and runs the batch view. Skipped, saying why, without a Chromium or without the ``dashboard`` extra.
 Set ``SIM_CHROMIUM`` to use another Chromium-based browser.
 """
 
@@ -50,6 +50,16 @@ def _wait_listening(port: int, proc: subprocess.Popen, seconds: float = 60) -> N
 
 
 @pytest.fixture
+def chromium() -> str:
+    """The browser's executable, or a skip saying why there is none (checked before the server starts)."""
+    pytest.importorskip("playwright.sync_api", reason="playwright (Python package) is not installed")
+    executable = _browser()
+    if executable is None:
+        pytest.skip("no Chromium found (apt-get install chromium, or set SIM_CHROMIUM to a Chromium-based browser)")
+    return executable
+
+
+@pytest.fixture
 def server():
     pytest.importorskip("solara", reason='the dashboard extra is not installed (pip install -e ".[dashboard]")')
     port = _free_port()
@@ -84,13 +94,11 @@ def _concession_image(page) -> str:
     return page.get_attribute(".sim-concession img", "src") or ""
 
 
-def test_dashboard_in_headless_chromium(server, tmp_path):
-    playwright = pytest.importorskip("playwright.sync_api", reason="playwright (Python package) is not installed")
-    executable = _browser()
-    if executable is None:
-        pytest.skip("no Chromium found (apt-get install chromium, or set SIM_CHROMIUM to a Chromium-based browser)")
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+def test_dashboard_in_headless_chromium(chromium, server, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(server)
@@ -133,5 +141,11 @@ def test_dashboard_in_headless_chromium(server, tmp_path):
             page.get_by_role("button", name="Reset").click()
             _wait_caption(page, "Round 0 ")
             assert page.locator(".sim-error").count() == 0
+
+            # the batch view: 1,000 seeds of the current settings
+            page.get_by_role("tab", name="Batch of N seeds").click()
+            page.locator(".sim-batch-run").click()
+            page.wait_for_selector(".sim-batch-summary", timeout=20_000)
+            assert page.inner_text(".sim-batch-summary").startswith("1,000 negotiations: deal rate ")
         finally:
             browser.close()
