@@ -84,10 +84,10 @@ def _caption(page) -> str:
     return page.inner_text(".sim-concession-caption")
 
 
-def _wait_caption(page, prefix: str) -> None:
+def _wait_caption(page, prefix: str, timeout_ms: int = 20_000) -> None:
     page.wait_for_function(
         "p => { const e = document.querySelector('.sim-concession-caption'); return e && e.innerText.startsWith(p); }",
-        arg=prefix, timeout=20_000)
+        arg=prefix, timeout=timeout_ms)
 
 
 def _concession_image(page) -> str:
@@ -102,7 +102,7 @@ def test_dashboard_in_headless_chromium(chromium, server, tmp_path):
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(server)
-            _wait_caption(page, "Round 0 ")
+            _wait_caption(page, "Round 0 ", timeout_ms=60_000)  # first load: the page's assets and first render
             assert "United States (boulware" in page.inner_text(".sim-settings")
 
             # change a control: the first party's offering strategy, then Reset builds the model from it
