@@ -100,7 +100,7 @@ def test_dashboard_in_headless_chromium(chromium, server, tmp_path):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page = browser.new_page(viewport={"width": 1400, "height": 1700})
             page.goto(server)
             _wait_caption(page, "Round 0 ", timeout_ms=60_000)  # first load: the page's assets and first render
             assert "United States (boulware" in page.inner_text(".sim-settings")

@@ -38,10 +38,10 @@ def _png(figure) -> bytes:
 
 
 @solara.component
-def FigureView(make, model: DashboardModel, rounds: int, classes: list[str] | None = None):
+def FigureView(make, model: DashboardModel, rounds: int, classes: list[str] | None = None, width: str | None = None):
     """A view's figure as a PNG, redrawn when the model or its round (``rounds``) changes."""
     png = solara.use_memo(lambda: _png(make(model.talks)), [id(model), rounds])
-    solara.Image(png, format="png", classes=classes or [])
+    solara.Image(png, format="png", classes=classes or [], width=width)
 
 
 @solara.component
@@ -50,15 +50,19 @@ def LiveViews(model: DashboardModel, rounds: int):
     update_counter.get()
     talks = model.talks
     solara.Text(views.settings_line(talks), classes=["sim-settings"])
+    numbers = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in model.settings.items()
+                        if k in ("extension_probability", "escalation", "breakdown_risk", "seed")
+                        or (k.endswith("_threshold") and v))
+    solara.Text(f"Settings in force: {numbers}", style={"font-size": "0.85em"})
     with solara.Column(classes=["sim-concession"]):
         solara.Text(views.concession_caption(talks), classes=["sim-concession-caption"],
                     style={"font-weight": "bold"})
         FigureView(views.concession_figure, model, rounds, classes=["sim-concession-figure"])
     with solara.Row(style={"flex-wrap": "wrap"}):
-        FigureView(views.utility_plane_figure, model, rounds, classes=["sim-utility-plane"])
-        FigureView(views.reservation_figure, model, rounds, classes=["sim-reservation"])
+        FigureView(views.utility_plane_figure, model, rounds, width="440px", classes=["sim-utility-plane"])
+        FigureView(views.reservation_figure, model, rounds, width="440px", classes=["sim-reservation"])
         if views.ratification_on(talks):
-            FigureView(views.approval_figure, model, rounds, classes=["sim-approval"])
+            FigureView(views.approval_figure, model, rounds, width="440px", classes=["sim-approval"])
         else:
             solara.Info("Ratification: the two-level layer is off (no ratification threshold above 0). "
                         "Set a ratification threshold in the settings and press Reset to switch it on.")

@@ -178,7 +178,6 @@ def model_params() -> dict[str, dict[str, Any]]:
     for k, position in enumerate(POSITIONS):
         params[f"{position}_threshold"] = _slider(threshold, 0.0, threshold.lo, threshold.hi, 0.05,
                                                   party=position_names(k))
-        params[f"{position}_threshold"]["label"] += "; 0 keeps the scenario's"
     seed = PARAMETERS[SEED_KEY]
     params["seed"] = {"type": "InputText", "label": f"{control_label(seed)} (integer in [{int(seed.lo)}, {int(seed.hi)}])",
                       "value": str(d.seed)}

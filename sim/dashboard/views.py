@@ -259,7 +259,7 @@ def reservation_figure(talks: ScenarioModel) -> Figure:
         ax.set_ylim(-0.03, 1.03)
         ax.set_ylabel("reservation value (utility)")
         ax.set_title("Reservation value: utility of no deal", fontsize=10)
-        ax.legend(fontsize=7, loc="best")
+        ax.legend(fontsize=7, loc="lower left", framealpha=0.9)
         fig.tight_layout()
     return fig
 
