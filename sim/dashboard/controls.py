@@ -18,6 +18,7 @@ by position: the first and the second party of the chosen scenario, in its ``par
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -49,6 +50,9 @@ NUMBERS = {
     "breakdown_risk": "scenario.breakdown_risk",
 }
 THRESHOLD_KEY = "scenario.ratification.{party}.threshold"
+COMPOSE_LOCK = threading.RLock()
+"""Held while composing a config: Hydra's global state is one per process, and the page serves each
+browser session from its own thread."""
 SEED_KEY = "run.seed"
 
 
@@ -109,12 +113,13 @@ def _composed(scenario: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
-    GlobalHydra.instance().clear()
-    try:
-        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-            cfg = compose(config_name="config", overrides=[f"scenario={scenario}"])
-    finally:
+    with COMPOSE_LOCK:
         GlobalHydra.instance().clear()
+        try:
+            with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+                cfg = compose(config_name="config", overrides=[f"scenario={scenario}"])
+        finally:
+            GlobalHydra.instance().clear()
     node = OmegaConf.to_container(cfg.scenario, resolve=False)
     return tuple(node.get("parties") or {}), tuple(node.get("ratification") or {})
 

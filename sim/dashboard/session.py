@@ -15,7 +15,7 @@ from hydra.errors import HydraException
 from omegaconf.errors import OmegaConfBaseException
 
 from sim.config.values import ConfigError
-from sim.dashboard.controls import OWN, defaults, scenario_model_kwargs
+from sim.dashboard.controls import COMPOSE_LOCK, OWN, defaults, scenario_model_kwargs
 from sim.scenario_model import ScenarioModel
 
 __all__ = ["DashboardModel", "build_talks", "readable"]
@@ -45,7 +45,9 @@ def build_talks(settings: dict, worlds: int = 1) -> ScenarioModel:
         ConfigError: a bad setting, naming its key.
         hydra.errors.HydraException: a setting the config composition refuses (e.g. an unknown option).
     """
-    return ScenarioModel(worlds=worlds, **scenario_model_kwargs(settings))
+    with COMPOSE_LOCK:  # ScenarioModel composes through Hydra's one global state
+        kwargs = scenario_model_kwargs(settings)
+        return ScenarioModel(worlds=worlds, **kwargs)
 
 
 class DashboardModel(mesa.Model):

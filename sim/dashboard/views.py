@@ -285,11 +285,17 @@ def approval_figure(talks: ScenarioModel) -> Figure:
     names = _names(talks)
     rounds, approval, threshold = approval_paths(talks)
     with figure_style():
-        fig = Figure(figsize=(5.2, 3.4), dpi=80)
+        fig = Figure(figsize=(5.2, 4.4), dpi=80)
         ax = fig.subplots()
         all_rounds = np.arange(1, horizon(talks) + 1)
+        proposers = np.array([o.proposer for o in offers(talks)])
         for k, n in enumerate(talks.negotiators):
-            ax.plot(rounds, approval[n.id], marker="o", ms=4, color=COLOURS[k], label=f"{names[n.id]} approval")
+            ax.plot(rounds, approval[n.id], lw=0.8, alpha=0.5, color=COLOURS[k])
+            own = proposers == n.id
+            ax.plot(rounds[own], approval[n.id][own], marker="o", ms=5, ls="none", color=COLOURS[k],
+                    label=f"{names[n.id]}: approval of its own offers")
+            ax.plot(rounds[~own], approval[n.id][~own], marker="o", ms=5, ls="none", mfc="white", color=COLOURS[k],
+                    label=f"{names[n.id]}: of the other side's")
             line = [float(n.threshold(int(t))[0]) for t in all_rounds]
             ax.step(all_rounds, line, where="post", ls="--", color=COLOURS[k], lw=1.2,
                     label=f"{names[n.id]} threshold")
@@ -297,7 +303,7 @@ def approval_figure(talks: ScenarioModel) -> Figure:
         ax.set_ylim(-0.03, 1.03)
         ax.set_ylabel("approval of the offer")
         ax.set_title("Ratification: approval of each offer", fontsize=10)
-        ax.legend(fontsize=7, loc="best")
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
         fig.tight_layout()
     return fig
 
