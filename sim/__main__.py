@@ -20,6 +20,7 @@ verbs:
           [--figures NAME,...] [--dpi N] [--scale F]   (python -m sim plot --help)
   validate  reproduce known bargaining results: python -m sim validate [--out DIR] [CASE ...]
   codebook  write docs/codebook.md (unit and meaning of every output column): python -m sim codebook [--check]
+  dashboard serve the interactive dashboard: python -m sim dashboard [--host 127.0.0.1] [--port 8765]
 
 config groups and their options:
 {groups}
@@ -218,7 +219,12 @@ def main() -> None:
         from sim.codebook import main as codebook
 
         raise SystemExit(codebook(rest))
-    print(f"error: unknown verb {verb!r}; choose one of: run, plot, validate, codebook (python -m sim --help)",
+    if verb == "dashboard":
+        from sim.dashboard.serve import main as dashboard
+
+        raise SystemExit(dashboard(rest))
+    print(f"error: unknown verb {verb!r}; choose one of: run, plot, validate, codebook, dashboard "
+          "(python -m sim --help)",
           file=sys.stderr)
     raise SystemExit(2)
 

@@ -11,8 +11,8 @@ import pytest
 from sim import plots
 from sim.config import plan
 from sim.plots import Skip, binned
-from sim.store import RunData
 from sim.runner import simulate
+from sim.store import RunData
 from tests.conftest import compose_config
 
 

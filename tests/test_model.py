@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.engine.agents import Negotiator
 from sim.config import available, plan
-from sim.runner import simulate
+from sim.engine.agents import Negotiator
 from sim.engine.streams import world_seeds
+from sim.runner import simulate
 from tests.conftest import DETERMINISTIC, compose_config, single_model
 from tests.test_preferences import CAR_PRICE_EFFECT, tariff_bill
 

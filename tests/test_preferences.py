@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from sim.config import plan
+from sim.domain.payoffs.tariffs import derived_stakes, export_values_usd_bn
 from sim.engine.inputs import stack
 from sim.engine.model import NegotiationModel
-from sim.domain.payoffs.tariffs import derived_stakes, export_values_usd_bn
 from sim.engine.streams import world_seeds
 from tests.conftest import compose_config
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.engine.agents import Constituency
 from sim.config import plan
+from sim.engine.agents import Constituency
 from sim.engine.inputs import stack
 from sim.engine.model import NegotiationModel
-from sim.runner import simulate
 from sim.engine.streams import world_seeds
+from sim.runner import simulate
 from tests.conftest import DETERMINISTIC, compose_config
 from tests.test_preferences import PARTS, VEHICLES
 

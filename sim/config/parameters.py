@@ -84,7 +84,7 @@ PARAMETERS: dict[str, Parameter] = {p.key: p for p in [
        10_000, "integer"),
     _P("scenario.escalation", "escalation (pp)", "pp",
        "rise of the escalating tariff at the final deadline without a deal", 0, INF),
-    _P("scenario.breakdown_risk", "breakdown risk (per round)", "probability per round",
+    _P("scenario.breakdown_risk", "breakdown risk", "probability per round",
        "per-round probability that the talks collapse for reasons outside the model", kind="probability"),
     _P("scenario.valuation_rounds", "valuation window (rounds)", "rounds",
        "rounds over which a party values the no-deal path (its reservation value)", 1, 10_000, "integer"),

@@ -1,0 +1,226 @@
+"""The dashboard's controls and how the settings they give become a negotiation model.
+
+A setting is what one control holds: the scenario, the protocol (agenda), each party's offering
+strategy, acceptance strategy and opponent model, and the numbers a teacher most often changes: the
+deadline (round), the extension probability, the escalation at the final deadline (pp), the breakdown
+risk per round, each party's ratification threshold (approval) and the root seed.
+
+Labels, units and bounds come from the parameter registry (:data:`sim.config.parameters.PARAMETERS`), so
+they read as in ``python -m sim run`` and its error messages. Where the config compiler narrows a
+registry bound by another value (the deadline by the protocol's horizon, the escalation by the
+escalating issue's range), the slider takes the narrowed bound of the default scenario; a value that
+another scenario does not allow is refused with the compiler's own one-line message.
+
+Parties differ between scenarios (``us``/``japan``, ``north``/``south``), so the per-party controls are
+by position: the first and the second party of the chosen scenario, in its ``parties`` order.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from omegaconf import OmegaConf
+
+from sim.config.components import available, load_option
+from sim.config.parameters import PARAMETERS, Parameter
+from sim.config.values import CONF_DIR, ConfigError
+
+__all__ = ["OWN", "PARTS", "POSITIONS", "Defaults", "control_label", "defaults", "model_params", "party_ids",
+           "scenario_model_kwargs"]
+
+OWN = "(scenario's own)"
+"""Option of a negotiator part's control that keeps what the scenario chooses."""
+
+# negotiator part -> (config group, what the control is called)
+PARTS = {
+    "offering": ("strategy", "offering strategy"),
+    "acceptance": ("acceptance", "acceptance strategy"),
+    "opponent": ("opponent", "opponent model"),
+}
+POSITIONS = ("first", "second")
+
+# setting -> registry key, for the numeric controls
+NUMBERS = {
+    "deadline": "scenario.deadline.round",
+    "extension_probability": "scenario.deadline.extension.probability",
+    "escalation": "scenario.escalation",
+    "breakdown_risk": "scenario.breakdown_risk",
+}
+THRESHOLD_KEY = "scenario.ratification.{party}.threshold"
+COMPOSE_LOCK = threading.RLock()
+"""Held while composing a config: Hydra's global state is one per process, and the page serves each
+browser session from its own thread."""
+SEED_KEY = "run.seed"
+
+
+class Defaults:
+    """What the controls start at: the default config (``conf/config.yaml`` and its scenario), compiled.
+
+    Attributes:
+        scenario: The default scenario's name.
+        protocol: The default protocol's name.
+        numbers: Start value of each numeric setting (:data:`NUMBERS`).
+        seed: The default root seed.
+        max_rounds: The default protocol's horizon (rounds), which bounds the deadline.
+        escalation_max: The most escalation (pp) the default scenario's escalating issue allows.
+    """
+
+    def __init__(self) -> None:
+        from sim.scenario_model import ScenarioModel  # composing the config needs Hydra; only when asked
+
+        primary = OmegaConf.to_container(OmegaConf.load(CONF_DIR / "config.yaml"))
+        chosen = {k: v for entry in primary["defaults"] if isinstance(entry, dict) for k, v in entry.items()}
+        self.scenario: str = chosen["scenario"]
+        self.protocol: str = chosen["protocol"]
+        self.seed: int = int(primary["run"]["seed"])
+        model = ScenarioModel(rng=self.seed)
+        inputs, structure = model.point.inputs, model.structure
+        self.numbers: dict[str, float] = {
+            "deadline": int(inputs.deadline),
+            "extension_probability": float(inputs.extension_probability),
+            "escalation": float(inputs.escalation),
+            "breakdown_risk": float(inputs.breakdown_risk),
+        }
+        self.max_rounds: int = int(structure.max_rounds)
+        self.escalation_max: float = PARAMETERS[NUMBERS["escalation"]].hi
+        if structure.escalation_issue is not None:
+            issue = structure.space.issues[structure.escalation_issue]
+            self.escalation_max = float(issue.hi - issue.status_quo)
+
+
+@functools.cache
+def defaults() -> Defaults:
+    """The controls' start values (composed once per process)."""
+    return Defaults()
+
+
+def control_label(parameter: Parameter, party: str | None = None) -> str:
+    """A control's label: the registry's label, with its unit unless the label already names it."""
+    text = parameter.label if party is None else parameter.label.replace("{party}", party)
+    unit = parameter.unit
+    if unit and unit not in text and not (unit == "rounds" and "round" in text):
+        text = f"{text} ({unit})"
+    return text
+
+
+@functools.cache
+def _composed(scenario: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A scenario's party ids and the ids of the parties with constituencies, from its composed config
+    (a scenario may inherit its parties from another through its Hydra defaults)."""
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    with COMPOSE_LOCK:
+        GlobalHydra.instance().clear()
+        try:
+            with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+                cfg = compose(config_name="config", overrides=[f"scenario={scenario}"])
+        finally:
+            GlobalHydra.instance().clear()
+    node = OmegaConf.to_container(cfg.scenario, resolve=False)
+    return tuple(node.get("parties") or {}), tuple(node.get("ratification") or {})
+
+
+def _scenario_parties() -> dict[str, tuple[str, ...]]:
+    return {name: _composed(name)[0] for name in available("scenario")}
+
+
+def party_ids(scenario: str) -> tuple[str, ...]:
+    """The party ids of a scenario, in its ``parties`` order.
+
+    Raises:
+        ConfigError: an unknown scenario, naming the ones there are.
+    """
+    if scenario not in available("scenario"):
+        load_option("scenario", scenario, "scenario")  # raises, naming the options
+    return _composed(scenario)[0]
+
+
+def position_names(k: int) -> str:
+    """Who the ``k``-th party is across the scenarios, e.g. ``us / north``."""
+    seen: list[str] = []
+    scenarios = _scenario_parties()
+    first = scenarios.get(defaults().scenario)
+    for ids in ([first] if first else []) + list(scenarios.values()):
+        if len(ids) > k and ids[k] not in seen:
+            seen.append(ids[k])
+    return " / ".join(seen)
+
+
+def _slider(parameter: Parameter, value: float, lo: float, hi: float, step: float, integer: bool = False,
+            party: str | None = None) -> dict[str, Any]:
+    return {"type": "SliderInt" if integer else "SliderFloat", "label": control_label(parameter, party),
+            "value": value, "min": lo, "max": hi, "step": step}
+
+
+def model_params() -> dict[str, dict[str, Any]]:
+    """The SolaraViz ``model_params``: one user input per setting, keyed by the setting's keyword."""
+    d = defaults()
+    params: dict[str, dict[str, Any]] = {
+        "scenario_name": {"type": "Select", "label": "scenario", "value": d.scenario, "values": available("scenario")},
+        "protocol": {"type": "Select", "label": "protocol (agenda)", "value": d.protocol,
+                     "values": available("protocol")},
+    }
+    for k, position in enumerate(POSITIONS):
+        who = position_names(k)
+        for part, (group, what) in PARTS.items():
+            params[f"{position}_{part}"] = {"type": "Select", "label": f"{who}: {what}", "value": OWN,
+                                            "values": [OWN, *available(group)]}
+    deadline = PARAMETERS[NUMBERS["deadline"]]
+    params["deadline"] = _slider(deadline, d.numbers["deadline"], int(deadline.lo),
+                                 int(min(deadline.hi, d.max_rounds)), 1, integer=True)
+    probability = PARAMETERS[NUMBERS["extension_probability"]]
+    params["extension_probability"] = _slider(probability, d.numbers["extension_probability"], 0.0, 1.0, 0.05)
+    escalation = PARAMETERS[NUMBERS["escalation"]]
+    params["escalation"] = _slider(escalation, d.numbers["escalation"], max(escalation.lo, 0.0), d.escalation_max,
+                                   0.5)
+    risk = PARAMETERS[NUMBERS["breakdown_risk"]]
+    params["breakdown_risk"] = _slider(risk, d.numbers["breakdown_risk"], 0.0, 1.0, 0.005)
+    threshold = PARAMETERS[THRESHOLD_KEY]
+    for k, position in enumerate(POSITIONS):
+        params[f"{position}_threshold"] = _slider(threshold, 0.0, threshold.lo, threshold.hi, 0.05,
+                                                  party=position_names(k))
+    seed = PARAMETERS[SEED_KEY]
+    params["seed"] = {"type": "InputText", "label": f"{control_label(seed)} (integer in [{int(seed.lo)}, {int(seed.hi)}])",
+                      "value": str(d.seed)}
+    return params
+
+
+def scenario_model_kwargs(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The :class:`~sim.scenario_model.ScenarioModel` keywords for the dashboard's settings.
+
+    Every value goes through the same config composition and checks as ``python -m sim run``: the
+    numbers as Hydra overrides of their registry keys, the seed as ``run.seed``.
+
+    Raises:
+        ConfigError: an unknown scenario.
+    """
+    scenario = str(settings["scenario"])
+    ids = party_ids(scenario)
+    strategies, overrides = {}, [f"protocol={settings['protocol']}"]
+    for position, pid in zip(POSITIONS, ids, strict=False):
+        for part, (group, _) in PARTS.items():
+            choice = settings.get(f"{position}_{part}", OWN)
+            if choice in (OWN, None, ""):
+                continue
+            if part == "offering":
+                strategies[pid] = str(choice)
+            else:
+                overrides.append(f"{group}@{pid}={choice}")
+        threshold = settings.get(f"{position}_threshold", 0.0)
+        if threshold:
+            if pid not in _composed(scenario)[1]:
+                raise ConfigError(THRESHOLD_KEY.replace("{party}", pid),
+                                  f"scenario {scenario!r} gives {pid!r} no constituencies to ratify; set it to 0")
+            overrides.append(f"{THRESHOLD_KEY.replace('{party}', pid)}={threshold}")
+    for name, key in NUMBERS.items():
+        if name in settings:
+            overrides.append(f"{key}={settings[name]}")
+    seed = str(settings.get("seed", "")).strip()
+    if not seed:
+        raise ConfigError(SEED_KEY, f"must be an integer in [0, {int(PARAMETERS[SEED_KEY].hi)}], got nothing")
+    overrides.append(f"{SEED_KEY}={seed}")
+    return {"scenario": scenario, "overrides": overrides, "strategies": strategies}
