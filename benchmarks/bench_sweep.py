@@ -4,7 +4,7 @@ Usage: python benchmarks/bench_sweep.py [--negotiations 100000] [--workers 2] [-
 
 Reference workload: 5 issues (the four US tariffs and Japan's investment pledge), a 100-round
 deadline, Boulware (US) against Conceder (Japan), concession noise on. "End to end" is
-:func:`sim.runner.execute` into a temporary run folder: planning, chunking, the worker processes,
+:func:`sim.run.runner.execute` into a temporary run folder: planning, chunking, the worker processes,
 writing the Parquet parts and the manifest, and merging them into ``outcomes.parquet``.
 
 The lower bound is the same negotiation written as one bare NumPy loop over rounds in one process:
@@ -27,7 +27,7 @@ from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
 from sim.config import CONF_DIR, plan
-from sim.runner import execute
+from sim.run.runner import execute
 
 OVERRIDES = [
     "~scenario.issues.agriculture", "~scenario.issues.energy", "~scenario.issues.aircraft", "~scenario.issues.defence",

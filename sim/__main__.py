@@ -121,8 +121,8 @@ def _positive(kind):
 def _plot(args: list[str]) -> int:
     from pathlib import Path
 
-    from sim.plots import FIGURES
-    from sim.style import DPI, FORMATS
+    from sim.report.plots import FIGURES
+    from sim.report.style import DPI, FORMATS
 
     parser = _Parser(prog="python -m sim plot", description="Draw the figures of a run folder (single run or "
                      "sweep, finished or not) into RUN_DIR/figures/.")
@@ -216,7 +216,7 @@ def main() -> None:
     if verb == "validate":
         raise SystemExit(_validate(rest))
     if verb == "codebook":
-        from sim.codebook import main as codebook
+        from sim.report.codebook import main as codebook
 
         raise SystemExit(codebook(rest))
     if verb == "dashboard":

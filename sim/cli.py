@@ -19,10 +19,10 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from sim.config import CONF_DIR, ConfigError, plan
-from sim.outputs import atomic_write, write_metadata
-from sim.runner import Interrupted, execute, sigterm_as_interrupt
-from sim.store import DiskFull, RunDirError, guard_disk, is_disk_full, load_run, read_outcomes
-from sim.summary import by_point, format_points, report
+from sim.report.summary import by_point, format_points, report
+from sim.run.outputs import atomic_write, write_metadata
+from sim.run.runner import Interrupted, execute, sigterm_as_interrupt
+from sim.run.store import DiskFull, RunDirError, guard_disk, is_disk_full, load_run, read_outcomes
 
 __all__ = ["main", "run_experiment"]
 
@@ -95,8 +95,8 @@ def run_experiment(cfg: DictConfig, out_dir: Path, progress: bool | None = None,
     if sweep.recomputed:
         summary = f"recomputed {len(sweep.recomputed)} chunk(s) whose parts were missing or damaged\n" + summary
     if cfg.run.plot:
-        from sim.plots import draw_all
-        from sim.store import RunData
+        from sim.report.plots import draw_all
+        from sim.run.store import RunData
 
         rounds_path = out_dir / "rounds.parquet"
         rounds = pq.read_table(rounds_path).to_pandas() if rounds_path.exists() else outcomes.iloc[:0]
@@ -133,8 +133,8 @@ def plot(run_dir: Path, formats: list[str] | None = None, only: list[str] | None
         0; 2 with one line on stderr for a folder that cannot be read or written; 1 for a full disk;
         130 on Ctrl-C.
     """
-    from sim.plots import draw_all
-    from sim.style import DPI, FORMATS
+    from sim.report.plots import draw_all
+    from sim.report.style import DPI, FORMATS
 
     run_dir = Path(run_dir)
     try:

@@ -8,7 +8,7 @@ that names the key and what is allowed.
 
 It also decides the run folder before Hydra writes anything into it (``.hydra/``): a folder named
 with ``hydra.run.dir`` (or, for ``-m``, each job's folder under ``hydra.sweep.dir``) is accepted only
-if it is new or holds the same run (:func:`sim.store.check_resume`), and a default folder is made
+if it is new or holds the same run (:func:`sim.run.store.check_resume`), and a default folder is made
 unique and claimed (created) here, then handed to Hydra explicitly.
 """
 
@@ -27,8 +27,8 @@ from omegaconf import OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
 from sim.config import CONF_DIR, ConfigError, available, plan
-from sim.runner import dask_client
-from sim.store import check_resume, config_fingerprint
+from sim.run.runner import dask_client
+from sim.run.store import check_resume, config_fingerprint
 
 __all__ = ["UsageError", "check", "check_not_swept"]
 

@@ -1,7 +1,7 @@
 """Validation against bargaining theory: known results reproduced by the simulator itself.
 
 Every case runs real negotiations through the same config, model, strategies and protocol code that
-users run (Hydra's compose API, :func:`sim.config.plan`, :func:`sim.runner.simulate`), and compares
+users run (Hydra's compose API, :func:`sim.config.plan`, :func:`sim.run.runner.simulate`), and compares
 what they produce with a value computed here from the closed form in THEORY.md — never with an
 earlier simulation's output. ``python -m sim validate`` prints the table and exits non-zero if any
 case fails; ``tests/test_validation.py`` runs the same cases.
@@ -19,8 +19,8 @@ from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 
 from sim.config import CONF_DIR, load_option, plan
-from sim.metrics import frontier, nash_discrete, nash_point, pareto_indices, rational_part
-from sim.runner import simulate
+from sim.domain.bargaining import frontier, nash_discrete, nash_point, pareto_indices, rational_part
+from sim.run.runner import simulate
 
 __all__ = ["Check", "figure", "format_table", "run_all"]
 
@@ -506,9 +506,9 @@ def format_table(table: pd.DataFrame) -> str:
 def figure(out_dir) -> list:
     """Simulated against theoretical splits: Rubinstein across the second player's discount factor, and Ståhl
     across the final round, with the Rubinstein limit."""
-    from sim.style import PALETTE, figure_style, save
-
     import matplotlib.pyplot as plt
+
+    from sim.report.style import PALETTE, figure_style, save
 
     d_us = 0.9
     grid = np.linspace(0.05, 0.98, 200)

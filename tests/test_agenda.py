@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from sim.config import plan
-from sim.runner import simulate
+from sim.run.runner import simulate
 from tests.conftest import DETERMINISTIC, compose_config
 
 # Two issues: the car tariff (2.5-27.5 pp) and Japan's investment pledge (0-300 USD bn); both sides play

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.config import plan
-from sim.runner import simulate
+from sim.run.runner import simulate
 from tests.conftest import compose_config
 
 

@@ -11,7 +11,7 @@ from sim.config import available, plan
 from sim.engine.acceptance import AcceptanceStrategy
 from sim.engine.offering import OfferingStrategy
 from sim.engine.protocols import Package
-from sim.runner import simulate
+from sim.run.runner import simulate
 from sim.scenario_model import ScenarioModel
 from tests.conftest import DETERMINISTIC, compose_config
 

@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import plots
 from sim.config import plan
-from sim.plots import Skip, binned
-from sim.runner import simulate
-from sim.store import RunData
+from sim.report import plots
+from sim.report.plots import Skip, binned
+from sim.run.runner import simulate
+from sim.run.store import RunData
 from tests.conftest import compose_config
 
 

@@ -19,12 +19,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-import sim.outputs
+import sim.run.outputs
 from sim.__main__ import _run
 from sim.cli import plot, run_experiment
 from sim.config import ConfigError
 from sim.preflight import UsageError, check
-from sim.runner import dask_client, dask_in_flight
+from sim.run.runner import dask_client, dask_in_flight
 from tests.conftest import compose_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -313,7 +313,7 @@ def test_plot_into_a_folder_that_cannot_be_written(copy, capsys, monkeypatch):
         raise PermissionError(13, "Permission denied")
 
     # a read-only folder (root ignores the mode bits, so the refusal is injected where files are created)
-    monkeypatch.setattr(sim.outputs.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(sim.run.outputs.tempfile, "mkstemp", refuse)
     assert plot(copy) == 2
     _one_line_error(capsys, "figures", "Permission denied")
 

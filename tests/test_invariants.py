@@ -11,7 +11,7 @@ from omegaconf import OmegaConf
 
 from sim.config import available, plan
 from sim.config.components import load_negotiator
-from sim.runner import simulate
+from sim.run.runner import simulate
 from tests.conftest import compose_config
 
 BASE = OmegaConf.to_container(compose_config(), resolve=True)

@@ -11,7 +11,7 @@ import pytest
 from sim.config import available, plan
 from sim.engine.agents import Negotiator
 from sim.engine.streams import world_seeds
-from sim.runner import simulate
+from sim.run.runner import simulate
 from tests.conftest import DETERMINISTIC, compose_config, single_model
 from tests.test_preferences import CAR_PRICE_EFFECT, tariff_bill
 
@@ -165,7 +165,7 @@ def test_tit_for_tat_answers_the_latest_offer():
     # the US concedes linearly, (t - 1)/12 in its even rounds; along the line Japan's utility of the US offer
     # is that share. Japan (relative tit-for-tat, kappa 0.1) then concedes, in round t + 1, the share of its
     # room the US has given up since its first offer (round 2): (a(t) - a(2)) / (1 - a(2)), at least 0.1.
-    from sim.runner import simulate
+    from sim.run.runner import simulate
 
     rounds = simulate(plan(compose_config("strategy@us=linear", "strategy@japan=tit_for_tat",
                                           "scenario.sides.japan.deadline=null", *DETERMINISTIC,

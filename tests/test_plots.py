@@ -135,7 +135,7 @@ def test_figure_formats_do_not_change_what_a_sweep_computes():
     # so a resume may ask for other formats (runner.RUN_ONLY)
     from omegaconf import OmegaConf
 
-    from sim.runner import config_fingerprint
+    from sim.run.runner import config_fingerprint
 
     png, svg = (OmegaConf.to_container(compose_config(f"run.figure_formats={f}"), resolve=True)
                 for f in ("[png]", "[png,svg]"))

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from sim.ranking import NotATournament, holm, not_a_tournament, pairwise, ranking, write
+from sim.report.ranking import NotATournament, holm, not_a_tournament, pairwise, ranking, write
 
 PARTIES = ["us", "japan"]
 # mean advantage of the row strategy against each opponent (A, B, C), playing as the US / as Japan
@@ -112,9 +112,9 @@ def test_what_is_not_a_tournament_and_the_files_written(tmp_path):
 @pytest.fixture
 def only_the_ranking(monkeypatch):
     """``draw_all`` with only the ranking registered (the other figures have their own tests)."""
-    import sim.plots
+    import sim.report.plots
 
-    monkeypatch.setattr(sim.plots, "FIGURES", {"ranking": sim.plots.FIGURES["ranking"]})
+    monkeypatch.setattr(sim.report.plots, "FIGURES", {"ranking": sim.report.plots.FIGURES["ranking"]})
 
 
 def _run(tmp_path, *overrides):
@@ -150,7 +150,7 @@ def test_a_run_that_is_not_a_tournament_says_why_it_has_no_ranking(tmp_path, cap
 
 
 def test_samples_without_variance_differ_surely_unless_equal():
-    from sim.ranking import stratified_test
+    from sim.report.ranking import stratified_test
 
     zeros, ones = [np.zeros(3), np.zeros(4)], [np.ones(3), np.ones(2)]
     assert stratified_test(zeros, ones) == (-np.inf, 0.0)

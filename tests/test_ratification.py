@@ -10,7 +10,7 @@ from sim.engine.agents import Constituency
 from sim.engine.inputs import stack
 from sim.engine.model import NegotiationModel
 from sim.engine.streams import world_seeds
-from sim.runner import simulate
+from sim.run.runner import simulate
 from tests.conftest import DETERMINISTIC, compose_config
 from tests.test_preferences import PARTS, VEHICLES
 

@@ -17,13 +17,13 @@ import pyarrow.parquet as pq
 import pytest
 from omegaconf import OmegaConf
 
-import sim.plots
-import sim.runner
-import sim.store
+import sim.report.plots
+import sim.run.runner
+import sim.run.store
 from sim.cli import guarded_run
 from sim.config import ConfigError, plan
-from sim.runner import execute
-from sim.store import DamagedPart, check_resume, merge, part_path, read_manifest
+from sim.run.runner import execute
+from sim.run.store import DamagedPart, check_resume, merge, part_path, read_manifest
 from tests.conftest import compose_config
 
 # 2 pairs x 4 grid points x 60 seeds: 6 chunks of 40 worlds per strategy pair (12 chunks), every negotiation's rounds recorded
@@ -128,7 +128,7 @@ def test_the_merge_checks_each_part_against_its_checksum(finished):
 
 
 def test_a_part_damaged_after_the_resume_check_is_recomputed_at_the_merge(finished, reference, monkeypatch):
-    real_merge = sim.runner.merge
+    real_merge = sim.run.runner.merge
     damaged = []
 
     def damage_then_merge(out_dir, kind, manifest):
@@ -138,7 +138,7 @@ def test_a_part_damaged_after_the_resume_check_is_recomputed_at_the_merge(finish
             damaged.append(5)
         return real_merge(out_dir, kind, manifest)
 
-    monkeypatch.setattr(sim.runner, "merge", damage_then_merge)
+    monkeypatch.setattr(sim.run.runner, "merge", damage_then_merge)
     result = _sweep(finished)
     assert result.recomputed == [5]
     _same_files(finished, reference)
@@ -160,16 +160,16 @@ def test_a_resume_across_code_versions_is_refused_unless_forced(finished, refere
     with pytest.raises(ConfigError, match=r"run\.force_resume: .*'sim 0\.0\.9 @ 0123abc'"):
         _sweep(finished)
     result = _sweep(finished, "run.force_resume=true")
-    assert result.code_versions == sorted(["sim 0.0.9 @ 0123abc", sim.store.code_version()])
+    assert result.code_versions == sorted(["sim 0.0.9 @ 0123abc", sim.run.store.code_version()])
     _same_files(finished, reference)  # the code did not really change here
 
 
 def test_the_code_version_names_the_package_and_the_commit():
     from importlib import metadata
 
-    from sim.outputs import git_commit
+    from sim.run.outputs import git_commit
 
-    version = sim.store.code_version()
+    version = sim.run.store.code_version()
     assert version.startswith(f"sim {metadata.version('sim')} @ ")
     commit = git_commit()
     if commit is not None:
@@ -189,7 +189,7 @@ def test_force_resume_must_be_a_flag():
 def test_a_damaged_manifest_is_refused_in_one_line(finished, content):
     (finished / "manifest.json").write_text(content)
     with pytest.raises(ConfigError) as err:
-        check_resume(finished, sim.store.config_fingerprint(_container()))
+        check_resume(finished, sim.run.store.config_fingerprint(_container()))
     message = str(err.value)
     assert "manifest.json is damaged" in message and "\n" not in message
 
@@ -216,7 +216,7 @@ def test_temporary_files_left_by_killed_writes_are_removed_on_resume(finished):
 def test_a_full_disk_gives_one_line_naming_the_folder_and_keeps_what_was_written(reference, tmp_path, monkeypatch,
                                                                                  capsys):
     run = tmp_path / "run"
-    real_write = sim.store.pq.write_table
+    real_write = sim.run.store.pq.write_table
     calls = []
 
     def write_until_full(table, where, *args, **kwargs):
@@ -225,7 +225,7 @@ def test_a_full_disk_gives_one_line_naming_the_folder_and_keeps_what_was_written
             raise OSError(errno.ENOSPC, "No space left on device")
         return real_write(table, where, *args, **kwargs)
 
-    monkeypatch.setattr(sim.store.pq, "write_table", write_until_full)
+    monkeypatch.setattr(sim.run.store.pq, "write_table", write_until_full)
     status = guarded_run(compose_config(*SWEEP), run, [])
     err = capsys.readouterr().err
     assert status == 1
@@ -234,7 +234,7 @@ def test_a_full_disk_gives_one_line_naming_the_folder_and_keeps_what_was_written
     manifest = read_manifest(run)
     assert manifest.done == {0, 1}  # what was written is intact and recorded
     assert not list(run.rglob("*.tmp"))
-    monkeypatch.setattr(sim.store.pq, "write_table", real_write)
+    monkeypatch.setattr(sim.run.store.pq, "write_table", real_write)
     assert guarded_run(compose_config(*SWEEP), run, []) == 0
     _same_files(run, reference)
 
@@ -248,9 +248,9 @@ def test_ctrl_c_during_the_merge_or_the_plotting_gives_a_resume_hint(tmp_path, m
         raise KeyboardInterrupt
 
     if where == "merge":
-        monkeypatch.setattr(sim.runner, "merge", interrupt)
+        monkeypatch.setattr(sim.run.runner, "merge", interrupt)
     else:
-        monkeypatch.setattr(sim.plots, "draw_all", interrupt)
+        monkeypatch.setattr(sim.report.plots, "draw_all", interrupt)
     cfg = compose_config(*SWEEP[:-3], "run.workers=1", f"run.plot={where == 'plot'}")
     status = guarded_run(cfg, tmp_path / "run", ["+experiment=smoke"])
     err = capsys.readouterr().err
@@ -289,7 +289,7 @@ def test_every_column_has_a_unit_and_meaning_in_the_parquet_files(reference):
 
 def test_the_codebook_document_is_current_and_lists_every_column(reference, tmp_path):
     from sim.cli import run_experiment
-    from sim.codebook import DOC, default_scenario, markdown, summary_entries
+    from sim.report.codebook import DOC, default_scenario, markdown, summary_entries
 
     text = DOC.read_text()
     space, parties = default_scenario()
@@ -324,7 +324,7 @@ def test_the_codebook_document_is_current_and_lists_every_column(reference, tmp_
 def test_metadata_records_the_workers_used_the_whole_wall_time_and_a_rerun_command(tmp_path, monkeypatch):
     import time
 
-    real_draw, spent = sim.plots.draw_all, []
+    real_draw, spent = sim.report.plots.draw_all, []
 
     def timed_draw(*args, **kwargs):
         start = time.perf_counter()
@@ -333,7 +333,7 @@ def test_metadata_records_the_workers_used_the_whole_wall_time_and_a_rerun_comma
         finally:
             spent.append(time.perf_counter() - start)
 
-    monkeypatch.setattr(sim.plots, "draw_all", timed_draw)
+    monkeypatch.setattr(sim.report.plots, "draw_all", timed_draw)
     run = tmp_path / "run"
     # workers left to default: a 20-negotiation run stays in this process
     cfg = compose_config("+experiment=smoke", "run.progress=false")

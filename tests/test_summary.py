@@ -8,7 +8,7 @@ import pytest
 from scipy.stats import binomtest
 
 from sim.config import plan
-from sim.summary import by_point, format_points, report, wilson_interval
+from sim.report.summary import by_point, format_points, report, wilson_interval
 from tests.conftest import compose_config
 
 SPACE = plan(compose_config()).points[0].structure.space
@@ -77,7 +77,7 @@ def test_terminal_summary_names_both_strategies_and_the_deadline_round():
 
 
 def test_headings_never_show_a_bare_round():
-    from sim.labels import heading
+    from sim.report.labels import heading
 
     assert heading("scenario.deadline.round") == "deadline (round)"
     # per-party keys: the registry's label, with the party's display name when it is known

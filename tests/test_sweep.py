@@ -17,8 +17,8 @@ import pytest
 from omegaconf import OmegaConf
 
 from sim.config import ConfigError, plan
-from sim.runner import execute, make_chunks, simulate
-from sim.summary import by_point
+from sim.report.summary import by_point
+from sim.run.runner import execute, make_chunks, simulate
 from tests.conftest import compose_config
 
 SWEEP = ["+experiment=smoke", "run.seeds=40", "+sweep.grid.scenario.escalation=[0,14]", "run.plot=false",

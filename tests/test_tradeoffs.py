@@ -15,7 +15,7 @@ from sim.domain.tradeoff import tradeoff_package
 from sim.engine.acceptance import ACCombi, ACConst, ACNext, ACTime
 from sim.engine.opponent import BayesianModel, FrequencyModel
 from sim.engine.streams import RandomStreams
-from sim.runner import simulate
+from sim.run.runner import simulate
 from tests.conftest import DETERMINISTIC, compose_config, single_model
 
 

@@ -24,11 +24,11 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from sim.domain.bargaining import frontier, nash_point, rational_part
 from sim.engine.model import END_REASONS
-from sim.metrics import frontier, nash_point, rational_part
-from sim.runner import joint_box, utility_coefficients
+from sim.report.style import PALETTE, figure_style, issue_title
+from sim.run.runner import joint_box, utility_coefficients
 from sim.scenario_model import ScenarioModel
-from sim.style import PALETTE, figure_style, issue_title
 
 __all__ = ["Batch", "approval_figure", "approval_paths", "batch_figure", "concession_caption", "concession_figure",
            "horizon", "offers", "plane", "ratification_on", "reservation_figure", "reservation_paths", "run_batch",

@@ -20,8 +20,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from sim.labels import issue_title, short_key
-from sim.outputs import atomic_write
+from sim.report.labels import issue_title, short_key
+from sim.run.outputs import atomic_write
 
 __all__ = ["DPI", "FORMATS", "PALETTE", "PARTY_COLOURS", "figure_output", "figure_style", "issue_title",
            "save", "short_key", "sized"]

@@ -245,7 +245,7 @@ def figure(table: pd.DataFrame, pairs: pd.DataFrame, parties: list[tuple[str, st
     the pairs that differ significantly after Holm's correction marked."""
     import matplotlib.pyplot as plt
 
-    from sim.style import PARTY_COLOURS, figure_style, save
+    from sim.report.style import PARTY_COLOURS, figure_style, save
 
     ids = [p for p, _ in parties]
     names = dict(parties)
@@ -310,7 +310,7 @@ def write(outcomes: pd.DataFrame, parties: list[tuple[str, str]], run_dir: Path)
     Raises:
         NotATournament: the run is not a tournament (the message says why).
     """
-    from sim.outputs import atomic_write
+    from sim.run.outputs import atomic_write
 
     ids = [p for p, _ in parties]
     why = not_a_tournament(outcomes, ids)

@@ -10,7 +10,7 @@ batched :class:`~sim.model.NegotiationModel` run and one Parquet part. Chunks ru
 * ``dask``: a Dask distributed cluster, at ``run.dask_address`` or a local one started for the run.
 
 The main process writes each finished chunk's parts and records them in ``manifest.json`` through
-:mod:`sim.store` (the run-folder layout, manifest, digests and merge); re-running into the same folder
+:mod:`sim.run.store` (the run-folder layout, manifest, digests and merge); re-running into the same folder
 skips the chunks done, after checking that the folder was made by the same config and code version.
 When every chunk is done the parts are merged into ``outcomes.parquet`` and ``rounds.parquet``,
 byte-identical however the sweep was split into chunks or workers. Ctrl-C or SIGTERM stops the
@@ -34,13 +34,13 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from sim.codebook import field_metadata, outcome_entries, round_entries
 from sim.config import ConfigError, Plan
+from sim.domain.bargaining import outcome_metrics
 from sim.engine.inputs import Structure, WorldInputs, joint_box, stack, take, utility_coefficients
 from sim.engine.model import END_REASONS, NegotiationModel
 from sim.engine.streams import point_key, world_seeds
-from sim.metrics import outcome_metrics
-from sim.store import (
+from sim.report.codebook import field_metadata, outcome_entries, round_entries
+from sim.run.store import (
     KINDS,
     DamagedPart,
     Manifest,
@@ -422,7 +422,7 @@ def execute(plan: Plan, out_dir: Path, cfg: dict, progress: bool | None = None) 
     Raises:
         ConfigError: if ``out_dir`` holds parts of another config or code version, or no manifest for them.
         Interrupted: on Ctrl-C or SIGTERM, after the finished chunks are safely on disk.
-        sim.store.DiskFull: when the disk fills; the chunks finished before are intact.
+        sim.run.store.DiskFull: when the disk fills; the chunks finished before are intact.
     """
     start = time.perf_counter()
     out_dir = Path(out_dir)

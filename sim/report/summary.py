@@ -17,7 +17,7 @@ import pandas as pd
 
 from sim.domain.outcome_space import OutcomeSpace
 from sim.engine.model import END_REASONS
-from sim.labels import heading
+from sim.report.labels import heading
 
 __all__ = ["by_pair", "by_point", "format_points", "report", "wilson_interval"]
 

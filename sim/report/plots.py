@@ -1,4 +1,4 @@
-"""Figures for a run folder, each drawn when the data supports it, all in the shared style (:mod:`sim.style`).
+"""Figures for a run folder, each drawn when the data supports it, all in the shared style (:mod:`sim.report.style`).
 
 =====================  =====================================================================
 figure                 what it shows
@@ -13,7 +13,7 @@ figure                 what it shows
 ``timing``             when agreements come relative to the final deadline (deadline effect)
 ``terms``              agreed terms per issue, in the issue's units, by pair or swept value
 ``pressure``           deal rate, timing and terms against a swept deadline or escalation
-``ranking``            a tournament's ranked strategies with 95 % intervals (:mod:`sim.ranking`)
+``ranking``            a tournament's ranked strategies with 95 % intervals (:mod:`sim.report.ranking`)
 =====================  =====================================================================
 
 Each figure is written under ``RUN_DIR/figures/`` in the formats asked for (``run.figure_formats``; ``sim plot
@@ -31,10 +31,10 @@ import numpy as np
 import pandas as pd
 
 from sim.config import GridPoint
+from sim.domain.bargaining import frontier, kalai_point, nash_point, rational_part
 from sim.domain.no_deal import escalated
 from sim.engine.inputs import Structure, joint_box, utility_coefficients
-from sim.metrics import frontier, kalai_point, nash_point, rational_part
-from sim.style import (
+from sim.report.style import (
     ACCENT,
     DPI,
     PALETTE,
@@ -46,8 +46,8 @@ from sim.style import (
     short_key,
     sized,
 )
-from sim.store import RunData, pair_labels, party_ids
-from sim.summary import wilson_interval
+from sim.report.summary import wilson_interval
+from sim.run.store import RunData, pair_labels, party_ids
 
 __all__ = ["RunData", "draw_all"]
 
@@ -711,8 +711,8 @@ def _median_by(frame: pd.DataFrame, key: str, column: str) -> tuple[np.ndarray, 
 
 
 def _ranking(run: RunData, out_dir: Path) -> list[Path]:
-    """A tournament's ranking (:mod:`sim.ranking`): ranking.csv and pairwise.csv beside ``out_dir``, and its figure."""
-    from sim.ranking import NotATournament, write
+    """A tournament's ranking (:mod:`sim.report.ranking`): ranking.csv and pairwise.csv beside ``out_dir``, and its figure."""
+    from sim.report.ranking import NotATournament, write
 
     try:  # the tables are written too; only the figure files count as figures
         return [p for p in write(run.outcomes, run.plan.parties, Path(out_dir).parent) if p.suffix != ".csv"]

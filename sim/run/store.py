@@ -1,6 +1,6 @@
 """The run store: the layout of a run folder, its manifest, and reading and writing its Parquet parts.
 
-A run folder holds the negotiations of one run, cut into chunks (see :mod:`sim.runner`):
+A run folder holds the negotiations of one run, cut into chunks (see :mod:`sim.run.runner`):
 
 * ``outcomes/part-NNNNNN.parquet``: one row per negotiation of chunk ``NNNNNN``;
 * ``rounds/part-NNNNNN.parquet``: the recorded offers of that chunk (only when it recorded any);
@@ -12,12 +12,10 @@ A run folder holds the negotiations of one run, cut into chunks (see :mod:`sim.r
 A chunk counts as done only when the manifest lists it and every part it lists is on disk with its
 recorded digest, so a run killed between two parts, or a part damaged later, is recomputed on resume
 rather than silently used. Every file is written under a temporary name and renamed into place
-(:func:`sim.outputs.atomic_write`); temporary files left by a killed write are removed on resume.
+(:func:`sim.run.outputs.atomic_write`); temporary files left by a killed write are removed on resume.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import errno
 import functools
@@ -27,6 +25,7 @@ import logging
 import shutil
 import subprocess
 from collections.abc import Callable
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -39,7 +38,7 @@ import pyarrow.parquet as pq
 from sim.config import ConfigError
 from sim.config.sweep import Plan
 from sim.engine.inputs import Structure
-from sim.outputs import atomic_write, git_commit
+from sim.run.outputs import atomic_write, git_commit
 
 __all__ = [
     "KINDS",
@@ -117,7 +116,7 @@ def part_path(out_dir: Path, kind: str, index: int) -> Path:
 def clean_temporary(out_dir: Path) -> list[Path]:
     """Remove the temporary files a killed write left in ``out_dir`` and its part and figure folders.
 
-    Only names :func:`sim.outputs.atomic_write` makes (``.NAME.XXXX.tmp``) are touched.
+    Only names :func:`sim.run.outputs.atomic_write` makes (``.NAME.XXXX.tmp``) are touched.
     """
     out_dir = Path(out_dir)
     removed = []
@@ -156,7 +155,7 @@ def code_version() -> str:
         version = "unknown"
     commit = git_commit() or "no git checkout"
     if commit.endswith("+dirty"):
-        root = Path(__file__).resolve().parent.parent
+        root = Path(__file__).resolve().parent.parent.parent
         try:
             diff = subprocess.run(["git", "-C", str(root), "diff", "HEAD"], capture_output=True, timeout=10,
                                   check=False).stdout
@@ -335,7 +334,7 @@ def write_part(out_dir: Path, kind: str, index: int, columns: dict[str, np.ndarr
         kind: ``outcomes`` or ``rounds``.
         index: The chunk.
         columns: The part's columns, in order.
-        fields: Per column, Parquet field metadata (unit, meaning; see :mod:`sim.codebook`).
+        fields: Per column, Parquet field metadata (unit, meaning; see :mod:`sim.report.codebook`).
     """
     schema, arrays = _schema(columns, fields)
     table = pa.table(arrays, schema=schema)
