@@ -2,7 +2,7 @@
 
 Every case runs real negotiations through the same config, model, strategies and protocol code that
 users run (Hydra's compose API, :func:`sim.config.plan`, :func:`sim.run.runner.simulate`), and compares
-what they produce with a value computed here from the closed form in THEORY.md — never with an
+what they produce with a value computed here from the closed form (docs/THEORY.md gives the sources) — never with an
 earlier simulation's output. ``python -m sim validate`` prints the table and exits non-zero if any
 case fails; ``tests/test_validation.py`` runs the same cases.
 """
@@ -54,7 +54,7 @@ def _close(group: str, case: str, expected: float, simulated: float, tol: float)
 
 
 def rubinstein_share(d1: float, d2: float) -> float:
-    """The first proposer's subgame-perfect share, (1 - d2) / (1 - d1 d2) (THEORY §1)."""
+    """The first proposer's subgame-perfect share, (1 - d2) / (1 - d1 d2) (Rubinstein 1982)."""
     return (1 - d2) / (1 - d1 * d2)
 
 
@@ -278,7 +278,7 @@ def nash() -> list[Check]:
 
 
 def faratin_alpha(t: int, deadline: int, beta: float) -> float:
-    """Faratin's polynomial concession with kappa = 0 (THEORY §4b)."""
+    """Faratin's polynomial concession with kappa = 0 (Faratin, Sierra & Jennings 1998)."""
     return min(max((t - 1) / (deadline - 1), 0.0), 1.0) ** (1 / beta)
 
 

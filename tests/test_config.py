@@ -82,6 +82,18 @@ def test_overrides_reach_the_compiled_parameters():
         (["sweep.sample.method=lhs", "sweep.sample.n=3", "+sweep.sample.ranges.scenario.escalation=[5,1]"],
          "sweep.sample.ranges.scenario.escalation", "low < high"),
         (["run.seeds=[1,"], "malformed override", "viable"),
+        # a sweep too large to plan is refused at once, with its size (it used to hang in planning)
+        (["+experiment=strategy_tournament", "run.seeds=1000000000",
+          "+sweep.grid.scenario.escalation=[0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19]"], "sweep", "negotiations"),
+        (["sweep.sample.method=lhs", "sweep.sample.n=10000000", "+sweep.sample.ranges.scenario.escalation=[0,15]"],
+         "sweep.sample.n", "sample size"),
+        # entries of a list are named by the user's key, not an internal one
+        (["scenario.ratification.japan.threshold_changes=[{date: '2025-07-20', threshold: 1.5}]"],
+         "scenario.ratification.japan.threshold_changes[0].threshold", "[0, 1]"),
+        (["scenario.schedule=[{issue: steel_aluminium, value: 400, effective: '2025-06-04'}]"],
+         "scenario.schedule[0].value", "within the issue's range"),
+        (["scenario.schedule=[{issue: steel_aluminium, value: 40, effective: 'June'}]"],
+         "scenario.schedule[0].effective", "YYYY-MM-DD"),
         (["scenario.escalation=0,14"], "scenario.escalation=0,14", "-m"),
     ],
 )

@@ -175,3 +175,20 @@ def test_tit_for_tat_answers_the_latest_offer():
     for t in (2, 4, 6):  # the US accepts Japan's counter in round 8
         conceded = max(0.1, (alpha(t) - alpha(2)) / (1 - alpha(2)))
         assert japan[t + 1] == pytest.approx(1 - conceded, abs=1e-12)
+
+
+def test_hardliner_accepts_only_its_ideal_before_the_final_round():
+    """As documented: a hardliner concedes nothing and, by AC_next, accepts only its ideal package before the
+    final round; in the final round (no next offer) it accepts anything at or above its reservation value."""
+    from sim.config import plan
+    from sim.run.runner import simulate
+
+    o = simulate(plan(compose_config("strategy@us=hardliner", "strategy@japan=conceder", *DETERMINISTIC,
+                                     "run.seeds=20")))[0]
+    deals = o[o["deal"]]
+    assert len(deals) > 0
+    early = deals[deals["end_round"] < deals["final_deadline"]]
+    late = deals[deals["end_round"] == deals["final_deadline"]]
+    assert (early["us_utility"] > 1 - 1e-9).all()  # its ideal package
+    assert (late["us_utility"] >= late["us_reservation_utility"] - 1e-9).all()
+    assert len(early) + len(late) == len(deals)

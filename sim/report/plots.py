@@ -422,7 +422,7 @@ def timing(run: RunData, out_dir: Path) -> list[Path]:
         right.set_ylabel("agreements")
         right.set_title("How close to the deadline agreements come")
         right.set_xlim(-0.8, max(10, int(before.max()) + 0.8))
-        fig.suptitle(f"Timing of {len(deals)} agreements (deadline effect: THEORY §6)")
+        fig.suptitle(f"Timing of {len(deals)} agreements (deadline effect: Roth, Murnighan & Schoumaker 1988)")
         fig.tight_layout()
         return save(fig, out_dir, "timing")
 
