@@ -80,8 +80,8 @@ def main(args: list[str]) -> int:
         print(f"warning: the dashboard listens on {options.host}: anyone who can reach this machine on port "
               f"{options.port} can use it (no login).", file=sys.stderr)
     try:
-        import mesa.visualization
-        import solara
+        import mesa.visualization  # noqa: F401
+        import solara  # noqa: F401
     except ImportError:
         print(INSTALL_HINT, file=sys.stderr)
         return 2
