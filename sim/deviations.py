@@ -38,7 +38,7 @@ class OneShotOffer(SubgamePerfect):
 
     PARAMS: ClassVar = {**SubgamePerfect.PARAMS, "keep": (0.5, 0.0, 1.0), "at_round": (1.0, 1.0, 1e6)}
 
-    def concession(self, me, t: int) -> np.ndarray:
+    def concession(self, me, t: int) -> np.ndarray:  # noqa: D102
         equilibrium = super().concession(me, t)
         return np.where(self.at_round == t, 1.0 - self.keep, equilibrium)
 
@@ -49,5 +49,5 @@ class RejectOnce(ACNext):
 
     PARAMS: ClassVar = {**ACNext.PARAMS, "at_round": (1.0, 1.0, 1e6)}
 
-    def accepts(self, me, u_offer, u_next, t, final):
+    def accepts(self, me, u_offer, u_next, t, final):  # noqa: D102
         return super().accepts(me, u_offer, u_next, t, final) & (self.at_round != t)

@@ -85,7 +85,7 @@ def _values(o: Override, multirun: bool) -> list[str]:
                          "or sample inside the run with sweep.sample.ranges")
     try:
         values = list(o.sweep_string_iterator())
-    except Exception as err:
+    except Exception as err:  # noqa: BLE001  (Hydra raises assorted errors for a bad sweep)
         raise UsageError(f"{o.input_line}: {' '.join(str(err).split())}") from None
     if not values:
         raise UsageError(f"{o.input_line}: the sweep has no values (a glob that matches no option, or an "

@@ -249,7 +249,7 @@ def nash() -> list[Check]:
     checks = []
     for name, (u, d) in _domains().items():
         computed, brute = nash_discrete(u, d), _brute_force_nash(u, d)
-        product = lambda p, d=d: (p[0] - d[0]) * (p[1] - d[1])
+        product = lambda p, d=d: (p[0] - d[0]) * (p[1] - d[1])  # noqa: E731
         checks.append(Check("Nash", f"{name}: Nash product at the computed point", round(product(brute), 12),
                             round(product(computed), 12), 1e-12,
                             bool(abs(product(computed) - product(brute)) <= 1e-12 and len(pareto_indices(u)) > 0)))

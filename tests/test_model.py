@@ -171,7 +171,7 @@ def test_tit_for_tat_answers_the_latest_offer():
                                           "scenario.sides.japan.deadline=null", *DETERMINISTIC,
                                           "run.seeds=1", "run.record_rounds=all")))[1]
     japan = rounds[rounds["proposer"] == "japan"].set_index("round")["japan_utility"]
-    alpha = lambda t: (t - 1) / 12
+    alpha = lambda t: (t - 1) / 12  # noqa: E731
     for t in (2, 4, 6):  # the US accepts Japan's counter in round 8
         conceded = max(0.1, (alpha(t) - alpha(2)) / (1 - alpha(2)))
         assert japan[t + 1] == pytest.approx(1 - conceded, abs=1e-12)

@@ -77,7 +77,7 @@ def BatchView(model: DashboardModel):
     def run() -> None:
         try:
             set_result(views.run_batch(model.settings, n))
-        except Exception as err:
+        except Exception as err:  # noqa: BLE001 - shown in the page; the server keeps serving
             log.warning("dashboard: batch failed: %s", err)
             set_result(readable(err))
 

@@ -102,7 +102,7 @@ class DashboardModel(mesa.Model):
             self.talks = build_talks(self.settings)
         except (ConfigError, HydraException, OmegaConfBaseException) as err:
             self.error = readable(err)
-        except Exception as err:
+        except Exception as err:  # noqa: BLE001 - the page must show a message and keep serving
             log.exception("dashboard: building the model failed")
             self.error = readable(err)
         self.running = self.talks is not None and self.talks.running
@@ -114,7 +114,7 @@ class DashboardModel(mesa.Model):
             return
         try:
             self.talks.step()
-        except Exception as err:
+        except Exception as err:  # noqa: BLE001 - a failed round is shown, not raised into the server
             log.exception("dashboard: a round failed")
             self.error = readable(err)
             self.running = False

@@ -61,7 +61,7 @@ class ACNext(AcceptanceStrategy):
 
     PARAMS: ClassVar = {"alpha": (1.0, 0.0, 10.0), "beta": (0.0, -1.0, 1.0)}
 
-    def accepts(self, me, u_offer, u_next, t, final):
+    def accepts(self, me, u_offer, u_next, t, final):  # noqa: D102
         return final | (self.alpha * u_offer + self.beta >= me.discount * u_next - EPS)
 
 
@@ -70,7 +70,7 @@ class ACConst(AcceptanceStrategy):
 
     PARAMS: ClassVar = {"alpha": (0.8, 0.0, 1.0)}
 
-    def accepts(self, me, u_offer, u_next, t, final):
+    def accepts(self, me, u_offer, u_next, t, final):  # noqa: D102
         return u_offer >= self.alpha - EPS
 
 
@@ -80,7 +80,7 @@ class ACTime(AcceptanceStrategy):
 
     PARAMS: ClassVar = {"T": (0.9, 0.0, 1.0)}
 
-    def accepts(self, me, u_offer, u_next, t, final):
+    def accepts(self, me, u_offer, u_next, t, final):  # noqa: D102
         return final | (me.relative_time(t) >= self.T - EPS)
 
 
@@ -96,7 +96,7 @@ class ACCombi(AcceptanceStrategy):
         super().__init__(**params)
         self._received: list[np.ndarray] = []
 
-    def accepts(self, me, u_offer, u_next, t, final):
+    def accepts(self, me, u_offer, u_next, t, final):  # noqa: D102
         ac_next = final | (u_offer >= me.discount * u_next - EPS)
         window = int(np.max(self.W))
         recent = self._received[-window:]

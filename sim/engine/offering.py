@@ -99,7 +99,7 @@ class TimeDependent(OfferingStrategy):
     PARAMS: ClassVar = {"beta": (1.0, 1e-3, 1e3), "kappa": (0.0, 0.0, 1.0)}
     PER_ISSUE: ClassVar = ("beta", "kappa")
 
-    def concession(self, me, t: int) -> np.ndarray:
+    def concession(self, me, t: int) -> np.ndarray:  # noqa: D102
         elapsed = me.relative_time(t)
         if self.beta.ndim == 2 or self.kappa.ndim == 2:
             elapsed = elapsed[:, None]
@@ -116,7 +116,7 @@ class Hardliner(OfferingStrategy):
 
     uses_noise: ClassVar[bool] = False
 
-    def concession(self, me, t: int) -> np.ndarray:
+    def concession(self, me, t: int) -> np.ndarray:  # noqa: D102
         return np.zeros(me.n_worlds)
 
 
@@ -130,7 +130,7 @@ class RelativeTitForTat(OfferingStrategy):
 
     PARAMS: ClassVar = {"kappa": (0.1, 0.0, 1.0), "reciprocity": (1.0, 0.0, 10.0)}
 
-    def concession(self, me, t: int) -> np.ndarray:
+    def concession(self, me, t: int) -> np.ndarray:  # noqa: D102
         return np.maximum(self.kappa, self.reciprocity * me.opponent.concession)
 
 
@@ -144,7 +144,7 @@ class DeadlineAware(OfferingStrategy):
 
     PARAMS: ClassVar = {"hold": (0.7, 0.0, 0.99), "beta": (1.0, 1e-3, 1e3), "kappa": (0.0, 0.0, 1.0)}
 
-    def concession(self, me, t: int) -> np.ndarray:
+    def concession(self, me, t: int) -> np.ndarray:  # noqa: D102
         last = me.own_deadline(t) - 1.0  # rounds are counted from 1; relative time from 0
         hold_until = np.maximum(self.hold * last, np.minimum(me.opponent.deadline(t) - 1.0, last - 1.0))
         span = np.maximum(last - hold_until, 1.0)
@@ -157,7 +157,7 @@ class RandomBaseline(OfferingStrategy):
 
     uses_noise: ClassVar[bool] = False
 
-    def concession(self, me, t: int) -> np.ndarray:
+    def concession(self, me, t: int) -> np.ndarray:  # noqa: D102
         return me.draw_uniform(t)
 
 
@@ -176,7 +176,7 @@ class SubgamePerfect(OfferingStrategy):
     PARAMS: ClassVar = {"finite_horizon": (0.0, 0.0, 1.0)}
     uses_noise: ClassVar[bool] = False
 
-    def concession(self, me, t: int) -> np.ndarray:
+    def concession(self, me, t: int) -> np.ndarray:  # noqa: D102
         mine, theirs = me.discount, me.other.discount
         # without any discounting every split is an equilibrium; take the limit of equal patience,
         # the even (Nash) split (Binmore, Rubinstein & Wolinsky 1986)
@@ -215,7 +215,7 @@ class TradeOff(TimeDependent):
         alpha = np.clip(alpha, 0.0, 1.0)
         return me.u_best - alpha * (me.u_best - me.utility(me.other.best))
 
-    def package(self, me, t: int) -> np.ndarray:
+    def package(self, me, t: int) -> np.ndarray:  # noqa: D102
         target = np.maximum(self.target(me, t), np.minimum(me.reservation(t), me.u_best))
         c_me = me.utility.a / me.utility.span[:, None]
         return tradeoff_package(c_me, me.opponent.weights(), me.red_lo, me.red_hi, me.best, me.u_best - target)
@@ -257,7 +257,7 @@ class NiceTitForTat(TradeOff):
             best_value, best_u = np.where(better, value, best_value), np.where(better, u_me, best_u)
         return best_u
 
-    def target(self, me, t: int) -> np.ndarray:
+    def target(self, me, t: int) -> np.ndarray:  # noqa: D102
         floor = me.relative_time(t) ** (1.0 / self.beta)
         share = np.maximum(np.maximum(self.kappa, self.reciprocity * me.opponent.concession), floor)
         return me.u_best - np.clip(share, 0.0, 1.0) * (me.u_best - self.nash_utility(me, t))

@@ -97,7 +97,7 @@ class _LearnedWeights(OpponentModel):
     offer (its opening is near its ideal: the bound of the box it is closer to), and its utility per unit
     is ``direction * weight / range`` with importance weights that sum to 1."""
 
-    def attach(self, me) -> None:
+    def attach(self, me) -> None:  # noqa: D102
         super().attach(me)
         self._lo, self._hi = me.box
         self._range = self._hi - self._lo
@@ -115,7 +115,7 @@ class _LearnedWeights(OpponentModel):
     def _importance(self) -> np.ndarray:
         raise NotImplementedError
 
-    def weights(self) -> np.ndarray:
+    def weights(self) -> np.ndarray:  # noqa: D102
         if self._sign is None:  # nothing seen yet: no preference known
             return np.zeros((self.me.n_worlds, len(self._range)))
         per_unit = np.divide(1.0, self._range, out=np.zeros_like(self._range), where=self._range > 0)
@@ -136,13 +136,13 @@ class FrequencyModel(_LearnedWeights):
 
     PARAMS: ClassVar = {"learning_rate": (0.2, 0.0, 10.0)}
 
-    def attach(self, me) -> None:
+    def attach(self, me) -> None:  # noqa: D102
         super().attach(me)
         n = len(self._range)
         self._w = np.full((me.n_worlds, n), 1.0 / n)
         self._seen = False
 
-    def observe(self, u, offer):
+    def observe(self, u, offer):  # noqa: D102
         super().observe(u, offer)
         self._directions(offer)
         if self._seen:  # the opening offer only tells the directions
@@ -168,7 +168,7 @@ class BayesianModel(_LearnedWeights):
 
     PARAMS: ClassVar = {"hypotheses": (64.0, 2.0, 4096.0), "rationality": (50.0, 0.0, 1e4)}
 
-    def attach(self, me) -> None:
+    def attach(self, me) -> None:  # noqa: D102
         super().attach(me)
         n, k = len(self._range), int(np.max(self.hypotheses))
         # the hypotheses are a property of the model, not of a world: a fixed generator
@@ -176,7 +176,7 @@ class BayesianModel(_LearnedWeights):
         self._hypotheses = np.vstack([np.full(n, 1.0 / n), draws])  # (K, n)
         self._log_post = np.zeros((me.n_worlds, k))
 
-    def observe(self, u, offer):
+    def observe(self, u, offer):  # noqa: D102
         super().observe(u, offer)
         self._directions(offer)
         b, n = offer.shape

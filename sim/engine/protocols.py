@@ -153,13 +153,13 @@ class Sequential(Protocol):
         """Per world, the issues of stages after the current one, shape ``(B, n)``."""
         return ~self.locked & ~self._current()
 
-    def lock(self, offer, best):
+    def lock(self, offer, best):  # noqa: D102
         return (np.where(self.locked, self.locked_value, offer), np.where(self.locked, self.locked_value, best))
 
-    def as_seen_by(self, me, offer, t):
+    def as_seen_by(self, me, offer, t):  # noqa: D102
         return np.where(self.pending(), me.plan_offer(t + 1), offer)
 
-    def settle(self, accepted, offer):
+    def settle(self, accepted, offer):  # noqa: D102
         newly = accepted[:, None] & self._current()
         self.locked_value = np.where(newly, offer, self.locked_value)
         self.locked |= newly
@@ -169,7 +169,7 @@ class Sequential(Protocol):
             self._forget_plans()
         return agreed, np.where(self.locked, self.locked_value, offer)
 
-    def reopen(self, defected):
+    def reopen(self, defected):  # noqa: D102
         self.stage = self.stage - defected
         reopen = defected[:, None] & self._current()
         self.locked &= ~reopen

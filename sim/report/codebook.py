@@ -132,7 +132,9 @@ def _expand(template: list[Entry], space: OutcomeSpace | None, swept: list[str] 
                 column = e.name.replace(PARTY, pid)
                 out[column] = Entry(column, e.unit, e.meaning.replace("{name}", name).replace("<party>", pid),
                                     e.config_key.replace(PARTY, pid) if e.config_key else None)
-        elif ISSUE in e.name and space is None or e.name == SWEPT and swept is None:  # the document: one generic row
+        elif ISSUE in e.name and space is None:  # the document: one generic row
+            out[e.name] = e
+        elif e.name == SWEPT and swept is None:
             out[e.name] = e
         elif ISSUE in e.name:
             for issue in space.issues:

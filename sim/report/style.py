@@ -68,7 +68,7 @@ class Output:
     scale: float = 1.0
 
 
-_OUTPUT: ContextVar[Output] = ContextVar("figure_output", default=Output())
+_OUTPUT: ContextVar[Output] = ContextVar("figure_output", default=Output())  # noqa: B039  (frozen)
 
 
 @contextmanager

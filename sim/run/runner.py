@@ -301,7 +301,7 @@ def dask_client(address: str | None, workers: int):
         def connect() -> None:
             try:
                 box["client"] = Client(address, timeout="5s")
-            except BaseException as err:
+            except BaseException as err:  # noqa: BLE001 - any failure to connect is reported in one line
                 box["error"] = err
 
         thread = threading.Thread(target=connect, daemon=True, name="dask-connect")
@@ -524,5 +524,5 @@ def simulate(plan: Plan) -> tuple[pd.DataFrame, pd.DataFrame]:
         outcomes.append(pa.table({k: pa.array(v) for k, v in out.items()}))
         if rnd:
             rounds.append(pa.table({k: pa.array(v) for k, v in rnd.items()}))
-    to_frame = lambda tables: pa.concat_tables(tables).to_pandas() if tables else pd.DataFrame()
+    to_frame = lambda tables: pa.concat_tables(tables).to_pandas() if tables else pd.DataFrame()  # noqa: E731
     return to_frame(outcomes), to_frame(rounds)
