@@ -11,7 +11,7 @@ registry bound by another value (the deadline by the protocol's horizon, the esc
 escalating issue's range), the slider takes the narrowed bound of the default scenario; a value that
 another scenario does not allow is refused with the compiler's own one-line message.
 
-Parties differ between scenarios (``us``/``japan``, ``north``/``south``), so the per-party controls are
+Parties differ between scenarios (their ids come from each scenario), so the per-party controls are
 by position: the first and the second party of the chosen scenario, in its ``parties`` order.
 """
 
