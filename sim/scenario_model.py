@@ -21,11 +21,8 @@ from collections.abc import Mapping, Sequence
 
 import mesa
 import numpy as np
-from hydra import compose, initialize_config_dir
-from hydra.core.global_hydra import GlobalHydra
-
+from sim.config.compose import compose_config
 from sim.config.sweep import plan
-from sim.config.values import CONF_DIR
 from sim.engine.inputs import stack
 from sim.engine.model import NegotiationModel
 from sim.engine.streams import world_seeds
@@ -72,14 +69,8 @@ class ScenarioModel(NegotiationModel):
     def __init__(self, scenario: str | None = None, overrides: Sequence[str] = (),
                  strategies: Mapping[str, str] | None = None, worlds: int = 1, rng: int | None = None,
                  **values) -> None:
-        GlobalHydra.instance().clear()
-        try:
-            with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-                cfg = compose(config_name="config",
-                              overrides=[*compose_overrides(scenario, overrides, strategies, **values), "run.seeds=1",
-                                         "sweep.pairs=[]", "sweep.grid={}", "sweep.sample.method=none"])
-        finally:
-            GlobalHydra.instance().clear()
+        cfg = compose_config(*compose_overrides(scenario, overrides, strategies, **values), "run.seeds=1",
+                             "sweep.pairs=[]", "sweep.grid={}", "sweep.sample.method=none")
         the_plan = plan(cfg)
         point = the_plan.points[0]
         seed = the_plan.root_seed if rng is None else int(rng)

@@ -15,10 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from hydra import compose, initialize_config_dir
-from hydra.core.global_hydra import GlobalHydra
-
-from sim.config import CONF_DIR, load_option, plan
+from sim.config import load_option, plan
+from sim.config.compose import compose_config
 from sim.domain.bargaining import frontier, nash_discrete, nash_point, pareto_indices, rational_part
 from sim.run.runner import simulate
 
@@ -39,11 +37,7 @@ class Check:
 
 def _outcomes(*overrides: str, seeds: int = 1) -> pd.DataFrame:
     """Run the config the overrides describe and return its outcomes."""
-    GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = compose(config_name="config", overrides=[*overrides, f"run.seeds={seeds}", "run.record_rounds=none"])
-    GlobalHydra.instance().clear()
-    return simulate(plan(cfg))[0]
+    return simulate(plan(compose_config(*overrides, f"run.seeds={seeds}", "run.record_rounds=none")))[0]
 
 
 def _close(group: str, case: str, expected: float, simulated: float, tol: float) -> Check:
@@ -462,12 +456,7 @@ def tradeoffs() -> list[Check]:
     return checks
 
 
-def _config(*overrides: str):
-    GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = compose(config_name="config", overrides=list(overrides))
-    GlobalHydra.instance().clear()
-    return cfg
+_config = compose_config
 
 
 CASES = {"rubinstein": rubinstein, "rubinstein_deviations": rubinstein_deviations, "stahl": stahl, "nash": nash,

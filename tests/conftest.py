@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hydra import compose, initialize_config_dir
-from hydra.core.global_hydra import GlobalHydra
 from omegaconf import DictConfig
 
-from sim.config import CONF_DIR, plan
+from sim.config import plan
+from sim.config.compose import compose_config as compose
 from sim.engine.inputs import stack
 from sim.engine.model import NegotiationModel
 from sim.engine.streams import world_seeds
@@ -26,11 +25,7 @@ DETERMINISTIC = [
 
 def compose_config(*overrides: str) -> DictConfig:
     """Compose ``conf/config.yaml`` with overrides, as the command line would."""
-    GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = compose(config_name="config", overrides=list(overrides))
-    GlobalHydra.instance().clear()
-    return cfg
+    return compose(*overrides)
 
 
 def single_model(*overrides: str, seeds: int = 1, root_seed: int = 7) -> NegotiationModel:

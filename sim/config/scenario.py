@@ -142,8 +142,8 @@ def _schedule(cfg: Tree, space: OutcomeSpace, start: dt.date, round_days: int) -
 
 def compile_point(cfg: Tree) -> Compiled:
     """Validate one fully specified config and compile it for one world."""
-    ids = tuple(pid for pid, _ in parties(cfg))
-    names = dict(parties(cfg))
+    party_list = parties(cfg)
+    ids, names = tuple(pid for pid, _ in party_list), dict(party_list)
     max_rounds = int(read(cfg, "protocol.max_rounds"))
     opener = choice(cfg, "protocol.opener", ids)
     horizon = f" (rounds; the horizon protocol.max_rounds is {max_rounds})"

@@ -110,16 +110,10 @@ def control_label(parameter: Parameter, party: str | None = None) -> str:
 def _composed(scenario: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """A scenario's party ids and the ids of the parties with constituencies, from its composed config
     (a scenario may inherit its parties from another through its Hydra defaults)."""
-    from hydra import compose, initialize_config_dir
-    from hydra.core.global_hydra import GlobalHydra
+    from sim.config.compose import compose_config
 
     with COMPOSE_LOCK:
-        GlobalHydra.instance().clear()
-        try:
-            with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-                cfg = compose(config_name="config", overrides=[f"scenario={scenario}"])
-        finally:
-            GlobalHydra.instance().clear()
+        cfg = compose_config(f"scenario={scenario}")
     node = OmegaConf.to_container(cfg.scenario, resolve=False)
     return tuple(node.get("parties") or {}), tuple(node.get("ratification") or {})
 

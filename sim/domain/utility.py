@@ -60,21 +60,17 @@ class LinearPayoff:
         return normalised(self.a, self.b, self.p_min, self.p_max)
 
 
-def normalised(a, b, p_min, p_max):
-    """Coefficients ``(c, k)`` of the normalised utility ``u = c @ x + k`` of ``P = a @ x + b``.
+def normalised(a, b, p_min, p_max) -> tuple[np.ndarray, float]:
+    """Coefficients ``(c, k)`` of the normalised utility ``u = c @ x + k`` of one payoff ``P = a @ x + b``.
 
-    Works on one payoff or on stacked ones (a leading axis). A payoff that is the same for every
-    package (zero span) has ``c = 0`` and ``k = 1``: every package is as good as its best.
+    A payoff that is the same for every package (zero span) has ``c = 0`` and ``k = 1``: every package is as
+    good as its best.
     """
-    span = np.asarray(p_max) - p_min
+    span = p_max - p_min
     a = np.asarray(a, dtype=float)
-    if np.ndim(span) == 0:
-        if span > 0:
-            return a / span, float((b - p_min) / span)
-        return a * 0.0, 1.0
-    safe = np.where(span > 0, span, 1.0)
-    c = np.where((span > 0)[..., None], a / safe[..., None], 0.0)
-    return c, np.where(span > 0, (b - p_min) / safe, 1.0)
+    if span > 0:
+        return a / span, float((b - p_min) / span)
+    return a * 0.0, 1.0
 
 
 class BatchUtility:

@@ -234,18 +234,10 @@ def markdown(space: OutcomeSpace, parties: list[tuple[str, str]]) -> str:
 
 def default_scenario() -> tuple[OutcomeSpace, list[tuple[str, str]]]:
     """The outcome space and parties of the default config (the docs' issue and party lists)."""
-    from hydra import compose, initialize_config_dir
-    from hydra.core.global_hydra import GlobalHydra
+    from sim.config import plan
+    from sim.config.compose import compose_config
 
-    from sim.config import CONF_DIR, plan
-
-    GlobalHydra.instance().clear()
-    try:
-        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-            cfg = compose(config_name="config")
-    finally:
-        GlobalHydra.instance().clear()
-    the_plan = plan(cfg)
+    the_plan = plan(compose_config())
     return the_plan.points[0].structure.space, the_plan.parties
 
 
