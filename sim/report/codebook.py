@@ -68,6 +68,11 @@ _OUTCOME = [
                                      "package item); in a partial deal the agreed stages' values and, on the "
                                      "issues not agreed, the value in force in the end round; null without a "
                                      "deal"),
+    Entry(ISSUE + "_at_bound", "-", "for a deal, whether the agreed value of the issue sits on a bound of its "
+                                    "range (scenario.issues.<issue>.min / max): -1 at the min, 1 at the max, 0 "
+                                    "inside; 0 without a deal"),
+    Entry("terms_at_bound", "count", "for a deal, the number of issues whose agreed value sits on a range bound "
+                                     "(0 without a deal)"),
     Entry("red_line_binding", "-", "true if the deal sits on a red line of either party"),
 ]
 _SIDE = [
@@ -182,7 +187,8 @@ def field_metadata(entries: dict[str, Entry]) -> dict[str, dict[str, str]]:
 def _table(entries: list[Entry]) -> list[str]:
     lines = ["| column | unit | meaning | config key |", "| --- | --- | --- | --- |"]
     for e in entries:
-        name = {ISSUE: "*ISSUE*", SWEPT: "*swept key*", "median_" + ISSUE: "median_*ISSUE*"}.get(e.name, e.name)
+        name = {ISSUE: "*ISSUE*", SWEPT: "*swept key*", "median_" + ISSUE: "median_*ISSUE*",
+                ISSUE + "_at_bound": "*ISSUE*_at_bound"}.get(e.name, e.name)
         lines.append(f"| `{name}` | {e.unit} | {e.meaning} | {f'`{e.config_key}`' if e.config_key else ''} |")
     return lines
 
