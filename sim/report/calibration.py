@@ -18,6 +18,7 @@ from pathlib import Path
 
 from sim.config.calibration import Entry, calibration_entries
 from sim.config.parameters import find
+from sim.report.codebook import write_or_check
 
 __all__ = ["NO_DEAL_BENCHMARKS", "PASS_THROUGH_EVIDENCE", "markdown", "missing_entries", "no_deal_rows",
            "numeric_parameters"]
@@ -324,17 +325,5 @@ def main(args: list[str]) -> int:
     problems = check_values(configs)
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
-    text = markdown(configs)
-    if args == ["--check"]:
-        current = DOC.read_text() if DOC.exists() else ""
-        if current != text:
-            print(f"{DOC.name} is out of date: run python -m sim calibration", file=sys.stderr)
-            return 1
-        if problems:
-            return 1
-        print(f"{DOC.name} is current")
-        return 0
-    DOC.parent.mkdir(exist_ok=True)
-    DOC.write_text(text)
-    print(f"written {DOC}")
-    return 1 if problems else 0
+    status = write_or_check(DOC, markdown(configs), "python -m sim calibration", args == ["--check"])
+    return 1 if problems else status
