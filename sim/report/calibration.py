@@ -52,7 +52,7 @@ class GdpCheck:
 NO_DEAL_BENCHMARKS: dict[str, GdpCheck] = {
     "us_japan_2025": GdpCheck(
         gdp_usd_bn=609.3 * 1000 / 145.0,
-        gdp_source="¥609.3 tn, calendar 2024 (Cabinet Office, 17 Feb 2025) at ¥145/$",
+        gdp_source="¥609.3 tn, calendar 2024 (Cabinet Office, 17 Feb 2025; DOMAIN §4a) at ¥145/$",
         benchmarks=(
             Benchmark("NRI (Kiuchi), 3 Apr 2025 (DOMAIN §4a)", "24 % reciprocal tariff alone", 0.59, 0.59),
             Benchmark("NRI (Kiuchi), 3 Apr 2025 (DOMAIN §4a)", "24 % reciprocal + auto tariffs", 0.71, 0.76),
