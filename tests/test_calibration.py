@@ -110,3 +110,11 @@ def test_at_bound_columns_say_which_agreed_terms_sit_on_a_range_bound():
     assert np.array_equal(out["terms_at_bound"], count)
     assert deal.any() and (out["terms_at_bound"][deal] >= space.n - 1).all()
     assert (out["terms_at_bound"][~deal] == 0).all()
+
+
+def test_entries_of_a_removed_issue_are_skipped_but_a_misspelt_setting_is_not():
+    cfg = _cfg("~scenario.issues.steel_aluminium")
+    keys = {e.key for e in calibration_entries(cfg)}
+    assert "scenario.issues.steel_aluminium.max" not in keys and "scenario.issues.cars.max" in keys
+    with pytest.raises(ConfigError, match="unknown key: scenario.issues.cars.maxx"):
+        calibration_entries(_with("scenario.issues.cars.maxx", None, {"source": "x", "tag": "DOMAIN"}))
