@@ -15,9 +15,11 @@ Two levels of checking:
 * :func:`check_calibration` (every run): the block is well formed: each key exists in the config and
   holds a number, each tag and distribution is known, ``lo <= hi`` and a triangular mode lies in
   ``[lo, hi]``.
-* ``values=True`` (``python -m sim calibration --check`` and the tests, on each shipped scenario as
-  written): each value also lies inside its prior. A run does not ask for this, so that a what-if
-  override outside the prior (``scenario.escalation=0``) stays possible.
+* ``values=True`` (``python -m sim run``'s pre-run check on the scenario file as written, without the
+  command line's other overrides, :func:`sim.preflight.check`; ``python -m sim calibration --check`` and
+  the tests on each shipped scenario): each value also lies inside its prior. The values of the run
+  itself are not held to it, so that a what-if override outside the prior (``scenario.escalation=0``)
+  stays possible.
 """
 
 from __future__ import annotations
