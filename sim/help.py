@@ -223,6 +223,8 @@ def run_help(width: int | None = None) -> str:
         for entry in _collapse_issues(entries(path, prefix)):
             if entry.value is None and not entry.description:
                 continue  # a section with nothing to say: its keys follow
+            if entry.key.startswith("scenario.calibration."):
+                continue  # the sources and priors of other keys (one line for the block), not parameters
             left = f"  {entry.key}" + (f" = {entry.value}" if entry.value else "")
             out += _wrap(left, _with_registry(entry), width, column)
     out += ["", f"Strategy parameters ({first}.offering.KEY=VALUE, {second}.offering.KEY=VALUE; defaults of each):"]

@@ -16,7 +16,7 @@ from sim.engine.acceptance import ACCombi, ACConst, ACNext, ACTime
 from sim.engine.opponent import BayesianModel, FrequencyModel
 from sim.engine.streams import RandomStreams
 from sim.run.runner import simulate
-from tests.conftest import DETERMINISTIC, compose_config, single_model
+from tests.conftest import DETERMINISTIC, NO_STANCES, compose_config, single_model
 
 
 def _instance(seed: int, b: int, n: int):
@@ -164,7 +164,7 @@ def test_tradeoff_agents_reach_the_frontier_and_line_offers_do_not():
     affine over a box is a corner found issue by issue (HardHeaded, which concedes last and so learns least, is
     held to the distance only; its welfare is reported on the issue_tradeoffs gallery page)."""
     p = plan(compose_config("sweep.pairs=[[tradeoff_boulware,tradeoff_boulware],[nice_tit_for_tat,nice_tit_for_tat],"
-                            "[hardheaded,hardheaded],[boulware,boulware]]", "run.seeds=100"))
+                            "[hardheaded,hardheaded],[boulware,boulware]]", "run.seeds=100", *NO_STANCES))
     point = p.points[0]
     (c1, k1), (c2, k2) = [(q.payoff_a / (q.p_max - q.p_min), (q.payoff_b - q.p_min) / (q.p_max - q.p_min))
                           for q in point.inputs.parties]

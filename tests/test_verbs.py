@@ -48,6 +48,8 @@ def test_run_help_lists_every_parameter_with_its_default_and_meaning():
         if parts[:2] == ["scenario", "parties"]:  # one line per party: its id and display name
             key = ".".join(parts[:3])
         shown = key if parts[:2] != ["scenario", "issues"] else ".".join(parts[:3])  # one line per issue
+        if parts[:2] == ["scenario", "calibration"]:  # sources and priors of other keys: one line for the block
+            shown = "scenario.calibration"
         if parts[:3] == ["scenario", "ratification", "us"] or parts[:3] == ["scenario", "ratification", "japan"]:
             shown = ".".join(parts[:5]) if "constituencies" in parts else key
         if f"  {shown} " not in text and not text.count(f"  {shown}\n"):
