@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
+from sim.config.calibration import check_calibration
 from sim.config.components import load_negotiator
 from sim.config.parameters import read
 from sim.config.parties import parties
@@ -196,6 +197,7 @@ def plan(config: DictConfig | Tree) -> Plan:
                       **coords, "constraints": compiled.constraints}
             points.append(GridPoint(coordinates=coords, structure=structure, inputs=compiled.inputs,
                                     stakes_usd=compiled.stakes_usd))
+    check_calibration(cfg)  # the scenario's calibration block is well formed (the engine never reads it)
     if record == "auto":
         record = "all" if len(points) * seeds <= 1000 else 1
     swept = list(axes) + [k for k in (samples[0] if samples else {}) if k not in axes]
