@@ -12,7 +12,17 @@ from sim.engine.inputs import stack
 from sim.engine.model import NegotiationModel
 from sim.engine.streams import world_seeds
 
-# Settings that switch off every source of randomness, for tests against closed forms.
+# The default scenario's stances from the record (docs/stances.md) switched off: the US floor on the reciprocal
+# tariff (a red line that holds with probability 0.9, so also a source of randomness) and the firmness per issue.
+# Closed forms and tests of other mechanisms assume neither.
+NO_STANCES = [
+    "~scenario.sides.us.red_lines.reciprocal",
+    "~scenario.sides.us.firmness.autos",
+    "~scenario.sides.us.firmness.steel",
+    "~scenario.sides.japan.firmness.autos",
+]
+
+# Settings that switch off every source of randomness (and the scenario's stances), for tests against closed forms.
 DETERMINISTIC = [
     "scenario.deadline.extension.probability=0",
     "scenario.breakdown_risk=0",
@@ -20,6 +30,7 @@ DETERMINISTIC = [
     "scenario.sides.japan.concession_noise=0",
     "scenario.sides.us.walk_away=false",
     "scenario.sides.japan.walk_away=false",
+    *NO_STANCES,
 ]
 
 # The exporter bearing every tariff (pass-through 0) within the narrower issue ranges of the first calibration:

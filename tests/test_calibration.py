@@ -13,7 +13,7 @@ from sim.engine.inputs import stack
 from sim.engine.model import NegotiationModel
 from sim.engine.streams import world_seeds
 from sim.report import calibration as report
-from tests.conftest import compose_config
+from tests.conftest import NO_STANCES, compose_config
 
 
 def _cfg(*overrides: str) -> dict:
@@ -92,7 +92,8 @@ def test_japans_no_deal_loss_matches_the_hand_calculation_and_is_below_the_domai
 def test_at_bound_columns_say_which_agreed_terms_sit_on_a_range_bound():
     """Checked against the agreed values, and against linear programming: a trade-off offer is a basic solution
     of an LP with the box and one utility constraint, so at most one of its 9 terms lies inside its range."""
-    p = plan(compose_config("strategy@us=tradeoff_boulware", "strategy@japan=tradeoff_boulware"))
+    # without the US floor on the reciprocal tariff: the LP's bounds are then the ranges themselves
+    p = plan(compose_config("strategy@us=tradeoff_boulware", "strategy@japan=tradeoff_boulware", *NO_STANCES))
     point = p.points[0]
     seeds = world_seeds(200, list(range(200)))
     model = NegotiationModel(point.structure, stack([point.inputs] * 200), seeds)

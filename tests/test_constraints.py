@@ -8,11 +8,11 @@ from hypothesis import strategies as st
 
 from sim.config import plan
 from sim.run.runner import simulate
-from tests.conftest import compose_config
+from tests.conftest import NO_STANCES, compose_config
 
 
 def _run(*overrides: str):
-    return simulate(plan(compose_config(*overrides, "run.record_rounds=all")))
+    return simulate(plan(compose_config(*NO_STANCES, *overrides, "run.record_rounds=all")))
 
 
 def test_an_issue_the_scenario_takes_off_the_table_never_moves():

@@ -16,7 +16,7 @@ from sim.engine.acceptance import ACCombi, ACConst, ACNext, ACTime
 from sim.engine.opponent import BayesianModel, FrequencyModel
 from sim.engine.streams import RandomStreams
 from sim.run.runner import simulate
-from tests.conftest import DETERMINISTIC, RESERVATIONS_NOT_BINDING, compose_config, single_model
+from tests.conftest import DETERMINISTIC, NO_STANCES, RESERVATIONS_NOT_BINDING, compose_config, single_model
 
 
 def _instance(seed: int, b: int, n: int):
@@ -167,7 +167,8 @@ def test_tradeoff_agents_reach_the_frontier_and_line_offers_do_not():
     issue 11 (pass-through 0.6, wider ranges) the trade-off pair still reaches the frontier but its median joint
     utility is 1.07 of a maximum 1.26, below the 90 % (see the issue 11 report)."""
     p = plan(compose_config("sweep.pairs=[[tradeoff_boulware,tradeoff_boulware],[nice_tit_for_tat,nice_tit_for_tat],"
-                            "[hardheaded,hardheaded],[boulware,boulware]]", "run.seeds=100", *RESERVATIONS_NOT_BINDING))
+                            "[hardheaded,hardheaded],[boulware,boulware]]", "run.seeds=100", *RESERVATIONS_NOT_BINDING,
+                            *NO_STANCES))
     point = p.points[0]
     (c1, k1), (c2, k2) = [(q.payoff_a / (q.p_max - q.p_min), (q.payoff_b - q.p_min) / (q.p_max - q.p_min))
                           for q in point.inputs.parties]

@@ -103,7 +103,12 @@ def _prior(node, key: str) -> Prior:
 # override. (deepest existing ancestor, its missing child) as fnmatch patterns; any other gap is a typo.
 _REMOVABLE = (("scenario.issues", "*"), ("scenario.sides", "*"), ("scenario.payoff", "*"), ("scenario", "ratification"),
               ("scenario.ratification", "*"), ("scenario.ratification.*.constituencies", "*"),
-              ("scenario.payoff.*.purchase_cost", "*"), ("scenario.stakes.exports_usd_bn", "*"))
+              ("scenario.payoff.*.purchase_cost", "*"), ("scenario.stakes.exports_usd_bn", "*"),
+              # a side's stances (a red line, an issue's firmness) switched off, e.g. ~scenario.sides.us.firmness.steel
+              ("scenario.sides.*", "red_lines"), ("scenario.sides.*.red_lines", "*"),
+              ("scenario.sides.*.red_lines.*", "*"), ("scenario.sides.*", "firmness"), ("scenario.sides.*.firmness", "*"),
+              # a negotiator part of another choice lacks the default part's parameters (strategy@us=hardliner)
+              ("*.offering", "*"), ("*.acceptance", "*"), ("*.opponent", "*"))
 
 
 def _removed(cfg: Tree, key: str) -> bool:

@@ -1,5 +1,5 @@
-"""Compile each party's stance: its red lines and issues off the table, the agendas it refuses, and its
-ratification layer (threshold, dated changes, constituencies).
+"""Compile each party's stance: its red lines (each holding with a given strength) and issues off the table,
+its firmness per issue, the agendas it refuses, and its ratification layer (threshold, dated changes, constituencies).
 
 A scenario names its two parties in ``scenario.parties`` (id and display name, in the order of the
 output columns); each party's settings are found under its id (``scenario.sides.ID``,
@@ -8,6 +8,8 @@ output columns); each party's settings are found under its id (``scenario.sides.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 
@@ -18,7 +20,7 @@ from sim.domain.outcome_space import OutcomeSpace
 from sim.domain.utility import LinearPayoff
 from sim.engine.inputs import ConstituencyInputs
 
-__all__ = ["parties", "party_bounds", "ratification", "refused"]
+__all__ = ["Bounds", "firmness", "parties", "party_bounds", "ratification", "refused"]
 
 
 def parties(cfg: Tree) -> list[tuple[str, str]]:
@@ -35,9 +37,36 @@ def parties(cfg: Tree) -> list[tuple[str, str]]:
     return out
 
 
-def party_bounds(cfg: Tree, pid: str, space: OutcomeSpace) -> tuple[np.ndarray, np.ndarray, list[str]]:
+@dataclasses.dataclass(frozen=True)
+class Bounds:
+    """A party's own bounds per issue, from its red lines and the issues it keeps off the table.
+
+    Attributes:
+        lo, hi: The negotiation box narrowed by every red line and fixed at the status quo off the table:
+            the bounds in a world where all its red lines hold.
+        loose_lo, loose_hi: The same without the red lines (only the issues off the table fixed): the bounds
+            on an issue whose red line does not hold in a world.
+        strength: Per issue, the probability that its red line holds in a world (1 where there is no line,
+            or a hard one).
+        described: Each constraint, in words.
+    """
+
+    lo: np.ndarray
+    hi: np.ndarray
+    loose_lo: np.ndarray
+    loose_hi: np.ndarray
+    strength: np.ndarray
+    described: list[str]
+
+
+def party_bounds(cfg: Tree, pid: str, space: OutcomeSpace) -> Bounds:
     """A party's own bounds per issue: the negotiation box, narrowed by its red lines and fixed at the
-    status quo for the issues it keeps off the table; and a description of each constraint."""
+    status quo for the issues it keeps off the table; and a description of each constraint.
+
+    A red line ``scenario.sides.PARTY.red_lines.ISSUE: {min: value, max: value, strength: p}`` holds in a
+    world with probability ``p`` (drawn once per world by the negotiator, :class:`~sim.engine.agents.Negotiator`);
+    without ``strength`` it always holds (a hard red line).
+    """
     key = f"scenario.sides.{pid}"
     lo, hi = space.lo.copy(), space.hi.copy()
     described = []
@@ -49,18 +78,23 @@ def party_bounds(cfg: Tree, pid: str, space: OutcomeSpace) -> tuple[np.ndarray, 
         j = space.index(name)
         lo[j] = hi[j] = space.issues[j].status_quo
         described.append(f"{pid} keeps {name} off the table")
+    loose_lo, loose_hi = lo.copy(), hi.copy()
+    strength = np.ones(space.n)
     lines = lookup(cfg, f"{key}.red_lines")
     lines = {} if lines is MISSING or lines is None else lines
     if not isinstance(lines, dict):
-        raise ConfigError(f"{key}.red_lines", "must map issue names to {min: value} and/or {max: value}")
+        raise ConfigError(f"{key}.red_lines", "must map issue names to {min: value, max: value, strength: p}")
     for name, bound in lines.items():
         where = f"{key}.red_lines.{name}"
         if name not in space.names:
             raise ConfigError(where, f"names no issue; choose from {', '.join(space.names)}")
-        if not isinstance(bound, dict) or not bound or not set(bound) <= {"min", "max"}:
-            raise ConfigError(where, "must be {min: value}, {max: value} or both")
+        if not isinstance(bound, dict) or not set(bound) & {"min", "max"} or not set(bound) <= {"min", "max", "strength"}:
+            raise ConfigError(where, "must be {min: value}, {max: value} or both, with an optional strength: p in [0, 1]")
         j = space.index(name)
         issue = space.issues[j]
+        if "strength" in bound:
+            strength[j] = number(cfg, f"{where}.strength", 0.0, 1.0,
+                                 what=" (probability that the red line holds in a world)")
         for edge in ("min", "max"):
             if edge in bound:
                 value = number(cfg, f"{where}.{edge}", issue.lo, issue.hi,
@@ -70,10 +104,37 @@ def party_bounds(cfg: Tree, pid: str, space: OutcomeSpace) -> tuple[np.ndarray, 
                 else:
                     hi[j] = min(hi[j], value)
                 sign = ">=" if edge == "min" else "<="
-                described.append(f"{pid} red line: {name} {sign} {fmt(value)} {issue.unit}")
+                held = "" if strength[j] == 1.0 else f" (holds with probability {fmt(strength[j])})"
+                described.append(f"{pid} red line: {name} {sign} {fmt(value)} {issue.unit}{held}")
         if lo[j] > hi[j]:
             raise ConfigError(where, "leaves no value of the issue open")
-    return lo, hi, described
+    return Bounds(lo=lo, hi=hi, loose_lo=loose_lo, loose_hi=loose_hi, strength=strength, described=described)
+
+
+def firmness(cfg: Tree, pid: str, space: OutcomeSpace) -> np.ndarray:
+    """A party's firmness per issue (``scenario.sides.PARTY.firmness: {issue or tag value: exponent}``).
+
+    On an issue of firmness ``e`` a line offer concedes ``alpha ** e`` of the way from the party's ideal to
+    the other side's where it concedes ``alpha`` on an issue of firmness 1: ``e > 1`` holds the issue harder
+    at every concession level in (0, 1) (a hardheaded issue), ``e < 1`` gives it up sooner; both still
+    meet at 0 and 1. Issues not named keep firmness 1.
+
+    Returns:
+        The exponent per issue, shape ``(n,)``.
+    """
+    key = f"scenario.sides.{pid}.firmness"
+    node = lookup(cfg, key)
+    out = np.ones(space.n)
+    if node is MISSING or node is None:
+        return out
+    if not isinstance(node, dict):
+        raise ConfigError(key, "must map issue names or tag values to exponents, e.g. {steel: 2.0}")
+    for target, _ in node.items():
+        hits = [j for j, issue in enumerate(space.issues) if issue.name == target or target in dict(issue.tags).values()]
+        if not hits:
+            raise ConfigError(f"{key}.{target}", f"names no issue or tag value; issues: {', '.join(space.names)}")
+        out[hits] = number(cfg, f"{key}.{target}", 0.01, 100.0, what=" (concession exponent; 1 = as on any issue)")
+    return out
 
 
 def refused(cfg: Tree, pid: str) -> list[str]:

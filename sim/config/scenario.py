@@ -18,7 +18,7 @@ import numpy as np
 
 from sim.config.components import PARTS, part
 from sim.config.parameters import read
-from sim.config.parties import parties, party_bounds, ratification, refused
+from sim.config.parties import firmness, parties, party_bounds, ratification, refused
 from sim.config.payoffs import linear_weights, payoff_model, stakes_and_weights, trade_roles
 from sim.config.protocol import protocol, stages
 from sim.config.values import (
@@ -211,8 +211,8 @@ def compile_point(cfg: Tree) -> Compiled:
         own = get(cfg, f"{key}.deadline")
         own_deadline = math.nan if own is None else read(cfg, "scenario.sides.{party}.deadline", pid, hi=max_rounds,
                                                          what=horizon + "; or null for the talks' deadline")
-        red_lo, red_hi, described = party_bounds(cfg, pid, space)
-        constraints += described
+        bounds = party_bounds(cfg, pid, space)
+        constraints += bounds.described
         threshold, knows, changes, groups, terms = ratification(
             cfg, pid, space, pay if model == "trade" else None, consumer, to_round)
         threshold_changes += changes
@@ -222,7 +222,8 @@ def compile_point(cfg: Tree) -> Compiled:
         s = "scenario.sides.{party}."
         party_inputs.append(PartyInputs(
             payoff_a=pay.a, payoff_b=np.float64(pay.b), p_min=np.float64(pay.p_min), p_max=np.float64(pay.p_max),
-            red_lo=red_lo, red_hi=red_hi, refuses=np.float64(agenda in refused(cfg, pid)),
+            red_lo=bounds.lo, red_hi=bounds.hi, loose_lo=bounds.loose_lo, loose_hi=bounds.loose_hi,
+            line_strength=bounds.strength, firmness=firmness(cfg, pid, space), refuses=np.float64(agenda in refused(cfg, pid)),
             deadline=np.float64(own_deadline),
             deadline_private=np.float64(read(cfg, s + "deadline_private", pid)),
             delay_cost=np.float64(read(cfg, s + "delay_cost", pid)),

@@ -27,7 +27,7 @@ from matplotlib.figure import Figure
 from sim.domain.bargaining import frontier, nash_point, rational_part
 from sim.engine.model import END_REASONS
 from sim.report.style import PALETTE, figure_style, issue_title
-from sim.run.runner import joint_box, utility_coefficients
+from sim.run.runner import utility_coefficients
 from sim.scenario_model import ScenarioModel
 
 __all__ = ["Batch", "approval_figure", "approval_paths", "batch_figure", "concession_caption", "concession_figure",
@@ -198,10 +198,12 @@ class Plane:
 def plane(talks: ScenarioModel) -> Plane:
     """The utility plane of the first world now (see :class:`Plane`)."""
     c1, c2, k1, k2 = utility_coefficients(talks.point.inputs)
-    lo, hi = joint_box(talks.point.inputs)
+    first, second = talks.negotiators
+    # the packages both sides can accept in this world: the red lines that hold in it (a line of strength
+    # below 1 may give), so the box of the world's negotiators rather than of the config
+    lo, hi = np.maximum(first.red_lo[0], second.red_lo[0]), np.minimum(first.red_hi[0], second.red_hi[0])
     vertices = frontier(c1, c2, float(k1), float(k2), lo, hi)
     t = max(current_round(talks), 1)
-    first, second = talks.negotiators
     d = (float(first.reservation(t)[0]), float(second.reservation(t)[0]))
     nash = nash_point(rational_part(vertices, d), d)
     made = offers(talks)

@@ -52,6 +52,9 @@ class Negotiator(mesa.Agent):
         offering, acceptance, opponent: Its three parts.
         other: The negotiator across the table (set by :meth:`meet`).
         best: Its ideal package in each world (within its own bounds), shape ``(B, n)``.
+        red_lo, red_hi: Its own bounds in each world: the box, narrowed by the red lines that hold there.
+        lines_hold: Whether each of its red lines holds in each world, ``(B, n)`` (True where it has none).
+        firmness: Its per-issue exponent on the concession of its line offers, ``(B, n)``.
         last_offer: The package it offered most recently, ``(B, n)``.
     """
 
@@ -71,14 +74,24 @@ class Negotiator(mesa.Agent):
 
         self.box = box
         lo, hi = box
-        # its own bounds: the box, narrowed by its red lines and the issues it keeps off the table
+        # its own bounds: the box, narrowed by its red lines and the issues it keeps off the table. A red line
+        # of strength p < 1 holds in a world with probability p, drawn once per world and issue from the
+        # world's own stream; where it does not hold, the issue keeps only the box (and the off-table fix).
         self.red_lo, self.red_hi = inputs.red_lo, inputs.red_hi
+        self.lines_hold = np.ones(inputs.red_lo.shape, dtype=bool)
+        if np.any(inputs.line_strength < 1.0):
+            self.lines_hold = self.streams.uniform(Stream.red_line(index), 0, inputs.red_lo.shape[1]) \
+                < inputs.line_strength
+            self.red_lo = np.where(self.lines_hold, inputs.red_lo, inputs.loose_lo)
+            self.red_hi = np.where(self.lines_hold, inputs.red_hi, inputs.loose_hi)
         self.best = np.clip(np.where(utility.a > 0, hi, lo), self.red_lo, self.red_hi)
         self.has_red_lines = bool(np.any(self.red_lo > lo) or np.any(self.red_hi < hi))
         self.deadline = inputs.deadline  # NaN: works to the talks' deadline as publicly known
         self.deadline_private = inputs.deadline_private > 0
         self.delay_cost = inputs.delay_cost
         self.noise = inputs.noise
+        self.firmness = inputs.firmness  # per-issue exponent on its line offers' concession
+        self.has_firmness = bool(np.any(self.firmness != 1.0))
         self.walk_away = inputs.walk_away > 0
         self.discount = inputs.discount
         self._threshold = inputs.threshold

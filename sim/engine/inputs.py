@@ -119,7 +119,11 @@ class PartyInputs:
         payoff_a, payoff_b: Its affine payoff ``a @ x + b`` (USD bn/yr).
         p_min, p_max: Its payoff's extremes over the box.
         red_lo, red_hi: Its own bounds per issue: the box narrowed by its red lines and the issues it
-            keeps off the table.
+            keeps off the table (where all its red lines hold).
+        loose_lo, loose_hi: The same without its red lines: its bounds on an issue whose red line does not
+            hold in a world.
+        line_strength: Per issue, the probability that its red line holds in a world (1: a hard line, or none).
+        firmness: Per issue, the exponent on its line offers' concession (1: as on any issue).
         refuses: 1 if it refuses the agenda.
         deadline: Its own deadline (round), NaN for the talks' deadline.
         deadline_private: 1 if the other side does not know its deadline.
@@ -142,6 +146,10 @@ class PartyInputs:
     p_max: Any
     red_lo: Any
     red_hi: Any
+    loose_lo: Any
+    loose_hi: Any
+    line_strength: Any
+    firmness: Any
     refuses: Any
     deadline: Any
     deadline_private: Any

@@ -7,8 +7,10 @@ by issue, as in Faratin, Sierra & Jennings (1998)::
 
     x_j(t) = best_j + alpha_j(t) * (other_best_j - best_j)
 
-with the party's concession noise added to ``alpha`` and its red lines respected. The negotiator
-then keeps the package within what the protocol has locked, its reservation value and its win-set.
+with the party's concession noise added to ``alpha``, raised per issue to the party's firmness
+(``alpha_j ** e_j``, ``scenario.sides.PARTY.firmness``: a firm issue concedes less at every level), and its
+red lines respected. Trade-off strategies choose the issues to give way on from the opponent model instead,
+so firmness does not apply to them. The negotiator then keeps the package within what the protocol has locked, its reservation value and its win-set.
 Acceptance is a separate part (:mod:`sim.engine.acceptance`), and so is what the party believes of
 the other side (:mod:`sim.engine.opponent`).
 
@@ -68,14 +70,17 @@ class OfferingStrategy:
         raise NotImplementedError
 
     def package(self, me, t: int) -> np.ndarray:
-        """The package offered in round ``t``: the concession level, plus the party's noise, on the
-        line from its ideal package to the other side's, within its red lines. Shape ``(B, n)``."""
+        """The package offered in round ``t``: the concession level, plus the party's noise, raised per
+        issue to the party's firmness, on the line from its ideal package to the other side's, within its red
+        lines. Shape ``(B, n)``."""
         alpha = self.concession(me, t)
         if alpha.ndim == 1:
             alpha = alpha[:, None]
         if self.uses_noise and me.noise.any():
             alpha = alpha + me.noise[:, None] * me.draw_normal(t)
         alpha = np.minimum(np.maximum(alpha, 0.0), 1.0)
+        if me.has_firmness:  # a firm issue concedes alpha ** e of the way (e > 1: less at every alpha in (0, 1))
+            alpha = alpha ** me.firmness
         offer = me.best + alpha * (me.other.best - me.best)
         if me.has_red_lines:
             offer = np.clip(offer, me.red_lo, me.red_hi)

@@ -35,7 +35,7 @@ class Stream:
 
     EXTENSION = 1
     BREAKDOWN = 2
-    _NOISE, _BELIEF, _STRATEGY = 3, 5, 7
+    _NOISE, _BELIEF, _STRATEGY, _RED_LINE = 3, 5, 7, 9
 
     @staticmethod
     def noise(party: int) -> int:
@@ -51,6 +51,11 @@ class Stream:
     def strategy(party: int) -> int:
         """Draws of party ``party``'s randomising strategy."""
         return Stream._STRATEGY + party
+
+    @staticmethod
+    def red_line(party: int) -> int:
+        """Whether each of party ``party``'s red lines holds in a world (drawn once, per issue)."""
+        return Stream._RED_LINE + party
 
 
 _S30, _S27, _S31, _S11, _S40 = (np.uint64(k) for k in (30, 27, 31, 11, 40))
