@@ -27,6 +27,7 @@ from omegaconf import OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
 from sim.config import CONF_DIR, ConfigError, available, plan
+from sim.report.codebook import table_entries
 from sim.run.runner import dask_client
 from sim.run.store import check_resume, config_fingerprint
 
@@ -288,7 +289,7 @@ def check(overrides: list[str], multirun: bool, claim: bool = False) -> list[str
         cfg, folders = _compose(job)
         try:
             check_not_swept(job, cfg)
-            plan(cfg)
+            table_entries(plan(cfg))  # the plan, and its output columns (a swept key may not repeat one)
             _check_target(cfg, Path(run_dir) if run_dir else None)
         except ConfigError as err:
             raise UsageError(str(err)) from None

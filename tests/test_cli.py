@@ -26,7 +26,7 @@ def test_main_command_writes_a_complete_run_folder(tmp_path):
     assert len(outcomes) == 4 * 4 * 4 * 100
     assert outcomes["deal"].any() and not outcomes["deal"].all()
     assert outcomes["world"].tolist() == list(range(len(outcomes)))
-    for col in ("seed", "us_strategy", "japan_strategy", "scenario.deadline.round", "scenario.escalation",
+    for col in ("seed", "us_strategy", "japan_strategy", "deadline_round", "escalation",
                 "end_round", "end_date", "end_reason", "cars", "reciprocal", "us_payoff", "japan_utility"):
         assert col in outcomes.columns
     assert (run_dir / "rounds.parquet").exists()
