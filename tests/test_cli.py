@@ -37,7 +37,7 @@ def test_main_command_writes_a_complete_run_folder(tmp_path):
     assert "skipped strategy_heatmap: only 4 of the 12 cells" in done.stdout
     for name in ("concession_paths", "utility_plane", "deal_rate", "timing", "terms", "pressure"):
         assert (run_dir / "figures" / f"{name}.png").stat().st_size > 10_000
-        assert not (run_dir / "figures" / f"{name}.svg").exists()  # SVG is opt-in (run.figure_formats)
+    assert {p.suffix for p in (run_dir / "figures").iterdir()} == {".png"}  # SVG, PDF are opt-in (run.figure_formats)
     assert "deal rate" in done.stdout and "median agreement round" in done.stdout
 
 
