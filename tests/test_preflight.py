@@ -53,7 +53,9 @@ def _hydra_jobs(overrides: list[str]) -> list[list[str]]:
 
 
 @pytest.mark.parametrize("overrides", [
-    ["strategy@us=glob(*)", "run.seeds=1"],
+    # glob(*) itself: its expansion is test_glob_covers_every_strategy, and that every strategy passes the check
+    # is tests/test_config.py::test_every_group_option_composes; here two jobs suffice
+    ["strategy@us=glob(h*)", "run.seeds=1"],
     ["strategy@japan=glob(*,exclude=[b*,d*,l*,n*,r*,s*,t*])", "scenario.escalation=range(0,10,5)"],  # 3 x 2 jobs
     ["scenario.deadline.round=choice(5,9)", "protocol=package,sequential"],
 ])
