@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import shutil
 from pathlib import Path
 
@@ -14,13 +16,20 @@ from tests.conftest import compose_config
 SIX = ("concession_paths", "utility_plane", "deal_rate", "strategy_heatmap", "timing", "terms")
 
 
+PRINTED: dict[str, str] = {}  # what `plot` printed for the sweep fixture
+
+
 @pytest.fixture(scope="module")
 def sweep_dir(tmp_path_factory) -> Path:
+    """A sweep's run folder, its figures drawn once, by `plot` from the folder (in PNG and SVG)."""
     out = tmp_path_factory.mktemp("sweep")
     cfg = compose_config("+experiment=smoke", "sweep.pairs=[[boulware,boulware],[linear,conceder]]",
                          "+sweep.grid.scenario.escalation=[0,14]", "run.seeds=30", "run.workers=1",
-                         "run.progress=false", "run.figure_formats=[png,svg]")
+                         "run.progress=false", "run.plot=false")
     run_experiment(cfg, out)
+    with contextlib.redirect_stdout(io.StringIO()) as printed:
+        assert plot(out, formats=["png", "svg"]) == 0
+    PRINTED["sweep"] = printed.getvalue()
     return out
 
 
@@ -33,24 +42,14 @@ def no_deal_dir(tmp_path_factory) -> Path:
     return out
 
 
-def test_a_sweep_run_draws_the_six_figures_and_the_pressure_figure(sweep_dir):
+def test_plot_draws_a_sweep_folder_s_six_figures_and_the_pressure_figure(sweep_dir):
     for name in (*SIX, "pressure"):
         png, svg = sweep_dir / "figures" / f"{name}.png", sweep_dir / "figures" / f"{name}.svg"
         assert png.exists() and svg.exists(), name
         with Image.open(png) as image:
             assert image.info["dpi"][0] >= 149.9  # saved at 150 dpi
             assert image.size[0] >= 600  # at least 4 inches wide: not a thumbnail
-
-
-def test_plot_redraws_a_run_folder(sweep_dir, tmp_path, capsys):
-    copy = tmp_path / "run"
-    shutil.copytree(sweep_dir, copy)
-    shutil.rmtree(copy / "figures")
-    assert plot(copy, formats=["png"]) == 0  # SVG is checked above; PNG is enough here
-    out = capsys.readouterr().out
-    for name in SIX:
-        assert (copy / "figures" / f"{name}.png").exists()
-        assert name in out
+        assert name in PRINTED["sweep"]
 
 
 def test_zero_deals_draws_what_makes_sense_and_says_what_it_skipped(no_deal_dir, capsys):
@@ -128,6 +127,17 @@ def test_figure_formats_are_validated_and_png_is_the_default():
         plan(compose_config("run.figure_formats=[gif]"))
     # the default; that a run then writes PNG only is checked on the main command (tests/test_cli.py)
     assert list(compose_config().run.figure_formats) == ["png"]
+
+
+def test_a_run_draws_its_figures_in_the_formats_its_config_asks_for(tmp_path, monkeypatch):
+    import sim.report.plots
+
+    asked = []
+    monkeypatch.setattr(sim.report.plots, "draw_all", lambda *args, formats: asked.append(formats) or ([], []))
+    cfg = compose_config("run.seeds=2", "run.workers=1", "run.progress=false", "run.record_rounds=none",
+                         "run.figure_formats=[png,svg]")
+    run_experiment(cfg, tmp_path)
+    assert asked == [["png", "svg"]]  # drawing itself in each format: test_plot_draws_a_sweep_folder_s_...
 
 
 def test_figure_formats_do_not_change_what_a_sweep_computes():

@@ -46,11 +46,11 @@ def reference(tmp_path_factory) -> Path:
     "how",
     [
         ["run.workers=1", "run.chunk_size=7"],
-        ["run.workers=2", "run.chunk_size=33"],
-        ["run.workers=2", "run.chunk_size=1"],
+        # two worker processes; each pair's 160 worlds in chunks of 53, 53, 53 and a batch of a single world
+        ["run.workers=2", "run.chunk_size=53"],
         ["run.executor=dask", "run.workers=2", "run.chunk_size=50"],
     ],
-    ids=["1-worker-chunks-of-7", "2-workers", "chunks-of-1", "dask-local-cluster"],
+    ids=["1-worker-chunks-of-7", "2-workers-and-a-chunk-of-1", "dask-local-cluster"],
 )
 def test_the_same_sweep_gives_byte_identical_files_however_it_is_split(reference, tmp_path, how):
     out = _sweep(tmp_path, *how)
@@ -58,6 +58,9 @@ def test_the_same_sweep_gives_byte_identical_files_however_it_is_split(reference
         assert _digest(out / name) == _digest(reference / name), name
     table = pd.read_parquet(out / "outcomes.parquet")
     assert table["world"].tolist() == list(range(2 * 2 * 2 * 40))
+    if "run.chunk_size=53" in how:  # the split the comment above says
+        sizes = [c.n_worlds for c in make_chunks(plan(compose_config(*SWEEP, *how)))]
+        assert sizes == [53, 53, 53, 1] * 2
 
 
 def test_the_files_match_the_in_memory_run(reference):
