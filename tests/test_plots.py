@@ -87,6 +87,21 @@ def test_an_unfinished_sweep_is_plotted_from_its_parts(sweep_dir, tmp_path, caps
     assert "unfinished" in capsys.readouterr().out
 
 
+def test_a_run_folder_with_the_former_dotted_columns_still_plots(sweep_dir, tmp_path):
+    import pyarrow.parquet as pq
+
+    copy = tmp_path / "run"
+    shutil.copytree(sweep_dir, copy)
+    shutil.rmtree(copy / "figures")
+    for name in ("outcomes.parquet", "rounds.parquet"):  # as written before the columns were renamed
+        table = pq.read_table(copy / name)
+        pq.write_table(table.rename_columns([{"escalation": "scenario.escalation", "deadline_round":
+                                              "scenario.deadline.round"}.get(c, c) for c in table.column_names]),
+                       copy / name)
+    assert plot(copy, formats=["png"], only=["deal_rate"]) == 0
+    assert (copy / "figures" / "deal_rate.png").exists()
+
+
 def test_without_a_numeric_sweep_deal_rate_compares_the_pairs(tmp_path, capsys):
     cfg = compose_config("sweep.pairs=[[boulware,boulware],[hardliner,hardliner],[linear,conceder]]",
                          "run.seeds=10", "run.workers=1", "run.progress=false", "run.plot=false")

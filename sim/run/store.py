@@ -506,6 +506,8 @@ def load_run(run_dir: Path):
         outcomes, source = pd.concat([_read_table(p) for p in parts], ignore_index=True), run_dir / "outcomes"
         notice = (f"the sweep in {run_dir} is unfinished: plotting the {len(parts)} chunks done so far "
                   f"({len(outcomes)} of {the_plan.n_worlds} negotiations)")
+    # a run folder written before swept keys had identifier columns holds them under the dotted key
+    outcomes = outcomes.rename(columns={key: column_name(key) for key in the_plan.swept_keys})
     missing = [c for c in (*required_outcomes(the_plan.parties), *the_plan.swept_columns) if c not in outcomes.columns]
     if missing:
         raise RunDirError(f"{source}: lacks the column(s) {', '.join(missing)}; it is not an outcomes table "
@@ -518,6 +520,7 @@ def load_run(run_dir: Path):
     else:
         round_parts = _finished_parts(run_dir, "rounds")
         rounds = pd.concat([_read_table(p) for p in round_parts], ignore_index=True) if round_parts else pd.DataFrame()
+    rounds = rounds.rename(columns={key: column_name(key) for key in the_plan.swept_keys})
     return RunData(outcomes=outcomes, rounds=rounds, plan=the_plan), notice
 
 
