@@ -57,7 +57,8 @@ def run_experiment(cfg: DictConfig, out_dir: Path, progress: bool | None = None,
     sweep = execute(the_plan, out_dir, container, progress=progress)
     outcomes = read_outcomes(out_dir).to_pandas()
     space = the_plan.points[0].structure.space
-    coords = list(the_plan.coordinate_dtypes)
+    keys = {column: key for key, column in the_plan.columns.items()}  # output column -> config key
+    coords = list(keys)
     table = by_point(outcomes, coords, space)
     info = {
         "command": command,
@@ -70,6 +71,9 @@ def run_experiment(cfg: DictConfig, out_dir: Path, progress: bool | None = None,
         "chunks_recomputed": sweep.recomputed,
         "code_versions": sweep.code_versions,
         "swept_keys": the_plan.swept_keys,
+        "swept_columns": the_plan.swept_columns,
+        "swept_columns_means": "output column -> the config key it holds (sim.config.sweep.column_name: a leading "
+                               "'scenario.' dropped, '.' and '-' replaced by '_')",
         "common_random_numbers": the_plan.common_random_numbers,
         "executor": the_plan.executor,
         "workers": sweep.workers,
@@ -89,7 +93,7 @@ def run_experiment(cfg: DictConfig, out_dir: Path, progress: bool | None = None,
         atomic_write(out_dir / "summary.csv", lambda p: table.to_csv(p, index=False))
         finish_metadata()  # written before the figures too, so a failed plot leaves it in place
     names = dict(the_plan.parties)
-    summary = report(outcomes, space, sweep.seconds, names) + "\n\n" + format_points(table, coords, names=names)
+    summary = report(outcomes, space, sweep.seconds, names) + "\n\n" + format_points(table, keys, names=names)
     if sweep.resumed:
         summary = f"resumed: {sweep.resumed} of {sweep.n_chunks} chunks were already done\n" + summary
     if sweep.recomputed:

@@ -28,6 +28,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from sim.config import CONF_DIR, ConfigError, available, plan
 from sim.config.calibration import calibration_entries
+from sim.report.codebook import table_entries
 from sim.run.runner import dask_client
 from sim.run.store import check_resume, config_fingerprint
 
@@ -303,7 +304,7 @@ def check(overrides: list[str], multirun: bool, claim: bool = False) -> list[str
         cfg, folders = _compose(job)
         try:
             check_not_swept(job, cfg)
-            plan(cfg)
+            table_entries(plan(cfg))  # the plan, and its output columns (a swept key may not repeat one)
             _check_target(cfg, Path(run_dir) if run_dir else None)
             _check_scenario_as_written(job, scenarios_checked)
         except ConfigError as err:

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from sim.config import load_option, plan
 from sim.config.compose import compose_config
+from sim.config.sweep import column_name
 from sim.domain.bargaining import frontier, nash_discrete, nash_point, pareto_indices, rational_part
 from sim.run.runner import simulate
 
@@ -124,7 +125,7 @@ def _deviation_checks(group: str, setting: str, opener: str, discounts: dict[str
         equilibrium = x if deviator == opener else 1.0 - x
         shares = _deviation_shares(x if deviator == opener else y, include_equilibrium=reject_first)
         o = _deviate(opener, deviator, discounts, shares, reject_first, extra, game)
-        k = o[f"{deviator}.offering.keep"].to_numpy(dtype=float)
+        k = o[column_name(f"{deviator}.offering.keep")].to_numpy(dtype=float)
         payoff = np.where(o["deal"], o[f"{deviator}_utility"] * discounts[deviator] ** (o["end_round"] - 1.0), 0.0)
         if deviator == opener:
             predicted = np.where(1.0 - k >= d_r * y - 1e-12, k, d_p * (1.0 - y))

@@ -52,7 +52,7 @@ def test_pressure_draws_every_group_against_the_deadline(lhs, captured, tmp_path
     assert fig._suptitle.get_text().startswith("Deadline pressure")
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
     intervals = [tuple(float(v) for v in label.split(" to ")) for label in labels]
-    escalations = lhs.outcomes["scenario.escalation"]
+    escalations = lhs.outcomes["escalation"]
     covered = np.zeros(len(escalations), bool)
     for lo, hi in intervals:  # labels are rounded to 3 significant digits
         covered |= escalations.between(lo - 0.01, hi + 0.01).to_numpy()
@@ -68,8 +68,8 @@ def test_deal_rate_bins_sampled_values_with_intervals(lhs, captured, tmp_path):
     assert len(x) == plots.BINS and "bins" in ax.get_xlabel()
     # by hand: equal-width bins over the sampled range, deal rate per bin
     o = lhs.outcomes
-    edges = np.linspace(o["scenario.escalation"].min(), o["scenario.escalation"].max(), plots.BINS + 1)
-    which = pd.cut(o["scenario.escalation"], edges, include_lowest=True, right=False).cat.codes.to_numpy().copy()
+    edges = np.linspace(o.escalation.min(), o.escalation.max(), plots.BINS + 1)
+    which = pd.cut(o.escalation, edges, include_lowest=True, right=False).cat.codes.to_numpy().copy()
     which[which < 0] = plots.BINS - 1  # the maximum belongs to the last bin
     expected = o.groupby(which)["deal"].mean().to_numpy()
     assert np.allclose(x, (edges[:-1] + edges[1:]) / 2) and np.allclose(y, expected)
@@ -135,4 +135,4 @@ def test_utility_plane_draws_every_disagreement_point_of_a_sampled_escalation(lh
     plots.utility_plane(lhs, tmp_path)
     ax = captured["utility_plane"].axes[0]
     crosses = [line for line in ax.get_lines() if line.get_marker() == "X"]
-    assert len(crosses) == lhs.outcomes["scenario.escalation"].nunique() > plots.MAX_LINES
+    assert len(crosses) == lhs.outcomes["escalation"].nunique() > plots.MAX_LINES

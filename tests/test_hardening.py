@@ -126,7 +126,7 @@ def _alive(pid: int) -> bool:
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads the process table from /proc")
 def test_sigterm_stops_the_sweep_cleanly_without_orphans_and_it_resumes(tmp_path):
     run = tmp_path / "run"
-    command = [sys.executable, "-m", "sim", "run", "+experiment=smoke", "run.seeds=3000", "run.chunk_size=100",
+    command = [sys.executable, "-m", "sim", "run", "+experiment=smoke", "run.seeds=1000", "run.chunk_size=100",
                "run.workers=2", "run.plot=false", "run.record_rounds=none", f"hydra.run.dir={run}"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
@@ -156,7 +156,7 @@ def test_sigterm_stops_the_sweep_cleanly_without_orphans_and_it_resumes(tmp_path
     assert not [c for c in children if _alive(c)], "worker or resource-tracker processes outlived the run"
     again = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300, check=False)
     assert again.returncode == 0 and "resumed:" in again.stdout
-    assert len(pd.read_parquet(run / "outcomes.parquet")) == 2 * 2 * 3000
+    assert len(pd.read_parquet(run / "outcomes.parquet")) == 2 * 2 * 1000
 
 
 # -- 16. the recorded command re-runs the run ------------------------------------------------------

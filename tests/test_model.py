@@ -123,7 +123,7 @@ def test_a_world_does_not_depend_on_its_batch_mates():
     sweep = _run("run.seeds=30", "+sweep.grid.scenario.escalation=[0,14]",
                  "+sweep.grid.scenario.deadline.round=[9,13]", "run.record_rounds=none")
     alone = _run("run.seeds=30", "scenario.escalation=14", "scenario.deadline.round=9", "run.record_rounds=none")
-    mine = sweep[(sweep["scenario.escalation"] == 14) & (sweep["scenario.deadline.round"] == 9)]
+    mine = sweep.query("escalation == 14 and deadline_round == 9")  # swept keys' columns: identifiers
     cols = [c for c in alone.columns if c != "world"]
     pd.testing.assert_frame_equal(mine[cols].reset_index(drop=True), alone[cols])
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import shutil
 from pathlib import Path
 
@@ -14,13 +16,20 @@ from tests.conftest import compose_config
 SIX = ("concession_paths", "utility_plane", "deal_rate", "strategy_heatmap", "timing", "terms")
 
 
+PRINTED: dict[str, str] = {}  # what `plot` printed for the sweep fixture
+
+
 @pytest.fixture(scope="module")
 def sweep_dir(tmp_path_factory) -> Path:
+    """A sweep's run folder, its figures drawn once, by `plot` from the folder (in PNG and SVG)."""
     out = tmp_path_factory.mktemp("sweep")
     cfg = compose_config("+experiment=smoke", "sweep.pairs=[[boulware,boulware],[linear,conceder]]",
                          "+sweep.grid.scenario.escalation=[0,14]", "run.seeds=30", "run.workers=1",
-                         "run.progress=false", "run.figure_formats=[png,svg]")
+                         "run.progress=false", "run.plot=false")
     run_experiment(cfg, out)
+    with contextlib.redirect_stdout(io.StringIO()) as printed:
+        assert plot(out, formats=["png", "svg"]) == 0
+    PRINTED["sweep"] = printed.getvalue()
     return out
 
 
@@ -28,29 +37,19 @@ def sweep_dir(tmp_path_factory) -> Path:
 def no_deal_dir(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("nodeal")
     cfg = compose_config("strategy@us=hardliner", "strategy@japan=hardliner", "run.seeds=10", "run.workers=1",
-                         "run.progress=false")
+                         "run.progress=false", "run.plot=false")  # test_zero_deals_... draws them with plot
     run_experiment(cfg, out)
     return out
 
 
-def test_a_sweep_run_draws_the_six_figures_and_the_pressure_figure(sweep_dir):
+def test_plot_draws_a_sweep_folder_s_six_figures_and_the_pressure_figure(sweep_dir):
     for name in (*SIX, "pressure"):
         png, svg = sweep_dir / "figures" / f"{name}.png", sweep_dir / "figures" / f"{name}.svg"
         assert png.exists() and svg.exists(), name
         with Image.open(png) as image:
             assert image.info["dpi"][0] >= 149.9  # saved at 150 dpi
             assert image.size[0] >= 600  # at least 4 inches wide: not a thumbnail
-
-
-def test_plot_redraws_a_run_folder(sweep_dir, tmp_path, capsys):
-    copy = tmp_path / "run"
-    shutil.copytree(sweep_dir, copy)
-    shutil.rmtree(copy / "figures")
-    assert plot(copy, formats=["png"]) == 0  # SVG is checked above; PNG is enough here
-    out = capsys.readouterr().out
-    for name in SIX:
-        assert (copy / "figures" / f"{name}.png").exists()
-        assert name in out
+        assert name in PRINTED["sweep"]
 
 
 def test_zero_deals_draws_what_makes_sense_and_says_what_it_skipped(no_deal_dir, capsys):
@@ -88,10 +87,27 @@ def test_an_unfinished_sweep_is_plotted_from_its_parts(sweep_dir, tmp_path, caps
     assert "unfinished" in capsys.readouterr().out
 
 
-def test_without_a_numeric_sweep_deal_rate_compares_the_pairs(tmp_path):
+def test_a_run_folder_with_the_former_dotted_columns_still_plots(sweep_dir, tmp_path):
+    import pyarrow.parquet as pq
+
+    copy = tmp_path / "run"
+    shutil.copytree(sweep_dir, copy)
+    shutil.rmtree(copy / "figures")
+    for name in ("outcomes.parquet", "rounds.parquet"):  # as written before the columns were renamed
+        table = pq.read_table(copy / name)
+        pq.write_table(table.rename_columns([{"escalation": "scenario.escalation", "deadline_round":
+                                              "scenario.deadline.round"}.get(c, c) for c in table.column_names]),
+                       copy / name)
+    assert plot(copy, formats=["png"], only=["deal_rate"]) == 0
+    assert (copy / "figures" / "deal_rate.png").exists()
+
+
+def test_without_a_numeric_sweep_deal_rate_compares_the_pairs(tmp_path, capsys):
     cfg = compose_config("sweep.pairs=[[boulware,boulware],[hardliner,hardliner],[linear,conceder]]",
-                         "run.seeds=10", "run.workers=1", "run.progress=false")
-    summary = run_experiment(cfg, tmp_path)
+                         "run.seeds=10", "run.workers=1", "run.progress=false", "run.plot=false")
+    run_experiment(cfg, tmp_path)
+    assert plot(tmp_path, only=["deal_rate", "strategy_heatmap", "pressure"]) == 0  # the figures in question
+    summary = capsys.readouterr().out
     assert (tmp_path / "figures" / "deal_rate.png").exists()
     # 3 of the 3 x 3 strategy cells: the heatmap would be mostly empty, so it is skipped with a reason
     assert not (tmp_path / "figures" / "strategy_heatmap.png").exists()
@@ -119,16 +135,24 @@ def test_plot_options_format_figures_resolution_and_size(sweep_dir, tmp_path, ca
     assert "figures (png, pdf): timing" in capsys.readouterr().out
 
 
-def test_figure_formats_are_validated_and_png_is_the_default(tmp_path):
+def test_figure_formats_are_validated_and_png_is_the_default():
     from sim.config import ConfigError, plan
 
     with pytest.raises(ConfigError, match=r"^run\.figure_formats: .*png, svg, pdf"):
         plan(compose_config("run.figure_formats=[gif]"))
-    cfg = compose_config("strategy@us=conceder", "strategy@japan=conceder", "run.seeds=5", "run.workers=1",
-                         "run.progress=false", "run.record_rounds=none")
-    assert list(cfg.run.figure_formats) == ["png"]
+    # the default; that a run then writes PNG only is checked on the main command (tests/test_cli.py)
+    assert list(compose_config().run.figure_formats) == ["png"]
+
+
+def test_a_run_draws_its_figures_in_the_formats_its_config_asks_for(tmp_path, monkeypatch):
+    import sim.report.plots
+
+    asked = []
+    monkeypatch.setattr(sim.report.plots, "draw_all", lambda *args, formats: asked.append(formats) or ([], []))
+    cfg = compose_config("run.seeds=2", "run.workers=1", "run.progress=false", "run.record_rounds=none",
+                         "run.figure_formats=[png,svg]")
     run_experiment(cfg, tmp_path)
-    assert {p.suffix for p in (tmp_path / "figures").iterdir()} == {".png"}
+    assert asked == [["png", "svg"]]  # drawing itself in each format: test_plot_draws_a_sweep_folder_s_...
 
 
 def test_figure_formats_do_not_change_what_a_sweep_computes():

@@ -1,6 +1,6 @@
 """Payoffs and utilities against hand calculations from the DOMAIN.md numbers.
 
-The numbers below are typed in from shared/DOMAIN.md (and seed 000), not read from the scenario
+The numbers below are typed in from docs/DOMAIN.md (and seed 000), not read from the scenario
 file, so the test also checks that the scenario carries the documented values.
 """
 

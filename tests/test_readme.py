@@ -1,49 +1,213 @@
-"""Every `python -m sim run` example in the README is a command that would run: composed and validated through
-the same pre-run check as the command line (the main command itself is run end to end by CI, and the examples of
-new parts, which need files a user writes, are run by tests/test_engine_general.py)."""
+"""Every shell example of the README runs: in this file, in another test, or in CI (``.ci/run``); the few
+that cannot run in a test say why in :data:`WHERE`.
+
+The examples are read from the README itself (its ``bash`` code blocks and its inline code that starts
+with ``python``, ``pytest``, ``pip``, ``apt-get`` or ``pyenv``), and :func:`test_every_readme_example_is_accounted_for`
+fails when one is added, changed or removed without saying here where it runs.
+
+The ``python -m sim`` examples marked :data:`HERE` run end to end through the command line's own entry
+point (``sim.__main__.main``: the pre-run check, then Hydra), in process, into a temporary folder. A run
+example gets ``run.seeds=2`` (a later override replaces the example's own seed count), ``run.plot=false``
+and ``run.progress=false``, so the suite stays fast; the figures of the same kinds of run are drawn by
+tests/test_plots.py and tests/test_figures.py. Each run's table is checked against the example's own
+counts (strategy pairs x grid points x seeds), worked out by hand below.
+"""
 
 from __future__ import annotations
 
 import re
 import shlex
+import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
-from sim.preflight import check
+from sim import __main__ as entry
 
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-# examples that name files the reader is asked to write first (conf/strategy/stubborn.yaml, ...)
-NEEDS_USER_FILES = ("stubborn", "ac_margin", "opener_proposes")
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text()
 
-
-def _commands() -> list[str]:
-    """The `python -m sim run ...` commands of the README: in code blocks and in inline code."""
-    text = README.replace("\\\n", " ")
-    found = re.findall(r"python -m sim run( [^`\n#]*)", text)
-    out = []
-    for tail in found:
-        tail = tail.split(" && ")[0].strip()
-        if not tail or tail.startswith(("--help", "[")) or any(name in tail for name in NEEDS_USER_FILES):
-            continue
-        out.append(tail)
-    return sorted(set(out))
+HERE = "here"
+CI = "CI (.ci/run)"
 
 
-COMMANDS = _commands()
+def _examples() -> set[str]:
+    """The README's shell examples: lines of its bash blocks, and inline code that is a command."""
+    found = []
+    for block in re.findall(r"```bash\n(.*?)```", README, re.S):
+        for line in block.replace("\\\n", " ").splitlines():
+            line = re.sub(r"\s+#.*$", "", line).strip()  # a trailing comment explains, it is not run
+            if line:
+                found.append(" ".join(line.split()))
+    found += re.findall(r"^\$ (.*)$", README, re.M)  # a command shown with its output
+    prose = re.sub(r"```.*?```", "", README, flags=re.S)
+    for span in re.findall(r"`([^`\n]+)`", prose):
+        if re.match(r"(python3?(\.\d+)? |pytest\b|pip |apt-get |pyenv )", span):
+            found.append(" ".join(span.split()))
+    return set(found)
 
 
-def test_the_readme_has_run_examples():
-    assert len(COMMANDS) >= 6
-    assert "+experiment=deadline_pressure" in COMMANDS  # the main command
+GRID = ("python -m sim run '+sweep.grid.scenario.escalation=[0,7,14]' "
+        "'+sweep.grid.scenario.deadline.round=[4,8,12,16,20]' run.seeds=1000")
+MAIN = ("python -m venv .venv && . .venv/bin/activate && pip install -e . && "
+        "python -m sim run +experiment=deadline_pressure")
+LHS = ("python -m sim run sweep.sample.method=lhs sweep.sample.n=200 '+sweep.sample.ranges.scenario.escalation=[0,15]' "
+       "'+sweep.sample.ranges.scenario.deadline.round=[4,20]' run.seeds=100")
+
+# Where each README example runs. A test id for one run elsewhere; a sentence for one that is not run.
+WHERE = {
+    # -- run here ---------------------------------------------------------------------------------------
+    "python -m sim run +experiment=strategy_tournament": HERE,
+    GRID: HERE,
+    LHS: HERE,
+    "python -m sim run +experiment=single_negotiation": HERE,
+    "python -m sim run scenario=example_bilateral strategy@north=conceder protocol=sequential": HERE,
+    "python -m sim run [overrides] --cfg job": HERE,  # with +experiment=smoke as the overrides
+    "python -m sim run scenario.deadline.round=40": HERE,  # refused, with the line the README shows
+    "python -m sim plot RUN_DIR": HERE,
+    "python -m sim codebook": HERE,  # as --check: the command itself rewrites docs/codebook.md in the repository
+    "python -m sim validate": HERE,  # one case here; every case is tests/test_validation.py::test_validation_case
+    # -- run by another test ----------------------------------------------------------------------------
+    "python -m sim run -m +experiment=deadline_pressure scenario.breakdown_risk=0,0.02":
+        "tests/test_cli.py::test_the_readme_multirun_example_repeats_the_experiment_per_value",
+    "python -m sim --help": "tests/test_cli.py::test_help_lists_verbs_groups_and_options",
+    "python -m sim run --help": "tests/test_verbs.py::test_help_of_each_verb_prints_usage_and_exits_0",
+    "python -m sim plot --help": "tests/test_verbs.py::test_help_of_each_verb_prints_usage_and_exits_0",
+    "python -m sim dashboard": "tests/test_dashboard_browser.py::test_dashboard_in_headless_chromium",
+    "python -m sim run strategy@us=stubborn us.offering.wait=0.8":
+        "tests/test_engine_general.py::test_new_offering_and_acceptance_strategies_are_one_class_each",
+    "python -m sim run acceptance@japan=ac_margin":
+        "tests/test_engine_general.py::test_new_offering_and_acceptance_strategies_are_one_class_each",
+    "python -m sim run protocol=opener_proposes":
+        "tests/test_engine_general.py::test_a_new_protocol_is_one_class_named_in_the_config",
+    # -- run by CI, which installs and runs exactly the two Quick-start commands -------------------------
+    MAIN: CI,  # and tests/test_cli.py::test_main_command_writes_a_complete_run_folder runs the main command
+    'python -m venv .venv && . .venv/bin/activate && pip install -e ".[test,dashboard]" && pytest': CI,
+    "pytest": CI,
+    'pip install -e ".[dashboard]"': CI,  # the dashboard extra is part of the test command's install
+    "apt-get install chromium": CI,  # .ci/run installs Debian's chromium when it is missing
+    "pytest tests/test_dashboard_browser.py": CI,  # part of the whole suite CI runs
+    # -- not run by a test, and why ---------------------------------------------------------------------
+    "python -m sim run": "not an example: names the verb in prose",
+    "pip install": "not an example: names the step that stops on an old Python "
+                   "(tests/test_install.py::test_the_build_on_an_old_python_stops_with_one_readable_line)",
+    "python --version": "not run: checks the reader's interpreter before the project is installed",
+    "python3.12 -m venv .venv": "not run: needs a second interpreter (3.12 next to an older default)",
+    "pyenv install 3.12 && pyenv local 3.12": "not run: needs pyenv and a download of CPython",
+    'pip install -e ".[dask]"': "not run as such: CI installs the same packages through the test extra, and "
+                                "tests/test_sweep.py runs sweeps on a local Dask cluster",
+    "pip install hydra-submitit-launcher": "not run: the submitit launcher needs a SLURM cluster",
+    "python benchmarks/bench_model.py": "not run: a benchmark (minutes of CPU) whose output is a timing, "
+                                        "not a pass or fail",
+    "python benchmarks/bench_model.py --parts": "not run: a benchmark (the Bayesian part alone takes minutes)",
+    "python benchmarks/bench_sweep.py --million": "not run: a benchmark of a million negotiations",
+    "python experiments/make_gallery.py": "not run: it reruns every experiment at full size (minutes) and "
+                                          "rewrites the committed gallery figures in the repository",
+}
 
 
-@pytest.mark.parametrize("command", COMMANDS)
-def test_every_readme_run_example_composes_and_validates(command):
-    args = shlex.split(command)
-    if "scenario.deadline.round=40" in args:  # the README's example of a refused value
-        with pytest.raises(Exception, match="scenario.deadline.round"):
-            check([a for a in args if not a.startswith("-")], multirun=False)
-        return
-    multirun = "-m" in args
-    check([a for a in args if not a.startswith("-")], multirun=multirun)
+def test_every_readme_example_is_accounted_for():
+    found = _examples()
+    assert found - set(WHERE) == set(), "README examples with no test or reason in tests/test_readme.py"
+    assert set(WHERE) - found == set(), "tests/test_readme.py lists examples the README no longer has"
+    for where in set(WHERE.values()):
+        if where.startswith("tests/"):  # the test named exists
+            path, name = where.split("::")
+            assert f"def {name}(" in (ROOT / path).read_text(), where
+
+
+def _sim(monkeypatch, *args: str) -> int:
+    """``python -m sim ARGS`` in this process: its exit status."""
+    monkeypatch.setattr(sys, "argv", ["sim", *args])
+    try:
+        entry.main()
+    except SystemExit as stop:
+        return int(stop.code or 0)
+    return 0
+
+
+def _run(monkeypatch, tmp_path: Path, example: str, *extra: str) -> Path:
+    """Run a README ``python -m sim run`` example, shrunk, and return its run folder."""
+    assert WHERE[example] == HERE
+    run_dir = tmp_path / "run"
+    args = shlex.split(example.removeprefix("python -m sim run "))
+    status = _sim(monkeypatch, "run", *args, *extra, "run.plot=false", "run.progress=false", f"hydra.run.dir={run_dir}")
+    assert status == 0
+    return run_dir
+
+
+@pytest.mark.parametrize(("example", "seeds", "rows"), [
+    ("python -m sim run +experiment=strategy_tournament", 2, 7 * 7 * 2),  # 7 x 7 strategy pairs
+    ("python -m sim run +experiment=single_negotiation", None, 1),  # the one negotiation, as it is
+    ("python -m sim run scenario=example_bilateral strategy@north=conceder protocol=sequential", 2, 2),
+])
+def test_readme_run_example_runs(monkeypatch, tmp_path, example, seeds, rows):
+    run_dir = _run(monkeypatch, tmp_path, example, *([f"run.seeds={seeds}"] if seeds else []))
+    outcomes = pd.read_parquet(run_dir / "outcomes.parquet")
+    assert len(outcomes) == rows
+    assert (run_dir / "summary.csv").exists() and (run_dir / "metadata.json").exists()
+
+
+def test_readme_grid_example_runs_and_its_figures_redraw(monkeypatch, tmp_path):
+    run_dir = _run(monkeypatch, tmp_path, GRID, "run.seeds=2")
+    outcomes = pd.read_parquet(run_dir / "outcomes.parquet")
+    assert len(outcomes) == 3 * 5 * 2  # 3 escalations x 5 deadlines x 2 seeds
+    assert set(outcomes.escalation) == {0, 7, 14} and set(outcomes.deadline_round) == {4, 8, 12, 16, 20}
+    # `python -m sim plot RUN_DIR`, with the README's own --figures example
+    assert _sim(monkeypatch, "plot", str(run_dir), "--figures", "pressure,timing") == 0
+    assert sorted(p.name for p in (run_dir / "figures").iterdir()) == ["pressure.png", "timing.png"]
+
+
+def test_readme_sampling_example_runs(monkeypatch, tmp_path):
+    run_dir = _run(monkeypatch, tmp_path, LHS, "run.seeds=2")
+    outcomes = pd.read_parquet(run_dir / "outcomes.parquet")
+    assert len(outcomes) == 200 * 2  # 200 sampled points x 2 seeds
+    assert outcomes.escalation.between(0, 15).all() and outcomes.deadline_round.between(4, 20).all()
+    assert outcomes.escalation.nunique() == 200  # a Latin hypercube: every sampled escalation differs
+
+
+def test_readme_cfg_job_example_prints_the_composed_config(monkeypatch, capsys):
+    assert _sim(monkeypatch, "run", "+experiment=smoke", "--cfg", "job") == 0
+    printed = capsys.readouterr().out
+    assert re.search(r"^run:\n(  .*\n)*  seeds: 5\n", printed, re.M)  # conf/experiment/smoke.yaml's seeds
+
+
+def test_readme_refused_value_example_prints_the_readme_line(monkeypatch, capsys, tmp_path):
+    command, shown = re.search(r"\$ (python -m sim run \S+)\n(error: .*)\n", README).groups()
+    assert WHERE[command] == HERE
+    status = _sim(monkeypatch, "run", *shlex.split(command.removeprefix("python -m sim run ")),
+                  f"hydra.run.dir={tmp_path / 'run'}")
+    assert status == 2 and capsys.readouterr().err.strip() == shown and not (tmp_path / "run").exists()
+
+
+def test_readme_codebook_example_is_current(monkeypatch):
+    assert _sim(monkeypatch, "codebook", "--check") == 0
+
+
+def test_readme_validate_example_runs_a_case(monkeypatch, capsys):
+    assert _sim(monkeypatch, "validate", "nash") == 0
+    assert "nash" in capsys.readouterr().out.lower()
+
+
+def test_readme_python_example_runs():
+    """The README's "From Python" block, with 2 seeds per escalation instead of 20."""
+    block = next(b for b in re.findall(r"```python\n(.*?)```", README, re.S) if "ScenarioModel(" in b)
+    assert "rng=range(20)" in block
+    scope: dict = {}
+    exec(block.replace("rng=range(20)", "rng=range(2)"), scope)  # noqa: S102 - the README's own code
+    assert len(scope["results"]) == 3 * 2 and {r["escalation"] for r in scope["results"]} == {0, 7, 14}
+    assert scope["model"].outcomes()["deal"].shape == (1,)
+
+
+def test_the_readme_figures_are_readable():
+    """Item 22: the README's headline copy of the pressure figure was 1000 x 238 px, a strip too small to
+    read. Every image the README shows exists, is at least 900 px wide and at least half as high as wide."""
+    from PIL import Image
+
+    images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", README)
+    assert "experiments/figures/deadline_pressure-pressure.png" in images
+    for image in images:
+        with Image.open(ROOT / image) as figure:
+            width, height = figure.size
+        assert width >= 900 and height >= width / 2, (image, figure.size)

@@ -22,6 +22,8 @@ import sim.run.runner
 import sim.run.store
 from sim.cli import guarded_run
 from sim.config import ConfigError, plan
+from sim.config.sweep import column_name
+from sim.preflight import UsageError, check
 from sim.run.runner import execute
 from sim.run.store import DamagedPart, check_resume, merge, part_path, read_manifest
 from tests.conftest import compose_config
@@ -265,7 +267,7 @@ def test_ctrl_c_during_the_merge_or_the_plotting_gives_a_resume_hint(tmp_path, m
 def test_rounds_carry_the_strategy_pair_and_grid_point_of_their_negotiation(reference):
     rounds = pd.read_parquet(reference / "rounds.parquet")
     outcomes = pd.read_parquet(reference / "outcomes.parquet")
-    keys = ["us_strategy", "japan_strategy", "scenario.escalation"]
+    keys = ["us_strategy", "japan_strategy", "escalation"]
     for key in keys:
         assert key in rounds.columns
     joined = rounds[["world", *keys]].merge(outcomes[["world", *keys]], on="world", suffixes=("", "_outcome"))
@@ -283,12 +285,21 @@ def test_every_column_has_a_unit_and_meaning_in_the_parquet_files(reference):
         for field in schema:
             meta = field.metadata or {}
             assert meta.get(b"unit") and meta.get(b"meaning"), (name, field.name)
-        assert schema.field("scenario.escalation").metadata[b"config_key"] == b"scenario.escalation"
+        assert schema.field("escalation").metadata[b"config_key"] == b"scenario.escalation"
     assert pq.read_schema(reference / "outcomes.parquet").field("cars").metadata[b"unit"] == b"pp"
 
 
-def test_the_codebook_document_is_current_and_lists_every_column(reference, tmp_path):
+@pytest.fixture(scope="module")
+def experiment(tmp_path_factory) -> Path:
+    """The sweep run as the command line runs it: with summary.csv and metadata.json."""
     from sim.cli import run_experiment
+
+    run = tmp_path_factory.mktemp("experiment") / "run"
+    run_experiment(compose_config(*SWEEP), run, progress=False)
+    return run
+
+
+def test_the_codebook_document_is_current_and_lists_every_column(experiment):
     from sim.report.codebook import DOC, default_scenario, markdown, summary_entries
 
     text = DOC.read_text()
@@ -296,14 +307,13 @@ def test_the_codebook_document_is_current_and_lists_every_column(reference, tmp_
     assert text == markdown(space, parties), "docs/codebook.md is out of date: run python -m sim codebook"
     issues = {i.name for i in space.issues}
     the_plan = plan(compose_config(*SWEEP))
-    swept = set(the_plan.swept_keys)
-    assert swept == {"scenario.deadline.round", "scenario.escalation"}
+    swept = set(the_plan.swept_columns)
+    assert the_plan.swept_columns == {"deadline_round": "scenario.deadline.round", "escalation": "scenario.escalation"}
     listed = set()
     for line in text.splitlines():
         if line.startswith("| `"):
             listed.add(line.split("`")[1])
-    run = tmp_path / "run"
-    run_experiment(compose_config(*SWEEP), run, progress=False)
+    run = experiment
     for name in ("outcomes.parquet", "rounds.parquet"):
         for column in pq.read_schema(run / name).names:
             generic = ("ISSUE" if column in issues else "*swept key*" if column in swept
@@ -316,6 +326,42 @@ def test_the_codebook_document_is_current_and_lists_every_column(reference, tmp_
         assert column in listed or column in swept or column.removeprefix("median_") in issues, column
     for word in ("deadline", "deadline_extended", "final_deadline"):
         assert f"`{word}`" in text
+
+
+def test_swept_keys_are_identifier_columns_mapped_back_to_their_keys(experiment):
+    # the rule, by hand: drop a leading "scenario.", then "." and "-" -> "_"
+    assert column_name("scenario.escalation") == "escalation"
+    assert column_name("scenario.sides.japan.deadline") == "sides_japan_deadline"
+    assert column_name("scenario.issues.steel-aluminium.negotiable") == "issues_steel_aluminium_negotiable"
+    assert column_name("us.offering.beta") == "us_offering_beta"
+    assert column_name("protocol.agenda") == "protocol_agenda"
+    assert column_name("us_strategy") == "us_strategy"
+    meta = json.loads((experiment / "metadata.json").read_text())
+    assert meta["swept_columns"] == {"deadline_round": "scenario.deadline.round", "escalation": "scenario.escalation"}
+    outcomes = pd.read_parquet(experiment / "outcomes.parquet")
+    tables = {"outcomes": outcomes, "rounds": pd.read_parquet(experiment / "rounds.parquet"),
+              "summary": pd.read_csv(experiment / "summary.csv")}
+    for name, table in tables.items():
+        assert all(c.isidentifier() for c in table.columns), (name, [c for c in table.columns if "." in c])
+        assert {"deadline_round", "escalation"} <= set(table.columns), name
+    for name in ("outcomes.parquet", "rounds.parquet"):  # the way back is in the file itself
+        schema = pq.read_schema(experiment / name)
+        for column, key in meta["swept_columns"].items():
+            assert schema.field(column).metadata[b"config_key"] == key.encode()
+    # usable as an attribute and in query: 2 strategy pairs x 2 deadlines x 60 seeds at escalation 14
+    assert len(outcomes.query("escalation == 14")) == (outcomes.escalation == 14).sum() == 2 * 2 * 60
+
+
+def test_swept_keys_that_would_share_a_column_are_refused_in_one_line():
+    both = ["+sides.us.deadline=3", "+sweep.grid.sides.us.deadline=[1,2]",
+            "+sweep.grid.scenario.sides.us.deadline=[5,9]"]
+    with pytest.raises(ConfigError, match="sides.us.deadline and scenario.sides.us.deadline .* 'sides_us_deadline'"):
+        plan(compose_config(*both))
+    # a swept key whose column an outcome column already has: refused before anything runs
+    extension = "extension: {probability: 0.3, rounds: 2}"
+    with pytest.raises(UsageError, match="scenario.deadline would be the output column 'deadline'"):
+        check([f"+sweep.grid.scenario.deadline=[{{round: 5, {extension}}},{{round: 9, {extension}}}]"],
+              multirun=False)
 
 
 # -- 16. metadata ----------------------------------------------------------------------------------

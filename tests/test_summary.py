@@ -37,7 +37,7 @@ def _outcomes() -> pd.DataFrame:
     for deadline, ends in endings.items():
         for k, end in enumerate(ends):
             deal = end == "agreement"
-            rows.append({"us_strategy": "boulware", "japan_strategy": "boulware", "scenario.deadline.round": deadline,
+            rows.append({"us_strategy": "boulware", "japan_strategy": "boulware", "deadline_round": deadline,
                          "deal": deal, "partial_deal": end == "deadline" and k == 2, "end_reason": end,
                          "end_round": 3 + k, "us_utility": 0.1 * k, "japan_utility": 0.9 - 0.1 * k,
                          "us_payoff": 10.0 + k, "japan_payoff": -20.0 - k, "welfare": 0.9,
@@ -46,8 +46,8 @@ def _outcomes() -> pd.DataFrame:
 
 
 def test_summary_counts_endings_partial_deals_and_gives_medians():
-    table = by_point(_outcomes(), ["us_strategy", "japan_strategy", "scenario.deadline.round"], SPACE)
-    first = table.set_index("scenario.deadline.round").loc[5]
+    table = by_point(_outcomes(), ["us_strategy", "japan_strategy", "deadline_round"], SPACE)
+    first = table.set_index("deadline_round").loc[5]
     assert (first["runs"], first["deals"]) == (6, 2)
     assert (first["ended_agreement"], first["ended_deadline"], first["ended_breakdown"],
             first["ended_walk_away"], first["ended_refused_protocol"]) == (2, 2, 1, 1, 0)
@@ -69,8 +69,9 @@ def test_terminal_summary_names_both_strategies_and_the_deadline_round():
     assert "boulware (US) vs boulware (Japan)" in text  # also for a single strategy pair
     assert "ended by: agreement 7, walk-away 1, deadline 3, breakdown 1; partial deals" in text
     assert "median utility US" in text and "joint welfare" in text
-    coords = ["us_strategy", "japan_strategy", "scenario.deadline.round"]
-    points = format_points(by_point(outcomes, coords, SPACE), coords, names=names)
+    coords = {"us_strategy": "us_strategy", "japan_strategy": "japan_strategy",
+              "deadline_round": "scenario.deadline.round"}  # column -> its config key
+    points = format_points(by_point(outcomes, list(coords), SPACE), coords, names=names)
     header = points.splitlines()[1]
     assert "US strategy" in header and "Japan strategy" in header  # not dropped when they are equal
     assert "deadline (round)" in header and " round " not in header.replace("agreement round", "")

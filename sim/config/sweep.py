@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import keyword
 import math
 import os
 from dataclasses import dataclass, field
@@ -27,11 +28,49 @@ from sim.config.scenario import compile_point
 from sim.config.values import MISSING, ConfigError, Tree, choice, flag, get, lookup, number, set_key
 from sim.engine.inputs import Structure, WorldInputs
 
-__all__ = ["MAX_GRID_POINTS", "MAX_WORLDS", "GridPoint", "Plan", "plan"]
+__all__ = ["MAX_GRID_POINTS", "MAX_WORLDS", "GridPoint", "Plan", "column_name", "plan"]
 
 # A plan beyond these sizes is refused before it is expanded (planning itself would take minutes).
 MAX_GRID_POINTS = 200_000
 MAX_WORLDS = 10**10
+
+
+def column_name(key: str) -> str:
+    """The output column of a swept config key: a Python identifier, usable as ``df.attr`` and in ``df.query``.
+
+    The one rule for every table a run writes (``outcomes.parquet``, ``rounds.parquet``, ``summary.csv``):
+    a leading ``scenario.`` is dropped and every ``.`` or ``-`` becomes ``_``. Names that are already
+    identifiers (``us_strategy``, ``agenda``) are unchanged. The inverse (column -> key) is recorded in each
+    Parquet field's ``config_key`` metadata and under ``swept_columns`` in ``metadata.json``.
+
+    Examples:
+        ``scenario.deadline.round`` -> ``deadline_round``; ``scenario.sides.p1.deadline`` ->
+        ``sides_p1_deadline``; ``p1.offering.beta`` -> ``p1_offering_beta``; ``protocol.agenda`` ->
+        ``protocol_agenda``; ``scenario.issues.steel-aluminium.negotiable`` ->
+        ``issues_steel_aluminium_negotiable``.
+
+    Args:
+        key: A config key in dotted form.
+
+    Returns:
+        The column's name.
+    """
+    name = key.removeprefix("scenario.")
+    return name.replace(".", "_").replace("-", "_")
+
+
+def _check_columns(keys: list[str]) -> None:
+    """Refuse a coordinate key whose column is not an identifier, and two keys given the same column."""
+    seen: dict[str, str] = {}
+    for key in keys:
+        column = column_name(key)
+        if not column.isidentifier() or keyword.iskeyword(column):
+            raise ConfigError("sweep", f"the swept key {key} would be the output column {column!r}, which is not a "
+                                       "Python identifier; only letters, digits, '_', '.' and '-' can be swept")
+        if column in seen:
+            raise ConfigError("sweep", f"the keys {seen[column]} and {key} would both be the output column "
+                                       f"{column!r}; sweep only one of them")
+        seen[column] = key
 
 
 @dataclass
@@ -66,8 +105,8 @@ class Plan:
         dask_address: Dask scheduler address (``None``: a local cluster).
         record_rounds: ``"all"``, ``"none"`` or the number of seeds per point whose rounds are kept.
         common_random_numbers: Whether the same seed index gets the same draws at every point.
-        swept_keys: The swept config keys, in column order.
-        coordinate_dtypes: NumPy dtype of each coordinate column (strategies and swept keys).
+        swept_keys: The swept config keys, in column order (their columns: :attr:`columns`).
+        coordinate_dtypes: NumPy dtype of each coordinate (strategies and swept keys), by config key.
         parties: The parties' ids and display names, in scenario order.
     """
 
@@ -89,6 +128,16 @@ class Plan:
     def n_worlds(self) -> int:
         """Total number of negotiations."""
         return len(self.points) * self.seeds
+
+    @property
+    def columns(self) -> dict[str, str]:
+        """Output column of each coordinate (strategies, agenda, swept keys, constraints), by config key."""
+        return {key: column_name(key) for key in self.coordinate_dtypes}
+
+    @property
+    def swept_columns(self) -> dict[str, str]:
+        """Config key of each swept key's output column (the inverse of :func:`column_name`), in column order."""
+        return {column_name(key): key for key in self.swept_keys}
 
 
 def _sweepable(key: str, where: str) -> None:
@@ -176,6 +225,8 @@ def plan(config: DictConfig | Tree) -> Plan:
                                    f"negotiations; the limit is {MAX_GRID_POINTS:,} grid points and "
                                    f"{MAX_WORLDS:,} negotiations per run (split it with -m)")
     samples = _samples(cfg, root_seed, set(axes))
+    swept = list(axes) + [k for k in (samples[0] if samples else {}) if k not in axes]
+    _check_columns([*(f"{pid}_strategy" for pid in ids), "agenda", *swept, "constraints"])
     points = []
     for names in pairs:
         base = dict(cfg)
@@ -200,7 +251,6 @@ def plan(config: DictConfig | Tree) -> Plan:
     check_calibration(cfg)  # the scenario's calibration block is well formed (the engine never reads it)
     if record == "auto":
         record = "all" if len(points) * seeds <= 1000 else 1
-    swept = list(axes) + [k for k in (samples[0] if samples else {}) if k not in axes]
     dtypes = {k: _dtype([p.coordinates[k] for p in points])
               for k in (*(f"{pid}_strategy" for pid in ids), "agenda", *swept, "constraints")}
     return Plan(points=points, seeds=seeds, root_seed=root_seed, chunk_size=chunk_size, workers=workers,

@@ -6,8 +6,10 @@ and, for a swept config key, ``config_key``) and rendered as ``docs/codebook.md`
 
 Some columns depend on the run: one column per issue of the scenario's outcome space (its unit is
 the issue's own, ``pp`` for a tariff, ``USD bn`` or ``USD bn/yr`` for a package item), one column per
-swept config key, named after the key (``scenario.deadline.round``), and the per-party columns, named
-after the scenario's party ids (``<party>_utility``).
+swept config key, named by :func:`sim.config.sweep.column_name` (``scenario.deadline.round`` ->
+``deadline_round``; its ``config_key`` metadata names the key), and the per-party columns, named after the
+scenario's party ids (``<party>_utility``). A swept key whose column would repeat another column's name
+is refused (:class:`~sim.config.values.ConfigError`, before the run).
 """
 
 from __future__ import annotations
@@ -16,9 +18,12 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from sim.config.sweep import column_name
+from sim.config.values import ConfigError
 from sim.domain.outcome_space import OutcomeSpace
 
-__all__ = ["Entry", "field_metadata", "markdown", "outcome_entries", "round_entries", "summary_entries"]
+__all__ = ["Entry", "field_metadata", "markdown", "outcome_entries", "round_entries", "summary_entries",
+           "table_entries"]
 
 DOC = Path(__file__).resolve().parent.parent.parent / "docs" / "codebook.md"
 
@@ -46,7 +51,7 @@ _POINT = [
     Entry(f"{PARTY}_strategy", "-", "{name}'s negotiator: its strategy (conf/strategy/NAME.yaml)", "strategy@{party}"),
     Entry("agenda", "-", "how the issues are negotiated: package, sequential or linked", "protocol.agenda"),
     Entry(SWEPT, "that key's unit", "value of a swept config key at this grid point; the column is named after "
-                                    "the key"),
+                                    "the key by the rule below"),
     Entry("constraints", "-", "the constraints in force: issues off the table, red lines ('none' without any)"),
 ]
 _OUTCOME = [
@@ -147,7 +152,8 @@ def _expand(template: list[Entry], space: OutcomeSpace | None, swept: list[str] 
                                                                e.meaning)
         elif e.name == SWEPT:
             for key in swept or ():
-                out[key] = Entry(key, "-", f"value of the swept config key {key} at this grid point", key)
+                column = column_name(key)
+                out[column] = Entry(column, "-", f"value of the swept config key {key} at this grid point", key)
         else:
             out[e.name] = e
     return out
@@ -156,21 +162,45 @@ def _expand(template: list[Entry], space: OutcomeSpace | None, swept: list[str] 
 def outcome_entries(space: OutcomeSpace, swept: list[str], parties: list[tuple[str, str]]) -> dict[str, Entry]:
     """The columns of ``outcomes.parquet`` for a run over ``space`` sweeping ``swept``, between ``parties``
     (``(id, display name)`` in scenario order)."""
-    columns = _expand(_IDENTITY + _POINT + _OUTCOME, space, swept, parties)
-    for pid, name in parties:  # each party's columns together, in scenario order
-        columns |= _expand(_sides(), space, swept, [(pid, name)])
-    return columns | _expand(_METRICS, space, swept, parties)
+    parts = [_expand(_IDENTITY, space, swept, parties), _expand(_POINT, space, swept, parties),
+             _expand(_OUTCOME, space, swept, parties)]
+    parts += [_expand(_sides(), space, swept, [side]) for side in parties]  # each party's columns together
+    return _joined(parts + [_expand(_METRICS, space, swept, parties)])
 
 
 def round_entries(space: OutcomeSpace, swept: list[str], parties: list[tuple[str, str]]) -> dict[str, Entry]:
     """The columns of ``rounds.parquet`` (the grid point's coordinates included)."""
     rounds = _expand(_ROUND, space, swept, parties)
-    return {"world": rounds.pop("world"), **_expand(_POINT, space, swept, parties), **rounds}
+    return _joined([{"world": rounds.pop("world")}, _expand(_POINT, space, swept, parties), rounds])
 
 
 def summary_entries(space: OutcomeSpace, swept: list[str], parties: list[tuple[str, str]]) -> dict[str, Entry]:
     """The columns of ``summary.csv``."""
-    return _expand(_POINT, space, swept, parties) | _expand(_SUMMARY, space, swept, parties)
+    return _joined([_expand(_POINT, space, swept, parties), _expand(_SUMMARY, space, swept, parties)])
+
+
+def _joined(parts: list[dict[str, Entry]]) -> dict[str, Entry]:
+    """The columns of one table, in order; a swept key's column that repeats another column is refused."""
+    out: dict[str, Entry] = {}
+    for part in parts:
+        for name, entry in part.items():
+            if name in out:
+                key = entry.config_key or out[name].config_key
+                raise ConfigError("sweep", f"the swept key {key} would be the output column {name!r}, which the "
+                                           "tables already have; it cannot be swept")
+            out[name] = entry
+    return out
+
+
+def table_entries(plan) -> dict[str, dict[str, Entry]]:
+    """The columns of each Parquet table of a run of ``plan`` (a :class:`sim.config.sweep.Plan`).
+
+    Raises:
+        ConfigError: if a swept key's column repeats another column's name.
+    """
+    space, swept = plan.points[0].structure.space, list(plan.swept_keys)
+    return {"outcomes": outcome_entries(space, swept, plan.parties),
+            "rounds": round_entries(space, swept, plan.parties)}
 
 
 def field_metadata(entries: dict[str, Entry]) -> dict[str, dict[str, str]]:
@@ -214,8 +244,20 @@ def markdown(space: OutcomeSpace, parties: list[tuple[str, str]]) -> str:
         "The per-party columns are named after the scenario's party ids; for the default scenario these are "
         + ", ".join(f"`{pid}` ({name})" for pid, name in parties) + ".",
         "",
-        "*swept key* stands for one column per config key swept inside the run (`sweep.grid`, `sweep.sample`),",
-        "named after the key, e.g. `scenario.deadline.round`; its field metadata `config_key` names the key.",
+        "*swept key* stands for one column per config key swept inside the run (`sweep.grid`, `sweep.sample`).",
+        "Its name is a Python identifier (usable as `df.deadline_round` and in `df.query(\"deadline_round > 8\")`),",
+        "made by one rule, `sim.config.sweep.column_name`: a leading `scenario.` is dropped and every `.` and `-`",
+        "becomes `_`. For example:",
+        "",
+        "| config key | column |",
+        "| --- | --- |",
+        *(f"| `{key}` | `{column_name(key)}` |" for key in ("scenario.deadline.round", "scenario.escalation",
+                                                           f"scenario.sides.{parties[0][0]}.deadline",
+                                                           f"{parties[0][0]}.offering.beta", "protocol.agenda")),
+        "",
+        "The way back, column -> config key, is recorded in each Parquet field's metadata (`config_key`) and",
+        "under `swept_columns` in the run's `metadata.json`. Two swept keys that would give the same column, or a",
+        "swept key whose column another column already has, are refused before the run.",
         "",
         "**The three deadline columns.** `deadline` is the talks' deadline as scheduled; when it is reached it is",
         "extended once with the configured probability (`deadline_extended`), and `final_deadline` is the last",

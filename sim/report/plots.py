@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from sim.config import GridPoint
+from sim.config.sweep import column_name
 from sim.domain.bargaining import frontier, kalai_point, nash_point, rational_part
 from sim.domain.no_deal import escalated
 from sim.engine.inputs import Structure, joint_box, utility_coefficients
@@ -289,9 +290,9 @@ def binned(values: pd.Series, most: int = MAX_VALUES, bins: int = BINS) -> tuple
     return pd.Series(mids[index], index=values.index), f"{values.nunique()} values in {bins} bins of {width:.3g}"
 
 
-def _rate_by(frame: pd.DataFrame, key: str) -> pd.DataFrame:
-    """Deal rate per value of ``key`` (binned if sampled), with its 95 % Wilson interval."""
-    groups, _ = binned(frame[key])
+def _rate_by(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Deal rate per value of ``column`` (binned if sampled), with its 95 % Wilson interval."""
+    groups, _ = binned(frame[column])
     agg = frame.groupby(groups.rename("_x")).agg(k=("deal", "sum"), n=("deal", "size"))
     agg["rate"] = agg["k"] / agg["n"]
     agg["low"], agg["high"] = wilson_interval(agg["k"], agg["n"])
@@ -315,9 +316,9 @@ def deal_rate(run: RunData, out_dir: Path) -> list[Path]:
     with figure_style():
         fig, axes = plt.subplots(1, len(keys), figsize=sized(5.2 * len(keys), 4.4), squeeze=False)
         for ax, key in zip(axes[0], keys, strict=True):
-            _, note = binned(data[key])
+            _, note = binned(data[column_name(key)])
             for colour, pair in zip(PALETTE[:len(pairs)], pairs, strict=True):
-                agg = _rate_by(data[data["_pair"] == pair], key)
+                agg = _rate_by(data[data["_pair"] == pair], column_name(key))
                 ax.plot(agg.index, agg["rate"], marker="o", ms=4, color=colour, label=pair)
                 ax.fill_between(agg.index, agg["low"], agg["high"], color=colour, alpha=0.15, lw=0)
             ax.set_ylim(-0.02, 1.02)
@@ -439,7 +440,7 @@ def terms(run: RunData, out_dir: Path) -> list[Path]:
     if 1 < pairs.nunique() <= MAX_LINES:
         groups, group_label = pairs, f"strategy pair ({run.versus})"
     elif run.numeric_keys:
-        groups, note = binned(deals[run.numeric_keys[0]])
+        groups, note = binned(deals[column_name(run.numeric_keys[0])])
         group_label = short_key(run.numeric_keys[0], long=True) + (f" ({note}, by midpoint)" if note else "")
     elif pairs.nunique() > MAX_LINES:
         first = run.party_ids[0]
@@ -509,15 +510,16 @@ def agenda(run: RunData, out_dir: Path) -> list[Path]:
     if o["agenda"].nunique() < 2:
         raise Skip("only one agenda was run")
     agendas = [a for a in AGENDA_ORDER if a in set(o["agenda"])]
-    hue_key = next((k for k in run.plan.swept_keys if k != "protocol.agenda" and o[k].nunique() in (2, 3, 4)), None)
-    hues = sorted(o[hue_key].unique()) if hue_key else [None]
+    hue_key = next((k for k in run.plan.swept_keys
+                    if k != "protocol.agenda" and o[column_name(k)].nunique() in (2, 3, 4)), None)
+    hues = sorted(o[column_name(hue_key)].unique()) if hue_key else [None]
     width = 0.8 / len(hues)
     x = np.arange(len(agendas))
     term, unit = headline_issue(run.structure)
     with figure_style():
         fig, axes = plt.subplots(1, 4, figsize=sized(17, 4.4))
         for h, (hue, colour) in enumerate(zip(hues, PALETTE, strict=False)):
-            data = o if hue is None else o[o[hue_key] == hue]
+            data = o if hue is None else o[o[column_name(hue_key)] == hue]
             by = data.groupby("agenda")
             offset = (h - (len(hues) - 1) / 2) * width
             full = by["deal"].mean().reindex(agendas)
@@ -563,7 +565,7 @@ def two_level(run: RunData, out_dir: Path) -> list[Path]:
     if key is None:
         raise Skip("no ratification threshold was swept")
     data = run.outcomes.assign(_pair=run.pairs)
-    data["_x"], x_note = binned(data[key])
+    data["_x"], x_note = binned(data[column_name(key)])
     pairs = list(data["_pair"].unique())
     if len(pairs) > MAX_LINES:
         data["_pair"] = "all strategy pairs"
@@ -629,16 +631,17 @@ def pressure(run: RunData, out_dir: Path) -> list[Path]:
     units = {i.name: i.unit for i in run.structure.space.issues}
     shown = [n for n in ("reciprocal", "cars") if n in units]
     data = run.outcomes.copy()
-    data["_x"], x_note = binned(data[x_key])
+    data["_x"], x_note = binned(data[column_name(x_key)])
     hue_note = None
-    if hue_key is None:
+    hue = data[column_name(hue_key)] if hue_key else None
+    if hue is None:
         data["_hue"], hues = "all", ["all"]
-    elif data[hue_key].nunique() <= MAX_LINES:
-        data["_hue"] = data[hue_key]
+    elif hue.nunique() <= MAX_LINES:
+        data["_hue"] = hue
         hues = sorted(data["_hue"].unique())
     else:  # a sampled parameter: equal-width intervals, every one drawn
-        data["_hue"], hues = _intervals(data[hue_key], 5)
-        hue_note = f"{data[hue_key].nunique()} sampled values in {len(hues)} intervals"
+        data["_hue"], hues = _intervals(hue, 5)
+        hue_note = f"{hue.nunique()} sampled values in {len(hues)} intervals"
     colours = (PALETTE[:len(hues)] if len(hues) <= MAX_LINES
                else [plt.get_cmap("cividis")(v) for v in np.linspace(0, 0.9, len(hues))])
     with figure_style():

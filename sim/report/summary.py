@@ -199,11 +199,17 @@ def report(outcomes: pd.DataFrame, space: OutcomeSpace, wall_seconds: float,
     return "\n".join(lines)
 
 
-def format_points(table: pd.DataFrame, coordinates: list[str], most: int = 30,
+def format_points(table: pd.DataFrame, coordinates: dict[str, str], most: int = 30,
                   names: dict[str, str] | None = None) -> str:
     """The per-point summary for the terminal: all of it up to ``most`` points, else a pointer to the file.
 
     Both strategies are always shown; a swept key whose column repeats another column is left out.
+
+    Args:
+        table: The per-point table (:func:`by_point`).
+        coordinates: The columns that identify a grid point, each with its config key (for its heading).
+        most: The most points shown.
+        names: Display name of each party id.
     """
     if len(table) > most:
         return f"summary.csv: {len(table)} grid points (deal rate with 95 % interval, how the talks ended, " \
@@ -211,11 +217,12 @@ def format_points(table: pd.DataFrame, coordinates: list[str], most: int = 30,
     parties = party_ids(table)
     names = {p: (names or {}).get(p, p) for p in parties}
     always = {f"{p}_strategy" for p in parties}
-    kept = [c for k, c in enumerate(coordinates)  # a swept key that repeats a recorded column adds nothing
-            if c in always or not any(table[c].equals(table[other]) for other in coordinates[:k])]
+    columns = list(coordinates)
+    kept = [c for k, c in enumerate(columns)  # a swept key that repeats a recorded column adds nothing
+            if c in always or not any(table[c].equals(table[other]) for other in columns[:k])]
     shown = table[kept].copy()
     titles = {f"{p}_strategy": f"{names[p]} strategy" for p in parties}
-    shown.columns = [titles.get(c, heading(c, names)) for c in kept]
+    shown.columns = [titles.get(c, heading(coordinates[c], names)) for c in kept]
     shown["negotiations"] = table["runs"]
     shown["deal rate [95% CI]"] = [f"{r:.1%} [{lo:.1%}, {hi:.1%}]" for r, lo, hi in
                                   zip(table["deal_rate"], table["deal_rate_low"], table["deal_rate_high"], strict=True)]

@@ -39,7 +39,7 @@ from sim.domain.bargaining import outcome_metrics
 from sim.engine.inputs import Structure, WorldInputs, joint_box, stack, take, utility_coefficients
 from sim.engine.model import END_REASONS, NegotiationModel
 from sim.engine.streams import point_key, world_seeds
-from sim.report.codebook import field_metadata, outcome_entries, round_entries
+from sim.report.codebook import field_metadata, table_entries
 from sim.run.store import (
     KINDS,
     DamagedPart,
@@ -141,7 +141,7 @@ def _task(plan: Plan, chunk: Chunk) -> ChunkTask:
     if not plan.common_random_numbers:
         keys = np.array([point_key(plan.points[p].coordinates) for p in points], dtype=np.int64)[local]
     inputs = stack([plan.points[p].inputs for p in points])
-    coords = {k: np.array([plan.points[p].coordinates[k] for p in points], dtype=dtype)
+    coords = {plan.columns[k]: np.array([plan.points[p].coordinates[k] for p in points], dtype=dtype)
               for k, dtype in plan.coordinate_dtypes.items()}
     return ChunkTask(index=chunk.index, structure=plan.points[points[0]].structure, point_inputs=inputs,
                      point_coords=coords, local_point=local, seed_index=seed_index,
@@ -402,9 +402,7 @@ class SweepResult:
 
 
 def _fields(plan: Plan) -> dict[str, dict[str, dict[str, str]]]:
-    space, swept = plan.points[0].structure.space, list(plan.swept_keys)
-    return {"outcomes": field_metadata(outcome_entries(space, swept, plan.parties)),
-            "rounds": field_metadata(round_entries(space, swept, plan.parties))}
+    return {table: field_metadata(entries) for table, entries in table_entries(plan).items()}
 
 
 def execute(plan: Plan, out_dir: Path, cfg: dict, progress: bool | None = None) -> SweepResult:

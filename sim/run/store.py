@@ -36,7 +36,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim.config import ConfigError
-from sim.config.sweep import Plan
+from sim.config.sweep import Plan, column_name
 from sim.engine.inputs import Structure
 from sim.run.outputs import atomic_write, git_commit
 
@@ -506,7 +506,9 @@ def load_run(run_dir: Path):
         outcomes, source = pd.concat([_read_table(p) for p in parts], ignore_index=True), run_dir / "outcomes"
         notice = (f"the sweep in {run_dir} is unfinished: plotting the {len(parts)} chunks done so far "
                   f"({len(outcomes)} of {the_plan.n_worlds} negotiations)")
-    missing = [c for c in (*required_outcomes(the_plan.parties), *the_plan.swept_keys) if c not in outcomes.columns]
+    # a run folder written before swept keys had identifier columns holds them under the dotted key
+    outcomes = outcomes.rename(columns={key: column_name(key) for key in the_plan.swept_keys})
+    missing = [c for c in (*required_outcomes(the_plan.parties), *the_plan.swept_columns) if c not in outcomes.columns]
     if missing:
         raise RunDirError(f"{source}: lacks the column(s) {', '.join(missing)}; it is not an outcomes table "
                           "written by python -m sim run for this config")
@@ -518,6 +520,7 @@ def load_run(run_dir: Path):
     else:
         round_parts = _finished_parts(run_dir, "rounds")
         rounds = pd.concat([_read_table(p) for p in round_parts], ignore_index=True) if round_parts else pd.DataFrame()
+    rounds = rounds.rename(columns={key: column_name(key) for key in the_plan.swept_keys})
     return RunData(outcomes=outcomes, rounds=rounds, plan=the_plan), notice
 
 
@@ -547,9 +550,11 @@ class RunData:
 
     @property
     def numeric_keys(self) -> list[str]:
-        """Swept keys with numeric values and more than one value."""
-        return [k for k in self.plan.swept_keys if pd.api.types.is_numeric_dtype(self.outcomes[k])
-                and not pd.api.types.is_bool_dtype(self.outcomes[k]) and self.outcomes[k].nunique() > 1]
+        """Swept keys (config keys; their columns: :func:`~sim.config.sweep.column_name`) with numeric values
+        and more than one value."""
+        columns = {k: self.outcomes[column_name(k)] for k in self.plan.swept_keys}
+        return [k for k, c in columns.items() if pd.api.types.is_numeric_dtype(c)
+                and not pd.api.types.is_bool_dtype(c) and c.nunique() > 1]
 
     @property
     def pairs(self) -> pd.Series:
