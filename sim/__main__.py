@@ -223,6 +223,8 @@ def _analyze(args: list[str]) -> int:
                         help="default: the run's design (sobol, morris, fast), else feature scoring")
     parser.add_argument("--prim", metavar="CONDITION",
                         help='scenario discovery for a condition: no_deal, deal, or e.g. "reciprocal>=15"')
+    parser.add_argument("--density", type=_positive(float), default=0.8,
+                        help="the density the reported PRIM box must reach, else the densest box (default 0.8)")
     parser.add_argument("--no-figures", action="store_true", help="write the tables only")
     parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap and the extra-trees (default 0)")
     ns = _parsed(parser, args)
@@ -231,7 +233,8 @@ def _analyze(args: list[str]) -> int:
     from sim.analysis.analyze import AnalyzeError, analyze_run, format_report
 
     try:
-        result = analyze_run(ns.run_dir, ns.outcome, ns.method, ns.prim, not ns.no_figures, ns.seed)
+        result = analyze_run(ns.run_dir, ns.outcome, ns.method, ns.prim, not ns.no_figures, ns.seed,
+                             prim_density=ns.density)
     except AnalyzeError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -35,6 +35,8 @@ def test_prim_recovers_the_planted_box():
         assert limits.loc[k, "high"] == pytest.approx(hi, abs=TOLERANCE), k
         assert limits.loc[k, "restricted"]
     assert not limits.loc["x3", "restricted"]
+    # lifting either planted restriction would make the box's cases very unlikely at the relaxed density
+    assert limits.loc["x1", "qp"] < 1e-6 and limits.loc["x2", "qp"] < 1e-6 and limits.loc["x3", "qp"] == 1
     # coverage, density and mass agree with a direct count of the points in the reported box
     box = np.logical_and.reduce([(x[k] >= limits.loc[k, "low"]) & (x[k] <= limits.loc[k, "high"]) for k in x])
     chosen = result.box

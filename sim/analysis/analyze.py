@@ -56,7 +56,7 @@ class Analysis:
 
 def analyze_run(run_dir: Path, outcomes: list[str] | None = None, method: str | None = None,
                 prim_condition: str | None = None, figures: bool = True, seed: int = 0,
-                data: RunData | None = None) -> Analysis:
+                data: RunData | None = None, prim_density: float = 0.8) -> Analysis:
     """Analyse a run folder and write the tables (and figures) into it.
 
     Args:
@@ -67,6 +67,7 @@ def analyze_run(run_dir: Path, outcomes: list[str] | None = None, method: str | 
         figures: Draw the figures (PNG).
         seed: Seed of the bootstrap intervals and the extra-trees.
         data: The run's data if already loaded.
+        prim_density: The density the reported PRIM box must reach (else the densest box is reported).
 
     Returns:
         The analysis.
@@ -116,7 +117,7 @@ def analyze_run(run_dir: Path, outcomes: list[str] | None = None, method: str | 
         if condition is not None:
             text, holds = condition
             x = pd.DataFrame({k: table[column_name(k)] for k in prim_keys})
-            result.prim = prim(x, holds(table), condition=text)
+            result.prim = prim(x, holds(table), threshold=prim_density, condition=text)
             atomic_write(run_dir / "prim_box.csv", lambda p: result.prim.limits.to_csv(p, index=False))
             atomic_write(run_dir / "prim_trajectory.csv", lambda p: result.prim.trajectory.to_csv(p, index=False))
             result.written += [run_dir / "prim_box.csv", run_dir / "prim_trajectory.csv"]

@@ -35,6 +35,8 @@ import pandas as pd
 
 __all__ = ["PrimResult", "parse_condition", "prim", "prim_figure"]
 
+SIGNIFICANT = 0.05  # a restriction with a quasi-p-value at or above this is flagged as not significant
+
 _OPS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt, "==": operator.eq,
         "!=": operator.ne}
 
@@ -109,9 +111,10 @@ class PrimResult:
         restricted = self.limits[self.limits["restricted"]]
         if restricted.empty:
             lines.append("  no parameter is restricted")
-        for r in restricted.itertuples():
-            lines.append(f"  {r.parameter} in [{r.low:g}, {r.high:g}]   (sampled range [{r.range_low:g}, "
-                         f"{r.range_high:g}])")
+        for r in restricted.sort_values("qp").itertuples():
+            flag = "" if r.qp < SIGNIFICANT else ", not significant"
+            lines.append(f"  {r.parameter} in [{r.low:.4g}, {r.high:.4g}]   (sampled [{r.range_low:.4g}, "
+                         f"{r.range_high:.4g}]; qp = {r.qp:.2g}{flag})")
         return "\n".join(lines)
 
 
@@ -207,8 +210,29 @@ def prim(x: pd.DataFrame, y: np.ndarray, alpha: float = 0.05, mass_min: float = 
                            "range_high": range_hi})
     limits["restricted"] = (limits["low"] > limits["range_low"]) | (limits["high"] < limits["range_high"])
     limits["coverage"], limits["density"], limits["mass"] = box["coverage"], box["density"], box["mass"]
+    limits["qp"] = _quasi_p_values(values, y, limits)
     return PrimResult(condition=condition, keys=keys, trajectory=trajectory, chosen=chosen, limits=limits,
                       threshold=threshold)
+
+
+def _quasi_p_values(values: np.ndarray, y: np.ndarray, limits: pd.DataFrame) -> np.ndarray:
+    """Per restricted parameter, the quasi-p-value of its restriction (Bryant & Lempert 2010).
+
+    The chance, were the cases in the box drawn at the density of the box with this one restriction
+    lifted, of seeing at least as many as the box holds: ``P(X >= cases)``, ``X ~ Binomial(n_box,
+    density_relaxed)``. A large value says the restriction adds little. Unrestricted parameters get 1.
+    """
+    from scipy.stats import binom
+
+    lo, hi = limits["low"].to_numpy(), limits["high"].to_numpy()
+    inside = ((values >= lo) & (values <= hi))
+    box = inside.all(axis=1)
+    out = np.ones(len(limits))
+    for j in np.flatnonzero(limits["restricted"].to_numpy()):
+        relaxed = np.delete(inside, j, axis=1).all(axis=1)
+        density = y[relaxed].mean()
+        out[j] = float(binom.sf(int(y[box].sum()) - 1, int(box.sum()), density))
+    return out
 
 
 def prim_figure(result: PrimResult, out_dir: Path, names: dict[str, str] | None = None) -> list[Path]:
@@ -241,7 +265,7 @@ def prim_figure(result: PrimResult, out_dir: Path, names: dict[str, str] | None 
         bx.barh(y, hi - lo, left=lo, color=ACCENT, height=0.6)
         for k, r in enumerate(lim.itertuples()):
             if r.restricted:
-                bx.text(1.02, k, f"[{r.low:g}, {r.high:g}]", va="center", fontsize="small")
+                bx.text(1.02, k, f"[{r.low:.3g}, {r.high:.3g}]", va="center", fontsize="small")
         bx.set_yticks(y, [parameter_label(k, names) for k in lim["parameter"]])
         bx.invert_yaxis()
         bx.set_xlim(0, 1.35)
