@@ -28,7 +28,7 @@ from sim.report.style import figure_output
 from sim.run.outputs import atomic_write
 from sim.run.store import RunData, RunDirError, load_run
 
-__all__ = ["AnalyzeError", "Analysis", "analyze_run", "format_report"]
+__all__ = ["Analysis", "AnalyzeError", "analyze_run", "format_report"]
 
 
 class AnalyzeError(Exception):

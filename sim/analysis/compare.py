@@ -90,8 +90,8 @@ def differing_config(runs: list[Path]) -> pd.DataFrame:
         try:
             cfg = yaml.safe_load(path.read_text())
             if not isinstance(cfg, dict):
-                raise ValueError("not a mapping of config keys")
-        except (OSError, ValueError, yaml.YAMLError) as err:
+                raise TypeError("not a mapping of config keys")
+        except (OSError, ValueError, TypeError, yaml.YAMLError) as err:
             raise CompareError(f"{path}: cannot be read ({' '.join(str(err).split())})") from None
         flats.append({k: v for k, v in _flat(cfg).items() if k not in RUN_ONLY and not k.startswith("hydra.")})
     keys = list(dict.fromkeys(k for f in flats for k in f))
@@ -125,7 +125,8 @@ def compare(runs: list[Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
             raise CompareError(f"{run}: cannot be read ({' '.join(str(err).split())})") from None
         missing = [c for c in ("deal", "end_round", "welfare") if c not in out.columns]
         if missing or out.empty:
-            raise CompareError(f"{run}: its outcomes lack {', '.join(missing) or 'rows'}; not a run of python -m sim run")
+            raise CompareError(f"{run}: its outcomes lack {', '.join(missing) or 'rows'}; "
+                               "not a run of python -m sim run")
         head = {"run": _label(run, runs), **config.iloc[k].to_dict()}
         if not summary.empty:
             points.append(pd.concat([pd.DataFrame([head] * len(summary)), summary], axis=1))

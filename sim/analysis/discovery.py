@@ -105,9 +105,10 @@ class PrimResult:
     def describe(self) -> str:
         """A few lines for the terminal."""
         b = self.box
-        lines = [f"PRIM box for '{self.condition}' (step {int(b['step'])} of {len(self.trajectory) - 1}): "
-                 f"coverage {b['coverage']:.2f}, density {b['density']:.2f}, mass {b['mass']:.2f} "
-                 f"(base rate {self.trajectory['density'].iloc[0]:.2f})"]
+        head = (f"PRIM box for '{self.condition}' (step {int(b['step'])} of {len(self.trajectory) - 1}): "
+                f"coverage {b['coverage']:.2f}, density {b['density']:.2f}, mass {b['mass']:.2f} "
+                f"(base rate {self.trajectory['density'].iloc[0]:.2f})")
+        lines = [head]
         restricted = self.limits[self.limits["restricted"]]
         if restricted.empty:
             lines.append("  no parameter is restricted")

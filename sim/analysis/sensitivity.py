@@ -27,8 +27,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.config.designs import (DESIGN_METHODS, FAST_HARMONICS, MORRIS_LEVELS, SOBOL_SECOND_ORDER, design_rows,
-                                salib_problem)
+from sim.config.designs import (
+    DESIGN_METHODS,
+    FAST_HARMONICS,
+    MORRIS_LEVELS,
+    SOBOL_SECOND_ORDER,
+    design_rows,
+    salib_problem,
+)
 from sim.config.sweep import Plan, SampledDesign, column_name, sampled_design
 from sim.run.outputs import atomic_write
 
@@ -256,7 +262,7 @@ def feature_scores(outcomes: pd.DataFrame, keys: list[str], outcome: str,
     ok = ~np.isnan(y)
     x, y = x.to_numpy(dtype=float)[ok], y[ok]
     if len(y) < 10 or np.std(y) == 0:
-        return _empty("too few negotiations with a value, or the outcome does not vary", int(len(y)))
+        return _empty("too few negotiations with a value, or the outcome does not vary", len(y))
     rng = np.random.default_rng(seed)
     if len(y) > SCORE_MAX_ROWS:
         pick = np.sort(rng.choice(len(y), SCORE_MAX_ROWS, replace=False))
@@ -268,7 +274,7 @@ def feature_scores(outcomes: pd.DataFrame, keys: list[str], outcome: str,
     conf = 1.96 * per_tree.std(axis=0, ddof=1) / math.sqrt(len(per_tree))
     records = [{"parameter": k, "index": "importance", "value": float(v), "conf": float(c)}
                for k, v, c in zip(keys, model.feature_importances_, conf, strict=True)]
-    return records, int(len(y)), "feature scoring (extra-trees importance), not a variance decomposition"
+    return records, len(y), "feature scoring (extra-trees importance), not a variance decomposition"
 
 
 def _group_labels(outcomes: pd.DataFrame, point_of_world: np.ndarray, rows: int, grid_keys: list[str]) -> dict:
