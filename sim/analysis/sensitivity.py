@@ -183,6 +183,11 @@ def _empty(note: str, used: int) -> tuple[list[dict], int, str]:
     return [], used, note
 
 
+def salib_seed(seed: int) -> int:
+    """The seed handed to SALib's analysers for our ``seed``: never 0, which SALib's ``if seed:`` treats as none."""
+    return int(np.random.SeedSequence(seed).generate_state(1)[0]) or 1
+
+
 def indices(design: Design, y: np.ndarray, seed: int = 0) -> tuple[list[dict], int, str]:
     """Sensitivity indices of one outcome from its values ``y`` at the design rows (in design order).
 
@@ -219,6 +224,7 @@ def indices(design: Design, y: np.ndarray, seed: int = 0) -> tuple[list[dict], i
         return _empty((note + "; " if note else "") + "the outcome does not vary; indices undefined",
                       int(y_used.size))
     problem = design.problem()
+    seed = salib_seed(seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if design.method == "sobol":
