@@ -27,6 +27,8 @@ import pandas as pd
 
 __all__ = ["Run", "load", "run"]
 
+_NOT_IN_OVERRIDES = "=,()[]{}'\" \t\n\\"  # characters Hydra's override grammar does not take unquoted in a value
+
 
 @dataclass
 class Run:
@@ -115,6 +117,9 @@ def run(overrides: list[str] | tuple[str, ...] = (), out_dir: str | Path | None 
     from sim.preflight import UsageError, check
 
     overrides = list(overrides)
+    if out_dir is not None and (bad := set(str(out_dir)) & set(_NOT_IN_OVERRIDES)):
+        raise ValueError(f"out_dir {str(out_dir)!r}: a run folder's path cannot hold {' '.join(sorted(bad))} "
+                         "(it goes into a Hydra override); choose another name")
     if any(o.lstrip("+~").startswith("hydra.") for o in overrides):
         raise ValueError("hydra.* overrides are not used by sim.api.run; pass out_dir= for the run folder")
     try:

@@ -34,5 +34,7 @@ def test_bad_override_is_one_line_naming_the_key_and_writes_nothing(tmp_path):
 def test_hydra_overrides_and_non_run_folders_are_refused(tmp_path):
     with pytest.raises(ValueError, match="pass out_dir="):
         api.run(overrides=["hydra.run.dir=x"])
+    with pytest.raises(ValueError, match="cannot hold ="):
+        api.run(overrides=["run.seeds=1"], out_dir=tmp_path / "a=b")
     with pytest.raises(ValueError, match="is not a run folder"):
         api.load(tmp_path)
