@@ -260,7 +260,7 @@ def _compare(args: list[str]) -> int:
         return 2
     import pandas as pd
 
-    from sim.analysis.compare import PER_RUN, CompareError, compare, figure, is_run, run_folders
+    from sim.analysis.compare import CompareError, compare, figure, is_run, run_folders
     from sim.report.style import figure_output
     from sim.run.outputs import atomic_write
 
@@ -285,11 +285,9 @@ def _compare(args: list[str]) -> int:
     atomic_write(out / "comparison.csv", lambda p: points.to_csv(p, index=False))
     atomic_write(out / "comparison_runs.csv", lambda p: per_run.to_csv(p, index=False))
     written = ["comparison.csv", "comparison_runs.csv"]
-    config_keys = [c for c in per_run.columns if c != "run" and c not in PER_RUN
-                   and not (c.startswith("mean_") and c.endswith("_utility"))]
     if not ns.no_figures:
         with figure_output(("png",)):
-            written += [p.name for p in figure(per_run, config_keys, out)]
+            written += [p.name for p in figure(per_run, per_run.attrs["keys"], out)]
     with pd.option_context("display.width", 160, "display.max_columns", 20):
         print(per_run.drop(columns=["deals", "finished"]).round(3).to_string(index=False))
     unfinished = per_run.loc[~per_run["finished"], "run"].tolist()

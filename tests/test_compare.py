@@ -11,6 +11,7 @@ import pytest
 from sim import __main__ as entry
 from sim import api
 from sim.analysis.compare import CompareError, compare, differing_config, run_folders
+from sim.config.sweep import column_name
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +27,9 @@ def test_the_differing_key_is_the_only_config_column(two_runs):
     runs = run_folders([two_runs / "multi"])  # a folder of run folders stands for its jobs
     assert [r.name for r in runs] == ["escalation_0", "escalation_14"]
     config = differing_config(runs)
-    assert list(config.columns) == ["scenario.escalation"]
-    assert config["scenario.escalation"].tolist() == [0.0, 14.0]
+    assert config.attrs["keys"] == ["scenario.escalation"]
+    assert list(config.columns) == [column_name("scenario.escalation")]
+    assert config[column_name("scenario.escalation")].tolist() == [0.0, 14.0]
 
 
 def test_per_run_outcomes_match_the_outcomes_files(two_runs):

@@ -139,7 +139,7 @@ def test_sobol_plan_counts_n_times_2d_plus_2_rows_and_records_the_design(tmp_pat
     cfg = _sobol_config(4, seeds=2)
     the_plan = plan(cfg)
     assert len(the_plan.points) == 4 * (2 * 2 + 2)
-    rounds = [p.coordinates[column_name("scenario.deadline.round")] for p in the_plan.points]
+    rounds = [p.coordinates["scenario.deadline.round"] for p in the_plan.points]
     assert all(isinstance(r, int) and 8 <= r <= 20 for r in rounds)
     design = write_design(tmp_path, cfg, the_plan)
     again = load_design(tmp_path)

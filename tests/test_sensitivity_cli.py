@@ -20,6 +20,7 @@ import pytest
 
 from sim import __main__ as entry
 from sim import api
+from sim.config.sweep import column_name
 
 ROOT = Path(__file__).resolve().parent.parent
 RANGES = {"scenario.escalation": [0, 15], "scenario.deadline.round": [8, 20], "scenario.breakdown_risk": [0, 0.05]}
@@ -54,7 +55,7 @@ def test_analyze_and_compare_from_the_command_line(sobol_run, tmp_path):
         assert sorted(part["parameter"]) == sorted(list(RANGES) * 2)
     box = pd.read_csv(sobol_run / "prim_box.csv").set_index("parameter")
     outcomes = pd.read_parquet(sobol_run / "outcomes.parquet")
-    inside = np.logical_and.reduce([(outcomes[k] >= box.loc[k, "low"]) & (outcomes[k] <= box.loc[k, "high"])
+    inside = np.logical_and.reduce([outcomes[column_name(k)].between(box.loc[k, "low"], box.loc[k, "high"])
                                     for k in RANGES])
     assert box["coverage"].iloc[0] == pytest.approx(outcomes["deal"][inside].sum() / outcomes["deal"].sum())
     assert box["density"].iloc[0] == pytest.approx(outcomes["deal"][inside].mean())
@@ -65,7 +66,7 @@ def test_analyze_and_compare_from_the_command_line(sobol_run, tmp_path):
     assert done.returncode == 0, done.stderr
     per_run = pd.read_csv(tmp_path / "cmp" / "comparison_runs.csv")
     assert per_run["runs"].tolist() == [32, 4]
-    assert "sweep.sample.method" in per_run.columns  # the runs differ in their sweep
+    assert column_name("sweep.sample.method") in per_run.columns  # the runs differ in their sweep
 
 
 @pytest.mark.parametrize("args, words", [

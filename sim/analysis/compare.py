@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.config.sweep import column_name
 from sim.report.summary import party_ids, wilson_interval
 from sim.run.store import RUN_ONLY, RunDirError, read_outcomes
 
@@ -75,7 +76,7 @@ def _flat(tree, prefix: str = "") -> dict:
 
 
 def differing_config(runs: list[Path]) -> pd.DataFrame:
-    """One row per run, one column per config key whose value differs between the runs.
+    """One row per run, one column (:func:`~sim.config.sweep.column_name`) per config key whose value differs.
 
     How a run executes (``run.workers``, ``run.executor``, ...) is never a difference.
 
@@ -96,7 +97,9 @@ def differing_config(runs: list[Path]) -> pd.DataFrame:
         flats.append({k: v for k, v in _flat(cfg).items() if k not in RUN_ONLY and not k.startswith("hydra.")})
     keys = list(dict.fromkeys(k for f in flats for k in f))
     differ = [k for k in keys if len({repr(f.get(k)) for f in flats}) > 1]
-    return pd.DataFrame([{k: f.get(k) for k in differ} for f in flats], index=range(len(runs)))
+    frame = pd.DataFrame([{column_name(k): f.get(k) for k in differ} for f in flats], index=range(len(runs)))
+    frame.attrs["keys"] = differ  # the config keys, in column order
+    return frame
 
 
 def _label(path: Path, runs: list[Path]) -> str:
@@ -107,8 +110,8 @@ def compare(runs: list[Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Join run folders: the per-point summaries, and one row of main outcomes per run.
 
     Returns:
-        ``(points, per_run)``; both start with ``run`` and the differing config keys. ``per_run`` has
-        :data:`PER_RUN` and ``mean_<party>_utility`` for each party.
+        ``(points, per_run)``; both start with ``run`` and the columns of the differing config keys (listed
+        in ``per_run.attrs["keys"]``). ``per_run`` has :data:`PER_RUN` and ``mean_<party>_utility`` per party.
 
     Raises:
         CompareError: a folder cannot be read (one line naming it).
@@ -137,11 +140,20 @@ def compare(runs: list[Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
                         "median_round": out.loc[out["deal"], "end_round"].median(),
                         **{f"mean_{p}_utility": out[f"{p}_utility"].mean() for p in party_ids(out)},
                         "mean_welfare": out["welfare"].mean(), "finished": (run / "outcomes.parquet").exists()})
-    return (pd.concat(points, ignore_index=True) if points else pd.DataFrame()), pd.DataFrame(per_run)
+    per_run = pd.DataFrame(per_run)
+    per_run.attrs["keys"] = config.attrs["keys"]
+    return (pd.concat(points, ignore_index=True) if points else pd.DataFrame()), per_run
 
 
 def figure(per_run: pd.DataFrame, config_keys: list[str], out_dir: Path) -> list[Path]:
-    """The runs side by side: deal rate (95 % Wilson interval), median agreement round, mean utilities, welfare."""
+    """The runs side by side: deal rate (95 % Wilson interval), median agreement round, mean utilities, welfare.
+
+    Args:
+        per_run: One row per run (:func:`compare`).
+        config_keys: The config keys that differ (their columns are ``column_name(key)``); the first three
+            label the runs.
+        out_dir: Where ``comparison.png`` goes.
+    """
     import matplotlib.pyplot as plt
 
     from sim.report.labels import short_key
@@ -150,7 +162,8 @@ def figure(per_run: pd.DataFrame, config_keys: list[str], out_dir: Path) -> list
     def fmt(v) -> str:
         return f"{v:g}" if isinstance(v, float) else str(v)
 
-    labels = ([", ".join(f"{short_key(k)}={fmt(r[k])}" for k in config_keys[:3]) for _, r in per_run.iterrows()]
+    labels = ([", ".join(f"{short_key(k)}={fmt(r[column_name(k)])}" for k in config_keys[:3])
+               for _, r in per_run.iterrows()]
               if config_keys else list(per_run["run"]))
     utilities = [c for c in per_run.columns if c.startswith("mean_") and c.endswith("_utility")]
     x = np.arange(len(per_run))
