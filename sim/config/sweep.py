@@ -1,8 +1,10 @@
 """From a Hydra config to a validated plan: the grid points of a sweep and the run settings.
 
 :func:`plan` checks every value a run will use and expands the sweep (``sweep.pairs`` of strategies
-times the ``sweep.grid`` of config values times the points sampled from ``sweep.sample.ranges``) into
-grid points, each compiled by :func:`sim.config.scenario.compile_point`. A bad value raises
+times the ``sweep.grid`` of config values times the points sampled from ``sweep.sample.ranges``: LHS or
+uniform through scipy.stats.qmc, or a SALib sensitivity design, :mod:`sim.config.designs`) into grid
+points, each compiled by :func:`sim.config.scenario.compile_point`. :func:`column_name` maps a swept
+key to its outcomes column. A bad value raises
 :class:`~sim.config.values.ConfigError`, whose message names the key and what is allowed, before
 anything runs.
 """
