@@ -24,6 +24,10 @@ FIGURES = {  # experiment -> figures its page embeds (the first is the headline)
     "package_vs_piecemeal": ["agenda", "utility_plane"],
     "two_level": ["two_level", "utility_plane"],
     "issue_tradeoffs": ["utility_plane", "terms"],
+    "sensitivity": ["sensitivity", "prim_peeling"],
+}
+ANALYZE = {  # experiment -> arguments of `python -m sim analyze RUN_DIR` run after it (its figures join the page's)
+    "sensitivity": ["--prim", "no_deal", "--density", "0.3"],
 }
 MAX_WIDTH = 1000
 
@@ -35,6 +39,9 @@ def regenerate(name: str) -> None:
                "run.progress=false"]
     print(f"$ python -m sim run +experiment={name} hydra.run.dir=results/gallery/{name}", flush=True)
     subprocess.run(command, cwd=ROOT, check=True)
+    if name in ANALYZE:
+        print(f"$ python -m sim analyze results/gallery/{name} {' '.join(ANALYZE[name])}", flush=True)
+        subprocess.run([sys.executable, "-m", "sim", "analyze", str(run_dir), *ANALYZE[name]], cwd=ROOT, check=True)
     for figure in FIGURES.get(name, []):
         _copy(run_dir / "figures" / f"{figure}.png", ROOT / "experiments" / "figures" / f"{name}-{figure}.png")
 

@@ -23,6 +23,9 @@ verbs:
   calibration  write docs/calibration.md (value, unit, source and prior of every scenario parameter):
           python -m sim calibration [--check]
   dashboard serve the interactive dashboard: python -m sim dashboard [--host 127.0.0.1] [--port 8765]
+  analyze   which parameters drive each outcome (Sobol'/Morris/FAST, else feature scoring) and where a
+            condition holds (PRIM): python -m sim analyze RUN_DIR [--prim no_deal]  (analyze --help)
+  compare   join run folders into one table and figure: python -m sim compare DIR [DIR ...] [--out DIR]
 
 config groups and their options:
 {groups}
@@ -92,6 +95,15 @@ class _Parser(argparse.ArgumentParser):
         raise _Usage(f"{message} ({self.prog} --help)")
 
 
+def _parsed(parser: _Parser, args: list[str]) -> argparse.Namespace | None:
+    """The parsed arguments, or None after printing the one-line error."""
+    try:
+        return parser.parse_args(args)
+    except _Usage as err:
+        print(f"error: {err}", file=sys.stderr)
+        return None
+
+
 def _csv(allowed: tuple[str, ...] | list[str], what: str):
     """An argparse type: a comma-separated list, each item one of ``allowed``."""
 
@@ -136,10 +148,8 @@ def _plot(args: list[str]) -> int:
     parser.add_argument("--dpi", type=_positive(int), default=DPI, help=f"PNG resolution (default {DPI})")
     parser.add_argument("--scale", type=_positive(float), default=1.0,
                         help="scale on each figure's size, text size unchanged (default 1)")
-    try:
-        ns = parser.parse_args(args)
-    except _Usage as err:
-        print(f"error: {err}", file=sys.stderr)
+    ns = _parsed(parser, args)
+    if ns is None:
         return 2
     from sim.cli import plot
 
@@ -175,10 +185,8 @@ def _validate(args: list[str]) -> int:
     parser.add_argument("cases", nargs="*", metavar="CASE", help=f"cases to run (default: all): {', '.join(CASES)}")
     parser.add_argument("--out", type=Path, metavar="DIR",
                         help="also write validation.csv, validation.txt and the figure into DIR")
-    try:
-        ns = parser.parse_args(args)
-    except _Usage as err:
-        print(f"error: {err}", file=sys.stderr)
+    ns = _parsed(parser, args)
+    if ns is None:
         return 2
     unknown = [a for a in ns.cases if a not in CASES]
     if unknown:
@@ -202,6 +210,93 @@ def _validate(args: list[str]) -> int:
         figure(out)
         print(f"written to {out}: validation.csv, validation.txt, validation_splits.png/.svg")
     return 1 if failed else 0
+
+
+def _analyze(args: list[str]) -> int:
+    from pathlib import Path
+
+    parser = _Parser(prog="python -m sim analyze", description="Sensitivity indices per outcome (sensitivity.csv, "
+                     "figures/sensitivity.png) and, with --prim, the PRIM box where a condition holds.")
+    parser.add_argument("run_dir", metavar="RUN_DIR", type=Path, help="a run folder written by python -m sim run")
+    parser.add_argument("--outcome", action="append", metavar="COLUMN",
+                        help="an outcome column (repeatable; default: deal, agreement_time, the agreed terms, "
+                             "each party's utility, welfare)")
+    parser.add_argument("--method", choices=("sobol", "morris", "fast", "scores"),
+                        help="default: the run's design (sobol, morris, fast), else feature scoring")
+    parser.add_argument("--prim", metavar="CONDITION",
+                        help='scenario discovery for a condition: no_deal, deal, or e.g. "reciprocal>=15"')
+    parser.add_argument("--density", type=_positive(float), default=0.8,
+                        help="the density the reported PRIM box must reach, else the densest box (default 0.8)")
+    parser.add_argument("--no-figures", action="store_true", help="write the tables only")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap and the extra-trees (default 0)")
+    ns = _parsed(parser, args)
+    if ns is None:
+        return 2
+    from sim.analysis.analyze import AnalyzeError, analyze_run, format_report
+
+    try:
+        result = analyze_run(ns.run_dir, ns.outcome, ns.method, ns.prim, not ns.no_figures, ns.seed,
+                             prim_density=ns.density)
+    except AnalyzeError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    if result.notice:
+        print(f"note: {result.notice}")
+    print(format_report(result))
+    print("\nwritten: " + ", ".join(p.name for p in result.written))
+    return 0
+
+
+def _compare(args: list[str]) -> int:
+    import datetime as dt
+    from pathlib import Path
+
+    parser = _Parser(prog="python -m sim compare", description="Join run folders (or the jobs of a multirun "
+                     "folder) into comparison.csv, comparison_runs.csv and comparison.png.")
+    parser.add_argument("dirs", nargs="+", type=Path, metavar="DIR", help="run folders, or multirun folders")
+    parser.add_argument("--out", type=Path, metavar="DIR",
+                        help="where to write (default: the multirun folder, else results/compare/<timestamp>)")
+    parser.add_argument("--no-figures", action="store_true", help="write the tables only")
+    ns = _parsed(parser, args)
+    if ns is None:
+        return 2
+    import pandas as pd
+
+    from sim.analysis.compare import CompareError, compare, figure, is_run, run_folders
+    from sim.report.style import figure_output
+    from sim.run.outputs import atomic_write
+
+    try:
+        runs = run_folders(ns.dirs)
+        points, per_run = compare(runs)
+    except CompareError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    out = ns.out
+    if out is None:
+        one_multirun = len(ns.dirs) == 1 and not is_run(ns.dirs[0])
+        out = ns.dirs[0] if one_multirun else Path("results/compare") / dt.datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
+    if is_run(out) or (out.exists() and not out.is_dir()):
+        print(f"error: --out {out}: is a run folder or a file; choose another folder", file=sys.stderr)
+        return 2
+    problem = _check_out(out)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write(out / "comparison.csv", lambda p: points.to_csv(p, index=False))
+    atomic_write(out / "comparison_runs.csv", lambda p: per_run.to_csv(p, index=False))
+    written = ["comparison.csv", "comparison_runs.csv"]
+    if not ns.no_figures:
+        with figure_output(("png",)):
+            written += [p.name for p in figure(per_run, per_run.attrs["keys"], out)]
+    with pd.option_context("display.width", 160, "display.max_columns", 20):
+        print(per_run.drop(columns=["deals", "finished"]).round(3).to_string(index=False))
+    unfinished = per_run.loc[~per_run["finished"], "run"].tolist()
+    if unfinished:
+        print(f"note: unfinished runs (the chunks done so far): {', '.join(unfinished)}")
+    print(f"\nwritten to {out}: {', '.join(written)}")
+    return 0
 
 
 def main() -> None:
@@ -229,8 +324,13 @@ def main() -> None:
         from sim.dashboard.serve import main as dashboard
 
         raise SystemExit(dashboard(rest))
-    print(f"error: unknown verb {verb!r}; choose one of: run, plot, validate, codebook, calibration, "
-          "dashboard (python -m sim --help)",
+    if verb == "analyze":
+        raise SystemExit(_analyze(rest))
+    if verb == "compare":
+        raise SystemExit(_compare(rest))
+    print(f"error: unknown verb {verb!r}; choose one of: run, plot, validate, codebook, calibration, dashboard, "
+          "analyze, compare "
+          "(python -m sim --help)",
           file=sys.stderr)
     raise SystemExit(2)
 

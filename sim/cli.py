@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
+from sim.analysis.sensitivity import write_design
 from sim.config import CONF_DIR, ConfigError, plan
 from sim.report.summary import by_point, format_points, report
 from sim.run.outputs import atomic_write, write_metadata
@@ -54,6 +55,7 @@ def run_experiment(cfg: DictConfig, out_dir: Path, progress: bool | None = None,
     container = OmegaConf.to_container(cfg, resolve=True)
     the_plan = plan(container)
     progress = cfg.run.progress if progress is None else progress
+    design = write_design(out_dir, container, the_plan)  # design.json/.csv, so the analysis can be redone
     sweep = execute(the_plan, out_dir, container, progress=progress)
     outcomes = read_outcomes(out_dir).to_pandas()
     space = the_plan.points[0].structure.space
@@ -109,6 +111,14 @@ def run_experiment(cfg: DictConfig, out_dir: Path, progress: bool | None = None,
                                         formats=container["run"].get("figure_formats", ["png"]))
             finish_metadata()
         summary += "\n\n" + describe_figures(written, skipped)
+    if design is not None and design.is_sensitivity:  # the indices at the end of a sensitivity run
+        from sim.analysis.analyze import analyze_run, format_report
+        from sim.run.store import RunData
+
+        result = analyze_run(out_dir, figures=bool(cfg.run.plot),
+                             data=RunData(outcomes=outcomes, rounds=outcomes.iloc[:0], plan=the_plan))
+        summary += "\n\n" + format_report(result) + "\n(sensitivity.csv" + (
+            ", figures/sensitivity.png)" if cfg.run.plot else ")")
     return summary
 
 

@@ -239,6 +239,7 @@ def _compose(job: list[str]):
         GlobalHydra.instance().clear()
     try:
         folders = {k: OmegaConf.select(cfg, f"hydra.{k}.dir") for k in ("run", "sweep")}
+        folders["job"] = OmegaConf.select(cfg, "hydra.job.override_dirname")  # a -m job's folder: NUM_<this>
     except OmegaConfBaseException as err:
         raise UsageError(f"hydra.run.dir: {' '.join(str(err).split())}") from None
     with open_dict(cfg):
@@ -320,11 +321,16 @@ def check(overrides: list[str], multirun: bool, claim: bool = False) -> list[str
         return [f"hydra.sweep.dir={_claim(folders['sweep'])}"] if claim else []
     sweep_dir = Path(sweep_dir)
     if sweep_dir.is_dir():  # a sweep run again into its folder: each job must match its folder
-        existing = {int(p.name) for p in sweep_dir.iterdir() if p.is_dir() and p.name.isdigit()}
-        for num, job in _job_numbers(overrides, existing).items():
-            cfg, _ = _compose(job)
+        existing = {int(p.name.split("_")[0]): p for p in sweep_dir.iterdir()
+                    if p.is_dir() and p.name.split("_")[0].isdigit()}
+        for num, job in _job_numbers(overrides, set(existing)).items():
+            cfg, job_folders = _compose(job)
+            expected = f"{num}_{job_folders['job']}"  # hydra.sweep.subdir
+            if existing[num].name != expected:
+                raise UsageError(f"hydra.sweep.dir: {sweep_dir} holds job {num} as {existing[num].name}, but job {num} "
+                                 f"of this sweep is {expected}; choose a new hydra.sweep.dir")
             try:
-                _check_target(cfg, sweep_dir / str(num))
+                _check_target(cfg, existing[num])
             except ConfigError as err:
                 raise UsageError(f"{err} (job {num} of the -m sweep)") from None
     if claim:

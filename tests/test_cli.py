@@ -73,7 +73,8 @@ def test_the_readme_multirun_example_repeats_the_experiment_per_value(tmp_path):
     done = _sim("run", "-m", "+experiment=deadline_pressure", "scenario.breakdown_risk=0,0.02", "run.seeds=10",
                 "run.plot=false", f"hydra.sweep.dir={tmp_path / 'multi'}", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    without, with_risk = (pd.read_parquet(tmp_path / "multi" / str(k) / "outcomes.parquet") for k in (0, 1))
+    without, with_risk = (pd.read_parquet(tmp_path / "multi" / name / "outcomes.parquet")  # named by overrides
+                          for name in ("0_run.seeds=10,scenario.breakdown_risk=0", "1_run.seeds=10,scenario.breakdown_risk=0.02"))
     assert len(without) == len(with_risk) == 4 * 4 * 4 * 10  # the whole experiment in each job
     assert (without["end_reason"] != "breakdown").all()  # no breakdown without a breakdown risk
     assert (with_risk["end_reason"] == "breakdown").any()

@@ -12,7 +12,7 @@ from packaging.requirements import Requirement
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 # import name -> distribution name, where they differ
-DISTRIBUTION = {"hydra": "hydra-core", "PIL": "pillow", "yaml": "pyyaml"}
+DISTRIBUTION = {"hydra": "hydra-core", "PIL": "pillow", "yaml": "pyyaml", "sklearn": "scikit-learn"}
 
 
 def _requirements(extra: str | None = None) -> dict[str, Requirement]:

@@ -1,8 +1,10 @@
 """From a Hydra config to a validated plan: the grid points of a sweep and the run settings.
 
 :func:`plan` checks every value a run will use and expands the sweep (``sweep.pairs`` of strategies
-times the ``sweep.grid`` of config values times the points sampled from ``sweep.sample.ranges``) into
-grid points, each compiled by :func:`sim.config.scenario.compile_point`. A bad value raises
+times the ``sweep.grid`` of config values times the points sampled from ``sweep.sample.ranges``: LHS or
+uniform through scipy.stats.qmc, or a SALib sensitivity design, :mod:`sim.config.designs`) into grid
+points, each compiled by :func:`sim.config.scenario.compile_point`. :func:`column_name` maps a swept
+key to its outcomes column. A bad value raises
 :class:`~sim.config.values.ConfigError`, whose message names the key and what is allowed, before
 anything runs.
 """
@@ -22,13 +24,15 @@ from omegaconf import DictConfig, OmegaConf
 
 from sim.config.calibration import check_calibration
 from sim.config.components import load_negotiator
+from sim.config.designs import DESIGN_METHODS, check_size, design_rows, unit_design
 from sim.config.parameters import read
 from sim.config.parties import parties
 from sim.config.scenario import compile_point
 from sim.config.values import MISSING, ConfigError, Tree, choice, flag, get, lookup, number, set_key
 from sim.engine.inputs import Structure, WorldInputs
 
-__all__ = ["MAX_GRID_POINTS", "MAX_WORLDS", "GridPoint", "Plan", "column_name", "plan"]
+__all__ = ["MAX_GRID_POINTS", "MAX_WORLDS", "GridPoint", "Plan", "SampledDesign", "column_name", "plan",
+           "sampled_design"]
 
 # A plan beyond these sizes is refused before it is expanded (planning itself would take minutes).
 MAX_GRID_POINTS = 200_000
@@ -276,29 +280,88 @@ def _default_workers() -> int:
         return os.cpu_count() or 1
 
 
-SAMPLING_METHODS = ("none", "random", "lhs")
+SAMPLING_METHODS = ("none", "random", "lhs", *DESIGN_METHODS)
+
+
+@dataclass
+class SampledDesign:
+    """The points drawn from ``sweep.sample.ranges``, before integer keys are rounded.
+
+    Attributes:
+        method: ``random``, ``lhs``, ``sobol``, ``morris`` or ``fast``.
+        n: ``sweep.sample.n`` (sobol: base points; morris: trajectories; fast: points per parameter).
+        keys: The sampled config keys, in column order.
+        low: Lower bound of each key's range.
+        high: Upper bound of each key's range, as given (integer keys: the largest whole value drawn).
+        integer: Whether each key takes whole values (drawn on ``[low, high + 1)`` and floored, so
+            every whole value is equally likely).
+        values: The design rows, unrounded, shape ``(rows, len(keys))``.
+    """
+
+    method: str
+    n: int
+    keys: list[str]
+    low: list[float]
+    high: list[float]
+    integer: list[bool]
+    values: np.ndarray = field(repr=False)
+
+    def points(self) -> list[dict[str, float | int]]:
+        """The rows as sweep points, integer keys floored to whole values."""
+        out = []
+        for row in self.values:
+            point = {}
+            for key, hi, integer, v in zip(self.keys, self.high, self.integer, row, strict=True):
+                point[key] = int(min(np.floor(v), hi)) if integer else float(v)
+            out.append(point)
+        return out
+
+
+def _ranges(cfg: Tree) -> list[tuple[str, Any]]:
+    axes = _flatten(get(cfg, "sweep.sample.ranges") or {}, "")
+    if not axes:
+        raise ConfigError("sweep.sample.ranges", "must map at least one numeric config key to [low, high]")
+    return axes
 
 
 def _sample_size(cfg: Tree) -> int:
-    """Number of sampled points (1 without sampling)."""
+    """Number of sampled points, i.e. design rows (1 without sampling).
+
+    Raises:
+        ConfigError: the design is larger than :data:`MAX_GRID_POINTS` rows (one line with its size).
+    """
     method = choice(cfg, "sweep.sample.method", SAMPLING_METHODS)
     if method == "none":
         return 1
-    return int(number(cfg, "sweep.sample.n", 1, MAX_GRID_POINTS, integer=True, what=" (sample size)"))
+    n = int(number(cfg, "sweep.sample.n", 1, MAX_GRID_POINTS, integer=True, what=" (sample size)"))
+    if method not in DESIGN_METHODS:
+        return n
+    check_size(method, n)
+    d = len(_ranges(cfg))
+    rows = design_rows(method, d, n)
+    if rows > MAX_GRID_POINTS:
+        formula = {"sobol": "n x (2D + 2)", "morris": "n x (D + 1)", "fast": "n x D"}[method]
+        raise ConfigError("sweep.sample.n", f"a {method} design of n = {n:,} over D = {d} parameters has "
+                                            f"{formula} = {rows:,} rows; the limit is {MAX_GRID_POINTS:,} "
+                                            f"grid points per run (lower n, or split the ranges with -m)")
+    return rows
 
 
-def _samples(cfg: Tree, root_seed: int, grid_keys: set[str]) -> list[dict[str, float]]:
-    """Points sampled from numeric ranges (``sweep.sample``), by scipy.stats.qmc; ``[{}]`` if none."""
+def sampled_design(cfg: Tree, root_seed: int, grid_keys: set[str] = frozenset()) -> SampledDesign | None:
+    """The design drawn from ``sweep.sample`` (``None`` without sampling), checked key by key.
+
+    LHS and uniform designs come from scipy.stats.qmc, sensitivity designs from SALib
+    (:mod:`sim.config.designs`); all from the sampler's own stream, derived from the root seed.
+
+    Raises:
+        ConfigError: naming the first bad range or size.
+    """
     method = choice(cfg, "sweep.sample.method", SAMPLING_METHODS)
     if method == "none":
-        return [{}]
-    n = _sample_size(cfg)
-    ranges = get(cfg, "sweep.sample.ranges") or {}
-    axes = _flatten(ranges, "")
-    if not axes:
-        raise ConfigError("sweep.sample.ranges", "must map at least one numeric config key to [low, high]")
+        return None
+    n = int(number(cfg, "sweep.sample.n", 1, MAX_GRID_POINTS, integer=True, what=" (sample size)"))
     bounds = []
-    for key, bound in axes:
+    for key, bound in _ranges(cfg):
         where = f"sweep.sample.ranges.{key}"
         _sweepable(key, where)
         if key in grid_keys:
@@ -312,23 +375,26 @@ def _samples(cfg: Tree, root_seed: int, grid_keys: set[str]) -> list[dict[str, f
                 or not all(isinstance(b, int | float) and not isinstance(b, bool) for b in bound)
                 or not bound[0] < bound[1]):
             raise ConfigError(where, f"must be [low, high] with low < high, got {bound!r}")
-        integer = isinstance(base, int)  # integers: every value in [low, high] equally likely
-        bounds.append((key, float(bound[0]), float(bound[1]) + (1.0 if integer else 0.0), integer))
+        bounds.append((key, float(bound[0]), float(bound[1]), isinstance(base, int)))
     from scipy.stats import qmc  # imported here: scipy.stats takes a second to import
 
     # the sampler's own stream, derived from the root seed (never shared with any world)
     rng = np.random.default_rng(np.random.SeedSequence(root_seed, spawn_key=(2**32 - 1,)))
+    d = len(bounds)
     if method == "lhs":
-        unit = qmc.LatinHypercube(d=len(bounds), rng=rng).random(n)
+        unit = qmc.LatinHypercube(d=d, rng=rng).random(n)
+    elif method in DESIGN_METHODS:
+        unit = unit_design(method, d, n, rng)
     else:
-        unit = rng.random((n, len(bounds)))
+        unit = rng.random((n, d))
     lo = np.array([b[1] for b in bounds])
-    hi = np.array([b[2] for b in bounds])
-    values = qmc.scale(unit, lo, hi)
-    out = []
-    for row in values:
-        point = {}
-        for (key, _, hi_, integer), v in zip(bounds, row, strict=True):
-            point[key] = int(min(np.floor(v), hi_ - 1)) if integer else float(v)
-        out.append(point)
-    return out
+    hi = np.array([b[2] + (1.0 if b[3] else 0.0) for b in bounds])  # integers: [low, high + 1), floored
+    return SampledDesign(method=method, n=n, keys=[b[0] for b in bounds], low=[b[1] for b in bounds],
+                         high=[b[2] for b in bounds], integer=[b[3] for b in bounds],
+                         values=qmc.scale(unit, lo, hi))
+
+
+def _samples(cfg: Tree, root_seed: int, grid_keys: set[str]) -> list[dict[str, float]]:
+    """Points sampled from numeric ranges (``sweep.sample``); ``[{}]`` if none."""
+    design = sampled_design(cfg, root_seed, grid_keys)
+    return [{}] if design is None else design.points()
