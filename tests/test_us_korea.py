@@ -1,0 +1,126 @@
+"""The second case study (issue 11): the US–Korea scenario through the same engine, checked by hand.
+
+The numbers below are typed in from docs/DOMAIN_us_korea.md (rows cited as "KR §x"), not read from the
+scenario file, so the tests also check that the scenario carries the documented values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from sim.config import available, plan
+from sim.domain.calendar import round_on_or_after
+from sim.run.runner import simulate
+from tests.conftest import compose_config
+
+KOREA = "scenario=us_korea_2025"
+
+# KR §3a, 2024, USD bn: exports to the US, vehicles, auto parts, steel + aluminium (US ITA), surplus
+EXPORTS, VEHICLES, PARTS, STEEL, SURPLUS = 127.8, 34.74, 8.22, 2.90 + 0.78, 55.63
+OTHER = EXPORTS - VEHICLES - PARTS - STEEL  # 81.16: everything the reciprocal tariff hits
+# KR §3c: 1.43 M cars shipped from Korea, 0.70 M Korean-brand cars built in the US; KR §3e: $1,760 at 25 pp
+CARS_SHIPPED_M, BUILT_IN_US_M, PRICE_EFFECT, AT_PP = 1.43, 0.70, 1760.0, 25.0
+CAR_PRICE_EFFECT = PRICE_EFFECT * BUILT_IN_US_M * 1e6 / 1e9  # USD bn/yr at the full 25 pp surcharge
+
+
+def tariff_bill(cars: float, parts: float, steel: float, reciprocal: float) -> float:
+    """Tariff on Korea's exports to the US at these rates (pp), USD bn/yr, without a volume response."""
+    return (cars * VEHICLES + parts * PARTS + steel * STEEL + reciprocal * OTHER) / 100.0
+
+
+def test_derived_stakes_match_the_fact_sheet_rows():
+    """Each flow by hand from KR §3a; the value of an imported car from KR §3c."""
+    point = plan(compose_config(KOREA)).points[0]
+    d = point.stakes_usd
+    assert d["exports_vehicles_usd_bn"] == pytest.approx(34.74, abs=0.001)  # 0.27183 x 127.8
+    assert d["exports_auto_parts_usd_bn"] == pytest.approx(8.22, abs=0.001)  # 42.96 - 34.74
+    assert d["exports_steel_usd_bn"] == pytest.approx(3.68, abs=1e-9)  # 2.90 + 0.78
+    assert d["exports_other_goods_usd_bn"] == pytest.approx(81.16, abs=1e-9)  # 127.8 - 42.96 - 3.68
+    assert d["surplus_usd_bn"] == pytest.approx(55.63, abs=1e-9)
+    assert d["surplus_from_cars_and_parts_usd_bn"] == pytest.approx(40.4, abs=0.01)  # KBS: car surplus $40.4 bn
+    assert d["value_per_imported_car_usd"] == pytest.approx(34.74e9 / 1.43e6, rel=1e-4)  # ≈ $24,300 a car
+    assert sum(d[f"exports_{f}_usd_bn"] for f in ("vehicles", "auto_parts", "steel", "other_goods")) == \
+        pytest.approx(EXPORTS)
+
+
+def _agents():
+    from sim.engine.inputs import stack
+    from sim.engine.model import NegotiationModel
+    from sim.engine.streams import world_seeds
+
+    point = plan(compose_config(KOREA)).points[0]
+    model = NegotiationModel(point.structure, stack([point.inputs]), world_seeds(1, [0]))
+    return model, model.negotiator("us"), model.negotiator("korea")
+
+
+def test_no_deal_payoffs_at_the_august_rates_match_hand_calculation():
+    """Without a deal from 1 Aug: cars and parts 25 %, steel 50 %, reciprocal 25 % (KR §1a, §3d).
+
+    Korea bears the bill: 0.25 x 34.74 + 0.25 x 8.22 + 0.50 x 3.68 + 0.25 x 81.16 = $32.87 bn/yr (KR §4a).
+    The US: revenue minus half of (the passed-through bill + $1,760 x 0.70 M cars = $1.232 bn).
+    """
+    model, us, korea = _agents()
+    x = model.no_deal.status_quo.copy()
+    for issue, rate in {"cars": 25.0, "auto_parts": 25.0, "steel_aluminium": 50.0, "reciprocal": 25.0}.items():
+        x[0, model.space.index(issue)] = rate
+    bill = tariff_bill(25.0, 25.0, 50.0, 25.0)
+    assert bill == pytest.approx(32.87, abs=1e-9)
+    assert korea.utility.payoff(x)[0] == pytest.approx(-bill, rel=1e-12)
+    assert CAR_PRICE_EFFECT == pytest.approx(1.232)
+    assert us.utility.payoff(x)[0] == pytest.approx(bill - 0.5 * (bill + CAR_PRICE_EFFECT), rel=1e-12)
+
+
+def test_status_quo_when_the_talks_open_and_the_package_prices():
+    """On 24 Apr parts are still duty-free and steel pays 25 % (KR §1a); the package costs Korea its weights."""
+    model, us, korea = _agents()
+    sq = model.no_deal.status_quo
+    # $17.72 bn/yr; the vehicle share 0.27183 is rounded from 34.74 / 127.8, hence the tolerance
+    assert korea.utility.payoff(sq)[0] == pytest.approx(-tariff_bill(25.0, 0.0, 25.0, 10.0), abs=1e-3)
+    x = sq.copy()
+    x[0, model.space.index("energy")] += 10.0  # $10 bn/yr more US LNG: cost 0.1 per USD to Korea
+    x[0, model.space.index("investment")] += 100.0  # $100 bn over 10 years at 0.25 net cost per USD
+    assert korea.utility.payoff(x)[0] - korea.utility.payoff(sq)[0] == pytest.approx(-(0.1 * 10 + 0.25 * 10))
+    assert us.utility.payoff(x)[0] - us.utility.payoff(sq)[0] == pytest.approx(10 + 10)
+
+
+def test_calendar_rounds_from_the_fact_sheet_dates():
+    """Round 1 = the 2+2 of 24 Apr; 9 Jul falls in round 12; 1 Aug after round 15; Lee took office in round 7."""
+    start = dt.date(2025, 4, 24)
+    assert round_on_or_after(dt.date(2025, 7, 9), start, 7) == 12
+    assert round_on_or_after(dt.date(2025, 7, 31), start, 7) == 15  # last round before 1 Aug
+    assert round_on_or_after(dt.date(2025, 6, 4), start, 7) == 7
+    cfg = compose_config(KOREA).scenario
+    assert cfg.deadline.round == 12
+    assert cfg.deadline.round + cfg.deadline.extension.rounds == 15
+
+
+STRATEGY_PAIRS = [["boulware", "boulware"], ["conceder", "hardheaded"], ["tradeoff_boulware", "linear"]]
+
+
+@pytest.mark.parametrize("protocol", available("protocol"))
+def test_the_korea_scenario_runs_through_every_protocol(protocol):
+    """Invariants of any run: the parties are the scenario's, terms stay in their documented ranges, deals are
+    individually rational, and before the new president took office (round 7, KR §5) only Korea's ideal package
+    could be agreed."""
+    pairs = "[" + ",".join(f"[{a},{b}]" for a, b in STRATEGY_PAIRS) + "]"
+    o, rounds = simulate(plan(compose_config(KOREA, f"protocol={protocol}", "run.seeds=20", f"sweep.pairs={pairs}")))
+    assert len(o) == 20 * len(STRATEGY_PAIRS)
+    assert not [c for c in o.columns if c.startswith("japan_")]
+    assert set(rounds["proposer"]) <= {"us", "korea"}
+    deals = o[o["deal"]]
+    assert 0 < len(deals)
+    for party in ("us", "korea"):
+        assert o[f"{party}_utility"].between(-1e-9, 1 + 1e-9).all()
+        assert (deals[f"{party}_utility"] >= deals[f"{party}_reservation_utility"] - 1e-9).all()
+    box = {"cars": (0, 25), "auto_parts": (0, 25), "steel_aluminium": (0, 50), "reciprocal": (0, 25),
+           "investment": (0, 250), "energy": (0, 17), "agriculture": (0, 7)}
+    for issue, (lo, hi) in box.items():
+        assert deals[issue].between(lo - 1e-9, hi + 1e-9).all()
+    assert (o["end_round"] <= o["final_deadline"]).all()
+    # Korea's threshold is 1 until 4 Jun (round 7): before then only its ideal package ratifies
+    early = deals[deals["end_round"] < 7]
+    assert (early["korea_approval"] >= 1 - 1e-9).all()
+    if protocol != "package":  # four sectors: autos, steel, reciprocal, package
+        assert deals["stages_agreed"].max() <= 4
