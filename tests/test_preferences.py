@@ -10,18 +10,20 @@ import numpy as np
 import pytest
 
 from sim.config import plan
-from sim.domain.payoffs.tariffs import derived_stakes, export_values_usd_bn
+from sim.domain.payoffs.tariffs import derived_stakes
 from sim.engine.inputs import stack
 from sim.engine.model import NegotiationModel
 from sim.engine.streams import world_seeds
 from tests.conftest import compose_config
 
-# DOMAIN.md §3a: exports ¥21.3 tn, autos + parts ¥7.2 tn, vehicles 28.3 %, steel ¥302.7 bn, ¥145/$
+# DOMAIN.md §3a (MOF, calendar 2024): exports to the US ¥21.3 tn, autos + parts ¥7.2 tn, vehicles 28.3 % of
+# exports to the US, steel ¥302.7 bn, surplus ¥8.6 tn; ¥145/$ = ¥8.6 tn / $59.4 bn. ¥1 tn = ¥1,000 bn.
 YEN = 145.0
 VEHICLES = 0.283 * 21.3 * 1000 / YEN
 PARTS = (7.2 - 0.283 * 21.3) * 1000 / YEN
-STEEL = 0.3027 * 1000 / YEN
+STEEL = 302.7 / YEN
 OTHER = (21.3 - 7.2 - 0.3027) * 1000 / YEN
+SURPLUS = 8.6 * 1000 / YEN
 # §1a / §3d: tariffs in force when the talks open; SEED-000: 24 % after the deadline
 SQ_RATES = {"cars": 27.5, "auto_parts": 25.0, "steel": 50.0, "reciprocal": 10.0}
 # SEED-000: ~$2,000 per vehicle for the 25 pp auto tariff, 3.3 M Japanese-brand cars built in the US
@@ -33,21 +35,24 @@ def tariff_bill(cars, parts, steel, reciprocal):
     return (cars * VEHICLES + parts * PARTS + steel * STEEL + reciprocal * OTHER) / 100.0
 
 
-def test_export_values_split_the_documented_totals():
-    values = export_values_usd_bn(compose_config().scenario.stakes, YEN)
-    assert values["vehicles"] == pytest.approx(VEHICLES)
-    assert values["auto_parts"] == pytest.approx(PARTS)
-    assert values["steel"] == pytest.approx(STEEL)
-    assert sum(values.values()) == pytest.approx(21.3 * 1000 / YEN)  # ≈ $146.9 bn, DOMAIN §3a "$149.6 bn"
+def test_dollar_stakes_are_the_yen_rows_of_domain_at_145_yen_per_dollar():
+    """The scenario's USD stakes are the DOMAIN §3a yen rows converted by hand (to the 2 decimals written)."""
+    stakes = compose_config().scenario.stakes
+    exports = stakes.exports_usd_bn
+    for flow, by_hand in (("vehicles", VEHICLES), ("auto_parts", PARTS), ("steel", STEEL), ("other_goods", OTHER)):
+        assert exports[flow] == pytest.approx(by_hand, abs=0.005), flow
+    assert stakes.surplus_usd_bn == pytest.approx(SURPLUS, abs=0.005)
+    # the four flows add up to all exports to the US: ¥21.3 tn ≈ $146.9 bn (DOMAIN §3a: "≈ $149.6 bn" at its own rate)
+    assert sum(exports.values()) == pytest.approx(21.3 * 1000 / YEN, abs=0.02)
 
 
-def test_derived_stakes_in_dollars():
-    d = derived_stakes(compose_config().scenario.stakes, YEN)
-    assert d["surplus_usd_bn"] == pytest.approx(59.31, abs=0.01)  # SEED-000 says $59.4 bn at its own rate
-    assert d["surplus_from_cars_and_parts_usd_bn"] == pytest.approx(0.82 * 8.6 * 1000 / YEN)
-    per_car = VEHICLES * 1e9 / 1.37e6  # ≈ $30,300 per imported car (SEED-000: 1.37 M cars)
-    assert d["value_per_imported_car_usd"] == pytest.approx(per_car)
-    assert d["tariff_per_imported_car_at_27.5pct_usd"] == pytest.approx(0.275 * per_car)
+def test_derived_stakes_report_the_dollar_stakes():
+    stakes = compose_config().scenario.stakes
+    d = derived_stakes({"exports_usd_bn": dict(stakes.exports_usd_bn), **{k: v for k, v in stakes.items()
+                                                                          if k != "exports_usd_bn"}})
+    assert d["surplus_usd_bn"] == pytest.approx(59.31, abs=0.005)  # SEED-000 says $59.4 bn at its own rate
+    assert d["exports_total_usd_bn"] == pytest.approx(41.57 + 8.08 + 2.09 + 95.15)
+    assert d["car_price_effect_usd_bn_per_pp"] == pytest.approx(CAR_PRICE_EFFECT / 25)
 
 
 def _agents(*overrides):
@@ -60,18 +65,34 @@ def _agents(*overrides):
 def test_status_quo_payoffs_match_hand_calculation():
     model, us, japan = _agents()
     bill = tariff_bill(*SQ_RATES.values())
-    assert bill == pytest.approx(24.0123, abs=1e-4)  # about $24 bn a year
-    # Japan bears the whole bill and has made no concessions
-    assert japan.utility.payoff(model.no_deal.status_quo)[0] == pytest.approx(-bill, rel=1e-12)
+    assert bill == pytest.approx(24.0123, abs=2e-3)  # about $24 bn a year
+    phi = 0.6  # the scenario's pass-through: US buyers pay 60 % of the bill, Japan's exporters absorb 40 %
+    # Japan bears its exporters' share of the bill and has made no concessions
+    assert japan.utility.payoff(model.no_deal.status_quo)[0] == pytest.approx(-(1 - phi) * bill, abs=1e-3)
     # US: revenue minus half of (passed-through bill + car price effect at the full 25 pp surcharge)
-    assert us.utility.payoff(model.no_deal.status_quo)[0] == pytest.approx(bill - 0.5 * (bill + CAR_PRICE_EFFECT), rel=1e-12)
+    assert us.utility.payoff(model.no_deal.status_quo)[0] == pytest.approx(
+        bill - 0.5 * (phi * bill + CAR_PRICE_EFFECT), abs=1e-3)
+
+
+def test_the_bill_is_split_without_a_double_count():
+    """Exporter's share + importer's buyers' share = the whole bill = the importer's revenue, for any phi."""
+    for phi in (0.0, 0.3, 1.0):
+        model, us, japan = _agents(f"scenario.payoff.pass_through={phi}", "scenario.payoff.us.consumer_cost_weight=1",
+                                   "scenario.stakes.price_effect_usd_per_vehicle=0")
+        x = model.no_deal.status_quo
+        bill = tariff_bill(*SQ_RATES.values())
+        japan_loss = -japan.utility.payoff(x)[0]
+        us_buyers_loss = bill - us.utility.payoff(x)[0]  # revenue (weight 1) minus the US payoff (weight 1)
+        assert japan_loss == pytest.approx((1 - phi) * bill, abs=1e-3)
+        assert japan_loss + us_buyers_loss == pytest.approx(bill, abs=2e-3)
 
 
 def test_escalated_no_deal_payoff_includes_the_24_percent_reciprocal_tariff():
     model, us, japan = _agents()
     bill = tariff_bill(27.5, 25.0, 50.0, 24.0)
-    assert japan.utility.payoff(model.no_deal.escalated)[0] == pytest.approx(-bill, rel=1e-12)
-    assert us.utility.payoff(model.no_deal.escalated)[0] == pytest.approx(0.5 * bill - 0.5 * CAR_PRICE_EFFECT, rel=1e-12)
+    assert japan.utility.payoff(model.no_deal.escalated)[0] == pytest.approx(-0.4 * bill, abs=1e-3)
+    assert us.utility.payoff(model.no_deal.escalated)[0] == pytest.approx(
+        bill - 0.5 * (0.6 * bill + CAR_PRICE_EFFECT), abs=1e-3)
 
 
 def test_japanese_concessions_cost_japan_and_benefit_the_us():

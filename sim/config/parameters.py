@@ -4,7 +4,8 @@ As in EMA Workbench, a parameter is an object with a key, a label, a unit, bound
 description. The config compiler reads and checks values through it (so the bounds in an error
 message are the registry's), and ``python -m sim run --help``, figure axis labels and the output
 codebook read their words from it. Per-party keys are written with ``{party}`` in place of the
-party's id (``scenario.sides.{party}.delay_cost``); :func:`find` matches a concrete key to its entry.
+party's id (``scenario.sides.{party}.delay_cost``); :func:`find` matches a concrete key to its entry
+(``{item}`` stands for a purchase item, ``{flow}`` for a tariff's export flow).
 
 Structured settings (issues, the schedule, red lines, constituencies) are checked by the compiler
 itself (:mod:`sim.config.scenario`), since their bounds depend on one another.
@@ -90,8 +91,6 @@ PARAMETERS: dict[str, Parameter] = {p.key: p for p in [
        "rounds over which a party values the no-deal path (its reservation value)", 1, 10_000, "integer"),
     _P("scenario.calendar.start_date", "start date", "date", "calendar date of round 1 (YYYY-MM-DD)", kind="text"),
     _P("scenario.calendar.round_days", "days per round", "days", "days between rounds", 1, 366, "integer"),
-    _P("scenario.yen_per_usd", "exchange rate", "yen per USD", "exchange rate of the stakes' currency", 1e-6,
-       INF),
     _P("protocol.max_rounds", "horizon (rounds)", "rounds", "no round runs beyond it", 2, 10_000, "integer"),
     # -- each party ------------------------------------------------------------------------------
     _P("scenario.sides.{party}.deadline", "{party} deadline (round)", "rounds",
@@ -114,9 +113,10 @@ PARAMETERS: dict[str, Parameter] = {p.key: p for p in [
        "weighted approval the party's constituencies need to ratify (0: no ratification)", 0.0, 1.0),
     _P("scenario.ratification.{party}.knows_win_set", "{party} knows its win-set", "flag",
        "whether its negotiator proposes and accepts nothing its constituencies would reject", kind="flag"),
-    # -- the tariff payoff model: the exporter's weights --------------------------------------------
-    _P("scenario.payoff.{party}.tariff_cost_share", "{party} tariff cost share", "share",
-       "share of the tariff bill the exporter bears (theta)", 0.0, 10.0),
+    # -- the tariff payoff model: the incidence of a tariff, shared by both sides ---------------------
+    _P("scenario.payoff.pass_through", "pass-through", "share",
+       "share of each tariff borne by the importer's buyers (phi); the exporter bears 1 - phi", 0.0, 1.0),
+    # -- the exporter's weights -----------------------------------------------------------------------
     _P("scenario.payoff.{party}.investment_years", "{party} investment years", "years",
        "years over which an investment pledge is spread", 1e-9, 1000.0),
     _P("scenario.payoff.{party}.investment_cost", "{party} investment cost", "per USD",
@@ -128,30 +128,23 @@ PARAMETERS: dict[str, Parameter] = {p.key: p for p in [
        "value to the importer of a USD of tariff revenue", 0.0, 10.0),
     _P("scenario.payoff.{party}.consumer_cost_weight", "{party} consumer cost weight", "per USD",
        "weight the importer gives its consumers' price costs", 0.0, 10.0),
-    _P("scenario.payoff.{party}.pass_through", "{party} pass-through", "share",
-       "share of a tariff passed through to the importer's prices", 0.0, 10.0),
     _P("scenario.payoff.{party}.investment_value", "{party} investment value", "per USD",
        "value to the importer per USD of investment a year", 0.0, 10.0),
     _P("scenario.payoff.{party}.purchase_value", "{party} purchase value", "per USD",
        "value to the importer per USD of purchases", 0.0, 10.0),
     _P("scenario.payoff.disagreement.{party}", "{party} disagreement utility", "utility",
        "the pie split's utility of no deal", 0.0, 1.0),
-    # -- the stakes of the tariff payoff model -------------------------------------------------------
-    *(_P(f"scenario.stakes.{k}", k.replace("_", " "), u, d, kind="money") for k, u, d in [
-        ("exports_to_us_tn_yen", "¥ tn/yr", "the exporter's exports to the importer"),
-        ("cars_and_parts_tn_yen", "¥ tn/yr", "cars and parts exported to the importer"),
-        ("steel_tn_yen", "¥ tn/yr", "steel exported to the importer"),
-        ("surplus_tn_yen", "¥ tn/yr", "the exporter's trade surplus with the importer"),
-        ("cars_exported_to_us_m", "million vehicles/yr", "vehicles exported to the importer"),
-        ("cars_built_in_us_m", "million vehicles/yr", "the exporter's brands' vehicles built in the importer"),
-        ("price_effect_usd_per_vehicle", "USD per vehicle", "price effect on domestically built cars"),
-    ]),
-    _P("scenario.stakes.vehicle_share_of_exports", "vehicle share of exports", "share",
-       "vehicles as a share of exports to the importer", 0.0, 1.0),
-    _P("scenario.stakes.surplus_share_cars_and_parts", "surplus share of cars and parts", "share",
-       "share of the surplus due to cars and parts", 0.0, 1.0),
+    # -- the stakes of the tariff payoff model (currency-neutral, USD) ---------------------------------
+    _P("scenario.stakes.exports_usd_bn.{flow}", "exports hit: {flow}", "USD bn/yr",
+       "the exporter's yearly exports to the importer taxed by the tariffs on this flow", kind="money"),
+    _P("scenario.stakes.surplus_usd_bn", "trade surplus", "USD bn/yr",
+       "the exporter's goods trade surplus with the importer", kind="money"),
+    _P("scenario.stakes.domestic_vehicles_m", "exporter-brand vehicles built in importer", "million vehicles/yr",
+       "the exporter's brands' vehicles built in the importer's country a year (car price effect)", kind="money"),
+    _P("scenario.stakes.price_effect_usd_per_vehicle", "car price effect", "USD per vehicle",
+       "price rise of a domestically built car caused by the vehicle tariff at price_effect_at_pp", kind="money"),
     _P("scenario.stakes.price_effect_at_pp", "price effect at (pp)", "pp",
-       "the vehicle tariff at which the price effect was estimated", 1e-9, 1000.0),
+       "the vehicle tariff surcharge at which the price effect was estimated", 1e-9, 1000.0),
     # -- a run ------------------------------------------------------------------------------------------
     _P("run.seeds", "seeds", "negotiations", "replications per grid point", 1, 10**9, "integer"),
     _P("run.seed", "root seed", "", "the run's root seed; each world's seed derives from it", 0, 2**63 - 1,
@@ -167,7 +160,8 @@ PARAMETERS: dict[str, Parameter] = {p.key: p for p in [
 
 
 def _pattern(template: str) -> re.Pattern:
-    escaped = re.escape(template).replace(r"\{party\}", r"(?P<party>[^.]+)").replace(r"\{item\}", r"(?P<item>[^.]+)")
+    escaped = re.escape(template).replace(r"\{party\}", r"(?P<party>[^.]+)").replace(r"\{item\}", r"(?P<item>[^.]+)").replace(
+        r"\{flow\}", r"(?P<flow>[^.]+)")
     return re.compile(f"^{escaped}$")
 
 

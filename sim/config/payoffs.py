@@ -12,6 +12,7 @@ import dataclasses
 from sim.config.parameters import PARAMETERS, read
 from sim.config.values import MISSING, ConfigError, Tree, choice, get, lookup, number
 from sim.domain.outcome_space import OutcomeSpace
+from sim.domain.payoffs.tariffs import FLOWS
 
 __all__ = ["PAYOFF_MODELS", "linear_weights", "payoff_model", "stakes_and_weights", "trade_roles"]
 
@@ -46,20 +47,36 @@ def trade_roles(cfg: Tree, ids: tuple[str, str]) -> tuple[str, str]:
 
 
 def stakes_and_weights(cfg: Tree, space: OutcomeSpace, importer: str, exporter: str) -> tuple[dict, float, dict]:
-    stakes = {k.rsplit(".", 1)[1]: read(cfg, k) for k in PARAMETERS if k.startswith("scenario.stakes.")}
-    if stakes["cars_and_parts_tn_yen"] + stakes["steel_tn_yen"] > stakes["exports_to_us_tn_yen"]:
-        raise ConfigError("scenario.stakes", "cars, parts and steel exports exceed total exports")
-    if stakes["vehicle_share_of_exports"] * stakes["exports_to_us_tn_yen"] > stakes["cars_and_parts_tn_yen"]:
-        raise ConfigError("scenario.stakes.vehicle_share_of_exports", "vehicles exceed cars and parts exports")
-    if stakes["surplus_share_cars_and_parts"] * stakes["surplus_tn_yen"] > stakes["cars_and_parts_tn_yen"]:
-        raise ConfigError("scenario.stakes.surplus_share_cars_and_parts",
-                          "the surplus from cars and parts exceeds their exports")
-    yen = read(cfg, "scenario.yen_per_usd")
+    """Read the tariff payoff model's inputs: the stakes (USD), the pass-through and each side's weights.
+
+    Returns:
+        ``(stakes, pass_through, weights)``: ``stakes["exports_usd_bn"]`` maps each export flow taxed by a
+        tariff issue to its value (USD bn/yr); ``weights`` has a sub-block per party id.
+
+    Raises:
+        ConfigError: a missing or out-of-range value, a tariff issue whose flow has no export value, or
+            yearly purchase maxima above the exporter's surplus.
+    """
+    flows = get(cfg, "scenario.stakes.exports_usd_bn")
+    if not isinstance(flows, dict) or any(f not in FLOWS for f in flows):
+        raise ConfigError("scenario.stakes.exports_usd_bn", f"must map export flows among {', '.join(FLOWS)} "
+                                                            f"to USD bn a year")
+    for issue in space.issues:
+        if issue.tag("kind") == "tariff" and issue.tag("flow") not in flows:
+            raise ConfigError("scenario.stakes.exports_usd_bn", f"has no value for the flow "
+                                                                f"{issue.tag('flow')!r} of the tariff issue "
+                                                                f"{issue.name!r}")
+    template = PARAMETERS["scenario.stakes.exports_usd_bn.{flow}"]
+    exports = {f: dataclasses.replace(template, key=template.key.replace("{flow}", f)).read(cfg) for f in flows}
+    stakes = {"exports_usd_bn": exports,
+              **{k.rsplit(".", 1)[1]: read(cfg, k) for k in PARAMETERS
+                 if k.startswith("scenario.stakes.") and "{" not in k}}
+    pass_through = read(cfg, "scenario.payoff.pass_through")
     p = "scenario.payoff.{party}."
     weights = {
-        exporter: {k: read(cfg, p + k, exporter) for k in ("tariff_cost_share", "investment_years", "investment_cost")},
+        exporter: {k: read(cfg, p + k, exporter) for k in ("investment_years", "investment_cost")},
         importer: {k: read(cfg, p + k, importer) for k in
-                   ("revenue_weight", "consumer_cost_weight", "pass_through", "investment_value", "purchase_value")},
+                   ("revenue_weight", "consumer_cost_weight", "investment_value", "purchase_value")},
     }
     weights[exporter]["purchase_cost"] = {}
     purchases = [i for i in space.issues if i.tag("kind") == "purchase"]
@@ -69,8 +86,8 @@ def stakes_and_weights(cfg: Tree, space: OutcomeSpace, importer: str, exporter: 
         weights[exporter]["purchase_cost"][issue.name] = item.read(cfg, exporter,
                                                                    what=" (cost per USD of purchases)")
     yearly = sum(i.hi for i in purchases)
-    surplus_usd_bn = stakes["surplus_tn_yen"] * 1000.0 / yen
-    if yearly > surplus_usd_bn:
+    if yearly > stakes["surplus_usd_bn"]:
         raise ConfigError("scenario.issues", f"yearly purchase maxima add up to {yearly:g} USD bn, above the "
-                                             f"exporter's surplus with the importer ({surplus_usd_bn:.1f} USD bn)")
-    return stakes, yen, weights
+                                             f"exporter's surplus with the importer "
+                                             f"({stakes['surplus_usd_bn']:.1f} USD bn, scenario.stakes.surplus_usd_bn)")
+    return stakes, pass_through, weights

@@ -193,13 +193,13 @@ def compile_point(cfg: Tree) -> Compiled:
                    for pid in ids}
         stakes_usd, consumer = {}, None
     else:
-        stakes, yen, weights = stakes_and_weights(cfg, space, importer, exporter)
-        payoffs = payoffs_for(space, stakes, yen, weights, importer, exporter)
+        stakes, pass_through, weights = stakes_and_weights(cfg, space, importer, exporter)
+        payoffs = payoffs_for(space, stakes, pass_through, weights, importer, exporter)
         worst = escalated(space.status_quo, escalation_issue, escalation)
         no_deal = {pid: (float(payoffs[pid].utility(space.status_quo)), float(payoffs[pid].utility(worst)))
                    for pid in ids}
-        stakes_usd = derived_stakes(stakes, yen)
-        consumer = consumer_cost_coefficients(space, stakes, yen, weights, importer)
+        stakes_usd = derived_stakes(stakes)
+        consumer = consumer_cost_coefficients(space, stakes, pass_through)
 
     constraints = [f"{i.name} off the table" for i in space.issues if not i.negotiable]
     party_specs, party_inputs, threshold_changes = [], [], []

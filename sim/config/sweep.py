@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
+from sim.config.calibration import check_calibration
 from sim.config.components import load_negotiator
 from sim.config.parameters import read
 from sim.config.parties import parties
@@ -165,6 +166,7 @@ def plan(config: DictConfig | Tree) -> Plan:
         raise ConfigError("run.progress", f"must be true, false or null (a bar only on a terminal), got {progress!r}")
 
     party_list = parties(cfg)
+    check_calibration(cfg)  # the scenario's calibration block is well formed (the engine never reads it)
     ids = tuple(pid for pid, _ in party_list)
     axes = {key: _axis_values(cfg, key, values) for key, values in _flatten(get(cfg, "sweep.grid") or {})}
     pairs = _pairs(cfg, ids)

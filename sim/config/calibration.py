@@ -1,0 +1,147 @@
+"""Check a scenario's ``calibration`` block: where each number comes from, and its prior.
+
+The block maps full dotted config keys (``scenario.payoff.pass_through``) to an entry::
+
+    {source: "<DOMAIN row / seed / paper / public statement, with its date>",
+     tag: DOMAIN | SEED | PAPER | STATEMENT | DERIVED | ASSUMPTION,
+     prior: {dist: uniform | triangular, lo: x, hi: y, mode: z}}   # mode for triangular only
+
+A prior is required for every ``ASSUMPTION`` and optional otherwise (give one for every uncertain
+sourced value). The engine never reads the block; the compiler checks it (:func:`check_calibration`)
+and ``docs/calibration.md`` is generated from it (:mod:`sim.report.calibration`).
+
+Two levels of checking:
+
+* :func:`check_calibration` (every run): the block is well formed: each key exists in the config and
+  holds a number, each tag and distribution is known, ``lo <= hi`` and a triangular mode lies in
+  ``[lo, hi]``.
+* ``values=True`` (``python -m sim calibration --check`` and the tests, on each shipped scenario as
+  written): each value also lies inside its prior. A run does not ask for this, so that a what-if
+  override outside the prior (``scenario.escalation=0``) stays possible.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from sim.config.values import MISSING, ConfigError, Tree, lookup
+
+__all__ = ["DISTS", "TAGS", "Entry", "Prior", "calibration_entries", "check_calibration"]
+
+TAGS = ("DOMAIN", "SEED", "PAPER", "STATEMENT", "DERIVED", "ASSUMPTION")
+DISTS = ("uniform", "triangular")
+BLOCK = "scenario.calibration"
+
+
+@dataclass(frozen=True)
+class Prior:
+    """A prior over a parameter: uniform on ``[lo, hi]`` or triangular with its ``mode``."""
+
+    dist: str
+    lo: float
+    hi: float
+    mode: float | None = None
+
+    def contains(self, value: float) -> bool:
+        """Whether ``value`` lies in ``[lo, hi]``."""
+        return self.lo <= value <= self.hi
+
+    def describe(self) -> str:
+        """``uniform [lo, hi]`` or ``triangular [lo, mode, hi]``."""
+        if self.dist == "triangular":
+            return f"triangular [{self.lo:g}, {self.mode:g}, {self.hi:g}]"
+        return f"uniform [{self.lo:g}, {self.hi:g}]"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One calibrated parameter: its key, value in the config, source, tag and prior (or None)."""
+
+    key: str
+    value: float
+    source: str
+    tag: str
+    prior: Prior | None
+
+
+def _number(value, key: str, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ConfigError(key, f"{what} must be a finite number, got {value!r}")
+    return float(value)
+
+
+def _prior(node, key: str) -> Prior:
+    where = f"{BLOCK}.{key}.prior"
+    if not isinstance(node, dict):
+        raise ConfigError(where, "must be {dist: uniform|triangular, lo: x, hi: y[, mode: z]}")
+    unknown = set(node) - {"dist", "lo", "hi", "mode"}
+    if unknown:
+        raise ConfigError(where, f"unknown field {sorted(unknown)[0]!r}; allowed: dist, lo, hi, mode")
+    dist = node.get("dist")
+    if dist not in DISTS:
+        raise ConfigError(where, f"dist must be one of {', '.join(DISTS)}, got {dist!r}")
+    lo = _number(node.get("lo"), where, "lo")
+    hi = _number(node.get("hi"), where, "hi")
+    if lo > hi:
+        raise ConfigError(where, f"lo {lo:g} is above hi {hi:g}")
+    mode = None
+    if dist == "triangular":
+        mode = _number(node.get("mode"), where, "mode (a triangular prior needs one)")
+        if not lo <= mode <= hi:
+            raise ConfigError(where, f"mode {mode:g} lies outside [lo, hi] = [{lo:g}, {hi:g}]")
+    elif "mode" in node:
+        raise ConfigError(where, "mode is for a triangular prior only")
+    return Prior(dist, lo, hi, mode)
+
+
+def calibration_entries(cfg: Tree, *, values: bool = False) -> list[Entry]:
+    """The scenario's calibration entries, checked.
+
+    Args:
+        cfg: A composed config (plain containers).
+        values: Also require each value to lie inside its prior (for the scenario as written).
+
+    Returns:
+        One entry per calibrated key, in the block's order; an empty list without a block.
+
+    Raises:
+        ConfigError: naming the first bad key: not in the config or not a number, a missing source, an
+            unknown tag, a missing prior for an assumption, a malformed prior, or (with ``values``) a
+            value outside its prior.
+    """
+    block = lookup(cfg, BLOCK)
+    if block is MISSING or block is None:
+        return []
+    if not isinstance(block, dict):
+        raise ConfigError(BLOCK, "must map full config keys to {source, tag, prior}")
+    out = []
+    for key, node in block.items():
+        where = f"{BLOCK}.{key}"
+        value = lookup(cfg, key)
+        if value is MISSING:
+            raise ConfigError(where, f"unknown key: {key} is not a setting of this config")
+        value = _number(value, where, f"the value of {key}")
+        if not isinstance(node, dict):
+            raise ConfigError(where, "must be {source: TEXT, tag: TAG, prior: {...}}")
+        unknown = set(node) - {"source", "tag", "prior"}
+        if unknown:
+            raise ConfigError(where, f"unknown field {sorted(unknown)[0]!r}; allowed: source, tag, prior")
+        source = node.get("source")
+        if not isinstance(source, str) or not source.strip():
+            raise ConfigError(f"{where}.source", "must say where the value comes from")
+        tag = node.get("tag")
+        if tag not in TAGS:
+            raise ConfigError(f"{where}.tag", f"must be one of {', '.join(TAGS)}, got {tag!r}")
+        prior = None if node.get("prior") is None else _prior(node["prior"], key)
+        if prior is None and tag == "ASSUMPTION":
+            raise ConfigError(f"{where}.prior", "an ASSUMPTION needs a prior {dist, lo, hi}")
+        if values and prior is not None and not prior.contains(value):
+            raise ConfigError(where, f"the value {value:g} lies outside its prior {prior.describe()}")
+        out.append(Entry(key=key, value=value, source=source.strip(), tag=tag, prior=prior))
+    return out
+
+
+def check_calibration(cfg: Tree) -> None:
+    """Check that the calibration block is well formed (see :func:`calibration_entries`)."""
+    calibration_entries(cfg)
