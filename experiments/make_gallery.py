@@ -24,7 +24,7 @@ FIGURES = {  # experiment -> figures its page embeds (the first is the headline)
     "package_vs_piecemeal": ["agenda", "utility_plane"],
     "two_level": ["two_level", "utility_plane"],
     "issue_tradeoffs": ["utility_plane", "terms"],
-    "us_korea": ["deal_rate", "timing", "terms"],
+    "us_korea": ["deal_rate", "timing"],
 }
 MAX_WIDTH = 1000
 
