@@ -20,6 +20,8 @@ verbs:
           [--figures NAME,...] [--dpi N] [--scale F]   (python -m sim plot --help)
   validate  reproduce known bargaining results: python -m sim validate [--out DIR] [CASE ...]
   codebook  write docs/codebook.md (unit and meaning of every output column): python -m sim codebook [--check]
+  calibration  write docs/calibration.md (value, unit, source and prior of every scenario parameter):
+          python -m sim calibration [--check]
   dashboard serve the interactive dashboard: python -m sim dashboard [--host 127.0.0.1] [--port 8765]
 
 config groups and their options:
@@ -219,12 +221,16 @@ def main() -> None:
         from sim.report.codebook import main as codebook
 
         raise SystemExit(codebook(rest))
+    if verb == "calibration":
+        from sim.report.calibration import main as calibration
+
+        raise SystemExit(calibration(rest))
     if verb == "dashboard":
         from sim.dashboard.serve import main as dashboard
 
         raise SystemExit(dashboard(rest))
-    print(f"error: unknown verb {verb!r}; choose one of: run, plot, validate, codebook, dashboard "
-          "(python -m sim --help)",
+    print(f"error: unknown verb {verb!r}; choose one of: run, plot, validate, codebook, calibration, "
+          "dashboard (python -m sim --help)",
           file=sys.stderr)
     raise SystemExit(2)
 

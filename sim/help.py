@@ -55,7 +55,7 @@ def entries(path: Path, prefix: str = "") -> list[Entry]:
     """The keys of a YAML config file with their defaults and descriptions (from its comments).
 
     Lists (``- ...`` lines) and flow mappings are shown as the value of their key; the ``defaults``
-    list and the ``hydra`` section are left out.
+    list and the ``hydra`` section are left out, and so are the entries of the ``calibration`` block.
     """
     out: list[Entry] = []
     stack: list[tuple[int, str]] = []  # (indent, key) of the enclosing sections
@@ -99,7 +99,9 @@ def entries(path: Path, prefix: str = "") -> list[Entry]:
         entry = Entry(full, value if value else None, description)
         out.append(entry)
         last, last_indent = entry, indent
-        if not value:
+        if indent == 0 and key == "calibration":  # sources and priors, not settings: docs/calibration.md
+            skip_below = indent
+        elif not value:
             stack.append((indent, key))
         block = []
     return out

@@ -60,7 +60,7 @@ def test_overrides_reach_the_compiled_parameters():
         (["scenario.deadline.round=abc"], "scenario.deadline.round", "integer"),
         (["scenario.deadline.round=12.5"], "scenario.deadline.round", "integer"),
         (["scenario.sides.us.walk_away=maybe"], "scenario.sides.us.walk_away", "true or false"),
-        (["scenario.escalation=30"], "scenario.escalation", "reciprocal.max"),
+        (["scenario.escalation=40"], "scenario.escalation", "reciprocal.max"),  # 10 + 40 > the 46 % max
         (["protocol.opener=china"], "protocol.opener", "us, japan"),
         (["us.offering.beta=0"], "us.offering.beta", "[0.001, 1000]"),
         (["+us.offering.betta=2"], "us.offering.betta", "allowed: beta, kappa"),

@@ -121,7 +121,11 @@ def calibration_entries(cfg: Tree, *, values: bool = False) -> list[Entry]:
         value = lookup(cfg, key)
         if value is MISSING:
             raise ConfigError(where, f"unknown key: {key} is not a setting of this config")
-        value = _number(value, where, f"the value of {key}")
+        if isinstance(value, (dict, list)):
+            raise ConfigError(where, f"{key} is a group of settings, not a number; name a single setting")
+        # null or a non-number (e.g. an override `sides.japan.deadline=null`): the compiler checks the setting
+        # itself; the entry then describes the scenario's own value
+        value = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else math.nan
         if not isinstance(node, dict):
             raise ConfigError(where, "must be {source: TEXT, tag: TAG, prior: {...}}")
         unknown = set(node) - {"source", "tag", "prior"}
@@ -136,7 +140,7 @@ def calibration_entries(cfg: Tree, *, values: bool = False) -> list[Entry]:
         prior = None if node.get("prior") is None else _prior(node["prior"], key)
         if prior is None and tag == "ASSUMPTION":
             raise ConfigError(f"{where}.prior", "an ASSUMPTION needs a prior {dist, lo, hi}")
-        if values and prior is not None and not prior.contains(value):
+        if values and prior is not None and not (math.isnan(value) or prior.contains(value)):
             raise ConfigError(where, f"the value {value:g} lies outside its prior {prior.describe()}")
         out.append(Entry(key=key, value=value, source=source.strip(), tag=tag, prior=prior))
     return out

@@ -166,7 +166,6 @@ def plan(config: DictConfig | Tree) -> Plan:
         raise ConfigError("run.progress", f"must be true, false or null (a bar only on a terminal), got {progress!r}")
 
     party_list = parties(cfg)
-    check_calibration(cfg)  # the scenario's calibration block is well formed (the engine never reads it)
     ids = tuple(pid for pid, _ in party_list)
     axes = {key: _axis_values(cfg, key, values) for key, values in _flatten(get(cfg, "sweep.grid") or {})}
     pairs = _pairs(cfg, ids)
@@ -198,6 +197,7 @@ def plan(config: DictConfig | Tree) -> Plan:
                       **coords, "constraints": compiled.constraints}
             points.append(GridPoint(coordinates=coords, structure=structure, inputs=compiled.inputs,
                                     stakes_usd=compiled.stakes_usd))
+    check_calibration(cfg)  # the scenario's calibration block is well formed (the engine never reads it)
     if record == "auto":
         record = "all" if len(points) * seeds <= 1000 else 1
     swept = list(axes) + [k for k in (samples[0] if samples else {}) if k not in axes]

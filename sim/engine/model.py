@@ -189,6 +189,14 @@ class NegotiationModel(mesa.Model):
         for j, name in enumerate(self.space.names):
             out[name] = np.where(partial & protocol.locked[:, j], protocol.locked_value[:, j],
                                  np.where(partial, in_force[:, j], self.agreement[:, j]))
+        # an agreed term on its issue's range bound: -1 at the min, +1 at the max, 0 inside (or without a deal)
+        tol = 1e-6 * np.maximum(self.space.hi - self.space.lo, 1.0)
+        at_min = deal[:, None] & (np.abs(self.agreement - self.space.lo) <= tol)
+        at_max = deal[:, None] & (np.abs(self.agreement - self.space.hi) <= tol)
+        at_bound = np.where(at_max, 1, np.where(at_min, -1, 0)).astype(np.int8)
+        for j, name in enumerate(self.space.names):
+            out[f"{name}_at_bound"] = at_bound[:, j]
+        out["terms_at_bound"] = np.count_nonzero(at_bound, axis=1).astype(np.int32)
         # a deal that sits on a red line (a bound tighter than the range) of either party
         at_line = np.zeros(self.n_worlds, dtype=bool)
         for agent in self.negotiators:

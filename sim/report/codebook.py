@@ -68,6 +68,11 @@ _OUTCOME = [
                                      "package item); in a partial deal the agreed stages' values and, on the "
                                      "issues not agreed, the value in force in the end round; null without a "
                                      "deal"),
+    Entry(ISSUE + "_at_bound", "-", "for a deal, whether the agreed value of the issue sits on a bound of its "
+                                    "range (scenario.issues.<issue>.min / max): -1 at the min, 1 at the max, 0 "
+                                    "inside; 0 without a deal"),
+    Entry("terms_at_bound", "count", "for a deal, the number of issues whose agreed value sits on a range bound "
+                                     "(0 without a deal)"),
     Entry("red_line_binding", "-", "true if the deal sits on a red line of either party"),
 ]
 _SIDE = [
@@ -182,7 +187,8 @@ def field_metadata(entries: dict[str, Entry]) -> dict[str, dict[str, str]]:
 def _table(entries: list[Entry]) -> list[str]:
     lines = ["| column | unit | meaning | config key |", "| --- | --- | --- | --- |"]
     for e in entries:
-        name = {ISSUE: "*ISSUE*", SWEPT: "*swept key*", "median_" + ISSUE: "median_*ISSUE*"}.get(e.name, e.name)
+        name = {ISSUE: "*ISSUE*", SWEPT: "*swept key*", "median_" + ISSUE: "median_*ISSUE*",
+                ISSUE + "_at_bound": "*ISSUE*_at_bound"}.get(e.name, e.name)
         lines.append(f"| `{name}` | {e.unit} | {e.meaning} | {f'`{e.config_key}`' if e.config_key else ''} |")
     return lines
 
@@ -241,20 +247,28 @@ def default_scenario() -> tuple[OutcomeSpace, list[tuple[str, str]]]:
     return the_plan.points[0].structure.space, the_plan.parties
 
 
+def write_or_check(doc: Path, text: str, command: str, check: bool) -> int:
+    """Write a generated document, or (``check``) say whether the checked-in one is current.
+
+    Returns:
+        The exit status: 0 written or current, 1 out of date.
+    """
+    if check:
+        current = doc.read_text() if doc.exists() else ""
+        if current != text:
+            print(f"{doc.name} is out of date: run {command}", file=sys.stderr)
+            return 1
+        print(f"{doc.name} is current")
+        return 0
+    doc.parent.mkdir(exist_ok=True)
+    doc.write_text(text)
+    print(f"written {doc}")
+    return 0
+
+
 def main(args: list[str]) -> int:
     """``python -m sim codebook [--check]``: write docs/codebook.md, or check that it is current."""
     if args not in ([], ["--check"]):
         print("usage: python -m sim codebook [--check]", file=sys.stderr)
         return 2
-    text = markdown(*default_scenario())
-    if args == ["--check"]:
-        current = DOC.read_text() if DOC.exists() else ""
-        if current != text:
-            print(f"{DOC.name} is out of date: run python -m sim codebook", file=sys.stderr)
-            return 1
-        print(f"{DOC.name} is current")
-        return 0
-    DOC.parent.mkdir(exist_ok=True)
-    DOC.write_text(text)
-    print(f"written {DOC}")
-    return 0
+    return write_or_check(DOC, markdown(*default_scenario()), "python -m sim codebook", args == ["--check"])
