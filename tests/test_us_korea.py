@@ -17,6 +17,7 @@ from sim.domain.calendar import round_on_or_after
 from sim.engine.inputs import stack
 from sim.engine.model import NegotiationModel
 from sim.engine.streams import world_seeds
+from sim.report.calibration import no_deal_rows
 from sim.run.runner import simulate
 from tests.conftest import compose_config
 
@@ -160,3 +161,14 @@ def test_the_korea_scenario_runs_through_every_protocol(protocol):
         assert (deals["stages_agreed"] == 1).all() and not o["partial_deal"].any()
     else:  # four stages by the `sector` tag: autos, steel, reciprocal, package; a deal has settled all four
         assert (deals["stages_agreed"] == 4).all()
+
+
+def test_the_calibration_table_values_koreas_no_deal_loss_with_the_scheduled_tariffs():
+    """docs/calibration.md: after the deadline without a deal, parts pay 25 % and steel 50 % (the schedule) and the
+    reciprocal tariff 25 %: Korea bears 0.4 x $32.87 bn = $13.15 bn, 0.70 % of ₩2,549.1 tn at ₩1,363.98/$ (KR §4a)."""
+    rows = {r["phi"]: r for r in no_deal_rows(OmegaConf.to_container(compose_config(KOREA), resolve=True))}
+    bill = tariff_bill(25.0, 25.0, 50.0, 25.0)
+    assert rows[0.0]["loss_usd_bn"] == pytest.approx(bill, abs=1e-6)
+    assert rows[PHI]["loss_usd_bn"] == pytest.approx((1 - PHI) * bill, abs=1e-6)
+    assert rows[PHI]["loss_pct_gdp"] == pytest.approx(100 * (1 - PHI) * bill / (2549.1e3 / 1363.98), rel=1e-9)
+    assert rows[1.0]["loss_usd_bn"] == 0.0
