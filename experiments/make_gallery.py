@@ -25,6 +25,7 @@ FIGURES = {  # experiment -> figures its page embeds (the first is the headline)
     "two_level": ["two_level", "utility_plane"],
     "issue_tradeoffs": ["utility_plane", "terms"],
     "sensitivity": ["sensitivity", "prim_peeling"],
+    "us_korea": ["deal_rate", "timing"],
 }
 ANALYZE = {  # experiment -> arguments of `python -m sim analyze RUN_DIR` run after it (its figures join the page's)
     "sensitivity": ["--prim", "no_deal", "--density", "0.3"],

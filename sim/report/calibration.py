@@ -16,6 +16,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from sim.config.calibration import Entry, calibration_entries
 from sim.config.parameters import find
 from sim.report.codebook import write_or_check
@@ -61,6 +63,18 @@ NO_DEAL_BENCHMARKS: dict[str, GdpCheck] = {
             Benchmark("Daiwa Institute of Research, 8 Jul 2025 (DOMAIN §4a)", "25 % + auto and other tariffs, 2025",
                       1.3, 1.3),
             Benchmark("Nikkei estimate (DOMAIN §4a, [UNCERTAIN])", "car and steel tariffs stay", 0.7, 0.7),
+        )),
+    # Korea's nominal GDP 2024: ₩2,549.1 tn (Bank of Korea, 5 Mar 2025) at the 2024 average of ₩1,363.98/$
+    # (Yonhap, 2 Feb 2025): $1,869 bn. The estimates are the rows of docs/DOMAIN_us_korea.md §4a (all before 15 Jul).
+    "us_korea_2025": GdpCheck(
+        gdp_usd_bn=2549.1 * 1000 / 1363.98,
+        gdp_source="₩2,549.1 tn, calendar 2024 (Bank of Korea, 5 Mar 2025; DOMAIN_us_korea §4a) at ₩1,363.98/$",
+        benchmarks=(
+            Benchmark("KIET, Nov 2024 (DOMAIN_us_korea §4a)", "10–20 % universal US tariff", 0.1, 0.2),
+            Benchmark("Hana Bank, Apr 2025 (DOMAIN_us_korea §4a): value added > ₩10.6 tn / ₩2,549.1 tn",
+                      "25 % reciprocal tariff", 0.42, 0.42),
+            Benchmark("National Assembly Budget Office, 22 May 2025 (DOMAIN_us_korea §4a)",
+                      "worst case: 25 % on Korea and 145 % on China (growth, pp)", 0.69, 0.69),
         )),
 }
 
@@ -167,8 +181,8 @@ def _table(cfg: dict, entries: list[Entry]) -> list[str]:
 def no_deal_rows(cfg: dict) -> list[dict]:
     """The exporter's no-deal tariff cost in the model against the GDP estimates of :data:`NO_DEAL_BENCHMARKS`.
 
-    The cost is the exporter's payoff at the escalated no-deal package (status quo with the escalation, no
-    concessions), ``-(1 - phi) * B``, taken from the compiled scenario; it is also given at the prior's
+    The cost is the exporter's payoff at the escalated no-deal package (status quo with the scheduled changes
+    and the escalation, no concessions), ``-(1 - phi) * B``, taken from the compiled scenario; it is also given at the prior's
     bounds of phi and at phi = 0 (the exporter absorbs every tariff).
 
     Returns:
@@ -195,7 +209,12 @@ def no_deal_rows(cfg: dict) -> list[dict]:
         structure = point.structure
         exporter = cfg["scenario"]["payoff"]["exporter"]
         party = next(p for p, s in zip(point.inputs.parties, structure.parties, strict=True) if s.id == exporter)
-        worst = escalated(structure.space.status_quo, structure.escalation_issue, float(point.inputs.escalation))
+        # the no-deal package after the deadline: the status quo with every scheduled change and threat (in
+        # date order, each applying without a deal), then the escalation
+        base = np.array(structure.space.status_quo, dtype=float)
+        for change in sorted(structure.schedule, key=lambda c: (c.effective, c.index)):
+            base[change.issue] = change.value
+        worst = escalated(base, structure.escalation_issue, float(point.inputs.escalation))
         loss = round(-float(worst @ party.payoff_a + party.payoff_b), 9) + 0.0  # + 0.0: no "-0.0"
         rows.append({"phi": phi, "default": phi == phi0, "loss_usd_bn": loss,
                      "loss_pct_gdp": 100.0 * loss / check.gdp_usd_bn})
@@ -208,12 +227,14 @@ def _no_deal_section(cfg: dict) -> list[str]:
         return []
     check = NO_DEAL_BENCHMARKS[cfg["scenario"]["name"]]
     exporter = cfg["scenario"]["payoff"]["exporter"]
+    name_x = cfg["scenario"]["parties"][exporter]["name"]
     lo = min(b.low_pct for b in check.benchmarks)
     hi = max(b.high_pct for b in check.benchmarks)
     default = next(r for r in rows if r["default"])
     inside = lo <= default["loss_pct_gdp"] <= hi
     all_absorbed = next(r for r in rows if r["phi"] == 0.0)["loss_pct_gdp"]
-    phi_in = 1.0 - lo / all_absorbed  # the loss is (1 - phi) times the loss at phi = 0
+    # the loss is (1 - phi) times the loss at phi = 0: it reaches the range's top at phi_hi, its bottom at phi_lo
+    phi_lo, phi_hi = 1.0 - lo / all_absorbed, 1.0 - hi / all_absorbed
     lines = [
         f"### No-deal loss of `{exporter}` against the published GDP estimates",
         "",
@@ -234,11 +255,14 @@ def _no_deal_section(cfg: dict) -> list[str]:
         f"**Result.** At the default φ = {default['phi']:g} the model's no-deal loss, "
         f"{default['loss_pct_gdp']:.2f} % of GDP, falls {'inside' if inside else 'outside'} the published range "
         f"of {lo:g}–{hi:g} %{'' if inside else (' (below it)' if default['loss_pct_gdp'] < lo else ' (above it)')}. "
-        "The two are not the same quantity: the model counts only the part of the tariff bill Japan's exporters "
-        "absorb, at 2024 export volumes, while the GDP estimates add the fall in export volumes, its knock-on "
-        "effects on output and, for Daiwa, several years of them; so the model's figure should sit below them. It "
-        f"would enter the range only for φ below {phi_in:.2f} (loss ∝ 1 − φ). No parameter was tuned to bring "
-        "it inside the range.",
+        f"The two are not the same quantity: the model counts only the part of the tariff bill {name_x}'s "
+        "exporters absorb, at 2024 export volumes, while the GDP estimates add the fall in export volumes, its "
+        "knock-on effects on output and, in some estimates, several years of them; so the model's figure should "
+        "sit below them. "
+        + (f"It stays in the range for φ from {max(phi_hi, 0.0):.2f} to {phi_lo:.2f}" if inside
+           else f"It would enter the range only for φ below {phi_lo:.2f}" if default["loss_pct_gdp"] < lo
+           else f"It would enter the range only for φ above {phi_hi:.2f}")
+        + " (loss ∝ 1 − φ). No parameter was tuned to bring it inside the range.",
         "",
     ]
     return lines
