@@ -27,7 +27,6 @@ from omegaconf import OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
 from sim.config import CONF_DIR, ConfigError, available, plan
-from sim.run.runner import dask_client
 from sim.run.store import check_resume, config_fingerprint
 
 __all__ = ["UsageError", "check", "check_not_swept"]
@@ -191,6 +190,8 @@ def _check_target(cfg, run_dir: Path | None) -> None:
     if run_dir is not None:
         check_resume(run_dir, config_fingerprint(container), force=bool(run.get("force_resume", False)))
     if run.get("executor") == "dask" and run.get("dask_address"):
+        from sim.run.runner import dask_client  # imported only here: it brings in the whole engine
+
         dask_client(run["dask_address"], 1).close()
 
 

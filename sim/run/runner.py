@@ -44,6 +44,7 @@ from sim.run.store import (
     KINDS,
     DamagedPart,
     Manifest,
+    MergeStream,
     check_resume,
     clean_temporary,
     code_version,
@@ -51,6 +52,7 @@ from sim.run.store import (
     guard_disk,
     merge,
     part_path,
+    part_table,
     read_outcomes,
     verify_parts,
     write_manifest,
@@ -196,6 +198,22 @@ def _round_columns(task: ChunkTask, idx: np.ndarray, rounds: dict[str, np.ndarra
     return cols | rounds
 
 
+def run_and_store(task: ChunkTask, out_dir: Path | None,
+                  fields: dict[str, dict[str, dict[str, str]]]) -> tuple[int, dict[str, Any], dict[str, str] | None]:
+    """Run one chunk and make its tables; with ``out_dir``, also write its parts there (in the worker).
+
+    Returns:
+        The chunk's index, its Arrow table per kind (``None`` for a kind it has no rows of), and the
+        SHA-256 of each part written (``None`` when ``out_dir`` is ``None``: the caller writes them).
+    """
+    index, outcomes, rounds = run_chunk(task)
+    tables = {"outcomes": part_table(outcomes, fields["outcomes"]),
+              "rounds": part_table(rounds, fields["rounds"]) if rounds else None}
+    if out_dir is None:
+        return index, tables, None
+    return index, tables, {k: write_part(out_dir, k, index, t) if t is not None else None for k, t in tables.items()}
+
+
 # -- progress ------------------------------------------------------------------------------------
 
 
@@ -253,18 +271,43 @@ def _worker_init() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _local(tasks: Iterator[ChunkTask], workers: int, in_flight: int):
-    """Yield chunk results from a process pool (or in-process for one worker)."""
+PRELOAD = ["sim.run.runner"]  # what every worker needs, imported once in the fork server
+PLOTTING = ["sim.report.plots"]  # added when the process will draw figures in workers too
+
+
+def worker_context(plotting: bool = False):
+    """The multiprocessing context of the workers: a fork server that has imported the workers' modules.
+
+    The server imports Mesa, pandas, PyArrow and the engine once; each worker is then forked from it
+    ready to run, instead of importing them all again (about 1.5 s each with ``spawn``). It is a
+    single-threaded process, so forking it is safe whatever threads this process runs. Calling this
+    early (the ``run`` verb does, right after checking the command line) starts the server, so its
+    imports overlap with the main process's own work.
+
+    Args:
+        plotting: Preload the figure modules (Matplotlib) too, for :func:`sim.report.plots.draw_all`'s
+            workers. Only has an effect before the server has started.
+    """
+    import multiprocessing.forkserver as forkserver
+
+    context = get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD + (PLOTTING if plotting else []))
+    forkserver.ensure_running()
+    return context
+
+
+def _local(tasks: Iterator[ChunkTask], workers: int, in_flight: int, out_dir: Path,
+           fields: dict[str, dict[str, dict[str, str]]]):
+    """Yield chunk results from a process pool whose workers also write the parts (in-process for one worker)."""
     if workers == 1:
         for task in tasks:
-            yield run_chunk(task)
+            yield run_and_store(task, None, fields)
         return
-    # spawn: safe with the threads Hydra, tqdm or pyarrow may have started in the parent
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=_worker_init)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=worker_context(), initializer=_worker_init)
     pending = set()
     try:
         for task in tasks:
-            pending.add(pool.submit(run_chunk, task))
+            pending.add(pool.submit(run_and_store, task, out_dir, fields))
             if len(pending) >= in_flight:
                 finished, pending = wait(pending, return_when=FIRST_COMPLETED)
                 yield from (f.result() for f in finished)
@@ -328,8 +371,10 @@ def dask_in_flight(client) -> int:
     return 2 * max(1, sum(client.nthreads().values()))
 
 
-def _dask(tasks: Iterator[ChunkTask], address: str | None, workers: int, used: list[int]):
-    """Yield chunk results computed on a Dask cluster; ``used`` receives the cluster's thread count."""
+def _dask(tasks: Iterator[ChunkTask], address: str | None, workers: int, used: list[int],
+          fields: dict[str, dict[str, dict[str, str]]]):
+    """Yield chunk results computed on a Dask cluster (this process writes the parts: the cluster's
+    machines may not see the run folder); ``used`` receives the cluster's thread count."""
     from dask.distributed import as_completed
 
     client = dask_client(address, workers)
@@ -339,7 +384,7 @@ def _dask(tasks: Iterator[ChunkTask], address: str | None, workers: int, used: l
         futures = as_completed()
         queued = 0
         for task in tasks:
-            futures.add(client.submit(run_chunk, task, pure=False))
+            futures.add(client.submit(run_and_store, task, None, fields, pure=False))
             queued += 1
             if queued >= in_flight:
                 yield next(futures).result()
@@ -468,38 +513,52 @@ def execute(plan: Plan, out_dir: Path, cfg: dict, progress: bool | None = None) 
             # starting a worker process costs about as much time as simulating WORKER_PAYS_OFF negotiations
             workers = max(1, min(workers, sum(c.n_worlds for c in remaining) // WORKER_PAYS_OFF))
         if plan.executor == "dask":
-            results = _dask(todo, plan.dask_address, workers, total_workers)
+            results = _dask(todo, plan.dask_address, workers, total_workers, fields)
         else:
             total_workers.append(workers)
-            results = _local(todo, workers, 2 * workers)
+            results = _local(todo, workers, 2 * workers, out_dir, fields)
+        streams.update({kind: MergeStream(out_dir, kind, manifest) for kind in KINDS})
         try:
             with guard_disk(out_dir, needed):
-                for index, outcomes, rounds in results:
-                    entry = {"outcomes": write_part(out_dir, "outcomes", index, outcomes, fields["outcomes"]),
-                             "rounds": write_part(out_dir, "rounds", index, rounds, fields["rounds"]) if rounds
-                             else None, "code": code}
+                for index, tables, digests in results:
+                    if digests is None:  # computed here or on a Dask cluster: the parts are written here
+                        digests = {k: write_part(out_dir, k, index, t) if t is not None else None
+                                   for k, t in tables.items()}
                     # the chunk is done only now, with every part on disk and its digest recorded
-                    manifest.parts[index] = entry
+                    manifest.parts[index] = {**digests, "code": code}
                     write_manifest(out_dir, manifest)
+                    for kind in KINDS:  # and its rows go on into the merged files, in world order
+                        streams[kind].add(index, tables[kind])
                     written["chunks"] += 1
                     bar.update(by_index[index].n_worlds)
-        except KeyboardInterrupt:
-            raise Interrupted(len(manifest.parts), len(chunks)) from None
+        except BaseException as stop:
+            for stream in streams.values():
+                stream.abort()
+            if isinstance(stop, KeyboardInterrupt):
+                raise Interrupted(len(manifest.parts), len(chunks)) from None
+            raise
         finally:
             bar.close()
             if hasattr(results, "close"):
                 results.close()
 
+    streams: dict[str, MergeStream] = {}
     for attempt in range(3):
         remaining = [c for c in chunks if c.index not in manifest.parts]
+        streams.clear()
         if remaining:
             run(remaining)
         try:
             with guard_disk(out_dir, needed):
-                rows = merge(out_dir, "outcomes", manifest)
-                merge(out_dir, "rounds", manifest)
+                rows = merge(out_dir, "outcomes", manifest, streams.get("outcomes"))
+                merge(out_dir, "rounds", manifest, streams.get("rounds"))
             break
-        except DamagedPart as damaged:
+        except BaseException as failed:
+            for stream in streams.values():
+                stream.abort()  # no temporary merged file is left behind
+            if not isinstance(failed, DamagedPart):
+                raise
+            damaged = failed
             if attempt == 2:
                 raise
             log.warning("%s; computing chunk %d again", damaged, damaged.index)
