@@ -29,7 +29,7 @@ from omegaconf.errors import OmegaConfBaseException
 from sim.config import CONF_DIR, ConfigError, available, plan
 from sim.run.store import check_resume, config_fingerprint
 
-__all__ = ["UsageError", "check", "check_not_swept"]
+__all__ = ["UsageError", "check", "check_not_swept", "planned"]
 
 # At most this many jobs of a -m sweep are composed and validated one by one; beyond it, each
 # swept value is checked with the other keys at their first value.
@@ -38,6 +38,21 @@ _MAX_JOBS = 64
 
 class UsageError(Exception):
     """A one-line, user-facing error."""
+
+
+_PLANNED: list[tuple[dict, object]] = []  # the last job checked: its resolved config and its plan
+
+
+def planned(container: dict):
+    """The plan :func:`check` made of this resolved config (without the ``hydra`` node), or None.
+
+    The ``run`` verb checks the command line, then Hydra composes the same config again; its plan is
+    made once.
+    """
+    for checked, made in _PLANNED:
+        if checked == container:
+            return made
+    return None
 
 
 def _jobs(overrides: list[str], multirun: bool) -> list[list[str]]:
@@ -289,7 +304,8 @@ def check(overrides: list[str], multirun: bool, claim: bool = False) -> list[str
         cfg, folders = _compose(job)
         try:
             check_not_swept(job, cfg)
-            plan(cfg)
+            made = plan(cfg)
+            _PLANNED[:] = [(OmegaConf.to_container(cfg, resolve=True), made)]
             _check_target(cfg, Path(run_dir) if run_dir else None)
         except ConfigError as err:
             raise UsageError(str(err)) from None

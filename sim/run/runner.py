@@ -5,15 +5,17 @@ order, into *chunks* of at most ``run.chunk_size`` consecutive worlds that share
 :class:`~sim.config.Structure` (the same strategy pair, outcome space and calendar). A chunk is one
 batched :class:`~sim.model.NegotiationModel` run and one Parquet part. Chunks run on an executor:
 
-* ``local``: processes from :class:`concurrent.futures.ProcessPoolExecutor` (in-process when
-  ``run.workers=1``);
+* ``local``: processes from :class:`concurrent.futures.ProcessPoolExecutor`, forked from a fork server
+  that has imported the engine (:mod:`sim.run.workers`), each writing its chunks' parts (in-process
+  when ``run.workers=1``);
 * ``dask``: a Dask distributed cluster, at ``run.dask_address`` or a local one started for the run.
 
-The main process writes each finished chunk's parts and records them in ``manifest.json`` through
-:mod:`sim.run.store` (the run-folder layout, manifest, digests and merge); re-running into the same folder
-skips the chunks done, after checking that the folder was made by the same config and code version.
-When every chunk is done the parts are merged into ``outcomes.parquet`` and ``rounds.parquet``,
-byte-identical however the sweep was split into chunks or workers. Ctrl-C or SIGTERM stops the
+Each finished chunk's parts are written (by the local worker that computed it, else by the main
+process) and recorded in ``manifest.json`` through :mod:`sim.run.store` (the run-folder layout,
+manifest, digests and merge); re-running into the same folder skips the chunks done, after checking
+that the folder was made by the same config and code version. The main process streams each chunk's
+rows, in world order, into ``outcomes.parquet`` and ``rounds.parquet`` as the chunks finish (written
+once, not re-read from the parts), byte-identical however the sweep was split into chunks or workers. Ctrl-C or SIGTERM stops the
 workers and leaves a resumable folder.
 """
 
@@ -37,7 +39,7 @@ import pyarrow as pa
 from sim.config import ConfigError, Plan
 from sim.domain.bargaining import outcome_metrics
 from sim.engine.inputs import Structure, WorldInputs, joint_box, stack, take, utility_coefficients
-from sim.engine.model import END_REASONS, NegotiationModel
+from sim.engine.protocols import END_REASONS
 from sim.engine.streams import point_key, world_seeds
 from sim.report.codebook import field_metadata, outcome_entries, round_entries
 from sim.run.store import (
@@ -58,6 +60,8 @@ from sim.run.store import (
     write_manifest,
     write_part,
 )
+from sim.run.workers import context as worker_context
+from sim.run.workers import ahead as workers_started_ahead
 
 __all__ = ["Chunk", "Interrupted", "execute", "make_chunks", "read_outcomes", "run_chunk", "simulate"]
 
@@ -153,6 +157,8 @@ def _task(plan: Plan, chunk: Chunk) -> ChunkTask:
 
 def run_chunk(task: ChunkTask) -> tuple[int, dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Run one chunk to the end (in a worker) and return its outcome and round columns."""
+    from sim.engine.model import NegotiationModel  # Mesa: in the workers (preloaded), not in the main process
+
     inputs = take(task.point_inputs, task.local_point)
     seeds = world_seeds(task.root_seed, task.seed_index, task.point_key)
     if task.record == "all":
@@ -255,7 +261,7 @@ class Progress:
 # -- executors -----------------------------------------------------------------------------------
 
 
-def _stop_pool(pool: ProcessPoolExecutor) -> None:
+def stop_pool(pool: ProcessPoolExecutor) -> None:
     """Stop a process pool now: cancel what is queued and terminate the workers, so none is orphaned."""
     pool.shutdown(wait=False, cancel_futures=True)
     for process in list((getattr(pool, "_processes", None) or {}).values()):
@@ -266,34 +272,9 @@ def _stop_pool(pool: ProcessPoolExecutor) -> None:
     pool.shutdown(wait=True)
 
 
-def _worker_init() -> None:
+def worker_init() -> None:
     """In a worker: leave Ctrl-C to the main process, which stops the pool (no traceback per worker)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-PRELOAD = ["sim.run.runner"]  # what every worker needs, imported once in the fork server
-PLOTTING = ["sim.report.plots"]  # added when the process will draw figures in workers too
-
-
-def worker_context(plotting: bool = False):
-    """The multiprocessing context of the workers: a fork server that has imported the workers' modules.
-
-    The server imports Mesa, pandas, PyArrow and the engine once; each worker is then forked from it
-    ready to run, instead of importing them all again (about 1.5 s each with ``spawn``). It is a
-    single-threaded process, so forking it is safe whatever threads this process runs. Calling this
-    early (the ``run`` verb does, right after checking the command line) starts the server, so its
-    imports overlap with the main process's own work.
-
-    Args:
-        plotting: Preload the figure modules (Matplotlib) too, for :func:`sim.report.plots.draw_all`'s
-            workers. Only has an effect before the server has started.
-    """
-    import multiprocessing.forkserver as forkserver
-
-    context = get_context("forkserver")
-    context.set_forkserver_preload(PRELOAD + (PLOTTING if plotting else []))
-    forkserver.ensure_running()
-    return context
 
 
 def _local(tasks: Iterator[ChunkTask], workers: int, in_flight: int, out_dir: Path,
@@ -303,7 +284,7 @@ def _local(tasks: Iterator[ChunkTask], workers: int, in_flight: int, out_dir: Pa
         for task in tasks:
             yield run_and_store(task, None, fields)
         return
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=worker_context(), initializer=_worker_init)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=worker_context(), initializer=worker_init)
     pending = set()
     try:
         for task in tasks:
@@ -315,7 +296,7 @@ def _local(tasks: Iterator[ChunkTask], workers: int, in_flight: int, out_dir: Pa
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
             yield from (f.result() for f in finished)
     except BaseException:
-        _stop_pool(pool)
+        stop_pool(pool)
         raise
     pool.shutdown(wait=True)
 
@@ -509,8 +490,9 @@ def execute(plan: Plan, out_dir: Path, cfg: dict, progress: bool | None = None) 
         todo = (_task(plan, c) for c in remaining)
         bar = Progress(plan.n_worlds, plan.n_worlds - sum(c.n_worlds for c in remaining), progress)
         workers = max(1, min(plan.workers, len(remaining)))  # no pool start-up for a one-chunk run
-        if plan.workers_auto and plan.executor == "local":
-            # starting a worker process costs about as much time as simulating WORKER_PAYS_OFF negotiations
+        if plan.workers_auto and plan.executor == "local" and not workers_started_ahead():
+            # starting the workers' fork server costs about as much time as simulating WORKER_PAYS_OFF
+            # negotiations; once the run verb has started it ahead, a worker costs a fork
             workers = max(1, min(workers, sum(c.n_worlds for c in remaining) // WORKER_PAYS_OFF))
         if plan.executor == "dask":
             results = _dask(todo, plan.dask_address, workers, total_workers, fields)
