@@ -1,23 +1,46 @@
-"""End-to-end sweep throughput against a plain NumPy lower bound of the same negotiation.
+"""End-to-end sweep throughput against a plain NumPy lower bound of the same negotiation, and the main command.
 
-Usage: python benchmarks/bench_sweep.py [--negotiations 100000] [--workers 2] [--million]
+Usage: python benchmarks/bench_sweep.py [--negotiations 100000] [--workers 2] [--repeats 3] [--million]
+       [--issues] [--main]
 
 Reference workload: 5 issues (the four US tariffs and Japan's investment pledge), a 100-round
 deadline, Boulware (US) against Conceder (Japan), concession noise on. "End to end" is
 :func:`sim.run.runner.execute` into a temporary run folder: planning, chunking, the worker processes,
-writing the Parquet parts and the manifest, and merging them into ``outcomes.parquet``.
+writing the Parquet parts and the manifest, and streaming the merged ``outcomes.parquet``.
 
 The lower bound is the same negotiation written as one bare NumPy loop over rounds in one process:
 the same offers (Faratin curves, noise, the reservation-value floor) and the same AC_next rule, but
-no agents, no model, no per-world seeds, no files. Its rate per core is what the simulator's rate
-per core is compared with. ``--million`` also runs a 1,000,000-negotiation sweep and reports the
-peak resident memory of the main process and of the largest worker.
+no agents, no model, no per-world seeds, no files.
+
+How it is measured, so that a shared, noisy machine still gives a fair comparison:
+
+* **CPU time, all busy processes.** The simulator's "per busy core" rate is negotiations per CPU
+  second summed over the main process, the workers' fork server and every worker (read from
+  ``/proc``: the server reaps its workers, so their time lands in its children's fields). The bound
+  is one process, so its rate per core is negotiations per CPU second of this process.
+* **Interleaved pairs.** Each workload runs the simulator and the bound in turn, ``--repeats``
+  times; each pair gives a ratio (simulator CPU per negotiation / bound CPU per negotiation). The
+  minimum and the median of each figure are printed. The first simulator run of the process starts
+  the fork server (its imports) and is run once before the pairs, as a warm-up.
+
+``--million`` also runs the 1,000,000-negotiation sweep through the command line
+(``python -m sim run``), as a child-subreaper so every descendant's CPU time and peak memory is
+counted, with a bound for the same million in pairs. ``--issues`` times the batched model per
+world-round at 2 and at 9 issues (interleaved pairs, ratio 9/2). ``--main`` times the main command
+``python -m sim run +experiment=deadline_pressure`` as a whole (wall, CPU of all processes) and its
+phases in this process: imports, plan, simulate and write, summary, figures.
+Timings are whatever this machine gives; never assert them in a test.
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
+import os
 import resource
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -29,38 +52,62 @@ from omegaconf import OmegaConf
 from sim.config import CONF_DIR, plan
 from sim.run.runner import execute
 
-OVERRIDES = [
-    "~scenario.issues.agriculture", "~scenario.issues.energy", "~scenario.issues.aircraft", "~scenario.issues.defence",
+ISSUES_OFF = ["~scenario.issues.agriculture", "~scenario.issues.energy", "~scenario.issues.aircraft",
+              "~scenario.issues.defence"]
+SETTINGS = [
     "~scenario.ratification",
     "protocol.max_rounds=100", "scenario.deadline.round=100", "scenario.deadline.extension.rounds=0",
     "scenario.sides.japan.deadline=null", "scenario.breakdown_risk=0",
     "strategy@us=boulware", "strategy@japan=conceder",
     "run.record_rounds=none", "run.plot=false", "run.progress=false",
 ]
+OVERRIDES = [*ISSUES_OFF, *SETTINGS]
+TICK = os.sysconf("SC_CLK_TCK")
 
 
-def config(negotiations: int, workers: int) -> dict:
+def config(negotiations: int, workers: int, extra: tuple[str, ...] = ()) -> dict:
     """The reference workload's resolved config."""
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         cfg = compose(config_name="config", overrides=[*OVERRIDES, f"run.seeds={negotiations}",
-                                                       f"run.workers={workers}"])
+                                                       f"run.workers={workers}", *extra])
     return OmegaConf.to_container(cfg, resolve=True)
 
 
-def end_to_end(cfg: dict) -> tuple[float, int]:
-    """Seconds for the whole sweep into a fresh folder, and the mean end round."""
-    with tempfile.TemporaryDirectory() as tmp:
-        start = time.perf_counter()
-        execute(plan(cfg), Path(tmp), cfg, progress=False)
-        seconds = time.perf_counter() - start
-        import pyarrow.parquet as pq
+def _fork_server_cpu() -> float:
+    """CPU seconds of the workers' fork server and of the workers it has reaped (0 if none runs)."""
+    from multiprocessing import forkserver
 
+    pid = getattr(forkserver._forkserver, "_forkserver_pid", None)  # noqa: SLF001 - a benchmark may look inside
+    if not pid:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return sum(int(fields[k]) for k in (11, 12, 13, 14)) / TICK  # utime, stime, cutime, cstime
+
+
+def _busy_cpu() -> float:
+    """CPU seconds of this process, its reaped children and the fork server with its workers."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime + _fork_server_cpu()
+
+
+def end_to_end(cfg: dict) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds of every busy process, and the mean end round of one sweep."""
+    import pyarrow.parquet as pq
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cpu, start = _busy_cpu(), time.perf_counter()
+        execute(plan(cfg), Path(tmp), cfg, progress=False)
+        seconds, cpu = time.perf_counter() - start, _busy_cpu() - cpu
         mean_round = float(np.mean(pq.read_table(Path(tmp) / "outcomes.parquet", columns=["end_round"])[0]))
-    return seconds, mean_round
+    return seconds, cpu, mean_round
 
 
 def numpy_bound(cfg: dict, n: int, batch: int = 10_000) -> tuple[float, float]:
-    """Seconds for ``n`` negotiations of the same game as one bare NumPy loop, and the mean end round."""
+    """CPU seconds for ``n`` negotiations of the same game as one bare NumPy loop, and the mean end round."""
     point = plan(cfg | {"run": cfg["run"] | {"seeds": 1}}).points[0]
     p = point.inputs
     lo, hi = point.structure.space.lo, point.structure.space.hi
@@ -92,7 +139,7 @@ def numpy_bound(cfg: dict, n: int, batch: int = 10_000) -> tuple[float, float]:
         return best[s] + scale[:, None] * (x - best[s]), rv
 
     other = {"japan": "us", "us": "japan"}
-    start, rounds_total = time.perf_counter(), 0
+    start, rounds_total = time.process_time(), 0
     for first in range(0, n, batch):
         m = min(batch, n - first)
         talking = np.ones(m, dtype=bool)
@@ -110,7 +157,180 @@ def numpy_bound(cfg: dict, n: int, batch: int = 10_000) -> tuple[float, float]:
             if not talking.any():
                 break
         rounds_total += int(end.sum())
-    return time.perf_counter() - start, rounds_total / n
+    return time.process_time() - start, rounds_total / n
+
+
+def _spread(values: list[float], fmt: str = "{:,.0f}") -> str:
+    return f"min {fmt.format(min(values))}, median {fmt.format(statistics.median(values))}"
+
+
+def sweep_pairs(n: int, workers: int, repeats: int) -> None:
+    """The reference workload: simulator and bound in interleaved pairs."""
+    cfg = config(n, workers)
+    end_to_end(config(min(n, 20_000), workers))  # warm-up: starts the fork server (its imports)
+    sim_rate, wall_rate, bound_rate, ratio = [], [], [], []
+    for _ in range(repeats):
+        wall, cpu, mean_round = end_to_end(cfg)
+        bound_cpu, bound_round = numpy_bound(cfg, n)
+        sim_rate.append(n / cpu)
+        wall_rate.append(n / wall)
+        bound_rate.append(n / bound_cpu)
+        ratio.append(cpu / bound_cpu)
+    print(f"reference workload: {n:,} negotiations, 5 issues, 100-round deadline, boulware (US) vs conceder "
+          f"(Japan), {workers} workers, {repeats} interleaved pairs (mean end round: sim {mean_round:.1f}, "
+          f"bound {bound_round:.1f})")
+    print(f"  sim, negotiations per CPU second of all busy processes (per busy core): {_spread(sim_rate)}")
+    print(f"  sim, negotiations per wall second (whole machine, shared):               {_spread(wall_rate)}")
+    print(f"  NumPy bound, negotiations per CPU second (one process):                  {_spread(bound_rate)}")
+    print(f"  ratio sim / bound, CPU per negotiation, pair by pair:                    "
+          f"{_spread(ratio, '{:.2f}')}")
+
+
+def _subreaper_run(args: list[str]) -> tuple[float, float, float]:
+    """Run a command with this process as child subreaper: wall seconds, CPU seconds and peak RSS (MB) of
+    the largest process among it and all its descendants."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    ours = set(_children())  # this process's own helpers (its fork server): not waited for
+    start = time.perf_counter()
+    subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
+    for pid in set(_children()) - ours:  # descendants the command orphaned (its fork server), reparented here
+        os.waitpid(pid, 0)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return wall, cpu, after.ru_maxrss / 1024
+
+
+def _children() -> list[int]:
+    """The ids of this process's child processes (from ``/proc``)."""
+    me, out = str(os.getpid()), []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if stat.read_text().rsplit(")", 1)[1].split()[1] == me:
+                out.append(int(stat.parent.name))
+        except (OSError, IndexError):
+            continue
+    return out
+
+
+def million(workers: int, repeats: int) -> None:
+    """The million-negotiation sweep through the command line, in pairs with the bound."""
+    n = 1_000_000
+    cfg = config(n, workers)
+    walls, cpus, rss, ratios, bound_rates = [], [], [], [], []
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory() as tmp:
+            wall, cpu, peak = _subreaper_run([sys.executable, "-m", "sim", "run", *OVERRIDES, f"run.seeds={n}",
+                                              f"run.workers={workers}", f"hydra.run.dir={tmp}/run"])
+        bound_cpu, _ = numpy_bound(cfg, n)
+        walls.append(wall)
+        cpus.append(cpu)
+        rss.append(peak)
+        ratios.append(cpu / bound_cpu)
+        bound_rates.append(n / bound_cpu)
+    print(f"1,000,000 negotiations, python -m sim run, {workers} workers ({repeats} pairs with the bound): "
+          f"wall {_spread(walls, '{:.1f}')} s; CPU of all processes {_spread(cpus, '{:.1f}')} s "
+          f"({_spread([n / c for c in cpus])} negotiations per CPU second); peak RSS of the largest process "
+          f"{_spread(rss)} MB; bound {_spread(bound_rates)} negotiations per CPU second; ratio "
+          f"{_spread(ratios, '{:.2f}')}")
+
+
+def issue_cost(repeats: int) -> None:
+    """CPU per world-round of the batched model at 2 and at 9 issues, interleaved."""
+    from sim.engine.inputs import stack, take
+    from sim.engine.model import NegotiationModel
+    from sim.engine.streams import world_seeds
+
+    two = [f"~scenario.issues.{k}" for k in ("cars", "auto_parts", "steel_aluminium", "agriculture", "energy",
+                                             "aircraft", "defence")]
+
+    def point(*extra: str):
+        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+            cfg = compose(config_name="config", overrides=[*SETTINGS, "run.seeds=1", *extra])
+        return plan(OmegaConf.to_container(cfg, resolve=True)).points[0]
+
+    def per_world_round(pt, batch: int = 10_000) -> float:
+        inputs = take(stack([pt.inputs]), np.zeros(batch, dtype=int))
+        start = time.process_time()
+        model = NegotiationModel(pt.structure, inputs, world_seeds(1, np.arange(batch)))
+        model.run_model()
+        return (time.process_time() - start) / int(model.end_round.sum())
+
+    nine, pair = point(), point(*two)
+    per_world_round(nine), per_world_round(pair)  # warm-up
+    costs = [(per_world_round(pair), per_world_round(nine)) for _ in range(repeats)]
+    print(f"cost per world-round (B = 10,000, {repeats} interleaved pairs): 2 issues "
+          f"{_spread([c[0] * 1e6 for c in costs], '{:.3f}')} us; 9 issues {_spread([c[1] * 1e6 for c in costs], '{:.3f}')}"
+          f" us; ratio 9/2 {_spread([c[1] / c[0] for c in costs], '{:.2f}')}")
+
+
+def main_command(repeats: int) -> None:
+    """The main command as a whole (wall, CPU of every process) and its phases in this process."""
+    command = [sys.executable, "-m", "sim", "run", "+experiment=deadline_pressure"]
+    runs = []
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory() as tmp:
+            runs.append(_subreaper_run([*command, f"hydra.run.dir={tmp}/run"]))
+    print(f"main command python -m sim run +experiment=deadline_pressure ({repeats} runs): wall "
+          f"{_spread([r[0] for r in runs], '{:.2f}')} s; CPU of all processes {_spread([r[1] for r in runs], '{:.2f}')}"
+          f" s; peak RSS {_spread([r[2] for r in runs])} MB")
+    imports = {
+        "main process (sim.__main__, preflight, cli)": "import sim.__main__, sim.preflight, sim.cli",
+        "workers' fork server (engine, Mesa, figures)": "import sim.run.runner, sim.engine.model, sim.report.plots",
+    }
+    for label, code in imports.items():
+        cpu = []
+        for _ in range(repeats):
+            start = resource.getrusage(resource.RUSAGE_CHILDREN)
+            subprocess.run([sys.executable, "-c", code], check=True)
+            end = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu.append(end.ru_utime + end.ru_stime - start.ru_utime - start.ru_stime)
+        print(f"  imports, {label}: CPU {_spread(cpu, '{:.2f}')} s (one process, in parallel with the other)")
+    try:
+        phases = _phases(repeats)
+    except ImportError as missing:  # a version of sim without figure workers
+        print(f"  phases: not measured ({missing})")
+        return
+    for name, values in phases.items():
+        print(f"  {name}: {_spread(values, '{:.2f}')} s")
+
+
+def _phases(repeats: int) -> dict[str, list[float]]:
+    """CPU seconds of the main command's phases, run here step by step as ``sim.cli.run_experiment`` runs them."""
+    from sim.config.compose import compose_config
+    from sim.report.parallel import draw_in_workers
+    from sim.report.summary import by_point
+    from sim.run.store import RunData, read_outcomes
+    from sim.run.workers import start
+
+    start(plotting=True, ahead=True)
+    out: dict[str, list[float]] = {}
+    for _ in range(repeats + 1):  # the first is a warm-up (the fork server's imports)
+        row = {}
+        cpu = time.process_time()
+        cfg = compose_config("+experiment=deadline_pressure")
+        container = OmegaConf.to_container(cfg, resolve=True)
+        the_plan = plan(container)
+        row["plan (compose, validate, compile 64 grid points), main process CPU"] = time.process_time() - cpu
+        with tempfile.TemporaryDirectory() as tmp:
+            busy = _busy_cpu()
+            execute(the_plan, Path(tmp), container, progress=False)
+            row["simulate and write (2 workers + main), CPU of all"] = _busy_cpu() - busy
+            cpu = time.process_time()
+            outcomes = read_outcomes(Path(tmp)).to_pandas()
+            by_point(outcomes, list(the_plan.coordinate_dtypes), the_plan.points[0].structure.space)
+            row["read back and summarise, main process CPU"] = time.process_time() - cpu
+            import pyarrow.parquet as pq
+
+            rounds = pq.read_table(Path(tmp) / "rounds.parquet").to_pandas()
+            busy, wall = _busy_cpu(), time.perf_counter()
+            draw_in_workers(RunData(outcomes, rounds, the_plan), Path(tmp), ["png"], 2).result()
+            row["figures (6 PNG, 2 workers), CPU of all"] = _busy_cpu() - busy
+            row["figures (6 PNG, 2 workers), wall"] = time.perf_counter() - wall
+        if _ > 0:
+            for k, v in row.items():
+                out.setdefault(k, []).append(v)
+    return out
 
 
 def main() -> None:
@@ -118,28 +338,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--negotiations", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--million", action="store_true", help="also run 1,000,000 negotiations for peak memory")
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved pairs (or runs) per figure")
+    parser.add_argument("--million", action="store_true", help="also run 1,000,000 negotiations via the CLI")
+    parser.add_argument("--issues", action="store_true", help="also time a world-round at 2 and at 9 issues")
+    parser.add_argument("--main", action="store_true", help="also time the main command and its phases")
     args = parser.parse_args()
-    n, workers = args.negotiations, args.workers
-
-    cfg = config(n, workers)
-    seconds, mean_round = end_to_end(cfg)
-    rate = n / seconds
-    bound_seconds, bound_round = numpy_bound(cfg, n)
-    bound_rate = n / bound_seconds
-    print(f"reference workload: {n} negotiations, 5 issues, 100-round deadline, boulware (US) vs conceder (Japan)")
-    print(f"  sim end to end ({workers} workers):  {seconds:7.2f} s  {rate:9.0f} neg/s  "
-          f"{rate / workers:9.0f} neg/s per core  (mean end round {mean_round:.1f})")
-    print(f"  plain NumPy bound (1 process): {bound_seconds:7.2f} s  {bound_rate:9.0f} neg/s per core  "
-          f"(mean end round {bound_round:.1f})")
-    print(f"  ratio NumPy bound / sim, per core: {bound_rate / (rate / workers):.2f}")
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER: the CLI's fork server is reaped (and counted) here
+    sweep_pairs(args.negotiations, args.workers, args.repeats)
+    if args.issues:
+        issue_cost(args.repeats)
+    if args.main:
+        main_command(args.repeats)
     if args.million:
-        cfg = config(1_000_000, workers)
-        seconds, _ = end_to_end(cfg)
-        main_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        print(f"1,000,000 negotiations: {seconds:.1f} s ({1e6 / seconds:.0f} neg/s); peak resident memory: "
-              f"main process {main_mb:.0f} MB, largest worker {child_mb:.0f} MB")
+        million(args.workers, args.repeats)
 
 
 if __name__ == "__main__":

@@ -70,6 +70,7 @@ def _run(args: list[str]) -> int:
     from sim.preflight import UsageError, check
 
     if not any(a.split("=")[0] in _HYDRA_FLAGS_WITHOUT_CHECK for a in args):
+        _start_workers(args)
         multirun = any(a in ("-m", "--multirun") for a in args)
         overrides = [a for a in args if not a.startswith("-")]
         try:
@@ -82,6 +83,16 @@ def _run(args: list[str]) -> int:
     sys.argv = [sys.argv[0], *args]
     hydra_main()
     return 0
+
+
+def _start_workers(args: list[str]) -> None:
+    """Start the workers' fork server first, so that it imports the engine (and the figure code, unless
+    the command says ``run.plot=false``) while this process checks the command line and composes the
+    config (:mod:`sim.run.workers`). It is a separate process that writes nothing: a refused command
+    line still exits with one line, and this process imports none of it."""
+    from sim.run.workers import start
+
+    start(plotting=not any(a.lower() in ("run.plot=false", "++run.plot=false") for a in args), ahead=True)
 
 
 class _Usage(Exception):

@@ -18,7 +18,6 @@ import pyarrow.parquet as pq
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from sim.analysis.sensitivity import write_design
 from sim.config import CONF_DIR, ConfigError, plan
 from sim.report.summary import by_point, format_points, report
 from sim.run.outputs import atomic_write, write_metadata
@@ -53,11 +52,56 @@ def run_experiment(cfg: DictConfig, out_dir: Path, progress: bool | None = None,
     start = time.perf_counter()
     out_dir = Path(out_dir)
     container = OmegaConf.to_container(cfg, resolve=True)
-    the_plan = plan(container)
+    the_plan = checked_plan(container)
     progress = cfg.run.progress if progress is None else progress
+    from sim.analysis.sensitivity import write_design
+
     design = write_design(out_dir, container, the_plan)  # design.json/.csv, so the analysis can be redone
     sweep = execute(the_plan, out_dir, container, progress=progress)
     outcomes = read_outcomes(out_dir).to_pandas()
+    formats = container["run"].get("figure_formats", ["png"])
+    drawing = _start_figures(outcomes, out_dir, the_plan, formats) if cfg.run.plot else None
+    try:
+        return _summarise(cfg, out_dir, the_plan, sweep, outcomes, drawing, formats, command, start, design)
+    finally:
+        if drawing is not None:
+            drawing.stop()
+
+
+def checked_plan(container: dict):
+    """The plan of a resolved config: the one :func:`sim.preflight.check` made of it, else a new one."""
+    from sim import preflight
+
+    made = preflight.planned(container)
+    return made if made is not None else plan(container)
+
+
+FIGURE_WORKERS = 2  # figures drawn at once when the fork server has the figure modules (the run verb)
+
+
+def _start_figures(outcomes, out_dir: Path, the_plan, formats: list[str]):
+    """Start drawing the figures in workers, while the summary is written, when the ``run`` verb has
+    started a fork server with the figure modules; else None (they are drawn here, afterwards)."""
+    from sim.run.workers import plotting_ready
+
+    if not plotting_ready():
+        return None
+    from sim.report.parallel import draw_in_workers
+    from sim.run.store import RunData
+
+    rounds = _rounds(out_dir, outcomes)
+    return draw_in_workers(RunData(outcomes=outcomes, rounds=rounds, plan=the_plan), out_dir, formats,
+                           FIGURE_WORKERS)
+
+
+def _rounds(out_dir: Path, outcomes):
+    rounds_path = out_dir / "rounds.parquet"
+    return pq.read_table(rounds_path).to_pandas() if rounds_path.exists() else outcomes.iloc[:0]
+
+
+def _summarise(cfg: DictConfig, out_dir: Path, the_plan, sweep, outcomes, drawing, formats: list[str],
+               command: str | None, start: float, design) -> str:
+    """summary.csv, metadata.json and the figures of a finished sweep; the terminal summary."""
     space = the_plan.points[0].structure.space
     keys = {column: key for key, column in the_plan.columns.items()}  # output column -> config key
     coords = list(keys)
@@ -101,14 +145,15 @@ def run_experiment(cfg: DictConfig, out_dir: Path, progress: bool | None = None,
     if sweep.recomputed:
         summary = f"recomputed {len(sweep.recomputed)} chunk(s) whose parts were missing or damaged\n" + summary
     if cfg.run.plot:
-        from sim.report.plots import draw_all
-        from sim.run.store import RunData
-
-        rounds_path = out_dir / "rounds.parquet"
-        rounds = pq.read_table(rounds_path).to_pandas() if rounds_path.exists() else outcomes.iloc[:0]
         with guard_disk(out_dir / "figures", lambda: FIGURES_BYTES):
-            written, skipped = draw_all(RunData(outcomes=outcomes, rounds=rounds, plan=the_plan), out_dir,
-                                        formats=container["run"].get("figure_formats", ["png"]))
+            if drawing is not None:
+                written, skipped = drawing.result()
+            else:
+                from sim.report.plots import draw_all
+                from sim.run.store import RunData
+
+                written, skipped = draw_all(RunData(outcomes=outcomes, rounds=_rounds(out_dir, outcomes),
+                                                    plan=the_plan), out_dir, formats=formats)
             finish_metadata()
         summary += "\n\n" + describe_figures(written, skipped)
     if design is not None and design.is_sensitivity:  # the indices at the end of a sensitivity run

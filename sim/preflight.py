@@ -29,10 +29,9 @@ from omegaconf.errors import OmegaConfBaseException
 from sim.config import CONF_DIR, ConfigError, available, plan
 from sim.config.calibration import calibration_entries
 from sim.report.codebook import table_entries
-from sim.run.runner import dask_client
 from sim.run.store import check_resume, config_fingerprint
 
-__all__ = ["UsageError", "check", "check_not_swept"]
+__all__ = ["UsageError", "check", "check_not_swept", "planned"]
 
 # At most this many jobs of a -m sweep are composed and validated one by one; beyond it, each
 # swept value is checked with the other keys at their first value.
@@ -41,6 +40,21 @@ _MAX_JOBS = 64
 
 class UsageError(Exception):
     """A one-line, user-facing error."""
+
+
+_PLANNED: list[tuple[dict, object]] = []  # the last job checked: its resolved config and its plan
+
+
+def planned(container: dict):
+    """The plan :func:`check` made of this resolved config (without the ``hydra`` node), or None.
+
+    The ``run`` verb checks the command line, then Hydra composes the same config again; its plan is
+    made once.
+    """
+    for checked, made in _PLANNED:
+        if checked == container:
+            return made
+    return None
 
 
 def _jobs(overrides: list[str], multirun: bool) -> list[list[str]]:
@@ -193,6 +207,8 @@ def _check_target(cfg, run_dir: Path | None) -> None:
     if run_dir is not None:
         check_resume(run_dir, config_fingerprint(container), force=bool(run.get("force_resume", False)))
     if run.get("executor") == "dask" and run.get("dask_address"):
+        from sim.run.runner import dask_client  # imported only here: it brings in the whole engine
+
         dask_client(run["dask_address"], 1).close()
 
 
@@ -305,7 +321,9 @@ def check(overrides: list[str], multirun: bool, claim: bool = False) -> list[str
         cfg, folders = _compose(job)
         try:
             check_not_swept(job, cfg)
-            table_entries(plan(cfg))  # the plan, and its output columns (a swept key may not repeat one)
+            made = plan(cfg)
+            table_entries(made)  # the plan's output columns (a swept key may not repeat one)
+            _PLANNED[:] = [(OmegaConf.to_container(cfg, resolve=True), made)]
             _check_target(cfg, Path(run_dir) if run_dir else None)
             _check_scenario_as_written(job, scenarios_checked)
         except ConfigError as err:

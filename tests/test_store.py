@@ -133,12 +133,12 @@ def test_a_part_damaged_after_the_resume_check_is_recomputed_at_the_merge(finish
     real_merge = sim.run.runner.merge
     damaged = []
 
-    def damage_then_merge(out_dir, kind, manifest):
+    def damage_then_merge(out_dir, kind, manifest, *stream):
         if not damaged:  # the bytes change between the resume check and the merge
             path = part_path(out_dir, "rounds", 5)
             path.write_bytes(path.read_bytes()[:-40])
             damaged.append(5)
-        return real_merge(out_dir, kind, manifest)
+        return real_merge(out_dir, kind, manifest, *stream)
 
     monkeypatch.setattr(sim.run.runner, "merge", damage_then_merge)
     result = _sweep(finished)

@@ -30,13 +30,12 @@ from sim.domain.no_deal import NoDealPath
 from sim.domain.utility import BatchUtility
 from sim.engine.agents import Constituency, Negotiator
 from sim.engine.inputs import Structure, WorldInputs
-from sim.engine.protocols import RoundResult
+from sim.engine.protocols import END_REASONS, RoundResult
 from sim.engine.streams import RandomStreams, Stream
 
 __all__ = ["END_REASONS", "NegotiationModel"]
 
 # end_reason codes; 0 means still talking
-END_REASONS = {1: "agreement", 2: "walk-away", 3: "deadline", 4: "breakdown", 5: "refused protocol"}
 _AGREEMENT, _WALK_AWAY, _DEADLINE, _BREAKDOWN, _REFUSED = 1, 2, 3, 4, 5
 
 

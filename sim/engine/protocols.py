@@ -24,7 +24,12 @@ from typing import ClassVar
 
 import numpy as np
 
-__all__ = ["ACCEPT", "COUNTER", "WALK_AWAY", "Linked", "Package", "Protocol", "RoundResult", "Sequential"]
+__all__ = ["ACCEPT", "COUNTER", "END_REASONS", "WALK_AWAY", "Linked", "Package", "Protocol", "RoundResult",
+           "Sequential"]
+
+# how a negotiation ended, by the code the model records (``end_reason``); here, not in the model, so
+# that reading a run's outcomes needs no Mesa
+END_REASONS = {1: "agreement", 2: "walk-away", 3: "deadline", 4: "breakdown", 5: "refused protocol"}
 
 COUNTER, ACCEPT, WALK_AWAY = 0, 1, 2
 

@@ -63,11 +63,12 @@ _S30, _S27, _S31, _S11, _S40 = (np.uint64(k) for k in (30, 27, 31, 11, 40))
 
 def _mix(z: np.ndarray) -> np.ndarray:
     """SplitMix64 output function (a bijective 64-bit finaliser), in place on ``z``."""
-    z ^= z >> _S30
+    shifted = np.empty_like(z)  # one scratch array for the three shifts, not a temporary each
+    z ^= np.right_shift(z, _S30, out=shifted)
     z *= _M1
-    z ^= z >> _S27
+    z ^= np.right_shift(z, _S27, out=shifted)
     z *= _M2
-    z ^= z >> _S31
+    z ^= np.right_shift(z, _S31, out=shifted)
     return z
 
 
@@ -97,11 +98,12 @@ class RandomStreams:
         u = (self._bits(stream, round_, width) >> _S11).astype(np.float64) * _TO_UNIT
         return u[:, 0] if n is None else u
 
-    def _bits(self, stream: int, round_: int, width: int) -> np.ndarray:
-        """Raw 64-bit outputs, shape ``(B, width)``."""
+    def _bits(self, stream: int, round_: int, width: int, first: int = 0) -> np.ndarray:
+        """Raw 64-bit outputs number ``first`` to ``first + width - 1``, shape ``(B, width)``."""
         base = (stream << 56) | (round_ << 24)
         # the SplitMix64 state increments for these draws: (counter + 1) * GAMMA, wrapping mod 2**64
-        steps = np.array([((base | k) + 1) * _GAMMA_INT % 2**64 for k in range(width)], dtype=np.uint64)
+        steps = np.array([((base | k) + 1) * _GAMMA_INT % 2**64 for k in range(first, first + width)],
+                         dtype=np.uint64)
         return _mix(self._keys[:, None] + steps)  # uint64 array arithmetic wraps silently
 
     def normal(self, stream: int, round_: int = 0, n: int | None = None) -> np.ndarray:
@@ -119,12 +121,19 @@ class RandomStreams:
         half = (width + 1) // 2
         # 24-bit uniforms in float32: (0, 1] for the radius, [0, 1) for the angle. Single precision
         # is ample for noise (tails to 5.8 s.d.) and its log and cos are several times faster.
-        top = (self._bits(stream, round_, 2 * half) >> _S40).astype(np.float32)
-        radius = np.sqrt(np.float32(-2.0) * np.log((top[:, :half] + 1) * np.float32(2.0**-24)))
-        angle = top[:, half:] * np.float32(2.0 * np.pi * 2.0**-24)
-        z = np.empty((len(top), 2 * half), dtype=np.float64)
+        # The radius's draws (outputs 0 to half - 1) and the angle's (half to 2 * half - 1) are made as two
+        # contiguous blocks, and each step is done in place: the same numbers, fewer temporaries.
+        radius = (self._bits(stream, round_, half) >> _S40).astype(np.float32)
+        radius += 1
+        radius *= np.float32(2.0**-24)
+        np.log(radius, out=radius)
+        radius *= np.float32(-2.0)
+        np.sqrt(radius, out=radius)
+        angle = (self._bits(stream, round_, half, first=half) >> _S40).astype(np.float32)
+        angle *= np.float32(2.0 * np.pi * 2.0**-24)
+        z = np.empty((len(radius), 2 * half), dtype=np.float64)
         np.multiply(radius, np.cos(angle), out=z[:, :half])
-        np.multiply(radius, np.sin(angle), out=z[:, half:])
+        np.multiply(radius, np.sin(angle, out=angle), out=z[:, half:])
         return z[:, 0] if n is None else z[:, :width]
 
 

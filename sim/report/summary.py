@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sim.domain.outcome_space import OutcomeSpace
-from sim.engine.model import END_REASONS
+from sim.engine.protocols import END_REASONS
 from sim.report.labels import heading
 
 __all__ = ["by_pair", "by_point", "format_points", "report", "wilson_interval"]

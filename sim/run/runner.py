@@ -5,15 +5,17 @@ order, into *chunks* of at most ``run.chunk_size`` consecutive worlds that share
 :class:`~sim.config.Structure` (the same strategy pair, outcome space and calendar). A chunk is one
 batched :class:`~sim.model.NegotiationModel` run and one Parquet part. Chunks run on an executor:
 
-* ``local``: processes from :class:`concurrent.futures.ProcessPoolExecutor` (in-process when
-  ``run.workers=1``);
+* ``local``: processes from :class:`concurrent.futures.ProcessPoolExecutor`, forked from a fork server
+  that has imported the engine (:mod:`sim.run.workers`), each writing its chunks' parts (in-process
+  when ``run.workers=1``);
 * ``dask``: a Dask distributed cluster, at ``run.dask_address`` or a local one started for the run.
 
-The main process writes each finished chunk's parts and records them in ``manifest.json`` through
-:mod:`sim.run.store` (the run-folder layout, manifest, digests and merge); re-running into the same folder
-skips the chunks done, after checking that the folder was made by the same config and code version.
-When every chunk is done the parts are merged into ``outcomes.parquet`` and ``rounds.parquet``,
-byte-identical however the sweep was split into chunks or workers. Ctrl-C or SIGTERM stops the
+Each finished chunk's parts are written (by the local worker that computed it, else by the main
+process) and recorded in ``manifest.json`` through :mod:`sim.run.store` (the run-folder layout,
+manifest, digests and merge); re-running into the same folder skips the chunks done, after checking
+that the folder was made by the same config and code version. The main process streams each chunk's
+rows, in world order, into ``outcomes.parquet`` and ``rounds.parquet`` as the chunks finish (written
+once, not re-read from the parts), byte-identical however the sweep was split into chunks or workers. Ctrl-C or SIGTERM stops the
 workers and leaves a resumable folder.
 """
 
@@ -37,13 +39,14 @@ import pyarrow as pa
 from sim.config import ConfigError, Plan
 from sim.domain.bargaining import outcome_metrics
 from sim.engine.inputs import Structure, WorldInputs, joint_box, stack, take, utility_coefficients
-from sim.engine.model import END_REASONS, NegotiationModel
+from sim.engine.protocols import END_REASONS
 from sim.engine.streams import point_key, world_seeds
 from sim.report.codebook import field_metadata, table_entries
 from sim.run.store import (
     KINDS,
     DamagedPart,
     Manifest,
+    MergeStream,
     check_resume,
     clean_temporary,
     code_version,
@@ -51,11 +54,14 @@ from sim.run.store import (
     guard_disk,
     merge,
     part_path,
+    part_table,
     read_outcomes,
     verify_parts,
     write_manifest,
     write_part,
 )
+from sim.run.workers import context as worker_context
+from sim.run.workers import ahead as workers_started_ahead
 
 __all__ = ["Chunk", "Interrupted", "execute", "make_chunks", "read_outcomes", "run_chunk", "simulate"]
 
@@ -151,6 +157,8 @@ def _task(plan: Plan, chunk: Chunk) -> ChunkTask:
 
 def run_chunk(task: ChunkTask) -> tuple[int, dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Run one chunk to the end (in a worker) and return its outcome and round columns."""
+    from sim.engine.model import NegotiationModel  # Mesa: in the workers (preloaded), not in the main process
+
     inputs = take(task.point_inputs, task.local_point)
     seeds = world_seeds(task.root_seed, task.seed_index, task.point_key)
     if task.record == "all":
@@ -196,6 +204,22 @@ def _round_columns(task: ChunkTask, idx: np.ndarray, rounds: dict[str, np.ndarra
     return cols | rounds
 
 
+def run_and_store(task: ChunkTask, out_dir: Path | None,
+                  fields: dict[str, dict[str, dict[str, str]]]) -> tuple[int, dict[str, Any], dict[str, str] | None]:
+    """Run one chunk and make its tables; with ``out_dir``, also write its parts there (in the worker).
+
+    Returns:
+        The chunk's index, its Arrow table per kind (``None`` for a kind it has no rows of), and the
+        SHA-256 of each part written (``None`` when ``out_dir`` is ``None``: the caller writes them).
+    """
+    index, outcomes, rounds = run_chunk(task)
+    tables = {"outcomes": part_table(outcomes, fields["outcomes"]),
+              "rounds": part_table(rounds, fields["rounds"]) if rounds else None}
+    if out_dir is None:
+        return index, tables, None
+    return index, tables, {k: write_part(out_dir, k, index, t) if t is not None else None for k, t in tables.items()}
+
+
 # -- progress ------------------------------------------------------------------------------------
 
 
@@ -237,7 +261,7 @@ class Progress:
 # -- executors -----------------------------------------------------------------------------------
 
 
-def _stop_pool(pool: ProcessPoolExecutor) -> None:
+def stop_pool(pool: ProcessPoolExecutor) -> None:
     """Stop a process pool now: cancel what is queued and terminate the workers, so none is orphaned."""
     pool.shutdown(wait=False, cancel_futures=True)
     for process in list((getattr(pool, "_processes", None) or {}).values()):
@@ -248,23 +272,23 @@ def _stop_pool(pool: ProcessPoolExecutor) -> None:
     pool.shutdown(wait=True)
 
 
-def _worker_init() -> None:
+def worker_init() -> None:
     """In a worker: leave Ctrl-C to the main process, which stops the pool (no traceback per worker)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _local(tasks: Iterator[ChunkTask], workers: int, in_flight: int):
-    """Yield chunk results from a process pool (or in-process for one worker)."""
+def _local(tasks: Iterator[ChunkTask], workers: int, in_flight: int, out_dir: Path,
+           fields: dict[str, dict[str, dict[str, str]]]):
+    """Yield chunk results from a process pool whose workers also write the parts (in-process for one worker)."""
     if workers == 1:
         for task in tasks:
-            yield run_chunk(task)
+            yield run_and_store(task, None, fields)
         return
-    # spawn: safe with the threads Hydra, tqdm or pyarrow may have started in the parent
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=_worker_init)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=worker_context(), initializer=worker_init)
     pending = set()
     try:
         for task in tasks:
-            pending.add(pool.submit(run_chunk, task))
+            pending.add(pool.submit(run_and_store, task, out_dir, fields))
             if len(pending) >= in_flight:
                 finished, pending = wait(pending, return_when=FIRST_COMPLETED)
                 yield from (f.result() for f in finished)
@@ -272,7 +296,7 @@ def _local(tasks: Iterator[ChunkTask], workers: int, in_flight: int):
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
             yield from (f.result() for f in finished)
     except BaseException:
-        _stop_pool(pool)
+        stop_pool(pool)
         raise
     pool.shutdown(wait=True)
 
@@ -328,8 +352,10 @@ def dask_in_flight(client) -> int:
     return 2 * max(1, sum(client.nthreads().values()))
 
 
-def _dask(tasks: Iterator[ChunkTask], address: str | None, workers: int, used: list[int]):
-    """Yield chunk results computed on a Dask cluster; ``used`` receives the cluster's thread count."""
+def _dask(tasks: Iterator[ChunkTask], address: str | None, workers: int, used: list[int],
+          fields: dict[str, dict[str, dict[str, str]]]):
+    """Yield chunk results computed on a Dask cluster (this process writes the parts: the cluster's
+    machines may not see the run folder); ``used`` receives the cluster's thread count."""
     from dask.distributed import as_completed
 
     client = dask_client(address, workers)
@@ -339,7 +365,7 @@ def _dask(tasks: Iterator[ChunkTask], address: str | None, workers: int, used: l
         futures = as_completed()
         queued = 0
         for task in tasks:
-            futures.add(client.submit(run_chunk, task, pure=False))
+            futures.add(client.submit(run_and_store, task, None, fields, pure=False))
             queued += 1
             if queued >= in_flight:
                 yield next(futures).result()
@@ -462,42 +488,57 @@ def execute(plan: Plan, out_dir: Path, cfg: dict, progress: bool | None = None) 
         todo = (_task(plan, c) for c in remaining)
         bar = Progress(plan.n_worlds, plan.n_worlds - sum(c.n_worlds for c in remaining), progress)
         workers = max(1, min(plan.workers, len(remaining)))  # no pool start-up for a one-chunk run
-        if plan.workers_auto and plan.executor == "local":
-            # starting a worker process costs about as much time as simulating WORKER_PAYS_OFF negotiations
+        if plan.workers_auto and plan.executor == "local" and not workers_started_ahead():
+            # starting the workers' fork server costs about as much time as simulating WORKER_PAYS_OFF
+            # negotiations; once the run verb has started it ahead, a worker costs a fork
             workers = max(1, min(workers, sum(c.n_worlds for c in remaining) // WORKER_PAYS_OFF))
         if plan.executor == "dask":
-            results = _dask(todo, plan.dask_address, workers, total_workers)
+            results = _dask(todo, plan.dask_address, workers, total_workers, fields)
         else:
             total_workers.append(workers)
-            results = _local(todo, workers, 2 * workers)
+            results = _local(todo, workers, 2 * workers, out_dir, fields)
+        streams.update({kind: MergeStream(out_dir, kind, manifest) for kind in KINDS})
         try:
             with guard_disk(out_dir, needed):
-                for index, outcomes, rounds in results:
-                    entry = {"outcomes": write_part(out_dir, "outcomes", index, outcomes, fields["outcomes"]),
-                             "rounds": write_part(out_dir, "rounds", index, rounds, fields["rounds"]) if rounds
-                             else None, "code": code}
+                for index, tables, digests in results:
+                    if digests is None:  # computed here or on a Dask cluster: the parts are written here
+                        digests = {k: write_part(out_dir, k, index, t) if t is not None else None
+                                   for k, t in tables.items()}
                     # the chunk is done only now, with every part on disk and its digest recorded
-                    manifest.parts[index] = entry
+                    manifest.parts[index] = {**digests, "code": code}
                     write_manifest(out_dir, manifest)
+                    for kind in KINDS:  # and its rows go on into the merged files, in world order
+                        streams[kind].add(index, tables[kind])
                     written["chunks"] += 1
                     bar.update(by_index[index].n_worlds)
-        except KeyboardInterrupt:
-            raise Interrupted(len(manifest.parts), len(chunks)) from None
+        except BaseException as stop:
+            for stream in streams.values():
+                stream.abort()
+            if isinstance(stop, KeyboardInterrupt):
+                raise Interrupted(len(manifest.parts), len(chunks)) from None
+            raise
         finally:
             bar.close()
             if hasattr(results, "close"):
                 results.close()
 
+    streams: dict[str, MergeStream] = {}
     for attempt in range(3):
         remaining = [c for c in chunks if c.index not in manifest.parts]
+        streams.clear()
         if remaining:
             run(remaining)
         try:
             with guard_disk(out_dir, needed):
-                rows = merge(out_dir, "outcomes", manifest)
-                merge(out_dir, "rounds", manifest)
+                rows = merge(out_dir, "outcomes", manifest, streams.get("outcomes"))
+                merge(out_dir, "rounds", manifest, streams.get("rounds"))
             break
-        except DamagedPart as damaged:
+        except BaseException as failed:
+            for stream in streams.values():
+                stream.abort()  # no temporary merged file is left behind
+            if not isinstance(failed, DamagedPart):
+                raise
+            damaged = failed
             if attempt == 2:
                 raise
             log.warning("%s; computing chunk %d again", damaged, damaged.index)

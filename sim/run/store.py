@@ -20,25 +20,29 @@ from __future__ import annotations
 import errno
 import functools
 import hashlib
+import importlib
 import json
 import logging
+import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from sim.config import ConfigError
 from sim.config.sweep import Plan, column_name
 from sim.engine.inputs import Structure
-from sim.run.outputs import atomic_write, git_commit
+from sim.run.outputs import _UMASK, atomic_write, git_commit
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
 
 __all__ = [
     "KINDS",
@@ -47,6 +51,7 @@ __all__ = [
     "DamagedPart",
     "DiskFull",
     "Manifest",
+    "MergeStream",
     "RunDirError",
     "check_resume",
     "clean_temporary",
@@ -56,6 +61,7 @@ __all__ = [
     "load_run",
     "merge",
     "part_path",
+    "part_table",
     "read_manifest",
     "read_outcomes",
     "verify_parts",
@@ -318,14 +324,26 @@ def verify_parts(out_dir: Path, manifest: Manifest) -> list[int]:
 # -- parts -----------------------------------------------------------------------------------------
 
 
-def _schema(columns: dict[str, np.ndarray],
-            fields: dict[str, dict[str, str]] | None) -> tuple[pa.Schema, dict[str, pa.Array]]:
+def __getattr__(name: str):
+    """``pa``, ``pq`` and ``pd`` on first use: reading a manifest or checking a resume needs neither
+    PyArrow nor pandas, so the command line's checks and error paths stay light."""
+    modules = {"pa": "pyarrow", "pq": "pyarrow.parquet", "pd": "pandas"}
+    if name in modules:
+        return importlib.import_module(modules[name])
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def part_table(columns: dict[str, np.ndarray], fields: dict[str, dict[str, str]] | None = None) -> pa.Table:
+    """One chunk's columns as an Arrow table, each field with its metadata (unit, meaning)."""
+    import pyarrow as pa
+
     arrays = {k: pa.array(v) for k, v in columns.items()}
     fields = fields or {}
-    return pa.schema([pa.field(k, a.type, metadata=fields.get(k)) for k, a in arrays.items()]), arrays
+    schema = pa.schema([pa.field(k, a.type, metadata=fields.get(k)) for k, a in arrays.items()])
+    return pa.table(arrays, schema=schema)
 
 
-def write_part(out_dir: Path, kind: str, index: int, columns: dict[str, np.ndarray],
+def write_part(out_dir: Path, kind: str, index: int, columns: dict[str, np.ndarray] | pa.Table,
                fields: dict[str, dict[str, str]] | None = None) -> str:
     """Write one chunk's part atomically and return its SHA-256.
 
@@ -333,11 +351,12 @@ def write_part(out_dir: Path, kind: str, index: int, columns: dict[str, np.ndarr
         out_dir: The run folder.
         kind: ``outcomes`` or ``rounds``.
         index: The chunk.
-        columns: The part's columns, in order.
+        columns: The part's columns, in order (or the table :func:`part_table` made of them).
         fields: Per column, Parquet field metadata (unit, meaning; see :mod:`sim.report.codebook`).
     """
-    schema, arrays = _schema(columns, fields)
-    table = pa.table(arrays, schema=schema)
+    import pyarrow.parquet as pq
+
+    table = columns if not isinstance(columns, dict) else part_table(columns, fields)
     digest = ""
 
     def write(tmp: Path) -> None:
@@ -350,6 +369,9 @@ def write_part(out_dir: Path, kind: str, index: int, columns: dict[str, np.ndarr
 
 
 def _read_verified(path: Path, digest: str | None, index: int) -> pa.Table:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     data = path.read_bytes()
     if digest is not None and hashlib.sha256(data).hexdigest() != digest:
         raise DamagedPart(index, path)
@@ -359,10 +381,110 @@ def _read_verified(path: Path, digest: str | None, index: int) -> pa.Table:
         raise DamagedPart(index, path) from None
 
 
-def merge(out_dir: Path, kind: str, manifest: Manifest) -> int:
-    """Stream the parts listed in ``manifest`` into ``KIND.parquet`` with fixed-size row groups.
+class MergeStream:
+    """``KIND.parquet`` written once, while the sweep runs: each chunk's table, in world order, as it is done.
 
-    Each part is checked against its digest as it is read.
+    The chunks computed in this invocation are handed over from memory (:meth:`add`); those done before
+    (a resume) are read from their parts, checked against their digests, when their turn comes. Chunks
+    that finish early wait in memory for the ones before them. The rows go into a temporary file next to
+    ``KIND.parquet`` with the same fixed-size row groups as :func:`merge`, so the file is byte-identical
+    to a merge of the parts; :meth:`finish` renames it into place once every chunk is in. The parts are
+    still written first, as the record a resume starts from. If anything goes wrong (a damaged part, a
+    stop), :meth:`abort` removes the temporary file and :func:`merge` makes the file from the parts.
+    """
+
+    def __init__(self, out_dir: Path, kind: str, manifest: Manifest) -> None:
+        self.out_dir, self.kind, self.manifest = Path(out_dir), kind, manifest
+        self.next, self.waiting = 0, {}
+        self.tmp: Path | None = None
+        self.writer = None
+        self.pending: list[pa.Table] = []
+        self.size = self.rows = 0
+        self.broken = False
+
+    def add(self, index: int, table: pa.Table | None) -> None:
+        """Hand over chunk ``index``'s table (``None``: the chunk has no part of this kind)."""
+        if self.broken:
+            return
+        self.waiting[index] = table
+        try:
+            while self.next < self.manifest.chunks:
+                if self.next in self.waiting:
+                    table = self.waiting.pop(self.next)
+                elif self.next in self.manifest.parts and self.next not in self.waiting:
+                    digest = self.manifest.parts[self.next].get(self.kind)
+                    path = part_path(self.out_dir, self.kind, self.next)
+                    table = None if digest is None else _read_verified(path, digest, self.next)
+                else:
+                    break
+                if table is not None:
+                    self._write(table)
+                self.next += 1
+        except DamagedPart:
+            self.abort()  # merge() meets the same part, and the runner computes it again
+
+    def _write(self, table: pa.Table) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        if self.writer is None:
+            fd, tmp = tempfile.mkstemp(prefix=f".{self.kind}.parquet.", suffix=".tmp", dir=self.out_dir)
+            os.close(fd)
+            self.tmp = Path(tmp)
+            self.writer = pq.ParquetWriter(self.tmp, table.schema)
+        self.pending.append(table)
+        self.size += table.num_rows
+        while self.size >= ROW_GROUP:
+            merged = pa.concat_tables(self.pending)
+            self.writer.write_table(merged.slice(0, ROW_GROUP), row_group_size=ROW_GROUP)
+            rest = merged.slice(ROW_GROUP)
+            self.pending, self.size = [rest], rest.num_rows
+            self.rows += ROW_GROUP
+
+    @property
+    def complete(self) -> bool:
+        """Whether every chunk is in (and nothing went wrong)."""
+        return not self.broken and self.next == self.manifest.chunks and not self.waiting
+
+    def finish(self) -> int:
+        """Write the last row group and rename the file into place; return its rows (0: no file)."""
+        import pyarrow as pa
+
+        if self.writer is None:
+            return 0
+        try:
+            if self.size:
+                self.writer.write_table(pa.concat_tables(self.pending), row_group_size=ROW_GROUP)
+                self.rows += self.size
+            self.writer.close()
+            self.writer = None
+            os.chmod(self.tmp, 0o666 & ~_UMASK)
+            os.replace(self.tmp, self.out_dir / f"{self.kind}.parquet")
+        except BaseException:
+            self.abort()
+            raise
+        return self.rows
+
+    def abort(self) -> None:
+        """Give up: close and remove the temporary file."""
+        self.broken = True
+        self.waiting.clear()
+        self.pending = []
+        if self.writer is not None:
+            try:
+                self.writer.close()
+            except Exception:  # noqa: BLE001, S110 - the file is removed next whatever went wrong
+                pass
+            self.writer = None
+        if self.tmp is not None:
+            self.tmp.unlink(missing_ok=True)
+
+
+def merge(out_dir: Path, kind: str, manifest: Manifest, stream: MergeStream | None = None) -> int:
+    """Make ``KIND.parquet`` from the parts listed in ``manifest``, with fixed-size row groups.
+
+    With a complete ``stream`` the file was written while the sweep ran and is only put in place;
+    otherwise the parts are streamed into it, each checked against its digest as it is read.
 
     Returns:
         The number of rows written (0, and no file, when no chunk has a part of this kind).
@@ -370,6 +492,13 @@ def merge(out_dir: Path, kind: str, manifest: Manifest) -> int:
     Raises:
         DamagedPart: a part's bytes differ from its recorded digest.
     """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if stream is not None:
+        if stream.complete:
+            return stream.finish()
+        stream.abort()
     out_dir = Path(out_dir)
     parts = [(i, part_path(out_dir, kind, i), manifest.parts[i].get(kind)) for i in sorted(manifest.parts)
              if manifest.parts[i].get(kind) is not None]
@@ -403,6 +532,8 @@ def merge(out_dir: Path, kind: str, manifest: Manifest) -> int:
 
 def read_outcomes(run_dir: Path, columns: list[str] | None = None) -> pa.Table:
     """Read a run's outcomes: the merged file, or the parts finished so far."""
+    import pyarrow.parquet as pq
+
     run_dir = Path(run_dir)
     merged = run_dir / "outcomes.parquet"
     source = merged if merged.exists() else run_dir / "outcomes"
@@ -447,6 +578,9 @@ def required_outcomes(parties: list[tuple[str, str]]) -> list[str]:
 
 
 def _read_table(path: Path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     try:
         return pq.read_table(path).to_pandas()
     except (pa.ArrowException, OSError) as err:
@@ -552,6 +686,8 @@ class RunData:
     def numeric_keys(self) -> list[str]:
         """Swept keys (config keys; their columns: :func:`~sim.config.sweep.column_name`) with numeric values
         and more than one value."""
+        import pandas as pd
+
         columns = {k: self.outcomes[column_name(k)] for k in self.plan.swept_keys}
         return [k for k, c in columns.items() if pd.api.types.is_numeric_dtype(c)
                 and not pd.api.types.is_bool_dtype(c) and c.nunique() > 1]
