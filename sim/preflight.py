@@ -27,6 +27,7 @@ from omegaconf import OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
 from sim.config import CONF_DIR, ConfigError, available, plan
+from sim.config.calibration import calibration_entries
 from sim.run.runner import dask_client
 from sim.run.store import check_resume, config_fingerprint
 
@@ -266,6 +267,19 @@ def _job_numbers(overrides: list[str], existing: set[int]) -> dict[int, list[str
     return out
 
 
+def _check_scenario_as_written(job: list[str], done: set[tuple[str, ...]]) -> None:
+    """Each value of the scenario file itself (no other override) lies inside its calibration prior.
+
+    A run may set a value outside its prior (a what-if); the scenario's own numbers may not.
+    """
+    choice = tuple(o for o in job if o.split("=")[0].lstrip("+~") == "scenario")
+    if choice in done:
+        return
+    done.add(choice)
+    cfg, _ = _compose(list(choice))
+    calibration_entries(OmegaConf.to_container(cfg, resolve=True), values=True)
+
+
 def check(overrides: list[str], multirun: bool, claim: bool = False) -> list[str]:
     """Compose and validate every job of a command line, and settle its run folder.
 
@@ -284,12 +298,14 @@ def check(overrides: list[str], multirun: bool, claim: bool = False) -> list[str
     """
     run_dir = None if multirun else _override(overrides, "hydra.run.dir")
     folders = {}
+    scenarios_checked: set[tuple[str, ...]] = set()
     for job in _jobs(overrides, multirun):
         cfg, folders = _compose(job)
         try:
             check_not_swept(job, cfg)
             plan(cfg)
             _check_target(cfg, Path(run_dir) if run_dir else None)
+            _check_scenario_as_written(job, scenarios_checked)
         except ConfigError as err:
             raise UsageError(str(err)) from None
     if not multirun:

@@ -22,6 +22,16 @@ DETERMINISTIC = [
     "scenario.sides.japan.walk_away=false",
 ]
 
+# The exporter bearing every tariff (pass-through 0) within the narrower issue ranges of the first calibration:
+# the payoffs under which the hand calculations of the strategy tests (agreement where two concession curves
+# cross) hold, because no reservation value binds. They test the strategies, not the calibration.
+RESERVATIONS_NOT_BINDING = [
+    "scenario.payoff.pass_through=0",
+    "scenario.issues.reciprocal.max=25",
+    "scenario.issues.investment.max=300",
+    "scenario.issues.agriculture.max=8",
+]
+
 
 def compose_config(*overrides: str) -> DictConfig:
     """Compose ``conf/config.yaml`` with overrides, as the command line would."""

@@ -11,11 +11,14 @@ from tests.conftest import DETERMINISTIC, compose_config
 
 # Two issues: the car tariff (2.5-27.5 pp) and Japan's investment pledge (0-300 USD bn); both sides play
 # linear Faratin tactics to the 13-round deadline, so each concedes alpha(t) = (t - 1) / 12, Japan opens,
-# and no randomness. Reservation values (about 0.06 for the US, 0.42 for Japan) never bind here.
+# and no randomness. Reservation values (about 0.19 for the US, 0.42 for Japan) never bind here.
 TWO_ISSUES = [f"~scenario.issues.{i}" for i in ("auto_parts", "steel_aluminium", "reciprocal", "agriculture",
                                                 "energy", "aircraft", "defence")] + ["~scenario.ratification", "scenario.escalation_issue=null"]
 BASE = [*TWO_ISSUES, "strategy@us=linear", "strategy@japan=linear", "scenario.sides.japan.deadline=null",
-        "scenario.escalation=0", *DETERMINISTIC, "run.seeds=1", "scenario.stages=[[cars],[investment]]"]
+        "scenario.escalation=0", *DETERMINISTIC, "run.seeds=1", "scenario.stages=[[cars],[investment]]",
+        # the 0-300 range the hand calculations below use, and Japan bearing the whole car tariff (pass-through 0),
+        # under which the reservation values stay below the agreements
+        "scenario.issues.investment.max=300", "scenario.payoff.pass_through=0"]
 
 
 def _run(protocol: str, *extra: str):

@@ -110,3 +110,23 @@ def test_at_bound_columns_say_which_agreed_terms_sit_on_a_range_bound():
     assert np.array_equal(out["terms_at_bound"], count)
     assert deal.any() and (out["terms_at_bound"][deal] >= space.n - 1).all()
     assert (out["terms_at_bound"][~deal] == 0).all()
+
+
+def test_entries_of_a_removed_issue_are_skipped_but_a_misspelt_setting_is_not():
+    cfg = _cfg("~scenario.issues.steel_aluminium")
+    keys = {e.key for e in calibration_entries(cfg)}
+    assert "scenario.issues.steel_aluminium.max" not in keys and "scenario.issues.cars.max" in keys
+    with pytest.raises(ConfigError, match="unknown key: scenario.issues.cars.maxx"):
+        calibration_entries(_with("scenario.issues.cars.maxx", None, {"source": "x", "tag": "DOMAIN"}))
+
+
+def test_a_run_refuses_a_scenario_file_whose_own_value_lies_outside_its_prior(monkeypatch):
+    from sim import preflight
+
+    check = preflight.check
+    check(["scenario.payoff.pass_through=0.1", "run.seeds=1"], multirun=False)  # a what-if override is allowed
+    written = compose_config("scenario.payoff.pass_through=0.2")  # as if the scenario file said 0.2
+    monkeypatch.setattr(preflight, "_compose", lambda job: (written, {"run": None, "sweep": None}))
+    with pytest.raises(preflight.UsageError, match=r"^scenario.calibration.scenario.payoff.pass_through: the value "
+                                                   r"0.2 lies outside its prior"):
+        check(["run.seeds=1"], multirun=False)

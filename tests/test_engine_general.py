@@ -13,7 +13,7 @@ from sim.engine.offering import OfferingStrategy
 from sim.engine.protocols import Package
 from sim.run.runner import simulate
 from sim.scenario_model import ScenarioModel
-from tests.conftest import DETERMINISTIC, compose_config
+from tests.conftest import DETERMINISTIC, RESERVATIONS_NOT_BINDING, compose_config
 
 STRATEGIES = available("strategy")
 # every strategy on each side at least once: strategy k against strategy k + 1
@@ -102,12 +102,6 @@ class ACMargin(AcceptanceStrategy):
         return u_offer >= me.reservation(t) + self.margin
 
 
-# Japan's payoffs under which its reservation value in round 10 is below 0.5 - 0.05 (the docstring's example): it
-# bears every tariff (pass-through 0) within the narrower ranges of the first calibration.
-JAPAN_RESERVATION_BELOW_0_45 = ("scenario.payoff.pass_through=0", "scenario.issues.reciprocal.max=25",
-                                "scenario.issues.investment.max=300", "scenario.issues.agriculture.max=8")
-
-
 def test_new_offering_and_acceptance_strategies_are_one_class_each():
     """The README's examples, by hand: with wait = 0.5 and a 13-round deadline the US concedes nothing before
     round 7 (relative time 6/12 = 0.5) and in round 10 offers alpha = (9/12 - 0.5) / 0.5 = 0.5 of the way, worth
@@ -119,7 +113,7 @@ def test_new_offering_and_acceptance_strategies_are_one_class_each():
         "strategy@us=hardliner", f"us.offering._target_={stubborn}", "+us.offering.wait=0.5",
         f"japan.acceptance._target_={margin}", "~japan.acceptance.alpha", "~japan.acceptance.beta",
         "+japan.acceptance.margin=0.05", *DETERMINISTIC, "scenario.sides.japan.deadline=null", "run.seeds=1",
-        "run.record_rounds=all", *JAPAN_RESERVATION_BELOW_0_45)))
+        "run.record_rounds=all", *RESERVATIONS_NOT_BINDING)))
     us_offers = rounds[rounds["proposer"] == "us"].set_index("round")
     assert np.allclose(us_offers.loc[us_offers.index < 7, "us_utility"], 1.0, rtol=0, atol=1e-12)  # its ideal
     assert (us_offers.loc[us_offers.index > 7, "us_utility"] < 1.0 - 1e-6).all()

@@ -12,7 +12,7 @@ from sim.config import available, plan
 from sim.engine.agents import Negotiator
 from sim.engine.streams import world_seeds
 from sim.run.runner import simulate
-from tests.conftest import DETERMINISTIC, compose_config, single_model
+from tests.conftest import DETERMINISTIC, RESERVATIONS_NOT_BINDING, compose_config, single_model
 from tests.test_preferences import CAR_PRICE_EFFECT, tariff_bill
 
 
@@ -62,7 +62,7 @@ def test_symmetric_linear_agreement_round_by_hand():
     # Both work to the US deadline of 13: Japan offers in odd rounds; the US accepts Japan's offer in
     # round t when (t-1)/12 >= 1 - t/12, i.e. t >= 6.5, so in round 7 (reservation values do not bind).
     model = single_model("strategy@us=linear", "strategy@japan=linear", "scenario.sides.japan.deadline=null",
-                         *DETERMINISTIC)
+                         *DETERMINISTIC, *RESERVATIONS_NOT_BINDING)
     assert model.end_round[0] == 7 and model.end_reason[0] == 1
     assert model.negotiator("us").utility(model.agreement)[0] == pytest.approx(1 - 6 / 12)
 
@@ -97,8 +97,10 @@ def test_hardliners_end_at_the_deadline_with_the_escalated_no_deal_payoff(extens
     out = model.outcomes()
     assert not out["deal"][0] and out["end_round"][0] == final and model.end_reason[0] == 3
     bill = tariff_bill(27.5, 25.0, 50.0, 24.0)  # the reciprocal tariff has risen from 10 to 24 %
-    assert out["japan_payoff"][0] == pytest.approx(-bill - 0.145 * final)  # delay: ~¥3 bn/day
-    assert out["us_payoff"][0] == pytest.approx(bill - 0.5 * (bill + CAR_PRICE_EFFECT) - 0.05 * final)
+    phi = 0.6  # pass-through: Japan's exporters absorb 40 % of the bill, US buyers pay 60 %
+    assert out["japan_payoff"][0] == pytest.approx(-(1 - phi) * bill - 0.145 * final, abs=1e-3)  # delay ~¥3 bn/day
+    assert out["us_payoff"][0] == pytest.approx(bill - 0.5 * (phi * bill + CAR_PRICE_EFFECT) - 0.05 * final,
+                                                abs=1e-3)
     assert np.isnan([out[n][0] for n in model.space.names]).all()
 
 
@@ -169,7 +171,7 @@ def test_tit_for_tat_answers_the_latest_offer():
 
     rounds = simulate(plan(compose_config("strategy@us=linear", "strategy@japan=tit_for_tat",
                                           "scenario.sides.japan.deadline=null", *DETERMINISTIC,
-                                          "run.seeds=1", "run.record_rounds=all")))[1]
+                                          *RESERVATIONS_NOT_BINDING, "run.seeds=1", "run.record_rounds=all")))[1]
     japan = rounds[rounds["proposer"] == "japan"].set_index("round")["japan_utility"]
     alpha = lambda t: (t - 1) / 12  # noqa: E731
     for t in (2, 4, 6):  # the US accepts Japan's counter in round 8

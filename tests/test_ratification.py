@@ -11,11 +11,11 @@ from sim.engine.inputs import stack
 from sim.engine.model import NegotiationModel
 from sim.engine.streams import world_seeds
 from sim.run.runner import simulate
-from tests.conftest import DETERMINISTIC, compose_config
+from tests.conftest import DETERMINISTIC, RESERVATIONS_NOT_BINDING, compose_config
 from tests.test_preferences import PARTS, VEHICLES
 
 LINEAR = ["strategy@us=linear", "strategy@japan=linear", "scenario.sides.japan.deadline=null", *DETERMINISTIC,
-          "run.seeds=1"]
+          *RESERVATIONS_NOT_BINDING, "run.seeds=1"]
 
 
 def _model(*overrides):
@@ -31,8 +31,10 @@ def test_japanese_approval_by_hand():
     x[0, names.index("cars")], x[0, names.index("auto_parts")] = 15.0, 5.0
     x[0, names.index("agriculture")], x[0, names.index("steel_aluminium")] = 4.0, 50.0
     # automakers: the share of the possible cut in their tariff bill, cars 27.5 -> 15 of 25, parts 25 -> 5 of 25
-    automakers = (VEHICLES * 12.5 + PARTS * 20.0) / (VEHICLES * 25.0 + PARTS * 25.0)
-    farmers, steel = 1 - 4.0 / 8.0, 0.0  # half of the largest farm concession; steel tariff at its maximum
+    vehicles, parts = 41.57, 8.08  # the scenario's USD values of VEHICLES and PARTS, written to 2 decimals
+    assert (vehicles, parts) == pytest.approx((VEHICLES, PARTS), abs=0.005)
+    automakers = (vehicles * 12.5 + parts * 20.0) / (vehicles * 25.0 + parts * 25.0)
+    farmers, steel = 1 - 4.0 / 12.0, 0.0  # a third of the largest farm concession; steel tariff at its maximum
     expected = 0.5 * automakers + 0.3 * farmers + 0.2 * steel
     assert model.negotiator("japan").approval(x)[0] == pytest.approx(expected, abs=1e-12)
 
@@ -59,12 +61,19 @@ def test_a_threshold_change_takes_effect_on_its_date(date, deal):
 
 
 def test_a_negotiator_who_knows_its_win_set_ties_its_hands():
-    runs = {rho: simulate(plan(compose_config("strategy@japan=conceder", "run.seeds=100", "run.record_rounds=none",
-                                              f"scenario.ratification.japan.threshold={rho}")))[0]
-            for rho in (0.0, 0.75)}
-    deals = runs[0.75][runs[0.75]["deal"]]
-    assert (deals["japan_approval"] >= 0.75 - 1e-9).all()  # nothing outside the win-set is agreed
+    """Schelling's conjecture: a threshold above the approval Japan's deals reach without one binds; Japan's
+    negotiator then agrees nothing below it and gets more."""
+    def run(rho):
+        return simulate(plan(compose_config("strategy@japan=conceder", "run.seeds=100", "run.record_rounds=none",
+                                            f"scenario.ratification.japan.threshold={rho}")))[0]
+
+    free = run(0.0)
+    before = free[free["deal"]]
+    rho = round(float(before["japan_approval"].median()) + 0.05, 3)  # above half of the unconstrained deals
+    assert rho < 1.0
+    tied = run(rho)
+    deals = tied[tied["deal"]]
+    assert (deals["japan_approval"] >= rho - 1e-9).all()  # nothing outside the win-set is agreed
     assert (deals["defections"] == 0).all()
-    before = runs[0.0][runs[0.0]["deal"]]
     assert deals["japan_utility"].median() > before["japan_utility"].median()  # and Japan gets more
-    assert np.isnan(runs[0.0].loc[~runs[0.0]["deal"], "japan_approval"]).all()
+    assert np.isnan(free.loc[~free["deal"], "japan_approval"]).all()

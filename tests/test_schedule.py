@@ -36,8 +36,9 @@ def test_a_surprise_change_moves_the_reservation_values_on_its_date():
         drift = (side.value_of_no_deal.u_escalated[0] - side.value_of_no_deal.u_status_quo[0]) / w
         assert jump == pytest.approx(steel_step * 1.0 + drift)  # the whole window lies after round 8
         assert np.sign(steel_step) == sign  # a higher steel tariff hurts Japan and pleases the US
-    # Japan's steel coefficient is the hand-derived tariff bill per pp: -(¥0.3027 tn at ¥145/$) / 100
-    assert japan.utility.a[0, model.space.index("steel_aluminium")] == pytest.approx(-STEEL / 100)
+    # Japan's steel coefficient is its exporters' share (1 - pass-through 0.6) of the hand-derived tariff bill per
+    # pp: -0.4 x (¥302.7 bn at ¥145/$) / 100 (the scenario writes the dollar value to 2 decimals)
+    assert japan.utility.a[0, model.space.index("steel_aluminium")] == pytest.approx(-0.4 * STEEL / 100, abs=1e-4)
 
 
 def test_an_announced_change_is_anticipated_from_the_start():

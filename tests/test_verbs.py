@@ -45,6 +45,8 @@ def test_run_help_lists_every_parameter_with_its_default_and_meaning():
         parts = key.split(".")
         if key in ("scenario.name", "protocol.name") or parts[-1] == "_target_":  # names and classes, not parameters
             continue
+        if parts[:2] == ["scenario", "calibration"]:  # sources and priors, one line: docs/calibration.md has them
+            key = "scenario.calibration"
         if parts[:2] == ["scenario", "parties"]:  # one line per party: its id and display name
             key = ".".join(parts[:3])
         shown = key if parts[:2] != ["scenario", "issues"] else ".".join(parts[:3])  # one line per issue

@@ -15,13 +15,16 @@ Two levels of checking:
 * :func:`check_calibration` (every run): the block is well formed: each key exists in the config and
   holds a number, each tag and distribution is known, ``lo <= hi`` and a triangular mode lies in
   ``[lo, hi]``.
-* ``values=True`` (``python -m sim calibration --check`` and the tests, on each shipped scenario as
-  written): each value also lies inside its prior. A run does not ask for this, so that a what-if
-  override outside the prior (``scenario.escalation=0``) stays possible.
+* ``values=True`` (``python -m sim run``'s pre-run check on the scenario file as written, without the
+  command line's other overrides, :func:`sim.preflight.check`; ``python -m sim calibration --check`` and
+  the tests on each shipped scenario): each value also lies inside its prior. The values of the run
+  itself are not held to it, so that a what-if override outside the prior (``scenario.escalation=0``)
+  stays possible.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import math
 from dataclasses import dataclass
 
@@ -95,6 +98,25 @@ def _prior(node, key: str) -> Prior:
     return Prior(dist, lo, hi, mode)
 
 
+# Where a config may legitimately lack a calibrated key: a named member of a collection (an issue, a party's
+# block, a constituency, a purchase item, an export flow) or the optional ratification section, removed by an
+# override. (deepest existing ancestor, its missing child) as fnmatch patterns; any other gap is a typo.
+_REMOVABLE = (("scenario.issues", "*"), ("scenario.sides", "*"), ("scenario.payoff", "*"), ("scenario", "ratification"),
+              ("scenario.ratification", "*"), ("scenario.ratification.*.constituencies", "*"),
+              ("scenario.payoff.*.purchase_cost", "*"), ("scenario.stakes.exports_usd_bn", "*"))
+
+
+def _removed(cfg: Tree, key: str) -> bool:
+    """Whether ``key`` is missing because a collection member or optional section holding it was removed."""
+    parts = key.split(".")
+    for depth in range(len(parts) - 1, 0, -1):
+        ancestor = ".".join(parts[:depth])
+        if isinstance(lookup(cfg, ancestor), dict):
+            child = parts[depth]
+            return any(fnmatch.fnmatchcase(ancestor, a) and fnmatch.fnmatchcase(child, c) for a, c in _REMOVABLE)
+    return False
+
+
 def calibration_entries(cfg: Tree, *, values: bool = False) -> list[Entry]:
     """The scenario's calibration entries, checked.
 
@@ -119,6 +141,8 @@ def calibration_entries(cfg: Tree, *, values: bool = False) -> list[Entry]:
     for key, node in block.items():
         where = f"{BLOCK}.{key}"
         value = lookup(cfg, key)
+        if value is MISSING and _removed(cfg, key):
+            continue  # its issue, party group or section was removed (e.g. ~scenario.issues.steel_aluminium)
         if value is MISSING:
             raise ConfigError(where, f"unknown key: {key} is not a setting of this config")
         if isinstance(value, (dict, list)):
