@@ -144,11 +144,25 @@ def test_figure_formats_are_validated_and_png_is_the_default():
     assert list(compose_config().run.figure_formats) == ["png"]
 
 
-def test_a_run_draws_its_figures_in_the_formats_its_config_asks_for(tmp_path, monkeypatch):
+@pytest.mark.parametrize("in_workers", [False, True], ids=["in_process", "in_workers"])
+def test_a_run_draws_its_figures_in_the_formats_its_config_asks_for(tmp_path, monkeypatch, in_workers):
+    # whether the figures are drawn here or in the fork server's workers (the run verb starts one)
+    import sim.report.parallel
     import sim.report.plots
+    import sim.run.workers
+
+    class Drawn:
+        def result(self):
+            return [], []
+
+        def stop(self):
+            pass
 
     asked = []
+    monkeypatch.setattr(sim.run.workers, "plotting_ready", lambda: in_workers)
     monkeypatch.setattr(sim.report.plots, "draw_all", lambda *args, formats: asked.append(formats) or ([], []))
+    monkeypatch.setattr(sim.report.parallel, "draw_in_workers",
+                        lambda run, run_dir, formats, workers: asked.append(formats) or Drawn())
     cfg = compose_config("run.seeds=2", "run.workers=1", "run.progress=false", "run.record_rounds=none",
                          "run.figure_formats=[png,svg]")
     run_experiment(cfg, tmp_path)
