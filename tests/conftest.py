@@ -64,3 +64,16 @@ def single_model(*overrides: str, seeds: int = 1, root_seed: int = 7) -> Negotia
 def compose_cfg():
     """The compose helper, as a fixture."""
     return compose_config
+
+
+@pytest.fixture(autouse=True)
+def _worker_state_per_test():
+    """Each test sees the workers' state it sets up itself: the ``run`` verb, run in process by a test, starts
+    the fork server ahead with the figure modules, after which a run draws its figures in workers and runs
+    even small sweeps in workers; the next test must not inherit that (the server itself keeps running)."""
+    import sim.run.workers
+
+    saved = dict(sim.run.workers._started)
+    yield
+    sim.run.workers._started.clear()
+    sim.run.workers._started.update(saved)

@@ -54,6 +54,7 @@ MAIN = ("python -m venv .venv && . .venv/bin/activate && pip install -e . && "
         "python -m sim run +experiment=deadline_pressure")
 LHS = ("python -m sim run sweep.sample.method=lhs sweep.sample.n=200 '+sweep.sample.ranges.scenario.escalation=[0,15]' "
        "'+sweep.sample.ranges.scenario.deadline.round=[4,20]' run.seeds=100")
+ESC_SWEEP = "python -m sim run -m +experiment=smoke scenario.escalation=0,14 hydra.sweep.dir=results/esc"
 
 # Where each README example runs. A test id for one run elsewhere; a sentence for one that is not run.
 WHERE = {
@@ -68,10 +69,17 @@ WHERE = {
     "python -m sim plot RUN_DIR": HERE,
     "python -m sim codebook": HERE,  # as --check: the command itself rewrites docs/codebook.md in the repository
     "python -m sim validate": HERE,  # one case here; every case is tests/test_validation.py::test_validation_case
+    ESC_SWEEP: HERE,  # with run.seeds=2, then compared: test_the_readme_multirun_is_compared_per_job
+    "python -m sim compare results/esc": HERE,
+    "python -m sim compare MULTIRUN_DIR": HERE,  # the same command, as the README names it in prose
+    "python -m sim calibration": HERE,  # as --check, like the codebook
     # -- run by another test ----------------------------------------------------------------------------
     "python -m sim run -m +experiment=deadline_pressure scenario.breakdown_risk=0,0.02":
         "tests/test_cli.py::test_the_readme_multirun_example_repeats_the_experiment_per_value",
     "python -m sim --help": "tests/test_cli.py::test_help_lists_verbs_groups_and_options",
+    "python -m sim analyze RUN_DIR": "tests/test_sensitivity_cli.py::test_analyze_and_compare_from_the_command_line",
+    "python -m sim compare DIR [DIR ...]": "tests/test_sensitivity_cli.py::test_analyze_and_compare_from_the_command_line",
+    "python -m sim plot RUN_DIR --format png,svg": "tests/test_plots.py::test_plot_options_format_figures_resolution_and_size",
     "python -m sim run --help": "tests/test_verbs.py::test_help_of_each_verb_prints_usage_and_exits_0",
     "python -m sim plot --help": "tests/test_verbs.py::test_help_of_each_verb_prints_usage_and_exits_0",
     "python -m sim dashboard": "tests/test_dashboard_browser.py::test_dashboard_in_headless_chromium",
@@ -101,7 +109,10 @@ WHERE = {
     "python benchmarks/bench_model.py": "not run: a benchmark (minutes of CPU) whose output is a timing, "
                                         "not a pass or fail",
     "python benchmarks/bench_model.py --parts": "not run: a benchmark (the Bayesian part alone takes minutes)",
-    "python benchmarks/bench_sweep.py --million": "not run: a benchmark of a million negotiations",
+    "python benchmarks/bench_sweep.py [--issues] [--main] [--million]":
+        "not run: a benchmark (minutes of CPU, a million negotiations with --million) whose output is a timing",
+    "python -m sim run +experiment=sensitivity": "not run at full size: 139,264 negotiations (minutes); a small Sobol "
+                                                 "design runs the same path in tests/test_sensitivity_cli.py",
     "python experiments/make_gallery.py": "not run: it reruns every experiment at full size (minutes) and "
                                           "rewrites the committed gallery figures in the repository",
 }
@@ -211,3 +222,21 @@ def test_the_readme_figures_are_readable():
         with Image.open(ROOT / image) as figure:
             width, height = figure.size
         assert width >= 900 and height >= width / 2, (image, figure.size)
+
+
+def test_the_readme_multirun_is_compared_per_job(monkeypatch, tmp_path):
+    # the README's two lines: a two-job multirun into a sweep folder, then `compare` on that folder
+    sweep = tmp_path / "esc"
+    args = shlex.split(ESC_SWEEP.removeprefix("python -m sim run ").replace("results/esc", str(sweep)))
+    assert _sim(monkeypatch, "run", *args, "run.seeds=2", "run.plot=false", "run.progress=false") == 0
+    assert _sim(monkeypatch, "compare", str(sweep)) == 0
+    runs = pd.read_csv(sweep / "comparison_runs.csv")
+    assert len(runs) == 2  # one row per job
+    assert sorted(runs["escalation"]) == [0, 14]  # the one config value that differs, by its column name
+    per_job = [len(pd.read_parquet(p / "outcomes.parquet")) for p in sorted(sweep.iterdir()) if p.is_dir()
+               and (p / "outcomes.parquet").exists()]
+    assert list(runs["runs"]) == per_job and len(per_job) == 2  # "runs": negotiations, as in summary.csv
+
+
+def test_the_calibration_table_command_is_current(monkeypatch):
+    assert _sim(monkeypatch, "calibration", "--check") == 0

@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 
 from sim import __main__ as entry
+from sim.config import CONF_DIR as CONF
 from sim import api
 from sim.config.sweep import column_name
 
@@ -93,13 +94,16 @@ def test_analyze_a_folder_that_is_not_a_run(tmp_path, monkeypatch, capsys):
 
 
 def test_a_sobol_design_beyond_the_limit_exits_2_before_any_folder(tmp_path, monkeypatch, capsys):
-    # 12 parameters: 2 x 12 + 2 = 26 rows per base point; 8192 x 26 = 212,992 > 200,000 grid points
+    # D parameters in the experiment: 2D + 2 rows per base point; 8192 x (2D + 2) > 200,000 grid points
+    import yaml
+
+    d = len(yaml.safe_load((CONF / "experiment" / "sensitivity.yaml").read_text())["sweep"]["sample"]["ranges"])
     monkeypatch.setattr(sys, "argv", ["sim", "run", "+experiment=sensitivity", "sweep.sample.n=8192",
                                       f"hydra.run.dir={tmp_path / 'run'}"])
     with pytest.raises(SystemExit) as stop:
         entry.main()
     err = capsys.readouterr().err
     assert stop.value.code == 2 and err.count("\n") == 1
-    assert err.startswith("error: sweep.sample.n: a sobol design of n = 8,192 over D = 12 parameters has "
-                          "n x (2D + 2) = 212,992 rows")
+    assert err.startswith(f"error: sweep.sample.n: a sobol design of n = 8,192 over D = {d} parameters has "
+                          f"n x (2D + 2) = {8192 * (2 * d + 2):,} rows")
     assert not (tmp_path / "run").exists()

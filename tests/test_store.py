@@ -382,7 +382,9 @@ def test_metadata_records_the_workers_used_the_whole_wall_time_and_a_rerun_comma
 
     monkeypatch.setattr(sim.report.plots, "draw_all", timed_draw)
     run = tmp_path / "run"
-    # workers left to default: a 20-negotiation run stays in this process
+    # workers left to default: a 20-negotiation run stays in this process, unless the run verb has started
+    # the workers' fork server ahead (an earlier test in this process may have), when a worker costs a fork
+    monkeypatch.setattr(sim.run.runner, "workers_started_ahead", lambda: False)
     cfg = compose_config("+experiment=smoke", "run.progress=false")
     start = time.perf_counter()
     assert guarded_run(cfg, run, ["+experiment=smoke", "run.progress=false"]) == 0
