@@ -19,6 +19,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from sim.config import CONF_DIR, ConfigError, plan
+from sim.report import forecast
 from sim.report.summary import by_point, format_points, report
 from sim.run.outputs import atomic_write, write_metadata
 from sim.run.runner import Interrupted, execute, sigterm_as_interrupt
@@ -57,7 +58,9 @@ def run_experiment(cfg: DictConfig, out_dir: Path, progress: bool | None = None,
     sweep = execute(the_plan, out_dir, container, progress=progress)
     outcomes = read_outcomes(out_dir).to_pandas()
     space = the_plan.points[0].structure.space
-    coords = list(the_plan.coordinate_dtypes)
+    # the keys drawn from their priors are recorded per negotiation, but the summary is by grid point
+    coords = [k for k in the_plan.coordinate_dtypes
+              if k not in the_plan.prior_keys and not (the_plan.prior_keys and k == "constraints")]
     table = by_point(outcomes, coords, space)
     info = {
         "command": command,
@@ -105,6 +108,13 @@ def run_experiment(cfg: DictConfig, out_dir: Path, progress: bool | None = None,
                                         formats=container["run"].get("figure_formats", ["png"]))
             finish_metadata()
         summary += "\n\n" + describe_figures(written, skipped)
+    if forecast.applies(container):  # an ensemble from the priors, or from a vantage date
+        from sim.report.style import figure_output
+
+        with guard_disk(out_dir, lambda: FIGURES_BYTES), figure_output(container["run"].get("figure_formats",
+                                                                                              ["png"])):
+            files = forecast.write_forecast(out_dir, outcomes, the_plan, container, plot=bool(cfg.run.plot))
+        summary += "\n\nforecast: " + ", ".join(f.name for f in files) + "\n" + forecast.describe(out_dir)
     return summary
 
 
