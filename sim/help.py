@@ -51,6 +51,10 @@ def _first_sentence(lines: list[str]) -> str:
     return text
 
 
+# Top-level sections of a scenario that hold records (dated facts, positions, priors), not settings
+DATA_SECTIONS = ("facts", "positions", "calibration")
+
+
 def entries(path: Path, prefix: str = "") -> list[Entry]:
     """The keys of a YAML config file with their defaults and descriptions (from its comments).
 
@@ -99,9 +103,12 @@ def entries(path: Path, prefix: str = "") -> list[Entry]:
         entry = Entry(full, value if value else None, description)
         out.append(entry)
         last, last_indent = entry, indent
+        block = []
+        if indent == 0 and key in DATA_SECTIONS:  # records, not settings: listed once, by their comment
+            skip_below = indent
+            continue
         if not value:
             stack.append((indent, key))
-        block = []
     return out
 
 
