@@ -24,6 +24,10 @@ FIGURES = {  # experiment -> figures its page embeds (the first is the headline)
     "package_vs_piecemeal": ["agenda", "utility_plane"],
     "two_level": ["two_level", "utility_plane"],
     "issue_tradeoffs": ["utility_plane", "terms"],
+    "forecast": ["forecast_fan", "deal_by_date"],
+}
+EXTRA = {  # experiment -> overrides of its gallery run
+    "forecast": ["+sweep.grid.scenario.as_of=[2025-04-16,2025-05-03,2025-05-23,2025-06-04,2025-06-26]"],
 }
 MAX_WIDTH = 1000
 
@@ -32,8 +36,9 @@ def regenerate(name: str) -> None:
     """Run one experiment and copy its page's figures."""
     run_dir = ROOT / "results" / "gallery" / name
     command = [sys.executable, "-m", "sim", "run", f"+experiment={name}", f"hydra.run.dir={run_dir}",
-               "run.progress=false"]
-    print(f"$ python -m sim run +experiment={name} hydra.run.dir=results/gallery/{name}", flush=True)
+               "run.progress=false", *EXTRA.get(name, [])]
+    extra = "".join(f" '{o}'" for o in EXTRA.get(name, []))
+    print(f"$ python -m sim run +experiment={name}{extra} hydra.run.dir=results/gallery/{name}", flush=True)
     subprocess.run(command, cwd=ROOT, check=True)
     for figure in FIGURES.get(name, []):
         _copy(run_dir / "figures" / f"{figure}.png", ROOT / "experiments" / "figures" / f"{name}-{figure}.png")

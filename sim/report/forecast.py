@@ -145,7 +145,11 @@ def _fan(table: pd.DataFrame, out_dir: Path) -> list[Path]:
                 ax.set_ylabel(unit)
             if dated:
                 ax.set_xticks(x)
-                ax.set_xticklabels([d.strftime("%d %b") for d in x])
+                ax.set_xticklabels([d.strftime("%d %b") for d in x], rotation=45, ha="right")
+            if term == "agreement_date":
+                import matplotlib.dates as mdates
+
+                ax.yaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
             ax.set_xlabel("vantage date")
         for ax in list(axes.flat)[len(terms):]:
             ax.set_visible(False)
@@ -165,10 +169,14 @@ def _deal_by_date_figure(table: pd.DataFrame, out_dir: Path) -> list[Path]:
         for k, (v, t) in enumerate(table.groupby("vantage", sort=True)):
             ax.step(pd.to_datetime(t["date"]), t["p_deal_by"], where="post", color=PALETTE[k % len(PALETTE)],
                     label=f"from {v}")
+        dates = pd.to_datetime(table["date"])
+        moves = table.groupby("vantage")["p_deal_by"].diff().fillna(table["p_deal_by"]) > 0
+        last = dates[moves].max() if moves.any() else dates.max()
+        ax.set_xlim(dates.min() - pd.Timedelta(days=3), min(dates.max(), last + pd.Timedelta(days=21)))
         ax.set_ylim(0, 1.02)
         ax.set_ylabel("P(deal by date)")
-        ax.set_xlabel("date")
-        ax.legend(loc="lower right")
+        ax.set_xlabel("date (a step per weekly round)")
+        ax.legend(loc="upper left")
         fig.autofmt_xdate()
         fig.tight_layout()
         return save(fig, out_dir, "deal_by_date")
