@@ -22,6 +22,7 @@ from sim.config.values import ConfigError
 from sim.engine.inputs import stack
 from sim.engine.model import NegotiationModel
 from sim.engine.streams import world_seeds
+from sim.preflight import UsageError, check_not_swept
 from sim.report.forecast import BANDS, deal_by_date, forecast_table
 from sim.run.runner import simulate
 from tests.conftest import compose_config
@@ -168,6 +169,14 @@ def test_a_prior_that_cannot_be_drawn_names_its_key():
     cfg["scenario"]["calibration"]["scenario.t"]["prior"]["mode"] = 2.0
     with pytest.raises(ConfigError, match=r"^scenario\.calibration\.scenario\.t\.prior\.mode: "):
         priors(cfg)
+
+
+def test_a_command_line_value_for_a_key_drawn_from_its_prior_is_refused():
+    job = ["+experiment=forecast", "scenario.breakdown_risk=0.01"]
+    with pytest.raises(UsageError, match=r"^scenario\.breakdown_risk: this run draws it from its prior"):
+        check_not_swept(job, compose_config(*job))
+    job = ["+experiment=forecast", "scenario.escalation=14"]  # no prior: the value is used, so it is allowed
+    check_not_swept(job, compose_config(*job))
 
 
 def test_the_ensemble_counts_against_the_planning_limits():
