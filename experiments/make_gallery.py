@@ -26,9 +26,13 @@ FIGURES = {  # experiment -> figures its page embeds (the first is the headline)
     "issue_tradeoffs": ["utility_plane", "terms"],
     "sensitivity": ["sensitivity", "prim_peeling"],
     "us_korea": ["deal_rate", "timing"],
+    "forecast": ["forecast_fan", "deal_by_date"],
 }
 ANALYZE = {  # experiment -> arguments of `python -m sim analyze RUN_DIR` run after it (its figures join the page's)
     "sensitivity": ["--prim", "no_deal", "--density", "0.3"],
+}
+EXTRA = {  # experiment -> overrides of its gallery run
+    "forecast": ["+sweep.grid.scenario.as_of=[2025-04-16,2025-05-03,2025-05-23,2025-06-04,2025-06-26]"],
 }
 MAX_WIDTH = 1000
 
@@ -37,8 +41,9 @@ def regenerate(name: str) -> None:
     """Run one experiment and copy its page's figures."""
     run_dir = ROOT / "results" / "gallery" / name
     command = [sys.executable, "-m", "sim", "run", f"+experiment={name}", f"hydra.run.dir={run_dir}",
-               "run.progress=false"]
-    print(f"$ python -m sim run +experiment={name} hydra.run.dir=results/gallery/{name}", flush=True)
+               "run.progress=false", *EXTRA.get(name, [])]
+    extra = "".join(f" '{o}'" for o in EXTRA.get(name, []))
+    print(f"$ python -m sim run +experiment={name}{extra} hydra.run.dir=results/gallery/{name}", flush=True)
     subprocess.run(command, cwd=ROOT, check=True)
     if name in ANALYZE:
         print(f"$ python -m sim analyze results/gallery/{name} {' '.join(ANALYZE[name])}", flush=True)

@@ -103,7 +103,10 @@ def _summarise(cfg: DictConfig, out_dir: Path, the_plan, sweep, outcomes, drawin
                command: str | None, start: float, design) -> str:
     """summary.csv, metadata.json and the figures of a finished sweep; the terminal summary."""
     space = the_plan.points[0].structure.space
-    keys = {column: key for key, column in the_plan.columns.items()}  # output column -> config key
+    # the keys drawn from their priors are recorded per negotiation, but the summary is by grid point
+    prior = set(the_plan.prior_keys)
+    keys = {column: key for key, column in the_plan.columns.items()  # output column -> config key
+            if key not in prior and not (prior and key == "constraints")}
     coords = list(keys)
     table = by_point(outcomes, coords, space)
     info = {
@@ -120,6 +123,7 @@ def _summarise(cfg: DictConfig, out_dir: Path, the_plan, sweep, outcomes, drawin
         "swept_columns": the_plan.swept_columns,
         "swept_columns_means": "output column -> the config key it holds (sim.config.sweep.column_name: a leading "
                                "'scenario.' dropped, '.' and '-' replaced by '_')",
+        "prior_keys": the_plan.prior_keys,
         "common_random_numbers": the_plan.common_random_numbers,
         "executor": the_plan.executor,
         "workers": sweep.workers,
@@ -164,6 +168,16 @@ def _summarise(cfg: DictConfig, out_dir: Path, the_plan, sweep, outcomes, drawin
                              data=RunData(outcomes=outcomes, rounds=outcomes.iloc[:0], plan=the_plan))
         summary += "\n\n" + format_report(result) + "\n(sensitivity.csv" + (
             ", figures/sensitivity.png)" if cfg.run.plot else ")")
+    container = OmegaConf.to_container(cfg, resolve=True)
+    from sim.report import forecast
+
+    if forecast.applies(container):  # an ensemble from the priors, or from a vantage date
+        from sim.report.style import figure_output
+
+        with guard_disk(out_dir, lambda: FIGURES_BYTES), figure_output(container["run"].get("figure_formats",
+                                                                                              ["png"])):
+            files = forecast.write_forecast(out_dir, outcomes, the_plan, container, plot=bool(cfg.run.plot))
+        summary += "\n\nforecast: " + ", ".join(f.name for f in files) + "\n" + forecast.describe(out_dir)
     return summary
 
 

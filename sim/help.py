@@ -51,6 +51,10 @@ def _first_sentence(lines: list[str]) -> str:
     return text
 
 
+# Top-level sections of a scenario that hold records (dated facts, positions, priors), not settings
+DATA_SECTIONS = ("facts", "positions", "calibration")
+
+
 def entries(path: Path, prefix: str = "") -> list[Entry]:
     """The keys of a YAML config file with their defaults and descriptions (from its comments).
 
@@ -99,11 +103,12 @@ def entries(path: Path, prefix: str = "") -> list[Entry]:
         entry = Entry(full, value if value else None, description)
         out.append(entry)
         last, last_indent = entry, indent
-        if indent == 0 and key == "calibration":  # sources and priors, not settings: docs/calibration.md
-            skip_below = indent
-        elif not value:
-            stack.append((indent, key))
         block = []
+        if indent == 0 and key in DATA_SECTIONS:  # records, not settings: listed once, by their comment
+            skip_below = indent
+            continue
+        if not value:
+            stack.append((indent, key))
     return out
 
 

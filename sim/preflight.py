@@ -137,6 +137,10 @@ def check_not_swept(job: list[str], cfg) -> None:
         swept |= {key: f"sweep.sample.ranges.{key}" for key in _flat(sample.get("ranges") or {})}
     pairs = sweep.get("pairs") or []
     parties = tuple(OmegaConf.to_container(cfg.scenario.parties)) if "parties" in cfg.get("scenario", {}) else ()
+    drawn: set[str] = set()
+    if sample.get("method") == "prior" and "calibration" in cfg.get("scenario", {}):
+        block = OmegaConf.to_container(cfg.scenario.calibration, resolve=False) or {}
+        drawn = {k for k, e in block.items() if isinstance(e, dict) and e.get("prior")}
     parsed = OverridesParser.create().parse_overrides(job)
     for o in parsed:
         key = o.key_or_group
@@ -149,6 +153,10 @@ def check_not_swept(job: list[str], cfg) -> None:
                              "the pairs, e.g. 'sweep.pairs=[[boulware,conceder]]'")
         if available(key):  # a config group (scenario=..., protocol=...): not a value of a swept key
             continue
+        if key in drawn:
+            raise UsageError(f"{key}: this run draws it from its prior (sweep.sample.method=prior, "
+                             f"scenario.calibration), so the value given here would be ignored; leave it out, or "
+                             f"change its prior in the scenario file")
         for axis, where in swept.items():
             if key == axis or axis.startswith(key + ".") or key.startswith(axis + "."):
                 values = _flat_values(sweep, where)

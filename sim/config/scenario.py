@@ -16,6 +16,7 @@ import math
 
 import numpy as np
 
+from sim.config.as_of import cut
 from sim.config.components import PARTS, part
 from sim.config.parameters import read
 from sim.config.parties import firmness, parties, party_bounds, ratification, refused
@@ -141,7 +142,12 @@ def _schedule(cfg: Tree, space: OutcomeSpace, start: dt.date, round_days: int) -
 
 
 def compile_point(cfg: Tree) -> Compiled:
-    """Validate one fully specified config and compile it for one world."""
+    """Validate one fully specified config and compile it for one world.
+
+    With a vantage date (``scenario.as_of``) the config is first cut to the facts known on it, and the
+    talks begin in the first round on or after it (:func:`sim.config.as_of.cut`).
+    """
+    cfg, first_round = cut(cfg)
     party_list = parties(cfg)
     ids, names = tuple(pid for pid, _ in party_list), dict(party_list)
     max_rounds = int(read(cfg, "protocol.max_rounds"))
@@ -244,7 +250,7 @@ def compile_point(cfg: Tree) -> Compiled:
     structure = Structure(space=space, parties=tuple(party_specs), opener=opener, protocol=(agenda, protocol_class),
                           stages=stage_issues, start_date=start, round_days=round_days, max_rounds=max_rounds,
                           schedule=schedule, escalation_issue=escalation_issue,
-                          threshold_changes=tuple(sorted(threshold_changes)))
+                          threshold_changes=tuple(sorted(threshold_changes)), first_round=first_round)
     inputs = WorldInputs(deadline=np.float64(deadline), extension_probability=np.float64(ext_p),
                          extension_rounds=np.float64(ext_rounds), escalation=np.float64(escalation),
                          breakdown_risk=np.float64(breakdown), valuation_rounds=np.float64(valuation),

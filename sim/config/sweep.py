@@ -22,13 +22,14 @@ from typing import Any
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
+from sim.config import priors
 from sim.config.calibration import check_calibration
 from sim.config.components import load_negotiator
 from sim.config.designs import DESIGN_METHODS, check_size, design_rows, unit_design
 from sim.config.parameters import read
 from sim.config.parties import parties
 from sim.config.scenario import compile_point
-from sim.config.values import MISSING, ConfigError, Tree, choice, flag, get, lookup, number, set_key
+from sim.config.values import MISSING, ConfigError, Tree, choice, flag, get, lookup, number, numeric_key, set_key
 from sim.engine.inputs import Structure, WorldInputs
 
 __all__ = ["MAX_GRID_POINTS", "MAX_WORLDS", "GridPoint", "Plan", "SampledDesign", "column_name", "plan",
@@ -112,6 +113,8 @@ class Plan:
         swept_keys: The swept config keys, in column order (their columns: :attr:`columns`).
         coordinate_dtypes: NumPy dtype of each coordinate (strategies and swept keys), by config key.
         parties: The parties' ids and display names, in scenario order.
+        prior_keys: The keys drawn from their priors (``sweep.sample.method=prior``): recorded per
+            negotiation, but not grid axes of the summary.
     """
 
     points: list[GridPoint]
@@ -127,6 +130,7 @@ class Plan:
     swept_keys: list[str]
     coordinate_dtypes: dict[str, str]
     parties: list[tuple[str, str]] = field(default_factory=list)
+    prior_keys: list[str] = field(default_factory=list)
 
     @property
     def n_worlds(self) -> int:
@@ -259,7 +263,8 @@ def plan(config: DictConfig | Tree) -> Plan:
               for k in (*(f"{pid}_strategy" for pid in ids), "agenda", *swept, "constraints")}
     return Plan(points=points, seeds=seeds, root_seed=root_seed, chunk_size=chunk_size, workers=workers,
                 workers_auto=workers_auto, executor=executor, dask_address=address, record_rounds=record,
-                common_random_numbers=crn, swept_keys=swept, coordinate_dtypes=dtypes, parties=party_list)
+                common_random_numbers=crn, swept_keys=swept, coordinate_dtypes=dtypes, parties=party_list,
+                prior_keys=[k for k in swept if k not in axes] if get(cfg, "sweep.sample.method") == "prior" else [])
 
 
 def _dtype(values: list) -> str:
@@ -280,7 +285,7 @@ def _default_workers() -> int:
         return os.cpu_count() or 1
 
 
-SAMPLING_METHODS = ("none", "random", "lhs", *DESIGN_METHODS)
+SAMPLING_METHODS = ("none", "random", "lhs", "prior", *DESIGN_METHODS)
 
 
 @dataclass
@@ -357,7 +362,7 @@ def sampled_design(cfg: Tree, root_seed: int, grid_keys: set[str] = frozenset())
         ConfigError: naming the first bad range or size.
     """
     method = choice(cfg, "sweep.sample.method", SAMPLING_METHODS)
-    if method == "none":
+    if method in ("none", "prior"):  # no ranges design: nothing, or draws from the scenario's priors
         return None
     n = int(number(cfg, "sweep.sample.n", 1, MAX_GRID_POINTS, integer=True, what=" (sample size)"))
     bounds = []
@@ -366,11 +371,7 @@ def sampled_design(cfg: Tree, root_seed: int, grid_keys: set[str] = frozenset())
         _sweepable(key, where)
         if key in grid_keys:
             raise ConfigError(where, "is also a sweep.grid axis; sweep a key one way only")
-        base = lookup(cfg, key)
-        if base is MISSING:
-            raise ConfigError(where, f"names no config key; {key!r} does not exist")
-        if isinstance(base, bool) or not isinstance(base, int | float):
-            raise ConfigError(where, f"{key!r} is not numeric, so it cannot be sampled; use sweep.grid")
+        base = numeric_key(cfg, key, where, "it cannot be sampled; use sweep.grid")
         if (not isinstance(bound, list) or len(bound) != 2
                 or not all(isinstance(b, int | float) and not isinstance(b, bool) for b in bound)
                 or not bound[0] < bound[1]):
@@ -395,6 +396,9 @@ def sampled_design(cfg: Tree, root_seed: int, grid_keys: set[str] = frozenset())
 
 
 def _samples(cfg: Tree, root_seed: int, grid_keys: set[str]) -> list[dict[str, float]]:
-    """Points sampled from numeric ranges (``sweep.sample``); ``[{}]`` if none."""
+    """Points sampled from numeric ranges (``sweep.sample``), or from the scenario's priors
+    (``method: prior``, :mod:`sim.config.priors`); ``[{}]`` if none."""
+    if choice(cfg, "sweep.sample.method", SAMPLING_METHODS) == "prior":
+        return priors.draw(cfg, _sample_size(cfg), root_seed, grid_keys)
     design = sampled_design(cfg, root_seed, grid_keys)
     return [{}] if design is None else design.points()

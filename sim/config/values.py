@@ -38,6 +38,20 @@ def lookup(tree: Tree, key: str) -> Any:
     return node
 
 
+def numeric_key(cfg: Tree, key: str, where: str, otherwise: str) -> int | float:
+    """The numeric value of config key ``key``, named by another entry ``where`` (a sweep axis, a prior).
+
+    Raises:
+        ConfigError: naming ``where`` if ``key`` does not exist, or with ``otherwise`` if it is not numeric.
+    """
+    base = lookup(cfg, key)
+    if base is MISSING:
+        raise ConfigError(where, f"names no config key; {key!r} does not exist")
+    if isinstance(base, bool) or not isinstance(base, int | float):
+        raise ConfigError(where, f"{key!r} is not numeric, so {otherwise}")
+    return base
+
+
 def get(cfg: Tree, key: str) -> Any:
     """The value at ``key``; a :class:`ConfigError` if it is missing."""
     value = lookup(cfg, key)

@@ -14,12 +14,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Deadlines", "round_date", "round_on_or_after"]
+__all__ = ["Deadlines", "round_date", "round_on_or_after", "round_on_or_before"]
 
 
 def round_on_or_after(day: dt.date, start: dt.date, round_days: int) -> int:
     """The first round held on or after ``day`` (round 1 is held on ``start``)."""
     return max(1, 1 + math.ceil((day - start).days / round_days))
+
+
+def round_on_or_before(day: dt.date, start: dt.date, round_days: int) -> int:
+    """The last round held on or before ``day`` (e.g. the last round before a deadline that falls on ``day``)."""
+    return 1 + (day - start).days // round_days
 
 
 def round_date(rounds: np.ndarray, start: dt.date, round_days: int) -> np.ndarray:

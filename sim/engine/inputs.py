@@ -69,6 +69,8 @@ class Structure:
         schedule: Tariff changes and threats on the no-deal path, by date.
         escalation_issue: Index of the issue the escalation raises at the deadline (``None``: none).
         threshold_changes: Dated changes of a party's ratification threshold (party, first round, value).
+        first_round: The round the simulated talks begin in (1; later for a forecast from a vantage date,
+            the rounds before it having been held, :mod:`sim.config.as_of`).
     """
 
     space: OutcomeSpace
@@ -82,6 +84,7 @@ class Structure:
     schedule: tuple[ScheduledChange, ...] = ()
     escalation_issue: int | None = None
     threshold_changes: tuple[tuple[str, int, float], ...] = ()
+    first_round: int = 1
 
     @property
     def agenda(self) -> str:

@@ -18,6 +18,10 @@ settles. The talks in a world also end when a per-round breakdown risk strikes, 
 the final deadline: the talks' deadline, moved once by an extension that happens with a given
 probability (revealed when the deadline is reached). Without a deal the no-deal path holds
 (:mod:`sim.domain.no_deal`).
+
+The talks may begin after round 1 (``Structure.first_round``, a forecast from a vantage date): the rounds
+before it were held, so rounds keep their calendar numbers and dates, and every time-dependent part
+(concession, deadlines, the no-deal path) reads the round number as it would have in round 1's talks.
 """
 
 from __future__ import annotations
@@ -60,6 +64,7 @@ class NegotiationModel(mesa.Model):
         end_round: Round in which each world ended (0 while talking).
         end_reason: Code of how each world ended (see :data:`END_REASONS`).
         agreement: Agreed package per world (NaN without a deal).
+        first_round: The round the simulated talks begin in (the rounds before it were held).
         round_log: Per round, the offers and responses of the recorded worlds.
         last_round: What happened in the latest round (``None`` before the first).
     """
@@ -70,6 +75,7 @@ class NegotiationModel(mesa.Model):
         self.structure = structure
         self.space = structure.space
         self.max_rounds = structure.max_rounds
+        self.first_round = int(structure.first_round)
         self.seeds = np.asarray(seeds, dtype=np.uint64)
         self.n_worlds = len(self.seeds)
         self.streams = RandomStreams(self.seeds)
@@ -107,7 +113,7 @@ class NegotiationModel(mesa.Model):
         # a party that refuses the agenda ends the talks before the first offer
         refused = (inputs.parties[0].refuses > 0) | (inputs.parties[1].refuses > 0)
         self.active[refused] = False
-        self.end_round[refused] = 1
+        self.end_round[refused] = self.first_round
         self.end_reason[refused] = _REFUSED
         self.agreement = np.full((self.n_worlds, self.space.n), np.nan)
         self._trace = None if record_rounds is None or len(record_rounds) == 0 else np.asarray(record_rounds)
@@ -121,7 +127,7 @@ class NegotiationModel(mesa.Model):
 
     def step(self) -> None:
         """Play one round in every world still talking: the protocol's round, then the end conditions."""
-        t = self.steps
+        t = self.steps + self.first_round - 1  # Mesa counts steps from 1
         talking = self.active
         result = self.last_round = self.protocol.round(t, talking)
         agreed, walked = result.agreed, result.walked

@@ -1,0 +1,254 @@
+"""The as-of cut: a scenario as it stood on a vantage date (``scenario.as_of``).
+
+Every dated fact of a scenario carries the date it became known, so the cut is mechanical: a fact
+known on or before ``as_of`` exists for the run, one known after it does not. Three kinds of dated
+facts are read:
+
+* ``scenario.facts.tariffs.<issue>``: the values of a tariff over time, each
+  ``{value, effective, known, source}``. On ``as_of`` the status quo is the last value known and in
+  effect; a value known but taking effect later becomes a scheduled change (``scenario.schedule``,
+  announced on its ``known`` date). Schedule entries of other issues announced after ``as_of`` drop out.
+* ``scenario.facts.deadlines``: the talks' deadline as announced over time, each
+  ``{date, escalation, known, source}``. The last one known sets ``scenario.deadline.round`` (the last
+  round held on or before its date) and, if given, ``scenario.escalation`` (the rise it threatens).
+  A later announcement that moves the deadline (the 7 July 2025 letters) is unknown before its date.
+* ``scenario.positions.<name>``: a party's stated position, ``{party, kind, issue, value, stated,
+  source}``, with ``kind`` one of ``min`` or ``max`` (a bound on ``issue`` the party has said it will
+  not cross: a red line, ``scenario.sides.<party>.red_lines``), ``refuses`` (agendas it has refused,
+  ``value`` a list) or ``off_table`` (an issue it has refused to negotiate).
+
+The talks start from the state on ``as_of``: the first simulated round is the first calendar round
+held on or after it, the rounds before it having been held (``Structure.first_round``). The
+negotiators' time-dependent tactics read the round number as in talks that began in round 1, so each
+side's concession state is the one its tactic had reached by then.
+
+Without ``as_of`` (``null``, the default) the scenario is used as written and none of this applies.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+from sim.config.values import MISSING, ConfigError, Tree, check_number, date, get, lookup
+from sim.domain.calendar import round_date, round_on_or_after, round_on_or_before
+
+__all__ = ["Fact", "POSITION_KINDS", "cut", "facts", "vantage"]
+
+POSITION_KINDS = ("min", "max", "refuses", "off_table")
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One dated fact of a scenario.
+
+    Attributes:
+        key: Where it is written (``scenario.facts.tariffs.cars[0]``, ``scenario.positions.NAME``).
+        known: The date it became known.
+        source: Its source, as written.
+    """
+
+    key: str
+    known: dt.date
+    source: str
+
+
+def _date(entry: dict, key: str, field: str) -> dt.date:
+    if field not in entry:
+        raise ConfigError(f"{key}.{field}", "is missing (a date as YYYY-MM-DD)")
+    try:
+        return dt.date.fromisoformat(str(entry[field]))
+    except ValueError:
+        raise ConfigError(f"{key}.{field}", f"must be a date as YYYY-MM-DD, got {entry[field]!r}") from None
+
+
+def _entries(cfg: Tree, key: str, what: str) -> list[dict]:
+    entries = lookup(cfg, key)
+    if entries is MISSING or entries is None:
+        return []
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise ConfigError(key, f"must be a list of {what}")
+    return entries
+
+
+def _mapping(cfg: Tree, key: str, what: str) -> dict:
+    entries = lookup(cfg, key)
+    if entries is MISSING or entries is None:
+        return {}
+    if not isinstance(entries, dict):
+        raise ConfigError(key, f"must map names to {what}")
+    return entries
+
+
+def vantage(cfg: Tree) -> dt.date | None:
+    """The vantage date ``scenario.as_of``, or ``None`` (the scenario as written).
+
+    Raises:
+        ConfigError: if it is not a date, or lies outside [the talks' start, the horizon].
+    """
+    value = lookup(cfg, "scenario.as_of")
+    if value is MISSING or value is None:
+        return None
+    start = date(cfg, "scenario.calendar.start_date")
+    round_days = int(get(cfg, "scenario.calendar.round_days"))
+    max_rounds = int(get(cfg, "protocol.max_rounds"))
+    horizon = round_date([max_rounds], start, round_days)[0].astype(dt.date)
+    allowed = (f"must be a date YYYY-MM-DD from {start} (the talks' start, scenario.calendar.start_date) to "
+               f"{horizon} (round {max_rounds}, the horizon protocol.max_rounds), or null")
+    if isinstance(value, dt.date):
+        day = value
+    else:
+        try:
+            day = dt.date.fromisoformat(str(value))
+        except ValueError:
+            raise ConfigError("scenario.as_of", f"{allowed}; got {value!r}") from None
+    if not start <= day <= horizon:
+        raise ConfigError("scenario.as_of", f"{allowed}; got {day}")
+    return day
+
+
+def facts(cfg: Tree) -> list[Fact]:
+    """Every dated fact of the scenario, in the order written."""
+    out = []
+    for issue, history in _mapping(cfg, "scenario.facts.tariffs", "lists of {value, effective, known, source}").items():
+        key = f"scenario.facts.tariffs.{issue}"
+        for k, e in enumerate(_entries(cfg, key, "{value, effective, known, source}")):
+            out.append(Fact(f"{key}[{k}]", _date(e, f"{key}[{k}]", "known"), str(e.get("source", ""))))
+    for k, e in enumerate(_entries(cfg, "scenario.facts.deadlines", "{date, escalation, known, source}")):
+        out.append(Fact(f"scenario.facts.deadlines[{k}]", _date(e, f"scenario.facts.deadlines[{k}]", "known"),
+                        str(e.get("source", ""))))
+    for name, e in _mapping(cfg, "scenario.positions", "{party, kind, issue, value, stated, source}").items():
+        key = f"scenario.positions.{name}"
+        if not isinstance(e, dict):
+            raise ConfigError(key, "must be {party, kind, issue, value, stated, source}")
+        out.append(Fact(key, _date(e, key, "stated"), str(e.get("source", ""))))
+    return out
+
+
+def cut(cfg: Tree) -> tuple[Tree, int]:
+    """The config as it stood on ``scenario.as_of``, and the first round of the talks from then.
+
+    Args:
+        cfg: A fully specified config (one grid point).
+
+    Returns:
+        The config with the facts known on ``as_of`` applied (a copy; ``cfg`` itself when there is no
+        ``as_of``), and the first round to simulate (1 without ``as_of``).
+
+    Raises:
+        ConfigError: naming the key of a malformed fact, or ``scenario.as_of`` if it falls after the
+            talks' deadline as known on that date.
+    """
+    as_of = vantage(cfg)
+    if as_of is None:
+        return cfg, 1
+    start = date(cfg, "scenario.calendar.start_date")
+    round_days = int(get(cfg, "scenario.calendar.round_days"))
+    first_round = round_on_or_after(as_of, start, round_days)
+    out, copied = dict(cfg), set()
+    copied.add(id(out))
+
+    def set_key(tree: Tree, key: str, value) -> None:  # copy on write: the dicts on the key's path only
+        *parents, last = key.split(".")
+        node = tree
+        for part in parents:
+            if id(node[part]) not in copied:
+                node[part] = dict(node[part])
+                copied.add(id(node[part]))
+            node = node[part]
+        node[last] = value
+
+    tariffs = _mapping(cfg, "scenario.facts.tariffs", "lists of {value, effective, known, source}")
+    schedule = [e for k, e in enumerate(_entries(cfg, "scenario.schedule", "{issue, value, effective, announced}"))
+                if e.get("issue") not in tariffs
+                and _date(e, f"scenario.schedule[{k}]", "announced") <= as_of]
+    for issue, _ in tariffs.items():
+        key = f"scenario.facts.tariffs.{issue}"
+        if lookup(cfg, f"scenario.issues.{issue}") is MISSING:
+            raise ConfigError(key, f"names no issue; {issue!r} is not in scenario.issues")
+        known, first_known = [], None
+        for k, e in enumerate(_entries(cfg, key, "{value, effective, known, source}")):
+            where = f"{key}[{k}]"
+            if "value" not in e:
+                raise ConfigError(f"{where}.value", "is missing (the tariff, in the issue's unit)")
+            value = check_number(e["value"], f"{where}.value", -math.inf, math.inf)
+            effective, announced = _date(e, where, "effective"), _date(e, where, "known")
+            first_known = announced if first_known is None else min(first_known, announced)
+            if announced <= as_of:
+                known.append((effective, announced, value, str(e.get("source", ""))))
+        in_force = [x for x in known if x[0] <= as_of]
+        if not in_force:
+            raise ConfigError("scenario.as_of", f"comes before the first value of {key} in force and known "
+                                                f"(known from {first_known}); choose a later date")
+        set_key(out, f"scenario.issues.{issue}.status_quo", max(in_force, key=lambda x: (x[0], x[1]))[2])
+        for effective, announced, value, source in sorted(x for x in known if x[0] > as_of):
+            schedule.append({"issue": issue, "value": value, "effective": effective.isoformat(),
+                             "announced": announced.isoformat(), "kind": "change", "note": source})
+    set_key(out, "scenario.schedule", schedule)
+
+    deadlines = []
+    for k, e in enumerate(_entries(cfg, "scenario.facts.deadlines", "{date, escalation, known, source}")):
+        where = f"scenario.facts.deadlines[{k}]"
+        escalation = e.get("escalation")
+        if escalation is not None:
+            escalation = check_number(escalation, f"{where}.escalation", 0.0, math.inf, what=" (pp)")
+        deadlines.append((_date(e, where, "known"), _date(e, where, "date"), escalation))
+    known = sorted((d for d in deadlines if d[0] <= as_of), key=lambda d: d[0])
+    if deadlines and not known:
+        raise ConfigError("scenario.as_of", f"comes before any deadline was known (the first is known from "
+                                            f"{min(d[0] for d in deadlines)}); choose a later date")
+    if known:
+        _, day, escalation = known[-1]
+        deadline = round_on_or_before(day, start, round_days)
+        if deadline < first_round:
+            raise ConfigError("scenario.as_of", f"comes after the talks' deadline as known then ({day}); choose "
+                                                f"a date up to it")
+        set_key(out, "scenario.deadline.round", deadline)
+        if escalation is not None:
+            set_key(out, "scenario.escalation", escalation)
+
+    for name, e in _mapping(cfg, "scenario.positions", "{party, kind, issue, value, stated, source}").items():
+        key = f"scenario.positions.{name}"
+        if _date(e, key, "stated") > as_of:
+            continue
+        _apply_position(out, cfg, key, e, set_key)
+    return out, first_round
+
+
+def _apply_position(out: Tree, cfg: Tree, key: str, position: dict, set_key) -> None:
+    """Write one stated position into the party's stance (red lines, refused agendas, issues off the table)
+    with ``set_key(tree, key, value)``."""
+    party = position.get("party")
+    if lookup(cfg, f"scenario.sides.{party}") is MISSING:
+        raise ConfigError(f"{key}.party", f"must be a party of scenario.sides, got {party!r}")
+    kind = position.get("kind")
+    if kind not in POSITION_KINDS:
+        raise ConfigError(f"{key}.kind", f"must be one of {', '.join(POSITION_KINDS)}, got {kind!r}")
+    side = f"scenario.sides.{party}"
+    if kind == "refuses":
+        value = position.get("value")
+        if not isinstance(value, list):
+            raise ConfigError(f"{key}.value", "must be a list of agendas, e.g. [sequential, linked]")
+        current = lookup(out, f"{side}.refuses")
+        current = [] if current is MISSING or current is None else list(current)
+        set_key(out, f"{side}.refuses", current + [a for a in value if a not in current])
+        return
+    issue = position.get("issue")
+    if lookup(cfg, f"scenario.issues.{issue}") is MISSING:
+        raise ConfigError(f"{key}.issue", f"must be an issue of scenario.issues, got {issue!r}")
+    if kind == "off_table":
+        current = lookup(out, f"{side}.off_table")
+        current = [] if current is MISSING or current is None else list(current)
+        set_key(out, f"{side}.off_table", current + ([issue] if issue not in current else []))
+        return
+    if "value" not in position:
+        raise ConfigError(f"{key}.value", f"is missing (the {kind} of {issue} the party will not cross)")
+    value = check_number(position["value"], f"{key}.value", -math.inf, math.inf)
+    lines = lookup(out, f"{side}.red_lines")
+    lines = {} if lines is MISSING or lines is None else dict(lines)
+    bound = dict(lines.get(issue) or {})
+    bound[kind] = value if kind not in bound else (max(bound[kind], value) if kind == "min"
+                                                   else min(bound[kind], value))
+    lines[issue] = bound
+    set_key(out, f"{side}.red_lines", lines)

@@ -1,0 +1,131 @@
+"""Priors of the uncertain parameters, and an ensemble of worlds drawn from them.
+
+A scenario's ``calibration`` block maps full config keys to where each value comes from and, for the
+uncertain ones, a prior::
+
+    calibration:
+      scenario.deadline.extension.probability:
+        {source: "...", tag: ASSUMPTION, prior: {dist: uniform, lo: 0.1, hi: 0.9}}
+
+``dist`` is ``uniform`` (``lo``, ``hi``) or ``triangular`` (``lo``, ``mode``, ``hi``). With
+``sweep.sample.method=prior`` and ``sweep.sample.n`` the run draws ``n`` points, each setting every key
+that has a prior, by inverse transform of independent uniforms from the sampler's own stream of the
+root seed (``run.seed``), so a seed fixes the ensemble. An integer key takes an integer value: with a
+uniform prior every integer in [lo, hi] is equally likely; with a triangular one the draw is rounded.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.config.values import MISSING, ConfigError, Tree, check_number, lookup, numeric_key
+
+__all__ = ["DISTRIBUTIONS", "FIXED_IN_ENSEMBLE", "Prior", "draw", "priors"]
+
+# Keys an ensemble keeps at their value although they have a prior: the round length maps rounds to dates,
+# and the forecast's tables and figures turn every world's rounds into dates with the one calendar of the run
+# (and the deadline round is derived from it). Its prior is for the calibration table and sensitivity designs.
+FIXED_IN_ENSEMBLE = ("scenario.calendar.round_days",)
+
+DISTRIBUTIONS = ("uniform", "triangular")
+TAGS = ("DOMAIN", "SEED", "PAPER", "STATEMENT", "DERIVED", "ASSUMPTION")
+
+
+@dataclass(frozen=True)
+class Prior:
+    """The prior of one config key.
+
+    Attributes:
+        key: The full config key it sets.
+        dist: ``uniform`` or ``triangular``.
+        lo, hi: Its support.
+        mode: The triangular prior's mode (``lo`` for a uniform one; unused).
+        integer: Whether the key holds an integer (its draws are integers).
+    """
+
+    key: str
+    dist: str
+    lo: float
+    hi: float
+    mode: float
+    integer: bool
+
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        """The prior's quantile function at ``u`` in [0, 1) (inverse transform sampling)."""
+        lo, hi = self.lo, self.hi
+        if self.dist == "uniform":
+            if self.integer:  # every integer of [lo, hi] equally likely
+                return np.minimum(np.floor(lo + u * (hi - lo + 1.0)), hi)
+            return lo + u * (hi - lo)
+        c = (self.mode - lo) / (hi - lo)
+        x = np.where(u < c, lo + np.sqrt(u * (hi - lo) * (self.mode - lo)),
+                     hi - np.sqrt((1.0 - u) * (hi - lo) * (hi - self.mode)))
+        return np.round(x) if self.integer else x
+
+
+def priors(cfg: Tree) -> list[Prior]:
+    """The priors of ``scenario.calibration``, in the order written (entries without a prior are skipped).
+
+    Raises:
+        ConfigError: naming a malformed entry, or a key that is not a numeric config value.
+    """
+    block = lookup(cfg, "scenario.calibration")
+    if block is MISSING or block is None:
+        return []
+    if not isinstance(block, dict):
+        raise ConfigError("scenario.calibration", "must map config keys to {source, tag, prior}")
+    out = []
+    for key, entry in block.items():
+        where = f"scenario.calibration.{key}"
+        if not isinstance(entry, dict):
+            raise ConfigError(where, "must be {source, tag, prior: {dist, lo, hi, mode}}")
+        prior = entry.get("prior")
+        if prior is None:
+            continue
+        if not isinstance(prior, dict) or prior.get("dist") not in DISTRIBUTIONS:
+            raise ConfigError(f"{where}.prior", f"must be {{dist: {' | '.join(DISTRIBUTIONS)}, lo, hi[, mode]}}, "
+                                                f"got {prior!r}")
+        if key.split(".")[0] in ("run", "sweep", "hydra"):
+            raise ConfigError(where, "run settings have no prior")
+        base = numeric_key(cfg, key, where, "it has no prior")
+        lo = check_number(prior.get("lo"), f"{where}.prior.lo", -math.inf, math.inf)
+        hi = check_number(prior.get("hi"), f"{where}.prior.hi", lo, math.inf, what=" (at least lo)")
+        mode = lo
+        if prior["dist"] == "triangular":
+            mode = check_number(prior.get("mode"), f"{where}.prior.mode", lo, hi, what=" (within [lo, hi])")
+        if not lo < hi:
+            raise ConfigError(f"{where}.prior", f"needs lo < hi, got lo {lo}, hi {hi}")
+        out.append(Prior(key=str(key), dist=prior["dist"], lo=float(lo), hi=float(hi), mode=float(mode),
+                         integer=isinstance(base, int)))
+    return out
+
+
+def draw(cfg: Tree, n: int, root_seed: int, grid_keys: set[str]) -> list[dict[str, float | int]]:
+    """``n`` points drawn from the scenario's priors, each setting every key that has one.
+
+    Args:
+        cfg: The run's config.
+        n: Number of points (worlds of the ensemble, times ``run.seeds``). Keys of
+            :data:`FIXED_IN_ENSEMBLE` keep their value.
+        root_seed: ``run.seed``; the draws come from the sampler's own stream of it.
+        grid_keys: Keys swept by ``sweep.grid`` (a key is swept one way only).
+
+    Raises:
+        ConfigError: if there is no prior, or a key with a prior is also a grid axis.
+    """
+    found = [p for p in priors(cfg) if p.key not in FIXED_IN_ENSEMBLE]
+    if not found:
+        raise ConfigError("sweep.sample.method", "prior needs at least one prior in scenario.calibration")
+    for p in found:
+        if p.key in grid_keys:
+            raise ConfigError(f"scenario.calibration.{p.key}", "has a prior and is a sweep.grid axis; sweep a key "
+                                                               "one way only")
+    # the sampler's own stream, derived from the root seed (never shared with any world)
+    rng = np.random.default_rng(np.random.SeedSequence(root_seed, spawn_key=(2**32 - 1,)))
+    unit = rng.random((n, len(found)))
+    columns = [p.quantile(unit[:, k]) for k, p in enumerate(found)]
+    return [{p.key: (int(col[i]) if p.integer else float(col[i])) for p, col in zip(found, columns, strict=True)}
+            for i in range(n)]

@@ -1,0 +1,228 @@
+"""Forecasts from a vantage date: each agreed term's distribution, the agreement date, P(deal by date).
+
+A forecast run draws an ensemble of worlds from the scenario's priors (``sweep.sample.method=prior``),
+from one vantage date (``scenario.as_of``) or several (``sweep.grid.scenario.as_of``). Over the worlds
+of each vantage date this module writes:
+
+* ``forecast.csv``: per vantage date and term (each issue in its unit, over the worlds that reach a
+  deal; and the agreement date), the number of worlds and deals, the deal rate, the median and the
+  central 50 % and 80 % bands (the 25th–75th and 10th–90th percentiles);
+* ``deal_by_date.csv``: per vantage date and calendar round from the vantage on, P(deal by that
+  date), the share of all worlds (deal or not) agreed in that round or before;
+* ``figures/forecast_fan``: a fan chart of each term over the vantage dates (median, 50 % and 80 %
+  bands), and ``figures/deal_by_date``: P(deal by date), one step line per vantage date.
+
+Percentiles of a term use linear interpolation; those of the agreement date are dates on which a round
+was held (the inverted empirical distribution function).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.config.sweep import column_name
+from sim.run.outputs import atomic_write
+
+__all__ = ["BANDS", "VANTAGE", "applies", "deal_by_date", "forecast_table", "write_forecast"]
+
+VANTAGE = "scenario.as_of"
+BANDS = {"p10": 0.10, "p25": 0.25, "median": 0.50, "p75": 0.75, "p90": 0.90}
+AS_WRITTEN = "as written"  # the vantage label of a run without scenario.as_of
+
+
+def applies(cfg: dict) -> bool:
+    """Whether a run is a forecast: an ensemble drawn from priors, or a vantage date set or swept."""
+    sweep = cfg.get("sweep") or {}
+    grid = sweep.get("grid") or {}
+    swept = VANTAGE in grid or "as_of" in ((grid.get("scenario") or {}) if isinstance(grid.get("scenario"), dict)
+                                           else {})
+    method = (sweep.get("sample") or {}).get("method")
+    return method == "prior" or swept or (cfg.get("scenario") or {}).get("as_of") is not None
+
+
+def _vantages(outcomes: pd.DataFrame, cfg: dict) -> pd.Series:
+    if column_name(VANTAGE) in outcomes.columns:
+        return outcomes[column_name(VANTAGE)].astype(str)
+    value = (cfg.get("scenario") or {}).get("as_of")
+    return pd.Series(AS_WRITTEN if value is None else str(value), index=outcomes.index)
+
+
+def _days(dates: pd.Series) -> np.ndarray:
+    return dates.to_numpy().astype("datetime64[D]").astype(np.int64)
+
+
+def forecast_table(outcomes: pd.DataFrame, issues: list[tuple[str, str]], cfg: dict) -> pd.DataFrame:
+    """Median and central 50 % and 80 % bands of each term per vantage date.
+
+    Args:
+        outcomes: The run's outcomes (one row per world).
+        issues: ``(name, unit)`` of each issue, in scenario order.
+        cfg: The run's resolved config (for a single vantage date).
+
+    Returns:
+        One row per vantage date and term: ``vantage``, ``term``, ``unit``, ``worlds``, ``deals``,
+        ``deal_rate``, and the percentiles ``p10``, ``p25``, ``median``, ``p75``, ``p90`` (empty without a
+        deal; ISO dates for the term ``agreement_date``).
+    """
+    vantage = _vantages(outcomes, cfg)
+    rows = []
+    for v in sorted(vantage.unique()):
+        o = outcomes[vantage == v]
+        deals = o[o["deal"].astype(bool)]
+        base = {"vantage": v, "worlds": len(o), "deals": len(deals), "deal_rate": round(len(deals) / len(o), 4)}
+        for name, unit in issues:
+            values = deals[name].to_numpy(dtype=float)
+            q = np.quantile(values, list(BANDS.values())) if len(values) else [np.nan] * len(BANDS)
+            rows.append(base | {"term": name, "unit": unit} | {k: round(float(x), 2) for k, x in zip(BANDS, q,
+                                                                                                 strict=True)})
+        days = _days(deals["end_date"]) if len(deals) else np.array([], dtype=np.int64)
+        if len(days):
+            q = np.quantile(days, list(BANDS.values()), method="inverted_cdf")
+            dates = {k: str(np.datetime64(int(x), "D")) for k, x in zip(BANDS, q, strict=True)}
+        else:
+            dates = dict.fromkeys(BANDS, "")
+        rows.append(base | {"term": "agreement_date", "unit": "date"} | dates)
+    return pd.DataFrame(rows, columns=["vantage", "term", "unit", "worlds", "deals", "deal_rate", *BANDS])
+
+
+def deal_by_date(outcomes: pd.DataFrame, cfg: dict, start: dt.date, round_days: int,
+                 first_rounds: dict[str, int], last_round: int) -> pd.DataFrame:
+    """P(deal by date) per vantage date: a step function over the calendar rounds.
+
+    Args:
+        outcomes: The run's outcomes.
+        cfg: The run's resolved config (for a single vantage date).
+        start: Date of round 1.
+        round_days: Days per round.
+        first_rounds: The first simulated round of each vantage date.
+        last_round: The last round of the table (the protocol's horizon).
+
+    Returns:
+        ``vantage``, ``round``, ``date``, ``p_deal_by``: the share of the vantage date's worlds that agreed
+        in that round or before; it rises with the date and ends at the deal rate.
+    """
+    vantage = _vantages(outcomes, cfg)
+    rows = []
+    for v in sorted(vantage.unique()):
+        o = outcomes[vantage == v]
+        agreed = np.where(o["deal"].astype(bool), o["end_round"].to_numpy(dtype=np.int64), np.iinfo(np.int64).max)
+        for r in range(first_rounds.get(v, 1), last_round + 1):
+            day = start + dt.timedelta(days=(r - 1) * round_days)
+            rows.append({"vantage": v, "round": r, "date": day.isoformat(),
+                         "p_deal_by": round(float(np.mean(agreed <= r)), 4)})
+    return pd.DataFrame(rows, columns=["vantage", "round", "date", "p_deal_by"])
+
+
+def _fan(table: pd.DataFrame, out_dir: Path) -> list[Path]:
+    import matplotlib.pyplot as plt
+
+    from sim.report.style import PALETTE, figure_style, issue_title, save, sized
+
+    terms = [t for t in dict.fromkeys(table["term"])
+             if t == "agreement_date" or table.loc[table["term"] == t, ["p10", "p90"]].notna().all(axis=None)]
+    cols = 3
+    rows = -(-len(terms) // cols)
+    with figure_style():
+        fig, axes = plt.subplots(rows, cols, figsize=sized(11, 2.6 * rows), squeeze=False)
+        for ax, term in zip(axes.flat, terms, strict=False):
+            t = table[table["term"] == term].sort_values("vantage")
+            dated = all(v != AS_WRITTEN for v in t["vantage"])
+            x = pd.to_datetime(t["vantage"]) if dated else np.arange(len(t))
+            val = {k: pd.to_datetime(t[k]) if term == "agreement_date" else t[k].astype(float) for k in BANDS}
+            if len(t) > 1:
+                ax.fill_between(x, val["p10"], val["p90"], color=PALETTE[0], alpha=0.2, lw=0, label="80 % band")
+                ax.fill_between(x, val["p25"], val["p75"], color=PALETTE[0], alpha=0.4, lw=0, label="50 % band")
+            else:
+                ax.vlines(x, val["p10"], val["p90"], color=PALETTE[0], alpha=0.3, lw=14, label="80 % band")
+                ax.vlines(x, val["p25"], val["p75"], color=PALETTE[0], alpha=0.6, lw=14, label="50 % band")
+            ax.plot(x, val["median"], "o-", color=PALETTE[1], label="median")
+            unit = t["unit"].iloc[0]
+            ax.set_title(issue_title(term) if term != "agreement_date" else "Agreement date")
+            if unit != "date":
+                ax.set_ylabel(unit)
+            if dated:
+                ax.set_xticks(x)
+                ax.set_xticklabels([d.strftime("%d %b") for d in x], rotation=45, ha="right")
+            if term == "agreement_date":
+                import matplotlib.dates as mdates
+
+                ax.yaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
+            ax.set_xlabel("vantage date")
+        for ax in list(axes.flat)[len(terms):]:
+            ax.set_visible(False)
+        axes.flat[0].legend(loc="best", fontsize=8)
+        fig.suptitle("Forecast of the agreed terms by vantage date (over the worlds with a deal)")
+        fig.tight_layout()
+        return save(fig, out_dir, "forecast_fan")
+
+
+def _deal_by_date_figure(table: pd.DataFrame, out_dir: Path) -> list[Path]:
+    import matplotlib.pyplot as plt
+
+    from sim.report.style import PALETTE, figure_style, save, sized
+
+    with figure_style():
+        fig, ax = plt.subplots(figsize=sized(7, 3.6))
+        for k, (v, t) in enumerate(table.groupby("vantage", sort=True)):
+            ax.step(pd.to_datetime(t["date"]), t["p_deal_by"], where="post", color=PALETTE[k % len(PALETTE)],
+                    label=f"from {v}")
+        dates = pd.to_datetime(table["date"])
+        moves = table.groupby("vantage")["p_deal_by"].diff().fillna(table["p_deal_by"]) > 0
+        last = dates[moves].max() if moves.any() else dates.max()
+        ax.set_xlim(dates.min() - pd.Timedelta(days=3), min(dates.max(), last + pd.Timedelta(days=21)))
+        ax.set_ylim(0, 1.02)
+        ax.set_ylabel("P(deal by date)")
+        ax.set_xlabel("date (a step per weekly round)")
+        ax.legend(loc="upper left")
+        fig.autofmt_xdate()
+        fig.tight_layout()
+        return save(fig, out_dir, "deal_by_date")
+
+
+def write_forecast(out_dir: Path, outcomes: pd.DataFrame, plan, cfg: dict, plot: bool = True) -> list[Path]:
+    """Write ``forecast.csv``, ``deal_by_date.csv`` and (with ``plot``) their figures into a run folder.
+
+    Args:
+        out_dir: The run folder.
+        outcomes: Its outcomes.
+        plan: Its :class:`~sim.config.sweep.Plan`.
+        cfg: Its resolved config.
+        plot: Whether to draw the figures.
+
+    Returns:
+        The files written.
+    """
+    out_dir = Path(out_dir)
+    structure = plan.points[0].structure
+    issues = [(i.name, i.unit) for i in structure.space.issues]
+    table = forecast_table(outcomes, issues, cfg)
+    firsts = {}
+    for point in plan.points:
+        v = point.coordinates.get(VANTAGE, (cfg.get("scenario") or {}).get("as_of"))
+        firsts[AS_WRITTEN if v is None else str(v)] = point.structure.first_round
+    by_date = deal_by_date(outcomes, cfg, structure.start_date, structure.round_days, firsts, structure.max_rounds)
+    written = []
+    for name, frame in (("forecast.csv", table), ("deal_by_date.csv", by_date)):
+        atomic_write(out_dir / name, lambda p, f=frame: f.to_csv(p, index=False))
+        written.append(out_dir / name)
+    if plot:
+        figures = out_dir / "figures"
+        figures.mkdir(exist_ok=True)
+        written += _fan(table, figures) + _deal_by_date_figure(by_date, figures)
+    return written
+
+
+def describe(out_dir: Path) -> str:
+    """The forecast for the terminal: per vantage date, the deal rate and each term's median and 80 % band."""
+    table = pd.read_csv(Path(out_dir) / "forecast.csv", dtype={"vantage": str})
+    lines = []
+    for v, t in table.groupby("vantage", sort=True):
+        lines.append(f"from {v}: deal rate {t['deal_rate'].iloc[0]:.1%} of {t['worlds'].iloc[0]:,} worlds")
+        for _, row in t.iterrows():
+            unit = "" if row["unit"] == "date" else f" {row['unit']}"
+            lines.append(f"  {row['term']}: median {row['median']}{unit} (80 %: {row['p10']} to {row['p90']})")
+    return "\n".join(lines)

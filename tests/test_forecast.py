@@ -1,0 +1,235 @@
+"""Forecasts from a vantage date: the as-of cut, the starting round, the prior sampler and the forecast tables.
+
+Expected values are worked out by hand from the dates of ``conf/scenario/us_japan_2025.yaml`` (round 1 on
+Wed 16 Apr 2025, one round every 7 days) and from the closed forms of the priors.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from omegaconf import OmegaConf
+
+from sim.config import plan
+from sim.config.as_of import cut
+from sim.config.priors import draw, priors
+from sim.config.sweep import column_name
+from sim.config.values import ConfigError
+from sim.engine.inputs import stack
+from sim.engine.model import NegotiationModel
+from sim.engine.streams import world_seeds
+from sim.preflight import UsageError, check_not_swept
+from sim.report.forecast import BANDS, deal_by_date, forecast_table
+from sim.run.runner import simulate
+from tests.conftest import compose_config
+
+
+def _cut(as_of: str):
+    cfg = OmegaConf.to_container(compose_config(f"scenario.as_of={as_of}"), resolve=True)
+    return cut(cfg)
+
+
+# -- the as-of cut ---------------------------------------------------------------------------------
+
+def test_without_a_vantage_date_the_scenario_is_used_as_written():
+    cfg = OmegaConf.to_container(compose_config(), resolve=True)
+    out, first = cut(cfg)
+    assert out is cfg and first == 1
+
+
+def test_the_deadline_extension_exists_from_its_date_and_not_the_day_before():
+    # the 7 Jul letters moved the 9 Jul deadline to 1 Aug and the reciprocal rate to 25 % (10 + 15)
+    before, _ = _cut("2025-07-06")
+    on, _ = _cut("2025-07-07")
+    # 9 Jul is 84 days = 12 weeks after 16 Apr: round 13; 1 Aug is 107 days: the last round before it is
+    # 1 + 107 // 7 = 16 (30 Jul)
+    assert before["scenario"]["deadline"]["round"] == 13 and before["scenario"]["escalation"] == 14.0
+    assert on["scenario"]["deadline"]["round"] == 16 and on["scenario"]["escalation"] == 15.0
+
+
+def test_a_position_exists_from_the_day_it_was_stated():
+    # Akazawa, 26 Jun (SEED-000): the 25 % car tariff is unacceptable -> a Japanese bound on cars
+    before, _ = _cut("2025-06-25")
+    on, _ = _cut("2025-06-26")
+    assert "cars" not in (before["scenario"]["sides"]["japan"]["red_lines"] or {})
+    assert on["scenario"]["sides"]["japan"]["red_lines"]["cars"] == {"max": 25.0}
+    # Japan's package insistence (3 May, SEED-004): it refuses a sequential agenda from then on
+    assert _cut("2025-05-02")[0]["scenario"]["sides"]["japan"]["refuses"] == []
+    assert _cut("2025-05-03")[0]["scenario"]["sides"]["japan"]["refuses"] == ["sequential"]
+
+
+def test_a_tariff_change_is_unknown_then_scheduled_then_in_force():
+    # steel 25 -> 50 %: proclaimed 3 Jun, in force 4 Jun
+    steel = {}
+    for day in ("2025-06-02", "2025-06-03", "2025-06-04"):
+        cfg, _ = _cut(day)
+        sq = cfg["scenario"]["issues"]["steel_aluminium"]["status_quo"]
+        scheduled = [(e["value"], e["effective"], e["announced"]) for e in cfg["scenario"]["schedule"]
+                     if e["issue"] == "steel_aluminium"]
+        steel[day] = (sq, scheduled)
+    assert steel["2025-06-02"] == (25.0, [])
+    assert steel["2025-06-03"] == (25.0, [(50.0, "2025-06-04", "2025-06-03")])
+    assert steel["2025-06-04"] == (50.0, [])
+
+
+@pytest.mark.parametrize(("as_of", "held"), [
+    ("2025-04-16", 0),   # the first round is held that day: none before it
+    ("2025-04-30", 2),   # 14 days: rounds on 16 and 23 Apr held, round 3 is that day
+    ("2025-05-03", 3),   # 17 days: rounds on 16, 23, 30 Apr held
+    ("2025-06-26", 11),  # 71 days: rounds 1..11 (the 11th on 25 Jun) held
+])
+def test_the_talks_start_after_the_rounds_held_by_the_vantage_date(as_of, held):
+    _, first = _cut(as_of)
+    assert first == held + 1
+
+
+def test_the_engine_plays_its_first_round_on_the_vantage_date():
+    overrides = ("scenario.as_of=2025-06-26", "scenario.breakdown_risk=0")
+    point = plan(compose_config(*overrides)).points[0]
+    assert point.structure.first_round == 12
+    model = NegotiationModel(point.structure, stack([point.inputs] * 4), world_seeds(1, np.arange(4)),
+                             record_rounds=np.arange(4))
+    model.run_model()
+    rounds = np.concatenate([r["round"] for r in model.round_log])
+    assert rounds.min() == 12
+    assert (model.end_round >= 12).all()
+    # round 12 is even: the replier (the US; Japan opens odd rounds) proposes first
+    assert model.round_log[0]["proposer"][0] == "us"
+
+
+@pytest.mark.parametrize(("as_of", "words"), [
+    ("not-a-date", "must be a date YYYY-MM-DD from 2025-04-16"),
+    ("2025-04-15", "got 2025-04-15"),
+    ("2025-10-09", "to 2025-10-08 (round 26, the horizon protocol.max_rounds)"),
+])
+def test_a_bad_vantage_date_names_the_key_and_what_is_allowed(as_of, words):
+    with pytest.raises(ConfigError) as err:
+        plan(compose_config(f"scenario.as_of={as_of}"))
+    assert str(err.value).startswith("scenario.as_of: ") and words in str(err.value)
+
+
+@pytest.mark.slow
+def test_a_bad_vantage_date_exits_2_before_anything_is_written(tmp_path):
+    run_dir = tmp_path / "run"
+    done = subprocess.run([sys.executable, "-m", "sim", "run", "+experiment=forecast", "scenario.as_of=2025-04-01",
+                           f"hydra.run.dir={run_dir}"], capture_output=True, text=True, cwd=tmp_path, timeout=120,
+                          check=False)
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: scenario.as_of: ") and done.stderr.count("\n") == 1
+    assert not run_dir.exists()
+
+
+# -- the prior sampler -----------------------------------------------------------------------------
+
+def _prior_cfg():
+    return {"scenario": {"u": 0.5, "t": 0.5, "k": 3, "calibration": {
+        "scenario.u": {"source": "test", "tag": "ASSUMPTION", "prior": {"dist": "uniform", "lo": 0.1, "hi": 0.9}},
+        "scenario.t": {"source": "test", "tag": "ASSUMPTION",
+                       "prior": {"dist": "triangular", "lo": 0.1, "mode": 0.25, "hi": 1.0}},
+        "scenario.k": {"source": "test", "tag": "ASSUMPTION", "prior": {"dist": "uniform", "lo": 1, "hi": 8}},
+        "scenario.sourced": {"source": "a row", "tag": "DOMAIN"},  # no prior: not drawn
+    }}}
+
+
+def test_prior_draws_have_the_priors_marginals():
+    n = 20_000
+    points = draw(_prior_cfg(), n, root_seed=11, grid_keys=set())
+    assert set(points[0]) == {"scenario.u", "scenario.t", "scenario.k"}
+    u = np.array([p["scenario.u"] for p in points])
+    t = np.array([p["scenario.t"] for p in points])
+    k = np.array([p["scenario.k"] for p in points])
+    # uniform on [0.1, 0.9]: mean 0.5, variance 0.8^2 / 12; s.e. of the mean 0.0016, of the variance 0.0003
+    assert u.min() >= 0.1 and u.max() <= 0.9
+    assert abs(u.mean() - 0.5) < 0.01 and abs(u.var() - 0.8**2 / 12) < 0.002
+    # triangular (0.1, 0.25, 1.0): mean (a + c + b) / 3 = 0.45, variance (a²+b²+c²-ab-ac-bc) / 18 = 0.03875,
+    # and P(x < mode) = (c - a) / (b - a) = 1/6
+    assert abs(t.mean() - 0.45) < 0.01 and abs(t.var() - 0.03875) < 0.002
+    assert abs((t < 0.25).mean() - 1 / 6) < 0.01
+    # an integer uniform prior: each of 1..8 with probability 1/8 (s.e. 0.0023)
+    assert set(k.tolist()) == set(range(1, 9)) and all(isinstance(p["scenario.k"], int) for p in points[:10])
+    assert np.abs(np.bincount(k, minlength=9)[1:] / n - 1 / 8).max() < 0.01
+
+
+def test_a_seed_fixes_the_ensemble():
+    cfg = _prior_cfg()
+    assert draw(cfg, 50, 3, set()) == draw(cfg, 50, 3, set())
+    assert draw(cfg, 50, 3, set()) != draw(cfg, 50, 4, set())
+
+
+def test_a_prior_that_cannot_be_drawn_names_its_key():
+    cfg = _prior_cfg()
+    cfg["scenario"]["calibration"]["scenario.missing"] = {"prior": {"dist": "uniform", "lo": 0, "hi": 1}}
+    with pytest.raises(ConfigError, match=r"^scenario\.calibration\.scenario\.missing: names no config key"):
+        priors(cfg)
+    cfg = _prior_cfg()
+    cfg["scenario"]["calibration"]["scenario.t"]["prior"]["mode"] = 2.0
+    with pytest.raises(ConfigError, match=r"^scenario\.calibration\.scenario\.t\.prior\.mode: "):
+        priors(cfg)
+
+
+def test_a_command_line_value_for_a_key_drawn_from_its_prior_is_refused():
+    job = ["+experiment=forecast", "scenario.breakdown_risk=0.01"]
+    with pytest.raises(UsageError, match=r"^scenario\.breakdown_risk: this run draws it from its prior"):
+        check_not_swept(job, compose_config(*job))
+    job = ["+experiment=forecast", "scenario.deadline.round=13"]  # no prior (a derived fact): the value is used
+    check_not_swept(job, compose_config(*job))
+
+
+def test_the_ensemble_counts_against_the_planning_limits():
+    with pytest.raises(ConfigError, match=r"^sweep: plans 300,000 grid points"):
+        plan(compose_config("+experiment=forecast", "sweep.sample.n=150000",
+                            "+sweep.grid.scenario.escalation=[14.0,15.0]"))
+
+
+# -- the forecast tables ---------------------------------------------------------------------------
+
+def test_deal_by_date_by_hand():
+    # three worlds from round 2: deals in rounds 3 and 5, one without a deal
+    outcomes = pd.DataFrame({"deal": [True, True, False], "end_round": [3, 5, 6]})
+    table = deal_by_date(outcomes, {"scenario": {"as_of": "2025-04-23"}}, dt.date(2025, 4, 16), 7, {"2025-04-23": 2},
+                         last_round=6)
+    assert table["round"].tolist() == [2, 3, 4, 5, 6]
+    assert table["date"].tolist() == ["2025-04-23", "2025-04-30", "2025-05-07", "2025-05-14", "2025-05-21"]
+    assert table["p_deal_by"].tolist() == [0.0, round(1 / 3, 4), round(1 / 3, 4), round(2 / 3, 4), round(2 / 3, 4)]
+
+
+@pytest.fixture(scope="module")
+def ensemble():
+    """Two vantage dates, 150 worlds each, drawn from the priors."""
+    p = plan(compose_config("+experiment=forecast", "sweep.sample.n=150",
+                            "+sweep.grid.scenario.as_of=[2025-05-03,2025-06-26]"))
+    outcomes, _ = simulate(p)
+    return p, outcomes
+
+
+def test_p_deal_by_date_is_a_step_function_ending_at_the_deal_rate(ensemble):
+    p, outcomes = ensemble
+    s = p.points[0].structure
+    firsts = {str(pt.coordinates["scenario.as_of"]): pt.structure.first_round for pt in p.points}
+    assert firsts == {"2025-05-03": 4, "2025-06-26": 12}
+    table = deal_by_date(outcomes, {}, s.start_date, s.round_days, firsts, s.max_rounds)
+    for v, t in table.groupby("vantage"):
+        assert (np.diff(t["p_deal_by"]) >= 0).all()
+        rate = outcomes.loc[outcomes[column_name("scenario.as_of")] == v, "deal"].mean()
+        assert t["p_deal_by"].iloc[-1] == round(rate, 4)
+        assert t["round"].iloc[0] == firsts[v]
+
+
+def test_quantile_bands_nest(ensemble):
+    p, outcomes = ensemble
+    issues = [(i.name, i.unit) for i in p.points[0].structure.space.issues]
+    table = forecast_table(outcomes, issues, {})
+    assert set(table["vantage"]) == {"2025-05-03", "2025-06-26"}
+    for _, row in table.iterrows():
+        q = [row[k] for k in BANDS]
+        if row["term"] == "agreement_date":
+            q = [dt.date.fromisoformat(x) for x in q]
+        assert q == sorted(q), row.to_dict()
+    # the agreement date is never before the vantage date
+    dates = table[table["term"] == "agreement_date"]
+    assert all(str(r["p10"]) >= r["vantage"] for _, r in dates.iterrows())
