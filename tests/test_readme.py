@@ -54,6 +54,7 @@ MAIN = ("python -m venv .venv && . .venv/bin/activate && pip install -e . && "
         "python -m sim run +experiment=deadline_pressure")
 LHS = ("python -m sim run sweep.sample.method=lhs sweep.sample.n=200 '+sweep.sample.ranges.scenario.escalation=[0,15]' "
        "'+sweep.sample.ranges.scenario.deadline.round=[4,20]' run.seeds=100")
+FORECAST = "python -m sim run +experiment=forecast scenario.as_of=2025-06-26"
 ESC_SWEEP = "python -m sim run -m +experiment=smoke scenario.escalation=0,14 hydra.sweep.dir=results/esc"
 
 # Where each README example runs. A test id for one run elsewhere; a sentence for one that is not run.
@@ -73,6 +74,7 @@ WHERE = {
     "python -m sim compare results/esc": HERE,
     "python -m sim compare MULTIRUN_DIR": HERE,  # the same command, as the README names it in prose
     "python -m sim calibration": HERE,  # as --check, like the codebook
+    FORECAST: HERE,  # with 20 worlds instead of 1,000: test_the_readme_forecast_writes_its_tables
     # -- run by another test ----------------------------------------------------------------------------
     "python -m sim run -m +experiment=deadline_pressure scenario.breakdown_risk=0,0.02":
         "tests/test_cli.py::test_the_readme_multirun_example_repeats_the_experiment_per_value",
@@ -240,3 +242,16 @@ def test_the_readme_multirun_is_compared_per_job(monkeypatch, tmp_path):
 
 def test_the_calibration_table_command_is_current(monkeypatch):
     assert _sim(monkeypatch, "calibration", "--check") == 0
+
+
+def test_the_readme_forecast_writes_its_tables(monkeypatch, tmp_path):
+    run_dir = _run(monkeypatch, tmp_path, FORECAST, "sweep.sample.n=20")
+    outcomes = pd.read_parquet(run_dir / "outcomes.parquet")
+    assert len(outcomes) == 20  # 20 worlds drawn from the priors, one seed each (the experiment's run.seeds=1)
+    table = pd.read_csv(run_dir / "forecast.csv")
+    issues = ["cars", "auto_parts", "steel_aluminium", "reciprocal", "investment", "agriculture", "energy",
+              "aircraft", "defence"]
+    assert set(table["term"]) == {*issues, "agreement_date"} and set(table["vantage"]) == {"2025-06-26"}
+    assert (table["worlds"] == len(outcomes)).all() and (table["deals"] == int(outcomes["deal"].sum())).all()
+    by_date = pd.read_csv(run_dir / "deal_by_date.csv")
+    assert by_date["p_deal_by"].iloc[-1] == round(outcomes["deal"].mean(), 4)
