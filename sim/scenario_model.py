@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 
 import mesa
 import numpy as np
+
 from sim.config.compose import compose_config
 from sim.config.sweep import plan
 from sim.engine.inputs import stack

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
 from sim.config import load_option, plan
 from sim.config.compose import compose_config
 from sim.config.sweep import column_name

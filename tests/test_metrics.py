@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.domain.bargaining import distance_to_polyline, frontier, kalai_point, nash_point, rational_part
+from sim.domain.bargaining import (
+    distance_to_polyline,
+    frontier,
+    kalai_point,
+    nash_point,
+    rational_part,
+)
 
 # Two issues on [0, 1]: u_US = (x1 + 2 x2) / 3, u_JP = (2 (1 - x1) + (1 - x2)) / 3.
 C_US, K_US = np.array([1 / 3, 2 / 3]), 0.0

@@ -19,8 +19,8 @@ import pandas as pd
 import pytest
 
 from sim import __main__ as entry
-from sim.config import CONF_DIR as CONF
 from sim import api
+from sim.config import CONF_DIR as CONF
 from sim.config.sweep import column_name
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,7 +16,13 @@ from sim.engine.acceptance import ACCombi, ACConst, ACNext, ACTime
 from sim.engine.opponent import BayesianModel, FrequencyModel
 from sim.engine.streams import RandomStreams
 from sim.run.runner import simulate
-from tests.conftest import DETERMINISTIC, NO_STANCES, RESERVATIONS_NOT_BINDING, compose_config, single_model
+from tests.conftest import (
+    DETERMINISTIC,
+    NO_STANCES,
+    RESERVATIONS_NOT_BINDING,
+    compose_config,
+    single_model,
+)
 
 
 def _instance(seed: int, b: int, n: int):

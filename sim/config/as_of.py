@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from sim.config.values import MISSING, ConfigError, Tree, check_number, date, get, lookup
 from sim.domain.calendar import round_date, round_on_or_after, round_on_or_before
 
-__all__ = ["Fact", "POSITION_KINDS", "cut", "facts", "vantage"]
+__all__ = ["POSITION_KINDS", "Fact", "cut", "facts", "vantage"]
 
 POSITION_KINDS = ("min", "max", "refuses", "off_table")
 

@@ -15,7 +15,18 @@ import numpy as np
 
 from sim.config.components import available
 from sim.config.parameters import read
-from sim.config.values import MISSING, ConfigError, Tree, choice, entry_date, entry_number, fmt, get, lookup, number
+from sim.config.values import (
+    MISSING,
+    ConfigError,
+    Tree,
+    choice,
+    entry_date,
+    entry_number,
+    fmt,
+    get,
+    lookup,
+    number,
+)
 from sim.domain.outcome_space import OutcomeSpace
 from sim.domain.utility import LinearPayoff
 from sim.engine.inputs import ConstituencyInputs

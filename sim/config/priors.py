@@ -16,22 +16,20 @@ uniform prior every integer in [lo, hi] is equally likely; with a triangular one
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from sim.config.values import MISSING, ConfigError, Tree, check_number, lookup, numeric_key
+from sim.config.calibration import BLOCK, calibration_entries
+from sim.config.values import ConfigError, Tree, numeric_key
 
-__all__ = ["DISTRIBUTIONS", "FIXED_IN_ENSEMBLE", "Prior", "draw", "priors"]
+__all__ = ["FIXED_IN_ENSEMBLE", "Prior", "draw", "priors"]
 
 # Keys an ensemble keeps at their value although they have a prior: the round length maps rounds to dates,
 # and the forecast's tables and figures turn every world's rounds into dates with the one calendar of the run
 # (and the deadline round is derived from it). Its prior is for the calibration table and sensitivity designs.
 FIXED_IN_ENSEMBLE = ("scenario.calendar.round_days",)
 
-DISTRIBUTIONS = ("uniform", "triangular")
-TAGS = ("DOMAIN", "SEED", "PAPER", "STATEMENT", "DERIVED", "ASSUMPTION")
 
 
 @dataclass(frozen=True)
@@ -69,36 +67,24 @@ class Prior:
 def priors(cfg: Tree) -> list[Prior]:
     """The priors of ``scenario.calibration``, in the order written (entries without a prior are skipped).
 
+    The block is read and checked in one place, :func:`sim.config.calibration.calibration_entries`; this
+    adds what drawing needs: whether the key holds an integer.
+
     Raises:
         ConfigError: naming a malformed entry, or a key that is not a numeric config value.
     """
-    block = lookup(cfg, "scenario.calibration")
-    if block is MISSING or block is None:
-        return []
-    if not isinstance(block, dict):
-        raise ConfigError("scenario.calibration", "must map config keys to {source, tag, prior}")
     out = []
-    for key, entry in block.items():
-        where = f"scenario.calibration.{key}"
-        if not isinstance(entry, dict):
-            raise ConfigError(where, "must be {source, tag, prior: {dist, lo, hi, mode}}")
-        prior = entry.get("prior")
-        if prior is None:
+    for entry in calibration_entries(cfg):
+        if entry.prior is None:
             continue
-        if not isinstance(prior, dict) or prior.get("dist") not in DISTRIBUTIONS:
-            raise ConfigError(f"{where}.prior", f"must be {{dist: {' | '.join(DISTRIBUTIONS)}, lo, hi[, mode]}}, "
-                                                f"got {prior!r}")
-        if key.split(".")[0] in ("run", "sweep", "hydra"):
+        where = f"{BLOCK}.{entry.key}"
+        if entry.key.split(".")[0] in ("run", "sweep", "hydra"):
             raise ConfigError(where, "run settings have no prior")
-        base = numeric_key(cfg, key, where, "it has no prior")
-        lo = check_number(prior.get("lo"), f"{where}.prior.lo", -math.inf, math.inf)
-        hi = check_number(prior.get("hi"), f"{where}.prior.hi", lo, math.inf, what=" (at least lo)")
-        mode = lo
-        if prior["dist"] == "triangular":
-            mode = check_number(prior.get("mode"), f"{where}.prior.mode", lo, hi, what=" (within [lo, hi])")
-        if not lo < hi:
-            raise ConfigError(f"{where}.prior", f"needs lo < hi, got lo {lo}, hi {hi}")
-        out.append(Prior(key=str(key), dist=prior["dist"], lo=float(lo), hi=float(hi), mode=float(mode),
+        base = numeric_key(cfg, entry.key, where, "it has no prior")
+        p = entry.prior
+        if not p.lo < p.hi:
+            raise ConfigError(f"{where}.prior", f"needs lo < hi to be drawn, got lo {p.lo:g}, hi {p.hi:g}")
+        out.append(Prior(key=entry.key, dist=p.dist, lo=p.lo, hi=p.hi, mode=p.lo if p.mode is None else p.mode,
                          integer=isinstance(base, int)))
     return out
 

@@ -42,7 +42,13 @@ from sim.domain.no_deal import ScheduledChange, escalated
 from sim.domain.outcome_space import Issue, OutcomeSpace
 from sim.domain.payoffs.linear import linear_payoffs
 from sim.domain.payoffs.split import split_payoffs
-from sim.domain.payoffs.tariffs import FLOWS, KINDS, consumer_cost_coefficients, derived_stakes, payoffs_for
+from sim.domain.payoffs.tariffs import (
+    FLOWS,
+    KINDS,
+    consumer_cost_coefficients,
+    derived_stakes,
+    payoffs_for,
+)
 from sim.engine.inputs import PartyInputs, PartySpec, Structure, WorldInputs
 
 __all__ = ["Compiled", "compile_point", "parties"]

@@ -29,7 +29,18 @@ from sim.config.designs import DESIGN_METHODS, check_size, design_rows, unit_des
 from sim.config.parameters import read
 from sim.config.parties import parties
 from sim.config.scenario import compile_point
-from sim.config.values import MISSING, ConfigError, Tree, choice, flag, get, lookup, number, numeric_key, set_key
+from sim.config.values import (
+    MISSING,
+    ConfigError,
+    Tree,
+    choice,
+    flag,
+    get,
+    lookup,
+    number,
+    numeric_key,
+    set_key,
+)
 from sim.engine.inputs import Structure, WorldInputs
 
 __all__ = ["MAX_GRID_POINTS", "MAX_WORLDS", "GridPoint", "Plan", "SampledDesign", "column_name", "plan",

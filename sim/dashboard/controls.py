@@ -69,7 +69,9 @@ class Defaults:
     """
 
     def __init__(self) -> None:
-        from sim.scenario_model import ScenarioModel  # composing the config needs Hydra; only when asked
+        from sim.scenario_model import (
+            ScenarioModel,  # composing the config needs Hydra; only when asked
+        )
 
         primary = OmegaConf.to_container(OmegaConf.load(CONF_DIR / "config.yaml"))
         chosen = {k: v for entry in primary["defaults"] if isinstance(entry, dict) for k, v in entry.items()}

@@ -17,7 +17,7 @@ import zlib
 
 import numpy as np
 
-__all__ = ["Stream", "RandomStreams", "world_seeds"]
+__all__ = ["RandomStreams", "Stream", "world_seeds"]
 
 _GAMMA_INT = 0x9E3779B97F4A7C15
 _GAMMA = np.uint64(_GAMMA_INT)

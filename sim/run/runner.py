@@ -28,7 +28,6 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -60,8 +59,8 @@ from sim.run.store import (
     write_manifest,
     write_part,
 )
-from sim.run.workers import context as worker_context
 from sim.run.workers import ahead as workers_started_ahead
+from sim.run.workers import context as worker_context
 
 __all__ = ["Chunk", "Interrupted", "execute", "make_chunks", "read_outcomes", "run_chunk", "simulate"]
 
@@ -157,7 +156,9 @@ def _task(plan: Plan, chunk: Chunk) -> ChunkTask:
 
 def run_chunk(task: ChunkTask) -> tuple[int, dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Run one chunk to the end (in a worker) and return its outcome and round columns."""
-    from sim.engine.model import NegotiationModel  # Mesa: in the workers (preloaded), not in the main process
+    from sim.engine.model import (
+        NegotiationModel,  # Mesa: in the workers (preloaded), not in the main process
+    )
 
     inputs = take(task.point_inputs, task.local_point)
     seeds = world_seeds(task.root_seed, task.seed_index, task.point_key)
