@@ -29,7 +29,7 @@ FIGURES = {  # experiment -> figures its page embeds (the first is the headline)
     "forecast": ["forecast_fan", "deal_by_date"],
 }
 ANALYZE = {  # experiment -> arguments of `python -m sim analyze RUN_DIR` run after it (its figures join the page's)
-    "sensitivity": ["--prim", "no_deal", "--density", "0.3"],
+    "sensitivity": ["--prim", "no_deal", "--density", "0.8"],
 }
 EXTRA = {  # experiment -> overrides of its gallery run
     "forecast": ["+sweep.grid.scenario.as_of=[2025-04-16,2025-05-03,2025-05-23,2025-06-04,2025-06-26]"],
