@@ -149,8 +149,10 @@ def check_not_swept(job: list[str], cfg) -> None:
         negotiator = key in ("strategy", "acceptance", "opponent") and o.package in parties
         if pairs and (negotiator or key in parties or key.startswith(tuple(f"{p}." for p in parties))):
             raise UsageError(f"{o.input_line}: sweep.pairs sets both parties' negotiators ({len(pairs)} pair"
-                             f"{'s' if len(pairs) > 1 else ''}), so this would be ignored; leave it out, or give "
-                             "the pairs, e.g. 'sweep.pairs=[[boulware,conceder]]'")
+                             f"{'s' if len(pairs) > 1 else ''}), so this would be ignored; leave it out, name the "
+                             "strategies in the pairs (e.g. 'sweep.pairs=[[boulware,conceder]]'), or clear them "
+                             "with 'sweep.pairs=[]' and set each party's parts (strategy@PARTY=..., "
+                             "opponent@PARTY=...)")
         if available(key):  # a config group (scenario=..., protocol=...): not a value of a swept key
             continue
         if key in drawn:

@@ -29,6 +29,13 @@ def test_a_value_the_sweep_overrides_is_an_error_naming_the_key(overrides, multi
     assert message.startswith(f"{key}:") and "ignored" in message and "\n" not in message
 
 
+def test_the_advice_for_a_part_the_pairs_override_works():
+    # the refusal suggests clearing the pairs and setting the party's parts; that command passes the check
+    with pytest.raises(UsageError, match=r"sweep\.pairs=\[\]"):
+        check(["+experiment=smoke", "opponent@us=frequency"], False)
+    check(["+experiment=smoke", "sweep.pairs=[]", "opponent@us=frequency"], False)
+
+
 def test_other_settings_combine_with_an_experiment_sweep():
     # (the README's multirun example, the experiment under two breakdown risks, is run through this check by
     # tests/test_cli.py::test_the_readme_multirun_example_repeats_the_experiment_per_value)
