@@ -62,7 +62,8 @@ def run_experiment(cfg: DictConfig, out_dir: Path, progress: bool | None = None,
     formats = container["run"].get("figure_formats", ["png"])
     drawing = _start_figures(outcomes, out_dir, the_plan, formats) if cfg.run.plot else None
     try:
-        return _summarise(cfg, out_dir, the_plan, sweep, outcomes, drawing, formats, command, start, design)
+        return _summarise(cfg, container, out_dir, the_plan, sweep, outcomes, drawing, formats, command, start,
+                          design)
     finally:
         if drawing is not None:
             drawing.stop()
@@ -99,8 +100,8 @@ def _rounds(out_dir: Path, outcomes):
     return pq.read_table(rounds_path).to_pandas() if rounds_path.exists() else outcomes.iloc[:0]
 
 
-def _summarise(cfg: DictConfig, out_dir: Path, the_plan, sweep, outcomes, drawing, formats: list[str],
-               command: str | None, start: float, design) -> str:
+def _summarise(cfg: DictConfig, container: dict, out_dir: Path, the_plan, sweep, outcomes, drawing,
+               formats: list[str], command: str | None, start: float, design) -> str:
     """summary.csv, metadata.json and the figures of a finished sweep; the terminal summary."""
     space = the_plan.points[0].structure.space
     # the keys drawn from their priors are recorded per negotiation, but the summary is by grid point
@@ -168,14 +169,12 @@ def _summarise(cfg: DictConfig, out_dir: Path, the_plan, sweep, outcomes, drawin
                              data=RunData(outcomes=outcomes, rounds=outcomes.iloc[:0], plan=the_plan))
         summary += "\n\n" + format_report(result) + "\n(sensitivity.csv" + (
             ", figures/sensitivity.png)" if cfg.run.plot else ")")
-    container = OmegaConf.to_container(cfg, resolve=True)
     from sim.report import forecast
 
     if forecast.applies(container):  # an ensemble from the priors, or from a vantage date
         from sim.report.style import figure_output
 
-        with guard_disk(out_dir, lambda: FIGURES_BYTES), figure_output(container["run"].get("figure_formats",
-                                                                                              ["png"])):
+        with guard_disk(out_dir, lambda: FIGURES_BYTES), figure_output(formats):
             files = forecast.write_forecast(out_dir, outcomes, the_plan, container, plot=bool(cfg.run.plot))
         summary += "\n\nforecast: " + ", ".join(f.name for f in files) + "\n" + forecast.describe(out_dir)
     return summary
