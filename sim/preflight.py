@@ -18,7 +18,7 @@ import itertools
 import os
 from pathlib import Path
 
-from hydra import compose, initialize_config_dir
+from hydra import compose
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Override
@@ -26,8 +26,9 @@ from hydra.errors import ConfigCompositionException, MissingConfigException, Ove
 from omegaconf import OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
-from sim.config import CONF_DIR, ConfigError, available, plan
+from sim.config import ConfigError, available, plan, priors
 from sim.config.calibration import calibration_entries
+from sim.config.compose import hydra_context
 from sim.report.codebook import table_entries
 from sim.run.store import check_resume, config_fingerprint
 
@@ -65,17 +66,13 @@ def _jobs(overrides: list[str], multirun: bool) -> list[list[str]]:
     and ``glob(...)`` (over a config group's options). ``interval(...)`` is for sampling sweepers
     (such as Optuna); the basic sweeper refuses it, and so does this check, in one line.
     """
-    GlobalHydra.instance().clear()
-    try:
-        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-            parser = OverridesParser.create(config_loader=GlobalHydra.instance().config_loader())
-            try:
-                parsed = parser.parse_overrides(overrides)
-            except OverrideParseException as err:
-                raise UsageError(f"malformed override: {str(err).splitlines()[0]}") from None
-            choices = [_values(o, multirun) for o in parsed if not o.key_or_group.startswith("hydra")]
-    finally:
-        GlobalHydra.instance().clear()
+    with hydra_context():
+        parser = OverridesParser.create(config_loader=GlobalHydra.instance().config_loader())
+        try:
+            parsed = parser.parse_overrides(overrides)
+        except OverrideParseException as err:
+            raise UsageError(f"malformed override: {str(err).splitlines()[0]}") from None
+        choices = [_values(o, multirun) for o in parsed if not o.key_or_group.startswith("hydra")]
     product = 1
     for c in choices:
         product *= len(c)
@@ -139,8 +136,7 @@ def check_not_swept(job: list[str], cfg) -> None:
     parties = tuple(OmegaConf.to_container(cfg.scenario.parties)) if "parties" in cfg.get("scenario", {}) else ()
     drawn: set[str] = set()
     if sample.get("method") == "prior" and "calibration" in cfg.get("scenario", {}):
-        block = OmegaConf.to_container(cfg.scenario.calibration, resolve=False) or {}
-        drawn = {k for k, e in block.items() if isinstance(e, dict) and e.get("prior")}
+        drawn = {p.key for p in priors.drawn(OmegaConf.to_container(cfg, resolve=True))}
     parsed = OverridesParser.create().parse_overrides(job)
     for o in parsed:
         key = o.key_or_group
@@ -255,14 +251,11 @@ def _claim(template: str) -> Path:
 
 def _compose(job: list[str]):
     """Compose one job's config; return it without the ``hydra`` node, and that node's folders."""
-    GlobalHydra.instance().clear()
     try:
-        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        with hydra_context():
             cfg = compose(config_name="config", overrides=job, return_hydra_config=True)
     except (ConfigCompositionException, OmegaConfBaseException) as err:
         raise UsageError(_explain(err, job)) from None
-    finally:
-        GlobalHydra.instance().clear()
     try:
         folders = {k: OmegaConf.select(cfg, f"hydra.{k}.dir") for k in ("run", "sweep")}
         folders["job"] = OmegaConf.select(cfg, "hydra.job.override_dirname")  # a -m job's folder: NUM_<this>

@@ -110,3 +110,65 @@ def test_multirun_jobs_are_each_checked():
     check(["+experiment=smoke", "scenario.escalation=0,14"], multirun=True)
     with pytest.raises(UsageError, match=r"^scenario\.escalation: .*got 99"):
         check(["+experiment=smoke", "scenario.escalation=0,99"], multirun=True)
+
+
+# -- composing fast without changing what is composed ------------------------------------------------------
+
+def test_a_cached_compose_equals_hydra_s_own_and_each_call_gets_its_own_copy(monkeypatch):
+    from hydra._internal.sources_registry import SourcesRegistry
+    from omegaconf import OmegaConf
+
+    import sim.config.compose as compose_module
+
+    overrides = ("+experiment=deadline_pressure", "strategy@us=boulware", "scenario.escalation=7")
+    compose_module.compose_config()  # installs the file cache
+    source = SourcesRegistry.instance().types["file"]
+    with monkeypatch.context() as m:  # Hydra as shipped: every file parsed again, nothing kept
+        m.setattr(source, "load_config", source._sim_parse)
+        m.setattr(compose_module, "_results", compose_module.OrderedDict())
+        reference = OmegaConf.to_yaml(compose_module.compose_config(*overrides))
+    first = compose_module.compose_config(*overrides)  # parsed files from the cache
+    first.scenario.escalation = 99.0  # a caller changing its copy
+    second = compose_module.compose_config(*overrides)  # the whole result from the cache
+    assert OmegaConf.to_yaml(second) == reference
+    assert second.scenario.escalation == 7 and OmegaConf.is_struct(second)
+
+
+def test_an_edited_config_file_is_read_again(monkeypatch, tmp_path):
+    import shutil
+
+    import sim.config.compose as compose_module
+    from sim.config.values import CONF_DIR
+
+    conf = tmp_path / "conf"
+    shutil.copytree(CONF_DIR, conf)
+    monkeypatch.setattr(compose_module, "CONF_DIR", conf)
+    assert compose_module.compose_config().scenario.escalation == 14
+    scenario = conf / "scenario" / "us_japan_2025.yaml"
+    text = scenario.read_text()
+    assert text.count("\nescalation: 14.0") == 1
+    scenario.write_text(text.replace("\nescalation: 14.0", "\nescalation: 9.5"))
+    assert compose_module.compose_config().scenario.escalation == 9.5
+
+
+def test_copy_on_write_copies_only_the_paths_it_sets():
+    from sim.config.values import copy_on_write
+
+    tree = {"a": {"b": {"c": 1}, "d": [1, 2]}, "e": {"f": 2}}
+    out, put = copy_on_write(tree)
+    put("a.b.c", 5)
+    put("a.b.g", 6)
+    assert tree == {"a": {"b": {"c": 1}, "d": [1, 2]}, "e": {"f": 2}}  # the original is untouched
+    assert out == {"a": {"b": {"c": 5, "g": 6}, "d": [1, 2]}, "e": {"f": 2}}
+    assert out["e"] is tree["e"] and out["a"]["d"] is tree["a"]["d"]  # what was not set is shared
+    assert out["a"] is not tree["a"] and out["a"]["b"] is not tree["a"]["b"]
+
+
+def test_a_grid_point_s_config_leaves_the_run_s_config_and_the_other_points_alone():
+    cfg = compose_config("+experiment=deadline_pressure")
+    p = plan(cfg)
+    deadlines = sorted({pt.coordinates["scenario.deadline.round"] for pt in p.points})
+    assert deadlines == sorted(cfg.sweep.grid["scenario.deadline.round"])
+    assert {pt.inputs.deadline for pt in p.points} == set(deadlines)
+    for pt in p.points:
+        assert pt.inputs.deadline == pt.coordinates["scenario.deadline.round"]

@@ -17,7 +17,7 @@ from omegaconf import OmegaConf
 
 from sim.config import plan
 from sim.config.as_of import cut
-from sim.config.priors import draw, priors
+from sim.config.priors import FIXED_IN_ENSEMBLE, draw, priors
 from sim.config.sweep import column_name
 from sim.config.values import ConfigError
 from sim.engine.inputs import stack
@@ -177,6 +177,10 @@ def test_a_command_line_value_for_a_key_drawn_from_its_prior_is_refused():
     with pytest.raises(UsageError, match=r"^scenario\.breakdown_risk: this run draws it from its prior"):
         check_not_swept(job, compose_config(*job))
     job = ["+experiment=forecast", "scenario.deadline.round=13"]  # no prior (a derived fact): the value is used
+    check_not_swept(job, compose_config(*job))
+    # a prior the ensemble does not draw (the round length: one calendar per run): the value is used
+    assert "scenario.calendar.round_days" in FIXED_IN_ENSEMBLE
+    job = ["+experiment=forecast", "scenario.calendar.round_days=10"]
     check_not_swept(job, compose_config(*job))
 
 

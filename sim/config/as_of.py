@@ -31,7 +31,16 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
-from sim.config.values import MISSING, ConfigError, Tree, check_number, date, get, lookup
+from sim.config.values import (
+    MISSING,
+    ConfigError,
+    Tree,
+    check_number,
+    copy_on_write,
+    date,
+    get,
+    lookup,
+)
 from sim.domain.calendar import round_date, round_on_or_after, round_on_or_before
 
 __all__ = ["POSITION_KINDS", "Fact", "cut", "facts", "vantage"]
@@ -146,19 +155,7 @@ def cut(cfg: Tree) -> tuple[Tree, int]:
     start = date(cfg, "scenario.calendar.start_date")
     round_days = int(get(cfg, "scenario.calendar.round_days"))
     first_round = round_on_or_after(as_of, start, round_days)
-    out, copied = dict(cfg), set()
-    copied.add(id(out))
-
-    def set_key(tree: Tree, key: str, value) -> None:  # copy on write: the dicts on the key's path only
-        *parents, last = key.split(".")
-        node = tree
-        for part in parents:
-            if id(node[part]) not in copied:
-                node[part] = dict(node[part])
-                copied.add(id(node[part]))
-            node = node[part]
-        node[last] = value
-
+    out, put = copy_on_write(cfg)
     tariffs = _mapping(cfg, "scenario.facts.tariffs", "lists of {value, effective, known, source}")
     schedule = [e for k, e in enumerate(_entries(cfg, "scenario.schedule", "{issue, value, effective, announced}"))
                 if e.get("issue") not in tariffs
@@ -181,11 +178,11 @@ def cut(cfg: Tree) -> tuple[Tree, int]:
         if not in_force:
             raise ConfigError("scenario.as_of", f"comes before the first value of {key} in force and known "
                                                 f"(known from {first_known}); choose a later date")
-        set_key(out, f"scenario.issues.{issue}.status_quo", max(in_force, key=lambda x: (x[0], x[1]))[2])
+        put(f"scenario.issues.{issue}.status_quo", max(in_force, key=lambda x: (x[0], x[1]))[2])
         for effective, announced, value, source in sorted(x for x in known if x[0] > as_of):
             schedule.append({"issue": issue, "value": value, "effective": effective.isoformat(),
                              "announced": announced.isoformat(), "kind": "change", "note": source})
-    set_key(out, "scenario.schedule", schedule)
+    put("scenario.schedule", schedule)
 
     deadlines = []
     for k, e in enumerate(_entries(cfg, "scenario.facts.deadlines", "{date, escalation, known, source}")):
@@ -204,21 +201,21 @@ def cut(cfg: Tree) -> tuple[Tree, int]:
         if deadline < first_round:
             raise ConfigError("scenario.as_of", f"comes after the talks' deadline as known then ({day}); choose "
                                                 f"a date up to it")
-        set_key(out, "scenario.deadline.round", deadline)
+        put("scenario.deadline.round", deadline)
         if escalation is not None:
-            set_key(out, "scenario.escalation", escalation)
+            put("scenario.escalation", escalation)
 
     for name, e in _mapping(cfg, "scenario.positions", "{party, kind, issue, value, stated, source}").items():
         key = f"scenario.positions.{name}"
         if _date(e, key, "stated") > as_of:
             continue
-        _apply_position(out, cfg, key, e, set_key)
+        _apply_position(out, cfg, key, e, put)
     return out, first_round
 
 
-def _apply_position(out: Tree, cfg: Tree, key: str, position: dict, set_key) -> None:
+def _apply_position(out: Tree, cfg: Tree, key: str, position: dict, put) -> None:
     """Write one stated position into the party's stance (red lines, refused agendas, issues off the table)
-    with ``set_key(tree, key, value)``."""
+    of ``out`` with ``put(key, value)``."""
     party = position.get("party")
     if lookup(cfg, f"scenario.sides.{party}") is MISSING:
         raise ConfigError(f"{key}.party", f"must be a party of scenario.sides, got {party!r}")
@@ -232,7 +229,7 @@ def _apply_position(out: Tree, cfg: Tree, key: str, position: dict, set_key) -> 
             raise ConfigError(f"{key}.value", "must be a list of agendas, e.g. [sequential, linked]")
         current = lookup(out, f"{side}.refuses")
         current = [] if current is MISSING or current is None else list(current)
-        set_key(out, f"{side}.refuses", current + [a for a in value if a not in current])
+        put(f"{side}.refuses", current + [a for a in value if a not in current])
         return
     issue = position.get("issue")
     if lookup(cfg, f"scenario.issues.{issue}") is MISSING:
@@ -240,7 +237,7 @@ def _apply_position(out: Tree, cfg: Tree, key: str, position: dict, set_key) -> 
     if kind == "off_table":
         current = lookup(out, f"{side}.off_table")
         current = [] if current is MISSING or current is None else list(current)
-        set_key(out, f"{side}.off_table", current + ([issue] if issue not in current else []))
+        put(f"{side}.off_table", current + ([issue] if issue not in current else []))
         return
     if "value" not in position:
         raise ConfigError(f"{key}.value", f"is missing (the {kind} of {issue} the party will not cross)")
@@ -251,4 +248,4 @@ def _apply_position(out: Tree, cfg: Tree, key: str, position: dict, set_key) -> 
     bound[kind] = value if kind not in bound else (max(bound[kind], value) if kind == "min"
                                                    else min(bound[kind], value))
     lines[issue] = bound
-    set_key(out, f"{side}.red_lines", lines)
+    put(f"{side}.red_lines", lines)

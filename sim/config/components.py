@@ -8,7 +8,9 @@ imports the class, checks it is of the right kind and checks each parameter's va
 
 from __future__ import annotations
 
+import functools
 import importlib
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,7 +33,18 @@ PARTS = {
 
 def available(group: str) -> list[str]:
     """Option names of a config group (the YAML files in ``conf/<group>/``)."""
-    return sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
+    folder = CONF_DIR / group
+    try:
+        stamp = folder.stat().st_mtime_ns  # a file added or removed changes the folder's time
+    except OSError:
+        return []
+    return list(_options(folder, stamp))
+
+
+@functools.lru_cache(maxsize=64)
+def _options(folder: Path, stamp: int) -> tuple[str, ...]:
+    """The option names in ``folder`` as of its modification time ``stamp`` (each compiled grid point asks)."""
+    return tuple(sorted(p.stem for p in folder.glob("*.yaml")))
 
 
 def load_option(group: str, name: str, key: str) -> Tree:

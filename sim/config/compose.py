@@ -2,25 +2,111 @@
 
 Hydra keeps one global instance; it is cleared before and after, so callers (tests, the validation cases,
 the keyword model, the dashboard, the codebook) never see each other's state.
+
+Composing is slow for what it does (about 0.3 s on a laptop): Hydra reads and parses every YAML file of the
+defaults list again on each call, with a pure-Python YAML parser, and the scenario files are large (their
+``calibration`` blocks). Two caches keep repeated composes in one process (a sweep's pre-run check of many
+jobs, the dashboard, the validation cases, the tests) cheap, and neither can change a result:
+
+* **files**: each config file is parsed once per content; later loads return a copy of the parsed file
+  (unpickled, about 20× faster than parsing). The key is the file's path, size and modification time, so an
+  edited file is read again.
+* **results**: :func:`compose_config` keeps the last :data:`RESULTS_KEPT` composed configs by their
+  overrides and the state (path, size, modification time) of every file under ``conf/``, and returns a copy.
 """
 
 from __future__ import annotations
+
+import os
+import pickle
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from omegaconf import DictConfig
 
 from sim.config.values import CONF_DIR
 
-__all__ = ["compose_config"]
+__all__ = ["RESULTS_KEPT", "compose_config", "hydra_context"]
+
+RESULTS_KEPT = 256  # composed configs kept by compose_config (each about 100 kB pickled)
+
+_files: dict[tuple[str, int, int], tuple] = {}  # (path, size, mtime_ns) -> (pickled config, path, provider, header)
+_results: OrderedDict[tuple, bytes] = OrderedDict()
 
 
-def compose_config(*overrides: str) -> DictConfig:
-    """The composed config of a command line's overrides (Hydra's own errors pass through)."""
-    from hydra import compose, initialize_config_dir
+def _install_file_cache() -> None:
+    """Make Hydra's ``file://`` config source parse each file once per content (see the module docstring).
+
+    Hydra picks the class for a search path's scheme from its sources registry, filled when its plugins are
+    first scanned; the registered class gets a caching ``load_config`` once per process.
+    """
+    from hydra._internal.sources_registry import SourcesRegistry
+
+    source = SourcesRegistry.instance().types.get("file")
+    if source is None or getattr(source, "_sim_cached", False):
+        return
+    parse = source.load_config
+
+    def load_config(self, config_path: str):
+        from hydra.plugins.config_source import ConfigResult
+
+        full = os.path.realpath(os.path.join(self.path, self._normalize_file_name(config_path)))
+        try:
+            st = os.stat(full)
+        except OSError:  # Hydra's own message for a missing file
+            return parse(self, config_path)
+        key = (full, st.st_size, st.st_mtime_ns)
+        if key not in _files:
+            r = parse(self, config_path)
+            _files[key] = (pickle.dumps(r.config), r.path, r.provider, r.header)
+        config, path, provider, header = _files[key]
+        return ConfigResult(config=pickle.loads(config), path=path, provider=provider, header=dict(header))
+
+    source._sim_parse = parse  # Hydra's own, kept (the tests compare with it)
+    source.load_config = load_config
+    source._sim_cached = True
+
+
+@contextmanager
+def hydra_context() -> Iterator[None]:
+    """Hydra initialised on ``conf/`` (cleared before and after), with the file cache installed."""
+    from hydra import initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
     GlobalHydra.instance().clear()
     try:
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-            return compose(config_name="config", overrides=list(overrides))
+            _install_file_cache()
+            yield
     finally:
         GlobalHydra.instance().clear()
+
+
+def _conf_state() -> tuple:
+    """Path, size and modification time of every file under ``conf/``: a composed config's inputs."""
+    state = []
+    for folder, _, files in os.walk(CONF_DIR):
+        for name in files:
+            st = os.stat(os.path.join(folder, name))
+            state.append((folder, name, st.st_size, st.st_mtime_ns))
+    return tuple(sorted(state))
+
+
+def compose_config(*overrides: str) -> DictConfig:
+    """The composed config of a command line's overrides (Hydra's own errors pass through).
+
+    Each call returns its own copy: a caller may change it freely.
+    """
+    from hydra import compose
+
+    key = (overrides, _conf_state())
+    if key in _results:
+        _results.move_to_end(key)
+        return pickle.loads(_results[key])
+    with hydra_context():
+        cfg = compose(config_name="config", overrides=list(overrides))
+    _results[key] = pickle.dumps(cfg)
+    while len(_results) > RESULTS_KEPT:
+        _results.popitem(last=False)
+    return cfg

@@ -23,7 +23,7 @@ import numpy as np
 from sim.config.calibration import BLOCK, calibration_entries
 from sim.config.values import ConfigError, Tree, numeric_key
 
-__all__ = ["FIXED_IN_ENSEMBLE", "Prior", "draw", "priors"]
+__all__ = ["FIXED_IN_ENSEMBLE", "Prior", "draw", "drawn", "priors"]
 
 # Keys an ensemble keeps at their value although they have a prior: the round length maps rounds to dates,
 # and the forecast's tables and figures turn every world's rounds into dates with the one calendar of the run
@@ -89,6 +89,15 @@ def priors(cfg: Tree) -> list[Prior]:
     return out
 
 
+def drawn(cfg: Tree) -> list[Prior]:
+    """The priors an ensemble draws: every prior of ``scenario.calibration`` but those of :data:`FIXED_IN_ENSEMBLE`.
+
+    Raises:
+        ConfigError: as :func:`priors`.
+    """
+    return [p for p in priors(cfg) if p.key not in FIXED_IN_ENSEMBLE]
+
+
 def draw(cfg: Tree, n: int, root_seed: int, grid_keys: set[str]) -> list[dict[str, float | int]]:
     """``n`` points drawn from the scenario's priors, each setting every key that has one.
 
@@ -102,7 +111,7 @@ def draw(cfg: Tree, n: int, root_seed: int, grid_keys: set[str]) -> list[dict[st
     Raises:
         ConfigError: if there is no prior, or a key with a prior is also a grid axis.
     """
-    found = [p for p in priors(cfg) if p.key not in FIXED_IN_ENSEMBLE]
+    found = drawn(cfg)
     if not found:
         raise ConfigError("sweep.sample.method", "prior needs at least one prior in scenario.calibration")
     for p in found:

@@ -11,7 +11,6 @@ anything runs.
 
 from __future__ import annotations
 
-import copy
 import itertools
 import keyword
 import math
@@ -34,12 +33,12 @@ from sim.config.values import (
     ConfigError,
     Tree,
     choice,
+    copy_on_write,
     flag,
     get,
     lookup,
     number,
     numeric_key,
-    set_key,
 )
 from sim.engine.inputs import Structure, WorldInputs
 
@@ -254,9 +253,9 @@ def plan(config: DictConfig | Tree) -> Plan:
                 base[pid] = {**(base.get(pid) or {}), **load_negotiator(name, "sweep.pairs")}
         for values, sample in itertools.product(itertools.product(*axes.values()), samples):
             coords = dict(zip(axes, values, strict=True)) | sample
-            point_cfg = copy.deepcopy(base) if coords else base
+            point_cfg, put = copy_on_write(base)  # the dicts on the swept keys' paths only
             for key, value in coords.items():
-                set_key(point_cfg, key, value)
+                put(key, value)
             try:
                 compiled = compile_point(point_cfg)
             except ConfigError as err:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 __all__ = ["CONF_DIR", "MISSING", "ConfigError", "Tree", "choice", "date", "entry_date", "entry_number", "flag", "fmt",
-           "get", "lookup", "money", "number", "probability", "set_key"]
+           "get", "lookup", "money", "number", "probability", "copy_on_write"]
 
 CONF_DIR = Path(__file__).resolve().parent.parent.parent / "conf"
 MISSING = object()
@@ -60,13 +61,28 @@ def get(cfg: Tree, key: str) -> Any:
     return value
 
 
-def set_key(tree: Tree, key: str, value: Any) -> None:
-    """Set the value at dotted ``key`` (its parents must exist)."""
-    *parents, last = key.split(".")
-    node = tree
-    for part in parents:
-        node = node[part]
-    node[last] = value
+def copy_on_write(tree: Tree) -> tuple[Tree, Callable[[str, Any], None]]:
+    """A copy of ``tree`` and a setter of its dotted keys, ``put(key, value)`` (the key's parents must exist).
+
+    Only the dicts on a key's path are copied, the first time ``put`` goes through them; everything else
+    is shared with ``tree``, which is never changed. Far cheaper than a deep copy of a scenario with its
+    calibration block, so a sweep can make one config per grid point. The copy's shared parts must not be
+    changed in place: change them through ``put``.
+    """
+    out = dict(tree)
+    copied = {id(out)}
+
+    def put(key: str, value: Any) -> None:
+        *parents, last = key.split(".")
+        node = out
+        for part in parents:
+            if id(node[part]) not in copied:
+                node[part] = dict(node[part])
+                copied.add(id(node[part]))
+            node = node[part]
+        node[last] = value
+
+    return out, put
 
 
 def number(cfg: Tree, key: str, lo: float, hi: float, *, integer: bool = False, what: str = "") -> float:
@@ -76,14 +92,16 @@ def number(cfg: Tree, key: str, lo: float, hi: float, *, integer: bool = False, 
 
 def check_number(value: Any, key: str, lo: float, hi: float, *, integer: bool = False, what: str = "") -> float:
     """``value`` as a number within [lo, hi], or a :class:`ConfigError` naming ``key``."""
-    kind = "an integer" if integer else "a number"
-    allowed = f"must be {kind} in [{fmt(lo)}, {fmt(hi)}]{what}"
+    def refuse(got: str) -> ConfigError:  # the message is built only for a bad value (this runs per grid point)
+        kind = "an integer" if integer else "a number"
+        return ConfigError(key, f"must be {kind} in [{fmt(lo)}, {fmt(hi)}]{what}, got {got}")
+
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigError(key, f"{allowed}, got {value!r} ({type(value).__name__})")
+        raise refuse(f"{value!r} ({type(value).__name__})")
     if integer and not float(value).is_integer():
-        raise ConfigError(key, f"{allowed}, got {value!r}")
+        raise refuse(repr(value))
     if not (lo <= value <= hi) or math.isnan(value):
-        raise ConfigError(key, f"{allowed}, got {value!r}")
+        raise refuse(repr(value))
     return float(value)
 
 
