@@ -61,7 +61,11 @@ def frontier(c_a: np.ndarray, c_b: np.ndarray, k_a: float, k_b: float, lo: np.nd
     opposed = np.flatnonzero(a_pick != b_pick)
     gain_a = c_a[opposed] * (a_pick[opposed] - b_pick[opposed])  # > 0: what the first party gains by a flip
     loss_b = -c_b[opposed] * (a_pick[opposed] - b_pick[opposed])  # > 0: what the second party loses
-    order = opposed[np.argsort(loss_b / (loss_b + gain_a), kind="stable")]
+    # flip first where the second party loses least per unit of joint value; an issue whose range is too
+    # narrow for either side to feel (a red line at 1e-320, say: 0 / 0) changes nothing, wherever it goes
+    total = loss_b + gain_a
+    ratio = np.divide(loss_b, total, out=np.zeros_like(total), where=total > 0)
+    order = opposed[np.argsort(ratio, kind="stable")]
     points = [(c_a @ x + k_a, c_b @ x + k_b)]
     for j in order:
         x[j] = a_pick[j]
