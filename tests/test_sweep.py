@@ -72,7 +72,8 @@ def test_the_files_match_the_in_memory_run(reference):
 def test_dask_against_a_separately_started_local_cluster(reference, tmp_path):
     from dask.distributed import LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                      scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}) as cluster:
         out = _sweep(tmp_path, "run.executor=dask", f"run.dask_address={cluster.scheduler_address}",
                      "run.chunk_size=25")
     assert _digest(out / "outcomes.parquet") == _digest(reference / "outcomes.parquet")

@@ -343,7 +343,10 @@ def dask_client(address: str | None, workers: int):
                 reason = "it answered with data that is not the Dask protocol"
             raise ConfigError("run.dask_address", f"cannot reach a Dask scheduler at {address!r} ({reason})")
         return box["client"]
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+    # no dashboard; the scheduler's own HTTP server (health checks) on a free loopback port, not on 8787, which
+    # another cluster on this machine may hold (Dask would warn, then pick another port anyway)
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                           scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
     return Client(cluster)
 
 
