@@ -43,7 +43,7 @@ def _examples() -> set[str]:
     found += re.findall(r"^\$ (.*)$", README, re.M)  # a command shown with its output
     prose = re.sub(r"```.*?```", "", README, flags=re.S)
     for span in re.findall(r"`([^`\n]+)`", prose):
-        if re.match(r"(python3?(\.\d+)? |pytest\b|pip |apt-get |pyenv )", span):
+        if re.match(r"(python3?(\.\d+)? |pytest(?=\s|$)|pip |apt-get |pyenv )", span):  # not `pytest-xdist`
             found.append(" ".join(span.split()))
     return set(found)
 
@@ -98,6 +98,7 @@ WHERE = {
     'pip install -e ".[dashboard]"': CI,  # the dashboard extra is part of the test command's install
     "apt-get install chromium": CI,  # .ci/run installs Debian's chromium when it is missing
     "pytest tests/test_dashboard_browser.py": CI,  # part of the whole suite CI runs
+    "pytest -n 0": "not run as such: the same tests CI runs, in one process instead of one per core",
     # -- not run by a test, and why ---------------------------------------------------------------------
     "python -m sim run": "not an example: names the verb in prose",
     "pip install": "not an example: names the step that stops on an old Python "

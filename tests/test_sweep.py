@@ -133,7 +133,10 @@ def test_kill_9_mid_sweep_then_rerun_loses_and_duplicates_nothing(tmp_path):
 @pytest.mark.slow
 def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):
     run_dir = tmp_path / "run"
-    proc = subprocess.Popen(_command(run_dir), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Ctrl-C's default action in the child: a shell that starts the suite in the background (`pytest &`, a
+    # script under nohup) makes its children ignore SIGINT, and Python then installs no KeyboardInterrupt
+    proc = subprocess.Popen(_command(run_dir), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     _wait_for_parts(run_dir, 3, proc)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
