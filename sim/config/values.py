@@ -13,8 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CONF_DIR", "MISSING", "ConfigError", "Tree", "choice", "date", "entry_date", "entry_number", "flag", "fmt",
-           "get", "lookup", "money", "number", "probability", "copy_on_write"]
+__all__ = ["CONF_DIR", "MISSING", "ConfigError", "Tree", "choice", "copy_on_write", "date", "entry_date", "entry_number",
+           "flag", "fmt", "get", "lookup", "money", "number", "probability"]
 
 CONF_DIR = Path(__file__).resolve().parent.parent.parent / "conf"
 MISSING = object()
