@@ -194,16 +194,15 @@ def test_remote_host_needs_the_flag_and_warns(monkeypatch, capsys):
     assert serve.main(["--host", "0.0.0.0"]) == 2
     assert "--allow-remote" in capsys.readouterr().err
     calls = []
-    monkeypatch.setattr(serve.os, "execv", lambda path, argv: calls.append(argv))
+    monkeypatch.setattr(serve, "serve", lambda host, port, allowed: calls.append((host, port, allowed)))
     pytest.importorskip("solara")
-    serve.main(["--host", "0.0.0.0", "--allow-remote", "--port", "8123"])
+    serve.main(["--host", "0.0.0.0", "--allow-remote", "--port", "8123", "--allowed-host", "dash.example.org"])
     captured = capsys.readouterr()
     assert "warning" in captured.err and "http://0.0.0.0:8123/" in captured.out
-    argv = calls[0]
-    assert argv[argv.index("--host") + 1] == "0.0.0.0" and argv[argv.index("--port") + 1] == "8123"
+    assert calls[0] == ("0.0.0.0", 8123, ["dash.example.org"])
     serve.main([])
     assert "http://127.0.0.1:8765/" in capsys.readouterr().out
-    assert calls[1][calls[1].index("--host") + 1] == "127.0.0.1"
+    assert calls[1] == ("127.0.0.1", 8765, [])
 
 
 @pytest.mark.parametrize("args", [["--port", "abc"], ["--port", "70000"], ["--nope"]])

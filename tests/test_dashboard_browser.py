@@ -23,6 +23,8 @@ from sim.dashboard.controls import position_names
 
 pytestmark = pytest.mark.slow
 
+SECRET = "s3cr3t-value-of-the-server"
+"""An environment variable of the server's, which the page must never show."""
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 
@@ -65,7 +67,7 @@ def chromium() -> str:
 def server():
     pytest.importorskip("solara", reason='the dashboard extra is not installed (pip install -e ".[dashboard]")')
     port = _free_port()
-    env = {**os.environ, "MPLBACKEND": "Agg"}
+    env = {**os.environ, "MPLBACKEND": "Agg", "SIM_BROWSER_SECRET": SECRET}
     proc = subprocess.Popen([sys.executable, "-m", "sim", "dashboard", "--port", str(port)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env, cwd=Path(__file__).resolve().parents[1])
     try:
@@ -149,5 +151,50 @@ def test_dashboard_in_headless_chromium(chromium, server, tmp_path):
             page.locator(".sim-batch-run").click()
             page.wait_for_selector(".sim-batch-summary", timeout=20_000)
             assert page.inner_text(".sim-batch-summary").startswith("1,000 negotiations: deal rate ")
+        finally:
+            browser.close()
+
+
+def test_the_page_leaks_no_environment_and_refuses_other_sites(chromium, server):
+    """Security, in the browser: an interpolation typed in the seed box is not resolved, a rebound name is
+    refused, and a page on another site cannot open the dashboard's websocket."""
+    from urllib.parse import urlsplit
+
+    from playwright.sync_api import sync_playwright
+
+    port = urlsplit(server).port
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium,
+                                    args=["--no-sandbox", "--host-resolver-rules=MAP rebound.test 127.0.0.1"])
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1700})
+            page.goto(server)
+            _wait_caption(page, "Round 0 ", timeout_ms=60_000)
+            seed = page.get_by_label("root seed (integer in [0, 9223372036854775807])")
+            seed.fill("${oc.env:SIM_BROWSER_SECRET}")
+            seed.press("Enter")
+            page.get_by_role("button", name="Reset").click()
+            page.wait_for_selector(".sim-error", timeout=20_000)
+            assert "run.seed: must be an integer" in page.inner_text(".sim-error")
+            assert SECRET not in page.content()
+
+            # DNS rebinding: a foreign name that resolves to 127.0.0.1 gets a refusal, not the page
+            response = page.goto(f"http://rebound.test:{port}/")
+            assert response.status == 403 and "refused" in page.inner_text("body")
+
+            # cross-site websocket: a page on another origin tries the dashboard's kernel socket
+            other = browser.new_page()
+            other.route("http://elsewhere.test/**", lambda route: route.fulfill(body="<html><body>x</body></html>",
+                                                                              content_type="text/html"))
+            other.goto("http://elsewhere.test/")
+            opened = other.evaluate(
+                """port => new Promise(done => {
+                    const ws = new WebSocket(`ws://127.0.0.1:${port}/jupyter/api/kernels/k1/channels?session_id=s1`);
+                    ws.onopen = () => { ws.close(); done(true); };
+                    ws.onerror = () => done(false);
+                    ws.onclose = () => done(false);
+                    setTimeout(() => done(false), 10000);
+                })""", port)
+            assert opened is False
         finally:
             browser.close()

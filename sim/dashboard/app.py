@@ -28,7 +28,6 @@ __all__ = ["Page"]
 log = logging.getLogger(__name__)
 
 TITLE = "sim: a negotiation, round by round"
-BATCH_SIZES = (10, 10_000)
 
 
 def _png(figure) -> bytes:
@@ -84,7 +83,7 @@ def BatchView(model: DashboardModel):
     solara.Markdown("Runs N negotiations of the settings of the current model (seed indices 0..N−1 of its root "
                     "seed, as `python -m sim run` numbers them). Change the settings and press *Reset* first.")
     with solara.Row():
-        solara.SliderInt("negotiations (N)", value=n, on_value=set_n, min=BATCH_SIZES[0], max=BATCH_SIZES[1],
+        solara.SliderInt("negotiations (N)", value=n, on_value=set_n, min=views.BATCH_SIZES[0], max=views.BATCH_SIZES[1],
                          step=10)
         solara.Button(f"Run {n:,} seeds", color="primary", on_click=run, classes=["sim-batch-run"])
     if isinstance(result, str):

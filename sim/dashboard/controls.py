@@ -18,6 +18,8 @@ by position: the first and the second party of the chosen scenario, in its ``par
 from __future__ import annotations
 
 import functools
+import math
+import re
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -185,38 +187,86 @@ def model_params() -> dict[str, dict[str, Any]]:
     return params
 
 
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+_INTEGER = re.compile(r"\d+")
+
+
+def _choice(value: Any, key: str, allowed: list[str], own: bool = False) -> str:
+    """A name from the page, checked against a config group's options (never passed on unchecked)."""
+    options = ([OWN] if own else []) + list(allowed)
+    if not isinstance(value, str) or value not in options:
+        raise ConfigError(key, f"must be one of {', '.join(allowed)}, got {str(value)[:40]!r}")
+    return value
+
+
+def _number(value: Any, key: str, *, integer: bool = False) -> int | float:
+    """A number from the page, parsed here: only digits, a sign, a point and an exponent get through.
+
+    The override is then written from the parsed number, so nothing typed on the page (an
+    interpolation such as ``${oc.env:...}``, a list, a second override) reaches Hydra as text.
+    """
+    if isinstance(value, bool):
+        raise ConfigError(key, f"must be a number, got {value!r}")
+    if isinstance(value, (int, float)):
+        number = value
+    elif isinstance(value, str) and (_INTEGER if integer else _NUMBER).fullmatch(value.strip()):
+        number = int(value.strip()) if integer else float(value.strip())
+    else:
+        shown = value if isinstance(value, (str, int, float)) else type(value).__name__
+        kind = "an integer" if integer else "a number"
+        raise ConfigError(key, f"must be {kind}, got {str(shown)[:40]!r}")
+    if integer and not float(number).is_integer():
+        raise ConfigError(key, f"must be an integer, got {number!r}")
+    if not math.isfinite(number):
+        raise ConfigError(key, f"must be a finite number, got {number!r}")
+    return int(number) if integer else float(number)
+
+
 def scenario_model_kwargs(settings: Mapping[str, Any]) -> dict[str, Any]:
     """The :class:`~sim.scenario_model.ScenarioModel` keywords for the dashboard's settings.
 
-    Every value goes through the same config composition and checks as ``python -m sim run``: the
-    numbers as Hydra overrides of their registry keys, the seed as ``run.seed``.
+    Every value is typed here before it becomes an override: names are checked against the options
+    of their config group, numbers are parsed as numbers and written back from the parsed value, so
+    no text from the page (and no ``${...}`` interpolation) reaches Hydra. The values then go through
+    the same config composition and checks as ``python -m sim run``: the numbers as Hydra overrides of
+    their registry keys, the seed as ``run.seed``.
 
     Raises:
-        ConfigError: an unknown scenario.
+        ConfigError: a bad setting, naming its key and what is allowed.
     """
-    scenario = str(settings["scenario"])
+    scenario = _choice(settings.get("scenario"), "scenario", available("scenario"))
+    protocol = _choice(settings.get("protocol", defaults().protocol), "protocol", available("protocol"))
     ids = party_ids(scenario)
-    strategies, overrides = {}, [f"protocol={settings['protocol']}"]
+    strategies, overrides = {}, [f"protocol={protocol}"]
     for position, pid in zip(POSITIONS, ids, strict=False):
         for part, (group, _) in PARTS.items():
             choice = settings.get(f"{position}_{part}", OWN)
-            if choice in (OWN, None, ""):
+            if choice in (None, ""):
+                continue
+            choice = _choice(choice, f"{group}@{pid}", available(group), own=True)
+            if choice == OWN:
                 continue
             if part == "offering":
-                strategies[pid] = str(choice)
+                strategies[pid] = choice
             else:
                 overrides.append(f"{group}@{pid}={choice}")
-        threshold = settings.get(f"{position}_threshold", 0.0)
+        key = THRESHOLD_KEY.replace("{party}", pid)
+        threshold = _number(settings.get(f"{position}_threshold", 0.0), key)
         if threshold:
             if pid not in _composed(scenario)[1]:
-                raise ConfigError(THRESHOLD_KEY.replace("{party}", pid),
-                                  f"scenario {scenario!r} gives {pid!r} no constituencies to ratify; set it to 0")
-            overrides.append(f"{THRESHOLD_KEY.replace('{party}', pid)}={threshold}")
+                raise ConfigError(key, f"scenario {scenario!r} gives {pid!r} no constituencies to ratify; set it to 0")
+            overrides.append(f"{key}={threshold!r}")
     for name, key in NUMBERS.items():
         if name in settings:
-            overrides.append(f"{key}={settings[name]}")
-    seed = str(settings.get("seed", "")).strip()
-    if not seed:
-        raise ConfigError(SEED_KEY, f"must be an integer in [0, {int(PARAMETERS[SEED_KEY].hi)}], got nothing")
+            value = _number(settings[name], key, integer=PARAMETERS[key].kind == "integer")
+            overrides.append(f"{key}={value!r}")
+    seed_range = f"an integer in [0, {int(PARAMETERS[SEED_KEY].hi)}]"
+    seed = settings.get("seed", "")
+    if seed is None or (isinstance(seed, str) and not seed.strip()):
+        raise ConfigError(SEED_KEY, f"must be {seed_range}, got nothing")
+    try:
+        seed = _number(seed, SEED_KEY, integer=True)
+    except ConfigError:
+        raise ConfigError(SEED_KEY, f"must be {seed_range}, got {str(seed)[:40]!r}") from None
     overrides.append(f"{SEED_KEY}={seed}")
     return {"scenario": scenario, "overrides": overrides, "strategies": strategies}

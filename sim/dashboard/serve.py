@@ -2,7 +2,11 @@
 
 The server listens on 127.0.0.1 (this machine only) unless told otherwise; listening on any other
 address exposes the page, which can run simulations, to the network, so it needs ``--allow-remote``
-and prints a warning. The dashboard's libraries (Solara, through Mesa's ``viz`` extra) come with the
+and prints a warning. Every request must name the server (``Host``) and, from a browser, come from
+its own page (``Origin``): :mod:`sim.dashboard.guard` refuses the rest, so a web page elsewhere cannot
+reach a dashboard on loopback (DNS rebinding, cross-site websockets). ``--allowed-host`` adds a name
+clients use to reach a remote dashboard. Solara's telemetry and version check are off: the server
+contacts nothing. The dashboard's libraries (Solara, through Mesa's ``viz`` extra) come with the
 ``dashboard`` extra; without them the verb says how to install it and exits with status 2.
 """
 
@@ -13,7 +17,7 @@ import ipaddress
 import os
 import sys
 
-__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "INSTALL_HINT", "is_local", "main", "parse", "solara_command"]
+__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "INSTALL_HINT", "is_local", "main", "parse", "serve"]
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
@@ -46,6 +50,9 @@ def parse(args: list[str]) -> argparse.Namespace:
     parser.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     parser.add_argument("--allow-remote", action="store_true",
                         help="allow a --host other than a loopback address (exposes the page to the network)")
+    parser.add_argument("--allowed-host", action="append", default=[], metavar="NAME[:PORT]",
+                        help="a further name clients use to reach the server (checked against each request's Host "
+                             "and Origin); repeatable")
     return parser.parse_args(args)
 
 
@@ -59,14 +66,36 @@ def is_local(host: str) -> bool:
         return False
 
 
-def solara_command(host: str, port: int) -> list[str]:
-    """The command that serves the page (Solara's production server, no browser opened)."""
-    return [sys.executable, "-m", "solara", "run", APP, "--host", host, "--port", str(port), "--production",
-            "--no-open", "--log-level", "warning"]
+def serve(host: str, port: int, allowed: list[str]) -> None:
+    """Serve the page with Solara's Starlette app behind :class:`~sim.dashboard.guard.HostOriginGuard`.
+
+    Solara's production mode, with its telemetry and version check off; uvicorn logs warnings only.
+    """
+    import warnings
+
+    import uvicorn
+
+    # Solara warns, per page load, that it falls back to SameSite=lax cookies over plain http: the fallback
+    # is what a loopback dashboard wants, so the ten lines say nothing to its user.
+    warnings.filterwarnings("ignore", message="Cookies with samesite=none require https", category=UserWarning)
+    os.environ["SOLARA_APP"] = APP
+    os.environ["SERVER_NAME"] = host
+    os.environ["SERVER_PORT"] = str(port)
+    os.environ["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
+    from solara.server import settings
+
+    settings.main.mode = "production"
+    settings.telemetry.mixpanel_enable = False
+    from solara.server.starlette import app
+
+    from sim.dashboard.guard import HostOriginGuard, allowed_hosts
+
+    guarded = HostOriginGuard(app, allowed_hosts(host, port, allowed), port)
+    uvicorn.run(guarded, host=host, port=port, log_level="warning")
 
 
 def main(args: list[str]) -> int:
-    """Check the options and the extra, print the URL, then become the server (``exec``).
+    """Check the options and the extra, print the URL, then serve until interrupted.
 
     Returns:
         2 for a bad option, a non-local host without ``--allow-remote``, or the extra missing.
@@ -89,6 +118,8 @@ def main(args: list[str]) -> int:
     print(f"dashboard: http://{shown}:{options.port}/ (Ctrl-C stops it)", flush=True)
     sys.stderr.flush()
     os.environ.setdefault("MPLBACKEND", "Agg")
-    command = solara_command(options.host, options.port)
-    os.execv(command[0], command)
-    return 0  # not reached
+    try:
+        serve(options.host, options.port, options.allowed_host)
+    except KeyboardInterrupt:
+        pass
+    return 0

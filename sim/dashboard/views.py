@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from sim.config.values import ConfigError
 from sim.domain.bargaining import frontier, nash_point, rational_part
 from sim.engine.model import END_REASONS
 from sim.report.style import PALETTE, figure_style, issue_title
@@ -39,6 +40,9 @@ RESPONSES = {0: "countered", 1: "accepted", 2: "walked away", 4: "the final dead
              5: "the talks broke down"}
 COLOURS = (PALETTE[0], PALETTE[1])
 MARK = PALETTE[3]
+
+BATCH_SIZES = (10, 10_000)
+"""Fewest and most seeds the batch view runs (checked on the server too: the page's slider is only a hint)."""
 
 
 @dataclass(frozen=True)
@@ -351,8 +355,10 @@ def run_batch(settings: dict, n: int) -> Batch:
     """
     from sim.dashboard.session import build_talks
 
+    if isinstance(n, bool) or not isinstance(n, int) or not BATCH_SIZES[0] <= n <= BATCH_SIZES[1]:
+        raise ConfigError("N", f"must be an integer in [{BATCH_SIZES[0]:,}, {BATCH_SIZES[1]:,}], got {str(n)[:40]!r}")
     start = time.perf_counter()
-    model = build_talks(settings, worlds=int(n))
+    model = build_talks(settings, worlds=n)
     model.run_model()
     outcomes = pd.DataFrame(model.outcomes())
     seconds = time.perf_counter() - start
