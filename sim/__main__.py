@@ -38,7 +38,12 @@ examples:
 
 _HYDRA_FLAGS_WITHOUT_CHECK = {"--help", "-h", "--hydra-help", "--cfg", "-c", "--info", "--resolve", "--version",
                               "--shell-completion", "-sc", "--config-path", "-cp", "--config-name", "-cn",
-                              "--config-dir", "-cd", "--package", "-p", "--experimental-rerun"}
+                              "--config-dir", "-cd", "--package", "-p"}
+_REFUSED_HYDRA_FLAGS = {
+    # Hydra unpickles the file it names (a crafted pickle runs code); re-run from the run folder instead
+    "--experimental-rerun": "is not supported: it unpickles a file, which can run code; to re-run a run, paste the "
+                            "command recorded in its metadata.json (\"command\")",
+}
 
 
 def _groups() -> str:
@@ -69,6 +74,10 @@ def _run(args: list[str]) -> int:
         return 0
     from sim.preflight import UsageError, check
 
+    for a in args:
+        if a.split("=")[0] in _REFUSED_HYDRA_FLAGS:
+            print(f"error: {a.split('=')[0]} {_REFUSED_HYDRA_FLAGS[a.split('=')[0]]}", file=sys.stderr)
+            return 2
     if not any(a.split("=")[0] in _HYDRA_FLAGS_WITHOUT_CHECK for a in args):
         _start_workers(args)
         multirun = any(a in ("-m", "--multirun") for a in args)

@@ -29,6 +29,7 @@ from omegaconf.errors import OmegaConfBaseException
 from sim.config import ConfigError, available, plan, priors
 from sim.config.calibration import calibration_entries
 from sim.config.compose import hydra_context
+from sim.config.plugins import HYDRA_ROOTS, PACKAGE_ROOTS, check_target, targets
 from sim.report.codebook import table_entries
 from sim.run.store import check_resume, config_fingerprint
 
@@ -249,6 +250,17 @@ def _claim(template: str) -> Path:
     raise UsageError(f"hydra.run.dir: cannot find a free folder name next to {base}")
 
 
+def _check_targets(cfg) -> None:
+    """Refuse any ``_target_`` outside the sim package and the plugin folders (Hydra's own keys may also name
+    Hydra and its plugins), before Hydra or the plan imports it: a command line imports no other code."""
+    for key, value in targets(OmegaConf.to_container(cfg, resolve=False)):
+        roots = PACKAGE_ROOTS + HYDRA_ROOTS if key.startswith("hydra.") else PACKAGE_ROOTS
+        try:
+            check_target(value, key, roots)
+        except ConfigError as err:
+            raise UsageError(str(err)) from None
+
+
 def _compose(job: list[str]):
     """Compose one job's config; return it without the ``hydra`` node, and that node's folders."""
     try:
@@ -256,6 +268,7 @@ def _compose(job: list[str]):
             cfg = compose(config_name="config", overrides=job, return_hydra_config=True)
     except (ConfigCompositionException, OmegaConfBaseException) as err:
         raise UsageError(_explain(err, job)) from None
+    _check_targets(cfg)
     try:
         folders = {k: OmegaConf.select(cfg, f"hydra.{k}.dir") for k in ("run", "sweep")}
         folders["job"] = OmegaConf.select(cfg, "hydra.job.override_dirname")  # a -m job's folder: NUM_<this>
@@ -320,7 +333,11 @@ def check(overrides: list[str], multirun: bool, claim: bool = False) -> list[str
     run_dir = None if multirun else _override(overrides, "hydra.run.dir")
     folders = {}
     scenarios_checked: set[tuple[str, ...]] = set()
-    for job in _jobs(overrides, multirun):
+    jobs = _jobs(overrides, multirun)
+    own = [o for o in overrides if o.lstrip("+~").split("=")[0].split(".")[0].split("/")[0] == "hydra"]
+    if own:  # Hydra's own keys (launcher, callbacks, ...) are composed too, so that their _target_s are checked
+        _compose([*jobs[0], *own])
+    for job in jobs:
         cfg, folders = _compose(job)
         try:
             check_not_swept(job, cfg)

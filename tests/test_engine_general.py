@@ -3,6 +3,8 @@ and a model built from keyword values runs under mesa.batch_run."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import mesa
 import numpy as np
 import pytest
@@ -75,7 +77,13 @@ class OpenerProposes(Package):
         return self.opener, self.replier
 
 
-def test_a_new_protocol_is_one_class_named_in_the_config():
+@pytest.fixture
+def plugins(monkeypatch):
+    """This repository's folder as the plugin folder, so that ``tests.*`` classes may be named as _target_."""
+    monkeypatch.setenv("SIM_PLUGIN_PATH", str(Path(__file__).resolve().parents[1]))
+
+
+def test_a_new_protocol_is_one_class_named_in_the_config(plugins):
     """The README's example: a protocol in which only the opener proposes, chosen by its _target_."""
     o, rounds = simulate(plan(compose_config("scenario=example_bilateral", "run.seeds=5",
                                              "protocol._target_=tests.test_engine_general.OpenerProposes")))
@@ -102,7 +110,7 @@ class ACMargin(AcceptanceStrategy):
         return u_offer >= me.reservation(t) + self.margin
 
 
-def test_new_offering_and_acceptance_strategies_are_one_class_each():
+def test_new_offering_and_acceptance_strategies_are_one_class_each(plugins):
     """The README's examples, by hand: with wait = 0.5 and a 13-round deadline the US concedes nothing before
     round 7 (relative time 6/12 = 0.5) and in round 10 offers alpha = (9/12 - 0.5) / 0.5 = 0.5 of the way, worth
     0.5 to Japan. Japan (ACMargin, margin 0.05) takes it: 0.5 is above its reservation value plus 0.05, though

@@ -9,13 +9,13 @@ imports the class, checks it is of the right kind and checks each parameter's va
 from __future__ import annotations
 
 import functools
-import importlib
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from omegaconf import OmegaConf
 
+from sim.config.plugins import import_target
 from sim.config.values import CONF_DIR, ConfigError, Tree, check_number
 from sim.engine.acceptance import AcceptanceStrategy
 from sim.engine.offering import OfferingStrategy
@@ -70,12 +70,11 @@ def load_negotiator(name: str, key: str) -> Tree:
 
 
 def import_class(path: Any, key: str, base: type) -> type:
-    """The class named by ``path`` (``module.Class``), which must subclass ``base``."""
-    module_name, _, class_name = str(path).rpartition(".")
-    try:
-        cls = getattr(importlib.import_module(module_name), class_name)
-    except (ImportError, AttributeError, ValueError):
-        raise ConfigError(key, f"cannot import class {path!r}") from None
+    """The class named by ``path`` (``module.Class``), which must subclass ``base``.
+
+    Only modules of the ``sim`` package and of the plugin folders are imported (:mod:`sim.config.plugins`).
+    """
+    cls = import_target(path, key)
     if not (isinstance(cls, type) and issubclass(cls, base)):
         raise ConfigError(key, f"{path!r} is not a {base.__module__}.{base.__name__} subclass")
     return cls

@@ -600,6 +600,18 @@ def _finished_parts(run_dir: Path, kind: str) -> list[Path]:
             and part_path(run_dir, kind, i).exists()]
 
 
+def _refuse_interpolations(tree, prefix: str = "") -> None:
+    """Refuse a ``${...}`` anywhere in a run folder's resolved config (it holds resolved values only)."""
+    if isinstance(tree, dict):
+        for k, v in tree.items():
+            _refuse_interpolations(v, f"{prefix}.{k}" if prefix else str(k))
+    elif isinstance(tree, list):
+        for i, v in enumerate(tree):
+            _refuse_interpolations(v, f"{prefix}[{i}]")
+    elif isinstance(tree, str) and "${" in tree:
+        raise ConfigError(prefix, "holds an interpolation (${...}); a resolved config holds none, so it is not used")
+
+
 def load_run(run_dir: Path):
     """Read ``run_dir`` back: its plan, outcomes and rounds, for plotting or analysis.
 
@@ -612,7 +624,6 @@ def load_run(run_dir: Path):
     """
     import pandas as pd
     import yaml
-    from omegaconf import OmegaConf
     from omegaconf.errors import OmegaConfBaseException
 
     from sim.config import plan
@@ -626,11 +637,13 @@ def load_run(run_dir: Path):
         raise RunDirError(f"{run_dir} is not a run folder: it needs config_resolved.yaml and outcomes.parquet "
                           "(written by python -m sim run)")
     try:
-        container = OmegaConf.to_container(OmegaConf.load(config_path), resolve=True)
+        # plain YAML, never OmegaConf: a run folder's file is data, and no ${...} in it is resolved
+        container = yaml.safe_load(config_path.read_text())
         if not isinstance(container, dict):
             raise ConfigError("config", "is not a mapping of config keys")
-        the_plan = plan(container)
-    except (ConfigError, OmegaConfBaseException, yaml.YAMLError, UnicodeDecodeError, ValueError) as err:
+        _refuse_interpolations(container)
+        the_plan = plan(container)  # imports only sim's own classes and the plugin folders' (sim.config.plugins)
+    except (ConfigError, OmegaConfBaseException, yaml.YAMLError, UnicodeDecodeError, ValueError, OSError) as err:
         reason = " ".join(str(err).split())[:300]
         raise RunDirError(f"{config_path}: cannot be used to re-make the run ({reason})") from None
     notice = None
