@@ -1,9 +1,12 @@
-"""Every shell example of the README runs: in this file, in another test, or in CI (``.ci/run``); the few
-that cannot run in a test say why in :data:`WHERE`.
+"""Every shell example of the README and of the user-guide pages it points to (:data:`GUIDE`, in ``docs/``)
+runs: in this file, in another test, or in CI (``.ci/run``); the few that cannot run in a test say why in
+:data:`WHERE`.
 
-The examples are read from the README itself (its ``bash`` code blocks and its inline code that starts
+The examples are read from those pages themselves (their ``bash`` code blocks and their inline code that starts
 with ``python``, ``pytest``, ``pip``, ``apt-get`` or ``pyenv``), and :func:`test_every_readme_example_is_accounted_for`
-fails when one is added, changed or removed without saying here where it runs.
+fails when one is added, changed or removed without saying here where it runs. Their links and figures resolve
+(:func:`test_every_link_of_the_readme_and_the_guide_resolves`), and the README stays a front page: at most
+:data:`MAX_LINES` lines, ending with a table of every page in ``docs/``.
 
 The ``python -m sim`` examples marked :data:`HERE` run end to end through the command line's own entry
 point (``sim.__main__.main``: the pre-run check, then Hydra), in process, into a temporary folder. A run
@@ -27,21 +30,28 @@ from sim import __main__ as entry
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
+# The user guide: the docs pages that hold what the README leaves out (the README's Documentation table links
+# them with the pages written elsewhere: the architecture map, the fact sheets, the generated tables).
+GUIDE = tuple(f"docs/{name}.md" for name in ("model", "payoffs", "sweeps", "forecasting", "outputs", "analysis",
+                                              "dashboard", "extending", "performance", "dependencies"))
+PAGES = {"README.md": README, **{page: (ROOT / page).read_text() for page in GUIDE}}
+TEXT = "\n".join(PAGES.values())
+MAX_LINES = 300  # issue 20: the README is a front page; the rest is in docs/
 
 HERE = "here"
 CI = "CI (.ci/run)"
 
 
-def _examples() -> set[str]:
-    """The README's shell examples: lines of its bash blocks, and inline code that is a command."""
+def _examples(text: str) -> set[str]:
+    """A page's shell examples: lines of its bash blocks, and inline code that is a command."""
     found = []
-    for block in re.findall(r"```bash\n(.*?)```", README, re.S):
+    for block in re.findall(r"```bash\n(.*?)```", text, re.S):
         for line in block.replace("\\\n", " ").splitlines():
             line = re.sub(r"\s+#.*$", "", line).strip()  # a trailing comment explains, it is not run
             if line:
                 found.append(" ".join(line.split()))
-    found += re.findall(r"^\$ (.*)$", README, re.M)  # a command shown with its output
-    prose = re.sub(r"```.*?```", "", README, flags=re.S)
+    found += re.findall(r"^\$ (.*)$", text, re.M)  # a command shown with its output
+    prose = re.sub(r"```.*?```", "", text, flags=re.S)
     for span in re.findall(r"`([^`\n]+)`", prose):
         if re.match(r"(python3?(\.\d+)? |pytest(?=\s|$)|pip |apt-get |pyenv )", span):  # not `pytest-xdist`
             found.append(" ".join(span.split()))
@@ -122,9 +132,9 @@ WHERE = {
 
 
 def test_every_readme_example_is_accounted_for():
-    found = _examples()
-    assert found - set(WHERE) == set(), "README examples with no test or reason in tests/test_readme.py"
-    assert set(WHERE) - found == set(), "tests/test_readme.py lists examples the README no longer has"
+    found = set().union(*(_examples(text) for text in PAGES.values()))
+    assert found - set(WHERE) == set(), "README or guide examples with no test or reason in tests/test_readme.py"
+    assert set(WHERE) - found == set(), "tests/test_readme.py lists examples the README and the guide no longer have"
     for where in set(WHERE.values()):
         if where.startswith("tests/"):  # the test named exists
             path, name = where.split("::")
@@ -188,7 +198,7 @@ def test_readme_cfg_job_example_prints_the_composed_config(monkeypatch, capsys):
 
 
 def test_readme_refused_value_example_prints_the_readme_line(monkeypatch, capsys, tmp_path):
-    command, shown = re.search(r"\$ (python -m sim run \S+)\n(error: .*)\n", README).groups()
+    command, shown = re.search(r"\$ (python -m sim run \S+)\n(error: .*)\n", TEXT).groups()
     assert WHERE[command] == HERE
     status = _sim(monkeypatch, "run", *shlex.split(command.removeprefix("python -m sim run ")),
                   f"hydra.run.dir={tmp_path / 'run'}")
@@ -205,8 +215,8 @@ def test_readme_validate_example_runs_a_case(monkeypatch, capsys):
 
 
 def test_readme_python_example_runs():
-    """The README's "From Python" block, with 2 seeds per escalation instead of 20."""
-    block = next(b for b in re.findall(r"```python\n(.*?)```", README, re.S) if "ScenarioModel(" in b)
+    """The "From Python" block (docs/extending.md), with 2 seeds per escalation instead of 20."""
+    block = next(b for b in re.findall(r"```python\n(.*?)```", TEXT, re.S) if "ScenarioModel(" in b)
     assert "rng=range(20)" in block
     scope: dict = {}
     exec(block.replace("rng=range(20)", "rng=range(2)"), scope)  # noqa: S102 - the README's own code
@@ -216,15 +226,56 @@ def test_readme_python_example_runs():
 
 def test_the_readme_figures_are_readable():
     """Item 22: the README's headline copy of the pressure figure was 1000 x 238 px, a strip too small to
-    read. Every image the README shows exists, is at least 900 px wide and at least half as high as wide."""
+    read. Every image the README and the guide show exists, is at least 900 px wide and at least half as high
+    as wide."""
     from PIL import Image
 
-    images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", README)
-    assert "experiments/figures/deadline_pressure-pressure.png" in images
-    for image in images:
-        with Image.open(ROOT / image) as figure:
-            width, height = figure.size
-        assert width >= 900 and height >= width / 2, (image, figure.size)
+    assert "experiments/figures/deadline_pressure-pressure.png" in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", README)
+    shown = 0
+    for page, text in PAGES.items():
+        for image in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text):
+            with Image.open((ROOT / page).parent / image) as figure:
+                width, height = figure.size
+            assert width >= 900 and height >= width / 2, (page, image, figure.size)
+            shown += 1
+    assert shown >= 3  # the pressure figure, the dashboard and one negotiation's concession paths
+
+
+def _anchor(heading: str) -> str:
+    """GitHub's anchor of a Markdown heading: lower case, punctuation dropped, spaces made hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def _anchors(text: str) -> set[str]:
+    return {_anchor(h) for h in re.findall(r"^#{1,6} (.*)$", re.sub(r"```.*?```", "", text, flags=re.S), re.M)}
+
+
+def test_every_link_of_the_readme_and_the_guide_resolves():
+    """Moving text from the README into docs/ changes what a relative link is relative to: every link of the
+    README and of the guide pages names a file or folder of the repository, and every #anchor a heading."""
+    checked = 0
+    for page, text in PAGES.items():
+        for target in re.findall(r"\]\(([^)\s]+)\)", re.sub(r"```.*?```", "", text, flags=re.S)):
+            if re.match(r"[a-z]+:", target):  # a web address
+                continue
+            path, _, anchor = target.partition("#")
+            where = ((ROOT / page).parent / path).resolve() if path else ROOT / page
+            assert where.exists() and where.is_relative_to(ROOT), f"{page}: {target} does not exist"
+            if anchor:
+                assert anchor in _anchors(where.read_text()), f"{page}: {target} names no heading"
+            checked += 1
+    assert checked > 50
+
+
+def test_the_readme_is_a_front_page_with_a_table_of_every_doc():
+    """Issue 20: the README is at most 300 lines and ends with a Documentation table linking every page in
+    docs/ (a new page gets a row there)."""
+    assert len(README.splitlines()) <= MAX_LINES
+    last = README.rsplit("\n## ", 1)[1]
+    assert last.startswith("Documentation\n")
+    listed = set(re.findall(r"\]\(docs/([^)#]+\.md)\)", last))
+    assert listed == {p.name for p in (ROOT / "docs").glob("*.md")}
+    assert {f"docs/{name}" for name in listed} >= set(GUIDE)
 
 
 def test_the_readme_multirun_is_compared_per_job(monkeypatch, tmp_path):
