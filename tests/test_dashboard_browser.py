@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -105,9 +106,14 @@ def test_dashboard_in_headless_chromium(chromium, server, tmp_path):
         browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1700})
+            hosts = set()
+            page.on("request", lambda request: hosts.add(urlsplit(request.url).netloc))
             page.goto(server)
             _wait_caption(page, "Round 0 ", timeout_ms=60_000)  # first load: the page's assets and first render
-            assert "United States (boulware" in page.inner_text(".sim-settings")
+            assert "first party: United States (boulware" in page.inner_text(".sim-settings")
+            assert page.title() == "sim: a negotiation, round by round"
+            sidebar = page.inner_text(".v-navigation-drawer")
+            assert "deadline (round): 13" in sidebar and "escalation (pp): 14" in sidebar  # sliders show values
 
             # change a control: the first party's offering strategy, then Reset builds the model from it
             page.get_by_label(f"{position_names(0)}: offering strategy").click(force=True)
@@ -151,6 +157,7 @@ def test_dashboard_in_headless_chromium(chromium, server, tmp_path):
             page.locator(".sim-batch-run").click()
             page.wait_for_selector(".sim-batch-summary", timeout=20_000)
             assert page.inner_text(".sim-batch-summary").startswith("1,000 negotiations: deal rate ")
+            assert hosts <= {urlsplit(server).netloc, ""}, f"the page fetched from elsewhere: {hosts}"
         finally:
             browser.close()
 
@@ -158,8 +165,6 @@ def test_dashboard_in_headless_chromium(chromium, server, tmp_path):
 def test_the_page_leaks_no_environment_and_refuses_other_sites(chromium, server):
     """Security, in the browser: an interpolation typed in the seed box is not resolved, a rebound name is
     refused, and a page on another site cannot open the dashboard's websocket."""
-    from urllib.parse import urlsplit
-
     from playwright.sync_api import sync_playwright
 
     port = urlsplit(server).port

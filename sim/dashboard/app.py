@@ -16,7 +16,7 @@ import logging
 
 import solara
 import solara.lab
-from mesa.visualization import SolaraViz
+from mesa.visualization import SolaraViz, solara_viz
 from mesa.visualization.utils import update_counter
 
 from sim.dashboard import views
@@ -80,8 +80,9 @@ def BatchView(model: DashboardModel):
             log.warning("dashboard: batch failed: %s", err)
             set_result(readable(err))
 
-    solara.Markdown("Runs N negotiations of the settings of the current model (seed indices 0..N−1 of its root "
-                    "seed, as `python -m sim run` numbers them). Change the settings and press *Reset* first.")
+    # plain text, not solara.Markdown: its math support fetches KaTeX from a CDN, and the page fetches nothing
+    solara.Text("Runs N negotiations of the settings of the current model (seed indices 0..N−1 of its root seed, "
+                "as python -m sim run numbers them). Change the settings and press Reset first.")
     with solara.Row():
         solara.SliderInt("negotiations (N)", value=n, on_value=set_n, min=views.BATCH_SIZES[0], max=views.BATCH_SIZES[1],
                          step=10)
@@ -110,9 +111,54 @@ def Views(model: solara.Reactive[DashboardModel]):
             BatchView(current)
 
 
+def _shown(value) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+@solara.component
+def ValueSlider(kind: str, label: str, value, lo, hi, step, on_value):
+    """A slider under a line that names the setting and its current value (``deadline (round): 13``)."""
+    current, set_current = solara.use_state(value)
+
+    def change(new) -> None:
+        set_current(new)
+        on_value(new)
+
+    slider = solara.SliderInt if kind == "SliderInt" else solara.SliderFloat
+    with solara.Column(gap="0px", classes=["sim-slider"]):
+        solara.Text(f"{label}: {_shown(current)}", style={"font-size": "0.9em"})
+        slider("", value=current, on_value=change, min=lo, max=hi, step=step, thumb_label=False)
+
+
+@solara.component
+def SettingInputs(user_params, on_change=None):
+    """The sidebar's settings, as Mesa's ``UserInputs`` draws them, but with each slider's value on show.
+
+    Mesa's own inputs draw a slider without its value (its thumb label appears only while dragged) and
+    squeeze the track beside a long label, so a setting could not be read off the page.
+    """
+    for name, options in user_params.items():
+        def change(value, name=name):
+            on_change(name, value)
+
+        kind, label, value = options["type"], options.get("label", name), options.get("value")
+        if kind in ("SliderInt", "SliderFloat"):
+            ValueSlider(kind, label, value, options["min"], options["max"], options["step"], change)
+        elif kind == "Select":
+            solara.Select(label, value=value, values=options["values"], on_value=change)
+        elif kind == "InputText":
+            solara.InputText(label, value=value, on_value=change)
+        else:
+            raise ValueError(f"{kind} is not a control type of the dashboard")
+
+
+solara_viz.UserInputs = SettingInputs  # SolaraViz's model-parameter card draws through this name
+
+
 @solara.component
 def Page():
     """The dashboard: SolaraViz's controls in the sidebar, the views in the main area."""
+    solara.Title(TITLE)
     initial = solara.use_memo(DashboardModel, [])
     model = solara.use_reactive(initial)
     params = solara.use_memo(model_params, [])

@@ -122,10 +122,6 @@ def _composed(scenario: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(node.get("parties") or {}), tuple(node.get("ratification") or {})
 
 
-def _scenario_parties() -> dict[str, tuple[str, ...]]:
-    return {name: _composed(name)[0] for name in available("scenario")}
-
-
 def party_ids(scenario: str) -> tuple[str, ...]:
     """The party ids of a scenario, in its ``parties`` order.
 
@@ -138,19 +134,17 @@ def party_ids(scenario: str) -> tuple[str, ...]:
 
 
 def position_names(k: int) -> str:
-    """Who the ``k``-th party is across the scenarios, e.g. ``us / north``."""
-    seen: list[str] = []
-    scenarios = _scenario_parties()
-    first = scenarios.get(defaults().scenario)
-    for ids in ([first] if first else []) + list(scenarios.values()):
-        if len(ids) > k and ids[k] not in seen:
-            seen.append(ids[k])
-    return " / ".join(seen)
+    """What the ``k``-th party's controls are called: ``first party``, ``second party``.
+
+    Parties differ between scenarios, so the controls name a position, and the page's settings line says
+    who holds it in the chosen scenario (``first party: United States (...)``).
+    """
+    return f"{POSITIONS[k]} party"
 
 
-def _slider(parameter: Parameter, value: float, lo: float, hi: float, step: float, integer: bool = False,
-            party: str | None = None) -> dict[str, Any]:
-    return {"type": "SliderInt" if integer else "SliderFloat", "label": control_label(parameter, party),
+def _slider(parameter: Parameter, value: float, lo: float, hi: float, step: float,
+            integer: bool = False) -> dict[str, Any]:
+    return {"type": "SliderInt" if integer else "SliderFloat", "label": control_label(parameter),
             "value": value, "min": lo, "max": hi, "step": step}
 
 
@@ -179,8 +173,8 @@ def model_params() -> dict[str, dict[str, Any]]:
     params["breakdown_risk"] = _slider(risk, d.numbers["breakdown_risk"], 0.0, 1.0, 0.005)
     threshold = PARAMETERS[THRESHOLD_KEY]
     for k, position in enumerate(POSITIONS):
-        params[f"{position}_threshold"] = _slider(threshold, 0.0, threshold.lo, threshold.hi, 0.05,
-                                                  party=position_names(k))
+        params[f"{position}_threshold"] = _slider(threshold, 0.0, threshold.lo, threshold.hi, 0.05)
+        params[f"{position}_threshold"]["label"] = f"{position_names(k)}: ratification threshold"
     seed = PARAMETERS[SEED_KEY]
     params["seed"] = {"type": "InputText", "label": f"{control_label(seed)} (integer in [{int(seed.lo)}, {int(seed.hi)}])",
                       "value": str(d.seed)}

@@ -124,8 +124,9 @@ def status(talks: ScenarioModel) -> str:
 
 def settings_line(talks: ScenarioModel) -> str:
     """Who negotiates with what (offering / acceptance / opponent model), under which protocol and deadline."""
-    parties = " vs ".join(f"{spec.name} ({spec.offering[0]} / {spec.acceptance[0]} / {spec.opponent[0]})"
-                          for spec in talks.structure.parties)
+    parties = " vs ".join(f"{position} party: {spec.name} ({spec.offering[0]} / {spec.acceptance[0]} / "
+                          f"{spec.opponent[0]})" for position, spec in zip(("first", "second"),
+                                                                              talks.structure.parties, strict=False))
     return f"{parties}; {talks.structure.agenda} protocol; deadline round {int(talks.point.inputs.deadline)}"
 
 
@@ -392,6 +393,7 @@ def batch_figure(batch: Batch) -> Figure:
             ax.axvline(issue.status_quo, color="0.4", ls=":", lw=1.2)
             ax.set_title(f"{issue_title(issue.name)} ({issue.unit})", fontsize=9)
             ax.tick_params(labelsize=7)
-        fig.suptitle(f"{batch.summary()}. Dotted: status quo; dashed: deadline.", fontsize=9)
+        # the batch's summary is the line above the figure, not repeated in it
+        fig.suptitle("Agreed terms of the deals. Dotted: status quo; dashed: deadline.", fontsize=9)
         fig.tight_layout(rect=(0, 0, 1, 0.95))
     return fig
