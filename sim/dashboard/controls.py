@@ -28,7 +28,7 @@ from omegaconf import OmegaConf
 
 from sim.config.components import available, load_option
 from sim.config.parameters import PARAMETERS, Parameter
-from sim.config.values import CONF_DIR, ConfigError
+from sim.config.values import ConfigError
 
 __all__ = ["OWN", "PARTS", "POSITIONS", "Defaults", "control_label", "defaults", "model_params", "party_ids",
            "scenario_model_kwargs"]
@@ -75,11 +75,15 @@ class Defaults:
             ScenarioModel,  # composing the config needs Hydra; only when asked
         )
 
-        primary = OmegaConf.to_container(OmegaConf.load(CONF_DIR / "config.yaml"))
-        chosen = {k: v for entry in primary["defaults"] if isinstance(entry, dict) for k, v in entry.items()}
-        self.scenario: str = chosen["scenario"]
-        self.protocol: str = chosen["protocol"]
-        self.seed: int = int(primary["run"]["seed"])
+        from hydra import compose
+
+        from sim.config.compose import hydra_context
+
+        with COMPOSE_LOCK, hydra_context():  # the default config as Hydra composes it, with its choices
+            cfg = compose(config_name="config", return_hydra_config=True)
+        self.scenario: str = cfg.hydra.runtime.choices.scenario
+        self.protocol: str = cfg.hydra.runtime.choices.protocol
+        self.seed: int = int(cfg.run.seed)
         model = ScenarioModel(rng=self.seed)
         inputs, structure = model.point.inputs, model.structure
         self.numbers: dict[str, float] = {
