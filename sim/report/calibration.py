@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.config.calibration import Entry, calibration_entries
-from sim.config.parameters import find
+from sim.config.calibration import calibration_entries, value_at
+from sim.config.parameters import Parameter, find
 from sim.report.codebook import write_or_check
 
 __all__ = ["NO_DEAL_BENCHMARKS", "PASS_THROUGH_EVIDENCE", "markdown", "missing_entries", "no_deal_rows",
@@ -167,14 +167,14 @@ def _cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def _table(cfg: dict, entries: list[Entry]) -> list[str]:
+def _table(cfg: dict, entries: list[Parameter]) -> list[str]:
     lines = ["| key | parameter | value | unit | registry bounds | tag | source | prior |",
              "| --- | --- | ---: | --- | --- | --- | --- | --- |"]
     for e in entries:
         label, unit, bounds = _label_unit_bounds(e.key, cfg)
         prior = e.prior.describe() if e.prior else "— (exact)"
-        lines.append(f"| `{e.key}` | {_cell(label)} | {e.value:g} | {_cell(unit)} | {bounds} | {e.tag} | "
-                     f"{_cell(e.source)} | {prior} |")
+        lines.append(f"| `{e.key}` | {_cell(label)} | {value_at(cfg, e.key):g} | {_cell(unit)} | {bounds} | {e.tag} | "
+                     f"{_cell(e.source.text)} | {prior} |")
     return lines
 
 
