@@ -3,7 +3,8 @@
 Each part is one YAML file in its config group (``conf/strategy/`` for offering strategies,
 ``conf/acceptance/``, ``conf/opponent/``, ``conf/protocol/``) whose ``_target_`` names a class. The
 class declares its numeric parameters in ``PARAMS`` (name -> default, lowest, highest); this module
-imports the class, checks it is of the right kind and checks each parameter's value.
+imports the class, checks it is of the right kind and checks each parameter's value through the one
+:class:`~sim.config.parameters.Parameter` of the registry (:func:`part_parameters`).
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ from typing import Any
 import numpy as np
 from omegaconf import OmegaConf
 
+from sim.config.parameters import Parameter
 from sim.config.values import CONF_DIR, ConfigError, Tree, check_number
 from sim.engine.acceptance import AcceptanceStrategy
 from sim.engine.offering import OfferingStrategy
 from sim.engine.opponent import OpponentModel
 
-__all__ = ["PARTS", "available", "import_class", "load_negotiator", "load_option", "part"]
+__all__ = ["PARTS", "available", "import_class", "load_negotiator", "load_option", "part", "part_parameters"]
 
 # negotiator part -> (config group, the part's key under the party, base class)
 PARTS = {
@@ -81,6 +83,14 @@ def import_class(path: Any, key: str, base: type) -> type:
     return cls
 
 
+def part_parameters(cls: type, key: str) -> dict[str, Parameter]:
+    """The numeric parameters a part's class declares in ``PARAMS``, as registry parameters at ``key``
+    (``us.offering`` -> ``us.offering.beta``), with their defaults and bounds."""
+    return {name: Parameter(f"{key}.{name}", f"{cls.__name__} {name}", "", f"parameter {name} of {cls.__name__}",
+                            float(lo), float(hi), default=default)
+            for name, (default, lo, hi) in cls.PARAMS.items()}
+
+
 def part(node: Any, key: str, base: type, space=None) -> tuple[str, type, dict[str, np.ndarray]]:
     """A part's name, class and checked parameters, from its config node at ``key``.
 
@@ -99,9 +109,11 @@ def part(node: Any, key: str, base: type, space=None) -> tuple[str, type, dict[s
         if pname not in ("name", "_target_", "per_issue") and pname not in cls.PARAMS:
             allowed = ", ".join(cls.PARAMS) or "none"
             raise ConfigError(f"{key}.{pname}", f"unknown parameter of {name!r}; allowed: {allowed}")
+    declared = part_parameters(cls, key)
     params = {}
-    for pname, (default, lo, hi) in cls.PARAMS.items():
-        value = check_number(node[pname], f"{key}.{pname}", lo, hi) if pname in node else default
+    for pname, parameter in declared.items():
+        value = check_number(node[pname], parameter.key, parameter.lo, parameter.hi) if pname in node \
+            else parameter.default
         params[pname] = np.float64(value)
     per_issue = node.get("per_issue") or {}
     if per_issue:
@@ -114,7 +126,7 @@ def part(node: Any, key: str, base: type, space=None) -> tuple[str, type, dict[s
                 raise ConfigError(where, f"cannot be set per issue for {name!r}; allowed: {', '.join(allowed) or 'none'}")
             if not isinstance(values, dict) or not values:
                 raise ConfigError(where, "must map issue names or tag values to values")
-            default, lo, hi = cls.PARAMS[pname]
+            lo, hi = declared[pname].lo, declared[pname].hi
             vector = np.full(space.n, params[pname])
             for target, value in values.items():
                 hits = [j for j, issue in enumerate(space.issues)

@@ -103,6 +103,7 @@ class Parameter:
         hi: Highest allowed value (numbers).
         kind: ``number``, ``integer``, ``probability``, ``money``, ``flag`` or ``text``.
         prior: Its prior in a scenario (``None`` for an exact fact or a setting of a run).
+        default: The value when a config does not give it (a negotiator part's parameter), or ``None``.
         source: Where a scenario's value comes from (``None`` outside a calibration block).
     """
 
@@ -115,6 +116,7 @@ class Parameter:
     kind: str = "number"
     prior: Prior | None = None
     source: Source | None = None
+    default: Any = None
 
     @property
     def tag(self) -> str:
