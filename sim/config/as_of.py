@@ -12,6 +12,11 @@ facts are read:
   ``{date, escalation, known, source}``. The last one known sets ``scenario.deadline.round`` (the last
   round held on or before its date) and, if given, ``scenario.escalation`` (the rise it threatens).
   A later announcement that moves the deadline (the 7 July 2025 letters) is unknown before its date.
+  ``scenario.deadline.extension`` is the uncertain extension of the first deadline announced; once a
+  later one is known, that extension is on the record, so from then on no further extension is drawn
+  (probability and rounds 0), rather than the extended deadline being extended again.
+  A scenario without dated deadlines refuses a vantage date past its written deadline (the talks would
+  start after their own deadline), in one line naming ``scenario.as_of``.
 * ``scenario.positions.<name>``: a party's stated position, ``{party, kind, issue, value, stated,
   source}``, with ``kind`` one of ``min`` or ``max`` (a bound on ``issue`` the party has said it will
   not cross: a red line, ``scenario.sides.<party>.red_lines``), ``refuses`` (agendas it has refused,
@@ -204,6 +209,11 @@ def cut(cfg: Tree) -> tuple[Tree, int]:
         put("scenario.deadline.round", deadline)
         if escalation is not None:
             put("scenario.escalation", escalation)
+        if len(known) > 1:  # the extension the scenario models is now on the record: not drawn a second time
+            put("scenario.deadline.extension.probability", 0.0)
+            put("scenario.deadline.extension.rounds", 0)
+    else:
+        _check_written_deadline(cfg, as_of, first_round, start, round_days)
 
     for name, e in _mapping(cfg, "scenario.positions", "{party, kind, issue, value, stated, source}").items():
         key = f"scenario.positions.{name}"
@@ -211,6 +221,18 @@ def cut(cfg: Tree) -> tuple[Tree, int]:
             continue
         _apply_position(out, cfg, key, e, put)
     return out, first_round
+
+
+def _check_written_deadline(cfg: Tree, as_of: dt.date, first_round: int, start: dt.date, round_days: int) -> None:
+    """Refuse a vantage date past the deadline as written when the scenario records no dated deadline: the
+    talks would start after their own deadline (without a record of the deadline then in force)."""
+    deadline = lookup(cfg, "scenario.deadline.round")
+    if not isinstance(deadline, int) or isinstance(deadline, bool) or deadline >= first_round:
+        return
+    day = round_date([deadline], start, round_days)[0].astype(dt.date)
+    raise ConfigError("scenario.as_of", f"{as_of} comes after the talks' deadline (round {deadline}, {day}) and "
+                                        "scenario.facts.deadlines records no later one; choose a date up to "
+                                        f"{day} or add the deadline then in force to scenario.facts.deadlines")
 
 
 def _apply_position(out: Tree, cfg: Tree, key: str, position: dict, put) -> None:
