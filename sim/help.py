@@ -52,7 +52,7 @@ def _first_sentence(lines: list[str]) -> str:
 
 
 # Top-level sections of a scenario that hold records (dated facts, positions, priors), not settings
-DATA_SECTIONS = ("facts", "positions", "calibration")
+DATA_SECTIONS = ("facts", "positions", "calibration", "evidence")
 
 
 def entries(path: Path, prefix: str = "") -> list[Entry]:

@@ -127,7 +127,7 @@ def calibration_entries(cfg: Tree, *, values: bool = False) -> list[Parameter]:
             raise ConfigError(where, f"unknown key: {key} is not a setting of this config")
         if isinstance(value, (dict, list)):
             raise ConfigError(where, f"{key} is a group of settings, not a number; name a single setting")
-        # null or a non-number (e.g. an override `sides.japan.deadline=null`): the compiler checks the setting
+        # null or a non-number (e.g. an override `sides.PARTY.deadline=null`): the compiler checks the setting
         # itself; the entry then describes the scenario's own value
         value = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else math.nan
         if not isinstance(node, dict):
