@@ -196,11 +196,6 @@ class Scenario:
     stances: tuple[Stance, ...] = ()
     as_of: dt.date | None = None
 
-    @property
-    def party_ids(self) -> tuple[str, str]:
-        """The two party ids, in order."""
-        return self.parties[0].id, self.parties[1].id
-
     def to_config(self) -> dict:
         """The scenario as the config tree the compiler reads (``scenario``, ``protocol``, one node per party)."""
         from sim.config.components import load_option

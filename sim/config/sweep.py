@@ -35,6 +35,7 @@ from sim.config.values import (
     choice,
     copy_on_write,
     flag,
+    flatten,
     get,
     lookup,
     number,
@@ -172,16 +173,11 @@ def _axis_values(cfg: Tree, key: str, values: Any) -> list:
     return values
 
 
-def _flatten(grid: Any, prefix: str = "") -> list[tuple[str, Any]]:
+def _flatten(grid: Any) -> list[tuple[str, Any]]:
     """Axes of a grid given flat (``{"a.b": [..]}``) or nested (``{"a": {"b": [..]}}``)."""
     if not isinstance(grid, dict):
-        raise ConfigError(f"sweep.grid{'.' if prefix else ''}{prefix.rstrip('.')}",
-                          "must map config keys to lists of values")
-    out = []
-    for k, v in grid.items():
-        key = f"{prefix}{k}"
-        out.extend(_flatten(v, f"{key}.") if isinstance(v, dict) else [(key, v)])
-    return out
+        raise ConfigError("sweep.grid", "must map config keys to lists of values")
+    return list(flatten(grid).items())
 
 
 def _pairs(cfg: Tree, ids: tuple[str, str]) -> list[tuple[str | None, str | None]]:
@@ -333,7 +329,7 @@ class SampledDesign:
 
 
 def _ranges(cfg: Tree) -> list[tuple[str, Any]]:
-    axes = _flatten(get(cfg, "sweep.sample.ranges") or {}, "")
+    axes = _flatten(get(cfg, "sweep.sample.ranges") or {})
     if not axes:
         raise ConfigError("sweep.sample.ranges", "must map at least one numeric config key to [low, high]")
     return axes

@@ -22,6 +22,7 @@ import numpy as np
 
 from sim.config.calibration import calibration_entries, value_at
 from sim.config.parameters import Parameter, find
+from sim.config.values import flatten
 from sim.report.codebook import write_or_check
 
 __all__ = ["gdp_check", "markdown", "missing_entries", "no_deal_rows", "numeric_parameters"]
@@ -69,24 +70,13 @@ def _pass_through_section(cfg: dict) -> list[str]:
             "", node["text"]]
 
 
-def _leaves(node, prefix: str):
-    if isinstance(node, dict):
-        for k, v in node.items():
-            yield from _leaves(v, f"{prefix}.{k}")
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            yield from _leaves(v, f"{prefix}[{i}]")
-    else:
-        yield prefix, node
-
-
 def numeric_parameters(cfg: dict) -> dict[str, float]:
     """Every numeric setting of the composed config's scenario (``scenario.*``), except the calibration block,
     the evidence it is set against, and the dated lists (``schedule``, ``threshold_changes``), whose entries
     cite their own dates and rows."""
     scenario = {k: v for k, v in (cfg.get("scenario") or {}).items() if k not in ("calibration", "evidence")}
-    return {k: float(v) for k, v in _leaves(scenario, "scenario")
-            if isinstance(v, (int, float)) and not isinstance(v, bool) and "[" not in k}
+    return {k: float(v) for k, v in flatten(scenario, "scenario").items()
+            if isinstance(v, (int, float)) and not isinstance(v, bool)}
 
 
 def missing_entries(cfg: dict) -> list[str]:
