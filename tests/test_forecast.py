@@ -267,3 +267,18 @@ def test_quantile_bands_nest(ensemble):
     # the agreement date is never before the vantage date
     dates = table[table["term"] == "agreement_date"]
     assert all(str(r["p10"]) >= r["vantage"] for _, r in dates.iterrows())
+
+
+def test_the_written_scenario_agrees_with_its_dated_record():
+    """Without a vantage date the written values hold; they are the record's: each tariff's status quo is its last
+    recorded value, and the deadline (round and escalation) is the first one announced, in the as-of cut's rule."""
+    cfg = OmegaConf.to_container(compose_config(), resolve=True)
+    sc = cfg["scenario"]
+    for issue, history in sc["facts"]["tariffs"].items():
+        last = max(history, key=lambda e: (e["effective"], e["known"]))
+        assert sc["issues"][issue]["status_quo"] == last["value"], issue
+    first = min(sc["facts"]["deadlines"], key=lambda e: e["known"])
+    # 9 Jul 2025 is 84 days after 16 Apr: round 1 + 84 // 7 = 13
+    start = dt.date.fromisoformat(sc["calendar"]["start_date"])
+    assert 1 + (dt.date.fromisoformat(first["date"]) - start).days // 7 == sc["deadline"]["round"] == 13
+    assert first["escalation"] == sc["escalation"] == 14.0
