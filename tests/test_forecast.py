@@ -50,6 +50,36 @@ def test_the_deadline_extension_exists_from_its_date_and_not_the_day_before():
     # 1 + 107 // 7 = 16 (30 Jul)
     assert before["scenario"]["deadline"]["round"] == 13 and before["scenario"]["escalation"] == 14.0
     assert on["scenario"]["deadline"]["round"] == 16 and on["scenario"]["escalation"] == 15.0
+    # the scenario's extension (p = 0.5, 3 rounds) is that of the 9 Jul deadline: on the record from 7 Jul on
+    assert before["scenario"]["deadline"]["extension"] == {"probability": 0.5, "rounds": 3}
+    assert on["scenario"]["deadline"]["extension"] == {"probability": 0.0, "rounds": 0}
+
+
+def test_the_korea_forecast_from_15_july_starts_from_the_deadline_then_in_force():
+    # us_korea_2025: round 1 on Thu 24 Apr 2025, weekly. 15 Jul is 82 days on: rounds 1..12 held (the 12th on
+    # 10 Jul), the talks resume in round 13 (17 Jul). The deadline then in force is 1 Aug (the 7 Jul letter):
+    # 99 days on, the last round before it is 1 + 99 // 7 = 15 (31 Jul), with the rise to 25 % (10 + 15 pp).
+    overrides = ("+experiment=forecast", "scenario=us_korea_2025", "scenario.as_of=2025-07-15", "sweep.sample.n=6",
+                 "scenario.breakdown_risk=0")
+    points = plan(compose_config(*overrides)).points
+    assert {p.structure.first_round for p in points} == {13}
+    assert {float(p.inputs.deadline) for p in points} == {15.0}
+    assert {float(p.inputs.escalation) for p in points} == {15.0}
+    assert {float(p.inputs.extension_rounds) for p in points} == {0.0}
+    point = points[0]
+    model = NegotiationModel(point.structure, stack([point.inputs] * 8), world_seeds(3, np.arange(8)))
+    model.run_model()
+    assert (model.end_round >= 13).all() and (model.end_round <= 15).all()
+
+
+def test_a_vantage_date_past_a_deadline_without_a_dated_record_is_refused():
+    # without scenario.facts.deadlines the written deadline (round 13, 9 Jul) is the only one known; from
+    # 15 Jul the talks would start in round 14, after it
+    with pytest.raises(ConfigError) as err:
+        plan(compose_config("scenario.as_of=2025-07-15", "~scenario.facts.deadlines"))
+    assert str(err.value).startswith("scenario.as_of: 2025-07-15 comes after the talks' deadline (round 13, "
+                                     "2025-07-09)")
+    assert plan(compose_config("scenario.as_of=2025-07-09", "~scenario.facts.deadlines")).points
 
 
 def test_a_position_exists_from_the_day_it_was_stated():
@@ -237,3 +267,18 @@ def test_quantile_bands_nest(ensemble):
     # the agreement date is never before the vantage date
     dates = table[table["term"] == "agreement_date"]
     assert all(str(r["p10"]) >= r["vantage"] for _, r in dates.iterrows())
+
+
+def test_the_written_scenario_agrees_with_its_dated_record():
+    """Without a vantage date the written values hold; they are the record's: each tariff's status quo is its last
+    recorded value, and the deadline (round and escalation) is the first one announced, in the as-of cut's rule."""
+    cfg = OmegaConf.to_container(compose_config(), resolve=True)
+    sc = cfg["scenario"]
+    for issue, history in sc["facts"]["tariffs"].items():
+        last = max(history, key=lambda e: (e["effective"], e["known"]))
+        assert sc["issues"][issue]["status_quo"] == last["value"], issue
+    first = min(sc["facts"]["deadlines"], key=lambda e: e["known"])
+    # 9 Jul 2025 is 84 days after 16 Apr: round 1 + 84 // 7 = 13
+    start = dt.date.fromisoformat(sc["calendar"]["start_date"])
+    assert 1 + (dt.date.fromisoformat(first["date"]) - start).days // 7 == sc["deadline"]["round"] == 13
+    assert first["escalation"] == sc["escalation"] == 14.0

@@ -39,7 +39,7 @@ def test_the_advice_for_a_part_the_pairs_override_works():
 def test_other_settings_combine_with_an_experiment_sweep():
     # (the README's multirun example, the experiment under two breakdown risks, is run through this check by
     # tests/test_cli.py::test_the_readme_multirun_example_repeats_the_experiment_per_value)
-    check(["+experiment=deadline_pressure", "scenario=us_japan_2025_timeline"], False)  # a group, not a key
+    check(["+experiment=deadline_pressure", "scenario=us_korea_2025"], False)  # a group, not a key
     check(["+experiment=smoke", "scenario.escalation=3"], False)  # smoke sweeps the deadline only
 
 

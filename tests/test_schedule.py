@@ -14,7 +14,7 @@ from tests.test_preferences import STEEL  # the hand-derived export value of ste
 
 
 def _model(*overrides):
-    point = plan(compose_config("scenario=us_japan_2025_timeline", *overrides)).points[0]
+    point = plan(compose_config("scenario.replay=true", *overrides)).points[0]
     return NegotiationModel(point.structure, stack([point.inputs]), world_seeds(1, [0]))
 
 
@@ -46,7 +46,8 @@ def test_an_announced_change_is_anticipated_from_the_start():
     japan = model.negotiator("japan")
     parts = japan.utility.a[0, model.space.index("auto_parts")] * 25.0 / japan.utility.span[0]
     # in round 1 the window runs over rounds 1..52; auto parts rise from round 4: 49 of 52 rounds
-    base = _model(*DETERMINISTIC, "scenario.schedule=[]").negotiator("japan").reservation(1)[0]
+    no_change = "scenario.facts.tariffs.auto_parts=[{value: 0.0, effective: '2025-01-01', known: '2025-01-01'}]"
+    base = _model(*DETERMINISTIC, no_change).negotiator("japan").reservation(1)[0]
     assert japan.reservation(1)[0] == pytest.approx(base + parts * 49 / 52)
 
 

@@ -52,7 +52,7 @@ def test_run_help_lists_every_parameter_with_its_default_and_meaning():
         shown = key if parts[:2] != ["scenario", "issues"] else ".".join(parts[:3])  # one line per issue
         if parts[:3] == ["scenario", "ratification", "us"] or parts[:3] == ["scenario", "ratification", "japan"]:
             shown = ".".join(parts[:5]) if "constituencies" in parts else key
-        if parts[0] == "scenario" and parts[1] in ("facts", "positions", "calibration"):  # records: one line each
+        if parts[0] == "scenario" and parts[1] in ("facts", "positions", "calibration", "evidence"):  # records
             shown = ".".join(parts[:2])
         if f"  {shown} " not in text and not text.count(f"  {shown}\n"):
             missing.append(key)

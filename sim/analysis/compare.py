@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from sim.config.sweep import column_name
+from sim.config.values import flatten
 from sim.report.summary import party_ids, wilson_interval
 from sim.run.store import RUN_ONLY, RunDirError, read_outcomes
 
@@ -66,13 +67,8 @@ def run_folders(paths: list[Path]) -> list[Path]:
     return runs
 
 
-def _flat(tree, prefix: str = "") -> dict:
-    if isinstance(tree, dict):
-        out = {}
-        for k, v in tree.items():
-            out.update(_flat(v, f"{prefix}{k}."))
-        return out
-    return {prefix[:-1]: str(tree) if isinstance(tree, list) else tree}
+def _flat(tree) -> dict:
+    return {k: str(v) if isinstance(v, list) else v for k, v in flatten(tree).items()}
 
 
 def differing_config(runs: list[Path]) -> pd.DataFrame:

@@ -12,6 +12,11 @@ facts are read:
   ``{date, escalation, known, source}``. The last one known sets ``scenario.deadline.round`` (the last
   round held on or before its date) and, if given, ``scenario.escalation`` (the rise it threatens).
   A later announcement that moves the deadline (the 7 July 2025 letters) is unknown before its date.
+  ``scenario.deadline.extension`` is the uncertain extension of the first deadline announced; once a
+  later one is known, that extension is on the record, so from then on no further extension is drawn
+  (probability and rounds 0), rather than the extended deadline being extended again.
+  A scenario without dated deadlines refuses a vantage date past its written deadline (the talks would
+  start after their own deadline), in one line naming ``scenario.as_of``.
 * ``scenario.positions.<name>``: a party's stated position, ``{party, kind, issue, value, stated,
   source}``, with ``kind`` one of ``min`` or ``max`` (a bound on ``issue`` the party has said it will
   not cross: a red line, ``scenario.sides.<party>.red_lines``), ``refuses`` (agendas it has refused,
@@ -43,7 +48,7 @@ from sim.config.values import (
 )
 from sim.domain.calendar import round_date, round_on_or_after, round_on_or_before
 
-__all__ = ["POSITION_KINDS", "Fact", "cut", "facts", "vantage"]
+__all__ = ["POSITION_KINDS", "Fact", "cut", "facts", "replay", "vantage"]
 
 POSITION_KINDS = ("min", "max", "refuses", "off_table")
 
@@ -151,39 +156,89 @@ def cut(cfg: Tree) -> tuple[Tree, int]:
     """
     as_of = vantage(cfg)
     if as_of is None:
-        return cfg, 1
+        return (replay(cfg) if _replays(cfg) else cfg), 1
+    if _replays(cfg):
+        raise ConfigError("scenario.replay", "replays the record from the talks' start; scenario.as_of cuts it at "
+                                             "a vantage date instead: set one of them")
     start = date(cfg, "scenario.calendar.start_date")
     round_days = int(get(cfg, "scenario.calendar.round_days"))
     first_round = round_on_or_after(as_of, start, round_days)
     out, put = copy_on_write(cfg)
+    _tariffs(cfg, put, as_of, as_of)
+    _deadline(cfg, put, as_of, first_round, start, round_days)
+    for name, e in _mapping(cfg, "scenario.positions", "{party, kind, issue, value, stated, source}").items():
+        key = f"scenario.positions.{name}"
+        if _date(e, key, "stated") > as_of:
+            continue
+        _apply_position(out, cfg, key, e, put)
+    return out, first_round
+
+
+def _replays(cfg: Tree) -> bool:
+    found = lookup(cfg, "scenario.replay")
+    if found is MISSING or found is None or found is False:
+        return False
+    if found is not True:
+        raise ConfigError("scenario.replay", f"must be true or false, got {found!r}")
+    return True
+
+
+def replay(cfg: Tree) -> Tree:
+    """The dated tariff record unfolding from the talks' start (``scenario.replay: true``).
+
+    Each issue with a record (``scenario.facts.tariffs``) starts from its value in force on
+    ``scenario.calendar.start_date``; every later value applies on its date as a scheduled change, announced
+    on the day it became known (a change known before the talks opened is anticipated from round 1). The
+    deadline and the stances are as written.
+
+    Raises:
+        ConfigError: naming a malformed fact, or an issue whose record has no value in force at the start.
+    """
+    out, put = copy_on_write(cfg)
+    _tariffs(cfg, put, date(cfg, "scenario.calendar.start_date"), None)
+    return out
+
+
+def _tariffs(cfg: Tree, put, day: dt.date, known_by: dt.date | None) -> None:
+    """Set each recorded issue's status quo to its value in force on ``day``, and schedule its later values,
+    of the facts known by ``known_by`` (``None``: every fact); ``scenario.schedule`` keeps the written changes
+    of other issues announced by then."""
     tariffs = _mapping(cfg, "scenario.facts.tariffs", "lists of {value, effective, known, source}")
     schedule = [e for k, e in enumerate(_entries(cfg, "scenario.schedule", "{issue, value, effective, announced}"))
                 if e.get("issue") not in tariffs
-                and _date(e, f"scenario.schedule[{k}]", "announced") <= as_of]
-    for issue, _ in tariffs.items():
+                and (known_by is None or _date(e, f"scenario.schedule[{k}]", "announced") <= known_by)]
+    where_day = "scenario.as_of" if known_by is not None else "scenario.replay"
+    for issue in tariffs:
         key = f"scenario.facts.tariffs.{issue}"
         if lookup(cfg, f"scenario.issues.{issue}") is MISSING:
             raise ConfigError(key, f"names no issue; {issue!r} is not in scenario.issues")
-        known, first_known = [], None
-        for k, e in enumerate(_entries(cfg, key, "{value, effective, known, source}")):
-            where = f"{key}[{k}]"
-            if "value" not in e:
-                raise ConfigError(f"{where}.value", "is missing (the tariff, in the issue's unit)")
-            value = check_number(e["value"], f"{where}.value", -math.inf, math.inf)
-            effective, announced = _date(e, where, "effective"), _date(e, where, "known")
-            first_known = announced if first_known is None else min(first_known, announced)
-            if announced <= as_of:
-                known.append((effective, announced, value, str(e.get("source", ""))))
-        in_force = [x for x in known if x[0] <= as_of]
+        known = [x for x in _record(cfg, key) if known_by is None or x[1] <= known_by]
+        in_force = [x for x in known if x[0] <= day]
         if not in_force:
-            raise ConfigError("scenario.as_of", f"comes before the first value of {key} in force and known "
-                                                f"(known from {first_known}); choose a later date")
+            first = min((x[1] for x in _record(cfg, key)), default=None)
+            raise ConfigError(where_day, f"comes before the first value of {key} in force and known "
+                                         f"(known from {first}); choose a later date")
         put(f"scenario.issues.{issue}.status_quo", max(in_force, key=lambda x: (x[0], x[1]))[2])
-        for effective, announced, value, source in sorted(x for x in known if x[0] > as_of):
+        for effective, announced, value, source in sorted(x for x in known if x[0] > day):
             schedule.append({"issue": issue, "value": value, "effective": effective.isoformat(),
                              "announced": announced.isoformat(), "kind": "change", "note": source})
     put("scenario.schedule", schedule)
 
+
+def _record(cfg: Tree, key: str) -> list[tuple[dt.date, dt.date, float, str]]:
+    """The dated values of one issue's record: ``(in force from, known from, value, source)``, as written."""
+    out = []
+    for k, e in enumerate(_entries(cfg, key, "{value, effective, known, source}")):
+        where = f"{key}[{k}]"
+        if "value" not in e:
+            raise ConfigError(f"{where}.value", "is missing (the tariff, in the issue's unit)")
+        value = check_number(e["value"], f"{where}.value", -math.inf, math.inf)
+        out.append((_date(e, where, "effective"), _date(e, where, "known"), value, str(e.get("source", ""))))
+    return out
+
+
+def _deadline(cfg: Tree, put, as_of: dt.date, first_round: int, start: dt.date, round_days: int) -> None:
+    """Set the deadline (round, escalation) to the last one announced by ``as_of``."""
     deadlines = []
     for k, e in enumerate(_entries(cfg, "scenario.facts.deadlines", "{date, escalation, known, source}")):
         where = f"scenario.facts.deadlines[{k}]"
@@ -195,22 +250,32 @@ def cut(cfg: Tree) -> tuple[Tree, int]:
     if deadlines and not known:
         raise ConfigError("scenario.as_of", f"comes before any deadline was known (the first is known from "
                                             f"{min(d[0] for d in deadlines)}); choose a later date")
-    if known:
-        _, day, escalation = known[-1]
-        deadline = round_on_or_before(day, start, round_days)
-        if deadline < first_round:
-            raise ConfigError("scenario.as_of", f"comes after the talks' deadline as known then ({day}); choose "
-                                                f"a date up to it")
-        put("scenario.deadline.round", deadline)
-        if escalation is not None:
-            put("scenario.escalation", escalation)
+    if not known:
+        _check_written_deadline(cfg, as_of, first_round, start, round_days)
+        return
+    _, day, escalation = known[-1]
+    deadline = round_on_or_before(day, start, round_days)
+    if deadline < first_round:
+        raise ConfigError("scenario.as_of", f"comes after the talks' deadline as known then ({day}); choose "
+                                            f"a date up to it")
+    put("scenario.deadline.round", deadline)
+    if escalation is not None:
+        put("scenario.escalation", escalation)
+    if len(known) > 1:  # the extension the scenario models is now on the record: not drawn a second time
+        put("scenario.deadline.extension.probability", 0.0)
+        put("scenario.deadline.extension.rounds", 0)
 
-    for name, e in _mapping(cfg, "scenario.positions", "{party, kind, issue, value, stated, source}").items():
-        key = f"scenario.positions.{name}"
-        if _date(e, key, "stated") > as_of:
-            continue
-        _apply_position(out, cfg, key, e, put)
-    return out, first_round
+
+def _check_written_deadline(cfg: Tree, as_of: dt.date, first_round: int, start: dt.date, round_days: int) -> None:
+    """Refuse a vantage date past the deadline as written when the scenario records no dated deadline: the
+    talks would start after their own deadline (without a record of the deadline then in force)."""
+    deadline = lookup(cfg, "scenario.deadline.round")
+    if not isinstance(deadline, int) or isinstance(deadline, bool) or deadline >= first_round:
+        return
+    day = round_date([deadline], start, round_days)[0].astype(dt.date)
+    raise ConfigError("scenario.as_of", f"{as_of} comes after the talks' deadline (round {deadline}, {day}) and "
+                                        "scenario.facts.deadlines records no later one; choose a date up to "
+                                        f"{day} or add the deadline then in force to scenario.facts.deadlines")
 
 
 def _apply_position(out: Tree, cfg: Tree, key: str, position: dict, put) -> None:

@@ -26,46 +26,15 @@ from __future__ import annotations
 
 import fnmatch
 import math
-from dataclasses import dataclass
 
+from sim.config.components import with_part_defaults
+from sim.config.parameters import DISTS, TAGS, Parameter, Prior, Source, parameter
+from sim.config.parties import parties
 from sim.config.values import MISSING, ConfigError, Tree, lookup
 
-__all__ = ["DISTS", "TAGS", "Entry", "Prior", "calibration_entries", "check_calibration"]
+__all__ = ["BLOCK", "DISTS", "TAGS", "calibration_entries", "check_calibration", "value_at"]
 
-TAGS = ("DOMAIN", "SEED", "PAPER", "STATEMENT", "DERIVED", "ASSUMPTION")
-DISTS = ("uniform", "triangular")
 BLOCK = "scenario.calibration"
-
-
-@dataclass(frozen=True)
-class Prior:
-    """A prior over a parameter: uniform on ``[lo, hi]`` or triangular with its ``mode``."""
-
-    dist: str
-    lo: float
-    hi: float
-    mode: float | None = None
-
-    def contains(self, value: float) -> bool:
-        """Whether ``value`` lies in ``[lo, hi]``."""
-        return self.lo <= value <= self.hi
-
-    def describe(self) -> str:
-        """``uniform [lo, hi]`` or ``triangular [lo, mode, hi]``."""
-        if self.dist == "triangular":
-            return f"triangular [{self.lo:g}, {self.mode:g}, {self.hi:g}]"
-        return f"uniform [{self.lo:g}, {self.hi:g}]"
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One calibrated parameter: its key, value in the config, source, tag and prior (or None)."""
-
-    key: str
-    value: float
-    source: str
-    tag: str
-    prior: Prior | None
 
 
 def _number(value, key: str, what: str) -> float:
@@ -122,7 +91,13 @@ def _removed(cfg: Tree, key: str) -> bool:
     return False
 
 
-def calibration_entries(cfg: Tree, *, values: bool = False) -> list[Entry]:
+def value_at(cfg: Tree, key: str) -> float:
+    """The number at ``key`` in ``cfg`` (NaN for null or a non-number, e.g. an override to null)."""
+    found = lookup(cfg, key)
+    return float(found) if isinstance(found, (int, float)) and not isinstance(found, bool) else math.nan
+
+
+def calibration_entries(cfg: Tree, *, values: bool = False) -> list[Parameter]:
     """The scenario's calibration entries, checked.
 
     Args:
@@ -130,7 +105,9 @@ def calibration_entries(cfg: Tree, *, values: bool = False) -> list[Entry]:
         values: Also require each value to lie inside its prior (for the scenario as written).
 
     Returns:
-        One entry per calibrated key, in the block's order; an empty list without a block.
+        One :class:`~sim.config.parameters.Parameter` per calibrated key (the registry's label, unit and
+        bounds at that key, with its source and prior), in the block's order; an empty list without a block.
+        Its value in ``cfg`` is :func:`value_at`.
 
     Raises:
         ConfigError: naming the first bad key: not in the config or not a number, a missing source, an
@@ -140,6 +117,8 @@ def calibration_entries(cfg: Tree, *, values: bool = False) -> list[Entry]:
     block = lookup(cfg, BLOCK)
     if block is MISSING or block is None:
         return []
+    if isinstance(lookup(cfg, "scenario.parties"), dict):  # a part's declared parameters are settings too
+        cfg = with_part_defaults(cfg, tuple(pid for pid, _ in parties(cfg)))
     if not isinstance(block, dict):
         raise ConfigError(BLOCK, "must map full config keys to {source, tag, prior}")
     out = []
@@ -152,7 +131,7 @@ def calibration_entries(cfg: Tree, *, values: bool = False) -> list[Entry]:
             raise ConfigError(where, f"unknown key: {key} is not a setting of this config")
         if isinstance(value, (dict, list)):
             raise ConfigError(where, f"{key} is a group of settings, not a number; name a single setting")
-        # null or a non-number (e.g. an override `sides.japan.deadline=null`): the compiler checks the setting
+        # null or a non-number (e.g. an override `sides.PARTY.deadline=null`): the compiler checks the setting
         # itself; the entry then describes the scenario's own value
         value = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else math.nan
         if not isinstance(node, dict):
@@ -171,7 +150,7 @@ def calibration_entries(cfg: Tree, *, values: bool = False) -> list[Entry]:
             raise ConfigError(f"{where}.prior", "an ASSUMPTION needs a prior {dist, lo, hi}")
         if values and prior is not None and not (math.isnan(value) or prior.contains(value)):
             raise ConfigError(where, f"the value {value:g} lies outside its prior {prior.describe()}")
-        out.append(Entry(key=key, value=value, source=source.strip(), tag=tag, prior=prior))
+        out.append(parameter(key).calibrated(key, Source(source.strip(), tag), prior))
     return out
 
 

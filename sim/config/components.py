@@ -3,7 +3,8 @@
 Each part is one YAML file in its config group (``conf/strategy/`` for offering strategies,
 ``conf/acceptance/``, ``conf/opponent/``, ``conf/protocol/``) whose ``_target_`` names a class. The
 class declares its numeric parameters in ``PARAMS`` (name -> default, lowest, highest); this module
-imports the class, checks it is of the right kind and checks each parameter's value.
+imports the class, checks it is of the right kind and checks each parameter's value through the one
+:class:`~sim.config.parameters.Parameter` of the registry (:func:`part_parameters`).
 """
 
 from __future__ import annotations
@@ -15,13 +16,15 @@ from typing import Any
 import numpy as np
 from omegaconf import OmegaConf
 
+from sim.config.parameters import Parameter
 from sim.config.plugins import import_target
-from sim.config.values import CONF_DIR, ConfigError, Tree, check_number
+from sim.config.values import CONF_DIR, ConfigError, Tree, check_number, copy_on_write
 from sim.engine.acceptance import AcceptanceStrategy
 from sim.engine.offering import OfferingStrategy
 from sim.engine.opponent import OpponentModel
 
-__all__ = ["PARTS", "available", "import_class", "load_negotiator", "load_option", "part"]
+__all__ = ["PARTS", "available", "import_class", "load_negotiator", "load_option", "part", "part_parameters",
+           "with_part_defaults"]
 
 # negotiator part -> (config group, the part's key under the party, base class)
 PARTS = {
@@ -80,6 +83,35 @@ def import_class(path: Any, key: str, base: type) -> type:
     return cls
 
 
+def part_parameters(cls: type, key: str) -> dict[str, Parameter]:
+    """The numeric parameters a part's class declares in ``PARAMS``, as registry parameters at ``key``
+    (``us.offering`` -> ``us.offering.beta``), with their defaults and bounds."""
+    return {name: Parameter(f"{key}.{name}", f"{cls.__name__} {name}", "", f"parameter {name} of {cls.__name__}",
+                            float(lo), float(hi), default=default)
+            for name, (default, lo, hi) in cls.PARAMS.items()}
+
+
+def with_part_defaults(cfg: Tree, ids: tuple[str, ...]) -> Tree:
+    """``cfg`` with every parameter a party's negotiator part declares (``PARAMS``) and its config leaves out
+    set to the declared default, so that a part's parameter is a config key like any other: the calibration
+    block can give it a source and a prior, an ensemble can draw it, a design can sample it. The values the
+    parts compile to are unchanged. A copy where something is filled in; ``cfg`` itself otherwise."""
+    out, put, filled = None, None, False
+    for pid in ids:
+        for part_key, (_, base) in PARTS.items():
+            node = (cfg.get(pid) or {}).get(part_key) if isinstance(cfg.get(pid), dict) else None
+            if not isinstance(node, dict) or "_target_" not in node:
+                continue  # the compiler names the malformed part
+            cls = import_class(node["_target_"], f"{pid}.{part_key}._target_", base)
+            for name, parameter in part_parameters(cls, f"{pid}.{part_key}").items():
+                if name not in node:
+                    if out is None:
+                        out, put = copy_on_write(cfg)
+                    put(parameter.key, parameter.default)
+                    filled = True
+    return out if filled else cfg
+
+
 def part(node: Any, key: str, base: type, space=None) -> tuple[str, type, dict[str, np.ndarray]]:
     """A part's name, class and checked parameters, from its config node at ``key``.
 
@@ -98,9 +130,11 @@ def part(node: Any, key: str, base: type, space=None) -> tuple[str, type, dict[s
         if pname not in ("name", "_target_", "per_issue") and pname not in cls.PARAMS:
             allowed = ", ".join(cls.PARAMS) or "none"
             raise ConfigError(f"{key}.{pname}", f"unknown parameter of {name!r}; allowed: {allowed}")
+    declared = part_parameters(cls, key)
     params = {}
-    for pname, (default, lo, hi) in cls.PARAMS.items():
-        value = check_number(node[pname], f"{key}.{pname}", lo, hi) if pname in node else default
+    for pname, parameter in declared.items():
+        value = check_number(node[pname], parameter.key, parameter.lo, parameter.hi) if pname in node \
+            else parameter.default
         params[pname] = np.float64(value)
     per_issue = node.get("per_issue") or {}
     if per_issue:
@@ -113,7 +147,7 @@ def part(node: Any, key: str, base: type, space=None) -> tuple[str, type, dict[s
                 raise ConfigError(where, f"cannot be set per issue for {name!r}; allowed: {', '.join(allowed) or 'none'}")
             if not isinstance(values, dict) or not values:
                 raise ConfigError(where, "must map issue names or tag values to values")
-            default, lo, hi = cls.PARAMS[pname]
+            lo, hi = declared[pname].lo, declared[pname].hi
             vector = np.full(space.n, params[pname])
             for target, value in values.items():
                 hits = [j for j, issue in enumerate(space.issues)

@@ -7,6 +7,12 @@ codebook read their words from it. Per-party keys are written with ``{party}`` i
 party's id (``scenario.sides.{party}.delay_cost``); :func:`find` matches a concrete key to its entry
 (``{item}`` stands for a purchase item, ``{flow}`` for a tariff's export flow).
 
+A parameter of a scenario also carries its calibration: where its value comes from (:class:`Source`)
+and its :class:`Prior`. The registry gives every parameter's label, unit and bounds; a scenario's
+``calibration`` block gives, per concrete key, the source and prior (:func:`sim.config.calibration.calibration_entries`
+returns them as :class:`Parameter` objects of the registry, :meth:`Parameter.calibrated`). The priors an
+ensemble or a sensitivity design draws from are the same objects (:mod:`sim.config.priors`).
+
 Structured settings (issues, the schedule, red lines, constituencies) are checked by the compiler
 itself (:mod:`sim.config.scenario`), since their bounds depend on one another.
 """
@@ -15,14 +21,73 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 from sim.config.values import MISSING, ConfigError, Tree, check_number, get, lookup
 
-__all__ = ["PARAMETERS", "Parameter", "find", "label"]
+__all__ = ["DISTS", "PARAMETERS", "TAGS", "Parameter", "Prior", "Source", "find", "label", "parameter"]
+
+if TYPE_CHECKING:
+    import numpy as np
 
 INF = math.inf
+TAGS = ("DOMAIN", "SEED", "PAPER", "STATEMENT", "DERIVED", "ASSUMPTION")
+DISTS = ("uniform", "triangular")
+
+
+@dataclass(frozen=True)
+class Prior:
+    """A prior over a parameter: uniform on ``[lo, hi]`` or triangular with its ``mode``.
+
+    Attributes:
+        dist: ``uniform`` or ``triangular``.
+        lo, hi: Its support.
+        mode: The triangular prior's mode (``None`` for a uniform one).
+    """
+
+    dist: str
+    lo: float
+    hi: float
+    mode: float | None = None
+
+    def contains(self, value: float) -> bool:
+        """Whether ``value`` lies in ``[lo, hi]``."""
+        return self.lo <= value <= self.hi
+
+    def describe(self) -> str:
+        """``uniform [lo, hi]`` or ``triangular [lo, mode, hi]``."""
+        if self.dist == "triangular":
+            return f"triangular [{self.lo:g}, {self.mode:g}, {self.hi:g}]"
+        return f"uniform [{self.lo:g}, {self.hi:g}]"
+
+    def quantile(self, u: np.ndarray, integer: bool = False) -> np.ndarray:
+        """The prior's quantile function at ``u`` in [0, 1) (inverse transform sampling).
+
+        With ``integer`` (a key holding an integer) a uniform prior makes every integer of ``[lo, hi]``
+        equally likely and a triangular draw is rounded.
+        """
+        import numpy as np  # here: the registry is read by the quick ``run --help``, which imports no NumPy
+
+        lo, hi = self.lo, self.hi
+        if self.dist == "uniform":
+            if integer:
+                return np.minimum(np.floor(lo + u * (hi - lo + 1.0)), hi)
+            return lo + u * (hi - lo)
+        mode = lo if self.mode is None else self.mode
+        c = (mode - lo) / (hi - lo)
+        x = np.where(u < c, lo + np.sqrt(u * (hi - lo) * (mode - lo)),
+                     hi - np.sqrt((1.0 - u) * (hi - lo) * (hi - mode)))
+        return np.round(x) if integer else x
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a value comes from: the text (a DOMAIN row, seed, paper or public statement, with its date)
+    and its tag (one of :data:`TAGS`)."""
+
+    text: str
+    tag: str
 
 
 @dataclass(frozen=True)
@@ -37,6 +102,9 @@ class Parameter:
         lo: Lowest allowed value (numbers).
         hi: Highest allowed value (numbers).
         kind: ``number``, ``integer``, ``probability``, ``money``, ``flag`` or ``text``.
+        prior: Its prior in a scenario (``None`` for an exact fact or a setting of a run).
+        default: The value when a config does not give it (a negotiator part's parameter), or ``None``.
+        source: Where a scenario's value comes from (``None`` outside a calibration block).
     """
 
     key: str
@@ -46,6 +114,29 @@ class Parameter:
     lo: float = -INF
     hi: float = INF
     kind: str = "number"
+    prior: Prior | None = None
+    source: Source | None = None
+    default: Any = None
+
+    @property
+    def tag(self) -> str:
+        """The tag of its source (``DOMAIN``, ..., ``ASSUMPTION``), or ``""`` without one."""
+        return "" if self.source is None else self.source.tag
+
+    @property
+    def integer(self) -> bool:
+        """Whether the value is a whole number (its draws are whole numbers)."""
+        return self.kind == "integer"
+
+    def calibrated(self, key: str, source: Source | None, prior: Prior | None, integer: bool | None = None
+                   ) -> Parameter:
+        """This parameter at the concrete ``key``, with a scenario's source and prior.
+
+        ``integer`` overrides the kind where the registry does not know it (a key it does not list).
+        """
+        kind = self.kind if integer is None else ("integer" if integer else
+                                                 ("number" if self.kind == "integer" else self.kind))
+        return replace(self, key=key, source=source, prior=prior, kind=kind)
 
     def key_for(self, party: str | None = None) -> str:
         """The concrete key (for a per-party parameter, with the party's id)."""
@@ -175,6 +266,20 @@ def find(key: str) -> tuple[Parameter, dict[str, str]] | None:
         if match:
             return parameter, match.groupdict()
     return None
+
+
+def parameter(key: str) -> Parameter:
+    """The parameter of a concrete key: the registry's entry with its placeholders filled, or, for a key the
+    registry does not list (an issue's range, a constituency's weight, a part's parameter), a plain number
+    labelled from the key."""
+    found = find(key)
+    if found is None:
+        return Parameter(key, key.split(".")[-1].replace("_", " "), "", "")
+    base, values = found
+    text = base.label
+    for placeholder, value in values.items():
+        text = text.replace("{" + placeholder + "}", value)
+    return replace(base, key=key, label=text)
 
 
 def label(key: str, names: dict[str, str] | None = None) -> str:

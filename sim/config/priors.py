@@ -16,14 +16,13 @@ uniform prior every integer in [lo, hi] is equally likely; with a triangular one
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from sim.config.calibration import BLOCK, calibration_entries
+from sim.config.parameters import Parameter
 from sim.config.values import ConfigError, Tree, numeric_key
 
-__all__ = ["FIXED_IN_ENSEMBLE", "Prior", "draw", "drawn", "priors"]
+__all__ = ["FIXED_IN_ENSEMBLE", "draw", "drawn", "priors"]
 
 # Keys an ensemble keeps at their value although they have a prior: the round length maps rounds to dates,
 # and the forecast's tables and figures turn every world's rounds into dates with the one calendar of the run
@@ -31,44 +30,13 @@ __all__ = ["FIXED_IN_ENSEMBLE", "Prior", "draw", "drawn", "priors"]
 FIXED_IN_ENSEMBLE = ("scenario.calendar.round_days",)
 
 
-
-@dataclass(frozen=True)
-class Prior:
-    """The prior of one config key.
-
-    Attributes:
-        key: The full config key it sets.
-        dist: ``uniform`` or ``triangular``.
-        lo, hi: Its support.
-        mode: The triangular prior's mode (``lo`` for a uniform one; unused).
-        integer: Whether the key holds an integer (its draws are integers).
-    """
-
-    key: str
-    dist: str
-    lo: float
-    hi: float
-    mode: float
-    integer: bool
-
-    def quantile(self, u: np.ndarray) -> np.ndarray:
-        """The prior's quantile function at ``u`` in [0, 1) (inverse transform sampling)."""
-        lo, hi = self.lo, self.hi
-        if self.dist == "uniform":
-            if self.integer:  # every integer of [lo, hi] equally likely
-                return np.minimum(np.floor(lo + u * (hi - lo + 1.0)), hi)
-            return lo + u * (hi - lo)
-        c = (self.mode - lo) / (hi - lo)
-        x = np.where(u < c, lo + np.sqrt(u * (hi - lo) * (self.mode - lo)),
-                     hi - np.sqrt((1.0 - u) * (hi - lo) * (hi - self.mode)))
-        return np.round(x) if self.integer else x
-
-
-def priors(cfg: Tree) -> list[Prior]:
-    """The priors of ``scenario.calibration``, in the order written (entries without a prior are skipped).
+def priors(cfg: Tree) -> list[Parameter]:
+    """The parameters of ``scenario.calibration`` with a prior, in the order written (entries without one
+    are skipped).
 
     The block is read and checked in one place, :func:`sim.config.calibration.calibration_entries`; this
-    adds what drawing needs: whether the key holds an integer.
+    adds what drawing needs: whether the key holds an integer (:attr:`Parameter.integer`, from the config's
+    own value).
 
     Raises:
         ConfigError: naming a malformed entry, or a key that is not a numeric config value.
@@ -84,12 +52,11 @@ def priors(cfg: Tree) -> list[Prior]:
         p = entry.prior
         if not p.lo < p.hi:
             raise ConfigError(f"{where}.prior", f"needs lo < hi to be drawn, got lo {p.lo:g}, hi {p.hi:g}")
-        out.append(Prior(key=entry.key, dist=p.dist, lo=p.lo, hi=p.hi, mode=p.lo if p.mode is None else p.mode,
-                         integer=isinstance(base, int)))
+        out.append(entry.calibrated(entry.key, entry.source, p, integer=isinstance(base, int)))
     return out
 
 
-def drawn(cfg: Tree) -> list[Prior]:
+def drawn(cfg: Tree) -> list[Parameter]:
     """The priors an ensemble draws: every prior of ``scenario.calibration`` but those of :data:`FIXED_IN_ENSEMBLE`.
 
     Raises:
@@ -121,6 +88,6 @@ def draw(cfg: Tree, n: int, root_seed: int, grid_keys: set[str]) -> list[dict[st
     # the sampler's own stream, derived from the root seed (never shared with any world)
     rng = np.random.default_rng(np.random.SeedSequence(root_seed, spawn_key=(2**32 - 1,)))
     unit = rng.random((n, len(found)))
-    columns = [p.quantile(unit[:, k]) for k, p in enumerate(found)]
+    columns = [p.prior.quantile(unit[:, k], p.integer) for k, p in enumerate(found)]
     return [{p.key: (int(col[i]) if p.integer else float(col[i])) for p, col in zip(found, columns, strict=True)}
             for i in range(n)]

@@ -23,7 +23,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from sim.config import priors
 from sim.config.calibration import check_calibration
-from sim.config.components import load_negotiator
+from sim.config.components import load_negotiator, with_part_defaults
 from sim.config.designs import DESIGN_METHODS, check_size, design_rows, unit_design
 from sim.config.parameters import read
 from sim.config.parties import parties
@@ -35,6 +35,7 @@ from sim.config.values import (
     choice,
     copy_on_write,
     flag,
+    flatten,
     get,
     lookup,
     number,
@@ -172,16 +173,11 @@ def _axis_values(cfg: Tree, key: str, values: Any) -> list:
     return values
 
 
-def _flatten(grid: Any, prefix: str = "") -> list[tuple[str, Any]]:
+def _flatten(grid: Any) -> list[tuple[str, Any]]:
     """Axes of a grid given flat (``{"a.b": [..]}``) or nested (``{"a": {"b": [..]}}``)."""
     if not isinstance(grid, dict):
-        raise ConfigError(f"sweep.grid{'.' if prefix else ''}{prefix.rstrip('.')}",
-                          "must map config keys to lists of values")
-    out = []
-    for k, v in grid.items():
-        key = f"{prefix}{k}"
-        out.extend(_flatten(v, f"{key}.") if isinstance(v, dict) else [(key, v)])
-    return out
+        raise ConfigError("sweep.grid", "must map config keys to lists of values")
+    return list(flatten(grid).items())
 
 
 def _pairs(cfg: Tree, ids: tuple[str, str]) -> list[tuple[str | None, str | None]]:
@@ -196,14 +192,8 @@ def _pairs(cfg: Tree, ids: tuple[str, str]) -> list[tuple[str | None, str | None
     return out
 
 
-def plan(config: DictConfig | Tree) -> Plan:
-    """Validate a run's config and expand its sweep into grid points.
-
-    Raises:
-        ConfigError: naming the first bad key and what it allows.
-    """
-    cfg = OmegaConf.to_container(config, resolve=True) if isinstance(config, DictConfig) else dict(config)
-    cfg.pop("hydra", None)
+def _run_settings(cfg: Tree) -> dict[str, Any]:
+    """The run settings (``run.*``), checked: seeds, root seed, chunk size, workers, executor, recording."""
     seeds = int(read(cfg, "run.seeds"))
     root_seed = int(read(cfg, "run.seed"))
     chunk_size = int(read(cfg, "run.chunk_size"))
@@ -231,9 +221,24 @@ def plan(config: DictConfig | Tree) -> Plan:
     progress = get(cfg, "run.progress")
     if progress is not None and not isinstance(progress, bool):
         raise ConfigError("run.progress", f"must be true, false or null (a bar only on a terminal), got {progress!r}")
+    return {"seeds": seeds, "root_seed": root_seed, "chunk_size": chunk_size, "workers": workers,
+            "workers_auto": workers_auto, "executor": executor, "address": address, "record": record, "crn": crn}
+
+
+def plan(config: DictConfig | Tree) -> Plan:
+    """Validate a run's config and expand its sweep into grid points.
+
+    Raises:
+        ConfigError: naming the first bad key and what it allows.
+    """
+    cfg = OmegaConf.to_container(config, resolve=True) if isinstance(config, DictConfig) else dict(config)
+    cfg.pop("hydra", None)
+    run = _run_settings(cfg)
+    seeds, root_seed, record = run["seeds"], run["root_seed"], run["record"]
 
     party_list = parties(cfg)
     ids = tuple(pid for pid, _ in party_list)
+    cfg = with_part_defaults(cfg, ids)  # a part's declared parameters are config keys (priors, designs)
     axes = {key: _axis_values(cfg, key, values) for key, values in _flatten(get(cfg, "sweep.grid") or {})}
     pairs = _pairs(cfg, ids)
     n_samples = _sample_size(cfg)
@@ -271,9 +276,10 @@ def plan(config: DictConfig | Tree) -> Plan:
         record = "all" if len(points) * seeds <= 1000 else 1
     dtypes = {k: _dtype([p.coordinates[k] for p in points])
               for k in (*(f"{pid}_strategy" for pid in ids), "agenda", *swept, "constraints")}
-    return Plan(points=points, seeds=seeds, root_seed=root_seed, chunk_size=chunk_size, workers=workers,
-                workers_auto=workers_auto, executor=executor, dask_address=address, record_rounds=record,
-                common_random_numbers=crn, swept_keys=swept, coordinate_dtypes=dtypes, parties=party_list,
+    return Plan(points=points, seeds=seeds, root_seed=root_seed, chunk_size=run["chunk_size"], workers=run["workers"],
+                workers_auto=run["workers_auto"], executor=run["executor"], dask_address=run["address"],
+                record_rounds=record, common_random_numbers=run["crn"], swept_keys=swept, coordinate_dtypes=dtypes,
+                parties=party_list,
                 prior_keys=[k for k in swept if k not in axes] if get(cfg, "sweep.sample.method") == "prior" else [])
 
 
@@ -333,7 +339,7 @@ class SampledDesign:
 
 
 def _ranges(cfg: Tree) -> list[tuple[str, Any]]:
-    axes = _flatten(get(cfg, "sweep.sample.ranges") or {}, "")
+    axes = _flatten(get(cfg, "sweep.sample.ranges") or {})
     if not axes:
         raise ConfigError("sweep.sample.ranges", "must map at least one numeric config key to [low, high]")
     return axes

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["CONF_DIR", "MISSING", "ConfigError", "Tree", "choice", "copy_on_write", "date", "entry_date", "entry_number",
-           "flag", "fmt", "get", "lookup", "money", "number", "probability"]
+           "flag", "flatten", "fmt", "get", "lookup", "money", "number", "probability"]
 
 CONF_DIR = Path(__file__).resolve().parent.parent.parent / "conf"
 MISSING = object()
@@ -27,6 +27,18 @@ class ConfigError(ValueError):
     def __init__(self, key: str, message: str) -> None:
         super().__init__(f"{key}: {message}")
         self.key = key
+
+
+def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
+    """The leaves of a nested mapping under dotted keys, in order: ``{"a": {"b": 1}, "c.d": [2]}`` ->
+    ``{"a.b": 1, "c.d": [2]}``. Lists are leaves; an empty mapping has none; a key may itself be dotted."""
+    if not isinstance(tree, dict):
+        return {prefix: tree}
+    out: dict[str, Any] = {}
+    for k, v in tree.items():
+        key = f"{prefix}.{k}" if prefix else str(k)
+        out.update(flatten(v, key) if isinstance(v, dict) else {key: v})
+    return out
 
 
 def lookup(tree: Tree, key: str) -> Any:

@@ -31,7 +31,7 @@ class PartySpec:
 
     Attributes:
         id: The party's id in the scenario (column prefix, config key), e.g. ``"us"``.
-        name: Display name, e.g. ``"United States"``.
+        name: Display name, e.g. ``"Supplier"``.
         offering: Offering strategy class and its config name.
         acceptance: Acceptance strategy class and its config name.
         opponent: Opponent model class and its config name.

@@ -5,9 +5,11 @@ Generated from the parameter registry (:mod:`sim.config.parameters`: label, unit
 ``python -m sim calibration`` (``--check`` exits 1 if the file is out of date, or if a shipped scenario
 has a numeric parameter without an entry or a value outside its prior).
 
-It also writes the check of the exporter's no-deal loss against the published GDP-impact estimates
-(:data:`NO_DEAL_BENCHMARKS`): the model's yearly tariff cost to the exporter at the escalated no-deal
-tariffs, ``(1 - phi) * B``, in USD bn and as a share of the exporter's GDP, next to each estimate.
+It also writes the check of the exporter's no-deal loss against the published GDP-impact estimates of
+the scenario's ``evidence.no_deal_gdp`` (:func:`gdp_check`): the model's yearly tariff cost to the exporter
+at the escalated no-deal tariffs, ``(1 - phi) * B``, in USD bn and as a share of the exporter's GDP, next to
+each estimate; and the studies of ``evidence.pass_through`` behind the pass-through. The evidence is scenario
+data, written in the scenario file with its sources; this module only lays it out.
 """
 
 from __future__ import annotations
@@ -18,12 +20,12 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.config.calibration import Entry, calibration_entries
-from sim.config.parameters import find
+from sim.config.calibration import calibration_entries, value_at
+from sim.config.parameters import Parameter, find
+from sim.config.values import flatten
 from sim.report.codebook import write_or_check
 
-__all__ = ["NO_DEAL_BENCHMARKS", "PASS_THROUGH_EVIDENCE", "markdown", "missing_entries", "no_deal_rows",
-           "numeric_parameters"]
+__all__ = ["gdp_check", "markdown", "missing_entries", "no_deal_rows", "numeric_parameters"]
 
 DOC = Path(__file__).resolve().parent.parent.parent / "docs" / "calibration.md"
 
@@ -47,93 +49,34 @@ class GdpCheck:
     benchmarks: tuple[Benchmark, ...]
 
 
-# Japan's nominal GDP 2024: ¥609.3 tn (Cabinet Office preliminary estimate of 17 Feb 2025, reported by the Yomiuri
-# editorial of 18 Feb 2025), converted at the scenario's own ¥145/$ (DOMAIN §3a), so that the ratio of the
-# model's loss to GDP is the same in yen and in dollars: ¥609.3 tn x 1000 / 145 = $4,202 bn (at the 2024 average
-# of about ¥151/$ it is the "~$4.0 tn" usually quoted). The estimates are the rows of DOMAIN §4a.
-NO_DEAL_BENCHMARKS: dict[str, GdpCheck] = {
-    "us_japan_2025": GdpCheck(
-        gdp_usd_bn=609.3 * 1000 / 145.0,
-        gdp_source="¥609.3 tn, calendar 2024 (Cabinet Office, 17 Feb 2025; DOMAIN §4a) at ¥145/$",
-        benchmarks=(
-            Benchmark("NRI (Kiuchi), 3 Apr 2025 (DOMAIN §4a)", "24 % reciprocal tariff alone", 0.59, 0.59),
-            Benchmark("NRI (Kiuchi), 3 Apr 2025 (DOMAIN §4a)", "24 % reciprocal + auto tariffs", 0.71, 0.76),
-            Benchmark("NRI (Kiuchi), Jul 2025 (DOMAIN §4a)", "all tariffs, 25 % letter rate", 0.85, 0.85),
-            Benchmark("Daiwa Institute of Research, 8 Jul 2025 (DOMAIN §4a)", "25 % reciprocal, 2025", 0.8, 0.8),
-            Benchmark("Daiwa Institute of Research, 8 Jul 2025 (DOMAIN §4a)", "25 % + auto and other tariffs, 2025",
-                      1.3, 1.3),
-            Benchmark("Nikkei estimate (DOMAIN §4a, [UNCERTAIN])", "car and steel tariffs stay", 0.7, 0.7),
-        )),
-    # Korea's nominal GDP 2024: ₩2,549.1 tn (Bank of Korea, 5 Mar 2025) at the 2024 average of ₩1,363.98/$
-    # (Yonhap, 2 Feb 2025): $1,869 bn. The estimates are the rows of docs/DOMAIN_us_korea.md §4a (all before 15 Jul).
-    "us_korea_2025": GdpCheck(
-        gdp_usd_bn=2549.1 * 1000 / 1363.98,
-        gdp_source="₩2,549.1 tn, calendar 2024 (Bank of Korea, 5 Mar 2025; DOMAIN_us_korea §4a) at ₩1,363.98/$",
-        benchmarks=(
-            Benchmark("KIET, Nov 2024 (DOMAIN_us_korea §4a)", "10–20 % universal US tariff", 0.1, 0.2),
-            Benchmark("Hana Bank, Apr 2025 (DOMAIN_us_korea §4a): value added > ₩10.6 tn / ₩2,549.1 tn",
-                      "25 % reciprocal tariff", 0.42, 0.42),
-            Benchmark("National Assembly Budget Office, 22 May 2025 (DOMAIN_us_korea §4a)",
-                      "worst case: 25 % on Korea and 145 % on China (growth, pp)", 0.69, 0.69),
-        )),
-}
-
-# What each study found about who pays a US tariff, for the pass-through entry (scenario.payoff.pass_through).
-PASS_THROUGH_EVIDENCE = [
-    ("Amiti, Redding & Weinstein (2019), \"The Impact of the 2018 Tariffs on Prices and Welfare\", *Journal of "
-     "Economic Perspectives* 33(4): 187–210",
-     "2018 US tariffs (steel, aluminium, washers, solar panels, \\$250 bn of Chinese goods): complete pass-through "
-     "of the tariffs into the domestic prices of imported goods; the full incidence fell on US consumers and "
-     "importers (a real-income loss of \\$1.4 bn a month by the end of 2018)", "≈ 1.0"),
-    ("Fajgelbaum, Goldberg, Kennedy & Khandelwal (2020), \"The Return to Protectionism\", *Quarterly Journal of "
-     "Economics* 135(1): 1–55",
-     "complete pass-through of the 2018 tariffs to duty-inclusive import prices (foreign export prices did not "
-     "fall); buyers of imports lost \\$51 bn (0.27 % of GDP), the net real-income loss was \\$7.2 bn (DOMAIN §4c)",
-     "≈ 1.0"),
-    ("Cavallo, Gopinath, Neiman & Tang (2021), \"Tariff Pass-Through at the Border and at the Store: Evidence "
-     "from US Trade Policy\", *AER: Insights* 3(1): 19–34",
-     "near-complete pass-through of the 2018–19 tariffs to the prices US importers paid at the border (much "
-     "higher than exchange-rate pass-through); retail prices rose less, so retailers' margins absorbed part; "
-     "US exporters facing retaliatory tariffs did cut their prices", "≈ 0.9–1.0 at the border"),
-    ("2025, Japanese cars: Bank of Japan corporate goods price index (export price of vehicles to North "
-     "America −19.4 % y/y in May 2025, contract-currency basis, the steepest fall since 2016); Ministry of "
-     "Finance trade statistics of 18 Jun 2025 (car exports to the US −24.7 % in value, −3.9 % in volume); "
-     "Yomiuri, 19 Jul 2025 (June: value −26.7 %, volume +3.4 %; US new-car prices +3 % y/y, Cox Automotive)",
-     "Japanese carmakers cut the dollar price of cars shipped to the US by about as much as the 25 pp tariff "
-     "in the first months: they, not US buyers, absorbed most of the car tariff (a 19.4 % cut under a 25 % "
-     "tariff leaves the duty-inclusive price at 0.806 × 1.25 = 1.008 of its old level: φ ≈ 0.04)", "≈ 0–0.1 on cars"),
-]
-
-PASS_THROUGH_TEXT = """\
-**The value and its range.** One pass-through φ serves every tariff flow and both sides. The 2018–19
-literature finds φ ≈ 1 (complete pass-through at the border); the spring-2025 evidence on Japanese cars finds
-φ ≈ 0–0.1 on cars, the largest flow, in the first months (a short-run absorption that the carmakers said they
-could not keep up). Weighting φ = 0.1 on cars and parts and φ = 1 on steel and other goods by the tariff bill
-[DERIVED]: at the status quo (cars and parts \\$13.45 bn of \\$24.0 bn) φ = (13.45 × 0.1 + 10.56 × 1)/24.0 =
-0.50; at the escalated tariffs (\\$13.45 bn of \\$37.3 bn) φ = (1.35 + 23.88)/37.3 = 0.68. The default is the
-middle, **φ = 0.6**, with the prior **triangular [0.3, 0.6, 1.0]**: 1.0 is the 2018–19 benchmark (complete
-pass-through), 0.3 allows exporters of other goods to absorb part as well. Japan's exporters therefore bear
-1 − φ = 40 % of each tariff, US buyers 60 %, and the US Treasury collects the whole bill: no double count.
-"""
+def gdp_check(cfg: dict) -> GdpCheck | None:
+    """The scenario's ``evidence.no_deal_gdp``: the exporter's GDP in USD bn (local currency tn x 1000 / the USD
+    rate) and the published estimates of its GDP loss; ``None`` without one."""
+    node = ((cfg.get("scenario") or {}).get("evidence") or {}).get("no_deal_gdp")
+    if not node:
+        return None
+    return GdpCheck(gdp_usd_bn=node["gdp_local_tn"] * 1000 / node["usd_rate"], gdp_source=node["source"],
+                    benchmarks=tuple(Benchmark(b["source"], b["scenario"], b["low_pct"], b["high_pct"])
+                                     for b in node["estimates"]))
 
 
-def _leaves(node, prefix: str):
-    if isinstance(node, dict):
-        for k, v in node.items():
-            yield from _leaves(v, f"{prefix}.{k}")
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            yield from _leaves(v, f"{prefix}[{i}]")
-    else:
-        yield prefix, node
+def _pass_through_section(cfg: dict) -> list[str]:
+    node = ((cfg.get("scenario") or {}).get("evidence") or {}).get("pass_through")
+    if not node:
+        return []
+    return ["### The pass-through of a tariff (`scenario.payoff.pass_through`)", "",
+            "| study | finding | implied φ |", "| --- | --- | --- |",
+            *(f"| {_cell(e['study'])} | {_cell(e['finding'])} | {e['implied']} |" for e in node["studies"]),
+            "", node["text"]]
 
 
 def numeric_parameters(cfg: dict) -> dict[str, float]:
-    """Every numeric setting of the composed config's scenario (``scenario.*``), except the calibration block
-    and the dated lists (``schedule``, ``threshold_changes``), whose entries cite their own dates and rows."""
-    scenario = {k: v for k, v in (cfg.get("scenario") or {}).items() if k != "calibration"}
-    return {k: float(v) for k, v in _leaves(scenario, "scenario")
-            if isinstance(v, (int, float)) and not isinstance(v, bool) and "[" not in k}
+    """Every numeric setting of the composed config's scenario (``scenario.*``), except the calibration block,
+    the evidence it is set against, and the dated lists (``schedule``, ``threshold_changes``), whose entries
+    cite their own dates and rows."""
+    scenario = {k: v for k, v in (cfg.get("scenario") or {}).items() if k not in ("calibration", "evidence")}
+    return {k: float(v) for k, v in flatten(scenario, "scenario").items()
+            if isinstance(v, (int, float)) and not isinstance(v, bool)}
 
 
 def missing_entries(cfg: dict) -> list[str]:
@@ -167,19 +110,19 @@ def _cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def _table(cfg: dict, entries: list[Entry]) -> list[str]:
+def _table(cfg: dict, entries: list[Parameter]) -> list[str]:
     lines = ["| key | parameter | value | unit | registry bounds | tag | source | prior |",
              "| --- | --- | ---: | --- | --- | --- | --- | --- |"]
     for e in entries:
         label, unit, bounds = _label_unit_bounds(e.key, cfg)
         prior = e.prior.describe() if e.prior else "— (exact)"
-        lines.append(f"| `{e.key}` | {_cell(label)} | {e.value:g} | {_cell(unit)} | {bounds} | {e.tag} | "
-                     f"{_cell(e.source)} | {prior} |")
+        lines.append(f"| `{e.key}` | {_cell(label)} | {value_at(cfg, e.key):g} | {_cell(unit)} | {bounds} | {e.tag} | "
+                     f"{_cell(e.source.text)} | {prior} |")
     return lines
 
 
 def no_deal_rows(cfg: dict) -> list[dict]:
-    """The exporter's no-deal tariff cost in the model against the GDP estimates of :data:`NO_DEAL_BENCHMARKS`.
+    """The exporter's no-deal tariff cost in the model against the GDP estimates of :func:`gdp_check`.
 
     The cost is the exporter's payoff at the escalated no-deal package (status quo with the scheduled changes
     and the escalation, no concessions), ``-(1 - phi) * B``, taken from the compiled scenario; it is also given at the prior's
@@ -192,8 +135,7 @@ def no_deal_rows(cfg: dict) -> list[dict]:
     from sim.config import plan
     from sim.domain.no_deal import escalated
 
-    name = cfg["scenario"].get("name")
-    check = NO_DEAL_BENCHMARKS.get(name)
+    check = gdp_check(cfg)
     if check is None or cfg["scenario"].get("payoff", {}).get("model", "trade") != "trade":
         return []
     entries = {e.key: e for e in calibration_entries(cfg)}
@@ -225,7 +167,7 @@ def _no_deal_section(cfg: dict) -> list[str]:
     rows = no_deal_rows(cfg)
     if not rows:
         return []
-    check = NO_DEAL_BENCHMARKS[cfg["scenario"]["name"]]
+    check = gdp_check(cfg)
     exporter = cfg["scenario"]["payoff"]["exporter"]
     name_x = cfg["scenario"]["parties"][exporter]["name"]
     lo = min(b.low_pct for b in check.benchmarks)
@@ -300,13 +242,6 @@ def markdown(configs: list[tuple[str, dict]]) -> str:
         "predates the end of the talks; no value was chosen by comparing the model's outputs with the deal "
         "eventually reached.",
         "",
-        "## The pass-through of a tariff (`scenario.payoff.pass_through`)",
-        "",
-        "| study | finding | implied φ |",
-        "| --- | --- | --- |",
-        *(f"| {_cell(s)} | {_cell(f)} | {v} |" for s, f, v in PASS_THROUGH_EVIDENCE),
-        "",
-        PASS_THROUGH_TEXT,
     ]
     for name, cfg in configs:
         entries = calibration_entries(cfg)
@@ -321,6 +256,7 @@ def markdown(configs: list[tuple[str, dict]]) -> str:
             "",
             *_table(cfg, entries),
             "",
+            *_pass_through_section(cfg),
             *_no_deal_section(cfg),
         ]
     return "\n".join(lines).rstrip() + "\n"

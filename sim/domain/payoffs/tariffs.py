@@ -1,7 +1,7 @@
 """The tariff payoff model: each party's payoff from tariffs, an investment pledge and purchases.
 
-Two roles: the *importer* levies tariffs on the *exporter*'s goods (in the 2025 talks, the United
-States on Japan), and the exporter offers a package of investment and purchases. Payoffs are in USD bn
+Two roles: the *importer* levies tariffs on the *exporter*'s goods (in the 2025 case studies, the US
+on its partner; ``scenario.payoff.importer``/``exporter`` name them), and the exporter offers a package of investment and purchases. Payoffs are in USD bn
 per year of the package being in force. With tariff rates ``t_s`` in percentage points and the export
 value ``V_s`` (USD bn/yr) of the goods each tariff hits, the tariff bill on flow ``s`` is
 ``B_s = t_s / 100 * V_s`` and ``B = sum_s B_s``. One incidence parameter, the pass-through ``phi``
@@ -24,7 +24,7 @@ importer::
 
 Issues are recognised by their scenario tags: ``kind: tariff`` with ``flow`` (``vehicles``,
 ``auto_parts``, ``steel``, ``other_goods``), ``kind: investment`` and ``kind: purchase``. The stakes are
-in US dollars (``scenario.stakes.exports_usd_bn.<flow>``), so the model knows no currency; the US–Japan
+in US dollars (``scenario.stakes.exports_usd_bn.<flow>``), so the model knows no currency; the default
 scenario derives them from the yen rows of docs/DOMAIN.md §3a in its comments. The car price effect is
 ``p_veh`` per vehicle for a ``t_ref`` pp surcharge on the ``N_dom`` exporter-brand cars built in the
 importer's country (``stakes.price_effect_usd_per_vehicle``, ``price_effect_at_pp``,
