@@ -31,6 +31,7 @@ import numpy as np
 
 from sim.domain.calendar import Deadlines
 from sim.domain.no_deal import NoDealPath
+from sim.domain.tradeoff import tradeoff_package
 from sim.domain.utility import BatchUtility
 from sim.engine.agents import Constituency, Negotiator
 from sim.engine.inputs import Structure, WorldInputs
@@ -209,6 +210,7 @@ class NegotiationModel(mesa.Model):
             at_line |= np.any((tight_lo & (np.abs(self.agreement - agent.red_lo) < 1e-9))
                               | (tight_hi & (np.abs(self.agreement - agent.red_hi) < 1e-9)), axis=1)
         out["red_line_binding"] = deal & at_line
+        out["zopa"] = self.zone_of_agreement()
         settled = deal | partial
         for agent in self.negotiators:
             rv = agent.reservation(self.end_round)
@@ -218,6 +220,26 @@ class NegotiationModel(mesa.Model):
             out[f"{agent.id}_reservation_utility"] = rv
             out[f"{agent.id}_approval"] = np.where(settled, agent.approval(package), np.nan)
         return out
+
+    def zone_of_agreement(self) -> np.ndarray:
+        """Whether each world has a zone of agreement: a package, within both parties' red lines, that both
+        prefer to no deal by their true utilities at the final deadline (their reservation values in that round).
+
+        The package best for the first party among those the second values at least at its reservation value
+        is a fractional knapsack (:func:`~sim.domain.tradeoff.tradeoff_package`); there is a zone of agreement
+        when it gives the first party more than its reservation value. Ratification is not considered.
+        """
+        first, second = self.negotiators
+        lo, hi = np.maximum(first.red_lo, second.red_lo), np.minimum(first.red_hi, second.red_hi)
+        overlap = np.all(lo <= hi, axis=1)
+        hi = np.maximum(lo, hi)
+        t = self.deadlines.final_deadline
+        rv_first, rv_second = first.reservation(t), second.reservation(t)
+        c_first, c_second = (n.utility.a / n.utility.span[:, None] for n in self.negotiators)
+        best_second = np.where(c_second > 0, hi, lo)
+        budget = second.utility(best_second) - rv_second - 1e-9
+        x = tradeoff_package(c_second, c_first, lo, hi, best_second, budget)
+        return overlap & (budget >= 0) & (first.utility(x) > rv_first + 1e-9)
 
     def round_table(self) -> dict[str, np.ndarray]:
         """The recorded rounds of the traced worlds, as flat columns."""
