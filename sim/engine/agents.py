@@ -136,6 +136,12 @@ class Negotiator(mesa.Agent):
         elapsed = np.divide(t - 1.0, span, out=np.ones_like(span), where=span > 0)
         return np.clip(elapsed, 0.0, 1.0)
 
+    def time_at_next_turn(self, t: int) -> np.ndarray:
+        """Share of this party's own time that will have passed when it next responds, if it does not accept in
+        round ``t``: its relative time ``protocol.turn_gap`` rounds on (with alternating offers a side responds
+        every other round, so 1 when round ``t`` is its last response before its deadline)."""
+        return self.relative_time(t + self.protocol.turn_gap)
+
     def draw_uniform(self, t: int) -> np.ndarray:
         """Uniform draws for a randomising strategy, one per world and issue."""
         return self.streams.uniform(Stream.strategy(self.index), t, self.best.shape[1])

@@ -63,12 +63,14 @@ class Protocol:
 
     Attributes:
         staged: Whether offers cover one stage at a time (issues already agreed stay locked).
+        turn_gap: Rounds from one response of a side to its next.
         keeps_partial: Whether the stages agreed so far stay in force if the talks end early.
         defections: Involuntary defections (failed ratifications) per world.
     """
 
     staged: ClassVar[bool] = False
     keeps_partial: ClassVar[bool] = False
+    turn_gap: ClassVar[int] = 2  # rounds from one response of a side to its next (alternating offers: 2)
 
     def __init__(self, stages: tuple[tuple[int, ...], ...], n_issues: int, n_worlds: int) -> None:
         self.stage_mask = np.zeros((len(stages), n_issues), dtype=bool)
