@@ -35,13 +35,14 @@ from sim.domain.tradeoff import tradeoff_package
 from sim.domain.utility import BatchUtility
 from sim.engine.agents import Constituency, Negotiator
 from sim.engine.inputs import Structure, WorldInputs
-from sim.engine.protocols import END_REASONS, RoundResult
+from sim.engine.codes import END_REASONS, EndReason, Response
+from sim.engine.protocols import RoundResult
 from sim.engine.streams import RandomStreams, Stream
 
 __all__ = ["END_REASONS", "NegotiationModel"]
 
-# end_reason codes; 0 means still talking
-_AGREEMENT, _WALK_AWAY, _DEADLINE, _BREAKDOWN, _REFUSED = 1, 2, 3, 4, 5
+# the round record's code of talks that ended in a round regardless of the response, by end reason
+_ENDED_BY = np.array([-1 if Response.ended_by(r) is None else Response.ended_by(r) for r in EndReason], dtype=np.int8)
 
 
 class NegotiationModel(mesa.Model):
@@ -115,7 +116,7 @@ class NegotiationModel(mesa.Model):
         refused = (inputs.parties[0].refuses > 0) | (inputs.parties[1].refuses > 0)
         self.active[refused] = False
         self.end_round[refused] = self.first_round
-        self.end_reason[refused] = _REFUSED
+        self.end_reason[refused] = EndReason.REFUSED
         self.agreement = np.full((self.n_worlds, self.space.n), np.nan)
         self._trace = None if record_rounds is None or len(record_rounds) == 0 else np.asarray(record_rounds)
         self.round_log: list[dict[str, np.ndarray]] = []
@@ -144,10 +145,10 @@ class NegotiationModel(mesa.Model):
         self.agreement[agreed] = offer[agreed]
         ended = agreed | walked | timed_out | broken
         self.end_round[ended] = t
-        self.end_reason[agreed] = _AGREEMENT
-        self.end_reason[walked] = _WALK_AWAY
-        self.end_reason[timed_out] = _DEADLINE
-        self.end_reason[broken] = _BREAKDOWN
+        self.end_reason[agreed] = EndReason.AGREEMENT
+        self.end_reason[walked] = EndReason.WALK_AWAY
+        self.end_reason[timed_out] = EndReason.DEADLINE
+        self.end_reason[broken] = EndReason.BREAKDOWN
         if self._trace is not None:
             self._record(t, result.proposer, offer, result.response)
         self.active = talking & ~ended
@@ -157,12 +158,13 @@ class NegotiationModel(mesa.Model):
     def _record(self, t: int, proposer: Negotiator, offer: np.ndarray, response: np.ndarray) -> None:
         """Keep the round's offer and response for the traced worlds that were still talking."""
         idx = self._trace[self.active[self._trace]]
-        code = np.where(self.end_reason[idx] >= _DEADLINE, self.end_reason[idx] + 1, response[idx])
+        ended_by = _ENDED_BY[self.end_reason[idx]]
+        code = np.where(ended_by >= 0, ended_by, response[idx])
         entry = {"world_index": idx, "round": np.full(len(idx), t), "proposer": np.full(len(idx), proposer.id),
                  "offer": offer[idx]}
         for negotiator in self.negotiators:
             entry[f"{negotiator.id}_utility"] = negotiator.utility(offer)[idx]
-        entry["response"] = code  # 0 counter, 1 accept, 2 walk-away, 4 deadline, 5 breakdown
+        entry["response"] = code  # a Response
         self.round_log.append(entry)
 
     def outcomes(self) -> dict[str, np.ndarray]:
@@ -172,7 +174,7 @@ class NegotiationModel(mesa.Model):
         path valued from the end round) minus the party's delay cost for every round of talks. Utilities
         exclude the delay cost.
         """
-        deal = self.end_reason == _AGREEMENT
+        deal = self.end_reason == EndReason.AGREEMENT
         protocol = self.protocol
         # with a sequential agenda, talks that stop mid-way leave the stages agreed so far in force
         partial = protocol.partial(deal)

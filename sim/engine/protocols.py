@@ -24,14 +24,9 @@ from typing import ClassVar
 
 import numpy as np
 
-__all__ = ["ACCEPT", "COUNTER", "END_REASONS", "WALK_AWAY", "Linked", "Package", "Protocol", "RoundResult",
-           "Sequential"]
+from sim.engine.codes import END_REASONS, Response
 
-# how a negotiation ended, by the code the model records (``end_reason``); here, not in the model, so
-# that reading a run's outcomes needs no Mesa
-END_REASONS = {1: "agreement", 2: "walk-away", 3: "deadline", 4: "breakdown", 5: "refused protocol"}
-
-COUNTER, ACCEPT, WALK_AWAY = 0, 1, 2
+__all__ = ["END_REASONS", "Linked", "Package", "Protocol", "Response", "RoundResult", "Sequential"]
 
 
 @dataclass
@@ -41,7 +36,7 @@ class RoundResult:
     Attributes:
         proposer: The negotiator who made the offer.
         offer: The offer made (with locked issues at their agreed values), ``(B, n)``.
-        response: :data:`COUNTER`, :data:`ACCEPT` or :data:`WALK_AWAY`, ``(B,)``.
+        response: A :class:`~sim.engine.codes.Response` code per world (counter, accept or walk-away), ``(B,)``.
         agreed: Worlds whose talks ended in an agreement that takes effect.
         walked: Worlds whose responder walked away.
     """
@@ -108,7 +103,7 @@ class Protocol:
         proposer, responder = self.turn(t)
         offer = proposer.propose(t)
         response = responder.respond(offer, t)
-        accepted = active & (response == ACCEPT)
+        accepted = active & (response == Response.ACCEPT)
         agreed, offer = self.settle(accepted, offer)
         if agreed.any() and any(n.ratification_binds(t) for n in self.negotiators):
             ratified = self.negotiators[0].ratifies(offer, t) & self.negotiators[1].ratifies(offer, t)
@@ -118,7 +113,7 @@ class Protocol:
                 agreed = agreed & ratified
                 self.reopen(defected)
         return RoundResult(proposer=proposer, offer=offer, response=response, agreed=agreed,
-                           walked=active & (response == WALK_AWAY))
+                           walked=active & (response == Response.WALK_AWAY))
 
     def settle(self, accepted: np.ndarray, offer: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Worlds whose acceptance is a (tentative) agreement of the whole package, and the package."""
