@@ -7,6 +7,7 @@ the agreement takes effect (both parties' constituencies must ratify it; if eith
 *involuntary defection*, Putnam 1988, and the talks go on).
 
 * :class:`Package`: every offer is a whole package (alternating offers, Rubinstein 1982).
+* :class:`Meeting`: in every round (a meeting) both sides table a whole package and each may accept the other's.
 * :class:`Sequential`: the issues are settled stage by stage; an agreed stage is locked in, and if the
   talks end before the last stage the stages agreed so far stay in force (a piecemeal deal).
 * :class:`Linked`: the same stages, but "nothing is agreed until everything is agreed": partial
@@ -26,7 +27,7 @@ import numpy as np
 
 from sim.engine.codes import END_REASONS, Response
 
-__all__ = ["END_REASONS", "Linked", "Package", "Protocol", "Response", "RoundResult", "Sequential"]
+__all__ = ["END_REASONS", "Linked", "Meeting", "Package", "Protocol", "Response", "RoundResult", "Sequential"]
 
 
 @dataclass
@@ -105,6 +106,12 @@ class Protocol:
         response = responder.respond(offer, t)
         accepted = active & (response == Response.ACCEPT)
         agreed, offer = self.settle(accepted, offer)
+        return RoundResult(proposer=proposer, offer=offer, response=response, agreed=self.ratify(agreed, offer, t),
+                           walked=active & (response == Response.WALK_AWAY))
+
+    def ratify(self, agreed: np.ndarray, offer: np.ndarray, t: int) -> np.ndarray:
+        """The tentative agreements that both parties' constituencies ratify in round ``t``; the others are
+        involuntary defections (counted, and reopened)."""
         if agreed.any() and any(n.ratification_binds(t) for n in self.negotiators):
             ratified = self.negotiators[0].ratifies(offer, t) & self.negotiators[1].ratifies(offer, t)
             defected = agreed & ~ratified
@@ -112,8 +119,7 @@ class Protocol:
                 self.defections += defected
                 agreed = agreed & ratified
                 self.reopen(defected)
-        return RoundResult(proposer=proposer, offer=offer, response=response, agreed=agreed,
-                           walked=active & (response == Response.WALK_AWAY))
+        return agreed
 
     def settle(self, accepted: np.ndarray, offer: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Worlds whose acceptance is a (tentative) agreement of the whole package, and the package."""
@@ -135,6 +141,37 @@ class Protocol:
 
 class Package(Protocol):
     """Whole-package alternating offers: every offer covers every issue."""
+
+
+class Meeting(Protocol):
+    """Meetings: in every round both sides table a whole package, and each answers the other's.
+
+    A side that accepts the other's package agrees to it; if both accept, they agree on the midpoint of the
+    two packages (worth to each side the mean of its utilities of the two, so at least what it accepted, and
+    within both sides' red lines, since both packages are). If neither accepts, a side that walks away ends the
+    talks. Nothing depends on which side is seated first: both move in every round, so there is no opener
+    (the round log names the first-seated side as proposer and records the agreed package, or its offer).
+    Each side answers in every round (``turn_gap = 1``).
+    """
+
+    turn_gap = 1
+
+    def turn(self, t: int) -> tuple:  # noqa: D102
+        return self.negotiators
+
+    def round(self, t: int, active: np.ndarray) -> RoundResult:  # noqa: D102
+        first, second = self.negotiators
+        tabled = first.propose(t), second.propose(t)
+        answers = second.respond(tabled[0], t), first.respond(tabled[1], t)
+        took = [active & (a == Response.ACCEPT) for a in answers]  # took[0]: the second side takes the first's
+        both = (took[0] & took[1])[:, None]
+        offer = np.where(both, (tabled[0] + tabled[1]) / 2, np.where(took[1][:, None], tabled[1], tabled[0]))
+        accepted = took[0] | took[1]
+        walked = active & ~accepted & ((answers[0] == Response.WALK_AWAY) | (answers[1] == Response.WALK_AWAY))
+        response = np.where(accepted, Response.ACCEPT, np.where(walked, Response.WALK_AWAY, Response.COUNTER))
+        agreed, offer = self.settle(accepted, offer)
+        return RoundResult(proposer=first, offer=offer, response=response, agreed=self.ratify(agreed, offer, t),
+                           walked=walked)
 
 
 class Sequential(Protocol):
