@@ -12,6 +12,11 @@ facts are read:
   ``{date, escalation, known, source}``. The last one known sets ``scenario.deadline.round`` (the last
   round held on or before its date) and, if given, ``scenario.escalation`` (the rise it threatens).
   A later announcement that moves the deadline (the 7 July 2025 letters) is unknown before its date.
+* ``scenario.facts.meetings``: the meetings on the record, each ``{date, known, source}`` (``known``: the date of
+  its first source, by default its date). On
+  ``as_of`` the calendar's first rounds are the meetings held by then (``scenario.calendar.meetings``), then a
+  round on ``as_of`` itself if it is later (the talks resume on the vantage date), then one round every
+  ``scenario.calendar.round_days`` days (the stated cadence); :mod:`sim.domain.calendar`.
 * ``scenario.positions.<name>``: a party's stated position, ``{party, kind, issue, value, stated,
   source}``, with ``kind`` one of ``min`` or ``max`` (a bound on ``issue`` the party has said it will
   not cross: a red line, ``scenario.sides.<party>.red_lines``), ``refuses`` (agendas it has refused,
@@ -81,6 +86,18 @@ def _entries(cfg: Tree, key: str, what: str) -> list[dict]:
     return entries
 
 
+def _meetings(cfg: Tree) -> list[tuple[dt.date, dt.date, str]]:
+    """The meetings on the record (``scenario.facts.meetings``): ``(date, known, source)`` each."""
+    out = []
+    for k, e in enumerate(_entries(cfg, "scenario.facts.meetings", "{date, known, source}")):
+        day = _date(e, f"scenario.facts.meetings[{k}]", "date")
+        known = _date(e, f"scenario.facts.meetings[{k}]", "known") if "known" in e else day
+        if known < day:
+            raise ConfigError(f"scenario.facts.meetings[{k}].known", f"must not come before the meeting ({day})")
+        out.append((day, known, str(e.get("source", ""))))
+    return out
+
+
 def _mapping(cfg: Tree, key: str, what: str) -> dict:
     entries = lookup(cfg, key)
     if entries is MISSING or entries is None:
@@ -127,6 +144,8 @@ def facts(cfg: Tree) -> list[Fact]:
     for k, e in enumerate(_entries(cfg, "scenario.facts.deadlines", "{date, escalation, known, source}")):
         out.append(Fact(f"scenario.facts.deadlines[{k}]", _date(e, f"scenario.facts.deadlines[{k}]", "known"),
                         str(e.get("source", ""))))
+    for k, (_, known, source) in enumerate(_meetings(cfg)):
+        out.append(Fact(f"scenario.facts.meetings[{k}]", known, source))
     for name, e in _mapping(cfg, "scenario.positions", "{party, kind, issue, value, stated, source}").items():
         key = f"scenario.positions.{name}"
         if not isinstance(e, dict):
@@ -154,8 +173,12 @@ def cut(cfg: Tree) -> tuple[Tree, int]:
         return cfg, 1
     start = date(cfg, "scenario.calendar.start_date")
     round_days = int(get(cfg, "scenario.calendar.round_days"))
-    first_round = round_on_or_after(as_of, start, round_days)
     out, put = copy_on_write(cfg)
+    held = tuple(sorted(day for day, known, _ in _meetings(cfg) if known <= as_of))
+    if held:
+        held += (as_of,) if held[-1] < as_of else ()
+        put("scenario.calendar.meetings", [d.isoformat() for d in held])
+    first_round = round_on_or_after(as_of, start, round_days, held)
     tariffs = _mapping(cfg, "scenario.facts.tariffs", "lists of {value, effective, known, source}")
     schedule = [e for k, e in enumerate(_entries(cfg, "scenario.schedule", "{issue, value, effective, announced}"))
                 if e.get("issue") not in tariffs
@@ -197,7 +220,7 @@ def cut(cfg: Tree) -> tuple[Tree, int]:
                                             f"{min(d[0] for d in deadlines)}); choose a later date")
     if known:
         _, day, escalation = known[-1]
-        deadline = round_on_or_before(day, start, round_days)
+        deadline = round_on_or_before(day, start, round_days, held)
         if deadline < first_round:
             raise ConfigError("scenario.as_of", f"comes after the talks' deadline as known then ({day}); choose "
                                                 f"a date up to it")
