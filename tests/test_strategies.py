@@ -163,20 +163,32 @@ CONTEXT = {"strategy": [], "acceptance": ["strategy@us=random", "strategy@japan=
            "opponent": ["strategy@us=tradeoff_boulware", "strategy@japan=tradeoff_boulware"]}
 
 
+SETTINGS = (("us",), ("japan",), ("us", "japan"))
+COLUMNS = ["deal", "end_round", "us_utility", "japan_utility"]
+
+
 @pytest.fixture(scope="module")
 def option_outcomes():
     tables = {}
-    for part, context in CONTEXT.items():
+    # the offering strategies: one sweep over the pairs (each against the default boulware, and in self-play)
+    names = available("strategy")
+    pairs = {(x, "boulware"): (x, ("us",)) for x in names} | {("boulware", x): (x, ("japan",)) for x in names}
+    pairs |= {(x, x): (x, ("us", "japan")) for x in names}
+    out = _run("sweep.pairs=[" + ",".join(f"[{a},{b}]" for a, b in pairs) + "]", seeds=60)
+    for (a, b), (name, sides) in pairs.items():
+        rows = out[(out["us_strategy"] == a) & (out["japan_strategy"] == b)]
+        tables["strategy", name, sides] = rows[COLUMNS].reset_index(drop=True)
+    tables |= {("strategy", "boulware", s): tables["strategy", "boulware", ("us", "japan")] for s in SETTINGS}
+    for part in ("acceptance", "opponent"):
         for name in available(part):
-            for sides in (("us",), ("japan",), ("us", "japan")):
-                out = _run(*context, *(f"{part}@{s}={name}" for s in sides), seeds=60)
-                tables[part, name, sides] = out[["deal", "end_round", "us_utility", "japan_utility"]]
+            for sides in SETTINGS:
+                out = _run(*CONTEXT[part], *(f"{part}@{s}={name}" for s in sides), seeds=60)
+                tables[part, name, sides] = out[COLUMNS].reset_index(drop=True)
     return tables
 
 
 @pytest.mark.parametrize("part", list(CONTEXT))
 def test_no_two_shipped_options_are_indistinguishable_everywhere(option_outcomes, part):
     same = [(x, y) for x, y in itertools.combinations(available(part), 2)
-            if all(option_outcomes[part, x, s].equals(option_outcomes[part, y, s])
-                   for s in (("us",), ("japan",), ("us", "japan")))]
+            if all(option_outcomes[part, x, s].equals(option_outcomes[part, y, s]) for s in SETTINGS)]
     assert same == [], f"options of {part} that change nothing in any setting: {same}"
