@@ -192,3 +192,64 @@ def test_no_two_shipped_options_are_indistinguishable_everywhere(option_outcomes
     same = [(x, y) for x, y in itertools.combinations(available(part), 2)
             if all(option_outcomes[part, x, s].equals(option_outcomes[part, y, s]) for s in SETTINGS)]
     assert same == [], f"options of {part} that change nothing in any setting: {same}"
+
+
+# -- 4. meetings ---------------------------------------------------------------------------------------------------
+
+
+def test_a_calendar_of_meetings_then_a_cadence_by_hand():
+    import datetime as dt
+
+    from sim.domain.calendar import round_date, round_on_or_after, round_on_or_before
+
+    day = dt.date.fromisoformat
+    held = (day("2025-04-16"), day("2025-05-01"), day("2025-05-23"))
+    # rounds 1-3 on the meetings, then every 7 days after 23 May: 30 May, 6 Jun
+    assert [str(d) for d in round_date([1, 2, 3, 4, 5], held[0], 7, held)] == [
+        "2025-04-16", "2025-05-01", "2025-05-23", "2025-05-30", "2025-06-06"]
+    assert round_on_or_after(day("2025-04-17"), held[0], 7, held) == 2
+    assert round_on_or_after(day("2025-05-24"), held[0], 7, held) == 4
+    assert round_on_or_after(day("2025-05-31"), held[0], 7, held) == 5
+    assert round_on_or_before(day("2025-05-22"), held[0], 7, held) == 2
+    assert round_on_or_before(day("2025-06-05"), held[0], 7, held) == 4
+    # without meetings: weekly from the start, as before
+    assert round_on_or_before(day("2025-07-09"), held[0], 7) == 13
+
+
+class _Side:
+    """A negotiator that tables a fixed package and answers with fixed responses."""
+
+    def __init__(self, offer, answers):
+        self.offer, self.answers = np.asarray(offer, float), np.asarray(answers)
+
+    def propose(self, t):
+        return self.offer
+
+    def respond(self, offer, t):
+        return self.answers
+
+    def ratification_binds(self, t):
+        return False
+
+
+def test_in_a_meeting_either_side_may_take_the_others_package_and_both_taking_meets_halfway():
+    from sim.engine.protocols import Meeting
+
+    a = _Side([[0.0, 10.0]] * 4, [Response.ACCEPT, Response.COUNTER, Response.COUNTER, Response.COUNTER])
+    b = _Side([[4.0, 2.0]] * 4, [Response.ACCEPT, Response.ACCEPT, Response.COUNTER, Response.WALK_AWAY])
+    meeting = Meeting(((0, 1),), 2, 4)
+    meeting.seat(a, b)
+    result = meeting.round(3, np.ones(4, dtype=bool))
+    # world 0: both accept -> the midpoint; world 1: b takes a's package; world 2: no one; world 3: b walks away
+    np.testing.assert_allclose(result.offer[:2], [[2.0, 6.0], [0.0, 10.0]])
+    assert result.agreed.tolist() == [True, True, False, False]
+    assert result.walked.tolist() == [False, False, False, True]
+
+
+def test_under_meetings_the_opener_changes_nothing():
+    for strategies in ([], ["strategy@us=conceder", "strategy@japan=tradeoff_boulware"]):
+        japan = _run("protocol=meeting", *strategies, seeds=100)
+        us = _run("protocol=meeting", "protocol.opener=us", *strategies, seeds=100)
+        assert japan["deal"].sum() > 0
+        cols = [c for c in japan.columns if c != "world"]
+        assert japan[cols].equals(us[cols])
