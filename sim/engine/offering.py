@@ -9,8 +9,9 @@ by issue, as in Faratin, Sierra & Jennings (1998)::
 
 with the party's concession noise added to ``alpha``, raised per issue to the party's firmness
 (``alpha_j ** e_j``, ``scenario.sides.PARTY.firmness``: a firm issue concedes less at every level), and its
-red lines respected. Trade-off strategies choose the issues to give way on from the opponent model instead,
-so firmness does not apply to them. The negotiator then keeps the package within what the protocol has locked, its reservation value and its win-set.
+red lines respected. Trade-off strategies choose the issues to give way on from the opponent model instead, within
+the other side's stated red lines, and give a firm issue up later in that choice (:mod:`sim.domain.tradeoff`).
+The negotiator then keeps the package within what the protocol has locked, its reservation value and its win-set.
 Acceptance is a separate part (:mod:`sim.engine.acceptance`), and so is what the party believes of
 the other side (:mod:`sim.engine.opponent`).
 
@@ -216,7 +217,9 @@ class TradeOff(TimeDependent):
     worth to it: ``target = u_best - alpha * (u_best - u(other side's ideal))`` (and never below its
     reservation value). Among the packages worth that much to it, it offers the one its opponent model
     rates best for the other side (:func:`sim.domain.tradeoff.tradeoff_package`): it gives way first on
-    the issues that matter most to the other side and least to itself.
+    the issues that matter most to the other side and least to itself, a firm issue (``firmness`` e > 1) as if
+    the other side valued it 1/e as much. It offers within its own bounds narrowed by the other side's stated red
+    lines (taken at their word: offering outside them is offering what will be refused), where they overlap.
     """
 
     PER_ISSUE: ClassVar = ()
@@ -233,8 +236,7 @@ class TradeOff(TimeDependent):
     def _coefficients(me) -> tuple[np.ndarray, np.ndarray]:
         """Its own utility per unit of each issue, and the other side's as believed (the prior before any offer)."""
         model = me.opponent
-        c_other = model.believed_weights() if hasattr(model, "believed_weights") else model.weights()
-        return me.utility.a / me.utility.span[:, None], c_other
+        return me.utility.a / me.utility.span[:, None], model.believed_weights()
 
     @staticmethod
     def _believed_box(me) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -113,6 +113,10 @@ class OpponentModel:
         other = self.me.other.utility
         return other.a / other.span[:, None]
 
+    def believed_weights(self) -> np.ndarray:
+        """:meth:`weights`, or a learning model's prior before it has seen an offer."""
+        return self.weights()
+
 
 class NoisyPrior(OpponentModel):
     """Beliefs drawn once from a prior around the truth, never updated.
