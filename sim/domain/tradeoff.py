@@ -58,7 +58,7 @@ def tradeoff_package(c_me: np.ndarray, c_other: np.ndarray, lo: np.ndarray, hi: 
     movable = gain > 0
     loss = np.where(movable, np.maximum(loss, 0.0), 0.0)
     # most gain per unit of loss first; free moves (no loss) first of all
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         ratio = np.where(movable, np.where(loss > 0, gain / loss, np.inf), -np.inf)
     if firmness is not None:
         ratio = np.where(np.isfinite(ratio), ratio / firmness, ratio)
@@ -66,7 +66,8 @@ def tradeoff_package(c_me: np.ndarray, c_other: np.ndarray, lo: np.ndarray, hi: 
     sorted_loss = np.take_along_axis(loss, order, axis=1)
     spent_before = np.cumsum(sorted_loss, axis=1) - sorted_loss
     room = np.maximum(budget, 0.0)[:, None] - spent_before
-    with np.errstate(divide="ignore", invalid="ignore"):
+    # a loss so small that room / loss overflows: the whole move fits (inf, clipped to 1)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         share_sorted = np.where(sorted_loss > 0, np.clip(room / sorted_loss, 0.0, 1.0), 1.0)
     share = np.empty_like(share_sorted)
     np.put_along_axis(share, order, share_sorted, axis=1)
