@@ -43,13 +43,14 @@ def test_without_a_vantage_date_the_scenario_is_used_as_written():
 
 
 def test_the_deadline_extension_exists_from_its_date_and_not_the_day_before():
-    # the 7 Jul letters moved the 9 Jul deadline to 1 Aug and the reciprocal rate to 25 % (10 + 15)
+    # the 7 Jul letters moved the 9 Jul deadline to 1 Aug and the reciprocal rate to 25 % (10 + 15). The calendar
+    # (scenario.facts.meetings): the seven meetings on the record (16 Apr ... 26 Jun), a round on the vantage date,
+    # then weekly. From 6 Jul: round 8 on 6 Jul, the last before 9 Jul. From 7 Jul: round 8 on 7 Jul, then 14, 21,
+    # 28 Jul (round 11), the last before 1 Aug.
     before, _ = _cut("2025-07-06")
     on, _ = _cut("2025-07-07")
-    # 9 Jul is 84 days = 12 weeks after 16 Apr: round 13; 1 Aug is 107 days: the last round before it is
-    # 1 + 107 // 7 = 16 (30 Jul)
-    assert before["scenario"]["deadline"]["round"] == 13 and before["scenario"]["escalation"] == 14.0
-    assert on["scenario"]["deadline"]["round"] == 16 and on["scenario"]["escalation"] == 15.0
+    assert before["scenario"]["deadline"]["round"] == 8 and before["scenario"]["escalation"] == 14.0
+    assert on["scenario"]["deadline"]["round"] == 11 and on["scenario"]["escalation"] == 15.0
     # the scenario's extension (p = 0.5, 3 rounds) is that of the 9 Jul deadline: on the record from 7 Jul on
     assert before["scenario"]["deadline"]["extension"] == {"probability": 0.5, "rounds": 3}
     assert on["scenario"]["deadline"]["extension"] == {"probability": 0.0, "rounds": 0}
@@ -73,13 +74,21 @@ def test_the_korea_forecast_from_15_july_starts_from_the_deadline_then_in_force(
 
 
 def test_a_vantage_date_past_a_deadline_without_a_dated_record_is_refused():
-    # without scenario.facts.deadlines the written deadline (round 13, 9 Jul) is the only one known; from
-    # 15 Jul the talks would start in round 14, after it
+    # without scenario.facts.deadlines the written deadline (round 13 of the weekly calendar: 16 Apr + 84 days =
+    # 9 Jul) is the only one known; from 15 Jul the talks would start after it
     with pytest.raises(ConfigError) as err:
         plan(compose_config("scenario.as_of=2025-07-15", "~scenario.facts.deadlines"))
     assert str(err.value).startswith("scenario.as_of: 2025-07-15 comes after the talks' deadline (round 13, "
                                      "2025-07-09)")
     assert plan(compose_config("scenario.as_of=2025-07-09", "~scenario.facts.deadlines")).points
+
+
+def test_a_vantage_date_dates_its_rounds_by_the_meetings_known_then():
+    # a meeting counts from the date of its first source: the 13 Jun round is known from 15 Jun (jiji)
+    assert _cut("2025-06-14")[0]["scenario"]["calendar"]["meetings"] == [
+        "2025-04-16", "2025-05-01", "2025-05-23", "2025-05-30", "2025-06-05", "2025-06-14"]
+    assert _cut("2025-06-15")[0]["scenario"]["calendar"]["meetings"][-2:] == ["2025-06-13", "2025-06-15"]
+    assert _cut("2025-06-26")[0]["scenario"]["calendar"]["meetings"][-2:] == ["2025-06-13", "2025-06-26"]
 
 
 def test_a_position_exists_from_the_day_it_was_stated():
@@ -108,10 +117,10 @@ def test_a_tariff_change_is_unknown_then_scheduled_then_in_force():
 
 
 @pytest.mark.parametrize(("as_of", "held"), [
-    ("2025-04-16", 0),   # the first round is held that day: none before it
-    ("2025-04-30", 2),   # 14 days: rounds on 16 and 23 Apr held, round 3 is that day
-    ("2025-05-03", 3),   # 17 days: rounds on 16, 23, 30 Apr held
-    ("2025-06-26", 11),  # 71 days: rounds 1..11 (the 11th on 25 Jun) held
+    ("2025-04-16", 0),   # the first meeting is held that day: none before it
+    ("2025-04-30", 1),   # the meeting of 16 Apr held; the talks resume on the vantage date
+    ("2025-05-03", 2),   # 16 Apr and 1 May held (DOMAIN §1b: two by 3 May)
+    ("2025-06-26", 6),   # six held before 26 Jun; the seventh is that day
 ])
 def test_the_talks_start_after_the_rounds_held_by_the_vantage_date(as_of, held):
     _, first = _cut(as_of)
@@ -121,15 +130,16 @@ def test_the_talks_start_after_the_rounds_held_by_the_vantage_date(as_of, held):
 def test_the_engine_plays_its_first_round_on_the_vantage_date():
     overrides = ("scenario.as_of=2025-06-26", "scenario.breakdown_risk=0")
     point = plan(compose_config(*overrides)).points[0]
-    assert point.structure.first_round == 12
+    assert point.structure.first_round == 7
     model = NegotiationModel(point.structure, stack([point.inputs] * 4), world_seeds(1, np.arange(4)),
                              record_rounds=np.arange(4))
     model.run_model()
     rounds = np.concatenate([r["round"] for r in model.round_log])
-    assert rounds.min() == 12
-    assert (model.end_round >= 12).all()
-    # round 12 is even: the replier (the US; Japan opens odd rounds) proposes first
-    assert model.round_log[0]["proposer"][0] == "us"
+    assert rounds.min() == 7
+    assert (model.end_round >= 7).all()
+    assert str(point.structure.round_date(np.array([7]))[0]) == "2025-06-26"
+    # round 7 is odd: under alternating offers the opener (Japan) proposes first
+    assert model.round_log[0]["proposer"][0] == "japan"
 
 
 @pytest.mark.parametrize(("as_of", "words"), [
@@ -245,13 +255,15 @@ def test_p_deal_by_date_is_a_step_function_ending_at_the_deal_rate(ensemble):
     p, outcomes = ensemble
     s = p.points[0].structure
     firsts = {str(pt.coordinates["scenario.as_of"]): pt.structure.first_round for pt in p.points}
-    assert firsts == {"2025-05-03": 4, "2025-06-26": 12}
-    table = deal_by_date(outcomes, {}, s.start_date, s.round_days, firsts, s.max_rounds)
+    assert firsts == {"2025-05-03": 3, "2025-06-26": 7}
+    meetings = {str(pt.coordinates["scenario.as_of"]): pt.structure.meetings for pt in p.points}
+    table = deal_by_date(outcomes, {}, s.start_date, s.round_days, firsts, s.max_rounds, meetings)
     for v, t in table.groupby("vantage"):
         assert (np.diff(t["p_deal_by"]) >= 0).all()
         rate = outcomes.loc[outcomes[column_name("scenario.as_of")] == v, "deal"].mean()
         assert t["p_deal_by"].iloc[-1] == round(rate, 4)
         assert t["round"].iloc[0] == firsts[v]
+        assert t["date"].iloc[0] == v  # the first simulated round is held on the vantage date
 
 
 def test_quantile_bands_nest(ensemble):

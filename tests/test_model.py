@@ -11,6 +11,7 @@ import pytest
 
 from sim.config import available, plan
 from sim.engine.agents import Negotiator
+from sim.engine.model import NegotiationModel
 from sim.engine.streams import world_seeds
 from sim.run.runner import simulate
 from sim.config.schema import Deadline
@@ -181,19 +182,30 @@ def test_invariants_hold_for_every_strategy_pair(every_pair, us, japan):
 
 
 def test_tit_for_tat_answers_the_latest_offer():
-    # the US concedes linearly, (t - 1)/12 in its even rounds; along the line Japan's utility of the US offer
-    # is that share. Japan (relative tit-for-tat, kappa 0.1) then concedes, in round t + 1, the share of its
-    # room the US has given up since its first offer (round 2): (a(t) - a(2)) / (1 - a(2)), at least 0.1.
-    from sim.run.runner import simulate
+    # the US concedes linearly; Japan (relative tit-for-tat, kappa 0.1, its beliefs exact) concedes in round t + 1
+    # the share of its room above its reservation value that the US has given up of its own room since its first
+    # offer (round 2): c = (u_US(offer 2) - u_US(offer t)) / (u_US(offer 2) - rv_US(t + 1)), at least 0.1. Along
+    # the line Japan's utility of its own offer is then 1 - max(0.1, c) * (1 - rv_JP(t + 1)).
+    from sim.engine.inputs import stack
 
-    rounds = simulate(plan(compose_config("strategy@us=linear", "strategy@japan=tit_for_tat",
-                                          "scenario.sides.japan.deadline=null", *DETERMINISTIC,
-                                          *RESERVATIONS_NOT_BINDING, "run.seeds=1", "run.record_rounds=all")))[1]
-    japan = rounds[rounds["proposer"] == "japan"].set_index("round")["japan_utility"]
-    alpha = lambda t: (t - 1) / 12  # noqa: E731
-    for t in (2, 4, 6):  # the US accepts Japan's counter in round 8
-        conceded = max(0.1, (alpha(t) - alpha(2)) / (1 - alpha(2)))
-        assert japan[t + 1] == pytest.approx(1 - conceded, abs=1e-12)
+    point = plan(compose_config("strategy@us=linear", "strategy@japan=tit_for_tat", "scenario.sides.japan.deadline=null",
+                                "scenario.sides.japan.belief_noise.reservation=0", *DETERMINISTIC,
+                                *RESERVATIONS_NOT_BINDING)).points[0]
+    model = NegotiationModel(point.structure, stack([point.inputs]), world_seeds(7, np.arange(1)),
+                             record_rounds=np.array([0]))
+    model.run_model()
+    log = {int(e["round"][0]): e for e in model.round_log}
+    us, japan = model.negotiator("us"), model.negotiator("japan")
+    checked = 0
+    for t in (4, 6, 8, 10):
+        if t + 1 not in log:
+            break
+        conceded = (log[2]["us_utility"][0] - log[t]["us_utility"][0]) / (log[2]["us_utility"][0]
+                                                                             - us.reservation(t + 1)[0])
+        expected = 1 - max(0.1, conceded) * (1 - japan.reservation(t + 1)[0])
+        assert log[t + 1]["japan_utility"][0] == pytest.approx(expected, abs=1e-12)
+        checked += 1
+    assert checked >= 2
 
 
 def test_hardliner_accepts_only_its_ideal_before_the_final_round():

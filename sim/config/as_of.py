@@ -17,6 +17,11 @@ facts are read:
   (probability and rounds 0), rather than the extended deadline being extended again.
   A scenario without dated deadlines refuses a vantage date past its written deadline (the talks would
   start after their own deadline), in one line naming ``scenario.as_of``.
+* ``scenario.facts.meetings``: the meetings on the record, each ``{date, known, source}`` (``known``: the date of
+  its first source, by default its date). On
+  ``as_of`` the calendar's first rounds are the meetings held by then (``scenario.calendar.meetings``), then a
+  round on ``as_of`` itself if it is later (the talks resume on the vantage date), then one round every
+  ``scenario.calendar.round_days`` days (the stated cadence); :mod:`sim.domain.calendar`.
 * ``scenario.positions.<name>``: a party's stated position, ``{party, kind, issue, value, stated,
   source}``, with ``kind`` one of ``min`` or ``max`` (a bound on ``issue`` the party has said it will
   not cross: a red line, ``scenario.sides.<party>.red_lines``), ``refuses`` (agendas it has refused,
@@ -86,6 +91,18 @@ def _entries(cfg: Tree, key: str, what: str) -> list[dict]:
     return entries
 
 
+def _meetings(cfg: Tree) -> list[tuple[dt.date, dt.date, str]]:
+    """The meetings on the record (``scenario.facts.meetings``): ``(date, known, source)`` each."""
+    out = []
+    for k, e in enumerate(_entries(cfg, "scenario.facts.meetings", "{date, known, source}")):
+        day = _date(e, f"scenario.facts.meetings[{k}]", "date")
+        known = _date(e, f"scenario.facts.meetings[{k}]", "known") if "known" in e else day
+        if known < day:
+            raise ConfigError(f"scenario.facts.meetings[{k}].known", f"must not come before the meeting ({day})")
+        out.append((day, known, str(e.get("source", ""))))
+    return out
+
+
 def _mapping(cfg: Tree, key: str, what: str) -> dict:
     entries = lookup(cfg, key)
     if entries is MISSING or entries is None:
@@ -132,6 +149,8 @@ def facts(cfg: Tree) -> list[Fact]:
     for k, e in enumerate(_entries(cfg, "scenario.facts.deadlines", "{date, escalation, known, source}")):
         out.append(Fact(f"scenario.facts.deadlines[{k}]", _date(e, f"scenario.facts.deadlines[{k}]", "known"),
                         str(e.get("source", ""))))
+    for k, (_, known, source) in enumerate(_meetings(cfg)):
+        out.append(Fact(f"scenario.facts.meetings[{k}]", known, source))
     for name, e in _mapping(cfg, "scenario.positions", "{party, kind, issue, value, stated, source}").items():
         key = f"scenario.positions.{name}"
         if not isinstance(e, dict):
@@ -162,10 +181,14 @@ def cut(cfg: Tree) -> tuple[Tree, int]:
                                              "a vantage date instead: set one of them")
     start = date(cfg, "scenario.calendar.start_date")
     round_days = int(get(cfg, "scenario.calendar.round_days"))
-    first_round = round_on_or_after(as_of, start, round_days)
     out, put = copy_on_write(cfg)
+    held = tuple(sorted(day for day, known, _ in _meetings(cfg) if known <= as_of))
+    if held:
+        held += (as_of,) if held[-1] < as_of else ()
+        put("scenario.calendar.meetings", [d.isoformat() for d in held])
+    first_round = round_on_or_after(as_of, start, round_days, held)
     _tariffs(cfg, put, as_of, as_of)
-    _deadline(cfg, put, as_of, first_round, start, round_days)
+    _deadline(cfg, put, as_of, first_round, start, round_days, held)
     for name, e in _mapping(cfg, "scenario.positions", "{party, kind, issue, value, stated, source}").items():
         key = f"scenario.positions.{name}"
         if _date(e, key, "stated") > as_of:
@@ -237,7 +260,8 @@ def _record(cfg: Tree, key: str) -> list[tuple[dt.date, dt.date, float, str]]:
     return out
 
 
-def _deadline(cfg: Tree, put, as_of: dt.date, first_round: int, start: dt.date, round_days: int) -> None:
+def _deadline(cfg: Tree, put, as_of: dt.date, first_round: int, start: dt.date, round_days: int,
+              held: tuple[dt.date, ...] = ()) -> None:
     """Set the deadline (round, escalation) to the last one announced by ``as_of``."""
     deadlines = []
     for k, e in enumerate(_entries(cfg, "scenario.facts.deadlines", "{date, escalation, known, source}")):
@@ -251,10 +275,10 @@ def _deadline(cfg: Tree, put, as_of: dt.date, first_round: int, start: dt.date, 
         raise ConfigError("scenario.as_of", f"comes before any deadline was known (the first is known from "
                                             f"{min(d[0] for d in deadlines)}); choose a later date")
     if not known:
-        _check_written_deadline(cfg, as_of, first_round, start, round_days)
+        _written_deadline(cfg, put, as_of, start, round_days, held)
         return
     _, day, escalation = known[-1]
-    deadline = round_on_or_before(day, start, round_days)
+    deadline = round_on_or_before(day, start, round_days, held)
     if deadline < first_round:
         raise ConfigError("scenario.as_of", f"comes after the talks' deadline as known then ({day}); choose "
                                             f"a date up to it")
@@ -266,16 +290,24 @@ def _deadline(cfg: Tree, put, as_of: dt.date, first_round: int, start: dt.date, 
         put("scenario.deadline.extension.rounds", 0)
 
 
-def _check_written_deadline(cfg: Tree, as_of: dt.date, first_round: int, start: dt.date, round_days: int) -> None:
-    """Refuse a vantage date past the deadline as written when the scenario records no dated deadline: the
-    talks would start after their own deadline (without a record of the deadline then in force)."""
+def _written_deadline(cfg: Tree, put, as_of: dt.date, start: dt.date, round_days: int,
+                      held: tuple[dt.date, ...]) -> None:
+    """The deadline as written, when the scenario records no dated deadline.
+
+    ``scenario.deadline.round`` is a round of the written (weekly) calendar. A vantage date past its date is
+    refused (the talks would start after their own deadline, with no record of the deadline then in force);
+    on a calendar of meetings (``held``) the deadline becomes the last round held on or before that date.
+    """
     deadline = lookup(cfg, "scenario.deadline.round")
-    if not isinstance(deadline, int) or isinstance(deadline, bool) or deadline >= first_round:
+    if not isinstance(deadline, int) or isinstance(deadline, bool):
         return
     day = round_date([deadline], start, round_days)[0].astype(dt.date)
-    raise ConfigError("scenario.as_of", f"{as_of} comes after the talks' deadline (round {deadline}, {day}) and "
-                                        "scenario.facts.deadlines records no later one; choose a date up to "
-                                        f"{day} or add the deadline then in force to scenario.facts.deadlines")
+    if day < as_of:
+        raise ConfigError("scenario.as_of", f"{as_of} comes after the talks' deadline (round {deadline}, {day}) and "
+                                            "scenario.facts.deadlines records no later one; choose a date up to "
+                                            f"{day} or add the deadline then in force to scenario.facts.deadlines")
+    if held:
+        put("scenario.deadline.round", round_on_or_before(day, start, round_days, held))
 
 
 def _apply_position(out: Tree, cfg: Tree, key: str, position: dict, put) -> None:

@@ -114,7 +114,27 @@ def _outcome_space(cfg: Tree, ids: tuple[str, str], importer: str | None) -> Out
     return OutcomeSpace(tuple(issues))
 
 
-def _schedule(cfg: Tree, space: OutcomeSpace, start: dt.date, round_days: int) -> tuple[ScheduledChange, ...]:
+def meetings(cfg: Tree) -> tuple[dt.date, ...]:
+    """The dates of the first rounds, the meetings on the record (``scenario.calendar.meetings``; empty without):
+    in order, the first on the start date (:mod:`sim.domain.calendar`)."""
+    entries = lookup(cfg, "scenario.calendar.meetings")
+    if entries is MISSING or entries is None:
+        return ()
+    allowed = "must be a list of dates YYYY-MM-DD in increasing order, the first scenario.calendar.start_date"
+    if not isinstance(entries, list):
+        raise ConfigError("scenario.calendar.meetings", allowed)
+    try:
+        days = tuple(dt.date.fromisoformat(str(d)) for d in entries)
+    except ValueError:
+        raise ConfigError("scenario.calendar.meetings", allowed) from None
+    if days and (days[0] != date(cfg, "scenario.calendar.start_date")
+                 or any(b <= a for a, b in zip(days, days[1:], strict=False))):
+        raise ConfigError("scenario.calendar.meetings", f"{allowed}; got {', '.join(map(str, days))}")
+    return days
+
+
+def _schedule(cfg: Tree, space: OutcomeSpace, start: dt.date, round_days: int,
+              held: tuple[dt.date, ...] = ()) -> tuple[ScheduledChange, ...]:
     """The scenario's scheduled changes and threats, with their dates turned into rounds."""
     entries = lookup(cfg, "scenario.schedule")
     entries = [] if entries is MISSING or entries is None else entries
@@ -137,8 +157,8 @@ def _schedule(cfg: Tree, space: OutcomeSpace, start: dt.date, round_days: int) -
         kind = entry.get("kind", "change")
         if kind not in ("change", "threat"):
             raise ConfigError(f"{key}.kind", f"must be change or threat, got {kind!r}")
-        parsed.append((round_on_or_after(effective, start, round_days), k, space.index(name), value,
-                       round_on_or_after(announced, start, round_days), kind, str(entry.get("note", ""))))
+        parsed.append((round_on_or_after(effective, start, round_days, held), k, space.index(name), value,
+                       round_on_or_after(announced, start, round_days, held), kind, str(entry.get("note", ""))))
     changes, level = [], {j: space.issues[j].status_quo for j in range(space.n)}
     for effective, k, j, value, announced, kind, note in sorted(parsed):
         changes.append(ScheduledChange(index=k, issue=j, value=value, step=value - level[j], effective=effective,
@@ -172,12 +192,13 @@ def compile_point(cfg: Tree) -> Compiled:
     valuation = read(cfg, "scenario.valuation_rounds")
     start = date(cfg, "scenario.calendar.start_date")
     round_days = int(read(cfg, "scenario.calendar.round_days"))
-    schedule = _schedule(cfg, space, start, round_days)
+    held = meetings(cfg)
+    schedule = _schedule(cfg, space, start, round_days, held)
     agenda, protocol_class = protocol(cfg)
     stage_issues = (tuple(range(space.n)),) if not protocol_class.staged else stages(cfg, space)
 
     def to_round(day: dt.date) -> int:
-        return round_on_or_after(day, start, round_days)
+        return round_on_or_after(day, start, round_days, held)
 
     payoffs, no_deal, stakes_usd, consumer = _payoffs(cfg, model, space, ids, (importer, exporter),
                                                       escalation_issue, escalation)
@@ -193,7 +214,8 @@ def compile_point(cfg: Tree) -> Compiled:
     structure = Structure(space=space, parties=tuple(party_specs), opener=opener, protocol=(agenda, protocol_class),
                           stages=stage_issues, start_date=start, round_days=round_days, max_rounds=max_rounds,
                           schedule=schedule, escalation_issue=escalation_issue,
-                          threshold_changes=tuple(sorted(threshold_changes)), first_round=first_round)
+                          threshold_changes=tuple(sorted(threshold_changes)), first_round=first_round,
+                          meetings=held)
     inputs = WorldInputs(deadline=np.float64(deadline), extension_probability=np.float64(ext_p),
                          extension_rounds=np.float64(ext_rounds), escalation=np.float64(escalation),
                          breakdown_risk=np.float64(breakdown), valuation_rounds=np.float64(valuation),

@@ -26,7 +26,7 @@ from matplotlib.figure import Figure
 
 from sim.config.values import ConfigError
 from sim.domain.bargaining import frontier, nash_point, rational_part
-from sim.engine.model import END_REASONS
+from sim.engine.codes import END_REASONS, Response
 from sim.report.style import PALETTE, figure_style, issue_title
 from sim.run.runner import utility_coefficients
 from sim.scenario_model import ScenarioModel
@@ -36,8 +36,8 @@ __all__ = ["Batch", "approval_figure", "approval_paths", "batch_figure", "conces
            "settings_line", "utility_plane_figure"]
 
 # response codes of the round log (sim.engine.model._record)
-RESPONSES = {0: "countered", 1: "accepted", 2: "walked away", 4: "the final deadline passed",
-             5: "the talks broke down"}
+RESPONSES = {Response.COUNTER: "countered", Response.ACCEPT: "accepted", Response.WALK_AWAY: "walked away",
+             Response.DEADLINE: "the final deadline passed", Response.BREAKDOWN: "the talks broke down"}
 COLOURS = (PALETTE[0], PALETTE[1])
 MARK = PALETTE[3]
 
@@ -140,7 +140,7 @@ def concession_caption(talks: ScenarioModel) -> str:
     date = pd.Timestamp(talks.structure.round_date(np.array([last.round]))[0])
     other = next(pid for pid in names if pid != last.proposer)
     answer = RESPONSES.get(last.response, f"answered {last.response}")
-    who = f"{names[other]} {answer}" if last.response in (0, 1, 2) else answer
+    who = f"{names[other]} {answer}" if last.response <= Response.WALK_AWAY else answer
     return (f"Round {last.round} of at most {horizon(talks)} ({date:%d %b %Y}): {names[last.proposer]} proposed, "
             f"{who}. Status: {status(talks)}.")
 

@@ -1,6 +1,9 @@
 """The talks' calendar: rounds and dates, the deadline and its extension, the breakdown horizon.
 
-Rounds are numbered from 1; round ``t`` is held ``(t - 1) * round_days`` days after the start date.
+Rounds are numbered from 1; round ``t`` is held ``(t - 1) * round_days`` days after the start date. A calendar
+may instead date its first rounds by the meetings on the record (``meetings``: the dates of rounds 1 to m, in
+order, the first on the start date) and then hold one round every ``round_days`` days after the last of them
+(the stated cadence): round ``t > m`` is held ``(t - m) * round_days`` days after meeting m.
 The talks' deadline may be extended once; the extension is revealed only when the deadline is
 reached (as the 7 July 2025 letters moved the 9 July deadline to 1 August), so in round ``t`` the
 deadline *as known* is the original one before it and the final one from it on.
@@ -17,19 +20,34 @@ import numpy as np
 __all__ = ["Deadlines", "round_date", "round_on_or_after", "round_on_or_before"]
 
 
-def round_on_or_after(day: dt.date, start: dt.date, round_days: int) -> int:
-    """The first round held on or after ``day`` (round 1 is held on ``start``)."""
+def round_on_or_after(day: dt.date, start: dt.date, round_days: int, meetings: tuple[dt.date, ...] = ()) -> int:
+    """The first round held on or after ``day`` (round 1 is held on ``start``; with ``meetings``, rounds 1 to m on
+    their dates and then one every ``round_days`` days)."""
+    if meetings:
+        if day <= meetings[-1]:
+            return next(k for k, held in enumerate(meetings, 1) if held >= day)
+        return len(meetings) + max(1, math.ceil((day - meetings[-1]).days / round_days))
     return max(1, 1 + math.ceil((day - start).days / round_days))
 
 
-def round_on_or_before(day: dt.date, start: dt.date, round_days: int) -> int:
-    """The last round held on or before ``day`` (e.g. the last round before a deadline that falls on ``day``)."""
+def round_on_or_before(day: dt.date, start: dt.date, round_days: int, meetings: tuple[dt.date, ...] = ()) -> int:
+    """The last round held on or before ``day`` (e.g. the last round before a deadline that falls on ``day``);
+    with ``meetings`` as in :func:`round_on_or_after` (0 before the first meeting)."""
+    if meetings:
+        if day < meetings[-1]:
+            return sum(1 for held in meetings if held <= day)
+        return len(meetings) + (day - meetings[-1]).days // round_days
     return 1 + (day - start).days // round_days
 
 
-def round_date(rounds: np.ndarray, start: dt.date, round_days: int) -> np.ndarray:
-    """Calendar date (``datetime64[D]``) of each round."""
-    return np.datetime64(start, "D") + (np.asarray(rounds, dtype=np.int64) - 1) * round_days
+def round_date(rounds: np.ndarray, start: dt.date, round_days: int, meetings: tuple[dt.date, ...] = ()) -> np.ndarray:
+    """Calendar date (``datetime64[D]``) of each round (with ``meetings`` as in :func:`round_on_or_after`)."""
+    rounds = np.asarray(rounds, dtype=np.int64)
+    if meetings:
+        held = np.array(meetings, dtype="datetime64[D]")
+        m = len(held)
+        return np.where(rounds <= m, held[np.clip(rounds - 1, 0, m - 1)], held[-1] + (rounds - m) * round_days)
+    return np.datetime64(start, "D") + (rounds - 1) * round_days
 
 
 @dataclass

@@ -74,18 +74,32 @@ class ACConst(AcceptanceStrategy):
         return u_offer >= self.alpha - EPS
 
 
+def _late(me, t: int, T: np.ndarray) -> np.ndarray:
+    """Whether the party's time is up to ``T`` for a time rule in round ``t``: the share of its own time passed
+    by its next response, should it not accept now, exceeds ``T``.
+
+    Baarslag et al.'s rules live in continuous time, where the responder meets the offer on the table at every
+    instant after ``T``. In rounds it answers only in some of them (every other round with alternating offers), so
+    waiting for its relative time to reach ``T`` can leave no response between ``T`` and its deadline: with a
+    deadline in round 13, answering in the odd rounds, its relative time is 0.83 in round 11 and 1 in 13. The rule
+    therefore acts in the last response before ``T`` has passed.
+    """
+    return me.time_at_next_turn(t) > T + EPS
+
+
 class ACTime(AcceptanceStrategy):
-    """AC_time(T): accept any offer once a share ``T`` of the party's own time has passed (and, as always,
-    only at or above its reservation value)."""
+    """AC_time(T): accept any offer once a share ``T`` of the party's own time has passed, counting as passed a
+    share that passes before its next response (and, as always, only at or above its reservation value)."""
 
     PARAMS: ClassVar = {"T": (0.9, 0.0, 1.0)}
 
     def accepts(self, me, u_offer, u_next, t, final):  # noqa: D102
-        return final | (me.relative_time(t) >= self.T - EPS)
+        return final | _late(me, t, self.T)
 
 
 class ACCombi(AcceptanceStrategy):
-    """AC_combi(T, MAX^W): AC_next; and, once a share ``T`` of the party's own time has passed, also any offer
+    """AC_combi(T, MAX^W): AC_next; and, once a share ``T`` of the party's own time has passed (as AC_time counts
+    it), also any offer
     worth at least the best offer received in the last ``W`` rounds in which it responded (Baarslag et al.
     2014's best-performing combination: late in the talks, accept what is as good as anything lately offered).
     """
@@ -108,4 +122,4 @@ class ACCombi(AcceptanceStrategy):
         else:
             best = np.full_like(u_offer, np.inf)
         self._received.append(u_offer)
-        return ac_next | ((me.relative_time(t) >= self.T - EPS) & (u_offer >= best - EPS))
+        return ac_next | (_late(me, t, self.T) & (u_offer >= best - EPS))

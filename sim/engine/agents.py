@@ -26,7 +26,7 @@ import numpy as np
 
 from sim.engine.acceptance import EPS
 from sim.engine.inputs import PartyInputs, PartySpec
-from sim.engine.protocols import ACCEPT, COUNTER, WALK_AWAY
+from sim.engine.codes import Response
 from sim.engine.streams import Stream
 
 __all__ = ["Constituency", "Negotiator"]
@@ -136,6 +136,12 @@ class Negotiator(mesa.Agent):
         elapsed = np.divide(t - 1.0, span, out=np.ones_like(span), where=span > 0)
         return np.clip(elapsed, 0.0, 1.0)
 
+    def time_at_next_turn(self, t: int) -> np.ndarray:
+        """Share of this party's own time that will have passed when it next responds, if it does not accept in
+        round ``t``: its relative time ``protocol.turn_gap`` rounds on (with alternating offers a side responds
+        every other round, so 1 when round ``t`` is its last response before its deadline)."""
+        return self.relative_time(t + self.protocol.turn_gap)
+
     def draw_uniform(self, t: int) -> np.ndarray:
         """Uniform draws for a randomising strategy, one per world and issue."""
         return self.streams.uniform(Stream.strategy(self.index), t, self.best.shape[1])
@@ -198,7 +204,7 @@ class Negotiator(mesa.Agent):
         sides their reservation values.
 
         Returns:
-            Response code per world: ``COUNTER``, ``ACCEPT`` or ``WALK_AWAY``.
+            A :class:`~sim.engine.codes.Response` per world: counter, accept or walk-away.
         """
         received = offer
         offer = self.protocol.as_seen_by(self, offer, t)
@@ -211,10 +217,10 @@ class Negotiator(mesa.Agent):
         accept = (u >= rv - EPS) & self.acceptance.accepts(self, u, next_u, t, final) & self.within_red_lines(offer)
         if self.knows_win_set.any() and self.ratification_binds(t):  # it accepts nothing outside its win-set
             accept &= ~self.knows_win_set | self.ratifies(offer, t)
-        response = np.where(accept, ACCEPT, COUNTER)
+        response = np.where(accept, Response.ACCEPT, Response.COUNTER)
         if self.walk_away.any():
             walk = ~accept & self.walk_away & self._sees_no_deal(t, rv)
-            response = np.where(walk, WALK_AWAY, response)
+            response = np.where(walk, Response.WALK_AWAY, response)
         return response
 
     # -- ratification ----------------------------------------------------------------------------

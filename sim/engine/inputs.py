@@ -64,7 +64,9 @@ class Structure:
         protocol: The protocol class and its agenda name (``package``, ``sequential``, ``linked``, ...).
         stages: The issues negotiated at each stage, in order (one stage of all issues for a package).
         start_date: Calendar date of round 1.
-        round_days: Days per round.
+        round_days: Days per round (after the meetings, if any).
+        meetings: Dates of the first rounds, the meetings on the record (empty: every round ``round_days`` apart);
+            :mod:`sim.domain.calendar`.
         max_rounds: Horizon: no round runs beyond it.
         schedule: Tariff changes and threats on the no-deal path, by date.
         escalation_issue: Index of the issue the escalation raises at the deadline (``None``: none).
@@ -85,6 +87,7 @@ class Structure:
     escalation_issue: int | None = None
     threshold_changes: tuple[tuple[str, int, float], ...] = ()
     first_round: int = 1
+    meetings: tuple[dt.date, ...] = ()
 
     @property
     def agenda(self) -> str:
@@ -102,7 +105,7 @@ class Structure:
 
     def round_date(self, rounds: np.ndarray) -> np.ndarray:
         """Calendar date of each round (``datetime64[D]``)."""
-        return round_date(rounds, self.start_date, self.round_days)
+        return round_date(rounds, self.start_date, self.round_days, self.meetings)
 
 
 @dataclass

@@ -31,16 +31,18 @@ import numpy as np
 
 from sim.domain.calendar import Deadlines
 from sim.domain.no_deal import NoDealPath
+from sim.domain.tradeoff import tradeoff_package
 from sim.domain.utility import BatchUtility
 from sim.engine.agents import Constituency, Negotiator
 from sim.engine.inputs import Structure, WorldInputs
-from sim.engine.protocols import END_REASONS, RoundResult
+from sim.engine.codes import END_REASONS, EndReason, Response
+from sim.engine.protocols import RoundResult
 from sim.engine.streams import RandomStreams, Stream
 
 __all__ = ["END_REASONS", "NegotiationModel"]
 
-# end_reason codes; 0 means still talking
-_AGREEMENT, _WALK_AWAY, _DEADLINE, _BREAKDOWN, _REFUSED = 1, 2, 3, 4, 5
+# the round record's code of talks that ended in a round regardless of the response, by end reason
+_ENDED_BY = np.array([-1 if Response.ended_by(r) is None else Response.ended_by(r) for r in EndReason], dtype=np.int8)
 
 
 class NegotiationModel(mesa.Model):
@@ -114,7 +116,7 @@ class NegotiationModel(mesa.Model):
         refused = (inputs.parties[0].refuses > 0) | (inputs.parties[1].refuses > 0)
         self.active[refused] = False
         self.end_round[refused] = self.first_round
-        self.end_reason[refused] = _REFUSED
+        self.end_reason[refused] = EndReason.REFUSED
         self.agreement = np.full((self.n_worlds, self.space.n), np.nan)
         self._trace = None if record_rounds is None or len(record_rounds) == 0 else np.asarray(record_rounds)
         self.round_log: list[dict[str, np.ndarray]] = []
@@ -143,10 +145,10 @@ class NegotiationModel(mesa.Model):
         self.agreement[agreed] = offer[agreed]
         ended = agreed | walked | timed_out | broken
         self.end_round[ended] = t
-        self.end_reason[agreed] = _AGREEMENT
-        self.end_reason[walked] = _WALK_AWAY
-        self.end_reason[timed_out] = _DEADLINE
-        self.end_reason[broken] = _BREAKDOWN
+        self.end_reason[agreed] = EndReason.AGREEMENT
+        self.end_reason[walked] = EndReason.WALK_AWAY
+        self.end_reason[timed_out] = EndReason.DEADLINE
+        self.end_reason[broken] = EndReason.BREAKDOWN
         if self._trace is not None:
             self._record(t, result.proposer, offer, result.response)
         self.active = talking & ~ended
@@ -156,12 +158,13 @@ class NegotiationModel(mesa.Model):
     def _record(self, t: int, proposer: Negotiator, offer: np.ndarray, response: np.ndarray) -> None:
         """Keep the round's offer and response for the traced worlds that were still talking."""
         idx = self._trace[self.active[self._trace]]
-        code = np.where(self.end_reason[idx] >= _DEADLINE, self.end_reason[idx] + 1, response[idx])
+        ended_by = _ENDED_BY[self.end_reason[idx]]
+        code = np.where(ended_by >= 0, ended_by, response[idx])
         entry = {"world_index": idx, "round": np.full(len(idx), t), "proposer": np.full(len(idx), proposer.id),
                  "offer": offer[idx]}
         for negotiator in self.negotiators:
             entry[f"{negotiator.id}_utility"] = negotiator.utility(offer)[idx]
-        entry["response"] = code  # 0 counter, 1 accept, 2 walk-away, 4 deadline, 5 breakdown
+        entry["response"] = code  # a Response
         self.round_log.append(entry)
 
     def outcomes(self) -> dict[str, np.ndarray]:
@@ -171,7 +174,7 @@ class NegotiationModel(mesa.Model):
         path valued from the end round) minus the party's delay cost for every round of talks. Utilities
         exclude the delay cost.
         """
-        deal = self.end_reason == _AGREEMENT
+        deal = self.end_reason == EndReason.AGREEMENT
         protocol = self.protocol
         # with a sequential agenda, talks that stop mid-way leave the stages agreed so far in force
         partial = protocol.partial(deal)
@@ -209,6 +212,7 @@ class NegotiationModel(mesa.Model):
             at_line |= np.any((tight_lo & (np.abs(self.agreement - agent.red_lo) < 1e-9))
                               | (tight_hi & (np.abs(self.agreement - agent.red_hi) < 1e-9)), axis=1)
         out["red_line_binding"] = deal & at_line
+        out["zopa"] = self.zone_of_agreement()
         settled = deal | partial
         for agent in self.negotiators:
             rv = agent.reservation(self.end_round)
@@ -218,6 +222,26 @@ class NegotiationModel(mesa.Model):
             out[f"{agent.id}_reservation_utility"] = rv
             out[f"{agent.id}_approval"] = np.where(settled, agent.approval(package), np.nan)
         return out
+
+    def zone_of_agreement(self) -> np.ndarray:
+        """Whether each world has a zone of agreement: a package, within both parties' red lines, that both
+        prefer to no deal by their true utilities at the final deadline (their reservation values in that round).
+
+        The package best for the first party among those the second values at least at its reservation value
+        is a fractional knapsack (:func:`~sim.domain.tradeoff.tradeoff_package`); there is a zone of agreement
+        when it gives the first party more than its reservation value. Ratification is not considered.
+        """
+        first, second = self.negotiators
+        lo, hi = np.maximum(first.red_lo, second.red_lo), np.minimum(first.red_hi, second.red_hi)
+        overlap = np.all(lo <= hi, axis=1)
+        hi = np.maximum(lo, hi)
+        t = self.deadlines.final_deadline
+        rv_first, rv_second = first.reservation(t), second.reservation(t)
+        c_first, c_second = (n.utility.a / n.utility.span[:, None] for n in self.negotiators)
+        best_second = np.where(c_second > 0, hi, lo)
+        budget = second.utility(best_second) - rv_second - 1e-9
+        x = tradeoff_package(c_second, c_first, lo, hi, best_second, budget)
+        return overlap & (budget >= 0) & (first.utility(x) > rv_first + 1e-9)
 
     def round_table(self) -> dict[str, np.ndarray]:
         """The recorded rounds of the traced worlds, as flat columns."""

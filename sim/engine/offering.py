@@ -9,8 +9,9 @@ by issue, as in Faratin, Sierra & Jennings (1998)::
 
 with the party's concession noise added to ``alpha``, raised per issue to the party's firmness
 (``alpha_j ** e_j``, ``scenario.sides.PARTY.firmness``: a firm issue concedes less at every level), and its
-red lines respected. Trade-off strategies choose the issues to give way on from the opponent model instead,
-so firmness does not apply to them. The negotiator then keeps the package within what the protocol has locked, its reservation value and its win-set.
+red lines respected. Trade-off strategies choose the issues to give way on from the opponent model instead, within
+the other side's stated red lines, and give a firm issue up later in that choice (:mod:`sim.domain.tradeoff`).
+The negotiator then keeps the package within what the protocol has locked, its reservation value and its win-set.
 Acceptance is a separate part (:mod:`sim.engine.acceptance`), and so is what the party believes of
 the other side (:mod:`sim.engine.opponent`).
 
@@ -27,6 +28,7 @@ from typing import ClassVar
 import numpy as np
 
 from sim.domain.tradeoff import tradeoff_package
+from sim.engine.acceptance import EPS
 
 __all__ = [
     "DeadlineAware",
@@ -126,17 +128,25 @@ class Hardliner(OfferingStrategy):
 
 
 class RelativeTitForTat(OfferingStrategy):
-    """Faratin's relative tit-for-tat.
+    """Relative tit-for-tat (Faratin, Sierra & Jennings 1998; NegMAS's ``NaiveTitForTatNegotiator``).
 
-    Concedes the same share of its room that the other side has conceded of its own so far,
-    measured in this side's utility: ``alpha = max(kappa, reciprocity * c_other)`` with
-    ``c_other = (u(last offer received) - u(first offer received)) / (1 - u(first offer received))``.
+    Concedes the same share of *its* room that the other side has conceded of *its own*, each room running
+    from the side's first offer (its ideal) down to its reservation value: the other side's in its believed
+    utility and reservation value (the opponent model's :meth:`~sim.engine.opponent.OpponentModel.relative_concession`),
+    its own in its utility. With ``share = max(kappa, reciprocity * c_other)`` it keeps
+    ``target = u_best - share * (u_best - rv(t))`` and offers the package on the line toward the other side's ideal
+    worth that much to it, ``alpha = (u_best - target) / (u_best - u(other side's ideal))`` (at most 1).
+    A side whose room above its reservation value is a fifth of its range, fully conceded, is answered by a
+    full concession to the other's reservation value, not by a fifth of the line.
     """
 
     PARAMS: ClassVar = {"kappa": (0.1, 0.0, 1.0), "reciprocity": (1.0, 0.0, 10.0)}
 
     def concession(self, me, t: int) -> np.ndarray:  # noqa: D102
-        return np.maximum(self.kappa, self.reciprocity * me.opponent.concession)
+        share = np.clip(np.maximum(self.kappa, self.reciprocity * me.opponent.relative_concession(t)), 0.0, 1.0)
+        room = np.maximum(me.u_best - me.reservation(t), 0.0)
+        line = me.u_best - me.utility(me.other.best)
+        return np.clip(np.divide(share * room, line, out=np.zeros_like(room), where=line > 0), 0.0, 1.0)
 
 
 class DeadlineAware(OfferingStrategy):
@@ -207,7 +217,9 @@ class TradeOff(TimeDependent):
     worth to it: ``target = u_best - alpha * (u_best - u(other side's ideal))`` (and never below its
     reservation value). Among the packages worth that much to it, it offers the one its opponent model
     rates best for the other side (:func:`sim.domain.tradeoff.tradeoff_package`): it gives way first on
-    the issues that matter most to the other side and least to itself.
+    the issues that matter most to the other side and least to itself, a firm issue (``firmness`` e > 1) as if
+    the other side valued it 1/e as much. It offers within its own bounds narrowed by the other side's stated red
+    lines (taken at their word: offering outside them is offering what will be refused), where they overlap.
     """
 
     PER_ISSUE: ClassVar = ()
@@ -220,49 +232,78 @@ class TradeOff(TimeDependent):
         alpha = np.clip(alpha, 0.0, 1.0)
         return me.u_best - alpha * (me.u_best - me.utility(me.other.best))
 
+    @staticmethod
+    def _coefficients(me) -> tuple[np.ndarray, np.ndarray]:
+        """Its own utility per unit of each issue, and the other side's as believed (the prior before any offer)."""
+        model = me.opponent
+        return me.utility.a / me.utility.span[:, None], model.believed_weights()
+
+    @staticmethod
+    def _believed_box(me) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The packages it believes both sides may agree: its own bounds narrowed by the other side's stated red
+        lines (its own where the two do not overlap); its best package there and its utility."""
+        other_lo, other_hi = me.opponent.believed_bounds()
+        lo, hi = np.maximum(me.red_lo, other_lo), np.minimum(me.red_hi, other_hi)
+        overlap = np.all(lo <= hi, axis=1, keepdims=True)
+        lo, hi = np.where(overlap, lo, me.red_lo), np.where(overlap, hi, me.red_hi)
+        best = np.clip(me.best, lo, hi)
+        return lo, hi, best, me.utility(best)
+
     def package(self, me, t: int) -> np.ndarray:  # noqa: D102
-        target = np.maximum(self.target(me, t), np.minimum(me.reservation(t), me.u_best))
-        c_me = me.utility.a / me.utility.span[:, None]
-        return tradeoff_package(c_me, me.opponent.weights(), me.red_lo, me.red_hi, me.best, me.u_best - target)
+        lo, hi, best, u_best = self._believed_box(me)
+        target = np.minimum(np.maximum(self.target(me, t), np.minimum(me.reservation(t), u_best)), u_best)
+        c_me, c_other = self._coefficients(me)
+        return tradeoff_package(c_me, c_other, lo, hi, best, u_best - target, me.firmness)
+
 
 
 class NiceTitForTat(TradeOff):
     """Nice Tit-for-Tat (Baarslag, Hindriks & Jonker 2013): reciprocate toward the Nash point.
 
-    The side concedes the share of its room that the other side has conceded so far (measured in its own
-    utility, as relative tit-for-tat), but its room runs only down to its utility at the *estimated Nash
-    point*, and it never lags a Boulware-like time floor that reaches the Nash point at its deadline (so two
-    reciprocators do not wait for each other forever):
-    ``target = u_best - max(kappa, reciprocity * c_other, t_rel ** (1 / beta)) * (u_best - u_nash)``, offered
-    as a trade-off package. The Nash point is estimated from the opponent model's weights and reservation value,
-    by maximising the Nash product along the side's own trade-off frontier (41 utility levels, batched).
+    The side estimates the Nash point from its opponent model (:meth:`nash_point`). The other side's concession
+    is the share of its room, from its first offer down to its believed utility at that point, that it has given
+    up so far (in its believed utility); the side concedes the same share of its own room, from its ideal down to
+    its utility at the point, and never lags a Boulware-like time floor that reaches the point at its deadline (so
+    two reciprocators do not wait for each other forever):
+    ``target = u_best - max(kappa, reciprocity * c_other, t_rel ** (1 / beta)) * (u_best - u_nash)``, offered as a
+    trade-off package.
     """
 
     PARAMS: ClassVar = {"kappa": (0.0, 0.0, 1.0), "reciprocity": (1.0, 0.0, 10.0), "beta": (0.5, 1e-3, 1e3)}
     uses_noise: ClassVar[bool] = False
     LEVELS: ClassVar[int] = 41
 
-    def nash_utility(self, me, t: int) -> np.ndarray:
-        """The side's utility at the estimated Nash point, ``(B,)``."""
-        c_me = me.utility.a / me.utility.span[:, None]
-        c_other = me.opponent.weights()
-        lo, hi = me.red_lo, me.red_hi
-        # the other side's believed utility, normalised over the box: c @ x + k in [0, 1]
-        k_other = -np.minimum(c_other * lo, c_other * hi).sum(axis=1)
-        span_other = np.maximum(c_other * lo, c_other * hi).sum(axis=1) + k_other
-        scale = np.where(span_other > 0, span_other, 1.0)
-        d_me, d_other = me.reservation(t), me.opponent.reservation(t)
-        best_value, best_u = np.full(me.n_worlds, -np.inf), me.u_best.copy()
+    def nash_point(self, me, t: int) -> tuple[np.ndarray, np.ndarray]:
+        """The estimated Nash point: the side's utility there and the other side's believed utility, ``(B,)`` each.
+
+        Both axes come from the same beliefs: the side's own utility, and the other side's utility and reservation
+        value as its opponent model has them (before any offer, the model's prior). The point maximises the Nash
+        product over the frontier the side believes in, its own trade-off packages at ``LEVELS`` utility levels
+        from its reservation value to its ideal (:func:`~sim.domain.tradeoff.tradeoff_package` with the believed
+        weights), among the packages each side believes better than no deal. Where it believes there is none, the
+        point is the frontier's end that gives the other side most: the side's own reservation value.
+        """
+        model = me.opponent
+        c_me, c_other = self._coefficients(me)
+        lo, hi, best, u_best = self._believed_box(me)
+        d_me, d_other = np.minimum(me.reservation(t), u_best), model.believed_reservation(t)
+        best_value = np.full(me.n_worlds, -np.inf)
+        best_u, best_o = d_me.copy(), np.full(me.n_worlds, np.nan)
         for level in np.linspace(0.0, 1.0, self.LEVELS):
-            u_me = d_me + level * (me.u_best - d_me)
-            x = tradeoff_package(c_me, c_other, lo, hi, me.best, me.u_best - u_me)
-            u_other = ((x * c_other).sum(axis=1) + k_other) / scale
-            value = np.where(u_other >= d_other, (u_me - d_me) * (u_other - d_other), -np.inf)
+            u_me = d_me + level * (u_best - d_me)
+            x = tradeoff_package(c_me, c_other, lo, hi, best, u_best - u_me, me.firmness)
+            u_other = model.utility(x)
+            if level == 0.0:
+                best_o = u_other
+            value = np.where(u_other >= d_other - EPS, (u_me - d_me) * (u_other - d_other), -np.inf)
             better = value > best_value
-            best_value, best_u = np.where(better, value, best_value), np.where(better, u_me, best_u)
-        return best_u
+            best_value = np.where(better, value, best_value)
+            best_u, best_o = np.where(better, u_me, best_u), np.where(better, u_other, best_o)
+        return best_u, best_o
 
     def target(self, me, t: int) -> np.ndarray:  # noqa: D102
+        u_nash, o_nash = self.nash_point(me, t)
         floor = me.relative_time(t) ** (1.0 / self.beta)
-        share = np.maximum(np.maximum(self.kappa, self.reciprocity * me.opponent.concession), floor)
-        return me.u_best - np.clip(share, 0.0, 1.0) * (me.u_best - self.nash_utility(me, t))
+        conceded = me.opponent.relative_concession(t, floor=o_nash)
+        share = np.maximum(np.maximum(self.kappa, self.reciprocity * conceded), floor)
+        return me.u_best - np.clip(share, 0.0, 1.0) * (me.u_best - u_nash)

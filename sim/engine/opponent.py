@@ -49,6 +49,8 @@ class OpponentModel:
         self.me = me
         self.concession = np.zeros(me.n_worlds)
         self._first_received = np.full(me.n_worlds, np.nan)
+        self._first_offer: np.ndarray | None = None  # the other side's first and latest offers, (B, n)
+        self._last_offer: np.ndarray | None = None
         beliefs = me.streams.normal(Stream.belief(me.index), 0, 2)
         self._deadline_error = np.rint(beliefs[:, 0] * me.inputs.belief_deadline_sd)
         self._reservation_error = beliefs[:, 1] * me.inputs.belief_reservation_sd
@@ -60,6 +62,33 @@ class OpponentModel:
         room = 1.0 - first
         gained = np.divide(u - first, room, out=np.zeros_like(u), where=room > EPS)
         self.concession = np.clip(gained, 0.0, 1.0)
+        if self._first_offer is None:
+            self._first_offer = offer.copy()
+        self._last_offer = offer
+
+    def relative_concession(self, t: int, floor: np.ndarray | None = None) -> np.ndarray:
+        """Share of its room the other side has conceded so far, in its *believed* utility, ``(B,)``.
+
+        Relative tit-for-tat (Faratin, Sierra & Jennings 1998; NegMAS's ``NaiveTitForTatNegotiator``): its
+        room runs from its first offer down to ``floor``, by default its believed reservation value in round
+        ``t``; what it has conceded is how far its latest offer lies below its first. 0 before any offer,
+        clipped to [0, 1].
+        """
+        if self._first_offer is None:
+            return np.zeros(self.me.n_worlds)
+        u_first, u_last = self.utility(self._first_offer), self.utility(self._last_offer)
+        floor = self.believed_reservation(t) if floor is None else floor
+        room = u_first - floor
+        conceded = np.divide(u_first - u_last, room, out=np.zeros_like(room), where=room > EPS)
+        return np.clip(conceded, 0.0, 1.0)
+
+    def utility(self, x: np.ndarray) -> np.ndarray:
+        """The other side's believed utility of packages ``x``, ``(B,)`` (here its true one: weights known)."""
+        return self.me.other.utility(x)
+
+    def believed_reservation(self, t: int) -> np.ndarray:
+        """The other side's believed reservation value in round ``t``, on the scale of :meth:`utility`."""
+        return self.reservation(t)
 
     def deadline(self, t: int) -> np.ndarray:
         """Believed deadline of the other side in round ``t``: the truth plus a prior error of s.d.
@@ -74,10 +103,19 @@ class OpponentModel:
         prior error of s.d. ``belief_noise.reservation``, clipped to [0, 1]."""
         return np.clip(self.me.other.reservation(t) + self._reservation_error, 0.0, 1.0)
 
+    def believed_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """The bounds the other side has stated it will not cross, ``(lo, hi)`` each ``(B, n)``: its red lines as
+        stated, taken at their word whatever their strength, and the issues it keeps off the table."""
+        return self.me.other.inputs.red_lo, self.me.other.inputs.red_hi
+
     def weights(self) -> np.ndarray:
         """The other side's believed utility per unit of each issue, ``(B, n)`` (normalised utility)."""
         other = self.me.other.utility
         return other.a / other.span[:, None]
+
+    def believed_weights(self) -> np.ndarray:
+        """:meth:`weights`, or a learning model's prior before it has seen an offer."""
+        return self.weights()
 
 
 class NoisyPrior(OpponentModel):
@@ -102,10 +140,16 @@ class _LearnedWeights(OpponentModel):
         self._lo, self._hi = me.box
         self._range = self._hi - self._lo
         self._sign: np.ndarray | None = None
+        # the prior before any offer: the other side wants its ideal package (public: the line offers aim at
+        # it), every issue alike
+        self._prior_sign = self._direction_of(me.other.best)
+
+    def _direction_of(self, offer: np.ndarray) -> np.ndarray:
+        return np.where(self._range > 0, np.where(offer - self._lo >= self._hi - offer, 1.0, -1.0), 0.0)
 
     def _directions(self, offer: np.ndarray) -> None:
         if self._sign is None:
-            self._sign = np.where(self._range > 0, np.where(offer - self._lo >= self._hi - offer, 1.0, -1.0), 0.0)
+            self._sign = self._direction_of(offer)
 
     def _position(self, offer: np.ndarray) -> np.ndarray:
         """Where each issue of ``offer`` sits in the other side's favour: 1 at its preferred bound, 0 at the other."""
@@ -118,8 +162,31 @@ class _LearnedWeights(OpponentModel):
     def weights(self) -> np.ndarray:  # noqa: D102
         if self._sign is None:  # nothing seen yet: no preference known
             return np.zeros((self.me.n_worlds, len(self._range)))
-        per_unit = np.divide(1.0, self._range, out=np.zeros_like(self._range), where=self._range > 0)
-        return self._sign * self._importance() * per_unit
+        return self._sign * self._importance() * self._per_unit()
+
+    def _per_unit(self) -> np.ndarray:
+        return np.divide(1.0, self._range, out=np.zeros_like(self._range), where=self._range > 0)
+
+    def believed_weights(self) -> np.ndarray:
+        """:meth:`weights`, or before any offer the prior: equal importance toward the other side's ideal."""
+        if self._sign is None:
+            n = len(self._range)
+            return np.broadcast_to(self._prior_sign * self._per_unit() / n, (self.me.n_worlds, n))
+        return self.weights()
+
+    def utility(self, x: np.ndarray) -> np.ndarray:
+        """The other side's utility by the learned weights, normalised over the box (0 at its worst package,
+        1 at its best), ``(B,)``."""
+        c = self.believed_weights()
+        k = -np.minimum(c * self._lo, c * self._hi).sum(axis=1)
+        span = np.maximum(c * self._lo, c * self._hi).sum(axis=1) + k
+        return np.divide((x * c).sum(axis=1) + k, span, out=np.zeros(len(c)), where=span > 0)
+
+    def believed_reservation(self, t: int) -> np.ndarray:
+        """The other side's believed reservation value on the learned scale: its believed utility of the mean
+        no-deal package over the valuation window (as its true one is), plus the prior error, within [0, 1]."""
+        path = self.me.value_of_no_deal.path
+        return np.clip(self.utility(path.package(t)) + self._reservation_error, 0.0, 1.0)
 
 
 class FrequencyModel(_LearnedWeights):
@@ -181,8 +248,7 @@ class BayesianModel(_LearnedWeights):
         self._directions(offer)
         b, n = offer.shape
         k = len(self._hypotheses)
-        per_unit = np.divide(1.0, self._range, out=np.zeros_like(self._range), where=self._range > 0)
-        c_h = (self._sign * per_unit)[:, None, :] * self._hypotheses[None]  # (B, K, n): its utility under h
+        c_h = (self._sign * self._per_unit())[:, None, :] * self._hypotheses[None]  # (B, K, n): its utility under h
         kept = self._position(offer) @ self._hypotheses.T  # (B, K): its utility of the offer under h
         mine = self.me.utility.a / self.me.utility.span[:, None]  # (B, n)
         ideal = np.where(self._sign > 0, self._hi, self._lo) * np.ones((b, 1))

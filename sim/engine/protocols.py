@@ -7,6 +7,7 @@ the agreement takes effect (both parties' constituencies must ratify it; if eith
 *involuntary defection*, Putnam 1988, and the talks go on).
 
 * :class:`Package`: every offer is a whole package (alternating offers, Rubinstein 1982).
+* :class:`Meeting`: in every round (a meeting) both sides table a whole package and each may accept the other's.
 * :class:`Sequential`: the issues are settled stage by stage; an agreed stage is locked in, and if the
   talks end before the last stage the stages agreed so far stay in force (a piecemeal deal).
 * :class:`Linked`: the same stages, but "nothing is agreed until everything is agreed": partial
@@ -24,14 +25,9 @@ from typing import ClassVar
 
 import numpy as np
 
-__all__ = ["ACCEPT", "COUNTER", "END_REASONS", "WALK_AWAY", "Linked", "Package", "Protocol", "RoundResult",
-           "Sequential"]
+from sim.engine.codes import END_REASONS, Response
 
-# how a negotiation ended, by the code the model records (``end_reason``); here, not in the model, so
-# that reading a run's outcomes needs no Mesa
-END_REASONS = {1: "agreement", 2: "walk-away", 3: "deadline", 4: "breakdown", 5: "refused protocol"}
-
-COUNTER, ACCEPT, WALK_AWAY = 0, 1, 2
+__all__ = ["END_REASONS", "Linked", "Meeting", "Package", "Protocol", "Response", "RoundResult", "Sequential"]
 
 
 @dataclass
@@ -41,7 +37,7 @@ class RoundResult:
     Attributes:
         proposer: The negotiator who made the offer.
         offer: The offer made (with locked issues at their agreed values), ``(B, n)``.
-        response: :data:`COUNTER`, :data:`ACCEPT` or :data:`WALK_AWAY`, ``(B,)``.
+        response: A :class:`~sim.engine.codes.Response` code per world (counter, accept or walk-away), ``(B,)``.
         agreed: Worlds whose talks ended in an agreement that takes effect.
         walked: Worlds whose responder walked away.
     """
@@ -63,12 +59,14 @@ class Protocol:
 
     Attributes:
         staged: Whether offers cover one stage at a time (issues already agreed stay locked).
+        turn_gap: Rounds from one response of a side to its next.
         keeps_partial: Whether the stages agreed so far stay in force if the talks end early.
         defections: Involuntary defections (failed ratifications) per world.
     """
 
     staged: ClassVar[bool] = False
     keeps_partial: ClassVar[bool] = False
+    turn_gap: ClassVar[int] = 2  # rounds from one response of a side to its next (alternating offers: 2)
 
     def __init__(self, stages: tuple[tuple[int, ...], ...], n_issues: int, n_worlds: int) -> None:
         self.stage_mask = np.zeros((len(stages), n_issues), dtype=bool)
@@ -106,8 +104,14 @@ class Protocol:
         proposer, responder = self.turn(t)
         offer = proposer.propose(t)
         response = responder.respond(offer, t)
-        accepted = active & (response == ACCEPT)
+        accepted = active & (response == Response.ACCEPT)
         agreed, offer = self.settle(accepted, offer)
+        return RoundResult(proposer=proposer, offer=offer, response=response, agreed=self.ratify(agreed, offer, t),
+                           walked=active & (response == Response.WALK_AWAY))
+
+    def ratify(self, agreed: np.ndarray, offer: np.ndarray, t: int) -> np.ndarray:
+        """The tentative agreements that both parties' constituencies ratify in round ``t``; the others are
+        involuntary defections (counted, and reopened)."""
         if agreed.any() and any(n.ratification_binds(t) for n in self.negotiators):
             ratified = self.negotiators[0].ratifies(offer, t) & self.negotiators[1].ratifies(offer, t)
             defected = agreed & ~ratified
@@ -115,8 +119,7 @@ class Protocol:
                 self.defections += defected
                 agreed = agreed & ratified
                 self.reopen(defected)
-        return RoundResult(proposer=proposer, offer=offer, response=response, agreed=agreed,
-                           walked=active & (response == WALK_AWAY))
+        return agreed
 
     def settle(self, accepted: np.ndarray, offer: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Worlds whose acceptance is a (tentative) agreement of the whole package, and the package."""
@@ -138,6 +141,37 @@ class Protocol:
 
 class Package(Protocol):
     """Whole-package alternating offers: every offer covers every issue."""
+
+
+class Meeting(Protocol):
+    """Meetings: in every round both sides table a whole package, and each answers the other's.
+
+    A side that accepts the other's package agrees to it; if both accept, they agree on the midpoint of the
+    two packages (worth to each side the mean of its utilities of the two, so at least what it accepted, and
+    within both sides' red lines, since both packages are). If neither accepts, a side that walks away ends the
+    talks. Nothing depends on which side is seated first: both move in every round, so there is no opener
+    (the round log names the first-seated side as proposer and records the agreed package, or its offer).
+    Each side answers in every round (``turn_gap = 1``).
+    """
+
+    turn_gap = 1
+
+    def turn(self, t: int) -> tuple:  # noqa: D102
+        return self.negotiators
+
+    def round(self, t: int, active: np.ndarray) -> RoundResult:  # noqa: D102
+        first, second = self.negotiators
+        tabled = first.propose(t), second.propose(t)
+        answers = second.respond(tabled[0], t), first.respond(tabled[1], t)
+        took = [active & (a == Response.ACCEPT) for a in answers]  # took[0]: the second side takes the first's
+        both = (took[0] & took[1])[:, None]
+        offer = np.where(both, (tabled[0] + tabled[1]) / 2, np.where(took[1][:, None], tabled[1], tabled[0]))
+        accepted = took[0] | took[1]
+        walked = active & ~accepted & ((answers[0] == Response.WALK_AWAY) | (answers[1] == Response.WALK_AWAY))
+        response = np.where(accepted, Response.ACCEPT, np.where(walked, Response.WALK_AWAY, Response.COUNTER))
+        agreed, offer = self.settle(accepted, offer)
+        return RoundResult(proposer=first, offer=offer, response=response, agreed=self.ratify(agreed, offer, t),
+                           walked=walked)
 
 
 class Sequential(Protocol):

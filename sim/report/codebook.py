@@ -79,6 +79,9 @@ _OUTCOME = [
     Entry("terms_at_bound", "count", "for a deal, the number of issues whose agreed value sits on a range bound "
                                      "(0 without a deal)"),
     Entry("red_line_binding", "-", "true if the deal sits on a red line of either party"),
+    Entry("zopa", "-", "true if there is a zone of agreement: a package within both parties' red lines that both "
+                       "prefer to no deal, by their true utilities at the final deadline (ratification not "
+                       "considered)"),
 ]
 _SIDE = [
     ("payoff", "USD bn/yr", ("{side}'s payoff: yearly value of the package in force (or of the no-deal path), "
@@ -117,6 +120,9 @@ _SUMMARY = [
     Entry("deal_rate", "share", "deals / runs"),
     Entry("deal_rate_low", "share", "lower bound of the 95 % Wilson score interval of deal_rate"),
     Entry("deal_rate_high", "share", "upper bound of the 95 % Wilson score interval of deal_rate"),
+    Entry("zopa_runs", "count", "negotiations with a zone of agreement (zopa)"),
+    Entry("deal_rate_zopa", "share", "deals / runs among the negotiations with a zone of agreement (null without "
+                                     "any)"),
     *(Entry(f"ended_{reason}", "count", f"negotiations that ended by {reason.replace('_', ' ')}")
       for reason in ("agreement", "walk_away", "deadline", "breakdown", "refused_protocol")),
     Entry("partial_deals", "count", "negotiations whose agreed stages stay in force without a full deal"),

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from sim.config.sweep import column_name
+from sim.domain.calendar import round_date
 from sim.run.outputs import atomic_write
 
 __all__ = ["BANDS", "VANTAGE", "applies", "deal_by_date", "forecast_table", "write_forecast"]
@@ -90,7 +91,8 @@ def forecast_table(outcomes: pd.DataFrame, issues: list[tuple[str, str]], cfg: d
 
 
 def deal_by_date(outcomes: pd.DataFrame, cfg: dict, start: dt.date, round_days: int,
-                 first_rounds: dict[str, int], last_round: int) -> pd.DataFrame:
+                 first_rounds: dict[str, int], last_round: int,
+                 meetings: dict[str, tuple[dt.date, ...]] | None = None) -> pd.DataFrame:
     """P(deal by date) per vantage date: a step function over the calendar rounds.
 
     Args:
@@ -100,6 +102,7 @@ def deal_by_date(outcomes: pd.DataFrame, cfg: dict, start: dt.date, round_days: 
         round_days: Days per round.
         first_rounds: The first simulated round of each vantage date.
         last_round: The last round of the table (the protocol's horizon).
+        meetings: Per vantage date, the dates of its first rounds (its calendar's meetings; none: weekly).
 
     Returns:
         ``vantage``, ``round``, ``date``, ``p_deal_by``: the share of the vantage date's worlds that agreed
@@ -111,7 +114,7 @@ def deal_by_date(outcomes: pd.DataFrame, cfg: dict, start: dt.date, round_days: 
         o = outcomes[vantage == v]
         agreed = np.where(o["deal"].astype(bool), o["end_round"].to_numpy(dtype=np.int64), np.iinfo(np.int64).max)
         for r in range(first_rounds.get(v, 1), last_round + 1):
-            day = start + dt.timedelta(days=(r - 1) * round_days)
+            day = round_date(np.array([r]), start, round_days, (meetings or {}).get(v, ()))[0].astype(dt.date)
             rows.append({"vantage": v, "round": r, "date": day.isoformat(),
                          "p_deal_by": round(float(np.mean(agreed <= r)), 4)})
     return pd.DataFrame(rows, columns=["vantage", "round", "date", "p_deal_by"])
@@ -200,11 +203,13 @@ def write_forecast(out_dir: Path, outcomes: pd.DataFrame, plan, cfg: dict, plot:
     structure = plan.points[0].structure
     issues = [(i.name, i.unit) for i in structure.space.issues]
     table = forecast_table(outcomes, issues, cfg)
-    firsts = {}
+    firsts, meetings = {}, {}
     for point in plan.points:
         v = point.coordinates.get(VANTAGE, (cfg.get("scenario") or {}).get("as_of"))
         firsts[AS_WRITTEN if v is None else str(v)] = point.structure.first_round
-    by_date = deal_by_date(outcomes, cfg, structure.start_date, structure.round_days, firsts, structure.max_rounds)
+        meetings[AS_WRITTEN if v is None else str(v)] = point.structure.meetings
+    by_date = deal_by_date(outcomes, cfg, structure.start_date, structure.round_days, firsts, structure.max_rounds,
+                           meetings)
     written = []
     for name, frame in (("forecast.csv", table), ("deal_by_date.csv", by_date)):
         atomic_write(out_dir / name, lambda p, f=frame: f.to_csv(p, index=False))

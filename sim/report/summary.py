@@ -93,6 +93,8 @@ def by_point(outcomes: pd.DataFrame, coordinates: list[str], space: OutcomeSpace
     table = groups.agg(runs=("deal", "size"), deals=("deal", "sum"))
     table["deal_rate"] = table["deals"] / table["runs"]
     table["deal_rate_low"], table["deal_rate_high"] = wilson_interval(table["deals"], table["runs"])
+    if "zopa" in outcomes:
+        table = table.join(_zopa_rates(outcomes, coordinates))
     if "end_reason" in outcomes:
         ended = outcomes.groupby([*coordinates, "end_reason"], sort=False, observed=True, dropna=False).size()
         ended = ended.unstack("end_reason").reindex(columns=list(END_REASONS.values())).reindex(table.index)
@@ -110,12 +112,23 @@ def by_point(outcomes: pd.DataFrame, coordinates: list[str], space: OutcomeSpace
             table[name] = groups[column].median()
     if rounded:
         decimals = {"deal_rate": SHARE_DECIMALS, "deal_rate_low": SHARE_DECIMALS, "deal_rate_high": SHARE_DECIMALS,
+                    "deal_rate_zopa": SHARE_DECIMALS,
                     "median_round": ROUND_DECIMALS, "median_welfare": SHARE_DECIMALS}
         decimals |= {name: MONEY_DECIMALS if column.endswith("_payoff") else SHARE_DECIMALS
                      for column, name in medians[:-1]}
         decimals |= {f"median_{i.name}": _decimals(i.unit) for i in space.issues}
         table = table.round({k: v for k, v in decimals.items() if k in table})
     return table.reset_index()
+
+
+def _zopa_rates(outcomes: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Per group: ``zopa_runs`` (negotiations with a zone of agreement) and ``deal_rate_zopa`` (the deal rate among
+    them; NaN without any)."""
+    zopa = outcomes["zopa"].astype(bool)
+    groups = outcomes.assign(_zd=outcomes["deal"] & zopa).groupby(keys, sort=False, observed=True, dropna=False)
+    runs = groups["zopa"].sum().astype("int64")
+    rate = groups["_zd"].sum() / runs.where(runs > 0)
+    return pd.DataFrame({"zopa_runs": runs, "deal_rate_zopa": rate})
 
 
 def by_pair(outcomes: pd.DataFrame, space: OutcomeSpace) -> pd.DataFrame:
@@ -129,6 +142,8 @@ def by_pair(outcomes: pd.DataFrame, space: OutcomeSpace) -> pd.DataFrame:
     parties = party_ids(outcomes)
     keys = [f"{p}_strategy" for p in parties]
     table = outcomes.groupby(keys, observed=True, sort=False).agg(runs=("deal", "size"), deal_rate=("deal", "mean"))
+    if "zopa" in outcomes:
+        table["deal_rate_zopa"] = _zopa_rates(outcomes, keys)["deal_rate_zopa"]
     table["median_round"] = deals.groupby(keys, observed=True, sort=False)["end_round"].median()
     terms = deals.groupby(keys, observed=True, sort=False)[list(space.names)].median()
     table = table.join(terms)
@@ -166,6 +181,10 @@ def report(outcomes: pd.DataFrame, space: OutcomeSpace, wall_seconds: float,
         lines.append(f"{rate}; median agreement round {_number(deals['end_round'].median(), strip=True)}")
     else:
         lines.append(f"{rate}; no agreements")
+    if "zopa" in outcomes:
+        zopa = outcomes["zopa"].astype(bool)
+        with_zopa = f"{outcomes.loc[zopa, 'deal'].mean():.1%}" if zopa.any() else "-"
+        lines.append(f"zone of agreement in {_count(int(zopa.sum()))} of {_count(n)}; deal rate among them {with_zopa}")
     ended = outcomes["end_reason"].value_counts()
     ended = ended.reindex([r for r in END_REASONS.values() if r in ended.index]
                           + [r for r in ended.index if r not in END_REASONS.values()])
@@ -189,6 +208,8 @@ def report(outcomes: pd.DataFrame, space: OutcomeSpace, wall_seconds: float,
     shown = pd.DataFrame({
         "negotiations": table["runs"].map(_count),
         "deal rate": table["deal_rate"].map("{:.1%}".format),
+        **({"deal rate with a zopa": table["deal_rate_zopa"].map(lambda v: "-" if pd.isna(v) else f"{v:.1%}")}
+           if "deal_rate_zopa" in table else {}),
         "median agreement round": table["median_round"].map(lambda v: _number(v, strip=True)),
     }, index=table.index)
     for side in parties:

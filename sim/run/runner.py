@@ -38,7 +38,7 @@ import pyarrow as pa
 from sim.config import ConfigError, Plan
 from sim.domain.bargaining import outcome_metrics
 from sim.engine.inputs import Structure, WorldInputs, joint_box, stack, take, utility_coefficients
-from sim.engine.protocols import END_REASONS
+from sim.engine.codes import EndReason, Response
 from sim.engine.streams import point_key, world_seeds
 from sim.report.codebook import field_metadata, table_entries
 from sim.run.store import (
@@ -66,8 +66,8 @@ __all__ = ["Chunk", "Interrupted", "execute", "make_chunks", "read_outcomes", "r
 
 log = logging.getLogger("sim")
 
-RESPONSES = np.array(["counter", "accept", "walk-away", "", "deadline", "breakdown"])
-REASONS = np.array(list(END_REASONS.values()))
+RESPONSES = np.array([r.label for r in Response])  # label by code
+REASONS = np.array([r.label for r in EndReason])
 WORKER_PAYS_OFF = 50_000
 
 
@@ -183,7 +183,7 @@ def run_chunk(task: ChunkTask) -> tuple[int, dict[str, np.ndarray], dict[str, np
     for key, value in result.items():
         if key == "end_reason":
             out["end_date"] = task.structure.round_date(result["end_round"])
-            out["end_reason"] = REASONS[value - 1]
+            out["end_reason"] = REASONS[value]
         else:
             out[key] = value
     rounds = model.round_table()
