@@ -23,7 +23,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from sim.config import priors
 from sim.config.calibration import check_calibration
-from sim.config.components import load_negotiator
+from sim.config.components import load_negotiator, with_part_defaults
 from sim.config.designs import DESIGN_METHODS, check_size, design_rows, unit_design
 from sim.config.parameters import read
 from sim.config.parties import parties
@@ -230,6 +230,7 @@ def plan(config: DictConfig | Tree) -> Plan:
 
     party_list = parties(cfg)
     ids = tuple(pid for pid, _ in party_list)
+    cfg = with_part_defaults(cfg, ids)  # a part's declared parameters are config keys (priors, designs)
     axes = {key: _axis_values(cfg, key, values) for key, values in _flatten(get(cfg, "sweep.grid") or {})}
     pairs = _pairs(cfg, ids)
     n_samples = _sample_size(cfg)
