@@ -267,6 +267,9 @@ def markdown(configs: list[tuple[str, dict]]) -> str:
         "eventually reached.",
         "",
     ]
+    from sim.report.panel import panel_lines
+
+    lines += panel_lines(configs)
     for name, cfg in configs:
         entries = calibration_entries(cfg)
         missing = missing_entries(cfg)
