@@ -27,6 +27,7 @@ CASES = {
     "us_vietnam_2025": ("us_vietnam.md", "2025-07-02"),
     "us_indonesia_2025": ("us_indonesia.md", "2025-07-15"),
     "us_eu_2025": ("us_eu.md", "2025-07-15"),
+    "us_china_2025": ("us_china.md", "2025-05-12"),
 }
 
 
@@ -56,7 +57,7 @@ def test_every_dated_fact_is_on_or_before_the_cut(case):
     assert dates and max(dt.date.fromisoformat(d) for d in dates) <= dt.date.fromisoformat(cut)
 
 
-@pytest.mark.parametrize("case", ["us_uk_2025", "us_vietnam_2025", "us_indonesia_2025"])
+@pytest.mark.parametrize("case", ["us_uk_2025", "us_vietnam_2025", "us_indonesia_2025", "us_china_2025"])
 def test_the_arrangement_is_recorded_as_dated_data_with_its_source(case):
     scenario = _cfg(case)["scenario"]
     arrangement = scenario["evidence"]["arrangement"]
