@@ -219,6 +219,8 @@ def run_help(width: int | None = None) -> str:
     sections = [("Run and sweep settings", CONF_DIR / "config.yaml", ""),
                 (f"Scenario parameters (scenario={DEFAULTS['scenario']})",
                  CONF_DIR / "scenario" / f"{DEFAULTS['scenario']}.yaml", "scenario."),
+                *((f"Shared by the scenarios that include {path.relative_to(CONF_DIR).as_posix()}", path, "scenario.")
+                  for path in sorted((CONF_DIR / "scenario" / "objectives").glob("*.yaml"))),
                 (f"Protocol parameters (protocol={DEFAULTS['protocol']})",
                  CONF_DIR / "protocol" / f"{DEFAULTS['protocol']}.yaml", "protocol.")]
     for title, path, prefix in sections:

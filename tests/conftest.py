@@ -44,6 +44,16 @@ RESERVATIONS_NOT_BINDING = [
 ]
 
 
+# The payoffs before volumes and pledge delivery (issue 21): every elasticity 0 and every pledge worth its
+# headline. The hand calculations of the incidence (who bears the bill) use them; tests/test_volumes.py checks the
+# volume effect and the delivery shares by hand.
+AT_FACE_VALUE = [
+    *(f"scenario.stakes.elasticity.{flow}=0" for flow in ("vehicles", "auto_parts", "steel", "other_goods")),
+    "scenario.payoff.pledges.equity.delivery=1",
+    "scenario.payoff.pledges.purchase_intentions.delivery=1",
+]
+
+
 def compose_config(*overrides: str) -> DictConfig:
     """Compose ``conf/config.yaml`` with overrides, as the command line would."""
     return compose(*overrides)

@@ -76,17 +76,33 @@ def test_a_value_outside_its_prior_is_refused_for_the_scenario_as_written():
     plan(compose_config("scenario.payoff.pass_through=0.1"))  # a what-if run is allowed
 
 
-def test_japans_no_deal_loss_matches_the_hand_calculation_and_is_below_the_domain_estimates():
-    # DOMAIN §3a at ¥145/$ (the scenario's rounded USD values): escalated tariffs 27.5 / 25 / 50 / 24 %
-    bill = 0.275 * 41.57 + 0.25 * 8.08 + 0.50 * 2.09 + 0.24 * 95.15  # = 37.33 USD bn/yr
+def test_japans_no_deal_loss_matches_the_hand_calculation_with_volumes():
+    """docs/calibration.md: the exporter's loss at the escalated tariffs 27.5 / 25 / 50 / 24 % on the flows of
+    DOMAIN §3a (USD at ¥145/$), with each flow falling to V (1 + phi t/100)^-0.76 and a margin of 0.3 on lost sales."""
+    rates = (27.5, 25.0, 50.0, 24.0)
+    flows = (41.57, 8.08, 2.09, 95.15)
     gdp = 609.3 * 1000 / 145  # Japan's 2024 GDP, ¥609.3 tn (Cabinet Office), at ¥145/$ = 4,202 USD bn
-    rows = {r["phi"]: r for r in report.no_deal_rows(_cfg())}
-    assert rows[0.6]["default"]
+    rows = {(r["phi"], r["volumes"]): r for r in report.no_deal_rows(_cfg())}
+    assert rows[(0.6, True)]["default"]
     for phi in (0.0, 0.3, 0.6, 1.0):
-        assert rows[phi]["loss_usd_bn"] == pytest.approx((1 - phi) * bill, abs=1e-6)
-        assert rows[phi]["loss_pct_gdp"] == pytest.approx(100 * (1 - phi) * bill / gdp, abs=1e-6)
-    # the finding reported in docs/calibration.md: 0.36 % of GDP, below the lowest DOMAIN §4a estimate (NRI 0.59 %)
-    assert 100 * 0.4 * bill / gdp < 0.59
+        absorbed = margin = 0.0
+        for t, v in zip(rates, flows, strict=True):
+            left = (1 + phi * t / 100) ** -0.76
+            absorbed += (1 - phi) * t / 100 * v * left
+            margin += 0.3 * v * (1 - left)
+        row = rows[(phi, True)]
+        assert row["absorbed_usd_bn"] == pytest.approx(absorbed, abs=1e-9)
+        assert row["lost_margin_usd_bn"] == pytest.approx(margin, abs=1e-9)
+        assert row["loss_pct_gdp"] == pytest.approx(100 * (absorbed + margin) / gdp, abs=1e-9)
+    # without volumes: the model before this issue, (1 - phi) B with B = 37.33 USD bn/yr (0.36 % of GDP)
+    bill = sum(t / 100 * v for t, v in zip(rates, flows, strict=True))
+    assert rows[(0.6, False)]["loss_usd_bn"] == pytest.approx(0.4 * bill, abs=1e-9)
+    assert rows[(0.6, False)]["affine_usd_bn"] == pytest.approx(0.4 * bill, abs=1e-6)
+    # the chord is exact at the ends of each range: the affine loss differs from the exact one only through the
+    # tariffs inside their ranges (reciprocal 24 of [0, 46]), and by less than the measured chord error
+    default = rows[(0.6, True)]
+    from sim.config.scenario import trade_model
+    assert abs(default["affine_usd_bn"] - default["loss_usd_bn"]) <= trade_model(_cfg()).chord_error()["japan"] + 1e-9
 
 
 def test_at_bound_columns_say_which_agreed_terms_sit_on_a_range_bound():

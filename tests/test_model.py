@@ -15,7 +15,7 @@ from sim.engine.model import NegotiationModel
 from sim.engine.streams import world_seeds
 from sim.run.runner import simulate
 from sim.config.schema import Deadline
-from tests.conftest import DETERMINISTIC, RESERVATIONS_NOT_BINDING, compose_config, single_model
+from tests.conftest import AT_FACE_VALUE, DETERMINISTIC, RESERVATIONS_NOT_BINDING, compose_config, single_model
 from tests.test_schema import HARDLINER, toy
 from tests.test_preferences import CAR_PRICE_EFFECT, tariff_bill
 
@@ -100,8 +100,8 @@ def test_linear_against_linear_agrees_where_the_curves_cross(deadline, b_deadlin
 
 @pytest.mark.parametrize(("extension", "final"), [(0.0, 13), (1.0, 16)])
 def test_hardliners_end_at_the_deadline_with_the_escalated_no_deal_payoff(extension, final):
-    model = single_model("strategy@us=hardliner", "strategy@japan=hardliner", *DETERMINISTIC[1:],
-                         f"scenario.deadline.extension.probability={extension}")
+    model = single_model("strategy@us=hardliner", "strategy@japan=hardliner", *DETERMINISTIC[1:], *AT_FACE_VALUE,
+                         f"scenario.deadline.extension.probability={extension}")  # the incidence without volumes
     out = model.outcomes()
     assert not out["deal"][0] and out["end_round"][0] == final and model.end_reason[0] == 3
     bill = tariff_bill(27.5, 25.0, 50.0, 24.0)  # the reciprocal tariff has risen from 10 to 24 %

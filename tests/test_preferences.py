@@ -14,7 +14,7 @@ from sim.domain.payoffs.tariffs import derived_stakes
 from sim.engine.inputs import stack
 from sim.engine.model import NegotiationModel
 from sim.engine.streams import world_seeds
-from tests.conftest import compose_config
+from tests.conftest import AT_FACE_VALUE, compose_config
 
 # DOMAIN.md §3a (MOF, calendar 2024): exports to the US ¥21.3 tn, autos + parts ¥7.2 tn, vehicles 28.3 % of
 # exports to the US, steel ¥302.7 bn, surplus ¥8.6 tn; ¥145/$ = ¥8.6 tn / $59.4 bn. ¥1 tn = ¥1,000 bn.
@@ -56,7 +56,7 @@ def test_derived_stakes_report_the_dollar_stakes():
 
 
 def _agents(*overrides):
-    p = plan(compose_config(*overrides))
+    p = plan(compose_config(*AT_FACE_VALUE, *overrides))
     point = p.points[0]
     model = NegotiationModel(point.structure, stack([point.inputs]), world_seeds(1, [0]))
     return model, model.negotiator("us"), model.negotiator("japan")

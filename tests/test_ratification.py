@@ -11,7 +11,7 @@ from sim.engine.inputs import stack
 from sim.engine.model import NegotiationModel
 from sim.engine.streams import world_seeds
 from sim.run.runner import simulate
-from tests.conftest import DETERMINISTIC, RESERVATIONS_NOT_BINDING, compose_config
+from tests.conftest import AT_FACE_VALUE, DETERMINISTIC, RESERVATIONS_NOT_BINDING, compose_config
 from tests.test_preferences import PARTS, VEHICLES
 
 LINEAR = ["strategy@us=linear", "strategy@japan=linear", "scenario.sides.japan.deadline=null", *DETERMINISTIC,
@@ -19,7 +19,8 @@ LINEAR = ["strategy@us=linear", "strategy@japan=linear", "scenario.sides.japan.d
 
 
 def _model(*overrides):
-    point = plan(compose_config(*overrides)).points[0]
+    """One world of the scenario at face value (no volumes, pledges at their headline): the approvals by hand."""
+    point = plan(compose_config(*AT_FACE_VALUE, *overrides)).points[0]
     return NegotiationModel(point.structure, stack([point.inputs]), world_seeds(1, [0]))
 
 

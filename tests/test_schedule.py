@@ -9,12 +9,13 @@ from sim.config import plan
 from sim.engine.inputs import stack
 from sim.engine.model import NegotiationModel
 from sim.engine.streams import world_seeds
-from tests.conftest import DETERMINISTIC, compose_config
+from tests.conftest import AT_FACE_VALUE, DETERMINISTIC, compose_config
 from tests.test_preferences import STEEL  # the hand-derived export value of steel, USD bn/yr
 
 
 def _model(*overrides):
-    point = plan(compose_config("scenario.replay=true", *overrides)).points[0]
+    """One world replaying the record, at face value (no volumes, pledges at their headline): the coefficients by hand."""
+    point = plan(compose_config("scenario.replay=true", *AT_FACE_VALUE, *overrides)).points[0]
     return NegotiationModel(point.structure, stack([point.inputs]), world_seeds(1, [0]))
 
 

@@ -19,7 +19,7 @@ from sim.engine.model import NegotiationModel
 from sim.engine.streams import world_seeds
 from sim.report.calibration import no_deal_rows
 from sim.run.runner import simulate
-from tests.conftest import compose_config
+from tests.conftest import AT_FACE_VALUE, compose_config
 
 KOREA = "scenario=us_korea_2025"
 
@@ -84,8 +84,9 @@ def test_every_number_of_the_scenario_has_a_source_and_its_prior_contains_it():
 
 
 def _agents():
-    """The model of the scenario's default point (one world) and its US and Korean negotiators."""
-    point = plan(compose_config(KOREA)).points[0]
+    """The model of the scenario's default point at face value (no volumes, pledges worth their headline; the
+    volumes are checked in tests/test_volumes.py), one world, and its US and Korean negotiators."""
+    point = plan(compose_config(KOREA, *AT_FACE_VALUE)).points[0]
     model = NegotiationModel(point.structure, stack([point.inputs]), world_seeds(1, [0]))
     return model, model.negotiator("us"), model.negotiator("korea")
 
@@ -165,10 +166,19 @@ def test_the_korea_scenario_runs_through_every_protocol(protocol):
 
 def test_the_calibration_table_values_koreas_no_deal_loss_with_the_scheduled_tariffs():
     """docs/calibration.md: after the deadline without a deal, parts pay 25 % and steel 50 % (the schedule) and the
-    reciprocal tariff 25 %: Korea bears 0.4 x $32.87 bn = $13.15 bn, 0.70 % of ₩2,549.1 tn at ₩1,363.98/$ (KR §4a)."""
-    rows = {r["phi"]: r for r in no_deal_rows(OmegaConf.to_container(compose_config(KOREA), resolve=True))}
+    reciprocal tariff 25 %. Without volumes Korea bears 0.4 x $32.87 bn = $13.15 bn, 0.70 % of ₩2,549.1 tn at
+    ₩1,363.98/$ (KR §4a); with them each flow falls to V (1 + phi t/100)^-0.76 and Korea also loses a margin of 0.3
+    on the sales lost."""
+    rows = {(r["phi"], r["volumes"]): r for r in no_deal_rows(OmegaConf.to_container(compose_config(KOREA), resolve=True))}
     bill = tariff_bill(25.0, 25.0, 50.0, 25.0)
-    assert rows[0.0]["loss_usd_bn"] == pytest.approx(bill, abs=1e-6)
-    assert rows[PHI]["loss_usd_bn"] == pytest.approx((1 - PHI) * bill, abs=1e-6)
-    assert rows[PHI]["loss_pct_gdp"] == pytest.approx(100 * (1 - PHI) * bill / (2549.1e3 / 1363.98), rel=1e-9)
-    assert rows[1.0]["loss_usd_bn"] == 0.0
+    gdp = 2549.1e3 / 1363.98
+    assert rows[(0.0, True)]["loss_usd_bn"] == pytest.approx(bill, abs=1e-6)  # phi = 0: no flow falls
+    assert rows[(PHI, False)]["loss_usd_bn"] == pytest.approx((1 - PHI) * bill, abs=1e-6)
+    assert rows[(PHI, False)]["loss_pct_gdp"] == pytest.approx(100 * (1 - PHI) * bill / gdp, rel=1e-9)
+    for phi in (PHI, 1.0):
+        loss = 0.0
+        for t, v in ((25.0, 34.74), (25.0, 8.22), (50.0, 3.68), (25.0, 81.16)):  # cars, parts, steel, other
+            left = (1 + phi * t / 100) ** -0.76
+            loss += (1 - phi) * t / 100 * v * left + 0.3 * v * (1 - left)
+        assert rows[(phi, True)]["loss_usd_bn"] == pytest.approx(loss, abs=1e-9)
+    assert rows[(1.0, True)]["absorbed_usd_bn"] == 0.0  # phi = 1: only the margin on lost sales

@@ -223,6 +223,21 @@ PARAMETERS: dict[str, Parameter] = {p.key: p for p in [
        "value to the importer per USD of investment a year", 0.0, 10.0),
     _P("scenario.payoff.{party}.purchase_value", "{party} purchase value", "per USD",
        "value to the importer per USD of purchases", 0.0, 10.0),
+    # -- volumes, two-way tariffs and pledges (sim/domain/payoffs/tariffs.py) ---------------------------
+    _P("scenario.payoff.{party}.lost_sales_margin", "{party} margin on lost sales", "per USD",
+       "the party's loss per USD of export sales a tariff removes (value added not redeployed)", 0.0, 1.0),
+    _P("scenario.payoff.{party}.market_access_weight", "{party} market-access weight", "per USD",
+       "value to the importer of a USD of its exporters' payoff on the other side's market", 0.0, 10.0),
+    _P("scenario.payoff.{party}.headline_value", "{party} headline value", "per USD",
+       "value to the importer of a USD of a pledge's headline, delivered or not", 0.0, 10.0),
+    _P("scenario.payoff.pledges.{form}.delivery", "delivery share: {form}", "share",
+       "expected share of a pledge's headline that is delivered, by the pledge's form", 0.0, 2.0),
+    _P("scenario.payoff.pledges.{form}.cost", "cost share: {form}", "per USD",
+       "the pledging side's net cost per USD delivered, by the pledge's form", 0.0, 10.0),
+    _P("scenario.stakes.importer_exports_usd_bn.{flow}", "importer's exports hit: {flow}", "USD bn/yr",
+       "the importer's yearly exports to the exporter taxed by the exporter's tariffs on this flow", kind="money"),
+    _P("scenario.stakes.elasticity.{flow}", "trade elasticity: {flow}", "elasticity",
+       "fall of the flow's value per unit of log(1 + tariff): the flow is V (1 + t/100)^-elasticity", 0.0, 20.0),
     _P("scenario.payoff.disagreement.{party}", "{party} disagreement utility", "utility",
        "the pie split's utility of no deal", 0.0, 1.0),
     # -- the stakes of the tariff payoff model (currency-neutral, USD) ---------------------------------
@@ -252,7 +267,7 @@ PARAMETERS: dict[str, Parameter] = {p.key: p for p in [
 
 def _pattern(template: str) -> re.Pattern:
     escaped = re.escape(template).replace(r"\{party\}", r"(?P<party>[^.]+)").replace(r"\{item\}", r"(?P<item>[^.]+)").replace(
-        r"\{flow\}", r"(?P<flow>[^.]+)")
+        r"\{flow\}", r"(?P<flow>[^.]+)").replace(r"\{form\}", r"(?P<form>[^.]+)")
     return re.compile(f"^{escaped}$")
 
 

@@ -8,13 +8,14 @@ they need from the config (``scenario.payoff``, ``scenario.stakes``) and builds 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 from sim.config.parameters import PARAMETERS, read
 from sim.config.values import MISSING, ConfigError, Tree, choice, get, lookup, number
-from sim.domain.outcome_space import OutcomeSpace
-from sim.domain.payoffs.tariffs import FLOWS
+from sim.domain.outcome_space import Issue, OutcomeSpace
+from sim.domain.payoffs.tariffs import FLOWS, PLEDGE_FORMS
 
-__all__ = ["PAYOFF_MODELS", "linear_weights", "payoff_model", "stakes_and_weights", "trade_roles"]
+__all__ = ["PAYOFF_MODELS", "linear_weights", "payoff_model", "pledge_forms", "stakes_and_weights", "trade_roles"]
 
 
 PAYOFF_MODELS = ("trade", "split", "linear")
@@ -46,6 +47,50 @@ def trade_roles(cfg: Tree, ids: tuple[str, str]) -> tuple[str, str]:
     return importer, exporter
 
 
+def _flows(cfg: Tree, key: str, space: OutcomeSpace, taxes: Callable[[Issue], bool], *,
+           required: bool = True) -> dict[str, float]:
+    """The flows (USD bn/yr) under ``key``; each tariff issue for which ``taxes`` holds needs its flow there, and
+    no two such issues may tax the same flow (each tariff's payoff is a function of its own issue)."""
+    flows = lookup(cfg, key)
+    if flows is MISSING and not required:
+        flows = {}
+    if not isinstance(flows, dict) or any(f not in FLOWS for f in flows):
+        raise ConfigError(key, f"must map export flows among {', '.join(FLOWS)} to USD bn a year")
+    seen = set()
+    for issue in space.issues:
+        if issue.tag("kind") == "tariff" and taxes(issue):
+            flow = issue.tag("flow")
+            if flow not in flows:
+                raise ConfigError(key, f"has no value for the flow {flow!r} of the tariff issue {issue.name!r}")
+            if flow in seen:
+                raise ConfigError(f"scenario.issues.{issue.name}.tags.flow", f"the flow {flow!r} is taxed by two "
+                                                                             f"tariff issues of the same party")
+            seen.add(flow)
+    template = PARAMETERS["scenario.stakes.exports_usd_bn.{flow}"]
+    return {f: dataclasses.replace(template, key=key + "." + f).read(cfg) for f in flows}
+
+
+def pledge_forms(cfg: Tree, space: OutcomeSpace) -> dict[str, dict[str, float]]:
+    """Delivery and cost shares of the pledge forms the scenario's issues use (``scenario.payoff.pledges``)."""
+    out = {}
+    for issue in space.issues:
+        form = issue.tag("form")
+        if form is None or form in out:
+            continue
+        if form not in PLEDGE_FORMS:
+            raise ConfigError(f"scenario.issues.{issue.name}.tags.form", f"must be one of {', '.join(PLEDGE_FORMS)}, "
+                                                                         f"got {form!r}")
+        out[form] = {"delivery": _form_parameter("delivery", form).read(cfg)}
+        if any(i.tag("form") == form and i.tag("kind") == "investment" for i in space.issues):
+            out[form]["cost"] = _form_parameter("cost", form).read(cfg)  # a purchase's cost is its item's
+    return out
+
+
+def _form_parameter(what: str, form: str):
+    template = PARAMETERS["scenario.payoff.pledges.{form}." + what]
+    return dataclasses.replace(template, key=template.key.replace("{form}", form))
+
+
 def stakes_and_weights(cfg: Tree, space: OutcomeSpace, importer: str, exporter: str) -> tuple[dict, float, dict]:
     """Read the tariff payoff model's inputs: the stakes (USD), the pass-through and each side's weights.
 
@@ -57,27 +102,33 @@ def stakes_and_weights(cfg: Tree, space: OutcomeSpace, importer: str, exporter: 
         ConfigError: a missing or out-of-range value, a tariff issue whose flow has no export value, or
             yearly purchase maxima above the exporter's surplus.
     """
-    flows = get(cfg, "scenario.stakes.exports_usd_bn")
-    if not isinstance(flows, dict) or any(f not in FLOWS for f in flows):
-        raise ConfigError("scenario.stakes.exports_usd_bn", f"must map export flows among {', '.join(FLOWS)} "
-                                                            f"to USD bn a year")
-    for issue in space.issues:
-        if issue.tag("kind") == "tariff" and issue.tag("flow") not in flows:
-            raise ConfigError("scenario.stakes.exports_usd_bn", f"has no value for the flow "
-                                                                f"{issue.tag('flow')!r} of the tariff issue "
-                                                                f"{issue.name!r}")
-    template = PARAMETERS["scenario.stakes.exports_usd_bn.{flow}"]
-    exports = {f: dataclasses.replace(template, key=template.key.replace("{flow}", f)).read(cfg) for f in flows}
+    exports = _flows(cfg, "scenario.stakes.exports_usd_bn", space, lambda i: i.grantor == importer)
     stakes = {"exports_usd_bn": exports,
               **{k.rsplit(".", 1)[1]: read(cfg, k) for k in PARAMETERS
                  if k.startswith("scenario.stakes.") and "{" not in k}}
+    stakes["importer_exports_usd_bn"] = _flows(cfg, "scenario.stakes.importer_exports_usd_bn", space,
+                                               lambda i: i.grantor == exporter, required=False)
+    template = PARAMETERS["scenario.stakes.elasticity.{flow}"]
+    stakes["elasticity"] = {f: dataclasses.replace(template, key=template.key.replace("{flow}", f)).read(cfg, default=0.0)
+                            for f in FLOWS}
     pass_through = read(cfg, "scenario.payoff.pass_through")
     p = "scenario.payoff.{party}."
     weights = {
-        exporter: {k: read(cfg, p + k, exporter) for k in ("investment_years", "investment_cost")},
+        exporter: {"investment_years": read(cfg, p + "investment_years", exporter),
+                   # without a form, an investment costs the exporter its investment_cost per USD
+                   "investment_cost": read(cfg, p + "investment_cost", exporter, **(
+                       {} if any(i.tag("kind") == "investment" and not i.tag("form") for i in space.issues)
+                       else {"default": 0.0}))},
         importer: {k: read(cfg, p + k, importer) for k in
                    ("revenue_weight", "consumer_cost_weight", "investment_value", "purchase_value")},
     }
+    weights[importer]["headline_value"] = read(cfg, p + "headline_value", importer, default=0.0)
+    weights[importer]["market_access_weight"] = read(cfg, p + "market_access_weight", importer, default=1.0)
+    for pid in (importer, exporter):
+        weights[pid]["lost_sales_margin"] = read(cfg, p + "lost_sales_margin", pid, default=0.0)
+    if any(i.tag("kind") == "tariff" and i.grantor == exporter for i in space.issues):
+        # the exporter levies a tariff on the importer's goods: its own weights on revenue and its buyers' prices
+        weights[exporter].update({k: read(cfg, p + k, exporter) for k in ("revenue_weight", "consumer_cost_weight")})
     weights[exporter]["purchase_cost"] = {}
     purchases = [i for i in space.issues if i.tag("kind") == "purchase"]
     template = PARAMETERS[p + "purchase_cost.{item}"]

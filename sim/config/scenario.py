@@ -20,7 +20,7 @@ from sim.config.as_of import cut
 from sim.config.components import PARTS, part
 from sim.config.parameters import read
 from sim.config.parties import firmness, parties, party_bounds, ratification, refused
-from sim.config.payoffs import linear_weights, payoff_model, stakes_and_weights, trade_roles
+from sim.config.payoffs import linear_weights, payoff_model, pledge_forms, stakes_and_weights, trade_roles
 from sim.config.protocol import protocol, stages
 from sim.config.values import (
     MISSING,
@@ -45,13 +45,13 @@ from sim.domain.payoffs.split import split_payoffs
 from sim.domain.payoffs.tariffs import (
     FLOWS,
     KINDS,
+    TradeModel,
     consumer_cost_coefficients,
     derived_stakes,
-    payoffs_for,
 )
 from sim.engine.inputs import PartyInputs, PartySpec, Structure, WorldInputs
 
-__all__ = ["Compiled", "compile_point", "parties"]
+__all__ = ["Compiled", "compile_point", "parties", "trade_model"]
 
 
 @dataclasses.dataclass
@@ -97,11 +97,11 @@ def _outcome_space(cfg: Tree, ids: tuple[str, str], importer: str | None) -> Out
             if kind not in KINDS:
                 raise ConfigError(f"{key}.tags.kind", f"must be one of {', '.join(KINDS)} (the trade payoff model), "
                                                       f"got {kind!r}")
-            if (grantor == importer) != (kind == "tariff"):
-                raise ConfigError(key, f"the importer ({importer}) grants the tariffs and only them")
+            if grantor == importer and kind != "tariff":
+                raise ConfigError(key, f"the importer ({importer}) grants tariffs only; pledges are the other side's")
             if kind == "tariff" and dict(tags).get("flow") not in FLOWS:
                 raise ConfigError(f"{key}.tags.flow", f"a tariff must tax one of the flows {', '.join(FLOWS)}")
-        if grantor == importer and unit == "pp":
+        if unit == "pp" and (grantor == importer or dict(tags).get("kind") == "tariff"):
             lo = number(cfg, f"{key}.min", 0.0, 1000.0, what=" (pp)")
             hi = number(cfg, f"{key}.max", lo, 1000.0, what=f" (pp, at least {key}.min)")
         else:
@@ -165,6 +165,26 @@ def _schedule(cfg: Tree, space: OutcomeSpace, start: dt.date, round_days: int,
                                        announced=announced, kind=kind, note=note))
         level[j] = value
     return tuple(changes)
+
+
+def _trade_model(cfg: Tree, space: OutcomeSpace, importer: str, exporter: str) -> TradeModel:
+    stakes, pass_through, weights = stakes_and_weights(cfg, space, importer, exporter)
+    return TradeModel(space, stakes, pass_through, weights, importer, exporter, pledge_forms(cfg, space))
+
+
+def trade_model(cfg: Tree) -> TradeModel:
+    """The trade payoff model of a scenario (exact payoffs, the chord's error, the exporter's loss), cut to its
+    vantage date like :func:`compile_point`.
+
+    Raises:
+        ConfigError: the scenario does not use the trade payoff model, or any error of :func:`compile_point`.
+    """
+    cfg, _ = cut(cfg)
+    ids = tuple(pid for pid, _ in parties(cfg))
+    if payoff_model(cfg) != "trade":
+        raise ConfigError("scenario.payoff.model", "must be trade for the trade payoff model")
+    importer, exporter = trade_roles(cfg, ids)
+    return _trade_model(cfg, _outcome_space(cfg, ids, importer), importer, exporter)
 
 
 def compile_point(cfg: Tree) -> Compiled:
@@ -258,10 +278,10 @@ def _payoffs(cfg: Tree, model: str, space: OutcomeSpace, ids: tuple[str, str], r
         payoffs = linear_payoffs(space, linear_weights(cfg, ids, space))
     else:
         importer, exporter = roles
-        stakes, pass_through, weights = stakes_and_weights(cfg, space, importer, exporter)
-        payoffs = payoffs_for(space, stakes, pass_through, weights, importer, exporter)
-        stakes_usd = derived_stakes(stakes)
-        consumer = consumer_cost_coefficients(space, stakes, pass_through)
+        trade = _trade_model(cfg, space, importer, exporter)
+        payoffs = trade.affine()
+        stakes_usd = derived_stakes(trade.stakes)
+        consumer = consumer_cost_coefficients(space, trade.stakes, trade.pass_through, importer)
     worst = escalated(space.status_quo, escalation_issue, escalation)
     no_deal = {pid: (float(payoffs[pid].utility(space.status_quo)), float(payoffs[pid].utility(worst)))
                for pid in ids}
