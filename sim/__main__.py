@@ -90,9 +90,11 @@ def _start_workers(args: list[str]) -> None:
     the command says ``run.plot=false``) while this process checks the command line and composes the
     config (:mod:`sim.run.workers`). It is a separate process that writes nothing: a refused command
     line still exits with one line, and this process imports none of it."""
+    from sim.report import PRELOAD
     from sim.run.workers import start
 
-    start(plotting=not any(a.lower() in ("run.plot=false", "++run.plot=false") for a in args), ahead=True)
+    plotting = not any(a.lower() in ("run.plot=false", "++run.plot=false") for a in args)
+    start(PRELOAD if plotting else (), ahead=True)
 
 
 class _Usage(Exception):

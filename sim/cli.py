@@ -21,7 +21,8 @@ from omegaconf import DictConfig, OmegaConf
 from sim.config import CONF_DIR, ConfigError, plan
 from sim.report.summary import by_point, format_points, report
 from sim.run.outputs import atomic_write, write_metadata
-from sim.run.runner import Interrupted, execute, sigterm_as_interrupt
+from sim.run.executors import sigterm_as_interrupt
+from sim.run.runner import Interrupted, execute
 from sim.run.store import DiskFull, RunDirError, guard_disk, is_disk_full, load_run, read_outcomes
 
 __all__ = ["main", "run_experiment"]
@@ -83,9 +84,10 @@ FIGURE_WORKERS = 2  # figures drawn at once when the fork server has the figure 
 def _start_figures(outcomes, out_dir: Path, the_plan, formats: list[str]):
     """Start drawing the figures in workers, while the summary is written, when the ``run`` verb has
     started a fork server with the figure modules; else None (they are drawn here, afterwards)."""
-    from sim.run.workers import plotting_ready
+    from sim.report import PRELOAD
+    from sim.run.workers import preloaded
 
-    if not plotting_ready():
+    if not preloaded(*PRELOAD):
         return None
     from sim.report.parallel import draw_in_workers
     from sim.run.store import RunData

@@ -213,7 +213,7 @@ def _check_target(cfg, run_dir: Path | None) -> None:
     if run_dir is not None:
         check_resume(run_dir, config_fingerprint(container), force=bool(run.get("force_resume", False)))
     if run.get("executor") == "dask" and run.get("dask_address"):
-        from sim.run.runner import dask_client  # imported only here: it brings in the whole engine
+        from sim.run.executors import dask_client  # imported only here: it brings in the whole engine
 
         dask_client(run["dask_address"], 1).close()
 

@@ -159,7 +159,7 @@ def test_a_run_draws_its_figures_in_the_formats_its_config_asks_for(tmp_path, mo
             pass
 
     asked = []
-    monkeypatch.setattr(sim.run.workers, "plotting_ready", lambda: in_workers)
+    monkeypatch.setattr(sim.run.workers, "preloaded", lambda *modules: in_workers)
     monkeypatch.setattr(sim.report.plots, "draw_all", lambda *args, formats: asked.append(formats) or ([], []))
     monkeypatch.setattr(sim.report.parallel, "draw_in_workers",
                         lambda run, run_dir, formats, workers: asked.append(formats) or Drawn())

@@ -22,11 +22,8 @@ workers and leaves a resumable folder.
 from __future__ import annotations
 
 import logging
-import signal
 import sys
 import time
-from collections.abc import Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,8 +56,8 @@ from sim.run.store import (
     write_manifest,
     write_part,
 )
+from sim.run.executors import dask_results, local_results
 from sim.run.workers import ahead as workers_started_ahead
-from sim.run.workers import context as worker_context
 
 __all__ = ["Chunk", "Interrupted", "execute", "make_chunks", "read_outcomes", "run_chunk", "simulate"]
 
@@ -259,150 +256,6 @@ class Progress:
             self.bar.close()
 
 
-# -- executors -----------------------------------------------------------------------------------
-
-
-def stop_pool(pool: ProcessPoolExecutor) -> None:
-    """Stop a process pool now: cancel what is queued and terminate the workers, so none is orphaned."""
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
-        if process.is_alive():
-            process.terminate()
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
-        process.join(timeout=5)
-    pool.shutdown(wait=True)
-
-
-def worker_init() -> None:
-    """In a worker: leave Ctrl-C to the main process, which stops the pool (no traceback per worker)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _local(tasks: Iterator[ChunkTask], workers: int, in_flight: int, out_dir: Path,
-           fields: dict[str, dict[str, dict[str, str]]]):
-    """Yield chunk results from a process pool whose workers also write the parts (in-process for one worker)."""
-    if workers == 1:
-        for task in tasks:
-            yield run_and_store(task, None, fields)
-        return
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=worker_context(), initializer=worker_init)
-    pending = set()
-    try:
-        for task in tasks:
-            pending.add(pool.submit(run_and_store, task, out_dir, fields))
-            if len(pending) >= in_flight:
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                yield from (f.result() for f in finished)
-        while pending:
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-            yield from (f.result() for f in finished)
-    except BaseException:
-        stop_pool(pool)
-        raise
-    pool.shutdown(wait=True)
-
-
-DASK_CONNECT_SECONDS = 8.0  # a hard bound on reaching a scheduler (Client's own 5 s timeout can hang)
-
-
-def dask_client(address: str | None, workers: int):
-    """A Dask client: to the scheduler at ``address``, or to a local cluster of ``workers`` processes.
-
-    Reaching ``address`` is bounded by :data:`DASK_CONNECT_SECONDS`, also when it accepts the
-    connection but never answers, or answers but is not a Dask scheduler.
-
-    Raises:
-        ConfigError: (``run.dask_address``) the address is not a reachable Dask scheduler.
-    """
-    try:
-        from dask.distributed import Client, LocalCluster
-    except ImportError:
-        raise ConfigError("run.executor", "dask needs the dask extra: pip install -e '.[dask]'") from None
-    if address:
-        import threading
-
-        box: dict[str, Any] = {}
-
-        def connect() -> None:
-            try:
-                box["client"] = Client(address, timeout="5s")
-            except BaseException as err:  # noqa: BLE001 - any failure to connect is reported in one line
-                box["error"] = err
-
-        thread = threading.Thread(target=connect, daemon=True, name="dask-connect")
-        thread.start()
-        thread.join(DASK_CONNECT_SECONDS)
-        if thread.is_alive():
-            raise ConfigError("run.dask_address", f"no Dask scheduler answered at {address!r} within "
-                                                  f"{DASK_CONNECT_SECONDS:g} s (a scheduler listens at "
-                                                  "tcp://HOST:8786 by default, not at its dashboard)")
-        if "error" in box:
-            err = box["error"]
-            reason = " ".join(str(err).split())[:200] or type(err).__name__
-            if isinstance(err, MemoryError):
-                reason = "it answered with data that is not the Dask protocol"
-            raise ConfigError("run.dask_address", f"cannot reach a Dask scheduler at {address!r} ({reason})")
-        return box["client"]
-    # no dashboard; the scheduler's own HTTP server (health checks) on a free loopback port, not on 8787, which
-    # another cluster on this machine may hold (Dask would warn, then pick another port anyway)
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                           scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
-    return Client(cluster)
-
-
-def dask_in_flight(client) -> int:
-    """Chunks to keep submitted to a Dask cluster: two per thread of its workers (``client.nthreads()``),
-    sized from the cluster, not from the submitting machine's cores."""
-    return 2 * max(1, sum(client.nthreads().values()))
-
-
-def _dask(tasks: Iterator[ChunkTask], address: str | None, workers: int, used: list[int],
-          fields: dict[str, dict[str, dict[str, str]]]):
-    """Yield chunk results computed on a Dask cluster (this process writes the parts: the cluster's
-    machines may not see the run folder); ``used`` receives the cluster's thread count."""
-    from dask.distributed import as_completed
-
-    client = dask_client(address, workers)
-    try:
-        in_flight = dask_in_flight(client)
-        used.append(in_flight // 2)
-        futures = as_completed()
-        queued = 0
-        for task in tasks:
-            futures.add(client.submit(run_and_store, task, None, fields, pure=False))
-            queued += 1
-            if queued >= in_flight:
-                yield next(futures).result()
-                queued -= 1
-        for future in futures:
-            yield future.result()
-    finally:
-        cluster = getattr(client, "cluster", None)
-        client.close()
-        if cluster is not None and not address:
-            cluster.close()
-
-
-class sigterm_as_interrupt:
-    """Within the block, SIGTERM stops the run like Ctrl-C (a KeyboardInterrupt in the main thread)."""
-
-    def __enter__(self) -> None:
-        import threading
-
-        self.previous = None
-        if threading.current_thread() is threading.main_thread():
-            self.previous = signal.signal(signal.SIGTERM, self._handle)
-
-    @staticmethod
-    def _handle(signum, frame) -> None:
-        raise KeyboardInterrupt
-
-    def __exit__(self, *exc) -> bool:
-        if self.previous is not None:
-            signal.signal(signal.SIGTERM, self.previous)
-        return False
-
-
 # -- the sweep -----------------------------------------------------------------------------------
 
 
@@ -497,10 +350,11 @@ def execute(plan: Plan, out_dir: Path, cfg: dict, progress: bool | None = None) 
             # negotiations; once the run verb has started it ahead, a worker costs a fork
             workers = max(1, min(workers, sum(c.n_worlds for c in remaining) // WORKER_PAYS_OFF))
         if plan.executor == "dask":
-            results = _dask(todo, plan.dask_address, workers, total_workers, fields)
+            results = dask_results(run_and_store, todo, plan.dask_address, workers, total_workers, None, fields)
         else:
             total_workers.append(workers)
-            results = _local(todo, workers, 2 * workers, out_dir, fields)
+            results = local_results(run_and_store, todo, workers, 2 * workers, out_dir if workers > 1 else None,
+                                    fields)
         streams.update({kind: MergeStream(out_dir, kind, manifest) for kind in KINDS})
         try:
             with guard_disk(out_dir, needed):
