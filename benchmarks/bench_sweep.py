@@ -300,7 +300,7 @@ def _phases(repeats: int) -> dict[str, list[float]]:
     from sim.config.compose import compose_config
     from sim.report.parallel import draw_in_workers
     from sim.report.summary import by_point
-    from sim.run.store import RunData, read_outcomes
+    from sim.run.readback import RunData, read_outcomes
     from sim.report import PRELOAD
     from sim.run.workers import start
 

@@ -47,7 +47,7 @@ class Run:
     def outcomes(self) -> pd.DataFrame:
         """One row per negotiation (``outcomes.parquet``, or the chunks done so far)."""
         if self._outcomes is None:
-            from sim.run.store import read_outcomes
+            from sim.run.readback import read_outcomes
 
             self._outcomes = read_outcomes(self.path).to_pandas()
         return self._outcomes
@@ -67,7 +67,7 @@ class Run:
     def plot(self, formats: tuple[str, ...] = ("png",)) -> list[Path]:
         """Draw every figure the run's data supports into ``figures/``; return the paths written."""
         from sim.report.plots import draw_all
-        from sim.run.store import load_run
+        from sim.run.readback import load_run
 
         data, _ = load_run(self.path)
         written, _ = draw_all(data, self.path, formats=formats)
@@ -144,7 +144,7 @@ def load(run_dir: str | Path) -> Run:
     Raises:
         ValueError: the folder is not a run folder (one line naming it).
     """
-    from sim.run.store import RunDirError, load_run
+    from sim.run.readback import RunDirError, load_run
 
     path = Path(run_dir)
     try:

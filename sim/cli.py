@@ -22,8 +22,10 @@ from sim.config import CONF_DIR, ConfigError, plan
 from sim.report.summary import by_point, format_points, report
 from sim.run.outputs import atomic_write, write_metadata
 from sim.run.executors import sigterm_as_interrupt
+from sim.run.lock import RunLock
 from sim.run.runner import Interrupted, execute
-from sim.run.store import DiskFull, RunDirError, guard_disk, is_disk_full, load_run, read_outcomes
+from sim.run.readback import RunData, RunDirError, load_run, read_outcomes, read_table
+from sim.run.store import DiskFull, guard_disk, is_disk_full
 
 __all__ = ["main", "run_experiment"]
 
@@ -54,6 +56,13 @@ def run_experiment(cfg: DictConfig, out_dir: Path, progress: bool | None = None,
     out_dir = Path(out_dir)
     container = OmegaConf.to_container(cfg, resolve=True)
     the_plan = checked_plan(container)
+    with RunLock(out_dir):  # one run at a time in a folder; released however this process ends
+        return _run_locked(cfg, container, the_plan, out_dir, progress, command, start)
+
+
+def _run_locked(cfg: DictConfig, container: dict, the_plan, out_dir: Path, progress: bool | None,
+                command: str | None, start: float) -> str:
+    """:func:`run_experiment` once the run folder is locked."""
     progress = cfg.run.progress if progress is None else progress
     from sim.analysis.sensitivity import write_design
 
@@ -90,7 +99,6 @@ def _start_figures(outcomes, out_dir: Path, the_plan, formats: list[str]):
     if not preloaded(*PRELOAD):
         return None
     from sim.report.parallel import draw_in_workers
-    from sim.run.store import RunData
 
     rounds = _rounds(out_dir, outcomes)
     return draw_in_workers(RunData(outcomes=outcomes, rounds=rounds, plan=the_plan), out_dir, formats,
@@ -157,16 +165,14 @@ def _summarise(cfg: DictConfig, container: dict, out_dir: Path, the_plan, sweep,
                 written, skipped = drawing.result()
             else:
                 from sim.report.plots import draw_all
-                from sim.run.store import RunData
-
+            
                 written, skipped = draw_all(RunData(outcomes=outcomes, rounds=_rounds(out_dir, outcomes),
                                                     plan=the_plan), out_dir, formats=formats)
             finish_metadata()
         summary += "\n\n" + describe_figures(written, skipped)
     if design is not None and design.is_sensitivity:  # the indices at the end of a sensitivity run
         from sim.analysis.analyze import analyze_run, format_report
-        from sim.run.store import RunData
-
+    
         result = analyze_run(out_dir, figures=bool(cfg.run.plot),
                              data=RunData(outcomes=outcomes, rounds=outcomes.iloc[:0], plan=the_plan))
         summary += "\n\n" + format_report(result) + "\n(sensitivity.csv" + (

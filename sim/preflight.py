@@ -8,7 +8,7 @@ that names the key and what is allowed.
 
 It also decides the run folder before Hydra writes anything into it (``.hydra/``): a folder named
 with ``hydra.run.dir`` (or, for ``-m``, each job's folder under ``hydra.sweep.dir``) is accepted only
-if it is new or holds the same run (:func:`sim.run.store.check_resume`), and a default folder is made
+if it is new or holds the same run (:func:`sim.run.manifest.check_resume`), and a default folder is made
 unique and claimed (created) here, then handed to Hydra explicitly.
 """
 
@@ -29,8 +29,9 @@ from omegaconf.errors import OmegaConfBaseException
 from sim.config import ConfigError, available, plan, priors
 from sim.config.calibration import calibration_entries
 from sim.config.compose import hydra_context
-from sim.report.codebook import table_entries
-from sim.run.store import check_resume, config_fingerprint
+from sim.run.columns import table_entries
+from sim.run.lock import refuse_if_locked
+from sim.run.manifest import check_resume, config_fingerprint
 
 __all__ = ["UsageError", "check", "check_not_swept", "planned"]
 
@@ -211,6 +212,7 @@ def _check_target(cfg, run_dir: Path | None) -> None:
     container = OmegaConf.to_container(cfg, resolve=True)
     run = container["run"]
     if run_dir is not None:
+        refuse_if_locked(run_dir)  # a live run writes there (before Hydra writes its .hydra/ files)
         check_resume(run_dir, config_fingerprint(container), force=bool(run.get("force_resume", False)))
     if run.get("executor") == "dask" and run.get("dask_address"):
         from sim.run.executors import dask_client  # imported only here: it brings in the whole engine
@@ -229,6 +231,41 @@ def _writable(folder: Path, key: str) -> None:
     except OSError as err:
         reason = err.strerror or str(err)
         raise UsageError(f"{key}: cannot create or write the folder {folder} ({reason})") from None
+
+
+_NAMED_FOLDERS = ("hydra.run.dir", "hydra.sweep.dir", "run.name")
+
+
+def _check_folder_names(overrides: list[str], cfg, folders: dict) -> None:
+    """Refuse an empty run folder name (the run would go into the current folder, or lose a level) and a
+    name longer than the file system takes (one line, before anything is written)."""
+    for key in _NAMED_FOLDERS:
+        given = _override(overrides, key)
+        value = given if given is not None else (OmegaConf.select(cfg, key) if key == "run.name" else None)
+        if value is not None and str(value).strip() in ("", ".", ".."):
+            raise UsageError(f"{key}: {'is empty' if not str(value).strip() else f'is {value!r}'}; give a folder "
+                             "name (e.g. " + ("run.name=my_study" if key == "run.name" else f"{key}=results/my_run")
+                             + ")")
+    name = str(OmegaConf.select(cfg, "run.name") or "")
+    for key in ("hydra.run.dir", "hydra.sweep.dir"):
+        folder = _override(overrides, key) or folders.get(key.split(".")[1])
+        if folder:  # a default folder is named after run.name: a name too long is that key's
+            _fits(Path(str(folder)), "run.name" if _override(overrides, key) is None and name else key)
+
+
+def _fits(path: Path, key: str) -> None:
+    """Refuse a path whose folder names, or whole length, the file system would not take."""
+    parent = next((p for p in (path, *path.parents) if p.exists()), Path("."))
+    try:
+        name_max, path_max = os.pathconf(parent, "PC_NAME_MAX"), os.pathconf(parent, "PC_PATH_MAX")
+    except (OSError, ValueError, AttributeError):
+        name_max, path_max = 255, 4096
+    long = next((part for part in path.parts if len(os.fsencode(part)) > name_max), None)
+    if long is not None:
+        raise UsageError(f"{key}: the folder name {long[:40]!r}... is {len(os.fsencode(long))} bytes; the file system "
+                         f"takes at most {name_max} (shorten the name or the overrides that make it)")
+    if len(os.fsencode(str(path.absolute()))) >= path_max:
+        raise UsageError(f"{key}: the folder path is longer than the file system takes ({path_max} bytes)")
 
 
 def _claim(template: str) -> Path:
@@ -322,6 +359,9 @@ def check(overrides: list[str], multirun: bool, claim: bool = False) -> list[str
     scenarios_checked: set[tuple[str, ...]] = set()
     for job in _jobs(overrides, multirun):
         cfg, folders = _compose(job)
+        _check_folder_names(overrides, cfg, folders)
+        if multirun and folders.get("sweep") and folders.get("job") is not None:
+            _fits(Path(str(folders["sweep"])) / f"999_{folders['job']}", "hydra.sweep.dir")  # the job's folder
         try:
             check_not_swept(job, cfg)
             made = plan(cfg)

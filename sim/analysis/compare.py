@@ -24,7 +24,8 @@ import pandas as pd
 
 from sim.config.sweep import column_name
 from sim.report.summary import party_ids, wilson_interval
-from sim.run.store import RUN_ONLY, RunDirError, read_outcomes
+from sim.run.manifest import RUN_ONLY
+from sim.run.readback import RunDirError, read_outcomes
 
 __all__ = ["CompareError", "compare", "differing_config", "figure", "is_run", "run_folders"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
-from sim.run.store import RunData
+from sim.run.readback import RunData
 
 __all__ = ["Drawing", "draw_in_workers"]
 
