@@ -11,6 +11,8 @@ import argparse
 import sys
 from typing import NoReturn
 
+from sim.guard import one_line
+
 USAGE = """usage: python -m sim VERB [OVERRIDES...]
 
 verbs:
@@ -312,6 +314,7 @@ def _compare(args: list[str]) -> int:
     return 0
 
 
+@one_line  # Ctrl-C, SIGTERM or a limit of the system: one line and an exit status, never a traceback
 def main() -> None:
     """Entry point of ``python -m sim`` and of the ``sim`` script."""
     args = sys.argv[1:]

@@ -76,6 +76,9 @@ def arm_forkserver() -> None:
     pid, main_thread = _main_pid()
     if pid is None or os.getppid() != pid:
         return  # not a fork server started by :func:`sim.run.workers.start`
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle (no traceback here)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked while the server started
     if main_thread:
         parent_death_signal()
         if os.getppid() != pid:  # the main process died before the request: nobody is left to serve

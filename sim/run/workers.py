@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import multiprocessing
 import multiprocessing.forkserver as forkserver
+from multiprocessing import resource_tracker
 import os
 import signal
 import threading
@@ -48,9 +49,17 @@ def start(extra: Sequence[str] = (), ahead: bool = False):
         main_thread = threading.current_thread() is threading.main_thread()
         before = os.environ.get(lifeline.ENV)
         os.environ[lifeline.ENV] = f"{os.getpid()}:{int(main_thread)}"  # inherited by the server only
+        # the server starts with Ctrl-C blocked (a signal mask survives exec) until it ignores it, so a Ctrl-C
+        # while it imports is this process's alone: one line here, no traceback from the server
+        blocked = main_thread and hasattr(signal, "pthread_sigmask")
+        resource_tracker.ensure_running()  # first: starting it unblocks Ctrl-C again
+        if blocked:
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
             forkserver.ensure_running()
         finally:
+            if blocked:
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
             if before is None:
                 os.environ.pop(lifeline.ENV, None)
             else:
