@@ -116,7 +116,17 @@ def run(overrides: list[str] | tuple[str, ...] = (), out_dir: str | Path | None 
     from sim.config.compose import compose_config
     from sim.preflight import UsageError, check
 
+    if isinstance(overrides, (str, bytes)) or not isinstance(overrides, (list, tuple)):
+        raise ValueError(f"overrides: must be a list of strings such as ['+experiment=smoke'], got "
+                         f"{type(overrides).__name__} {overrides!r:.80}")
     overrides = list(overrides)
+    wrong = next((o for o in overrides if not isinstance(o, str)), None)
+    if wrong is not None:
+        raise ValueError(f"overrides: each must be a string 'key=value', got {type(wrong).__name__} {wrong!r:.80}")
+    if out_dir is not None and not isinstance(out_dir, (str, Path)):
+        raise ValueError(f"out_dir: must be a path (str or pathlib.Path), got {type(out_dir).__name__}")
+    if out_dir is not None and Path(out_dir).exists() and not Path(out_dir).is_dir():
+        raise ValueError(f"out_dir {str(out_dir)!r}: is a file, not a folder; give a new or a run folder")
     if out_dir is not None and (bad := set(str(out_dir)) & set(_NOT_IN_OVERRIDES)):
         raise ValueError(f"out_dir {str(out_dir)!r}: a run folder's path cannot hold {' '.join(sorted(bad))} "
                          "(it goes into a Hydra override); choose another name")

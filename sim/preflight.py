@@ -18,6 +18,7 @@ import itertools
 import os
 from pathlib import Path
 
+import yaml
 from hydra import compose
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -293,6 +294,8 @@ def _compose(job: list[str]):
             cfg = compose(config_name="config", overrides=job, return_hydra_config=True)
     except (ConfigCompositionException, OmegaConfBaseException) as err:
         raise UsageError(_explain(err, job)) from None
+    except yaml.YAMLError as err:  # a config file (a scenario written by hand) that is not valid YAML
+        raise UsageError(_yaml_error(err)) from None
     try:
         folders = {k: OmegaConf.select(cfg, f"hydra.{k}.dir") for k in ("run", "sweep")}
         folders["job"] = OmegaConf.select(cfg, "hydra.job.override_dirname")  # a -m job's folder: NUM_<this>
@@ -301,6 +304,15 @@ def _compose(job: list[str]):
     with open_dict(cfg):
         del cfg["hydra"]
     return cfg, folders
+
+
+def _yaml_error(err: yaml.YAMLError) -> str:
+    """One line for a config file that is not valid YAML: the file, the place and the problem."""
+    mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
+    problem = " ".join(str(getattr(err, "problem", None) or err).split())[:160]
+    if mark is None:
+        return f"a config file is not valid YAML ({problem})"
+    return f"{mark.name}: not valid YAML at line {mark.line + 1}, column {mark.column + 1} ({problem})"
 
 
 def _job_numbers(overrides: list[str], existing: set[int]) -> dict[int, list[str]]:

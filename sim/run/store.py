@@ -40,12 +40,17 @@ _MOVED = {**dict.fromkeys(("KINDS", "MANIFEST", "RUN_ONLY", "DamagedPart", "Mani
 class DiskFull(Exception):
     """The disk of the run folder is full; what was written before is intact."""
 
-    def __init__(self, folder: Path, needed_bytes: int | None) -> None:
+    def __init__(self, folder: Path, needed_bytes: int | None, size_limit: bool = False) -> None:
         free = shutil.disk_usage(folder).free if folder.exists() else 0
         need = f"about {_mb(needed_bytes)} more is needed to finish this run" if needed_bytes else "more is needed"
-        super().__init__(f"no space left on the device of {folder}: {need} ({_mb(free)} free); "
-                         "the chunks finished so far are kept: free some space and run the same command "
-                         "again to resume")
+        if size_limit:
+            super().__init__(f"a file in {folder} reached the largest size this process may write (ulimit -f); the "
+                             "chunks finished so far are kept: raise the limit and run the same command again to "
+                             "resume")
+        else:
+            super().__init__(f"no space left on the device of {folder}: {need} ({_mb(free)} free); "
+                             "the chunks finished so far are kept: free some space and run the same command "
+                             "again to resume")
         self.folder, self.needed_bytes = folder, needed_bytes
 
 
@@ -56,7 +61,9 @@ def _mb(n: int | None) -> str:
 def is_disk_full(err: OSError) -> bool:
     """Whether ``err`` says the device or the user's quota is full."""
     # pyarrow reports a full disk as an OSError whose errno may be unset, with the system's message
-    return err.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)) or "No space left" in str(err)
+    # EFBIG: the file-size limit of this process (ulimit -f) is reached, which a resume after raising it mends
+    return err.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC), errno.EFBIG) or \
+        "No space left" in str(err) or "File too large" in str(err)
 
 
 # -- parts -----------------------------------------------------------------------------------------
@@ -280,5 +287,5 @@ class _DiskGuard:
 
     def __exit__(self, kind, err, tb) -> bool:
         if isinstance(err, OSError) and is_disk_full(err):
-            raise DiskFull(self.folder, self.needed()) from None
+            raise DiskFull(self.folder, self.needed(), size_limit=err.errno == errno.EFBIG) from None
         return False
