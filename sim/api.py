@@ -47,9 +47,12 @@ class Run:
     def outcomes(self) -> pd.DataFrame:
         """One row per negotiation (``outcomes.parquet``, or the chunks done so far)."""
         if self._outcomes is None:
-            from sim.run.readback import read_outcomes
+            from sim.run.readback import RunDirError, read_outcomes
 
-            self._outcomes = read_outcomes(self.path).to_pandas()
+            try:
+                self._outcomes = read_outcomes(self.path).to_pandas()
+            except RunDirError as err:  # damaged (its digest differs) or unreadable: the one-line reason
+                raise ValueError(str(err)) from None
         return self._outcomes
 
     @property
@@ -67,9 +70,12 @@ class Run:
     def plot(self, formats: tuple[str, ...] = ("png",)) -> list[Path]:
         """Draw every figure the run's data supports into ``figures/``; return the paths written."""
         from sim.report.plots import draw_all
-        from sim.run.readback import load_run
+        from sim.run.readback import RunDirError, load_run
 
-        data, _ = load_run(self.path)
+        try:
+            data, _ = load_run(self.path)
+        except RunDirError as err:
+            raise ValueError(str(err)) from None
         written, _ = draw_all(data, self.path, formats=formats)
         return written
 
