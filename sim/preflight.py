@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import sys
 from pathlib import Path
 
 import yaml
@@ -31,6 +32,7 @@ from sim.config import ConfigError, available, plan, priors
 from sim.config.calibration import calibration_entries
 from sim.config.compose import hydra_context
 from sim.run.columns import table_entries
+from sim.run.estimate import CONFIRM_SECONDS, estimate, free_bytes, human_bytes
 from sim.run.lock import refuse_if_locked
 from sim.run.manifest import check_resume, config_fingerprint
 
@@ -221,6 +223,34 @@ def _check_target(cfg, run_dir: Path | None) -> None:
         dask_client(run["dask_address"], 1).close()
 
 
+def _check_cost(made, cfg, folder: Path, spent: list[int]) -> None:
+    """Refuse a sweep that would not fit on the disk of ``folder``; ask before one over an hour.
+
+    ``spent`` holds the bytes of the jobs checked before (a ``-m`` sweep's jobs share the disk).
+    """
+    cost = estimate(made)
+    where, free = free_bytes(folder)
+    there = sum(p.stat().st_size for p in folder.rglob("*.parquet")) if folder.is_dir() else 0  # a resume
+    need = max(0, cost.bytes - there) + sum(spent)
+    spent.append(max(0, cost.bytes - there))
+    if need > free:
+        raise UsageError(f"run.seeds: this sweep would not fit on the disk: {cost.describe()}, but "
+                         f"{human_bytes(free)} is free under {where}; lower run.seeds or the grid, record fewer "
+                         "rounds (run.record_rounds=none), or run into a folder on a larger disk")
+    confirm = OmegaConf.select(cfg, "run.confirm", default=False)
+    if not isinstance(confirm, bool):
+        raise UsageError(f"run.confirm: must be true or false, got {confirm!r}")
+    if cost.seconds <= CONFIRM_SECONDS or confirm:
+        return
+    question = f"this sweep is long: {cost.describe()}"
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        raise UsageError(f"run.confirm: {question}; add run.confirm=true to start it, or lower run.seeds or the grid")
+    print(f"{question}. Start it? [y/N] ", end="", file=sys.stderr, flush=True)
+    if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+        raise UsageError("run.confirm: not started (add run.confirm=true to start it without asking)")
+    cfg.run.confirm = True  # asked once, not again for the next job of a -m sweep
+
+
 def _writable(folder: Path, key: str) -> None:
     """Create ``folder`` (and its parents) and check it can be written; one line if not."""
     try:
@@ -369,6 +399,7 @@ def check(overrides: list[str], multirun: bool, claim: bool = False) -> list[str
     run_dir = None if multirun else _override(overrides, "hydra.run.dir")
     folders = {}
     scenarios_checked: set[tuple[str, ...]] = set()
+    spent: list[int] = []
     for job in _jobs(overrides, multirun):
         cfg, folders = _compose(job)
         _check_folder_names(overrides, cfg, folders)
@@ -380,6 +411,7 @@ def check(overrides: list[str], multirun: bool, claim: bool = False) -> list[str
             table_entries(made)  # the plan's output columns (a swept key may not repeat one)
             _PLANNED[:] = [(OmegaConf.to_container(cfg, resolve=True), made)]
             _check_target(cfg, Path(run_dir) if run_dir else None)
+            _check_cost(made, cfg, Path(run_dir or folders.get("run" if not multirun else "sweep") or "."), spent)
             _check_scenario_as_written(job, scenarios_checked)
         except ConfigError as err:
             raise UsageError(str(err)) from None

@@ -354,3 +354,46 @@ def test_a_signal_while_the_command_starts_is_one_line_and_130(tmp_path, how, de
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "interrupted" in err
     assert len([line for line in err.splitlines() if line.strip() and "INFO" not in line]) <= 3, err
+
+
+# -- 8. what a sweep will cost, before it starts ---------------------------------------------------------
+
+
+def test_a_sweep_that_would_not_fit_on_the_disk_is_refused(tmp_path, monkeypatch, capsys):
+    import sim.preflight
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sim.preflight, "free_bytes", lambda folder: (tmp_path, 50_000_000))  # 50 MB free
+    assert _run(["+experiment=smoke", "run.seeds=1000000", "run.record_rounds=none"]) == 2
+    _one_line(capsys.readouterr().err, "would not fit on the disk", "4,000,000 negotiations", "50.0 MB")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_disk_a_multirun_needs_is_summed_over_its_jobs(tmp_path, monkeypatch, capsys):
+    import sim.preflight
+    from sim.config import plan
+    from sim.run.estimate import estimate
+
+    one_job = estimate(plan(compose_config("+experiment=smoke", "run.seeds=20000", "run.record_rounds=none"))).bytes
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sim.preflight, "free_bytes", lambda folder: (tmp_path, int(1.5 * one_job)))
+    from sim.preflight import check
+
+    assert check(["+experiment=smoke", "run.seeds=20000", "run.record_rounds=none"], multirun=False) == []  # one fits
+    assert _run(["-m", "+experiment=smoke", "run.seeds=20000", "run.record_rounds=none",
+                 "scenario.escalation=0,14", f"hydra.sweep.dir={tmp_path / 'multi'}"]) == 2
+    _one_line(capsys.readouterr().err, "would not fit on the disk")
+
+
+def test_a_sweep_over_an_hour_asks_for_run_confirm_when_not_on_a_terminal(tmp_path, monkeypatch, capsys):
+    from sim.preflight import UsageError, check
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False, raising=False)
+    long = ["+experiment=smoke", "run.seeds=30000000", "run.record_rounds=none"]
+    with pytest.raises(UsageError, match=r"run\.confirm: this sweep is long: 120,000,000 negotiations: about [\d.]+ h"):
+        check(long, multirun=False)
+    assert check([*long, "run.confirm=true"], multirun=False) == []  # confirmed: checked, nothing claimed
+    with pytest.raises(UsageError, match="run.confirm: must be true or false"):
+        check([*long, "run.confirm=maybe"], multirun=False)
+    assert list(tmp_path.iterdir()) == []
