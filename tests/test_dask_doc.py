@@ -4,6 +4,7 @@ Dask's own (every key and variable it names exists in Dask's configuration, and 
 from __future__ import annotations
 
 import copy
+import os
 import re
 from pathlib import Path
 
@@ -44,9 +45,13 @@ def test_the_variables_reach_the_security_a_client_opens_with(tmp_path, monkeypa
            "DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY": str(files["client-key"])}
     for key in env:
         assert key in DOC
-    merged = dask.config.update(copy.deepcopy(dask.config.config), dask.config.collect_env(env))
-    monkeypatch.setattr(dask.config, "config", merged)
-    security = Security()  # what distributed.Client(address) uses when given no security
+    saved = copy.deepcopy(dask.config.config)
+    try:
+        dask.config.refresh(env={**os.environ, **env})  # as Dask reads its configuration at import
+        security = Security()  # what distributed.Client(address) uses when given no security
+    finally:
+        dask.config.config.clear()
+        dask.config.config.update(saved)
     assert security.require_encryption is True
     assert security.tls_ca_file == str(files["ca"])
     assert security.tls_client_cert == str(files["client"]) and security.tls_client_key == str(files["client-key"])
