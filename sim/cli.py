@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import hydra
-import pyarrow.parquet as pq
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
@@ -24,7 +23,7 @@ from sim.run.outputs import atomic_write, write_metadata
 from sim.run.executors import sigterm_as_interrupt
 from sim.run.lock import RunLock
 from sim.run.runner import Interrupted, execute
-from sim.run.readback import RunData, RunDirError, load_run, read_outcomes, read_table
+from sim.run.readback import RunData, RunDirError, load_run, read_outcomes, read_table, to_frame
 from sim.run.store import DiskFull, guard_disk, is_disk_full
 
 __all__ = ["main", "run_experiment"]
@@ -68,7 +67,7 @@ def _run_locked(cfg: DictConfig, container: dict, the_plan, out_dir: Path, progr
 
     design = write_design(out_dir, container, the_plan)  # design.json/.csv, so the analysis can be redone
     sweep = execute(the_plan, out_dir, container, progress=progress)
-    outcomes = read_outcomes(out_dir).to_pandas()
+    outcomes = to_frame(read_outcomes(out_dir))
     formats = container["run"].get("figure_formats", ["png"])
     drawing = _start_figures(outcomes, out_dir, the_plan, formats) if cfg.run.plot else None
     try:
@@ -106,8 +105,8 @@ def _start_figures(outcomes, out_dir: Path, the_plan, formats: list[str]):
 
 
 def _rounds(out_dir: Path, outcomes):
-    rounds_path = out_dir / "rounds.parquet"
-    return pq.read_table(rounds_path).to_pandas() if rounds_path.exists() else outcomes.iloc[:0]
+    rounds, _ = read_table(out_dir, "rounds")  # checked against its digest, as every read
+    return to_frame(rounds) if rounds is not None else outcomes.iloc[:0]
 
 
 def _summarise(cfg: DictConfig, container: dict, out_dir: Path, the_plan, sweep, outcomes, drawing,

@@ -114,9 +114,23 @@ def test_two_runs_started_into_one_folder_one_is_refused_and_the_other_finishes(
 
 
 def _flip(path: Path, at: int = 2000, n: int = 64) -> None:
+    """Bytes changed in place (the file may no longer parse)."""
     data = bytearray(path.read_bytes())
     data[at:at + n] = bytes(b ^ 0x01 for b in data[at:at + n])
     path.write_bytes(bytes(data))
+
+
+def _tamper(path: Path) -> None:
+    """A valid Parquet file with one value changed: read without a digest, nothing would notice."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    column = table.column_names[-1]
+    values = table.column(column).to_pylist()
+    values[0] = (values[0] or 0) + 1 if not isinstance(values[0], str) else values[0] + "x"
+    table = table.set_column(table.column_names.index(column), column, pa.array(values, table.schema.field(column).type))
+    pq.write_table(table, path)
 
 
 def test_the_manifest_records_the_merged_tables_digests(small_run):
@@ -131,7 +145,7 @@ def test_the_manifest_records_the_merged_tables_digests(small_run):
 def test_a_damaged_merged_table_is_one_line_for_plot_and_the_api(copy, capsys, kind):
     from sim import api
 
-    _flip(copy / f"{kind}.parquet")
+    _tamper(copy / f"{kind}.parquet")
     assert plot(copy) == 2
     _one_line(capsys.readouterr().err, f"{kind}.parquet", "damaged")
     with pytest.raises(ValueError, match="damaged"):
@@ -139,7 +153,7 @@ def test_a_damaged_merged_table_is_one_line_for_plot_and_the_api(copy, capsys, k
 
 
 def test_a_damaged_merged_table_is_one_line_for_analyze_and_compare(copy, small_run, tmp_path):
-    _flip(copy / "outcomes.parquet")
+    _tamper(copy / "outcomes.parquet")
     for args in (["analyze", str(copy), "--no-figures"],
                  ["compare", str(copy), str(small_run), "--no-figures", "--out", str(tmp_path / "cmp")]):
         done = _sim(*args, cwd=tmp_path)

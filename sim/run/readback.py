@@ -10,7 +10,6 @@ written before the merged digests were recorded is read as it is.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,13 +17,13 @@ from typing import TYPE_CHECKING
 from sim.config import ConfigError
 from sim.config.sweep import Plan, column_name
 from sim.engine.inputs import Structure
-from sim.run.manifest import MANIFEST, Manifest, part_path, read_manifest
+from sim.run.manifest import MANIFEST, Manifest, file_digest, part_path, read_manifest
 
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
-__all__ = ["RunData", "RunDirError", "load_run", "pair_labels", "party_ids", "read_outcomes", "read_table",
+__all__ = ["RunData", "RunDirError", "load_run", "pair_labels", "party_ids", "read_outcomes", "read_table", "to_frame",
            "required_outcomes"]
 
 
@@ -40,19 +39,22 @@ def _manifest(run_dir: Path) -> Manifest | None:
 
 
 def _read_checked(path: Path, digest: str | None, columns: list[str] | None) -> pa.Table:
-    """One Parquet file, its bytes checked against ``digest`` (``None``: not recorded, read as it is)."""
+    """One Parquet file, its bytes checked against ``digest`` (``None``: not recorded, read as it is).
+
+    The digest is taken by streaming the file (1 MB at a time), then the file is read again (from the page
+    cache): its bytes are never held in memory beside the table.
+    """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
-        data = path.read_bytes()
+        if digest is not None and file_digest(path) != digest:
+            raise RunDirError(f"{path}: damaged: its SHA-256 differs from the one recorded in {MANIFEST} when it "
+                              "was written; run the run's command again (metadata.json) to rebuild it from its parts")
     except OSError as err:
         raise RunDirError(f"{path}: cannot be read ({err.strerror or err})") from None
-    if digest is not None and hashlib.sha256(data).hexdigest() != digest:
-        raise RunDirError(f"{path}: damaged: its SHA-256 differs from the one recorded in {MANIFEST} when it was "
-                          "written; run the run's command again (metadata.json) to rebuild it from its parts")
     try:
-        return pq.read_table(pa.BufferReader(data), columns=columns)
+        return pq.read_table(path, columns=columns, memory_map=False)
     except (pa.ArrowException, OSError) as err:
         reason = " ".join(str(err).split())[:200]
         raise RunDirError(f"{path}: cannot read this Parquet file; it is partial or corrupt ({reason})") from None
@@ -82,6 +84,11 @@ def read_table(run_dir: Path, kind: str, columns: list[str] | None = None) -> tu
                  if manifest.parts[i].get(kind)]
     tables = [_read_checked(path, digest, columns) for path, digest in paths]
     return (pa.concat_tables(tables) if tables else None), len(tables)
+
+
+def to_frame(table: pa.Table) -> pd.DataFrame:
+    """An Arrow table as pandas, each column's Arrow memory freed as it is converted (the table is spent)."""
+    return table.to_pandas(self_destruct=True, split_blocks=True)
 
 
 def read_outcomes(run_dir: Path, columns: list[str] | None = None) -> pa.Table:
@@ -141,7 +148,7 @@ def load_run(run_dir: Path):
     except (ConfigError, OmegaConfBaseException, yaml.YAMLError, UnicodeDecodeError, ValueError) as err:
         reason = " ".join(str(err).split())[:300]
         raise RunDirError(f"{config_path}: cannot be used to re-make the run ({reason})") from None
-    outcomes, notice, source = outcomes.to_pandas(), None, run_dir / "outcomes.parquet"
+    outcomes, notice, source = to_frame(outcomes), None, run_dir / "outcomes.parquet"
     if chunks is not None:
         source = run_dir / "outcomes"
         notice = (f"the sweep in {run_dir} is unfinished: plotting the {chunks} chunks done so far "
@@ -155,7 +162,7 @@ def load_run(run_dir: Path):
     if outcomes.empty:
         raise RunDirError(f"{source}: has no rows; there is nothing to plot")
     rounds, _ = read_table(run_dir, "rounds")
-    rounds = pd.DataFrame() if rounds is None else rounds.to_pandas()
+    rounds = pd.DataFrame() if rounds is None else to_frame(rounds)
     rounds = rounds.rename(columns={key: column_name(key) for key in the_plan.swept_keys})
     return RunData(outcomes=outcomes, rounds=rounds, plan=the_plan), notice
 
