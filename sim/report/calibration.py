@@ -14,18 +14,18 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from sim.config.calibration import Entry, calibration_entries
 from sim.config.parameters import find
 from sim.report.codebook import write_or_check
+from sim.resources import doc_path
 
 __all__ = ["NO_DEAL_BENCHMARKS", "PASS_THROUGH_EVIDENCE", "markdown", "missing_entries", "no_deal_rows",
            "numeric_parameters"]
 
-DOC = Path(__file__).resolve().parent.parent.parent / "docs" / "calibration.md"
+DOC = doc_path("calibration.md")
 
 
 @dataclass(frozen=True)

@@ -21,11 +21,12 @@ from pathlib import Path
 from sim.config.sweep import column_name
 from sim.config.values import ConfigError
 from sim.domain.outcome_space import OutcomeSpace
+from sim.resources import doc_path
 
 __all__ = ["Entry", "field_metadata", "markdown", "outcome_entries", "round_entries", "summary_entries",
            "table_entries"]
 
-DOC = Path(__file__).resolve().parent.parent.parent / "docs" / "codebook.md"
+DOC = doc_path("codebook.md")
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,10 @@ def start(plotting: bool = False, ahead: bool = False):
         ahead: The server is started ahead of the work (by the ``run`` verb), so a worker will cost a
             fork, not a start-up: even a small sweep is worth running in workers (:func:`ahead`).
     """
+    if "forkserver" not in multiprocessing.get_all_start_methods():  # Windows: workers are spawned (slower start)
+        _started.setdefault("plotting", False)
+        _started["ahead"] = False
+        return multiprocessing.get_context("spawn")
     ctx = multiprocessing.get_context("forkserver")
     if "plotting" not in _started:
         ctx.set_forkserver_preload(PRELOAD + (PLOTTING if plotting else []))
