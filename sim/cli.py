@@ -19,6 +19,8 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from sim.config import CONF_DIR, ConfigError, plan
+from sim.console import quiet_broken_pipe, route_logs
+from sim.latest import link_latest
 from sim.report.summary import by_point, format_points, report
 from sim.run.outputs import atomic_write, write_metadata
 from sim.run.runner import Interrupted, execute, sigterm_as_interrupt
@@ -263,6 +265,7 @@ def guarded_run(cfg: DictConfig, out_dir: Path, overrides: list[str]) -> int:
         a full disk (the chunks finished so far are kept).
     """
     command = rerun_command(out_dir, overrides)
+    link_latest(out_dir, str(cfg.run.name))
     try:
         with sigterm_as_interrupt():
             summary = run_experiment(cfg, out_dir, command=command)
@@ -282,14 +285,19 @@ def guarded_run(cfg: DictConfig, out_dir: Path, overrides: list[str]) -> int:
     except DiskFull as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    print(summary)
-    print(f"\nrun folder: {_relative(out_dir)}")
+    try:
+        print(summary)
+        print(f"\nrun folder: {_relative(out_dir)}")
+        sys.stdout.flush()
+    except BrokenPipeError:  # python -m sim run ... | head: the run folder is complete
+        quiet_broken_pipe()
     return 0
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
 def main(cfg: DictConfig) -> None:
     """Run one experiment into Hydra's run folder and print its summary."""
+    route_logs(verbose=bool(cfg.run.get("verbose", False)))
     hydra_cfg = HydraConfig.get()
     status = guarded_run(cfg, Path(hydra_cfg.runtime.output_dir), list(hydra_cfg.overrides.task))
     if status:

@@ -78,7 +78,7 @@ ROW_GROUP = 65_536  # rows per row group of the merged files, whatever the chunk
 
 # Keys that change how a run executes, not what it computes: they may differ on resume.
 RUN_ONLY = ("run.workers", "run.executor", "run.dask_address", "run.plot", "run.progress", "run.force_resume",
-            "run.figure_formats")
+            "run.figure_formats", "run.verbose")
 
 
 class DamagedPart(Exception):
