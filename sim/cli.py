@@ -16,6 +16,7 @@ from pathlib import Path
 import hydra
 import pyarrow.parquet as pq
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from sim.config import CONF_DIR, ConfigError, plan
@@ -299,9 +300,35 @@ def main(cfg: DictConfig) -> None:
     """Run one experiment into Hydra's run folder and print its summary."""
     route_logs(verbose=bool(cfg.run.get("verbose", False)))
     hydra_cfg = HydraConfig.get()
-    status = guarded_run(cfg, Path(hydra_cfg.runtime.output_dir), list(hydra_cfg.overrides.task))
+    out_dir = Path(hydra_cfg.runtime.output_dir)
+    status = guarded_run(cfg, out_dir, list(hydra_cfg.overrides.task))
     if status:
         raise SystemExit(status)
+    if hydra_cfg.mode == RunMode.MULTIRUN and (note := same_table_note(out_dir, int(cfg.run.seeds))):
+        print(note)
+
+
+_JOB_TABLES: dict[Path, dict[str, str]] = {}  # multirun folder -> {job folder: digest of its summary.csv}
+
+
+def same_table_note(job_dir: Path, seeds: int) -> str | None:
+    """A note when a multirun job's table (``summary.csv``) equals an earlier job's, with the likely cause;
+    else None. The jobs of a multirun run one after another in this process."""
+    import hashlib
+
+    summary = Path(job_dir) / "summary.csv"
+    if not summary.is_file():
+        return None
+    digest = hashlib.sha256(summary.read_bytes()).hexdigest()
+    earlier = _JOB_TABLES.setdefault(Path(job_dir).parent, {})
+    twin = next((name for name, d in earlier.items() if d == digest), None)
+    earlier[Path(job_dir).name] = digest
+    if twin is None:
+        return None
+    return (f"note: this job's table is identical to that of job {twin}: the setting that differs changed no "
+            f"negotiation. Likely cause: with {seeds} seed(s) per point and common random numbers, a small "
+            "probability (a breakdown risk, a red line's strength) is never drawn, or the key does not apply to "
+            "this scenario, protocol or strategy; raise run.seeds or check the key (python -m sim run --help)")
 
 
 def _relative(path: Path) -> str:

@@ -32,7 +32,7 @@ def route_logs(verbose: bool = False) -> None:
     Dask's distributed reads its log levels from its config when it is first imported, so the environment
     variable is set too (before the executor imports it).
     """
-    for logger in (logging.getLogger(), logging.getLogger("sim")):
+    for logger in (logging.getLogger(), logging.getLogger("sim"), logging.getLogger("hydra")):
         for handler in logger.handlers:
             if isinstance(handler, logging.StreamHandler) and getattr(handler, "stream", None) is sys.stdout:
                 handler.setStream(sys.stderr)

@@ -151,3 +151,30 @@ def test_a_run_prints_its_summary_on_stdout_and_progress_on_stderr_and_plot_find
                           env=env, capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr
     assert (latest / "figures" / "deal_rate.png").is_file()
+
+
+@pytest.mark.slow
+def test_a_multirun_whose_jobs_give_identical_tables_says_so_with_the_likely_cause(tmp_path):
+    # with common random numbers, 5 seeds never draw a 1 % breakdown: the two jobs simulate the same talks
+    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-m", "sim", "run", "-m", "+experiment=smoke",
+                           "scenario.breakdown_risk=0,0.01", "run.plot=false"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    jobs = sorted((tmp_path / "results" / "smoke" / "latest").iterdir())
+    tables = [(job / "summary.csv").read_bytes() for job in jobs if (job / "summary.csv").is_file()]
+    assert len(tables) == 2 and tables[0] == tables[1]  # the premise, checked on disk
+    notes = [line for line in done.stdout.splitlines() if line.startswith("note: this job's table is identical")]
+    assert len(notes) == 1 and "0_scenario.breakdown_risk=0" in notes[0] and "raise run.seeds" in notes[0]
+
+
+def test_a_job_with_a_different_table_gets_no_note(tmp_path):
+    from sim.cli import same_table_note
+
+    sweep = tmp_path / "multirun_x"
+    for name, text in (("0_a=1", "x\n1\n"), ("1_a=2", "x\n2\n"), ("2_a=3", "x\n1\n")):
+        (sweep / name).mkdir(parents=True)
+        (sweep / name / "summary.csv").write_text(text)
+    assert same_table_note(sweep / "0_a=1", 5) is None
+    assert same_table_note(sweep / "1_a=2", 5) is None
+    assert "identical to that of job 0_a=1" in same_table_note(sweep / "2_a=3", 5)
