@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from sim.config import plan
-from sim.report import plots
+from sim.report import plots, style
 from sim.report.plots import Skip, binned
 from sim.run.runner import simulate
 from sim.run.store import RunData
@@ -25,7 +25,7 @@ def captured(monkeypatch):
         figures[name] = fig
         return []
 
-    monkeypatch.setattr(plots, "save", keep)
+    monkeypatch.setattr(style, "save", keep)
     yield figures
     plt.close("all")
 

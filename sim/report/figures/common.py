@@ -1,0 +1,91 @@
+"""What every figure shares: the Skip signal, limits on lines and deals, panels per issue, binning of
+sampled values, rates with intervals and medians by group."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from sim.engine.inputs import Structure
+from sim.report.style import sized
+from sim.report.summary import wilson_interval
+from sim.run.store import RunData
+
+MAX_LINES = 8  # more strategy pairs than this are not drawn as separate lines
+MIN_DEALS = 5  # a distribution of agreements (timing, terms) needs at least this many
+MIN_HEATMAP_SHARE = 0.5  # the strategy heatmap is drawn when at least this share of its cells were run
+
+
+class Skip(Exception):
+    """A figure the data does not support, with the reason."""
+
+
+def deals_for_distribution(run: RunData, none: str, few: str) -> pd.DataFrame:
+    """The deals to draw a distribution of, or Skip with a reason if there are none or too few."""
+    deals = run.deals
+    if deals.empty:
+        raise Skip(none)
+    if len(deals) < MIN_DEALS:
+        raise Skip(f"only {len(deals)} agreement(s); {few}a distribution needs at least {MIN_DEALS}")
+    return deals
+
+
+def issue_grid(n: int, width: float, row_height: float, extra_height: float) -> tuple[plt.Figure, list[plt.Axes]]:
+    """A figure with one panel per issue, three to a row; the unused panels are hidden."""
+    nrows = int(np.ceil(n / 3))
+    fig, axes = plt.subplots(nrows, 3, figsize=sized(width, row_height * nrows + extra_height), squeeze=False)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    return fig, list(axes.flat[:n])
+
+
+def legend_entries(axes) -> tuple[list, list[str]]:
+    seen: dict[str, object] = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            seen.setdefault(label, handle)
+    return list(seen.values()), list(seen)
+
+
+def headline_issue(structure: Structure) -> tuple[str, str]:
+    """The issue a figure shows when it has room for one: the one that escalates without a deal (the
+    reciprocal tariff in the 2025 scenario), else the first; with its unit."""
+    space = structure.space
+    issue = space.issues[structure.escalation_issue if structure.escalation_issue is not None else 0]
+    return issue.name, issue.unit
+
+
+MAX_VALUES = 20  # a swept parameter with more distinct values than this (sampled) is binned
+BINS = 8  # number of equal-width bins for a sampled parameter
+
+
+def binned(values: pd.Series, most: int = MAX_VALUES, bins: int = BINS) -> tuple[pd.Series, str | None]:
+    """The values to group by: themselves, or for a sampled parameter with more than ``most``
+    distinct values, the midpoint of its equal-width bin (``bins`` bins over its range).
+
+    Returns:
+        The grouping values (aligned with ``values``), and a note on the binning or ``None``.
+    """
+    if values.nunique() <= most:
+        return values, None
+    lo, hi = float(values.min()), float(values.max())
+    edges = np.linspace(lo, hi, bins + 1)
+    index = np.clip(np.searchsorted(edges, values.to_numpy(dtype=float), side="right") - 1, 0, bins - 1)
+    mids = (edges[:-1] + edges[1:]) / 2
+    width = edges[1] - edges[0]
+    return pd.Series(mids[index], index=values.index), f"{values.nunique()} values in {bins} bins of {width:.3g}"
+
+
+def rate_by(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Deal rate per value of ``column`` (binned if sampled), with its 95 % Wilson interval."""
+    groups, _ = binned(frame[column])
+    agg = frame.groupby(groups.rename("_x")).agg(k=("deal", "sum"), n=("deal", "size"))
+    agg["rate"] = agg["k"] / agg["n"]
+    agg["low"], agg["high"] = wilson_interval(agg["k"], agg["n"])
+    return agg
+
+
+def median_by(frame: pd.DataFrame, key: str, column: str) -> tuple[np.ndarray, np.ndarray]:
+    med = frame.groupby(key)[column].median()
+    return med.index.to_numpy(), med.to_numpy()
