@@ -8,6 +8,8 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
 from sim.config.sweep import column_name
 from sim.report import style
@@ -16,32 +18,33 @@ from sim.report.figures.common import (
     binned,
     deals_for_distribution,
     issue_grid,
+    readable,
+    status_quo_line,
 )
 from sim.report.style import PALETTE, figure_style, issue_title, short_key, sized
+from sim.report.summary import wilson_interval
 from sim.run.store import RunData, pair_labels
 
 
 def timing(run: RunData, out_dir: Path) -> list[Path]:
-    """When agreements come: share of the final deadline, and rounds before it (the deadline effect)."""
+    """When agreements come: the share of deals struck each number of rounds before the final deadline
+    (the deadline effect), with the share in the deadline round itself and its 95 % interval."""
     deals = deals_for_distribution(run, "no negotiation ended in a deal", "")
-    share = deals["agreement_time"]
-    late = float((share > 0.9).mean())
-    before = (deals["final_deadline"] - deals["end_round"]).astype(int)
+    before = (deals["final_deadline"] - deals["end_round"]).astype(int).clip(lower=0)
+    counts = before.value_counts().sort_index()
+    last = int(counts.get(0, 0))
+    low, high = (np.asarray(v, dtype=float).ravel() for v in wilson_interval(np.array([last]), np.array([len(deals)])))
     with figure_style():
-        fig, (left, right) = plt.subplots(1, 2, figsize=sized(11, 4.2))
-        left.hist(share, bins=np.linspace(0, 1, 21), color=PALETTE[0], edgecolor="white")
-        left.axvspan(0.9, 1.0, color=PALETTE[1], alpha=0.15, label=f"last 10 % of the window: {late:.0%} of deals")
-        left.set_xlabel("agreement round / final deadline")
-        left.set_ylabel("agreements")
-        left.set_title("Agreement time as a share of the deadline")
-        left.legend(loc="upper left", frameon=False)
-        counts = before.value_counts().sort_index()
-        right.bar(counts.index, counts.to_numpy(), color=PALETTE[2], width=0.8)
-        right.set_xlabel("rounds before the final deadline (0 = in the deadline round)")
-        right.set_ylabel("agreements")
-        right.set_title("How close to the deadline agreements come")
-        right.set_xlim(-0.8, max(10, int(before.max()) + 0.8))
-        fig.suptitle(f"Timing of {len(deals)} agreements (deadline effect: Roth, Murnighan & Schoumaker 1988)")
+        fig, ax = plt.subplots(figsize=sized(7.5, 4.2))
+        ax.bar(counts.index, counts.to_numpy() / len(deals), color=PALETTE[0], width=0.8)
+        ax.bar([0], [last / len(deals)], color=PALETTE[1], width=0.8,
+               label=f"in the deadline round: {last / len(deals):.0%} of deals "
+                     f"(95 % interval {float(low[0]):.0%} to {float(high[0]):.0%})")
+        ax.set_xlabel("rounds before the final deadline (0 = in the deadline round)")
+        ax.set_ylabel("share of agreements")
+        ax.set_xlim(-0.8, max(10, int(before.max()) + 0.8))
+        ax.legend(loc="upper right", frameon=False)
+        ax.set_title(f"When {len(deals):,} agreements came (deadline effect: Roth, Murnighan & Schoumaker 1988)")
         fig.tight_layout()
         return style.save(fig, out_dir, "timing")
 
@@ -63,25 +66,31 @@ def terms(run: RunData, out_dir: Path) -> list[Path]:
     else:
         return _terms_of_one_group(run, deals, out_dir, pairs.iloc[0])
     order = sorted(groups.unique(), key=lambda v: (isinstance(v, str), v))
+    names = [readable(g) if not isinstance(g, float) else f"{g:.3g}" for g in order]
+    colours = [PALETTE[k % len(PALETTE)] for k in range(len(order))]
     space = run.structure.space
     with figure_style():
-        fig, axes = issue_grid(space.n, width=max(12, 1.65 * len(order) + 3), row_height=3.1, extra_height=1.2)
+        fig, axes = issue_grid(space.n, width=12, row_height=2.9, extra_height=1.4)
         for ax, issue in zip(axes, space.issues, strict=False):
             values = [deals.loc[groups == g, issue.name].to_numpy() for g in order]
             box = ax.boxplot(values, patch_artist=True, widths=0.6, showfliers=False,
                              medianprops={"color": "black"})
-            for patch, colour in zip(box["boxes"], PALETTE * 10, strict=False):
+            for patch, colour in zip(box["boxes"], colours, strict=True):
                 patch.set_facecolor(colour)
                 patch.set_alpha(0.65)
+            status_quo_line(ax, run, issue.name)
+            pad = 0.04 * (issue.hi - issue.lo)
+            ax.set_ylim(issue.lo - pad, issue.hi + pad)  # the issue's whole range: where the deals sit in it
             ax.set_title(issue_title(issue.name))
             ax.set_ylabel(issue.unit)
-            ax.set_xticks(range(1, len(order) + 1),
-                          [str(g) if not isinstance(g, float) else f"{g:.3g}" for g in order],
-                          rotation=30 if isinstance(order[0], str) else 0, ha="right" if isinstance(order[0], str)
-                          else "center", fontsize=8)
+            ax.set_xticks([])
+        handles = [Patch(facecolor=c, alpha=0.65, label=n) for c, n in zip(colours, names, strict=True)]
+        handles.append(Line2D([], [], color="0.35", ls=":", lw=1.2, label="status quo"))
+        fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 5), frameon=False,
+                   title=group_label)
         fig.suptitle(f"Agreed terms per issue by {group_label} ({len(deals)} agreements; boxes: quartiles, "
-                     "whiskers: 1.5 IQR)")
-        fig.tight_layout()
+                     "whiskers: 1.5 IQR; y axis: the issue's range)")
+        fig.tight_layout(rect=(0, 0.04 + 0.035 * int(np.ceil(len(handles) / 5)), 1, 1))
         return style.save(fig, out_dir, "terms")
 
 

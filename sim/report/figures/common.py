@@ -89,3 +89,46 @@ def rate_by(frame: pd.DataFrame, column: str) -> pd.DataFrame:
 def median_by(frame: pd.DataFrame, key: str, column: str) -> tuple[np.ndarray, np.ndarray]:
     med = frame.groupby(key)[column].median()
     return med.index.to_numpy(), med.to_numpy()
+
+
+MAX_TICKS = 12  # at most this many values run are each given a tick
+
+
+def ticks_at_values(ax: plt.Axes, values, axis: str = "x") -> None:
+    """Ticks at the values that were run (rule 1 of docs/figures.md), when they are few enough to label."""
+    run = np.unique(np.asarray(pd.Series(values).dropna(), dtype=float))
+    if 0 < len(run) <= MAX_TICKS:
+        setter = ax.set_xticks if axis == "x" else ax.set_yticks
+        setter(run, [f"{v:g}" for v in run])
+
+
+def readable(label: str) -> str:
+    """A strategy id or a pair of them as words: ``tit_for_tat`` -> ``tit for tat`` (no raw ids in a figure)."""
+    return str(label).replace("_", " ")
+
+
+def median_interval(values, z: float = 1.96) -> tuple[float, float, float]:
+    """The median and its distribution-free 95 % interval: the order statistics of ranks ``n/2 - z sqrt(n)/2``
+    (down) and ``n/2 + 1 + z sqrt(n)/2`` (up), the normal approximation of the binomial(n, 1/2) interval of the
+    rank (Conover 1999, sec. 3.2), clipped to the sample."""
+    x = np.sort(np.asarray(values, dtype=float))
+    n = len(x)
+    if n == 0:
+        return np.nan, np.nan, np.nan
+    half = z * np.sqrt(n) / 2
+    lo = int(np.clip(np.floor(n / 2 - half) - 1, 0, n - 1))  # ranks are 1-based
+    hi = int(np.clip(np.ceil(n / 2 + 1 + half) - 1, 0, n - 1))
+    return float(np.median(x)), float(x[lo]), float(x[hi])
+
+
+def medians_with_intervals(frame: pd.DataFrame, key: str, column: str) -> pd.DataFrame:
+    """Per value of ``key``: the median of ``column`` and its 95 % interval (columns median, low, high, n)."""
+    rows = {k: (*median_interval(g[column]), len(g)) for k, g in frame.groupby(key)}
+    return pd.DataFrame.from_dict(rows, orient="index", columns=["median", "low", "high", "n"]).sort_index()
+
+
+def status_quo_line(ax: plt.Axes, run: RunData, issue: str) -> None:
+    """A reference line at the issue's status quo (the value in force when the talks open)."""
+    space = run.structure.space
+    value = float(space.status_quo[space.names.index(issue)])
+    ax.axhline(value, color="0.35", ls=":", lw=1.2, label=f"status quo ({value:g})", zorder=1)

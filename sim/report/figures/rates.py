@@ -16,6 +16,8 @@ from sim.report.figures.common import (
     Skip,
     binned,
     rate_by,
+    readable,
+    ticks_at_values,
 )
 from sim.report.style import PALETTE, figure_style, short_key, sized
 from sim.report.summary import wilson_interval
@@ -42,9 +44,11 @@ def deal_rate(run: RunData, out_dir: Path) -> list[Path]:
             _, note = binned(data[column_name(key)])
             for colour, pair in zip(PALETTE[:len(pairs)], pairs, strict=True):
                 agg = rate_by(data[data["_pair"] == pair], column_name(key))
-                ax.plot(agg.index, agg["rate"], marker="o", ms=4, color=colour, label=pair)
+                ax.plot(agg.index, agg["rate"], marker="o", ms=4, color=colour, label=readable(pair))
                 ax.fill_between(agg.index, agg["low"], agg["high"], color=colour, alpha=0.15, lw=0)
             ax.set_ylim(-0.02, 1.02)
+            if note is None:
+                ticks_at_values(ax, data[column_name(key)])
             ax.set_xlabel(short_key(key, long=True) + (f"\n({note}, at their midpoints)" if note else ""))
             ax.set_ylabel("deal rate (share of negotiations)")
             ax.set_title(f"Deal rate against {short_key(key)}")
@@ -99,11 +103,13 @@ def strategy_heatmap(run: RunData, out_dir: Path) -> list[Path]:
         for ax, (column, title, fmt) in zip(axes, panels, strict=True):
             table = o.pivot_table(index=sa, columns=sb, values=column,
                                   aggfunc="mean", observed=True).reindex(index=us, columns=jp)
-            image = ax.imshow(table.to_numpy(dtype=float), vmin=0, vmax=1, cmap="cividis", aspect="auto")
-            for (i, j), value in np.ndenumerate(table.to_numpy(dtype=float)):
+            values = table.to_numpy(dtype=float)
+            lo, hi = colour_range(values)
+            image = ax.imshow(values, vmin=lo, vmax=hi, cmap="cividis", aspect="auto")
+            for (i, j), value in np.ndenumerate(values):
                 if not np.isnan(value):
                     ax.text(j, i, fmt.format(value), ha="center", va="center", fontsize=7.5,
-                            color="white" if value < 0.55 else "black")
+                            color="white" if (value - lo) / (hi - lo) < 0.55 else "black")
                 else:
                     ax.text(j, i, "not run", ha="center", va="center", fontsize=6.5, color="0.45")
             ax.set_xticks(range(len(jp)), [s.replace("_", " ") for s in jp], rotation=40, ha="right")
@@ -115,6 +121,17 @@ def strategy_heatmap(run: RunData, out_dir: Path) -> list[Path]:
             ax.set_facecolor("0.93")
             fig.colorbar(image, ax=ax, shrink=0.8, label="share" if column == "deal" else "utility (0–1)")
         fig.suptitle(f"Strategy against strategy: deal rate and mean utility ({len(o)} negotiations;\n"
-                     "a negotiation without a deal counts at its reservation value)")
+                     "a negotiation without a deal counts at its reservation value; each panel's colours span its "
+                     "own values)")
         fig.tight_layout()
         return style.save(fig, out_dir, "strategy_heatmap")
+
+
+def colour_range(values: np.ndarray) -> tuple[float, float]:
+    """The colour scale of a heat map: the span of its values (never empty), so that differences show."""
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return 0.0, 1.0
+    lo, hi = float(finite.min()), float(finite.max())
+    pad = max(hi - lo, 1e-6) * 0.05
+    return lo - pad, hi + pad
