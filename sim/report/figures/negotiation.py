@@ -14,8 +14,9 @@ from sim.report.figures.common import (
     Skip,
     issue_grid,
     legend_entries,
+    readable,
 )
-from sim.report.style import ACCENT, PALETTE, PARTY_COLOURS, figure_style, issue_title
+from sim.report.style import ACCENT, PALETTE, PARTY_COLOURS, figure_style, issue_title, short_key
 from sim.run.store import RunData
 
 
@@ -26,6 +27,8 @@ def concession_paths(run: RunData, out_dir: Path) -> list[Path]:
     recorded = run.outcomes[run.outcomes["world"].isin(run.rounds["world"].unique())]
     with_deal = recorded[recorded["deal"]]
     row = (with_deal if len(with_deal) else recorded).iloc[0]
+    why = ("the first recorded negotiation that ended in a deal" if len(with_deal)
+           else "the first recorded negotiation (none ended in a deal)")
     trace = run.rounds[run.rounds["world"] == row["world"]]
     space = run.structure.space
     last = max(int(trace["round"].max()), int(row["final_deadline"]))
@@ -50,8 +53,9 @@ def concession_paths(run: RunData, out_dir: Path) -> list[Path]:
         outcome = (f"deal in round {row['end_round']} ({pd.Timestamp(row['end_date']):%d %b %Y})" if row["deal"]
                    else f"no deal ({row['end_reason']})")
         (a, b), names = run.party_ids, run.party_names
-        fig.suptitle(f"Offers per round: {row[f'{a}_strategy']} ({names[a]}) vs {row[f'{b}_strategy']} "
-                     f"({names[b]}), negotiation {row['world']}: {outcome}")
+        fig.suptitle(f"Offers per round: {readable(row[f'{a}_strategy'])} ({names[a]}) vs "
+                     f"{readable(row[f'{b}_strategy'])} ({names[b]}): {outcome}\n"
+                     f"negotiation {row['world']}, {why}{_grid_point(run, row)}", fontsize=11)
         fig.tight_layout(rect=(0, 0.04, 1, 1))
         return style.save(fig, out_dir, "concession_paths")
 
@@ -81,6 +85,14 @@ def _round_axis(ax: plt.Axes, structure: Structure, first: int, last: int) -> No
     ticks = np.arange(first, last + 1, step)
     dates = structure.round_date(ticks)
     ax.set_xticks(ticks)
-    ax.set_xticklabels([f"{t}\n{pd.Timestamp(d):%d %b}" for t, d in zip(ticks, dates, strict=True)])
+    ax.set_xticklabels([f"{t}\n{pd.Timestamp(d):%d %b %y}" for t, d in zip(ticks, dates, strict=True)])
     ax.set_xlabel("round (date)")
     ax.set_xlim(first - 0.5, last + 0.5)
+
+
+def _grid_point(run: RunData, row: pd.Series) -> str:
+    """``"; grid point: deadline (round) = 9, escalation = 5"``: the swept values of the negotiation shown."""
+    values = [f"{short_key(key)} = {row[column]:g}" if isinstance(row[column], (int, float, np.number))
+              else f"{short_key(key)} = {row[column]}"
+              for key, column in run.plan.columns.items() if column in row.index and key in run.plan.swept_keys]
+    return f"; grid point: {', '.join(values)}" if values else ""
