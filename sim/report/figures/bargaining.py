@@ -69,7 +69,7 @@ def utility_plane(run: RunData, out_dir: Path) -> list[Path]:
         agreements = "1 agreement" if len(deals) == 1 else f"{len(deals):,} agreements"
         ax.set_title(f"Utility plane: {agreements} against the Pareto frontier (zoomed; inset: whole plane){note}")
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, frameon=False, fontsize=8)
-        ax.set_aspect("equal", adjustable="datalim")
+        ax.set_aspect("equal")
         _overview(ax, vertices, status_quo, window)
         fig.tight_layout()
         return style.save(fig, out_dir, "utility_plane")
@@ -84,12 +84,13 @@ def _solution(vertices: np.ndarray, d: tuple[float, float]) -> tuple[np.ndarray 
 
 
 def _window(deals: np.ndarray, points: list) -> tuple[float, float, float, float]:
-    """The zoomed axes: the agreements and the marked points with a margin, at least 0.15 wide, inside [0, 1]."""
+    """The zoomed axes: a square around the agreements and the marked points with a margin, at least 0.15 wide,
+    inside the plane."""
     xy = np.vstack([deals.reshape(-1, 2), np.asarray([np.asarray(q, dtype=float) for q in points])])
     lo, hi = xy.min(axis=0), xy.max(axis=0)
-    span = np.maximum(hi - lo, 0.15)
-    mid = (lo + hi) / 2
-    lo, hi = np.maximum(mid - 0.6 * span, -0.02), np.minimum(mid + 0.6 * span, 1.04)
+    span = max(float(np.max(hi - lo)), 0.15)  # square, so that equal aspect keeps these limits
+    mid = np.clip((lo + hi) / 2, 0.6 * span - 0.02, 1.04 - 0.6 * span)
+    lo, hi = mid - 0.6 * span, mid + 0.6 * span
     return float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])
 
 

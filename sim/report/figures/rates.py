@@ -7,6 +7,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 
 from sim.config.sweep import column_name
 from sim.report import style
@@ -106,9 +107,11 @@ def strategy_heatmap(run: RunData, out_dir: Path) -> list[Path]:
             values = table.to_numpy(dtype=float)
             lo, hi = colour_range(values)
             image = ax.imshow(values, vmin=lo, vmax=hi, cmap="cividis", aspect="auto")
+            margins = _deal_margins(o, sa, sb, us, jp) if column == "deal" else None
             for (i, j), value in np.ndenumerate(values):
                 if not np.isnan(value):
-                    ax.text(j, i, fmt.format(value), ha="center", va="center", fontsize=7.5,
+                    text = fmt.format(value) + ("" if margins is None else f"\n±{margins[i, j]:.0%}")
+                    ax.text(j, i, text, ha="center", va="center", fontsize=7.5,
                             color="white" if (value - lo) / (hi - lo) < 0.55 else "black")
                 else:
                     ax.text(j, i, "not run", ha="center", va="center", fontsize=6.5, color="0.45")
@@ -121,8 +124,8 @@ def strategy_heatmap(run: RunData, out_dir: Path) -> list[Path]:
             ax.set_facecolor("0.93")
             fig.colorbar(image, ax=ax, shrink=0.8, label="share" if column == "deal" else "utility (0–1)")
         fig.suptitle(f"Strategy against strategy: deal rate and mean utility ({len(o)} negotiations;\n"
-                     "a negotiation without a deal counts at its reservation value; each panel's colours span its "
-                     "own values)")
+                     "a negotiation without a deal counts at its reservation value; ±: half the 95 % Wilson interval; "
+                     "each panel's colours span its own values)")
         fig.tight_layout()
         return style.save(fig, out_dir, "strategy_heatmap")
 
@@ -135,3 +138,11 @@ def colour_range(values: np.ndarray) -> tuple[float, float]:
     lo, hi = float(finite.min()), float(finite.max())
     pad = max(hi - lo, 1e-6) * 0.05
     return lo - pad, hi + pad
+
+
+def _deal_margins(o: pd.DataFrame, sa: str, sb: str, rows: list, cols: list) -> np.ndarray:
+    """Half the width of each cell's 95 % Wilson interval of the deal rate."""
+    agg = o.groupby([sa, sb])["deal"].agg(["sum", "size"])
+    low, high = wilson_interval(agg["sum"], agg["size"])
+    half = pd.Series((np.asarray(high) - np.asarray(low)) / 2, index=agg.index)
+    return half.unstack().reindex(index=rows, columns=cols).to_numpy(dtype=float)
