@@ -22,7 +22,8 @@ from omegaconf import DictConfig, OmegaConf
 from sim.config import CONF_DIR, ConfigError, plan
 from sim.console import quiet_broken_pipe, route_logs
 from sim.latest import link_latest
-from sim.report.summary import by_point, format_points, report
+from sim.report.labels import heading
+from sim.report.summary import by_point, format_points, lead, report
 from sim.run.outputs import atomic_write, write_metadata
 from sim.run.runner import Interrupted, execute, sigterm_as_interrupt
 from sim.run.store import DiskFull, RunDirError, guard_disk, is_disk_full, load_run, read_outcomes
@@ -148,6 +149,9 @@ def _summarise(cfg: DictConfig, container: dict, out_dir: Path, the_plan, sweep,
         finish_metadata()  # written before the figures too, so a failed plot leaves it in place
     names = dict(the_plan.parties)
     summary = report(outcomes, space, sweep.seconds, names) + "\n\n" + format_points(table, keys, names=names)
+    head = lead(outcomes, keys, the_plan.points[0].structure, lambda key: heading(key, names))
+    if head:  # the result the run exists for comes first
+        summary = head + "\n\n" + summary
     if sweep.resumed:
         summary = f"resumed: {sweep.resumed} of {sweep.n_chunks} chunks were already done\n" + summary
     if sweep.recomputed:

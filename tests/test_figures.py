@@ -12,7 +12,7 @@ import pytest
 
 from sim.config import plan
 from sim.config.sweep import column_name
-from sim.report.figures.common import median_interval
+from sim.report.summary import median_interval
 from sim.report.style import short_key
 from sim.report import plots, style
 from sim.report.plots import Skip, binned

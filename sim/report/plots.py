@@ -31,12 +31,13 @@ from pathlib import Path
 
 from sim.report.figures.agreements import terms, timing
 from sim.report.figures.bargaining import utility_plane
-from sim.report.figures.common import BINS, MAX_LINES, Skip, binned, headline_issue
+from sim.report.figures.common import BINS, MAX_LINES, Skip, binned
 from sim.report.figures.negotiation import concession_paths
 from sim.report.figures.pressure import pressure
 from sim.report.figures.protocols import agenda, two_level
 from sim.report.figures.rates import deal_rate, strategy_heatmap
 from sim.report.style import DPI, figure_output
+from sim.report.summary import headline_issue
 from sim.run.store import RunData
 
 __all__ = ["BINS", "FIGURES", "MAX_LINES", "RunData", "Skip", "agenda", "binned", "concession_paths", "deal_rate",

@@ -7,9 +7,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from sim.engine.inputs import Structure
 from sim.report.style import sized
-from sim.report.summary import wilson_interval
+from sim.report.summary import median_interval, wilson_interval
 from sim.run.store import RunData
 
 MAX_LINES = 8  # more strategy pairs than this are not drawn as separate lines
@@ -46,14 +45,6 @@ def legend_entries(axes) -> tuple[list, list[str]]:
         for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
             seen.setdefault(label, handle)
     return list(seen.values()), list(seen)
-
-
-def headline_issue(structure: Structure) -> tuple[str, str]:
-    """The issue a figure shows when it has room for one: the one that escalates without a deal (the
-    reciprocal tariff in the 2025 scenario), else the first; with its unit."""
-    space = structure.space
-    issue = space.issues[structure.escalation_issue if structure.escalation_issue is not None else 0]
-    return issue.name, issue.unit
 
 
 MAX_VALUES = 20  # a swept parameter with more distinct values than this (sampled) is binned
@@ -105,20 +96,6 @@ def ticks_at_values(ax: plt.Axes, values, axis: str = "x") -> None:
 def readable(label: str) -> str:
     """A strategy id or a pair of them as words: ``tit_for_tat`` -> ``tit for tat`` (no raw ids in a figure)."""
     return str(label).replace("_", " ")
-
-
-def median_interval(values, z: float = 1.96) -> tuple[float, float, float]:
-    """The median and its distribution-free 95 % interval: the order statistics of ranks ``n/2 - z sqrt(n)/2``
-    (down) and ``n/2 + 1 + z sqrt(n)/2`` (up), the normal approximation of the binomial(n, 1/2) interval of the
-    rank (Conover 1999, sec. 3.2), clipped to the sample."""
-    x = np.sort(np.asarray(values, dtype=float))
-    n = len(x)
-    if n == 0:
-        return np.nan, np.nan, np.nan
-    half = z * np.sqrt(n) / 2
-    lo = int(np.clip(np.floor(n / 2 - half) - 1, 0, n - 1))  # ranks are 1-based
-    hi = int(np.clip(np.ceil(n / 2 + 1 + half) - 1, 0, n - 1))
-    return float(np.median(x)), float(x[lo]), float(x[hi])
 
 
 def medians_with_intervals(frame: pd.DataFrame, key: str, column: str) -> pd.DataFrame:

@@ -17,14 +17,13 @@ from sim.report.figures.common import (
     MAX_LINES,
     Skip,
     binned,
-    headline_issue,
     medians_with_intervals,
     readable,
     status_quo_line,
     ticks_at_values,
 )
 from sim.report.style import PALETTE, figure_style, issue_title, short_key, sized
-from sim.report.summary import wilson_interval
+from sim.report.summary import headline_issue, wilson_interval
 from sim.run.store import RunData
 
 PRESSURE_KEYS = ("scenario.deadline.round", "scenario.escalation")

@@ -14,11 +14,10 @@ from sim.report.figures.common import (
     MAX_LINES,
     Skip,
     binned,
-    headline_issue,
     median_by,
 )
 from sim.report.style import PALETTE, figure_style, issue_title, short_key, sized
-from sim.report.summary import wilson_interval
+from sim.report.summary import headline_issue, wilson_interval
 from sim.run.store import RunData
 
 AGENDA_ORDER = ["package", "sequential", "linked"]
