@@ -144,7 +144,8 @@ def test_a_run_prints_its_summary_on_stdout_and_progress_on_stderr_and_plot_find
                           env=env, capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr
     assert "progress:" in done.stderr and "progress" not in done.stdout
-    assert done.stdout.startswith("20 negotiations")
+    assert done.stdout.startswith("by deadline (round)")  # the result the run exists for comes first
+    assert "\n20 negotiations in " in done.stdout
     latest = tmp_path / "results" / "smoke" / "latest"
     assert latest.is_symlink() and (latest / "outcomes.parquet").is_file()
     done = subprocess.run([sys.executable, "-m", "sim", "plot", "smoke", "--figures", "deal_rate"], cwd=tmp_path,

@@ -12,10 +12,10 @@ import pytest
 
 from sim.config import plan
 from sim.config.sweep import column_name
-from sim.report.summary import median_interval
-from sim.report.style import short_key
 from sim.report import plots, style
 from sim.report.plots import Skip, binned
+from sim.report.style import short_key
+from sim.report.summary import median_interval
 from sim.run.runner import simulate
 from sim.run.store import RunData
 from tests.conftest import compose_config

@@ -60,3 +60,10 @@ def test_utilities_are_given_over_the_deals_and_over_all_negotiations_labelled(s
     assert "median utility US (deals)" in text and "mean utility US (all)" in text
     row = next(line for line in text.splitlines() if line.startswith("boulware (US)"))
     assert row.split()[-4:] == ["0.50", "0.34", "0.90", "0.82"]
+
+
+def test_a_run_without_deals_says_so_instead_of_failing(structure):
+    outcomes = _outcomes().assign(deal=False, reciprocal=np.nan)
+    text = lead(outcomes, {"deadline_round": "scenario.deadline.round"}, structure)
+    assert "deal rate [95% CI]" in text and "0% [" in text
+    assert "deals struck in the deadline round [95% CI]: no deals" in text

@@ -304,8 +304,16 @@ def lead(outcomes: pd.DataFrame, keys: dict[str, str], structure: Structure,
     out = [f"by {title} (all strategy pairs):"]
     for name, frame, cell in tables:
         groups = [rows] + ([cols] if cols else [])
-        table = frame.groupby(groups).apply(cell, include_groups=False)
-        table = table.unstack(cols) if cols else table.to_frame(name)
+        cells = {key: cell(group) for key, group in frame.groupby(groups)}
+        if not cells:  # no deals: nothing to time or to take the terms of
+            out += [f"{name}: no deals", ""]
+            continue
+        table = pd.Series(list(cells.values()), index=pd.MultiIndex.from_tuples(list(cells), names=groups))
+        if cols:
+            table = table.unstack(cols)
+        else:
+            table = table.to_frame(name)
+            table.index = table.index.get_level_values(0)
         table.index.name = heading_of(keys[rows])
         if cols:
             table.columns = [f"{heading_of(keys[cols])} {v:g}" for v in table.columns]
