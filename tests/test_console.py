@@ -167,6 +167,7 @@ def test_a_multirun_whose_jobs_give_identical_tables_says_so_with_the_likely_cau
     assert len(tables) == 2 and tables[0] == tables[1]  # the premise, checked on disk
     notes = [line for line in done.stdout.splitlines() if line.startswith("note: this job's table is identical")]
     assert len(notes) == 1 and "0_scenario.breakdown_risk=0" in notes[0] and "raise run.seeds" in notes[0]
+    assert "[HYDRA]" not in done.stdout and "Launching 2 jobs" in done.stderr  # Hydra's log lines on stderr too
 
 
 def test_a_job_with_a_different_table_gets_no_note(tmp_path):
