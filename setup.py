@@ -12,6 +12,8 @@ if sys.version_info < (3, 12):  # noqa: UP036  (runs on the old Python, to refus
              "environment first, e.g. `python3.12 -m venv .venv` or `pyenv install 3.12 && pyenv local 3.12`, "
              "then `pip install -e .` in it (README: Quick start).")
 
-from setuptools import setup
+from setuptools import find_packages, setup
 
-setup()
+# sim and its subpackages (config, domain, engine, ...), and the configs as the package ``sim.conf`` (the folder
+# conf/ at the top of the repository, mapped by [tool.setuptools.package-dir] in pyproject.toml).
+setup(packages=[*find_packages(include=["sim", "sim.*"]), "sim.conf"])

@@ -31,7 +31,7 @@ def main() -> None:
     print(outcomes.groupby(["us_strategy", "japan_strategy"])["deal"].mean().rename("deal rate").to_string())
     figures = run.plot()
     print(f"figures: {', '.join(p.name for p in figures)}")
-    scores = run.analyze(outcomes=["deal", "reciprocal", "welfare"], figures=False)
+    scores = run.analyze(outcomes=["deal", "reciprocal", "welfare"], figures=False).sensitivity
     top = scores.sort_values("value", ascending=False).groupby("outcome").head(2)
     print(top[["outcome", "method", "parameter", "value", "conf"]].to_string(index=False))
 

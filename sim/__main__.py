@@ -10,25 +10,17 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import NoReturn
 
+from sim.console import did_you_mean, error_line, quiet_broken_pipe
 from sim.guard import one_line
 
-USAGE = """usage: python -m sim VERB [OVERRIDES...]
+USAGE = """usage: python -m sim VERB [ARGUMENTS...]   (python -m sim VERB --help)
 
 verbs:
-  run     simulate: python -m sim run [+experiment=NAME] [GROUP=OPTION] [key=value] [-m]
-          (python -m sim run --help lists every parameter with its default and meaning)
-  plot    draw the figures of a run folder: python -m sim plot RUN_DIR [--format png,svg,pdf]
-          [--figures NAME,...] [--dpi N] [--scale F]   (python -m sim plot --help)
-  validate  reproduce known bargaining results: python -m sim validate [--out DIR] [CASE ...]
-  codebook  write docs/codebook.md (unit and meaning of every output column): python -m sim codebook [--check]
-  calibration  write docs/calibration.md (value, unit, source and prior of every scenario parameter):
-          python -m sim calibration [--check]
-  dashboard serve the interactive dashboard: python -m sim dashboard [--host 127.0.0.1] [--port 8765]
-  analyze   which parameters drive each outcome (Sobol'/Morris/FAST, else feature scoring) and where a
-            condition holds (PRIM): python -m sim analyze RUN_DIR [--prim no_deal]  (analyze --help)
-  compare   join run folders into one table and figure: python -m sim compare DIR [DIR ...] [--out DIR]
+{verbs}
 
 config groups and their options:
 {groups}
@@ -66,7 +58,8 @@ def _usage() -> str:
     from sim.help import party_ids
 
     first, second = party_ids()
-    return USAGE.format(groups=_groups(), first=first, second=second)
+    verbs = "\n".join(f"  {name:<12}{verb.summary}\n  {'':<12}{verb.usage}" for name, verb in VERBS.items())
+    return USAGE.format(verbs=verbs, groups=_groups(), first=first, second=second)
 
 
 def _run(args: list[str]) -> int:
@@ -81,6 +74,9 @@ def _run(args: list[str]) -> int:
         if a.split("=")[0] in _REFUSED_HYDRA_FLAGS:
             print(f"error: {a.split('=')[0]} {_REFUSED_HYDRA_FLAGS[a.split('=')[0]]}", file=sys.stderr)
             return 2
+    if problem := _unsupported_plugin(args):
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     if not any(a.split("=")[0] in _HYDRA_FLAGS_WITHOUT_CHECK for a in args):
         _start_workers(args)
         multirun = any(a in ("-m", "--multirun") for a in args)
@@ -88,13 +84,55 @@ def _run(args: list[str]) -> int:
         try:
             args = [*args, *check(overrides, multirun, claim=True)]  # the run folder, when the command names none
         except UsageError as err:
-            print(f"error: {err}", file=sys.stderr)
+            print("error: " + error_line(str(err), _suggestion(str(err))), file=sys.stderr)
             return 2
     from sim.cli import main as hydra_main
 
     sys.argv = [sys.argv[0], *args]
     hydra_main()
     return 0
+
+
+# Hydra plugins a run may choose: sim runs a multirun's jobs one after another (the basic launcher) and
+# parallelises inside each job (run.workers, run.executor=dask); its grids are the basic sweeper's
+_PLUGINS = {"hydra/launcher": ("basic",), "hydra/sweeper": ("basic",)}
+
+
+def _unsupported_plugin(args: list[str]) -> str | None:
+    """One line for a Hydra launcher or sweeper sim does not support, else None."""
+    for arg in args:
+        group, _, option = arg.lstrip("+").partition("=")
+        if group in _PLUGINS and option not in _PLUGINS[group]:
+            return (f"{group}={option}: not supported; sim runs a multirun's jobs one after another and "
+                    f"parallelises inside each job (run.workers=N, or run.executor=dask for a cluster)")
+    return None
+
+
+def _suggestion(message: str) -> str:
+    """'did you mean ...' for the misspelt name of a refused command line (an option or a config key)."""
+    import re
+
+    head, _, rest = message.partition(": ")
+    options = re.search(r"choose one of ([^;(]+)", rest)
+    if options:
+        return did_you_mean(head.split("=", 1)[-1], [o.strip() for o in options[1].split(",")])
+    if rest.startswith("no such config key"):
+        from omegaconf import OmegaConf
+
+        from sim.config.compose import compose_config
+
+        tree = OmegaConf.to_container(compose_config(), resolve=False)
+        tree.pop("hydra", None)
+        return did_you_mean(head.lstrip("+~"), _keys(tree))
+    return ""
+
+
+def _keys(tree: dict, prefix: str = ""):
+    """Every dotted key of a config tree, its sections included."""
+    for key, value in tree.items():
+        yield f"{prefix}{key}"
+        if isinstance(value, dict):
+            yield from _keys(value, f"{prefix}{key}.")
 
 
 def _start_workers(args: list[str]) -> None:
@@ -136,8 +174,9 @@ def _csv(allowed: tuple[str, ...] | list[str], what: str):
         items = [t.strip() for t in text.split(",") if t.strip()]
         bad = [t for t in items if t not in allowed]
         if bad or not items:
+            hint = did_you_mean(bad[0], allowed) if bad else ""
             raise argparse.ArgumentTypeError(f"unknown {what} {bad[0] if bad else text!r}; choose from "
-                                             f"{', '.join(allowed)}")
+                                             f"{', '.join(allowed)}" + (f"; {hint}" if hint else ""))
         return items
 
     return parse
@@ -178,14 +217,13 @@ MAX_DPI, SCALES, MAX_PIXELS_PER_INCH = 1200, (0.25, 4.0), 1200  # a figure at 12
 
 
 def _plot(args: list[str]) -> int:
-    from pathlib import Path
-
     from sim.report.plots import FIGURES
     from sim.report.style import DPI, FORMATS
 
     parser = _Parser(prog="python -m sim plot", description="Draw the figures of a run folder (single run or "
                      "sweep, finished or not) into RUN_DIR/figures/.")
-    parser.add_argument("run_dir", metavar="RUN_DIR", help="the run folder")
+    parser.add_argument("run_dir", metavar="RUN_DIR", help="the run folder, or an experiment's name for its latest "
+                        "run (results/NAME/latest)")
     parser.add_argument("--format", dest="formats", type=_csv(FORMATS, "format"), metavar="png,svg,pdf",
                         help="file formats (default: those of the figure files already there, else png)")
     parser.add_argument("--figures", type=_csv(list(FIGURES), "figure"), metavar="NAME,...",
@@ -203,9 +241,23 @@ def _plot(args: list[str]) -> int:
               f"usual figure; at most {MAX_PIXELS_PER_INCH} (lower one of them) (python -m sim plot --help)",
               file=sys.stderr)
         return 2
+    run_dir = _found(ns.run_dir)
+    if run_dir is None:
+        return 2
     from sim.cli import plot
 
-    return plot(Path(ns.run_dir), formats=ns.formats, only=ns.figures, dpi=ns.dpi, scale=ns.scale)
+    return plot(run_dir, formats=ns.formats, only=ns.figures, dpi=ns.dpi, scale=ns.scale)
+
+
+def _found(arg: str):
+    """The run folder an argument names (a folder, or an experiment's latest run), or None after one line."""
+    from sim.latest import RunNotFound, find_run
+
+    try:
+        return find_run(arg)
+    except RunNotFound as err:
+        print(f"error: {err}", file=sys.stderr)
+        return None
 
 
 def _check_out(out) -> str | None:
@@ -242,7 +294,8 @@ def _validate(args: list[str]) -> int:
         return 2
     unknown = [a for a in ns.cases if a not in CASES]
     if unknown:
-        print(f"error: unknown validation case {unknown[0]!r}; choose from {', '.join(CASES)}", file=sys.stderr)
+        print("error: " + error_line(f"unknown validation case {unknown[0]!r}; choose from {', '.join(CASES)}",
+                                     did_you_mean(unknown[0], CASES)), file=sys.stderr)
         return 2
     out = ns.out
     if out is not None and (problem := _check_out(out)):
@@ -265,11 +318,10 @@ def _validate(args: list[str]) -> int:
 
 
 def _analyze(args: list[str]) -> int:
-    from pathlib import Path
-
     parser = _Parser(prog="python -m sim analyze", description="Sensitivity indices per outcome (sensitivity.csv, "
                      "figures/sensitivity.png) and, with --prim, the PRIM box where a condition holds.")
-    parser.add_argument("run_dir", metavar="RUN_DIR", type=Path, help="a run folder written by python -m sim run")
+    parser.add_argument("run_dir", metavar="RUN_DIR", help="a run folder written by python -m sim run, or an "
+                        "experiment's name for its latest run (results/NAME/latest)")
     parser.add_argument("--outcome", action="append", metavar="COLUMN",
                         help="an outcome column (repeatable; default: deal, agreement_time, the agreed terms, "
                              "each party's utility, welfare)")
@@ -285,14 +337,17 @@ def _analyze(args: list[str]) -> int:
     ns = _parsed(parser, args)
     if ns is None:
         return 2
-    if ns.run_dir.is_dir() and not os.access(ns.run_dir, os.W_OK | os.X_OK):
-        print(f"error: {ns.run_dir}: cannot be written (analyze writes sensitivity.csv there); copy the run folder "
+    run_dir = _found(ns.run_dir)
+    if run_dir is None:
+        return 2
+    if run_dir.is_dir() and not os.access(run_dir, os.W_OK | os.X_OK):
+        print(f"error: {run_dir}: cannot be written (analyze writes sensitivity.csv there); copy the run folder "
               "to a place you can write", file=sys.stderr)
         return 2
     from sim.analysis.analyze import AnalyzeError, analyze_run, format_report
 
     try:
-        result = analyze_run(ns.run_dir, ns.outcome, ns.method, ns.prim, not ns.no_figures, ns.seed,
+        result = analyze_run(run_dir, ns.outcome, ns.method, ns.prim, not ns.no_figures, ns.seed,
                              prim_density=ns.density)
     except AnalyzeError as err:
         print(f"error: {err}", file=sys.stderr)
@@ -310,12 +365,16 @@ def _compare(args: list[str]) -> int:
 
     parser = _Parser(prog="python -m sim compare", description="Join run folders (or the jobs of a multirun "
                      "folder) into comparison.csv, comparison_runs.csv and comparison.png.")
-    parser.add_argument("dirs", nargs="+", type=Path, metavar="DIR", help="run folders, or multirun folders")
+    parser.add_argument("dirs", nargs="+", metavar="DIR", help="run folders, or multirun folders, or experiment "
+                        "names for their latest runs")
     parser.add_argument("--out", type=Path, metavar="DIR",
                         help="where to write (default: the multirun folder, else results/compare/<timestamp>)")
     parser.add_argument("--no-figures", action="store_true", help="write the tables only")
     ns = _parsed(parser, args)
     if ns is None:
+        return 2
+    ns.dirs = [_found(d) for d in ns.dirs]
+    if None in ns.dirs:
         return 2
     import pandas as pd
 
@@ -356,41 +415,81 @@ def _compare(args: list[str]) -> int:
     return 0
 
 
+def _codebook(args: list[str]) -> int:
+    from sim.report.codebook import main as codebook
+
+    return codebook(args)
+
+
+def _calibration(args: list[str]) -> int:
+    from sim.report.calibration import main as calibration
+
+    return calibration(args)
+
+
+def _dashboard(args: list[str]) -> int:
+    from sim.dashboard.serve import main as dashboard
+
+    return dashboard(args)
+
+
+@dataclass(frozen=True)
+class Verb:
+    """A verb of ``python -m sim``: what it does, how it is called, and its handler (arguments -> exit status).
+
+    ``usage`` is printed for ``VERB --help`` when the handler has no argument parser of its own (``own_help``
+    false)."""
+
+    summary: str
+    usage: str
+    handler: Callable[[list[str]], int]
+    own_help: bool = True
+
+
+VERBS: dict[str, Verb] = {
+    "run": Verb("simulate an experiment (python -m sim run --help lists every parameter)",
+                "python -m sim run [+experiment=NAME] [GROUP=OPTION] [key=value] [-m]", _run),
+    "plot": Verb("draw the figures of a run folder (or of an experiment's latest run)",
+                 "python -m sim plot RUN_DIR|EXPERIMENT [--format png,svg,pdf] [--figures NAME,...] [--dpi N]", _plot),
+    "validate": Verb("reproduce known bargaining results", "python -m sim validate [--out DIR] [CASE ...]", _validate),
+    "codebook": Verb("write docs/codebook.md (unit and meaning of every output column)",
+                     "python -m sim codebook [--check]", _codebook, own_help=False),
+    "calibration": Verb("write docs/calibration.md (value, unit, source and prior of every scenario parameter)",
+                        "python -m sim calibration [--check]", _calibration, own_help=False),
+    "dashboard": Verb("serve the interactive dashboard",
+                      "python -m sim dashboard [--host 127.0.0.1] [--port 8765]", _dashboard),
+    "analyze": Verb("which parameters drive each outcome, and where a condition holds (PRIM)", "python -m sim analyze RUN_DIR|EXPERIMENT [--prim no_deal]", _analyze),
+    "compare": Verb("join run folders into one table and figure",
+                    "python -m sim compare DIR|EXPERIMENT [DIR ...] [--out DIR]", _compare),
+}
+
+
+def _dispatch(args: list[str]) -> int:
+    if not args or args[0] in ("-h", "--help", "help"):
+        print(_usage())
+        return 0 if args else 2
+    name, rest = args[0], args[1:]
+    verb = VERBS.get(name)
+    if verb is None:
+        print("error: " + error_line(f"unknown verb {name!r}; choose one of {', '.join(VERBS)} (python -m sim "
+                                     "--help)", did_you_mean(name, VERBS)), file=sys.stderr)
+        return 2
+    if not verb.own_help and any(a in ("-h", "--help") for a in rest):
+        print(f"usage: {verb.usage}\n\n{verb.summary}")
+        return 0
+    return verb.handler(rest)
+
+
 @one_line  # Ctrl-C, SIGTERM or a limit of the system: one line and an exit status, never a traceback
 def main() -> None:
     """Entry point of ``python -m sim`` and of the ``sim`` script."""
-    args = sys.argv[1:]
-    if not args or args[0] in ("-h", "--help", "help"):
-        print(_usage())
-        raise SystemExit(0 if args else 2)
-    verb, rest = args[0], args[1:]
-    if verb == "run":
-        raise SystemExit(_run(rest))
-    if verb == "plot":
-        raise SystemExit(_plot(rest))
-    if verb == "validate":
-        raise SystemExit(_validate(rest))
-    if verb == "codebook":
-        from sim.report.codebook import main as codebook
-
-        raise SystemExit(codebook(rest))
-    if verb == "calibration":
-        from sim.report.calibration import main as calibration
-
-        raise SystemExit(calibration(rest))
-    if verb == "dashboard":
-        from sim.dashboard.serve import main as dashboard
-
-        raise SystemExit(dashboard(rest))
-    if verb == "analyze":
-        raise SystemExit(_analyze(rest))
-    if verb == "compare":
-        raise SystemExit(_compare(rest))
-    print(f"error: unknown verb {verb!r}; choose one of: run, plot, validate, codebook, calibration, dashboard, "
-          "analyze, compare "
-          "(python -m sim --help)",
-          file=sys.stderr)
-    raise SystemExit(2)
+    try:
+        status = _dispatch(sys.argv[1:])
+        sys.stdout.flush()
+    except BrokenPipeError:  # python -m sim --help | head -1
+        quiet_broken_pipe()
+        status = 141  # 128 + SIGPIPE, as a Unix tool stopped by a closed pipe
+    raise SystemExit(status)
 
 
 if __name__ == "__main__":

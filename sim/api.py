@@ -12,7 +12,7 @@ plotted, analysed or compared from the command line)::
     run.summary            # per strategy pair and grid point: deal rate, median round and terms
     run.outcomes           # one row per negotiation (pandas)
     run.plot()             # the figures, as paths
-    run.analyze()          # sensitivity indices (or feature scores), a tidy table
+    run.analyze()          # .sensitivity: indices (or feature scores), a tidy table; .box: the PRIM box
 
 ``api.load(path)`` opens an existing run folder.
 """
@@ -22,10 +22,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-__all__ = ["Run", "load", "run"]
+__all__ = ["Analysis", "Run", "load", "run"]
 
 _NOT_IN_OVERRIDES = "=,()[]{}'\" \t\n\\"  # characters Hydra's override grammar does not take unquoted in a value
 
@@ -79,15 +80,23 @@ class Run:
         written, _ = draw_all(data, self.path, formats=formats)
         return written
 
+    def __repr__(self) -> str:
+        """One line: the folder, and the numbers of negotiations and deals once the outcomes are read."""
+        if self._outcomes is None:
+            return f"Run({str(self.path)!r})"
+        deals = int(self._outcomes["deal"].sum()) if "deal" in self._outcomes else 0
+        return f"Run({str(self.path)!r}, negotiations={len(self._outcomes)}, deals={deals})"
+
     def analyze(self, outcomes: list[str] | None = None, method: str | None = None, prim: str | None = None,
-                figures: bool = True) -> pd.DataFrame:
-        """Sensitivity indices (``sensitivity.csv``), as ``python -m sim analyze`` writes them.
+                figures: bool = True) -> Analysis:
+        """Sensitivity indices (``sensitivity.csv``) and, with ``prim``, the PRIM box, as ``python -m sim
+        analyze`` writes them.
 
         Args:
             outcomes: Outcome columns (default: deal, agreement time, terms, utilities, welfare).
             method: ``sobol``, ``morris``, ``fast`` or ``scores``; default: the run's design.
             prim: A scenario-discovery condition (``no_deal``, ``"reciprocal>=15"``); the PRIM box is
-                written to ``prim_box.csv``.
+                returned as ``.box`` and written to ``prim_box.csv``.
             figures: Draw ``figures/sensitivity.png`` (and the PRIM figure).
 
         Raises:
@@ -96,9 +105,31 @@ class Run:
         from sim.analysis.analyze import AnalyzeError, analyze_run
 
         try:
-            return analyze_run(self.path, outcomes, method, prim, figures).sensitivity
+            result = analyze_run(self.path, outcomes, method, prim, figures)
         except AnalyzeError as err:
             raise ValueError(str(err)) from None
+        return Analysis(sensitivity=result.sensitivity, box=None if result.prim is None else result.prim.limits,
+                        prim=result.prim)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What :meth:`Run.analyze` found.
+
+    Attributes:
+        sensitivity: One row per outcome, parameter and index (``sensitivity.csv``).
+        box: The PRIM box (``prim_box.csv``: ``parameter, low, high, range_low, range_high, restricted``), or
+            None without a condition.
+        prim: The whole PRIM result (trajectory, coverage and density of the box), or None.
+    """
+
+    sensitivity: pd.DataFrame
+    box: pd.DataFrame | None = None
+    prim: Any = None
+
+    def __repr__(self) -> str:
+        box = "" if self.box is None else f", box of {int(self.box['restricted'].sum())} restricted parameter(s)"
+        return f"Analysis({len(self.sensitivity)} sensitivity rows{box})"
 
 
 def run(overrides: list[str] | tuple[str, ...] = (), out_dir: str | Path | None = None,

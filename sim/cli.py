@@ -15,10 +15,14 @@ from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from sim.config import CONF_DIR, ConfigError, plan
-from sim.report.summary import by_point, format_points, report
+from sim.console import quiet_broken_pipe, route_logs
+from sim.latest import link_latest
+from sim.report.labels import heading
+from sim.report.summary import by_point, format_points, lead, report
 from sim.run.outputs import atomic_write, write_metadata
 from sim.run.executors import sigterm_as_interrupt
 from sim.run.lock import RunLock
@@ -154,6 +158,9 @@ def _summarise(cfg: DictConfig, container: dict, out_dir: Path, the_plan, sweep,
         finish_metadata()  # written before the figures too, so a failed plot leaves it in place
     names = dict(the_plan.parties)
     summary = report(outcomes, space, sweep.seconds, names) + "\n\n" + format_points(table, keys, names=names)
+    head = lead(outcomes, keys, the_plan.points[0].structure, lambda key: heading(key, names))
+    if head:  # the result the run exists for comes first
+        summary = head + "\n\n" + summary
     if sweep.resumed:
         summary = f"resumed: {sweep.resumed} of {sweep.n_chunks} chunks were already done\n" + summary
     if sweep.recomputed:
@@ -270,6 +277,7 @@ def guarded_run(cfg: DictConfig, out_dir: Path, overrides: list[str]) -> int:
         a full disk (the chunks finished so far are kept).
     """
     command = rerun_command(out_dir, overrides)
+    link_latest(out_dir, str(cfg.run.name))
     try:
         with sigterm_as_interrupt():
             summary = run_experiment(cfg, out_dir, command=command)
@@ -289,18 +297,49 @@ def guarded_run(cfg: DictConfig, out_dir: Path, overrides: list[str]) -> int:
     except DiskFull as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    print(summary)
-    print(f"\nrun folder: {_relative(out_dir)}")
+    try:
+        print(summary)
+        print(f"\nrun folder: {_relative(out_dir)}")
+        sys.stdout.flush()
+    except BrokenPipeError:  # python -m sim run ... | head: the run folder is complete
+        quiet_broken_pipe()
     return 0
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
 def main(cfg: DictConfig) -> None:
     """Run one experiment into Hydra's run folder and print its summary."""
+    route_logs(verbose=bool(cfg.run.get("verbose", False)))
     hydra_cfg = HydraConfig.get()
-    status = guarded_run(cfg, Path(hydra_cfg.runtime.output_dir), list(hydra_cfg.overrides.task))
+    out_dir = Path(hydra_cfg.runtime.output_dir)
+    status = guarded_run(cfg, out_dir, list(hydra_cfg.overrides.task))
     if status:
         raise SystemExit(status)
+    if hydra_cfg.mode == RunMode.MULTIRUN and (note := same_table_note(out_dir, int(cfg.run.seeds))):
+        print(note)
+
+
+_JOB_TABLES: dict[Path, dict[str, str]] = {}  # multirun folder -> {job folder: digest of its summary.csv}
+
+
+def same_table_note(job_dir: Path, seeds: int) -> str | None:
+    """A note when a multirun job's table (``summary.csv``) equals an earlier job's, with the likely cause;
+    else None. The jobs of a multirun run one after another in this process."""
+    import hashlib
+
+    summary = Path(job_dir) / "summary.csv"
+    if not summary.is_file():
+        return None
+    digest = hashlib.sha256(summary.read_bytes()).hexdigest()
+    earlier = _JOB_TABLES.setdefault(Path(job_dir).parent, {})
+    twin = next((name for name, d in earlier.items() if d == digest), None)
+    earlier[Path(job_dir).name] = digest
+    if twin is None:
+        return None
+    return (f"note: this job's table is identical to that of job {twin}: the setting that differs changed no "
+            f"negotiation. Likely cause: with {seeds} seed(s) per point and common random numbers, a small "
+            "probability (a breakdown risk, a red line's strength) is never drawn, or the key does not apply to "
+            "this scenario, protocol or strategy; raise run.seeds or check the key (python -m sim run --help)")
 
 
 def _relative(path: Path) -> str:

@@ -17,10 +17,13 @@ from pathlib import Path
 
 from sim.config.parameters import find
 from sim.config.values import fmt
+from sim.resources import conf_dir
 
 __all__ = ["Entry", "entries", "run_help"]
 
-CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
+CONF_DIR = conf_dir()  # the package sim.conf (sim/resources.py)
+
+
 def _yaml(path: Path) -> dict:
     """A config file as data (PyYAML: quick, and no Hydra or OmegaConf for the help)."""
     import yaml

@@ -3,14 +3,19 @@ and markers that say something. The figures are captured before they are saved a
 
 from __future__ import annotations
 
+import re
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
 
 from sim.config import plan
-from sim.report import plots
+from sim.config.sweep import column_name
+from sim.report import plots, style
 from sim.report.plots import Skip, binned
+from sim.report.style import short_key
+from sim.report.summary import median_interval
 from sim.run.runner import simulate
 from sim.run.readback import RunData
 from tests.conftest import compose_config
@@ -25,7 +30,7 @@ def captured(monkeypatch):
         figures[name] = fig
         return []
 
-    monkeypatch.setattr(plots, "save", keep)
+    monkeypatch.setattr(style, "save", keep)
     yield figures
     plt.close("all")
 
@@ -136,3 +141,121 @@ def test_utility_plane_draws_every_disagreement_point_of_a_sampled_escalation(lh
     ax = captured["utility_plane"].axes[0]
     crosses = [line for line in ax.get_lines() if line.get_marker() == "X"]
     assert len(crosses) == lhs.outcomes["escalation"].nunique() > plots.MAX_LINES
+
+
+# -- the rules of docs/figures.md that a program can check -------------------------------------------------
+
+
+RAW_ID = re.compile(r"\b[a-z]+_[a-z0-9_]+\b")  # a snake_case identifier
+
+
+@pytest.fixture(scope="module")
+def small_sweep() -> RunData:
+    """Two strategy pairs over two swept deadlines and two escalations: deadline_pressure in small."""
+    return _run("sweep.pairs=[[boulware,boulware],[linear,tit_for_tat]]",
+                "+sweep.grid.scenario.deadline.round=[5,13]", "+sweep.grid.scenario.escalation=[0,10]",
+                "run.seeds=30")
+
+
+def _texts(fig) -> list[str]:
+    texts = [fig._suptitle.get_text() if fig._suptitle else ""]
+    for ax in fig.axes:
+        texts += [ax.get_title(), ax.get_xlabel(), ax.get_ylabel()]
+        texts += [t.get_text() for t in ax.get_xticklabels() + ax.get_yticklabels()]
+        if ax.get_legend():
+            texts += [t.get_text() for t in ax.get_legend().get_texts()]
+    for legend in fig.legends:
+        texts += [t.get_text() for t in legend.get_texts()] + [legend.get_title().get_text()]
+    return [t for t in texts if t]
+
+
+def _panels(fig) -> list:
+    """The visible data panels (not colour bars, not insets)."""
+    return [ax for ax in fig.axes if ax.get_visible() and ax.get_label() != "<colorbar>"
+            and ax.get_position().width > 0.12]
+
+
+def _has_interval(ax) -> bool:
+    from matplotlib.collections import LineCollection, PolyCollection
+
+    return any(isinstance(c, (PolyCollection, LineCollection)) for c in ax.collections)
+
+
+def _check_rules(name: str, fig, run: RunData) -> list[str]:
+    broken = []
+    for text in _texts(fig):  # rule 4: no raw ids
+        if RAW_ID.search(text):
+            broken.append(f"{name}: raw id in {text!r}")
+    values_run = {column_name(k): set(run.outcomes[column_name(k)].unique()) for k in run.numeric_keys}
+    labels_of = {short_key(k, long=True): column_name(k) for k in run.numeric_keys}
+    for ax in _panels(fig):
+        title = ax.get_title()
+        drawn = ax.get_lines() or ax.collections or ax.patches or ax.images
+        if not drawn:  # rule 6
+            broken.append(f"{name}: panel {title!r} draws nothing")
+        if not ax.get_ylabel() and not ax.get_yticklabels():  # rule 3
+            broken.append(f"{name}: panel {title!r} has no y label")
+        column = labels_of.get(ax.get_xlabel())
+        if column is not None and len(values_run[column]) <= 12:  # rule 1
+            ticks = {float(t) for t in ax.get_xticks()}
+            if ticks != {float(v) for v in values_run[column]}:
+                broken.append(f"{name}: panel {title!r} ticks {sorted(ticks)} are not the values run")
+        lowered = title.lower()
+        annotated = any("±" in t.get_text() for t in ax.texts)  # a heat map's cells carry their intervals
+        if ("deal rate" in lowered or "median" in lowered) and not (_has_interval(ax) or annotated):  # rule 2
+            broken.append(f"{name}: panel {title!r} draws a rate or median without an interval")
+        if title.startswith("Agreed ") and not any(l.get_label().startswith("status quo") for l in ax.get_lines()):
+            broken.append(f"{name}: panel {title!r} has no status quo line")  # rule 5
+        for image in ax.images:  # rule 7
+            data = np.asarray(image.get_array(), dtype=float)
+            lo, hi = image.get_clim()
+            span = max(np.nanmax(data) - np.nanmin(data), 1e-6)  # equal cells: a scale of width 0 cannot be drawn
+            if lo < np.nanmin(data) - 0.1 * span - 1e-9 or hi > np.nanmax(data) + 0.1 * span + 1e-9:
+                broken.append(f"{name}: panel {title!r} colour scale {lo:.2f}-{hi:.2f} is wider than its values")
+    return broken
+
+
+def test_every_figure_follows_the_rules(small_sweep, captured, tmp_path):
+    drawn = []
+    for name, draw in plots.FIGURES.items():
+        try:
+            draw(small_sweep, tmp_path)
+        except Skip:
+            continue
+        drawn.append(name)
+    assert {"pressure", "deal_rate", "terms", "timing", "utility_plane", "concession_paths"} <= set(drawn)
+    broken = [problem for name in drawn if name in captured for problem in _check_rules(name, captured[name],
+                                                                                        small_sweep)]
+    assert not broken, "\n".join(broken)
+
+
+def test_a_heatmap_s_colours_span_its_values(captured, tmp_path):
+    run = _run("sweep.pairs=[[boulware,boulware],[boulware,conceder],[linear,boulware],[linear,conceder]]",
+               "run.seeds=10", "run.record_rounds=none")
+    plots.strategy_heatmap(run, tmp_path)
+    assert not _check_rules("strategy_heatmap", captured["strategy_heatmap"], run)
+
+
+def test_the_median_interval_covers_the_median_95_percent_of_the_time():
+    # brute force: for samples of a known distribution, the interval holds the true median in ~95 % of draws
+    rng = np.random.default_rng(7)
+    for n in (10, 40, 200):
+        hits = 0
+        for _ in range(2000):
+            _, lo, hi = median_interval(rng.exponential(size=n))
+            hits += lo <= np.log(2) <= hi
+        assert hits / 2000 >= 0.93, (n, hits / 2000)  # never much below 95 %
+        assert n < 40 or hits / 2000 <= 0.985, (n, hits / 2000)  # and not the whole sample once n is moderate
+
+
+def test_each_figure_module_is_small_and_so_are_its_functions():
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "sim" / "report"
+    for path in [root / "plots.py", *sorted((root / "figures").glob("*.py"))]:
+        text = path.read_text()
+        assert len(text.splitlines()) <= 450, path.name
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.FunctionDef):
+                assert node.end_lineno - node.lineno + 1 <= 60, f"{path.name}: {node.name}"

@@ -28,6 +28,8 @@ def _sim(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedPro
 
 
 def _one_line(err: str, *words: str) -> None:
+    # progress lines share stderr with the error (stdout is the summary alone); the error itself is one line
+    err = "".join(line for line in err.splitlines(keepends=True) if " - progress: " not in line)
     assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err, err
     for word in words:
         assert word in err, (word, err)

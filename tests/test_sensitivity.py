@@ -189,3 +189,58 @@ def test_intervals_are_the_same_every_time_with_seed_0(method, n):
     second, _, _ = indices(design, ishigami(design.values), seed=0)
     assert np.array_equal([r["conf"] for r in first], [r["conf"] for r in second], equal_nan=True)
     assert not np.isnan([r["conf"] for r in first if r["index"] in ("S1", "ST", "mu_star")]).any()
+
+
+def test_an_outcome_with_most_base_points_dropped_is_not_estimable_and_not_ranked():
+    design = _design("sobol", 16)
+    y = ishigami(design.values)
+    block = design_rows("sobol", 3, 1)
+    y_most = y.copy().reshape(-1, block)
+    y_most[:9, 0] = np.nan  # 9 of 16 base points without a value: fewer than half are left
+    records, used, note = indices(design, y_most.ravel(), seed=1)
+    assert records == [] and used == 7 * block
+    assert note.startswith("not estimable: 9 of 16 base points dropped") and "not ranked" in note
+    y_some = y.copy().reshape(-1, block)
+    y_some[:8, 0] = np.nan  # exactly half left: still estimated, with the count in the note
+    records, _, note = indices(design, y_some.ravel(), seed=1)
+    assert records and note.startswith("8 of 16 base points dropped")
+
+
+def test_an_index_outside_0_1_beyond_its_interval_is_flagged_and_not_ranked():
+    import pandas as pd
+
+    from sim.analysis.sensitivity import outside_unit, top_parameters
+
+    assert outside_unit(6.15, 0.5) and outside_unit(-0.4, 0.2) and not outside_unit(1.1, 0.2)
+    assert not outside_unit(0.5, float("nan"))
+    flag = "ST 6.15 ± 0.50 is outside [0, 1] beyond its 95 % interval: too few design rows; not ranked"
+    table = pd.DataFrame([
+        {"group": "all", "outcome": "deal", "method": "sobol", "parameter": "a", "index": "ST", "value": 6.15,
+         "conf": 0.5, "rows_used": 8, "note": flag},
+        {"group": "all", "outcome": "deal", "method": "sobol", "parameter": "b", "index": "ST", "value": 0.4,
+         "conf": 0.1, "rows_used": 8, "note": ""},
+        {"group": "all", "outcome": "cars", "method": "sobol", "parameter": "", "index": "", "value": float("nan"),
+         "conf": float("nan"), "rows_used": 8, "note": "not estimable: 13 of 16 base points dropped; not ranked"},
+    ])
+    top = top_parameters(table).set_index("outcome")
+    assert top.loc["deal", "top1"] == "b (0.40 ± 0.10)" and pd.isna(top.loc["deal"].get("top2"))
+    assert top.loc["cars", "top1"] == "not estimable: 13 of 16 base points dropped"
+
+
+def test_the_figure_of_sobol_indices_has_bounded_axes(tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from sim.analysis import sensitivity
+    from sim.report import style
+
+    kept = {}
+    monkeypatch.setattr(style, "save", lambda fig, out_dir, name: kept.setdefault(name, fig) and [])
+    rows = [{"group": "all", "outcome": "deal", "method": "sobol", "parameter": p, "index": i, "value": v,
+             "conf": 0.1, "rows_used": 8, "note": ""}
+            for p, i, v in (("a", "S1", 0.2), ("a", "ST", 6.15), ("b", "S1", -0.3), ("b", "ST", 0.1))]
+    sensitivity.figure(pd.DataFrame(rows), tmp_path)
+    ax = kept["sensitivity"].axes[0]
+    assert ax.get_xlim() == (-0.1, 1.1)
+    assert any(t.get_text() == "6.2" for t in ax.texts)  # the value beyond the axis is written at its edge
+    plt.close("all")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+import textwrap
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +49,7 @@ SCORE_TREES = 200
 # the index that ranks parameters, per method
 MAIN_INDEX = {"sobol": "ST", "fast": "ST", "morris": "mu_star", "extra_trees": "importance"}
 COLUMNS = ["group", "outcome", "method", "parameter", "index", "value", "conf", "rows_used", "note"]
+MIN_KEPT_SHARE = 0.5  # a Sobol' or Morris analysis needs at least this share of its blocks with a value
 
 
 @dataclass
@@ -216,6 +218,8 @@ def indices(design: Design, y: np.ndarray, seed: int = 0) -> tuple[list[dict], i
         x_used = design.values.reshape(-1, block, d)[keep].reshape(-1, d)
         if keep.sum() < 2:
             return _empty((note or "too few design rows") + "; indices not computed", int(y_used.size))
+        if keep.mean() < MIN_KEPT_SHARE:  # what is left is not the design any more: its indices mislead
+            return _empty(f"not estimable: {note}, more than {1 - MIN_KEPT_SHARE:.0%}; not ranked", int(y_used.size))
     else:
         if np.isnan(y).any():
             return _empty(f"{int(np.isnan(y).sum())} design rows have no value; FAST needs every row", 0)
@@ -247,7 +251,19 @@ def indices(design: Design, y: np.ndarray, seed: int = 0) -> tuple[list[dict], i
     records = [{"parameter": key, "index": name, "value": float(si[name][k]),
                 "conf": float(si[conf][k]) if conf else float("nan")}
                for k, key in enumerate(design.keys) for name, conf in pairs]
+    if design.method in ("sobol", "fast"):
+        for r in records:
+            if outside_unit(r["value"], r["conf"]):
+                r["note"] = (f"{r['index']} {r['value']:.2f} ± {r['conf']:.2f} is outside [0, 1] beyond its 95 % "
+                             "interval: too few design rows for this outcome; not ranked")
     return records, int(y_used.size), note
+
+
+def outside_unit(value: float, conf: float) -> bool:
+    """Whether a Sobol' or FAST index lies outside [0, 1] by more than its 95 % half-width (a share of
+    variance cannot: the estimate is not to be trusted)."""
+    half = 0.0 if not np.isfinite(conf) else conf
+    return bool(np.isfinite(value) and (value - half > 1 or value + half < 0))
 
 
 def feature_scores(outcomes: pd.DataFrame, keys: list[str], outcome: str,
@@ -353,13 +369,22 @@ def analyze(outcomes: pd.DataFrame, design: Design | None, swept_keys: list[str]
 
 
 def top_parameters(table: pd.DataFrame, k: int = 3) -> pd.DataFrame:
-    """The ``k`` parameters with the largest main index (ST, mu* or importance) per group and outcome."""
+    """The ``k`` parameters with the largest main index (ST, mu* or importance) per group and outcome.
+
+    An outcome without indices (not estimable) gets its reason in ``top1``; an index flagged as outside
+    [0, 1] beyond its interval is not ranked."""
     rows = []
     for (group, outcome), part in table.groupby(["group", "outcome"], sort=False):
         index = MAIN_INDEX[part["method"].iloc[0]]
-        best = part[part["index"] == index].dropna(subset=["value"]).sort_values("value", ascending=False).head(k)
-        rows.append({"group": group, "outcome": outcome, "index": index,
-                     **{f"top{i + 1}": f"{r.parameter} ({r.value:.2f})" for i, r in enumerate(best.itertuples())}})
+        mine = part[part["index"] == index].dropna(subset=["value"])
+        flagged = mine["note"].fillna("").str.contains("outside \\[0, 1\\]")
+        best = mine[~flagged].sort_values("value", ascending=False).head(k)
+        tops = {f"top{i + 1}": f"{r.parameter} ({r.value:.2f} ± {r.conf:.2f})" if np.isfinite(r.conf)
+                else f"{r.parameter} ({r.value:.2f})" for i, r in enumerate(best.itertuples())}
+        if mine.empty:
+            reason = next((n for n in part["note"].fillna("") if n), "no indices")
+            tops = {"top1": reason.split(";")[0] if reason.startswith("not estimable") else reason}
+        rows.append({"group": group, "outcome": outcome, "index": index, **tops})
     return pd.DataFrame(rows)
 
 
@@ -387,6 +412,17 @@ def outcome_title(outcome: str, names: dict[str, str] | None = None) -> str:
         outcome, issue_title(outcome))
 
 
+def _mark_out_of_range(ax, part: pd.DataFrame, shown: list[str], params: list[str], y, height: float) -> None:
+    """An arrow and the value at the edge for an index beyond the bounded axis."""
+    for j, index in enumerate(shown):
+        rows = part[part["index"] == index].set_index("parameter").reindex(params)
+        for k, value in enumerate(rows["value"].to_numpy(dtype=float)):
+            if np.isfinite(value) and not -0.1 <= value <= 1.1:
+                edge = 1.1 if value > 1.1 else -0.1
+                ax.annotate(f"{value:.1f}", (edge, y[k] + (j - (len(shown) - 1) / 2) * height), fontsize=6,
+                            ha="right" if edge > 0 else "left", va="center", color="0.3")
+
+
 def figure(table: pd.DataFrame, out_dir: Path, names: dict[str, str] | None = None,
            name: str = "sensitivity") -> list[Path]:
     """Indices with their 95 % intervals, one panel per outcome (the first group if there are several)."""
@@ -394,6 +430,7 @@ def figure(table: pd.DataFrame, out_dir: Path, names: dict[str, str] | None = No
 
     from sim.report.style import PALETTE, figure_style, save, sized
 
+    missing = [o for o, part in table.groupby("outcome", sort=False) if part["value"].isna().all()]
     table = table.dropna(subset=["value"])
     if table.empty:
         return []
@@ -422,17 +459,23 @@ def figure(table: pd.DataFrame, out_dir: Path, names: dict[str, str] | None = No
                         label=legend[index], error_kw={"elinewidth": 0.8, "capsize": 1.5})
             ax.set_title(outcome_title(outcome, names))
             ax.axvline(0, color="0.5", lw=0.6)
+            if method in ("sobol", "fast"):  # shares of variance: bounded axes, whatever a noisy estimate says
+                ax.set_xlim(-0.1, 1.1)
+                _mark_out_of_range(ax, part, shown, params, y, height)
         for ax in axes.flat[len(outcomes):]:
             ax.set_visible(False)
         axes[0, 0].set_yticks(y, [parameter_label(p, names) for p in params])
         axes[0, 0].invert_yaxis()
         handles, labels = axes.flat[0].get_legend_handles_labels()
-        fig.legend(handles, labels, loc="lower center", ncol=len(shown), frameon=False, bbox_to_anchor=(0.5, 1.0))
+        fig.legend(handles, labels, loc="upper center", ncol=len(shown), frameon=False, bbox_to_anchor=(0.5, 0.0))
         what = {"sobol": "Sobol' indices (Saltelli design), 95 % bootstrap intervals",
                 "fast": "FAST indices, 95 % bootstrap intervals",
                 "morris": "Morris elementary effects (outcome units per unit of a parameter's range), "
                           "95 % interval on μ*",
                 "extra_trees": "Feature scoring: extra-trees importance (not a variance decomposition)"}[method]
+        if missing:
+            what += "\n" + textwrap.fill("not estimable (most base points without a deal), not drawn: "
+                                          + ", ".join(outcome_title(o, names) for o in missing), 120)
         fig.suptitle(what, y=1.04, fontsize="medium")
         fig.tight_layout()
         return save(fig, out_dir, name)

@@ -10,13 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
+
+from sim.resources import conf_dir
 
 __all__ = ["CONF_DIR", "MISSING", "ConfigError", "Tree", "choice", "copy_on_write", "date", "entry_date", "entry_number",
            "flag", "flatten", "fmt", "get", "lookup", "money", "number", "probability"]
 
-CONF_DIR = Path(__file__).resolve().parent.parent.parent / "conf"
+CONF_DIR = conf_dir()  # the package sim.conf (sim/resources.py)
 MISSING = object()
 Tree = dict[str, Any]
 

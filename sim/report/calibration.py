@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -24,10 +23,11 @@ from sim.config.calibration import calibration_entries, value_at
 from sim.config.parameters import Parameter, find
 from sim.config.values import flatten
 from sim.report.codebook import write_or_check
+from sim.resources import doc_path
 
 __all__ = ["gdp_check", "markdown", "missing_entries", "no_deal_rows", "numeric_parameters"]
 
-DOC = Path(__file__).resolve().parent.parent.parent / "docs" / "calibration.md"
+DOC = doc_path("calibration.md")
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sim.config.sweep import column_name
 from sim.domain.outcome_space import OutcomeSpace
+from sim.resources import doc_path
 from sim.run.columns import (
     ISSUE,
     SWEPT,
@@ -27,7 +28,7 @@ from sim.run.columns import (
 __all__ = ["Entry", "field_metadata", "markdown", "outcome_entries", "round_entries", "summary_entries",
            "table_entries"]
 
-DOC = Path(__file__).resolve().parent.parent.parent / "docs" / "codebook.md"
+DOC = doc_path("codebook.md")
 
 
 def _table(entries: list[Entry]) -> list[str]:

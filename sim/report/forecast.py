@@ -9,8 +9,8 @@ of each vantage date this module writes:
   central 50 % and 80 % bands (the 25th–75th and 10th–90th percentiles);
 * ``deal_by_date.csv``: per vantage date and calendar round from the vantage on, P(deal by that
   date), the share of all worlds (deal or not) agreed in that round or before;
-* ``figures/forecast_fan``: a fan chart of each term over the vantage dates (median, 50 % and 80 %
-  bands), and ``figures/deal_by_date``: P(deal by date), one step line per vantage date.
+* ``figures/forecast_fan`` (with two or more vantage dates): a fan chart of each term over the vantage dates
+  (median, 50 % and 80 % bands), and ``figures/deal_by_date``: P(deal by date), one step line per vantage date.
 
 Percentiles of a term use linear interpolation; those of the agreement date are dates on which a round
 was held (the inverted empirical distribution function).
@@ -136,24 +136,22 @@ def _fan(table: pd.DataFrame, out_dir: Path) -> list[Path]:
             dated = all(v != AS_WRITTEN for v in t["vantage"])
             x = pd.to_datetime(t["vantage"]) if dated else np.arange(len(t))
             val = {k: pd.to_datetime(t[k]) if term == "agreement_date" else t[k].astype(float) for k in BANDS}
-            if len(t) > 1:
-                ax.fill_between(x, val["p10"], val["p90"], color=PALETTE[0], alpha=0.2, lw=0, label="80 % band")
-                ax.fill_between(x, val["p25"], val["p75"], color=PALETTE[0], alpha=0.4, lw=0, label="50 % band")
-            else:
-                ax.vlines(x, val["p10"], val["p90"], color=PALETTE[0], alpha=0.3, lw=14, label="80 % band")
-                ax.vlines(x, val["p25"], val["p75"], color=PALETTE[0], alpha=0.6, lw=14, label="50 % band")
+            ax.fill_between(x, val["p10"], val["p90"], color=PALETTE[0], alpha=0.2, lw=0, label="80 % band")
+            ax.fill_between(x, val["p25"], val["p75"], color=PALETTE[0], alpha=0.4, lw=0, label="50 % band")
             ax.plot(x, val["median"], "o-", color=PALETTE[1], label="median")
             unit = t["unit"].iloc[0]
             ax.set_title(issue_title(term) if term != "agreement_date" else "Agreement date")
             if unit != "date":
                 ax.set_ylabel(unit)
-            if dated:
-                ax.set_xticks(x)
-                ax.set_xticklabels([d.strftime("%d %b") for d in x], rotation=45, ha="right")
+            if dated:  # a tick per vantage date, at most six labelled (they overlap beyond that)
+                step = max(1, -(-len(x) // 6))
+                ax.set_xticks(list(x))
+                ax.set_xticklabels([d.strftime("%d %b %y") if k % step == 0 else "" for k, d in enumerate(x)],
+                                   rotation=45, ha="right")
             if term == "agreement_date":
                 import matplotlib.dates as mdates
 
-                ax.yaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
+                ax.yaxis.set_major_formatter(mdates.DateFormatter("%d %b %y"))
             ax.set_xlabel("vantage date")
         for ax in list(axes.flat)[len(terms):]:
             ax.set_visible(False)
@@ -217,7 +215,9 @@ def write_forecast(out_dir: Path, outcomes: pd.DataFrame, plan, cfg: dict, plot:
     if plot:
         figures = out_dir / "figures"
         figures.mkdir(exist_ok=True)
-        written += _fan(table, figures) + _deal_by_date_figure(by_date, figures)
+        if table["vantage"].nunique() > 1:  # a fan needs several vantage dates; one gives lone bars (forecast.csv)
+            written += _fan(table, figures)
+        written += _deal_by_date_figure(by_date, figures)
     return written
 
 

@@ -16,10 +16,12 @@ import numpy as np
 import pandas as pd
 
 from sim.domain.outcome_space import OutcomeSpace
+from sim.engine.inputs import Structure
 from sim.engine.protocols import END_REASONS
-from sim.report.labels import heading
+from sim.report.labels import heading, issue_title
 
-__all__ = ["by_pair", "by_point", "format_points", "report", "wilson_interval"]
+__all__ = ["by_pair", "by_point", "format_points", "headline_issue", "lead", "median_interval", "report",
+           "wilson_interval"]
 
 SHARE_DECIMALS = 4  # deal rates, utilities, welfare (0-1 or 0-2)
 MONEY_DECIMALS = 2  # USD bn, USD bn/yr, and tariffs in pp
@@ -65,6 +67,28 @@ def wilson_interval(deals, runs, level: float = 0.95) -> tuple[np.ndarray, np.nd
         high = np.where(k == n, 1.0, np.clip(centre + half, 0.0, 1.0))
     bad = ~(n > 0)
     return np.where(bad, np.nan, low), np.where(bad, np.nan, high)
+
+
+def median_interval(values, z: float = 1.96) -> tuple[float, float, float]:
+    """The median and its distribution-free 95 % interval: the order statistics of ranks ``n/2 - z sqrt(n)/2``
+    (down) and ``n/2 + 1 + z sqrt(n)/2`` (up), the normal approximation of the binomial(n, 1/2) interval of the
+    rank (Conover 1999, sec. 3.2), clipped to the sample."""
+    x = np.sort(np.asarray(values, dtype=float))
+    n = len(x)
+    if n == 0:
+        return np.nan, np.nan, np.nan
+    half = z * np.sqrt(n) / 2
+    lo = int(np.clip(np.floor(n / 2 - half) - 1, 0, n - 1))  # ranks are 1-based
+    hi = int(np.clip(np.ceil(n / 2 + 1 + half) - 1, 0, n - 1))
+    return float(np.median(x)), float(x[lo]), float(x[hi])
+
+
+def headline_issue(structure: Structure) -> tuple[str, str]:
+    """The issue a figure shows when it has room for one: the one that escalates without a deal (the
+    reciprocal tariff in the 2025 scenario), else the first; with its unit."""
+    space = structure.space
+    issue = space.issues[structure.escalation_issue if structure.escalation_issue is not None else 0]
+    return issue.name, issue.unit
 
 
 def _decimals(unit: str) -> int:
@@ -150,6 +174,8 @@ def by_pair(outcomes: pd.DataFrame, space: OutcomeSpace) -> pd.DataFrame:
     for side in parties:
         if f"{side}_utility" in outcomes:
             table[f"{side}_utility"] = outcomes.groupby(keys, observed=True, sort=False)[f"{side}_utility"].median()
+            table[f"{side}_utility_deals"] = deals.groupby(keys, observed=True, sort=False)[f"{side}_utility"].median()
+            table[f"{side}_utility_mean"] = outcomes.groupby(keys, observed=True, sort=False)[f"{side}_utility"].mean()
     return table
 
 
@@ -200,6 +226,10 @@ def report(outcomes: pd.DataFrame, space: OutcomeSpace, wall_seconds: float,
     columns = [column for column, _ in value_medians(parties)]
     if set(columns) <= set(outcomes.columns):
         med = outcomes[columns].median()
+        if len(deals):
+            over = deals[[f"{a}_utility", f"{b}_utility"]].median()
+            lines.append(f"median utility over the deals: {names[a]} {_number(over[f'{a}_utility'], 2)}, "
+                         f"{names[b]} {_number(over[f'{b}_utility'], 2)}")
         lines.append(f"medians over all negotiations (no deal at its no-deal value): utility {names[a]} "
                      f"{_number(med[f'{a}_utility'], 2)}, {names[b]} {_number(med[f'{b}_utility'], 2)}; payoff "
                      f"{names[a]} {_number(med[f'{a}_payoff'], 1)}, {names[b]} {_number(med[f'{b}_payoff'], 1)} "
@@ -214,9 +244,11 @@ def report(outcomes: pd.DataFrame, space: OutcomeSpace, wall_seconds: float,
     }, index=table.index)
     for side in parties:
         if f"{side}_utility" in table:
-            shown[f"median utility {names[side]}"] = table[f"{side}_utility"].map(lambda v: _number(v, 2))
+            shown[f"median utility {names[side]} (deals)"] = table[f"{side}_utility_deals"].map(lambda v: _number(v, 2))
+            shown[f"mean utility {names[side]} (all)"] = table[f"{side}_utility_mean"].map(lambda v: _number(v, 2))
     shown.index = [f"{x} ({names[a]}) vs {y} ({names[b]})" for x, y in table.index]
-    lines += ["", "by strategy pair:", shown.to_string()]
+    lines += ["", "by strategy pair (utility over the deals, and over all negotiations with a no-deal at its "
+              "no-deal value):", shown.to_string()]
     return "\n".join(lines)
 
 
@@ -249,3 +281,62 @@ def format_points(table: pd.DataFrame, coordinates: dict[str, str], most: int = 
                                   zip(table["deal_rate"], table["deal_rate_low"], table["deal_rate_high"], strict=True)]
     shown["median agreement round"] = table["median_round"].map(lambda v: _number(v, strip=True))
     return "summary.csv, per grid point:\n" + shown.to_string(index=False)
+
+
+PRESSURE_KEYS = ("scenario.deadline.round", "scenario.escalation")  # what deadline_pressure exists for
+
+
+def lead(outcomes: pd.DataFrame, keys: dict[str, str], structure: Structure,
+         heading_of=lambda key: key) -> str:
+    """The result a run exists for, first in its terminal summary: by its two main swept settings (the
+    deadline and the escalation when both are swept), the deal rate, the share of deals struck in the
+    deadline round and the median agreed headline term, each with its 95 % interval. Empty when the run
+    sweeps no numeric setting (the per-pair table then leads).
+
+    Args:
+        outcomes: One row per negotiation.
+        keys: Output column -> config key, of the swept settings.
+        structure: The structure of a grid point (the headline issue and its unit).
+        heading_of: A readable heading of a config key.
+    """
+    numeric = [c for c, k in keys.items() if not c.endswith("_strategy") and c in outcomes
+               and pd.api.types.is_numeric_dtype(outcomes[c]) and 1 < outcomes[c].nunique() <= 12]
+    if not numeric:
+        return ""
+    pressure = [c for c, k in keys.items() if k in PRESSURE_KEYS and c in numeric]
+    rows, cols = (pressure + [c for c in numeric if c not in pressure])[:2] + [None] * (2 - min(2, len(numeric)))
+    issue, unit = headline_issue(structure)
+    deals = outcomes[outcomes["deal"]]
+
+    def rate(frame: pd.DataFrame, hit: pd.Series) -> str:
+        k, n = int(hit.sum()), len(frame)
+        lo, hi = wilson_interval(k, n)
+        return f"{k / n:.0%} [{float(lo):.0%}, {float(hi):.0%}]" if n else "-"
+
+    def median(frame: pd.DataFrame) -> str:
+        m, lo, hi = median_interval(frame[issue])
+        return f"{m:.1f} [{lo:.1f}, {hi:.1f}]" if len(frame) else "-"
+
+    tables = [("deal rate [95% CI]", outcomes, lambda f: rate(f, f["deal"])),
+              ("deals struck in the deadline round [95% CI]", deals,
+               lambda f: rate(f, f["end_round"] >= f["final_deadline"])),
+              (f"median agreed {issue_title(issue).lower()} ({unit}) [95% CI], over the deals", deals, median)]
+    title = heading_of(keys[rows]) + (f" x {heading_of(keys[cols])}" if cols else "")
+    out = [f"by {title} (all strategy pairs):"]
+    for name, frame, cell in tables:
+        groups = [rows] + ([cols] if cols else [])
+        cells = {key: cell(group) for key, group in frame.groupby(groups)}
+        if not cells:  # no deals: nothing to time or to take the terms of
+            out += [f"{name}: no deals", ""]
+            continue
+        table = pd.Series(list(cells.values()), index=pd.MultiIndex.from_tuples(list(cells), names=groups))
+        if cols:
+            table = table.unstack(cols)
+        else:
+            table = table.to_frame(name)
+            table.index = table.index.get_level_values(0)
+        table.index.name = heading_of(keys[rows])
+        if cols:
+            table.columns = [f"{heading_of(keys[cols])} {v:g}" for v in table.columns]
+        out += [f"{name}:", table.to_string(), ""]
+    return "\n".join(out).rstrip()

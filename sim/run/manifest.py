@@ -58,7 +58,7 @@ KINDS = ("outcomes", "rounds")
 
 # Keys that change how a run executes, not what it computes: they may differ on resume.
 RUN_ONLY = ("run.workers", "run.executor", "run.dask_address", "run.plot", "run.progress", "run.force_resume",
-            "run.figure_formats", "run.confirm")
+            "run.figure_formats", "run.confirm", "run.verbose")
 
 
 class DamagedPart(Exception):

@@ -42,6 +42,9 @@ def start(extra: Sequence[str] = (), ahead: bool = False):
         ahead: The server is started ahead of the work (by the ``run`` verb), so a worker will cost a
             fork, not a start-up: even a small sweep is worth running in workers (:func:`ahead`).
     """
+    if "forkserver" not in multiprocessing.get_all_start_methods():  # Windows: workers are spawned (slower start)
+        _started["ahead"] = False  # nothing preloaded: figures are drawn in this process
+        return multiprocessing.get_context("spawn")
     ctx = multiprocessing.get_context("forkserver")
     if "preload" not in _started:
         preload = PRELOAD + [m for m in extra if m not in PRELOAD]
