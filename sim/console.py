@@ -19,7 +19,7 @@ import re
 import sys
 from collections.abc import Iterable
 
-__all__ = ["THIRD_PARTY", "did_you_mean", "error_line", "quiet_broken_pipe", "route_logs"]
+__all__ = ["STDERR", "THIRD_PARTY", "did_you_mean", "error_line", "quiet_broken_pipe", "route_logs"]
 
 # loggers of libraries whose INFO lines say nothing a user of a run needs
 THIRD_PARTY = ("distributed", "dask", "bokeh", "tornado", "asyncio", "MESA", "mesa", "matplotlib", "PIL", "fsspec")

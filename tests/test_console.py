@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from sim import __main__ as entry
-from sim.console import did_you_mean, error_line, route_logs
+from sim.console import STDERR, did_you_mean, error_line, route_logs
 from sim.latest import RunNotFound, find_run, link_latest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,7 +96,7 @@ def test_log_lines_move_to_stderr_and_other_libraries_keep_quiet(monkeypatch):
     monkeypatch.delenv("DASK_LOGGING__DISTRIBUTED", raising=False)
     try:
         route_logs(verbose=False)
-        assert handler.stream is sys.stderr
+        assert handler.stream is STDERR  # writes to sys.stderr as it is at each write
         assert logging.getLogger("distributed").level == logging.WARNING
         assert os.environ["DASK_LOGGING__DISTRIBUTED"] == "warning"
         route_logs(verbose=True)

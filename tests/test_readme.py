@@ -93,6 +93,9 @@ WHERE = {
     "python -m sim compare DIR [DIR ...]": "tests/test_sensitivity_cli.py::test_analyze_and_compare_from_the_command_line",
     "python -m sim plot RUN_DIR --format png,svg": "tests/test_plots.py::test_plot_options_format_figures_resolution_and_size",
     "python -m sim run --help": "tests/test_verbs.py::test_help_of_each_verb_prints_usage_and_exits_0",
+    "pip install .": "tests/test_wheel.py::test_help_and_smoke_run_from_an_empty_folder",
+    "python -m sim plot deadline_pressure":
+        "tests/test_console.py::test_latest_points_at_the_newest_run_and_an_experiment_name_finds_it",
     "python -m sim plot --help": "tests/test_verbs.py::test_help_of_each_verb_prints_usage_and_exits_0",
     "python -m sim dashboard": "tests/test_dashboard_browser.py::test_dashboard_in_headless_chromium",
     "python -m sim run strategy@us=stubborn us.offering.wait=0.8":
