@@ -14,7 +14,7 @@ from sim.engine.agents import Negotiator
 from sim.engine.streams import world_seeds
 from sim.run.runner import simulate
 from sim.config.schema import Deadline
-from tests.conftest import DETERMINISTIC, RESERVATIONS_NOT_BINDING, compose_config, single_model
+from tests.conftest import compose_config, single_model
 from tests.test_schema import HARDLINER, toy
 from tests.test_preferences import CAR_PRICE_EFFECT, tariff_bill
 
@@ -99,7 +99,10 @@ def test_linear_against_linear_agrees_where_the_curves_cross(deadline, b_deadlin
 
 @pytest.mark.parametrize(("extension", "final"), [(0.0, 13), (1.0, 16)])
 def test_hardliners_end_at_the_deadline_with_the_escalated_no_deal_payoff(extension, final):
-    model = single_model("strategy@us=hardliner", "strategy@japan=hardliner", *DETERMINISTIC[1:],
+    # about the case study's no-deal payoffs (its tariff bill, pass-through and delay costs), so on its file;
+    # hardliners concede nothing, so only the sources of randomness that could end the talks early are off
+    model = single_model("strategy@us=hardliner", "strategy@japan=hardliner", "scenario.breakdown_risk=0",
+                         "scenario.sides.us.walk_away=false", "scenario.sides.japan.walk_away=false",
                          f"scenario.deadline.extension.probability={extension}")
     out = model.outcomes()
     assert not out["deal"][0] and out["end_round"][0] == final and model.end_reason[0] == 3
@@ -181,19 +184,18 @@ def test_invariants_hold_for_every_strategy_pair(every_pair, us, japan):
 
 
 def test_tit_for_tat_answers_the_latest_offer():
-    # the US concedes linearly, (t - 1)/12 in its even rounds; along the line Japan's utility of the US offer
-    # is that share. Japan (relative tit-for-tat, kappa 0.1) then concedes, in round t + 1, the share of its
-    # room the US has given up since its first offer (round 2): (a(t) - a(2)) / (1 - a(2)), at least 0.1.
-    from sim.run.runner import simulate
+    # the toy scenario (tests/test_schema.py): a concedes linearly, (t - 1)/12 in its even rounds; along the line
+    # b's utility of a's offer is that share. b (relative tit-for-tat, kappa 0.1) then concedes, in round t + 1,
+    # the share of its room a has given up since its first offer (round 2): (a(t) - a(2)) / (1 - a(2)), at least
+    # 0.1. The talks go past round 7: b's offer then, worth 4/11 to a, is below a's own next offer (5/12).
+    from tests.scenarios import run
 
-    rounds = simulate(plan(compose_config("strategy@us=linear", "strategy@japan=tit_for_tat",
-                                          "scenario.sides.japan.deadline=null", *DETERMINISTIC,
-                                          *RESERVATIONS_NOT_BINDING, "run.seeds=1", "run.record_rounds=all")))[1]
-    japan = rounds[rounds["proposer"] == "japan"].set_index("round")["japan_utility"]
+    rounds = run(toy(), strategies=("linear", "tit_for_tat"))[1]
+    b = rounds[rounds["proposer"] == "b"].set_index("round")["b_utility"]
     alpha = lambda t: (t - 1) / 12  # noqa: E731
-    for t in (2, 4, 6):  # the US accepts Japan's counter in round 8
+    for t in (2, 4, 6):
         conceded = max(0.1, (alpha(t) - alpha(2)) / (1 - alpha(2)))
-        assert japan[t + 1] == pytest.approx(1 - conceded, abs=1e-12)
+        assert b[t + 1] == pytest.approx(1 - conceded, abs=1e-12)
 
 
 def test_hardliner_accepts_only_its_ideal_before_the_final_round():
