@@ -24,8 +24,8 @@ import pandas as pd
 
 from sim.config.sweep import column_name
 from sim.config.values import flatten
-from sim.report.summary import wilson_interval
-from sim.run.store import RUN_ONLY, RunDirError, party_ids, read_outcomes
+from sim.report.summary import party_ids, wilson_interval
+from sim.run.store import RUN_ONLY, RunDirError, read_outcomes
 
 __all__ = ["CompareError", "compare", "differing_config", "figure", "is_run", "run_folders"]
 
