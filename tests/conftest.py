@@ -12,6 +12,12 @@ from sim.engine.inputs import stack
 from sim.engine.model import NegotiationModel
 from sim.engine.streams import world_seeds
 
+# Settings of the case study (us_japan_2025) for the few tests that are about it, not about a mechanism: the
+# ratification by its constituencies (test_ratification: constituencies need the trade payoff model, which a
+# scenario built in Python does not have), the claims made on its first calibration (test_tradeoffs' frontier
+# test) and its calibration (test_calibration). Mechanism tests build a small scenario of their own instead
+# (tests/scenarios.py, tests/test_schema.py), so that a new stance in the case study cannot change what they test.
+#
 # The default scenario's stances from the record (docs/stances.md) switched off: the US floor on the reciprocal
 # tariff (a red line that holds with probability 0.9, so also a source of randomness) and the firmness per issue.
 # Closed forms and tests of other mechanisms assume neither.

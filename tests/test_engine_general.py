@@ -15,7 +15,10 @@ from sim.engine.offering import OfferingStrategy
 from sim.engine.protocols import Package
 from sim.run.runner import simulate
 from sim.scenario_model import ScenarioModel
-from tests.conftest import DETERMINISTIC, RESERVATIONS_NOT_BINDING, compose_config
+from sim.config.schema import BOULWARE
+from tests.conftest import compose_config
+from tests.scenarios import config, simulate_config
+from tests.test_schema import toy
 
 STRATEGIES = available("strategy")
 # every strategy on each side at least once: strategy k against strategy k + 1
@@ -111,22 +114,24 @@ class ACMargin(AcceptanceStrategy):
 
 
 def test_new_offering_and_acceptance_strategies_are_one_class_each(plugins):
-    """The README's examples, by hand: with wait = 0.5 and a 13-round deadline the US concedes nothing before
-    round 7 (relative time 6/12 = 0.5) and in round 10 offers alpha = (9/12 - 0.5) / 0.5 = 0.5 of the way, worth
-    0.5 to Japan. Japan (ACMargin, margin 0.05) takes it: 0.5 is above its reservation value plus 0.05, though
-    AC_next would not (its own Boulware offer of round 11 is worth 1 - (10/12) ** 4 = 0.518 to it)."""
-    stubborn = "tests.test_engine_general.Stubborn"
-    margin = "tests.test_engine_general.ACMargin"
-    o, rounds = simulate(plan(compose_config(
-        "strategy@us=hardliner", f"us.offering._target_={stubborn}", "+us.offering.wait=0.5",
-        f"japan.acceptance._target_={margin}", "~japan.acceptance.alpha", "~japan.acceptance.beta",
-        "+japan.acceptance.margin=0.05", *DETERMINISTIC, "scenario.sides.japan.deadline=null", "run.seeds=1",
-        "run.record_rounds=all", *RESERVATIONS_NOT_BINDING)))
-    us_offers = rounds[rounds["proposer"] == "us"].set_index("round")
-    assert np.allclose(us_offers.loc[us_offers.index < 7, "us_utility"], 1.0, rtol=0, atol=1e-12)  # its ideal
-    assert (us_offers.loc[us_offers.index > 7, "us_utility"] < 1.0 - 1e-6).all()
+    """The README's examples, by hand, on the toy scenario of tests/test_schema.py (b opens, so a proposes in
+    even rounds; both work to the deadline of 13). With wait = 0.5, a concedes nothing before round 7 (relative
+    time 6/12 = 0.5) and in round 10 offers alpha = (9/12 - 0.5) / 0.5 = 0.5 of the way, worth 0.5 to b; in
+    round 8 it offered (7/12 - 0.5) / 0.5 = 1/6. b (ACMargin, margin 0.05) takes the offer of round 10: 0.5 is
+    above its reservation value (1/3) plus 0.05, where 1/6 was not, though AC_next would not (its own Boulware
+    offer of round 11 is worth 1 - (10/12) ** 4 = 0.518 to it). a (AC_next) never takes b's Boulware offers
+    before: b's offer of round 9 is worth (8/12) ** 4 = 0.198 to a, below its own next (0.5)."""
+    cfg = config(toy(BOULWARE))
+    cfg["a"]["offering"] = {"name": "stubborn", "_target_": "tests.test_engine_general.Stubborn", "wait": 0.5}
+    cfg["b"]["acceptance"] = {"name": "margin", "_target_": "tests.test_engine_general.ACMargin", "margin": 0.05}
+    o, rounds = simulate_config(cfg)
+    a_offers = rounds[rounds["proposer"] == "a"].set_index("round")
+    assert np.allclose(a_offers.loc[a_offers.index < 7, "a_utility"], 1.0, rtol=0, atol=1e-12)  # its ideal
+    assert (a_offers.loc[a_offers.index > 7, "a_utility"] < 1.0 - 1e-6).all()
+    assert a_offers.loc[8, "b_utility"] == pytest.approx(1 / 6, abs=1e-12)
     row = o.iloc[0]
     assert row["deal"] and row["end_round"] == 10
-    assert row["japan_utility"] == pytest.approx(0.5, abs=1e-12)
-    assert row["japan_utility"] >= row["japan_reservation_utility"] + 0.05
-    assert row["japan_utility"] < 1 - (10 / 12) ** 4  # AC_next would have countered
+    assert row["b_utility"] == pytest.approx(0.5, abs=1e-12)
+    assert row["b_reservation_utility"] == pytest.approx(1 / 3, abs=1e-12)
+    assert row["b_utility"] >= row["b_reservation_utility"] + 0.05
+    assert row["b_utility"] < 1 - (10 / 12) ** 4  # AC_next would have countered

@@ -100,7 +100,10 @@ def test_linear_against_linear_agrees_where_the_curves_cross(deadline, b_deadlin
 
 @pytest.mark.parametrize(("extension", "final"), [(0.0, 13), (1.0, 16)])
 def test_hardliners_end_at_the_deadline_with_the_escalated_no_deal_payoff(extension, final):
-    model = single_model("strategy@us=hardliner", "strategy@japan=hardliner", *DETERMINISTIC[1:], *AT_FACE_VALUE,
+    # about the case study's no-deal payoffs (its tariff bill, pass-through and delay costs), so on its file;
+    # hardliners concede nothing, so only the sources of randomness that could end the talks early are off
+    model = single_model("strategy@us=hardliner", "strategy@japan=hardliner", "scenario.breakdown_risk=0",
+                         "scenario.sides.us.walk_away=false", "scenario.sides.japan.walk_away=false", *AT_FACE_VALUE,
                          f"scenario.deadline.extension.probability={extension}")  # the incidence without volumes
     out = model.outcomes()
     assert not out["deal"][0] and out["end_round"][0] == final and model.end_reason[0] == 3

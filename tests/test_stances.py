@@ -1,5 +1,10 @@
 """Stances from the record: red lines that hold with a given strength, firmness per issue, and the priors
-the default scenario gives them (docs/stances.md)."""
+the default scenario gives them (docs/stances.md).
+
+The mechanisms (a line's strength, its draw per world, firmness) on the toy scenario of tests/test_schema.py; the
+tests of the case study's own stances (the US floor on the reciprocal tariff and the firmness of its record,
+docs/stances.md) read its file.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +20,11 @@ from sim.engine.inputs import stack
 from sim.engine.model import NegotiationModel
 from sim.engine.streams import world_seeds
 from sim.run.runner import simulate
-from tests.conftest import DETERMINISTIC, compose_config
+from sim.config.scenario import compile_point
+from sim.config.schema import BOULWARE, Stance
+from tests.conftest import compose_config
+from tests.scenarios import config
+from tests.test_schema import toy
 
 FLOOR = "scenario.sides.us.red_lines.reciprocal"
 
@@ -30,27 +39,37 @@ def _reciprocal(model: NegotiationModel) -> int:
     return model.space.index("reciprocal")
 
 
+def _toy_model(*stances: Stance, seeds: np.ndarray, scenario_keys: dict | None = None) -> NegotiationModel:
+    """The toy scenario of tests/test_schema.py (both sides Boulware, deadline 13) with ``stances``, not yet run."""
+    cfg = config(toy(BOULWARE, stances=stances), scenario_keys)
+    compiled = compile_point(cfg)
+    return NegotiationModel(compiled.structure, stack([compiled.inputs] * len(seeds)), world_seeds(11, seeds))
+
+
 @pytest.mark.parametrize("strength", [0.3, 0.9])
 def test_a_red_line_of_strength_p_holds_in_a_binomial_share_of_worlds(strength):
     n = 4000
-    model = _model(f"{FLOOR}.min=10", f"{FLOOR}.strength={strength}", seeds=np.arange(n))
-    us, j = model.negotiators[0], _reciprocal(model)
-    held = us.red_lo[:, j] == 10.0
+    # b's floor of 4 on quality (b wants quality high), holding with probability p
+    model = _toy_model(Stance("b", "min", "quality", 4.0, strength=strength), seeds=np.arange(n))
+    b, j = model.negotiators[1], model.space.index("quality")
+    held = b.red_lo[:, j] == 4.0
     # where the line does not hold, the issue keeps the whole box
-    assert (us.red_lo[~held, j] == model.space.lo[j]).all()
+    assert (b.red_lo[~held, j] == model.space.lo[j]).all()
     # k ~ Binomial(n, p): within 4 standard deviations of n p
     assert abs(held.sum() - n * strength) <= 4 * math.sqrt(n * strength * (1 - strength))
     # the other issues, without lines, are untouched
     others = np.arange(model.space.n) != j
-    assert (us.red_lo[:, others] == model.space.lo[others]).all()
+    assert (b.red_lo[:, others] == model.space.lo[others]).all()
 
 
 def test_whether_a_line_holds_in_a_world_does_not_depend_on_its_batch():
-    whole = _model(f"{FLOOR}.min=10", f"{FLOOR}.strength=0.5", seeds=np.arange(300))
-    first = _model(f"{FLOOR}.min=10", f"{FLOOR}.strength=0.5", seeds=np.arange(0, 120))
-    rest = _model(f"{FLOOR}.min=10", f"{FLOOR}.strength=0.5", seeds=np.arange(120, 300))
-    split = np.concatenate([first.negotiators[0].lines_hold, rest.negotiators[0].lines_hold])
-    assert np.array_equal(whole.negotiators[0].lines_hold, split)
+    line = Stance("b", "min", "quality", 4.0, strength=0.5)
+    whole = _toy_model(line, seeds=np.arange(300))
+    first = _toy_model(line, seeds=np.arange(0, 120))
+    rest = _toy_model(line, seeds=np.arange(120, 300))
+    split = np.concatenate([first.negotiators[1].lines_hold, rest.negotiators[1].lines_hold])
+    assert np.array_equal(whole.negotiators[1].lines_hold, split)
+    assert 0 < whole.negotiators[1].lines_hold[:, 1].sum() < 300  # both outcomes occur
 
 
 def test_strength_one_is_the_hard_red_line_byte_for_byte():
@@ -88,19 +107,20 @@ def test_no_agreed_reciprocal_tariff_below_the_floor_where_it_holds():
 
 @pytest.mark.parametrize("firm", [2.0, 3.5])
 def test_a_firm_issue_concedes_alpha_to_its_firmness_and_less_than_a_soft_one_every_round(firm):
-    model = _model(*DETERMINISTIC, f"+scenario.sides.us.firmness.steel={firm}", seeds=np.arange(3))
-    us = model.negotiators[0]
-    steel, cars = model.space.index("steel_aluminium"), model.space.index("cars")
-    beta, deadline = 0.25, 13  # boulware; the US works to the talks' deadline, round 13
+    # the toy scenario: a (Boulware) firm on quality, not on price
+    model = _toy_model(seeds=np.arange(3), scenario_keys={"sides": {"a": {"firmness": {"quality": firm}}}})
+    a = model.negotiators[0]
+    quality, price = model.space.index("quality"), model.space.index("price")
+    beta, deadline = 0.25, 13  # boulware; a works to the talks' deadline, round 13
     for t in range(1, deadline + 1):
-        x = us.offering.package(us, t)
-        share = (x - us.best) / (us.other.best - us.best)
+        x = a.offering.package(a, t)
+        share = (x - a.best) / (a.other.best - a.best)
         alpha = ((t - 1) / (deadline - 1)) ** (1 / beta)  # Faratin's tactic, written out
-        assert np.allclose(share[:, cars], alpha)
-        assert np.allclose(share[:, steel], alpha**firm)
-        assert (share[:, steel] <= share[:, cars] + 1e-12).all()
+        assert np.allclose(share[:, price], alpha)
+        assert np.allclose(share[:, quality], alpha**firm)
+        assert (share[:, quality] <= share[:, price] + 1e-12).all()
         if 0 < alpha < 1:
-            assert (share[:, steel] < share[:, cars]).all()
+            assert (share[:, quality] < share[:, price]).all()
 
 
 @pytest.mark.parametrize(("override", "key"), [

@@ -3,6 +3,7 @@ numbers computed independently: an LP solver, brute-force enumeration, closed fo
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from types import SimpleNamespace
 
@@ -16,13 +17,7 @@ from sim.engine.acceptance import ACCombi, ACConst, ACNext, ACTime
 from sim.engine.opponent import BayesianModel, FrequencyModel
 from sim.engine.streams import RandomStreams
 from sim.run.runner import simulate
-from tests.conftest import (
-    DETERMINISTIC,
-    NO_STANCES,
-    RESERVATIONS_NOT_BINDING,
-    compose_config,
-    single_model,
-)
+from tests.conftest import NO_STANCES, RESERVATIONS_NOT_BINDING, compose_config
 
 
 def _instance(seed: int, b: int, n: int):
@@ -58,18 +53,25 @@ def test_tradeoff_offer_beats_every_package_of_a_discrete_grid():
 
 
 def test_per_issue_concession_follows_each_issues_own_exponent():
-    """Linear (beta = 1) on every issue but steel at beta = 0.1: by hand, US offers in round 3 of a 13-round
-    deadline sit 2/12 of the way on every issue, and (2/12) ** 10 of the way on steel."""
-    model = single_model("strategy@us=linear", "+us.offering.per_issue.beta.steel=0.1", *DETERMINISTIC,
-                         "strategy@japan=hardliner", "scenario.sides.japan.walk_away=false", "protocol.opener=us")
-    us = model.negotiator("us")
-    offer = us.offering.package(us, 3)
-    share = (offer - us.best) / (us.other.best - us.best)
+    """Linear (beta = 1) on every issue but quality at beta = 0.1, on the toy scenario of tests/test_schema.py:
+    by hand, a's offers in round 3 of a 13-round deadline sit 2/12 of the way on every issue, and (2/12) ** 10
+    of the way on quality."""
+    from sim.config.schema import Part
+    from tests.test_schema import HARDLINER, toy
+
+    scenario = toy(HARDLINER, opener="a")
+    per_issue = Part("sim.engine.offering.TimeDependent", {"beta": 1.0, "per_issue": {"beta": {"quality": 0.1}}})
+    scenario = dataclasses.replace(scenario, parties=(dataclasses.replace(scenario.parties[0], offering=per_issue),
+                                                      scenario.parties[1]))
+    model = scenario.model()
+    a = model.negotiator("a")
+    offer = a.offering.package(a, 3)
+    share = (offer - a.best) / (a.other.best - a.best)
     names = model.space.names
-    steel = names.index("steel_aluminium")
-    others = [j for j in range(len(names)) if j != steel]
+    quality = names.index("quality")
+    others = [j for j in range(len(names)) if j != quality]
     np.testing.assert_allclose(share[0, others], 2 / 12, rtol=1e-12)
-    assert share[0, steel] == pytest.approx((2 / 12) ** 10, rel=1e-9)
+    assert share[0, quality] == pytest.approx((2 / 12) ** 10, rel=1e-9)
 
 
 def test_per_issue_parameters_name_issues_or_tags():
