@@ -93,3 +93,18 @@ def _worker_state_per_test():
     yield
     sim.run.workers._started.clear()
     sim.run.workers._started.update(saved)
+
+
+@pytest.fixture(autouse=True)
+def _log_handlers_per_test():
+    """Each test sees the log handlers it sets up itself: a run in process (Hydra's job logging) adds a console
+    handler to the ``sim`` and root loggers, which would print the next test's progress lines on its stderr."""
+    import logging
+
+    loggers = (logging.getLogger(), logging.getLogger("sim"), logging.getLogger("hydra"))
+    before = [list(logger.handlers) for logger in loggers]
+    yield
+    for logger, kept in zip(loggers, before, strict=True):
+        for handler in list(logger.handlers):
+            if type(handler) is logging.StreamHandler and handler not in kept:  # not pytest's own capture
+                logger.removeHandler(handler)

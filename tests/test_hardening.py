@@ -73,6 +73,7 @@ def test_a_run_folder_that_cannot_be_made_is_one_line_and_exit_2(tmp_path, capsy
 def test_resuming_into_a_folder_with_a_damaged_manifest_is_refused_before_hydra(tmp_path, capsys):
     run = tmp_path / "run"
     run_experiment(compose_config("+experiment=smoke", "run.plot=false", "run.progress=false"), run)
+    capsys.readouterr()  # the first run's own lines
     (run / "manifest.json").write_text('{"format": 2, "chun')
     before = {p: p.read_bytes() for p in run.rglob("*") if p.is_file()}
     assert _run(["+experiment=smoke", "run.plot=false", f"hydra.run.dir={run}"]) == 2
