@@ -84,24 +84,24 @@ def _differs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return ~(same | (np.isnan(a) & np.isnan(b)))
 
 
-def _same(first, second, stakes: bool = True) -> bool:
-    """Whether two compiled points are identical: structure, constraints, every leaf bit for bit, and (with
-    ``stakes``) the stakes in dollars (a run records its first point's only)."""
-    if (first.structure, first.constraints) != (second.structure, second.constraints) or (
-            stakes and first.stakes_usd != second.stakes_usd):
+def _same(first, second) -> bool:
+    """Whether two compiled points are identical: structure, constraints and every leaf bit for bit (not the
+    stakes in dollars, which a run describes for its first point only)."""
+    if (first.structure, first.constraints) != (second.structure, second.constraints):
         return False
     return not any(np.any(_differs(a, b)) for a, b in zip(_flat(first), _flat(second), strict=True))
 
 
 def _probe(compile_row, ref, row0: dict[str, Any], key: str, column: np.ndarray
            ) -> list[tuple[int, np.ndarray]] | None:
-    """The leaves (index, flat positions) that hold ``key``'s value, or ``None`` if ``key`` is coupled."""
+    """The leaves (index, flat positions) that hold ``key``'s value, or ``None`` if ``key`` is coupled (or
+    takes one value only). The stakes in dollars are not compared: they are described for the first point
+    of a run only, and a key that moves a payoff changes its leaves anyway."""
     ref_flat = _flat(ref)
     found = None
     for value in {column.min().item(), column.max().item()} - {row0[key]}:
         probe = compile_row(row0 | {key: value})
-        if (probe.structure, probe.constraints, probe.stakes_usd) != (ref.structure, ref.constraints,
-                                                                       ref.stakes_usd):
+        if (probe.structure, probe.constraints) != (ref.structure, ref.constraints):
             return None
         positions = []
         for j, (now, before) in enumerate(zip(_flat(probe), ref_flat, strict=True)):
@@ -113,7 +113,7 @@ def _probe(compile_row, ref, row0: dict[str, Any], key: str, column: np.ndarray
         if found is not None and [(j, w.tolist()) for j, w in found] != [(j, w.tolist()) for j, w in positions]:
             return None
         found = positions
-    return found if found is not None else None
+    return found
 
 
 def _classify(compile_row, ref, row0, columns) -> dict[str, list[tuple[int, np.ndarray]]]:
@@ -121,7 +121,7 @@ def _classify(compile_row, ref, row0, columns) -> dict[str, list[tuple[int, np.n
     direct = {}
     for key, column in columns.items():
         positions = _probe(compile_row, ref, row0, key, column)
-        if positions:
+        if positions is not None:  # [] for a key that changes no input (it may still describe the stakes)
             direct[key] = positions
     owner: dict[tuple[int, int], str] = {}
     clash = set()
@@ -202,12 +202,13 @@ def _checked(compile_row, ref, row0, columns, direct, runs: list[Run], n: int) -
         values = {key: corner(columns[key].tolist()) for key in direct}
         expected = _overlay(stack([with_ranges(ref.structure, ref.inputs)]), direct,
                             {k: np.array([v]) for k, v in values.items()}, slice(0, 1))
-        if not _same(compile_row(row0 | values), _point(ref.structure, expected, 0, ref.constraints, ref.stakes_usd)):
+        laid = _point(ref.structure, expected, 0, ref.constraints)
+        if not _same(compile_row(row0 | values), laid):
             return False
     for i in sorted({int(i) for i in np.linspace(0, n - 1, CHECKED_POINTS + 1)[1:]}):
         run = next(r for r in runs if r.start <= i < r.stop)
-        laid = _point(run.structure, run.inputs, i - run.start, run.constraints[i - run.start], run.stakes_usd)
-        if not _same(compile_row(_row(columns, i)), laid, stakes=False):
+        laid = _point(run.structure, run.inputs, i - run.start, run.constraints[i - run.start])
+        if not _same(compile_row(_row(columns, i)), laid):
             return False
     return True
 
@@ -219,11 +220,10 @@ class _Laid:
     structure: Structure
     inputs: WorldInputs
     constraints: str
-    stakes_usd: dict[str, float]
 
 
-def _point(structure: Structure, stacked: WorldInputs, i: int, constraints: str, stakes_usd: dict) -> _Laid:
+def _point(structure: Structure, stacked: WorldInputs, i: int, constraints: str) -> _Laid:
     """Point ``i`` of stacked inputs, as a compiled point (its own structure rebuilt from its ranges)."""
     inputs = take(stacked, i)
     return _Laid(structure=point_structure(structure, inputs), inputs=replace(inputs, issue_lo=None, issue_hi=None),
-                 constraints=constraints, stakes_usd=stakes_usd)
+                 constraints=constraints)

@@ -46,11 +46,15 @@ from sim.config.values import (
 )
 from sim.engine.inputs import Structure, WorldInputs, concatenate, point_structure, shape, take
 
-__all__ = ["MAX_GRID_POINTS", "MAX_WORLDS", "GridPoint", "Plan", "PointBlock", "Points", "SampledDesign",
+__all__ = ["MAX_GRID_POINTS", "MAX_SAMPLED_POINTS", "MAX_WORLDS", "GridPoint", "Plan", "PointBlock", "Points", "SampledDesign",
            "column_name", "plan", "sampled_design"]
 
-# A plan beyond these sizes is refused before it is expanded (planning itself would take minutes).
+# A plan beyond these sizes is refused before it is expanded. Grid points (strategy pairs x grid values) and
+# the rows of a sensitivity design (whose analysis holds them in memory) are each compiled, so at most
+# MAX_GRID_POINTS; draws of LHS, uniform and prior samples are laid out as per-point arrays, so up to
+# MAX_SAMPLED_POINTS (a key they set that moves a payoff or an issue's range is still compiled per point).
 MAX_GRID_POINTS = 200_000
+MAX_SAMPLED_POINTS = 10_000_000
 MAX_WORLDS = 10**10
 
 
@@ -304,10 +308,12 @@ def plan(config: DictConfig | Tree) -> Plan:
     axes = {key: _axis_values(cfg, key, values) for key, values in _flatten(get(cfg, "sweep.grid") or {})}
     pairs = _pairs(cfg, ids)
     n_samples = _sample_size(cfg)
-    n_points = len(pairs) * math.prod(len(v) for v in axes.values()) * n_samples
-    if n_points > MAX_GRID_POINTS or n_points * seeds > MAX_WORLDS:
+    n_grid = len(pairs) * math.prod(len(v) for v in axes.values())
+    n_points = n_grid * n_samples
+    limit = MAX_GRID_POINTS if n_samples == 1 or _sampled_rows_compiled(cfg) else MAX_SAMPLED_POINTS
+    if n_grid > MAX_GRID_POINTS or n_points > limit or n_points * seeds > MAX_WORLDS:
         raise ConfigError("sweep", f"plans {n_points:,} grid points x {seeds:,} seeds = {n_points * seeds:,} "
-                                   f"negotiations; the limit is {MAX_GRID_POINTS:,} grid points and "
+                                   f"negotiations; the limit is {limit:,} grid points and "
                                    f"{MAX_WORLDS:,} negotiations per run (split it with -m)")
     samples = _samples(cfg, root_seed, set(axes))
     swept = list(axes) + [k for k in samples if k not in axes]
@@ -477,6 +483,15 @@ def _ranges(cfg: Tree) -> list[tuple[str, Any]]:
     return axes
 
 
+def _sampled_rows_compiled(cfg: Tree) -> bool:
+    """Whether the sample is a sensitivity design (its rows limited to :data:`MAX_GRID_POINTS`)."""
+    return get(cfg, "sweep.sample.method") in DESIGN_METHODS
+
+
+def _max_n(cfg: Tree) -> int:
+    return MAX_GRID_POINTS if _sampled_rows_compiled(cfg) else MAX_SAMPLED_POINTS
+
+
 def _sample_size(cfg: Tree) -> int:
     """Number of sampled points, i.e. design rows (1 without sampling).
 
@@ -486,7 +501,7 @@ def _sample_size(cfg: Tree) -> int:
     method = choice(cfg, "sweep.sample.method", SAMPLING_METHODS)
     if method == "none":
         return 1
-    n = int(number(cfg, "sweep.sample.n", 1, MAX_GRID_POINTS, integer=True, what=" (sample size)"))
+    n = int(number(cfg, "sweep.sample.n", 1, _max_n(cfg), integer=True, what=" (sample size)"))
     if method not in DESIGN_METHODS:
         return n
     check_size(method, n)
@@ -512,7 +527,7 @@ def sampled_design(cfg: Tree, root_seed: int, grid_keys: set[str] = frozenset())
     method = choice(cfg, "sweep.sample.method", SAMPLING_METHODS)
     if method in ("none", "prior"):  # no ranges design: nothing, or draws from the scenario's priors
         return None
-    n = int(number(cfg, "sweep.sample.n", 1, MAX_GRID_POINTS, integer=True, what=" (sample size)"))
+    n = int(number(cfg, "sweep.sample.n", 1, _max_n(cfg), integer=True, what=" (sample size)"))
     bounds = []
     for key, bound in _ranges(cfg):
         where = f"sweep.sample.ranges.{key}"
