@@ -188,7 +188,12 @@ def _runs(compile_row, ref, columns, direct, n: int) -> list[Run]:
     runs = []
     for start, stop in zip(bounds[:-1], bounds[1:], strict=False):
         used, local = np.unique(inverse[start:stop], return_inverse=True)
-        inputs = take(stack([with_ranges(compiled[u].structure, compiled[u].inputs) for u in used]), local.ravel())
+        if len(used) == 1:  # one compile for the whole run: each leaf a read-only view, not a copy per point
+            single = with_ranges(compiled[used[0]].structure, compiled[used[0]].inputs)
+            inputs = with_leaves(single, [np.broadcast_to(np.asarray(leaf), (stop - start, *np.shape(leaf)))
+                                          for leaf in leaves(single)])
+        else:
+            inputs = take(stack([with_ranges(compiled[u].structure, compiled[u].inputs) for u in used]), local.ravel())
         first = compiled[inverse[start]]
         runs.append(Run(start=start, stop=stop, structure=first.structure,
                         inputs=_overlay(inputs, direct, columns, slice(start, stop)) if direct else inputs,
