@@ -21,14 +21,17 @@ from sim.config.values import fmt
 __all__ = ["Entry", "entries", "run_help"]
 
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
+def _yaml(path: Path) -> dict:
+    """A config file as data (PyYAML: quick, and no Hydra or OmegaConf for the help)."""
+    import yaml
+
+    return yaml.safe_load(path.read_text()) or {}
+
+
 def _default_options() -> dict[str, str]:
     """The default option of each group, from the defaults list of ``conf/config.yaml``."""
-    out = {}
-    for line in (CONF_DIR / "config.yaml").read_text().splitlines():
-        match = re.match(r"^\s+-\s+(\w+):\s*(\w+)", line)
-        if match:
-            out[match[1]] = match[2]
-    return out
+    return {group: option for entry in _yaml(CONF_DIR / "config.yaml").get("defaults", [])
+            if isinstance(entry, dict) for group, option in entry.items()}
 
 
 DEFAULTS = _default_options()
@@ -114,14 +117,7 @@ def entries(path: Path, prefix: str = "") -> list[Entry]:
 
 def party_ids() -> tuple[str, str]:
     """The default scenario's party ids (its ``parties:`` block), for the examples of per-party groups."""
-    ids, inside = [], False
-    for line in (CONF_DIR / "scenario" / f"{DEFAULTS['scenario']}.yaml").read_text().splitlines():
-        if line.startswith("parties:"):
-            inside = True
-        elif inside and line.startswith("  ") and ":" in line:
-            ids.append(line.split(":")[0].strip())
-        elif inside and line and not line.startswith((" ", "#")):
-            break
+    ids = list(_yaml(CONF_DIR / "scenario" / f"{DEFAULTS['scenario']}.yaml").get("parties") or {})
     return (ids + ["a", "b"])[0], (ids + ["a", "b"])[1]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import numpy as np
@@ -12,7 +13,9 @@ from sim.config import available, plan
 from sim.engine.agents import Negotiator
 from sim.engine.streams import world_seeds
 from sim.run.runner import simulate
+from sim.config.schema import Deadline
 from tests.conftest import DETERMINISTIC, RESERVATIONS_NOT_BINDING, compose_config, single_model
+from tests.test_schema import HARDLINER, toy
 from tests.test_preferences import CAR_PRICE_EFFECT, tariff_bill
 
 
@@ -43,7 +46,7 @@ def _expected_agreement(deadline, own, opener, rv):
     AC_next accepts when the first is at least the second and at least the responder's reservation
     value; in the final round only the reservation value counts.
     """
-    other = {"us": "japan", "japan": "us"}
+    other = dict(zip(own, reversed(list(own)), strict=True))
     for t in range(1, deadline + 1):
         proposer = opener if t % 2 == 1 else other[opener]
         responder = other[proposer]
@@ -59,31 +62,35 @@ def _expected_agreement(deadline, own, opener, rv):
 
 
 def test_symmetric_linear_agreement_round_by_hand():
-    # Both work to the US deadline of 13: Japan offers in odd rounds; the US accepts Japan's offer in
-    # round t when (t-1)/12 >= 1 - t/12, i.e. t >= 6.5, so in round 7 (reservation values do not bind).
-    model = single_model("strategy@us=linear", "strategy@japan=linear", "scenario.sides.japan.deadline=null",
-                         *DETERMINISTIC, *RESERVATIONS_NOT_BINDING)
+    # The three-issue toy scenario (tests/test_schema.py), both linear to the deadline of 13, b opening (odd
+    # rounds): a accepts b's offer in round t when (t-1)/12 >= 1 - t/12, i.e. t >= 6.5, so in round 7; neither
+    # reservation value (0.375, 1/3) binds.
+    model = toy().model()
+    model.run_model()
     assert model.end_round[0] == 7 and model.end_reason[0] == 1
-    assert model.negotiator("us").utility(model.agreement)[0] == pytest.approx(1 - 6 / 12)
+    assert model.negotiator("a").utility(model.agreement)[0] == pytest.approx(1 - 6 / 12)
 
 
 @pytest.mark.parametrize(
-    ("deadline", "japan_deadline", "opener", "escalation"),
-    [(13, None, "japan", 14), (13, 16, "japan", 14), (13, 16, "us", 14), (20, 8, "japan", 15), (9, None, "us", 0),
-     (23, 26, "japan", 15), (6, 24, "us", 5)],
+    ("deadline", "b_deadline", "opener", "escalation"),
+    [(13, None, "b", 4), (13, 16, "b", 4), (13, 16, "a", 4), (20, 8, "b", 5), (9, None, "a", 0),
+     (23, 26, "b", 5), (6, 24, "b", 2)],
 )
-def test_linear_against_linear_agrees_where_the_curves_cross(deadline, japan_deadline, opener, escalation):
-    jd = "null" if japan_deadline is None else japan_deadline
-    model = single_model("strategy@us=linear", "strategy@japan=linear", f"scenario.deadline.round={deadline}",
-                         f"scenario.sides.japan.deadline={jd}", f"protocol.opener={opener}",
-                         f"scenario.escalation={escalation}", *DETERMINISTIC)
-    own = {"us": deadline, "japan": japan_deadline or deadline}
-    rv = {side: (lambda t, a=agent: float(a.reservation(t)[0])) for side, agent in
-          (("us", model.negotiator("us")), ("japan", model.negotiator("japan")))}
+def test_linear_against_linear_agrees_where_the_curves_cross(deadline, b_deadline, opener, escalation):
+    # the toy scenario with the price rising at the deadline without a deal (good for a, bad for b), so the
+    # reservation values move round by round and may bind
+    scenario = toy(deadline=Deadline(round=deadline), opener=opener, escalation_issue="price", escalation=escalation)
+    scenario = dataclasses.replace(scenario, parties=(scenario.parties[0],
+                                                      dataclasses.replace(scenario.parties[1], deadline=b_deadline)))
+    model = scenario.model()
+    model.run_model()
+    own = {"a": deadline, "b": b_deadline or deadline}
+    rv = {side: (lambda t, n=model.negotiator(side): float(n.reservation(t)[0])) for side in own}
     expected_round, expected_u = _expected_agreement(deadline, own, opener, rv)
     assert expected_round is not None
     assert model.end_round[0] == expected_round
-    responder = model.negotiator("us") if (expected_round % 2 == 1) == (opener == "japan") else model.negotiator("japan")
+    proposer = opener if expected_round % 2 == 1 else ("b" if opener == "a" else "a")
+    responder = model.negotiator("b" if proposer == "a" else "a")
     assert responder.utility(model.agreement)[0] == pytest.approx(expected_u, abs=1e-12)
 
 
@@ -192,15 +199,16 @@ def test_tit_for_tat_answers_the_latest_offer():
 def test_hardliner_accepts_only_its_ideal_before_the_final_round():
     """As documented: a hardliner concedes nothing and, by AC_next, accepts only its ideal package before the
     final round; in the final round (no next offer) it accepts anything at or above its reservation value."""
-    from sim.config import plan
-    from sim.run.runner import simulate
+    from sim.config.schema import Part
 
-    o = simulate(plan(compose_config("strategy@us=hardliner", "strategy@japan=conceder", *DETERMINISTIC,
-                                     "run.seeds=20")))[0]
+    scenario = toy(HARDLINER)  # the toy scenario: a the hardliner, b a conceder (beta 4)
+    conceder = dataclasses.replace(scenario.parties[1], offering=Part("sim.engine.offering.TimeDependent",
+                                                                      {"beta": 4.0}))
+    o = pd.DataFrame(dataclasses.replace(scenario, parties=(scenario.parties[0], conceder)).run(seeds=20))
     deals = o[o["deal"]]
     assert len(deals) > 0
     early = deals[deals["end_round"] < deals["final_deadline"]]
     late = deals[deals["end_round"] == deals["final_deadline"]]
-    assert (early["us_utility"] > 1 - 1e-9).all()  # its ideal package
-    assert (late["us_utility"] >= late["us_reservation_utility"] - 1e-9).all()
+    assert (early["a_utility"] > 1 - 1e-9).all()  # its ideal package
+    assert (late["a_utility"] >= late["a_reservation_utility"] - 1e-9).all()
     assert len(early) + len(late) == len(deals)

@@ -18,6 +18,7 @@ import sys
 
 import numpy as np
 import pytest
+from omegaconf import OmegaConf
 
 from sim.config.schema import Announcement, Deadline, Issue, Part, Party, Scenario, Stance
 from sim.config.values import ConfigError
@@ -99,3 +100,27 @@ def test_building_and_running_an_object_needs_neither_hydra_nor_a_scenario_file(
              "print(sorted(m for m in ('hydra', 'sim.config.compose') if m in sys.modules))\n")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_a_part_parameter_the_config_leaves_out_can_have_a_prior_and_is_drawn():
+    """The worked example of docs/architecture.md: a parameter a part declares in PARAMS but no config file sets
+    (here the Bayesian model's rationality, declared with default 50 on [0, 1e4]) is a config key once planned,
+    so the scenario's calibration block alone gives it a source and a prior, and an ensemble draws it."""
+    from sim.config import plan
+    from sim.engine.opponent import BayesianModel
+    from tests.conftest import compose_config
+
+    assert BayesianModel.PARAMS["rationality"] == (50.0, 0.0, 1e4)
+    overrides = ("+experiment=forecast", "scenario.as_of=null", "sweep.sample.n=16", "opponent@japan=bayesian",
+                 "~japan.opponent.rationality")
+    cfg = OmegaConf.to_container(compose_config(*overrides), resolve=True)
+    assert "rationality" not in cfg["japan"]["opponent"]
+    cfg["scenario"]["calibration"]["japan.opponent.rationality"] = {
+        "source": "a test", "tag": "ASSUMPTION", "prior": {"dist": "uniform", "lo": 10.0, "hi": 20.0}}
+    points = plan(cfg).points
+    drawn = [p.coordinates["japan.opponent.rationality"] for p in points]
+    assert len(set(drawn)) == 16 and all(10.0 <= d <= 20.0 for d in drawn)
+    assert [float(p.inputs.parties[1].opponent["rationality"]) for p in points] == drawn
+    # without the entry the declared default compiles, as before
+    point = plan(compose_config("opponent@japan=bayesian", "~japan.opponent.rationality")).points[0]
+    assert float(point.inputs.parties[1].opponent["rationality"]) == 50.0

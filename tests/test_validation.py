@@ -29,7 +29,7 @@ def test_stahl_closed_form_matches_backward_induction_by_hand():
 def test_the_deviation_check_detects_a_responder_who_accepts_too_much():
     # Player 2 accepts anything worth at least its next offer minus 0.5: no longer the equilibrium rule, so
     # player 1 gains by asking for more in round 1 (keeping 0.9 of the pie instead of x = 0.2 / 0.28).
-    from sim.validation import _deviate, rubinstein_share
+    from sim.validation.rubinstein import _deviate, rubinstein_share
 
     x = rubinstein_share(0.9, 0.8)
     o = _deviate("p1", "p1", {"p1": 0.9, "p2": 0.8}, [0.9], reject_first=False,
@@ -41,7 +41,7 @@ def test_the_deviation_check_detects_a_responder_who_accepts_too_much():
 def test_one_shot_deviation_parts_play_the_equilibrium_outside_their_round():
     import numpy as np
 
-    from sim.deviations import OneShotOffer, RejectOnce
+    from sim.validation.deviations import OneShotOffer, RejectOnce
     from sim.engine.offering import SubgamePerfect
 
     class Side:  # the two discount factors are all the subgame-perfect rule reads

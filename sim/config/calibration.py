@@ -27,7 +27,9 @@ from __future__ import annotations
 import fnmatch
 import math
 
+from sim.config.components import with_part_defaults
 from sim.config.parameters import DISTS, TAGS, Parameter, Prior, Source, parameter
+from sim.config.parties import parties
 from sim.config.values import MISSING, ConfigError, Tree, lookup
 
 __all__ = ["BLOCK", "DISTS", "TAGS", "calibration_entries", "check_calibration", "value_at"]
@@ -115,6 +117,8 @@ def calibration_entries(cfg: Tree, *, values: bool = False) -> list[Parameter]:
     block = lookup(cfg, BLOCK)
     if block is MISSING or block is None:
         return []
+    if isinstance(lookup(cfg, "scenario.parties"), dict):  # a part's declared parameters are settings too
+        cfg = with_part_defaults(cfg, tuple(pid for pid, _ in parties(cfg)))
     if not isinstance(block, dict):
         raise ConfigError(BLOCK, "must map full config keys to {source, tag, prior}")
     out = []

@@ -18,12 +18,13 @@ import numpy as np
 from omegaconf import OmegaConf
 
 from sim.config.parameters import Parameter
-from sim.config.values import CONF_DIR, ConfigError, Tree, check_number
+from sim.config.values import CONF_DIR, ConfigError, Tree, check_number, copy_on_write
 from sim.engine.acceptance import AcceptanceStrategy
 from sim.engine.offering import OfferingStrategy
 from sim.engine.opponent import OpponentModel
 
-__all__ = ["PARTS", "available", "import_class", "load_negotiator", "load_option", "part", "part_parameters"]
+__all__ = ["PARTS", "available", "import_class", "load_negotiator", "load_option", "part", "part_parameters",
+           "with_part_defaults"]
 
 # negotiator part -> (config group, the part's key under the party, base class)
 PARTS = {
@@ -89,6 +90,27 @@ def part_parameters(cls: type, key: str) -> dict[str, Parameter]:
     return {name: Parameter(f"{key}.{name}", f"{cls.__name__} {name}", "", f"parameter {name} of {cls.__name__}",
                             float(lo), float(hi), default=default)
             for name, (default, lo, hi) in cls.PARAMS.items()}
+
+
+def with_part_defaults(cfg: Tree, ids: tuple[str, ...]) -> Tree:
+    """``cfg`` with every parameter a party's negotiator part declares (``PARAMS``) and its config leaves out
+    set to the declared default, so that a part's parameter is a config key like any other: the calibration
+    block can give it a source and a prior, an ensemble can draw it, a design can sample it. The values the
+    parts compile to are unchanged. A copy where something is filled in; ``cfg`` itself otherwise."""
+    out, put, filled = None, None, False
+    for pid in ids:
+        for part_key, (_, base) in PARTS.items():
+            node = (cfg.get(pid) or {}).get(part_key) if isinstance(cfg.get(pid), dict) else None
+            if not isinstance(node, dict) or "_target_" not in node:
+                continue  # the compiler names the malformed part
+            cls = import_class(node["_target_"], f"{pid}.{part_key}._target_", base)
+            for name, parameter in part_parameters(cls, f"{pid}.{part_key}").items():
+                if name not in node:
+                    if out is None:
+                        out, put = copy_on_write(cfg)
+                    put(parameter.key, parameter.default)
+                    filled = True
+    return out if filled else cfg
 
 
 def part(node: Any, key: str, base: type, space=None) -> tuple[str, type, dict[str, np.ndarray]]:

@@ -167,17 +167,7 @@ def compile_point(cfg: Tree) -> Compiled:
     model = payoff_model(cfg)
     importer, exporter = trade_roles(cfg, ids) if model == "trade" else (None, None)
     space = _outcome_space(cfg, ids, importer)
-    escalation, escalation_issue = 0.0, None
-    target = lookup(cfg, "scenario.escalation_issue")
-    if target not in (MISSING, None):
-        if target not in space.names:
-            raise ConfigError("scenario.escalation_issue", f"must be one of {', '.join(space.names)} or null, "
-                                                           f"got {target!r}")
-        escalation_issue = space.index(target)
-        issue = space.issues[escalation_issue]
-        escalation = read(cfg, "scenario.escalation", hi=issue.hi - issue.status_quo,
-                          what=f" (pp; the escalated rate must stay within scenario.issues.{target}.max = "
-                               f"{fmt(issue.hi)})")
+    escalation, escalation_issue = _escalation(cfg, space)
     breakdown = read(cfg, "scenario.breakdown_risk")
     valuation = read(cfg, "scenario.valuation_rounds")
     start = date(cfg, "scenario.calendar.start_date")
@@ -189,70 +179,17 @@ def compile_point(cfg: Tree) -> Compiled:
     def to_round(day: dt.date) -> int:
         return round_on_or_after(day, start, round_days)
 
-    if model == "split":
-        try:
-            payoffs = split_payoffs(space, ids)
-        except ValueError:
-            raise ConfigError("scenario.issues", "the split payoff model needs exactly one issue, share, "
-                                                 "with min 0 and max 1") from None
-        no_deal = {pid: (read(cfg, "scenario.payoff.disagreement.{party}", pid, what=" (utility of no deal)"),) * 2
-                   for pid in ids}
-        stakes_usd, consumer = {}, None
-    elif model == "linear":
-        payoffs = linear_payoffs(space, linear_weights(cfg, ids, space))
-        worst = escalated(space.status_quo, escalation_issue, escalation)
-        no_deal = {pid: (float(payoffs[pid].utility(space.status_quo)), float(payoffs[pid].utility(worst)))
-                   for pid in ids}
-        stakes_usd, consumer = {}, None
-    else:
-        stakes, pass_through, weights = stakes_and_weights(cfg, space, importer, exporter)
-        payoffs = payoffs_for(space, stakes, pass_through, weights, importer, exporter)
-        worst = escalated(space.status_quo, escalation_issue, escalation)
-        no_deal = {pid: (float(payoffs[pid].utility(space.status_quo)), float(payoffs[pid].utility(worst)))
-                   for pid in ids}
-        stakes_usd = derived_stakes(stakes)
-        consumer = consumer_cost_coefficients(space, stakes, pass_through)
-
+    payoffs, no_deal, stakes_usd, consumer = _payoffs(cfg, model, space, ids, (importer, exporter),
+                                                      escalation_issue, escalation)
     constraints = [f"{i.name} off the table" for i in space.issues if not i.negotiable]
     party_specs, party_inputs, threshold_changes = [], [], []
     for pid in ids:
-        key = f"scenario.sides.{pid}"
-        pay = payoffs[pid]
-        if pay.p_max <= pay.p_min:
-            raise ConfigError(f"scenario.payoff.{pid}", "gives the same payoff to every package; nothing to negotiate")
-        own = get(cfg, f"{key}.deadline")
-        own_deadline = math.nan if own is None else read(cfg, "scenario.sides.{party}.deadline", pid, hi=max_rounds,
-                                                         what=horizon + "; or null for the talks' deadline")
-        bounds = party_bounds(cfg, pid, space)
-        constraints += bounds.described
-        threshold, knows, changes, groups, terms = ratification(
-            cfg, pid, space, pay if model == "trade" else None, consumer, to_round)
+        spec, inputs, changes, described = _party(cfg, pid, names[pid], space, model, payoffs[pid], no_deal[pid],
+                                                  consumer, agenda, max_rounds, horizon, to_round)
+        party_specs.append(spec)
+        party_inputs.append(inputs)
         threshold_changes += changes
-        parts = {}
-        for part_key, (group, base) in PARTS.items():
-            parts[part_key] = part(lookup(cfg, f"{pid}.{part_key}"), f"{pid}.{part_key}", base, space)
-        s = "scenario.sides.{party}."
-        party_inputs.append(PartyInputs(
-            payoff_a=pay.a, payoff_b=np.float64(pay.b), p_min=np.float64(pay.p_min), p_max=np.float64(pay.p_max),
-            red_lo=bounds.lo, red_hi=bounds.hi, loose_lo=bounds.loose_lo, loose_hi=bounds.loose_hi,
-            line_strength=bounds.strength, firmness=firmness(cfg, pid, space), refuses=np.float64(agenda in refused(cfg, pid)),
-            deadline=np.float64(own_deadline),
-            deadline_private=np.float64(read(cfg, s + "deadline_private", pid)),
-            delay_cost=np.float64(read(cfg, s + "delay_cost", pid)),
-            noise=np.float64(read(cfg, s + "concession_noise", pid, what=" (s.d.)")),
-            belief_deadline_sd=np.float64(read(cfg, s + "belief_noise.deadline", pid, hi=max_rounds,
-                                               what=" (s.d. in rounds)")),
-            belief_reservation_sd=np.float64(read(cfg, s + "belief_noise.reservation", pid, what=" (s.d. in utility)")),
-            walk_away=np.float64(read(cfg, s + "walk_away", pid)),
-            u_status_quo=np.float64(no_deal[pid][0]), u_escalated=np.float64(no_deal[pid][1]),
-            discount=np.float64(read(cfg, s + "discount", pid, default=1.0,
-                                     what=" (per-round discount factor; 1 = none)")),
-            threshold=np.float64(threshold), knows_win_set=np.float64(knows), constituencies=tuple(terms),
-            offering=parts["offering"][2], acceptance=parts["acceptance"][2], opponent=parts["opponent"][2]))
-        party_specs.append(PartySpec(id=pid, name=names[pid], offering=parts["offering"][:2],
-                                     acceptance=parts["acceptance"][:2], opponent=parts["opponent"][:2],
-                                     constituencies=tuple(groups),
-                                     per_issue=tuple(k for k, v in parts["offering"][2].items() if np.ndim(v))))
+        constraints += described
     structure = Structure(space=space, parties=tuple(party_specs), opener=opener, protocol=(agenda, protocol_class),
                           stages=stage_issues, start_date=start, round_days=round_days, max_rounds=max_rounds,
                           schedule=schedule, escalation_issue=escalation_issue,
@@ -263,3 +200,87 @@ def compile_point(cfg: Tree) -> Compiled:
                          status_quo=space.status_quo, parties=tuple(party_inputs))
     return Compiled(structure=structure, inputs=inputs, stakes_usd=stakes_usd, constraints="; ".join(constraints)
                     or "none")
+
+
+def _escalation(cfg: Tree, space: OutcomeSpace) -> tuple[float, int | None]:
+    """The rise at the final deadline without a deal, and the index of the issue it raises (``None``: none)."""
+    target = lookup(cfg, "scenario.escalation_issue")
+    if target in (MISSING, None):
+        return 0.0, None
+    if target not in space.names:
+        raise ConfigError("scenario.escalation_issue", f"must be one of {', '.join(space.names)} or null, "
+                                                       f"got {target!r}")
+    index = space.index(target)
+    issue = space.issues[index]
+    escalation = read(cfg, "scenario.escalation", hi=issue.hi - issue.status_quo,
+                      what=f" (pp; the escalated rate must stay within scenario.issues.{target}.max = "
+                           f"{fmt(issue.hi)})")
+    return escalation, index
+
+
+def _payoffs(cfg: Tree, model: str, space: OutcomeSpace, ids: tuple[str, str], roles: tuple,
+             escalation_issue: int | None, escalation: float) -> tuple[dict, dict, dict, object]:
+    """Each party's payoff, its no-deal utilities (status quo, escalated), the stakes in USD and the
+    consumers' cost coefficients (the tariff model's; ``None`` otherwise)."""
+    if model == "split":
+        try:
+            payoffs = split_payoffs(space, ids)
+        except ValueError:
+            raise ConfigError("scenario.issues", "the split payoff model needs exactly one issue, share, "
+                                                 "with min 0 and max 1") from None
+        no_deal = {pid: (read(cfg, "scenario.payoff.disagreement.{party}", pid, what=" (utility of no deal)"),) * 2
+                   for pid in ids}
+        return payoffs, no_deal, {}, None
+    stakes_usd, consumer = {}, None
+    if model == "linear":
+        payoffs = linear_payoffs(space, linear_weights(cfg, ids, space))
+    else:
+        importer, exporter = roles
+        stakes, pass_through, weights = stakes_and_weights(cfg, space, importer, exporter)
+        payoffs = payoffs_for(space, stakes, pass_through, weights, importer, exporter)
+        stakes_usd = derived_stakes(stakes)
+        consumer = consumer_cost_coefficients(space, stakes, pass_through)
+    worst = escalated(space.status_quo, escalation_issue, escalation)
+    no_deal = {pid: (float(payoffs[pid].utility(space.status_quo)), float(payoffs[pid].utility(worst)))
+               for pid in ids}
+    return payoffs, no_deal, stakes_usd, consumer
+
+
+def _party(cfg: Tree, pid: str, name: str, space: OutcomeSpace, model: str, pay, no_deal: tuple[float, float],
+           consumer, agenda: str, max_rounds: int, horizon: str, to_round) -> tuple:
+    """One party compiled: its :class:`PartySpec`, its :class:`PartyInputs`, its dated threshold changes and
+    its constraints in words."""
+    key = f"scenario.sides.{pid}"
+    if pay.p_max <= pay.p_min:
+        raise ConfigError(f"scenario.payoff.{pid}", "gives the same payoff to every package; nothing to negotiate")
+    own = get(cfg, f"{key}.deadline")
+    own_deadline = math.nan if own is None else read(cfg, "scenario.sides.{party}.deadline", pid, hi=max_rounds,
+                                                     what=horizon + "; or null for the talks' deadline")
+    bounds = party_bounds(cfg, pid, space)
+    threshold, knows, changes, groups, terms = ratification(
+        cfg, pid, space, pay if model == "trade" else None, consumer, to_round)
+    parts = {}
+    for part_key, (group, base) in PARTS.items():
+        parts[part_key] = part(lookup(cfg, f"{pid}.{part_key}"), f"{pid}.{part_key}", base, space)
+    s = "scenario.sides.{party}."
+    inputs = PartyInputs(
+        payoff_a=pay.a, payoff_b=np.float64(pay.b), p_min=np.float64(pay.p_min), p_max=np.float64(pay.p_max),
+        red_lo=bounds.lo, red_hi=bounds.hi, loose_lo=bounds.loose_lo, loose_hi=bounds.loose_hi,
+        line_strength=bounds.strength, firmness=firmness(cfg, pid, space), refuses=np.float64(agenda in refused(cfg, pid)),
+        deadline=np.float64(own_deadline),
+        deadline_private=np.float64(read(cfg, s + "deadline_private", pid)),
+        delay_cost=np.float64(read(cfg, s + "delay_cost", pid)),
+        noise=np.float64(read(cfg, s + "concession_noise", pid, what=" (s.d.)")),
+        belief_deadline_sd=np.float64(read(cfg, s + "belief_noise.deadline", pid, hi=max_rounds,
+                                           what=" (s.d. in rounds)")),
+        belief_reservation_sd=np.float64(read(cfg, s + "belief_noise.reservation", pid, what=" (s.d. in utility)")),
+        walk_away=np.float64(read(cfg, s + "walk_away", pid)),
+        u_status_quo=np.float64(no_deal[0]), u_escalated=np.float64(no_deal[1]),
+        discount=np.float64(read(cfg, s + "discount", pid, default=1.0,
+                                 what=" (per-round discount factor; 1 = none)")),
+        threshold=np.float64(threshold), knows_win_set=np.float64(knows), constituencies=tuple(terms),
+        offering=parts["offering"][2], acceptance=parts["acceptance"][2], opponent=parts["opponent"][2])
+    spec = PartySpec(id=pid, name=name, offering=parts["offering"][:2], acceptance=parts["acceptance"][:2],
+                     opponent=parts["opponent"][:2], constituencies=tuple(groups),
+                     per_issue=tuple(k for k, v in parts["offering"][2].items() if np.ndim(v)))
+    return spec, inputs, changes, bounds.described

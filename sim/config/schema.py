@@ -271,12 +271,9 @@ class Scenario:
 
         return compile_point(self.to_config())
 
-    def run(self, seeds: int = 1, root_seed: int = 0) -> dict:
-        """Run ``seeds`` negotiations and return their outcome columns (one value per negotiation).
-
-        The columns are those of a run's ``outcomes.parquet``: ``deal``, ``agreement_round``,
-        ``agreed_<issue>``, ``<party>_utility``...
-        """
+    def model(self, seeds: int = 1, root_seed: int = 0):
+        """A :class:`~sim.engine.model.NegotiationModel` of ``seeds`` negotiations of the scenario, not yet run
+        (world ``k`` gets the seed a run with ``run.seed=root_seed`` gives seed index ``k``)."""
         import numpy as np
 
         from sim.engine.inputs import stack
@@ -284,8 +281,16 @@ class Scenario:
         from sim.engine.streams import world_seeds
 
         compiled = self.compile()
-        model = NegotiationModel(compiled.structure, stack([compiled.inputs] * seeds),
-                                 world_seeds(root_seed, np.arange(seeds)))
+        return NegotiationModel(compiled.structure, stack([compiled.inputs] * seeds),
+                                world_seeds(root_seed, np.arange(seeds)))
+
+    def run(self, seeds: int = 1, root_seed: int = 0) -> dict:
+        """Run ``seeds`` negotiations and return their outcome columns (one value per negotiation).
+
+        The columns are those of a run's ``outcomes.parquet``: ``deal``, ``end_round``, one per issue (the
+        agreed value), ``<party>_payoff``, ``<party>_utility``...
+        """
+        model = self.model(seeds, root_seed)
         model.run_model()
         return model.outcomes()
 

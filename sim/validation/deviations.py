@@ -12,7 +12,7 @@ the same model, protocol and acceptance code as any run:
 
 They are composed by overriding a party's parts, e.g.::
 
-    p1.offering._target_=sim.deviations.OneShotOffer +p1.offering.keep=0.6 +p1.offering.at_round=1
+    p1.offering._target_=sim.validation.deviations.OneShotOffer +p1.offering.keep=0.6 +p1.offering.at_round=1
 
 They exist for validation and are not offered as strategies in ``conf/``.
 """
