@@ -356,10 +356,11 @@ def _phases(repeats: int) -> dict[str, list[float]]:
     from sim.config.compose import compose_config
     from sim.report.parallel import draw_in_workers
     from sim.report.summary import by_point
-    from sim.run.store import RunData, read_outcomes
+    from sim.run.readback import RunData, read_outcomes
+    from sim.report import PRELOAD
     from sim.run.workers import start
 
-    start(plotting=True, ahead=True)
+    start(PRELOAD, ahead=True)
     out: dict[str, list[float]] = {}
     for _ in range(repeats + 1):  # the first is a warm-up (the fork server's imports)
         row = {}

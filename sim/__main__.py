@@ -8,8 +8,11 @@ mistake gets a one-line error and exit status 2 before any run folder exists.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import NoReturn
+
+from sim.guard import one_line
 
 USAGE = """usage: python -m sim VERB [OVERRIDES...]
 
@@ -90,9 +93,11 @@ def _start_workers(args: list[str]) -> None:
     the command says ``run.plot=false``) while this process checks the command line and composes the
     config (:mod:`sim.run.workers`). It is a separate process that writes nothing: a refused command
     line still exits with one line, and this process imports none of it."""
+    from sim.report import PRELOAD
     from sim.run.workers import start
 
-    start(plotting=not any(a.lower() in ("run.plot=false", "++run.plot=false") for a in args), ahead=True)
+    plotting = not any(a.lower() in ("run.plot=false", "++run.plot=false") for a in args)
+    start(PRELOAD if plotting else (), ahead=True)
 
 
 class _Usage(Exception):
@@ -143,6 +148,26 @@ def _positive(kind):
     return parse
 
 
+def _bounded(kind, low, high):
+    """An argparse type: a number of ``kind`` within [low, high] (finite)."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            shown = (f"{low} to {high}" if kind is int else f"{low:g} to {high:g}")
+            raise argparse.ArgumentTypeError(f"must be {'an integer' if kind is int else 'a number'} from {shown}, "
+                                             f"got {text!r}")
+        return value
+
+    return parse
+
+
+MAX_DPI, SCALES, MAX_PIXELS_PER_INCH = 1200, (0.25, 4.0), 1200  # a figure at 1200 px/inch takes about 0.5 GB
+
+
 def _plot(args: list[str]) -> int:
     from pathlib import Path
 
@@ -156,11 +181,18 @@ def _plot(args: list[str]) -> int:
                         help="file formats (default: those of the figure files already there, else png)")
     parser.add_argument("--figures", type=_csv(list(FIGURES), "figure"), metavar="NAME,...",
                         help=f"which figures (default: all the data supports): {', '.join(FIGURES)}")
-    parser.add_argument("--dpi", type=_positive(int), default=DPI, help=f"PNG resolution (default {DPI})")
-    parser.add_argument("--scale", type=_positive(float), default=1.0,
-                        help="scale on each figure's size, text size unchanged (default 1)")
+    parser.add_argument("--dpi", type=_bounded(int, 20, MAX_DPI), default=DPI,
+                        help=f"PNG resolution, 20 to {MAX_DPI} (default {DPI})")
+    parser.add_argument("--scale", type=_bounded(float, *SCALES), default=1.0,
+                        help=f"scale on each figure's size, {SCALES[0]:g} to {SCALES[1]:g}, text size unchanged "
+                             "(default 1)")
     ns = _parsed(parser, args)
     if ns is None:
+        return 2
+    if ns.dpi * ns.scale > MAX_PIXELS_PER_INCH:  # memory grows with (dpi x scale) squared
+        print(f"error: --dpi {ns.dpi} with --scale {ns.scale:g} draws {ns.dpi * ns.scale:g} pixels per inch of the "
+              f"usual figure; at most {MAX_PIXELS_PER_INCH} (lower one of them) (python -m sim plot --help)",
+              file=sys.stderr)
         return 2
     from sim.cli import plot
 
@@ -239,9 +271,14 @@ def _analyze(args: list[str]) -> int:
     parser.add_argument("--density", type=_positive(float), default=0.8,
                         help="the density the reported PRIM box must reach, else the densest box (default 0.8)")
     parser.add_argument("--no-figures", action="store_true", help="write the tables only")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap and the extra-trees (default 0)")
+    parser.add_argument("--seed", type=_bounded(int, 0, 2**32 - 1), default=0,
+                        help="seed of the bootstrap and the extra-trees, 0 to 2^32-1 (default 0)")
     ns = _parsed(parser, args)
     if ns is None:
+        return 2
+    if ns.run_dir.is_dir() and not os.access(ns.run_dir, os.W_OK | os.X_OK):
+        print(f"error: {ns.run_dir}: cannot be written (analyze writes sensitivity.csv there); copy the run folder "
+              "to a place you can write", file=sys.stderr)
         return 2
     from sim.analysis.analyze import AnalyzeError, analyze_run, format_report
 
@@ -310,6 +347,7 @@ def _compare(args: list[str]) -> int:
     return 0
 
 
+@one_line  # Ctrl-C, SIGTERM or a limit of the system: one line and an exit status, never a traceback
 def main() -> None:
     """Entry point of ``python -m sim`` and of the ``sim`` script."""
     args = sys.argv[1:]

@@ -47,9 +47,12 @@ class Run:
     def outcomes(self) -> pd.DataFrame:
         """One row per negotiation (``outcomes.parquet``, or the chunks done so far)."""
         if self._outcomes is None:
-            from sim.run.store import read_outcomes
+            from sim.run.readback import RunDirError, read_outcomes
 
-            self._outcomes = read_outcomes(self.path).to_pandas()
+            try:
+                self._outcomes = read_outcomes(self.path).to_pandas()
+            except RunDirError as err:  # damaged (its digest differs) or unreadable: the one-line reason
+                raise ValueError(str(err)) from None
         return self._outcomes
 
     @property
@@ -67,9 +70,12 @@ class Run:
     def plot(self, formats: tuple[str, ...] = ("png",)) -> list[Path]:
         """Draw every figure the run's data supports into ``figures/``; return the paths written."""
         from sim.report.plots import draw_all
-        from sim.run.store import load_run
+        from sim.run.readback import RunDirError, load_run
 
-        data, _ = load_run(self.path)
+        try:
+            data, _ = load_run(self.path)
+        except RunDirError as err:
+            raise ValueError(str(err)) from None
         written, _ = draw_all(data, self.path, formats=formats)
         return written
 
@@ -116,7 +122,17 @@ def run(overrides: list[str] | tuple[str, ...] = (), out_dir: str | Path | None 
     from sim.config.compose import compose_config
     from sim.preflight import UsageError, check
 
+    if isinstance(overrides, (str, bytes)) or not isinstance(overrides, (list, tuple)):
+        raise ValueError(f"overrides: must be a list of strings such as ['+experiment=smoke'], got "
+                         f"{type(overrides).__name__} {overrides!r:.80}")
     overrides = list(overrides)
+    wrong = next((o for o in overrides if not isinstance(o, str)), None)
+    if wrong is not None:
+        raise ValueError(f"overrides: each must be a string 'key=value', got {type(wrong).__name__} {wrong!r:.80}")
+    if out_dir is not None and not isinstance(out_dir, (str, Path)):
+        raise ValueError(f"out_dir: must be a path (str or pathlib.Path), got {type(out_dir).__name__}")
+    if out_dir is not None and Path(out_dir).exists() and not Path(out_dir).is_dir():
+        raise ValueError(f"out_dir {str(out_dir)!r}: is a file, not a folder; give a new or a run folder")
     if out_dir is not None and (bad := set(str(out_dir)) & set(_NOT_IN_OVERRIDES)):
         raise ValueError(f"out_dir {str(out_dir)!r}: a run folder's path cannot hold {' '.join(sorted(bad))} "
                          "(it goes into a Hydra override); choose another name")
@@ -144,7 +160,7 @@ def load(run_dir: str | Path) -> Run:
     Raises:
         ValueError: the folder is not a run folder (one line naming it).
     """
-    from sim.run.store import RunDirError, load_run
+    from sim.run.readback import RunDirError, load_run
 
     path = Path(run_dir)
     try:

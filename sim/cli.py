@@ -14,15 +14,17 @@ import time
 from pathlib import Path
 
 import hydra
-import pyarrow.parquet as pq
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from sim.config import CONF_DIR, ConfigError, plan
 from sim.report.summary import by_point, format_points, report
 from sim.run.outputs import atomic_write, write_metadata
-from sim.run.runner import Interrupted, execute, sigterm_as_interrupt
-from sim.run.store import DiskFull, RunDirError, guard_disk, is_disk_full, load_run, read_outcomes
+from sim.run.executors import sigterm_as_interrupt
+from sim.run.lock import RunLock
+from sim.run.runner import Interrupted, execute
+from sim.run.readback import RunData, RunDirError, load_run, read_outcomes, read_table, to_frame
+from sim.run.store import DiskFull, guard_disk, is_disk_full
 
 __all__ = ["main", "run_experiment"]
 
@@ -53,12 +55,19 @@ def run_experiment(cfg: DictConfig, out_dir: Path, progress: bool | None = None,
     out_dir = Path(out_dir)
     container = OmegaConf.to_container(cfg, resolve=True)
     the_plan = checked_plan(container)
+    with RunLock(out_dir):  # one run at a time in a folder; released however this process ends
+        return _run_locked(cfg, container, the_plan, out_dir, progress, command, start)
+
+
+def _run_locked(cfg: DictConfig, container: dict, the_plan, out_dir: Path, progress: bool | None,
+                command: str | None, start: float) -> str:
+    """:func:`run_experiment` once the run folder is locked."""
     progress = cfg.run.progress if progress is None else progress
     from sim.analysis.sensitivity import write_design
 
     design = write_design(out_dir, container, the_plan)  # design.json/.csv, so the analysis can be redone
     sweep = execute(the_plan, out_dir, container, progress=progress)
-    outcomes = read_outcomes(out_dir).to_pandas()
+    outcomes = to_frame(read_outcomes(out_dir))
     formats = container["run"].get("figure_formats", ["png"])
     drawing = _start_figures(outcomes, out_dir, the_plan, formats) if cfg.run.plot else None
     try:
@@ -83,12 +92,12 @@ FIGURE_WORKERS = 2  # figures drawn at once when the fork server has the figure 
 def _start_figures(outcomes, out_dir: Path, the_plan, formats: list[str]):
     """Start drawing the figures in workers, while the summary is written, when the ``run`` verb has
     started a fork server with the figure modules; else None (they are drawn here, afterwards)."""
-    from sim.run.workers import plotting_ready
+    from sim.report import PRELOAD
+    from sim.run.workers import preloaded
 
-    if not plotting_ready():
+    if not preloaded(*PRELOAD):
         return None
     from sim.report.parallel import draw_in_workers
-    from sim.run.store import RunData
 
     rounds = _rounds(out_dir, outcomes)
     return draw_in_workers(RunData(outcomes=outcomes, rounds=rounds, plan=the_plan), out_dir, formats,
@@ -96,8 +105,8 @@ def _start_figures(outcomes, out_dir: Path, the_plan, formats: list[str]):
 
 
 def _rounds(out_dir: Path, outcomes):
-    rounds_path = out_dir / "rounds.parquet"
-    return pq.read_table(rounds_path).to_pandas() if rounds_path.exists() else outcomes.iloc[:0]
+    rounds, _ = read_table(out_dir, "rounds")  # checked against its digest, as every read
+    return to_frame(rounds) if rounds is not None else outcomes.iloc[:0]
 
 
 def _summarise(cfg: DictConfig, container: dict, out_dir: Path, the_plan, sweep, outcomes, drawing,
@@ -155,16 +164,14 @@ def _summarise(cfg: DictConfig, container: dict, out_dir: Path, the_plan, sweep,
                 written, skipped = drawing.result()
             else:
                 from sim.report.plots import draw_all
-                from sim.run.store import RunData
-
+            
                 written, skipped = draw_all(RunData(outcomes=outcomes, rounds=_rounds(out_dir, outcomes),
                                                     plan=the_plan), out_dir, formats=formats)
             finish_metadata()
         summary += "\n\n" + describe_figures(written, skipped)
     if design is not None and design.is_sensitivity:  # the indices at the end of a sensitivity run
         from sim.analysis.analyze import analyze_run, format_report
-        from sim.run.store import RunData
-
+    
         result = analyze_run(out_dir, figures=bool(cfg.run.plot),
                              data=RunData(outcomes=outcomes, rounds=outcomes.iloc[:0], plan=the_plan))
         summary += "\n\n" + format_report(result) + "\n(sensitivity.csv" + (

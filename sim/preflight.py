@@ -8,7 +8,7 @@ that names the key and what is allowed.
 
 It also decides the run folder before Hydra writes anything into it (``.hydra/``): a folder named
 with ``hydra.run.dir`` (or, for ``-m``, each job's folder under ``hydra.sweep.dir``) is accepted only
-if it is new or holds the same run (:func:`sim.run.store.check_resume`), and a default folder is made
+if it is new or holds the same run (:func:`sim.run.manifest.check_resume`), and a default folder is made
 unique and claimed (created) here, then handed to Hydra explicitly.
 """
 
@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import itertools
 import os
+import sys
 from pathlib import Path
 
+import yaml
 from hydra import compose
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -29,8 +31,10 @@ from omegaconf.errors import OmegaConfBaseException
 from sim.config import ConfigError, available, plan, priors
 from sim.config.calibration import calibration_entries
 from sim.config.compose import hydra_context
-from sim.report.codebook import table_entries
-from sim.run.store import check_resume, config_fingerprint
+from sim.run.columns import table_entries
+from sim.run.estimate import CONFIRM_SECONDS, estimate, free_bytes, human_bytes
+from sim.run.lock import refuse_if_locked
+from sim.run.manifest import check_resume, config_fingerprint
 
 __all__ = ["UsageError", "check", "check_not_swept", "planned"]
 
@@ -211,11 +215,40 @@ def _check_target(cfg, run_dir: Path | None) -> None:
     container = OmegaConf.to_container(cfg, resolve=True)
     run = container["run"]
     if run_dir is not None:
+        refuse_if_locked(run_dir)  # a live run writes there (before Hydra writes its .hydra/ files)
         check_resume(run_dir, config_fingerprint(container), force=bool(run.get("force_resume", False)))
     if run.get("executor") == "dask" and run.get("dask_address"):
-        from sim.run.runner import dask_client  # imported only here: it brings in the whole engine
+        from sim.run.executors import dask_client  # imported only here: it brings in the whole engine
 
         dask_client(run["dask_address"], 1).close()
+
+
+def _check_cost(made, cfg, folder: Path, spent: list[int]) -> None:
+    """Refuse a sweep that would not fit on the disk of ``folder``; ask before one over an hour.
+
+    ``spent`` holds the bytes of the jobs checked before (a ``-m`` sweep's jobs share the disk).
+    """
+    cost = estimate(made)
+    where, free = free_bytes(folder)
+    there = sum(p.stat().st_size for p in folder.rglob("*.parquet")) if folder.is_dir() else 0  # a resume
+    need = max(0, cost.bytes - there) + sum(spent)
+    spent.append(max(0, cost.bytes - there))
+    if need > free:
+        raise UsageError(f"run.seeds: this sweep would not fit on the disk: {cost.describe()}, but "
+                         f"{human_bytes(free)} is free under {where}; lower run.seeds or the grid, record fewer "
+                         "rounds (run.record_rounds=none), or run into a folder on a larger disk")
+    confirm = OmegaConf.select(cfg, "run.confirm", default=False)
+    if not isinstance(confirm, bool):
+        raise UsageError(f"run.confirm: must be true or false, got {confirm!r}")
+    if cost.seconds <= CONFIRM_SECONDS or confirm:
+        return
+    question = f"this sweep is long: {cost.describe()}"
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        raise UsageError(f"run.confirm: {question}; add run.confirm=true to start it, or lower run.seeds or the grid")
+    print(f"{question}. Start it? [y/N] ", end="", file=sys.stderr, flush=True)
+    if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+        raise UsageError("run.confirm: not started (add run.confirm=true to start it without asking)")
+    cfg.run.confirm = True  # asked once, not again for the next job of a -m sweep
 
 
 def _writable(folder: Path, key: str) -> None:
@@ -229,6 +262,41 @@ def _writable(folder: Path, key: str) -> None:
     except OSError as err:
         reason = err.strerror or str(err)
         raise UsageError(f"{key}: cannot create or write the folder {folder} ({reason})") from None
+
+
+_NAMED_FOLDERS = ("hydra.run.dir", "hydra.sweep.dir", "run.name")
+
+
+def _check_folder_names(overrides: list[str], cfg, folders: dict) -> None:
+    """Refuse an empty run folder name (the run would go into the current folder, or lose a level) and a
+    name longer than the file system takes (one line, before anything is written)."""
+    for key in _NAMED_FOLDERS:
+        given = _override(overrides, key)
+        value = given if given is not None else (OmegaConf.select(cfg, key) if key == "run.name" else None)
+        if value is not None and str(value).strip() in ("", ".", ".."):
+            raise UsageError(f"{key}: {'is empty' if not str(value).strip() else f'is {value!r}'}; give a folder "
+                             "name (e.g. " + ("run.name=my_study" if key == "run.name" else f"{key}=results/my_run")
+                             + ")")
+    name = str(OmegaConf.select(cfg, "run.name") or "")
+    for key in ("hydra.run.dir", "hydra.sweep.dir"):
+        folder = _override(overrides, key) or folders.get(key.split(".")[1])
+        if folder:  # a default folder is named after run.name: a name too long is that key's
+            _fits(Path(str(folder)), "run.name" if _override(overrides, key) is None and name else key)
+
+
+def _fits(path: Path, key: str) -> None:
+    """Refuse a path whose folder names, or whole length, the file system would not take."""
+    parent = next((p for p in (path, *path.parents) if p.exists()), Path("."))
+    try:
+        name_max, path_max = os.pathconf(parent, "PC_NAME_MAX"), os.pathconf(parent, "PC_PATH_MAX")
+    except (OSError, ValueError, AttributeError):
+        name_max, path_max = 255, 4096
+    long = next((part for part in path.parts if len(os.fsencode(part)) > name_max), None)
+    if long is not None:
+        raise UsageError(f"{key}: the folder name {long[:40]!r}... is {len(os.fsencode(long))} bytes; the file system "
+                         f"takes at most {name_max} (shorten the name or the overrides that make it)")
+    if len(os.fsencode(str(path.absolute()))) >= path_max:
+        raise UsageError(f"{key}: the folder path is longer than the file system takes ({path_max} bytes)")
 
 
 def _claim(template: str) -> Path:
@@ -256,6 +324,8 @@ def _compose(job: list[str]):
             cfg = compose(config_name="config", overrides=job, return_hydra_config=True)
     except (ConfigCompositionException, OmegaConfBaseException) as err:
         raise UsageError(_explain(err, job)) from None
+    except yaml.YAMLError as err:  # a config file (a scenario written by hand) that is not valid YAML
+        raise UsageError(_yaml_error(err)) from None
     try:
         folders = {k: OmegaConf.select(cfg, f"hydra.{k}.dir") for k in ("run", "sweep")}
         folders["job"] = OmegaConf.select(cfg, "hydra.job.override_dirname")  # a -m job's folder: NUM_<this>
@@ -264,6 +334,15 @@ def _compose(job: list[str]):
     with open_dict(cfg):
         del cfg["hydra"]
     return cfg, folders
+
+
+def _yaml_error(err: yaml.YAMLError) -> str:
+    """One line for a config file that is not valid YAML: the file, the place and the problem."""
+    mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
+    problem = " ".join(str(getattr(err, "problem", None) or err).split())[:160]
+    if mark is None:
+        return f"a config file is not valid YAML ({problem})"
+    return f"{mark.name}: not valid YAML at line {mark.line + 1}, column {mark.column + 1} ({problem})"
 
 
 def _job_numbers(overrides: list[str], existing: set[int]) -> dict[int, list[str]]:
@@ -320,14 +399,19 @@ def check(overrides: list[str], multirun: bool, claim: bool = False) -> list[str
     run_dir = None if multirun else _override(overrides, "hydra.run.dir")
     folders = {}
     scenarios_checked: set[tuple[str, ...]] = set()
+    spent: list[int] = []
     for job in _jobs(overrides, multirun):
         cfg, folders = _compose(job)
+        _check_folder_names(overrides, cfg, folders)
+        if multirun and folders.get("sweep") and folders.get("job") is not None:
+            _fits(Path(str(folders["sweep"])) / f"999_{folders['job']}", "hydra.sweep.dir")  # the job's folder
         try:
             check_not_swept(job, cfg)
             made = plan(cfg)
             table_entries(made)  # the plan's output columns (a swept key may not repeat one)
             _PLANNED[:] = [(OmegaConf.to_container(cfg, resolve=True), made)]
             _check_target(cfg, Path(run_dir) if run_dir else None)
+            _check_cost(made, cfg, Path(run_dir or folders.get("run" if not multirun else "sweep") or "."), spent)
             _check_scenario_as_written(job, scenarios_checked)
         except ConfigError as err:
             raise UsageError(str(err)) from None

@@ -12,7 +12,7 @@ from sim.config import plan
 from sim.report import plots
 from sim.report.plots import Skip, binned
 from sim.run.runner import simulate
-from sim.run.store import RunData
+from sim.run.readback import RunData
 from tests.conftest import compose_config
 
 

@@ -24,7 +24,7 @@ from sim.__main__ import _run
 from sim.cli import plot, run_experiment
 from sim.config import ConfigError
 from sim.preflight import UsageError, check
-from sim.run.runner import dask_client, dask_in_flight
+from sim.run.executors import dask_client, dask_in_flight
 from tests.conftest import compose_config
 
 ROOT = Path(__file__).resolve().parent.parent

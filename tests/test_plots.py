@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import shutil
 from pathlib import Path
 
@@ -75,7 +76,7 @@ def test_a_corrupt_parquet_file_is_named(no_deal_dir, tmp_path, capsys):
     path.write_bytes(path.read_bytes()[:300])  # a partial file
     assert plot(copy) == 2
     err = capsys.readouterr().err
-    assert str(path) in err and "partial or corrupt" in err
+    assert str(path) in err and "damaged" in err and err.count("\n") == 1  # its digest no longer matches
 
 
 def test_an_unfinished_sweep_is_plotted_from_its_parts(sweep_dir, tmp_path, capsys):
@@ -83,6 +84,10 @@ def test_an_unfinished_sweep_is_plotted_from_its_parts(sweep_dir, tmp_path, caps
     shutil.copytree(sweep_dir, copy)
     (copy / "outcomes.parquet").unlink()
     (copy / "outcomes" / "part-000001.parquet").unlink()
+    manifest = json.loads((copy / "manifest.json").read_text())  # as a sweep stopped before chunk 1 was done
+    del manifest["parts"]["1"]
+    manifest["done"].remove(1)
+    (copy / "manifest.json").write_text(json.dumps(manifest))
     assert plot(copy, formats=["png"], only=["deal_rate"]) == 0  # what is read, not what is drawn, is tested
     assert "unfinished" in capsys.readouterr().out
 
@@ -98,6 +103,9 @@ def test_a_run_folder_with_the_former_dotted_columns_still_plots(sweep_dir, tmp_
         pq.write_table(table.rename_columns([{"escalation": "scenario.escalation", "deadline_round":
                                               "scenario.deadline.round"}.get(c, c) for c in table.column_names]),
                        copy / name)
+    manifest = json.loads((copy / "manifest.json").read_text())  # a folder of then: no digests of merged files
+    del manifest["merged"]
+    (copy / "manifest.json").write_text(json.dumps(manifest))
     assert plot(copy, formats=["png"], only=["deal_rate"]) == 0
     assert (copy / "figures" / "deal_rate.png").exists()
 
@@ -159,7 +167,7 @@ def test_a_run_draws_its_figures_in_the_formats_its_config_asks_for(tmp_path, mo
             pass
 
     asked = []
-    monkeypatch.setattr(sim.run.workers, "plotting_ready", lambda: in_workers)
+    monkeypatch.setattr(sim.run.workers, "preloaded", lambda *modules: in_workers)
     monkeypatch.setattr(sim.report.plots, "draw_all", lambda *args, formats: asked.append(formats) or ([], []))
     monkeypatch.setattr(sim.report.parallel, "draw_in_workers",
                         lambda run, run_dir, formats, workers: asked.append(formats) or Drawn())

@@ -19,13 +19,15 @@ from omegaconf import OmegaConf
 
 import sim.report.plots
 import sim.run.runner
+import sim.run.manifest
 import sim.run.store
 from sim.cli import guarded_run
 from sim.config import ConfigError, plan
 from sim.config.sweep import column_name
 from sim.preflight import UsageError, check
 from sim.run.runner import execute
-from sim.run.store import DamagedPart, check_resume, merge, part_path, read_manifest
+from sim.run.manifest import DamagedPart, check_resume, part_path, read_manifest
+from sim.run.store import merge
 from tests.conftest import compose_config
 
 # 2 pairs x 4 grid points x 60 seeds: 6 chunks of 40 worlds per strategy pair (12 chunks), every negotiation's rounds recorded
@@ -162,7 +164,7 @@ def test_a_resume_across_code_versions_is_refused_unless_forced(finished, refere
     with pytest.raises(ConfigError, match=r"run\.force_resume: .*'sim 0\.0\.9 @ 0123abc'"):
         _sweep(finished)
     result = _sweep(finished, "run.force_resume=true")
-    assert result.code_versions == sorted(["sim 0.0.9 @ 0123abc", sim.run.store.code_version()])
+    assert result.code_versions == sorted(["sim 0.0.9 @ 0123abc", sim.run.manifest.code_version()])
     _same_files(finished, reference)  # the code did not really change here
 
 
@@ -171,7 +173,7 @@ def test_the_code_version_names_the_package_and_the_commit():
 
     from sim.run.outputs import git_commit
 
-    version = sim.run.store.code_version()
+    version = sim.run.manifest.code_version()
     assert version.startswith(f"sim {metadata.version('sim')} @ ")
     commit = git_commit()
     if commit is not None:
@@ -191,7 +193,7 @@ def test_force_resume_must_be_a_flag():
 def test_a_damaged_manifest_is_refused_in_one_line(finished, content):
     (finished / "manifest.json").write_text(content)
     with pytest.raises(ConfigError) as err:
-        check_resume(finished, sim.run.store.config_fingerprint(_container()))
+        check_resume(finished, sim.run.manifest.config_fingerprint(_container()))
     message = str(err.value)
     assert "manifest.json is damaged" in message and "\n" not in message
 

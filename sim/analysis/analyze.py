@@ -26,7 +26,7 @@ from sim.analysis.sensitivity import analyze, figure, load_design, outcome_names
 from sim.config.sweep import column_name
 from sim.report.style import figure_output
 from sim.run.outputs import atomic_write
-from sim.run.store import RunData, RunDirError, load_run
+from sim.run.readback import RunData, RunDirError, load_run
 
 __all__ = ["Analysis", "AnalyzeError", "analyze_run", "format_report"]
 

@@ -25,7 +25,8 @@ import pandas as pd
 from sim.config.sweep import column_name
 from sim.config.values import flatten
 from sim.report.summary import party_ids, wilson_interval
-from sim.run.store import RUN_ONLY, RunDirError, read_outcomes
+from sim.run.manifest import RUN_ONLY
+from sim.run.readback import RunDirError, read_outcomes
 
 __all__ = ["CompareError", "compare", "differing_config", "figure", "is_run", "run_folders"]
 
@@ -116,6 +117,7 @@ def compare(runs: list[Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
 
     config = differing_config(runs)
     points, per_run = [], []
+    parties: dict[tuple[str, str], list[str]] = {}
     for k, run in enumerate(runs):
         try:
             out = read_outcomes(run).to_pandas()
@@ -126,9 +128,15 @@ def compare(runs: list[Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
         if missing or out.empty:
             raise CompareError(f"{run}: its outcomes lack {', '.join(missing) or 'rows'}; "
                                "not a run of python -m sim run")
+        parties.setdefault(party_ids(out), []).append(_label(run, runs))
+        if len(parties) > 1:
+            shown = "; ".join(f"{', '.join(names)} between {' and '.join(ids)}" for ids, names in parties.items())
+            raise CompareError(f"runs between different parties cannot be set side by side ({shown}); compare "
+                               "the runs of one scenario's parties at a time")
         head = {"run": _label(run, runs), **config.iloc[k].to_dict()}
-        if not summary.empty:
-            points.append(pd.concat([pd.DataFrame([head] * len(summary)), summary], axis=1))
+        if not summary.empty:  # a key swept inside the run: its per-point column, not the run's default value
+            shared = {c: v for c, v in head.items() if c == "run" or c not in summary.columns}
+            points.append(pd.concat([pd.DataFrame([shared] * len(summary)), summary], axis=1))
         deals = int(out["deal"].sum())
         low, high = wilson_interval(np.array([deals]), np.array([len(out)]))
         per_run.append({**head, "runs": len(out), "deals": deals, "deal_rate": deals / len(out),

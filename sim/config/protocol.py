@@ -31,6 +31,10 @@ def stages(cfg: Tree, space: OutcomeSpace) -> tuple[tuple[int, ...], ...]:
     if spec is MISSING or spec is None:
         return tuple((j,) for j in range(space.n))
     if isinstance(spec, str):
+        tags = sorted({name for issue in space.issues for name, _ in issue.tags})
+        if spec not in tags:  # else every issue would silently be a stage of its own
+            raise ConfigError("scenario.stages", f"names no tag {spec!r} of the scenario's issues; choose from "
+                                                 f"{', '.join(tags) or 'none (give a list of stages)'}")
         return tuple(idx for _, idx in space.groups(spec))
     if not isinstance(spec, list) or not spec or not all(isinstance(g, list) and g for g in spec):
         raise ConfigError("scenario.stages", "must be a tag name, or a list of non-empty lists of issue names")

@@ -245,6 +245,9 @@ def _axis_values(cfg: Tree, key: str, values: Any) -> list:
         raise ConfigError(f"sweep.grid.{key}", "must be a non-empty list of values")
     if lookup(cfg, key) is MISSING:
         raise ConfigError(f"sweep.grid.{key}", f"names no config key; {key!r} does not exist")
+    twice = next((v for k, v in enumerate(values) if v in values[:k]), MISSING)
+    if twice is not MISSING:  # each negotiation would run twice, and an interval be reported as if n were larger
+        raise ConfigError(f"sweep.grid.{key}", f"lists the value {twice!r} more than once; give each value once")
     return values
 
 

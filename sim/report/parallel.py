@@ -11,7 +11,7 @@ from __future__ import annotations
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
-from sim.run.store import RunData
+from sim.run.readback import RunData
 
 __all__ = ["Drawing", "draw_in_workers"]
 
@@ -23,7 +23,7 @@ _job: dict = {}
 
 def _init(run: RunData, run_dir: Path, formats: list[str], dpi: int | None, scale: float) -> None:
     """In a worker: keep the run's data and the output settings; leave Ctrl-C to the main process."""
-    from sim.run.runner import worker_init
+    from sim.run.workers import worker_init
 
     worker_init()
     _job.update(run=run, run_dir=Path(run_dir), formats=formats, dpi=dpi, scale=scale)
@@ -73,7 +73,7 @@ class Drawing:
 
     def stop(self) -> None:
         """Stop the workers now (on Ctrl-C or an error elsewhere); nothing once the figures are done."""
-        from sim.run.runner import stop_pool
+        from sim.run.executors import stop_pool
 
         if not self.done:
             stop_pool(self.pool)
@@ -106,7 +106,7 @@ def draw_in_workers(run: RunData, run_dir: Path, formats: list[str], workers: in
         for name in sorted(names, key=lambda n: rank.get(n, len(rank))):
             futures[name] = pool.submit(_draw, name)
     except BaseException:
-        from sim.run.runner import stop_pool
+        from sim.run.executors import stop_pool
 
         stop_pool(pool)
         raise

@@ -48,7 +48,7 @@ from sim.report.style import (
     sized,
 )
 from sim.report.summary import wilson_interval
-from sim.run.store import RunData, pair_labels, party_ids
+from sim.run.readback import RunData, pair_labels, party_ids
 
 __all__ = ["RunData", "draw_all"]
 

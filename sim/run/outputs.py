@@ -19,7 +19,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
-__all__ = ["atomic_write", "package_versions", "write_metadata"]
+__all__ = ["atomic_write", "package_versions", "write_config", "write_metadata"]
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -66,10 +66,17 @@ def git_commit() -> str | None:
     return done.stdout.strip() + ("+dirty" if dirty else "")
 
 
+def write_config(out_dir: Path, cfg: DictConfig | dict) -> None:
+    """Write the resolved config, ``config_resolved.yaml`` (at the start of a sweep, so that an unfinished
+    sweep can be plotted, analysed and compared; again at its end)."""
+    text = OmegaConf.to_yaml(cfg if isinstance(cfg, DictConfig) else OmegaConf.create(cfg), resolve=True)
+    atomic_write(Path(out_dir) / "config_resolved.yaml", lambda p: p.write_text(text))
+
+
 def write_metadata(out_dir: Path, cfg: DictConfig, info: dict) -> None:
     """Write the resolved config and ``metadata.json`` (versions, commit, command, run facts)."""
     out_dir = Path(out_dir)
-    atomic_write(out_dir / "config_resolved.yaml", lambda p: p.write_text(OmegaConf.to_yaml(cfg, resolve=True)))
+    write_config(out_dir, cfg)
     meta = {
         "versions": package_versions(),
         "git_commit": git_commit(),

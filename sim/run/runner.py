@@ -22,11 +22,8 @@ workers and leaves a resumable folder.
 from __future__ import annotations
 
 import logging
-import signal
 import sys
 import time
-from collections.abc import Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,27 +37,24 @@ from sim.domain.bargaining import outcome_metrics
 from sim.engine.inputs import Structure, WorldInputs, joint_box, stack, take, utility_coefficients
 from sim.engine.protocols import END_REASONS
 from sim.engine.streams import point_key, world_seeds
-from sim.report.codebook import field_metadata, table_entries
-from sim.run.store import (
+from sim.run.columns import field_metadata, table_entries
+from sim.run.manifest import (
     KINDS,
     DamagedPart,
     Manifest,
-    MergeStream,
     check_resume,
     clean_temporary,
     code_version,
     config_fingerprint,
-    guard_disk,
-    merge,
     part_path,
-    part_table,
-    read_outcomes,
     verify_parts,
     write_manifest,
-    write_part,
 )
+from sim.run.readback import read_outcomes
+from sim.run.store import MergeStream, guard_disk, merge, part_table, write_part
+from sim.run.executors import dask_results, local_results
+from sim.run.outputs import write_config
 from sim.run.workers import ahead as workers_started_ahead
-from sim.run.workers import context as worker_context
 
 __all__ = ["Chunk", "Interrupted", "execute", "make_chunks", "read_outcomes", "run_chunk", "simulate"]
 
@@ -269,150 +263,6 @@ class Progress:
             self.bar.close()
 
 
-# -- executors -----------------------------------------------------------------------------------
-
-
-def stop_pool(pool: ProcessPoolExecutor) -> None:
-    """Stop a process pool now: cancel what is queued and terminate the workers, so none is orphaned."""
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
-        if process.is_alive():
-            process.terminate()
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
-        process.join(timeout=5)
-    pool.shutdown(wait=True)
-
-
-def worker_init() -> None:
-    """In a worker: leave Ctrl-C to the main process, which stops the pool (no traceback per worker)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _local(tasks: Iterator[ChunkTask], workers: int, in_flight: int, out_dir: Path,
-           fields: dict[str, dict[str, dict[str, str]]]):
-    """Yield chunk results from a process pool whose workers also write the parts (in-process for one worker)."""
-    if workers == 1:
-        for task in tasks:
-            yield run_and_store(task, None, fields)
-        return
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=worker_context(), initializer=worker_init)
-    pending = set()
-    try:
-        for task in tasks:
-            pending.add(pool.submit(run_and_store, task, out_dir, fields))
-            if len(pending) >= in_flight:
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                yield from (f.result() for f in finished)
-        while pending:
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-            yield from (f.result() for f in finished)
-    except BaseException:
-        stop_pool(pool)
-        raise
-    pool.shutdown(wait=True)
-
-
-DASK_CONNECT_SECONDS = 8.0  # a hard bound on reaching a scheduler (Client's own 5 s timeout can hang)
-
-
-def dask_client(address: str | None, workers: int):
-    """A Dask client: to the scheduler at ``address``, or to a local cluster of ``workers`` processes.
-
-    Reaching ``address`` is bounded by :data:`DASK_CONNECT_SECONDS`, also when it accepts the
-    connection but never answers, or answers but is not a Dask scheduler.
-
-    Raises:
-        ConfigError: (``run.dask_address``) the address is not a reachable Dask scheduler.
-    """
-    try:
-        from dask.distributed import Client, LocalCluster
-    except ImportError:
-        raise ConfigError("run.executor", "dask needs the dask extra: pip install -e '.[dask]'") from None
-    if address:
-        import threading
-
-        box: dict[str, Any] = {}
-
-        def connect() -> None:
-            try:
-                box["client"] = Client(address, timeout="5s")
-            except BaseException as err:  # noqa: BLE001 - any failure to connect is reported in one line
-                box["error"] = err
-
-        thread = threading.Thread(target=connect, daemon=True, name="dask-connect")
-        thread.start()
-        thread.join(DASK_CONNECT_SECONDS)
-        if thread.is_alive():
-            raise ConfigError("run.dask_address", f"no Dask scheduler answered at {address!r} within "
-                                                  f"{DASK_CONNECT_SECONDS:g} s (a scheduler listens at "
-                                                  "tcp://HOST:8786 by default, not at its dashboard)")
-        if "error" in box:
-            err = box["error"]
-            reason = " ".join(str(err).split())[:200] or type(err).__name__
-            if isinstance(err, MemoryError):
-                reason = "it answered with data that is not the Dask protocol"
-            raise ConfigError("run.dask_address", f"cannot reach a Dask scheduler at {address!r} ({reason})")
-        return box["client"]
-    # no dashboard; the scheduler's own HTTP server (health checks) on a free loopback port, not on 8787, which
-    # another cluster on this machine may hold (Dask would warn, then pick another port anyway)
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                           scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
-    return Client(cluster)
-
-
-def dask_in_flight(client) -> int:
-    """Chunks to keep submitted to a Dask cluster: two per thread of its workers (``client.nthreads()``),
-    sized from the cluster, not from the submitting machine's cores."""
-    return 2 * max(1, sum(client.nthreads().values()))
-
-
-def _dask(tasks: Iterator[ChunkTask], address: str | None, workers: int, used: list[int],
-          fields: dict[str, dict[str, dict[str, str]]]):
-    """Yield chunk results computed on a Dask cluster (this process writes the parts: the cluster's
-    machines may not see the run folder); ``used`` receives the cluster's thread count."""
-    from dask.distributed import as_completed
-
-    client = dask_client(address, workers)
-    try:
-        in_flight = dask_in_flight(client)
-        used.append(in_flight // 2)
-        futures = as_completed()
-        queued = 0
-        for task in tasks:
-            futures.add(client.submit(run_and_store, task, None, fields, pure=False))
-            queued += 1
-            if queued >= in_flight:
-                yield next(futures).result()
-                queued -= 1
-        for future in futures:
-            yield future.result()
-    finally:
-        cluster = getattr(client, "cluster", None)
-        client.close()
-        if cluster is not None and not address:
-            cluster.close()
-
-
-class sigterm_as_interrupt:
-    """Within the block, SIGTERM stops the run like Ctrl-C (a KeyboardInterrupt in the main thread)."""
-
-    def __enter__(self) -> None:
-        import threading
-
-        self.previous = None
-        if threading.current_thread() is threading.main_thread():
-            self.previous = signal.signal(signal.SIGTERM, self._handle)
-
-    @staticmethod
-    def _handle(signum, frame) -> None:
-        raise KeyboardInterrupt
-
-    def __exit__(self, *exc) -> bool:
-        if self.previous is not None:
-            signal.signal(signal.SIGTERM, self.previous)
-        return False
-
-
 # -- the sweep -----------------------------------------------------------------------------------
 
 
@@ -449,7 +299,8 @@ def execute(plan: Plan, out_dir: Path, cfg: dict, progress: bool | None = None) 
     """Run every chunk of ``plan`` not yet done in ``out_dir``, then merge the parts.
 
     A chunk is done when ``manifest.json`` lists it and each of its parts is on disk with the recorded
-    SHA-256; a missing or damaged part makes its chunk run again, on resume and at the merge.
+    SHA-256; a missing or damaged part makes its chunk run again, on resume and at the merge. Each merged
+    file's SHA-256 goes into the manifest before the file is put in place.
 
     Args:
         plan: The validated plan.
@@ -462,108 +313,144 @@ def execute(plan: Plan, out_dir: Path, cfg: dict, progress: bool | None = None) 
         Interrupted: on Ctrl-C or SIGTERM, after the finished chunks are safely on disk.
         sim.run.store.DiskFull: when the disk fills; the chunks finished before are intact.
     """
-    start = time.perf_counter()
-    out_dir = Path(out_dir)
-    fingerprint = config_fingerprint(cfg)
-    force = bool((cfg.get("run") or {}).get("force_resume", False))
-    code = code_version()
-    chunks = make_chunks(plan)
-    manifest = check_resume(out_dir, fingerprint, code, force) or Manifest(len(chunks), fingerprint)
-    for kind in KINDS:
-        (out_dir / kind).mkdir(parents=True, exist_ok=True)
-    for stale in clean_temporary(out_dir):
-        log.info("removed %s, left by an interrupted write", stale)
-    recomputed = verify_parts(out_dir, manifest)
-    for index in recomputed:
-        log.warning("chunk %d: a part is missing or damaged (its SHA-256 differs from manifest.json); "
-                    "computing it again", index)
-        del manifest.parts[index]
-    resumed = len(manifest.parts)
-    if resumed:
-        log.info("resuming: %d of %d chunks already done in %s", resumed, len(chunks), out_dir)
-    fields = _fields(plan)
-    by_index = {c.index: c for c in chunks}
-    written = {"bytes": 0, "chunks": 0}
+    return _Sweep(plan, Path(out_dir), cfg, progress).execute()
 
-    def needed() -> int | None:
+
+class _Sweep:
+    """One invocation of :func:`execute`: the run folder's record, the chunks to run, and the merge."""
+
+    def __init__(self, plan: Plan, out_dir: Path, cfg: dict, progress: bool | None) -> None:
+        self.start = time.perf_counter()
+        self.plan, self.out_dir, self.cfg, self.progress = plan, out_dir, cfg, progress
+        self.code = code_version()
+        self.chunks = make_chunks(plan)
+        self.by_index = {c.index: c for c in self.chunks}
+        self.fields = _fields(plan)
+        self.streams: dict[str, MergeStream] = {}
+        self.workers: list[int] = []
+
+    def execute(self) -> SweepResult:
+        """Prepare the folder, run what remains (again for a part found damaged at the merge), merge."""
+        self.prepare()
+        for attempt in range(3):
+            remaining = [c for c in self.chunks if c.index not in self.manifest.parts]
+            self.streams.clear()
+            if remaining:
+                self.run(remaining)
+            if self.merged(last=attempt == 2):
+                break
+        if self.rows != self.plan.n_worlds:
+            raise RuntimeError(f"merged {self.rows} outcome rows for {self.plan.n_worlds} negotiations in "
+                               f"{self.out_dir}")
+        versions = sorted({e.get("code", "unknown") for e in self.manifest.parts.values()})
+        return SweepResult(n_worlds=self.rows, n_chunks=len(self.chunks), resumed=self.resumed,
+                           seconds=time.perf_counter() - self.start, workers=max(self.workers, default=0),
+                           code_versions=versions, recomputed=sorted(self.recomputed))
+
+    def prepare(self) -> None:
+        """Check the folder may be resumed, drop what a killed write left, re-check the parts done."""
+        out_dir, cfg = self.out_dir, self.cfg
+        fingerprint = config_fingerprint(cfg)
+        force = bool((cfg.get("run") or {}).get("force_resume", False))
+        self.manifest = check_resume(out_dir, fingerprint, self.code, force) or Manifest(len(self.chunks), fingerprint)
+        for kind in KINDS:
+            (out_dir / kind).mkdir(parents=True, exist_ok=True)
+        for stale in clean_temporary(out_dir):
+            log.info("removed %s, left by an interrupted write", stale)
+        self.recomputed = verify_parts(out_dir, self.manifest)
+        for index in self.recomputed:
+            log.warning("chunk %d: a part is missing or damaged (its SHA-256 differs from manifest.json); "
+                        "computing it again", index)
+            del self.manifest.parts[index]
+        self.resumed = len(self.manifest.parts)
+        if self.resumed:
+            log.info("resuming: %d of %d chunks already done in %s", self.resumed, len(self.chunks), out_dir)
+        with guard_disk(out_dir, self.needed):
+            write_manifest(out_dir, self.manifest)
+            write_config(out_dir, cfg)  # so an unfinished sweep can be plotted and loaded from its parts
+
+    def needed(self) -> int | None:
         """Bytes still to write: the remaining parts (at the mean part size so far) and the merged files."""
-        sizes = [part_path(out_dir, k, i).stat().st_size for i in manifest.parts for k in KINDS
-                 if manifest.parts[i].get(k) and part_path(out_dir, k, i).exists()]
+        parts = self.manifest.parts
+        sizes = [part_path(self.out_dir, k, i).stat().st_size for i in parts for k in KINDS
+                 if parts[i].get(k) and part_path(self.out_dir, k, i).exists()]
         if not sizes:
             return None
-        per_chunk = sum(sizes) / max(len(manifest.parts), 1)
-        return int(per_chunk * (len(chunks) - len(manifest.parts)) + per_chunk * len(chunks))
+        per_chunk = sum(sizes) / max(len(parts), 1)
+        return int(per_chunk * (len(self.chunks) - len(parts)) + per_chunk * len(self.chunks))
 
-    with guard_disk(out_dir, needed):
-        write_manifest(out_dir, manifest)
-    total_workers: list[int] = []
-
-    def run(remaining: list[Chunk]) -> None:
+    def results(self, remaining: list[Chunk]):
+        """The chunk results, from the executor the plan names."""
+        plan = self.plan
         todo = (_task(plan, c) for c in remaining)
-        bar = Progress(plan.n_worlds, plan.n_worlds - sum(c.n_worlds for c in remaining), progress)
         workers = max(1, min(plan.workers, len(remaining)))  # no pool start-up for a one-chunk run
         if plan.workers_auto and plan.executor == "local" and not workers_started_ahead():
             # starting the workers' fork server costs about as much time as simulating WORKER_PAYS_OFF
             # negotiations; once the run verb has started it ahead, a worker costs a fork
             workers = max(1, min(workers, sum(c.n_worlds for c in remaining) // WORKER_PAYS_OFF))
         if plan.executor == "dask":
-            results = _dask(todo, plan.dask_address, workers, total_workers, fields)
-        else:
-            total_workers.append(workers)
-            results = _local(todo, workers, 2 * workers, out_dir, fields)
-        streams.update({kind: MergeStream(out_dir, kind, manifest) for kind in KINDS})
+            return dask_results(run_and_store, todo, plan.dask_address, workers, self.workers, None, self.fields)
+        self.workers.append(workers)
+        return local_results(run_and_store, todo, workers, 2 * workers, self.out_dir if workers > 1 else None,
+                             self.fields)
+
+    def run(self, remaining: list[Chunk]) -> None:
+        """Run ``remaining``; record each chunk once its parts are on disk, and stream its rows on."""
+        out_dir, manifest = self.out_dir, self.manifest
+        bar = Progress(self.plan.n_worlds, self.plan.n_worlds - sum(c.n_worlds for c in remaining), self.progress)
+        results = self.results(remaining)
+        self.streams.update({kind: MergeStream(out_dir, kind, manifest) for kind in KINDS})
         try:
-            with guard_disk(out_dir, needed):
+            with guard_disk(out_dir, self.needed):
                 for index, tables, digests in results:
                     if digests is None:  # computed here or on a Dask cluster: the parts are written here
                         digests = {k: write_part(out_dir, k, index, t) if t is not None else None
                                    for k, t in tables.items()}
                     # the chunk is done only now, with every part on disk and its digest recorded
-                    manifest.parts[index] = {**digests, "code": code}
+                    manifest.parts[index] = {**digests, "code": self.code}
                     write_manifest(out_dir, manifest)
                     for kind in KINDS:  # and its rows go on into the merged files, in world order
-                        streams[kind].add(index, tables[kind])
-                    written["chunks"] += 1
-                    bar.update(by_index[index].n_worlds)
+                        self.streams[kind].add(index, tables[kind])
+                    bar.update(self.by_index[index].n_worlds)
         except BaseException as stop:
-            for stream in streams.values():
+            for stream in self.streams.values():
                 stream.abort()
             if isinstance(stop, KeyboardInterrupt):
-                raise Interrupted(len(manifest.parts), len(chunks)) from None
+                raise Interrupted(len(manifest.parts), len(self.chunks)) from None
             raise
         finally:
             bar.close()
             if hasattr(results, "close"):
                 results.close()
 
-    streams: dict[str, MergeStream] = {}
-    for attempt in range(3):
-        remaining = [c for c in chunks if c.index not in manifest.parts]
-        streams.clear()
-        if remaining:
-            run(remaining)
+    def record(self, kind: str):
+        """A callback putting a merged file's SHA-256 into the manifest (before the file is put in place)."""
+
+        def put(digest: str) -> None:
+            self.manifest.merged[kind] = digest
+            write_manifest(self.out_dir, self.manifest)
+
+        return put
+
+    def merged(self, last: bool) -> bool:
+        """Merge the parts (or finish the streams); False when a damaged part must be computed again."""
         try:
-            with guard_disk(out_dir, needed):
-                rows = merge(out_dir, "outcomes", manifest, streams.get("outcomes"))
-                merge(out_dir, "rounds", manifest, streams.get("rounds"))
-            break
+            with guard_disk(self.out_dir, self.needed):
+                self.rows = merge(self.out_dir, "outcomes", self.manifest, self.streams.get("outcomes"),
+                                  self.record("outcomes"))
+                if not merge(self.out_dir, "rounds", self.manifest, self.streams.get("rounds"), self.record("rounds")):
+                    self.manifest.merged.pop("rounds", None)
+            return True
         except BaseException as failed:
-            for stream in streams.values():
+            for stream in self.streams.values():
                 stream.abort()  # no temporary merged file is left behind
-            if not isinstance(failed, DamagedPart):
+            if not isinstance(failed, DamagedPart) or last:
                 raise
-            damaged = failed
-            if attempt == 2:
-                raise
-            log.warning("%s; computing chunk %d again", damaged, damaged.index)
-            del manifest.parts[damaged.index]
-            recomputed.append(damaged.index)
-            write_manifest(out_dir, manifest)
-    if rows != plan.n_worlds:
-        raise RuntimeError(f"merged {rows} outcome rows for {plan.n_worlds} negotiations in {out_dir}")
-    versions = sorted({e.get("code", "unknown") for e in manifest.parts.values()})
-    return SweepResult(n_worlds=rows, n_chunks=len(chunks), resumed=resumed, seconds=time.perf_counter() - start,
-                       workers=max(total_workers, default=0), code_versions=versions, recomputed=sorted(recomputed))
+            log.warning("%s; computing chunk %d again", failed, failed.index)
+            del self.manifest.parts[failed.index]
+            self.recomputed.append(failed.index)
+            write_manifest(self.out_dir, self.manifest)
+            return False
 
 
 def simulate(plan: Plan) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -1,0 +1,236 @@
+"""Reading a run folder back: its outcomes and rounds, each file checked against the digest in its manifest.
+
+Every read goes through :func:`read_table`: the merged file (``outcomes.parquet``, ``rounds.parquet``)
+checked against the SHA-256 recorded in ``manifest.json`` when it was written, or, for an unfinished
+sweep, the parts of the chunks the manifest records as done, each checked against its own digest.
+A file changed after the run wrote it is refused in one line (:class:`RunDirError`) naming it, so
+``plot``, ``analyze``, ``compare`` and the Python API never read silently damaged numbers. A folder
+written before the merged digests were recorded is read as it is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sim.config import ConfigError
+from sim.config.sweep import Plan, column_name
+from sim.engine.inputs import Structure
+from sim.run.manifest import MANIFEST, Manifest, file_digest, part_path, read_manifest
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
+__all__ = ["RunData", "RunDirError", "load_run", "pair_labels", "party_ids", "read_outcomes", "read_table", "to_frame",
+           "required_outcomes"]
+
+
+class RunDirError(Exception):
+    """A run folder that cannot be read, with a one-line reason."""
+
+
+def _manifest(run_dir: Path) -> Manifest | None:
+    try:
+        return read_manifest(run_dir)
+    except ConfigError as err:
+        raise RunDirError(str(err).removeprefix("hydra.run.dir: ")) from None
+
+
+def _read_checked(path: Path, digest: str | None, columns: list[str] | None) -> pa.Table:
+    """One Parquet file, its bytes checked against ``digest`` (``None``: not recorded, read as it is).
+
+    The digest is taken by streaming the file (1 MB at a time), then the file is read again (from the page
+    cache): its bytes are never held in memory beside the table.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        if digest is not None and file_digest(path) != digest:
+            raise RunDirError(f"{path}: damaged: its SHA-256 differs from the one recorded in {MANIFEST} when it "
+                              "was written; run the run's command again (metadata.json) to rebuild it from its parts")
+    except OSError as err:
+        raise RunDirError(f"{path}: cannot be read ({err.strerror or err})") from None
+    try:
+        return pq.read_table(path, columns=columns, memory_map=False)
+    except (pa.ArrowException, OSError) as err:
+        reason = " ".join(str(err).split())[:200]
+        raise RunDirError(f"{path}: cannot read this Parquet file; it is partial or corrupt ({reason})") from None
+
+
+def read_table(run_dir: Path, kind: str, columns: list[str] | None = None) -> tuple[pa.Table | None, int | None]:
+    """A run's table of ``kind`` (``outcomes`` or ``rounds``), checked against its manifest.
+
+    Returns:
+        The table (``None``: the run has none of this kind), and ``None`` when it is the merged file, else
+        the number of chunks it was read from (an unfinished sweep).
+
+    Raises:
+        RunDirError: a file differs from its recorded digest, or cannot be read (one line naming it).
+    """
+    import pyarrow as pa
+
+    run_dir = Path(run_dir)
+    manifest = _manifest(run_dir)
+    merged = run_dir / f"{kind}.parquet"
+    if merged.exists():
+        return _read_checked(merged, manifest.merged.get(kind) if manifest else None, columns), None
+    if manifest is None:  # a folder without a record: whatever parts are there, unchecked
+        paths = [(p, None) for p in sorted((run_dir / kind).glob("part-*.parquet"))]
+    else:
+        paths = [(part_path(run_dir, kind, i), manifest.parts[i][kind]) for i in sorted(manifest.parts)
+                 if manifest.parts[i].get(kind)]
+    tables = [_read_checked(path, digest, columns) for path, digest in paths]
+    return (pa.concat_tables(tables) if tables else None), len(tables)
+
+
+def to_frame(table: pa.Table) -> pd.DataFrame:
+    """An Arrow table as pandas, each column's Arrow memory freed as it is converted (the table is spent)."""
+    return table.to_pandas(self_destruct=True, split_blocks=True)
+
+
+def read_outcomes(run_dir: Path, columns: list[str] | None = None) -> pa.Table:
+    """Read a run's outcomes: the merged file, or the parts finished so far, each checked (:func:`read_table`).
+
+    Raises:
+        RunDirError: a file is damaged or unreadable, or the folder holds no outcomes.
+    """
+    table, _ = read_table(run_dir, "outcomes", columns)
+    if table is None:
+        raise RunDirError(f"{run_dir}: holds no outcomes (outcomes.parquet, or parts in outcomes/)")
+    return table
+
+
+# columns every outcomes table written by ``python -m sim run`` has and the figures rely on ({party}: each
+# party of the run's scenario)
+REQUIRED_OUTCOMES = ("world", "{party}_strategy", "deal", "end_round", "end_reason", "final_deadline",
+                     "{party}_utility", "{party}_reservation_utility")
+
+
+def required_outcomes(parties: list[tuple[str, str]]) -> list[str]:
+    """The columns an outcomes table between ``parties`` must have."""
+    return [c.replace("{party}", pid) for c in REQUIRED_OUTCOMES for pid, _ in (parties if "{party}" in c
+                                                                                   else parties[:1])]
+
+
+def load_run(run_dir: Path):
+    """Read ``run_dir`` back: its plan, outcomes and rounds, for plotting or analysis.
+
+    Returns:
+        A :class:`RunData`, and a notice if the sweep in it is unfinished (else None).
+
+    Raises:
+        RunDirError: the folder is not a run folder, or one of its files cannot be read or is not
+            what ``python -m sim run`` writes (one line naming the file).
+    """
+    import pandas as pd
+    import yaml
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    from sim.config import plan
+
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise RunDirError(f"{run_dir}: no such folder")
+    config_path = run_dir / "config_resolved.yaml"
+    outcomes, chunks = read_table(run_dir, "outcomes")
+    if not config_path.is_file() or outcomes is None:
+        raise RunDirError(f"{run_dir} is not a run folder: it needs config_resolved.yaml and outcomes.parquet "
+                          "(written by python -m sim run)")
+    try:
+        container = OmegaConf.to_container(OmegaConf.load(config_path), resolve=True)
+        if not isinstance(container, dict):
+            raise ConfigError("config", "is not a mapping of config keys")
+        the_plan = plan(container)
+    except (ConfigError, OmegaConfBaseException, yaml.YAMLError, UnicodeDecodeError, ValueError) as err:
+        reason = " ".join(str(err).split())[:300]
+        raise RunDirError(f"{config_path}: cannot be used to re-make the run ({reason})") from None
+    outcomes, notice, source = to_frame(outcomes), None, run_dir / "outcomes.parquet"
+    if chunks is not None:
+        source = run_dir / "outcomes"
+        notice = (f"the sweep in {run_dir} is unfinished: plotting the {chunks} chunks done so far "
+                  f"({len(outcomes)} of {the_plan.n_worlds} negotiations)")
+    # a run folder written before swept keys had identifier columns holds them under the dotted key
+    outcomes = outcomes.rename(columns={key: column_name(key) for key in the_plan.swept_keys})
+    missing = [c for c in (*required_outcomes(the_plan.parties), *the_plan.swept_columns) if c not in outcomes.columns]
+    if missing:
+        raise RunDirError(f"{source}: lacks the column(s) {', '.join(missing)}; it is not an outcomes table "
+                          "written by python -m sim run for this config")
+    if outcomes.empty:
+        raise RunDirError(f"{source}: has no rows; there is nothing to plot")
+    rounds, _ = read_table(run_dir, "rounds")
+    rounds = pd.DataFrame() if rounds is None else to_frame(rounds)
+    rounds = rounds.rename(columns={key: column_name(key) for key in the_plan.swept_keys})
+    return RunData(outcomes=outcomes, rounds=rounds, plan=the_plan), notice
+
+
+@dataclass
+class RunData:
+    """What the figures are drawn from.
+
+    Attributes:
+        outcomes: One row per negotiation.
+        rounds: Recorded rounds (may be empty).
+        plan: The run's plan, re-made from its resolved config.
+    """
+
+    outcomes: pd.DataFrame
+    rounds: pd.DataFrame
+    plan: Plan
+
+    @property
+    def structure(self) -> Structure:
+        """Structure of the first grid point (calendar, issues)."""
+        return self.plan.points[0].structure
+
+    @property
+    def deals(self) -> pd.DataFrame:
+        """The negotiations that ended in a deal."""
+        return self.outcomes[self.outcomes["deal"]]
+
+    @property
+    def numeric_keys(self) -> list[str]:
+        """Swept keys (config keys; their columns: :func:`~sim.config.sweep.column_name`) with numeric values
+        and more than one value."""
+        import pandas as pd
+
+        columns = {k: self.outcomes[column_name(k)] for k in self.plan.swept_keys}
+        return [k for k, c in columns.items() if pd.api.types.is_numeric_dtype(c)
+                and not pd.api.types.is_bool_dtype(c) and c.nunique() > 1]
+
+    @property
+    def pairs(self) -> pd.Series:
+        """Strategy pair label per negotiation: 'first party's strategy vs second party's strategy'."""
+        return pair_labels(self.outcomes)
+
+    @property
+    def party_ids(self) -> tuple[str, str]:
+        """The parties' ids, in scenario order (the column prefixes)."""
+        return party_ids(self.outcomes)
+
+    @property
+    def party_names(self) -> dict[str, str]:
+        """Display name of each party id (from the scenario)."""
+        names = dict(self.plan.parties)
+        return {pid: names.get(pid, pid) for pid in self.party_ids}
+
+    @property
+    def versus(self) -> str:
+        """'first party vs second party', by display name (for legends and axis titles)."""
+        first, second = self.party_ids
+        return f"{self.party_names[first]} vs {self.party_names[second]}"
+
+
+def party_ids(frame: pd.DataFrame) -> tuple[str, str]:
+    """The two parties' ids, from the ``<party>_strategy`` columns (the first two, in scenario order)."""
+    first, second = [c[: -len("_strategy")] for c in frame.columns if c.endswith("_strategy")][:2]
+    return first, second
+
+
+def pair_labels(frame: pd.DataFrame) -> pd.Series:
+    """Strategy pair label per row: 'first party's strategy vs second party's strategy'."""
+    first, second = party_ids(frame)
+    return frame[f"{first}_strategy"] + " vs " + frame[f"{second}_strategy"]
