@@ -34,7 +34,7 @@ import pyarrow as pa
 
 from sim.config import ConfigError, Plan
 from sim.domain.bargaining import outcome_metrics
-from sim.engine.inputs import Structure, WorldInputs, joint_box, stack, take, utility_coefficients
+from sim.engine.inputs import Structure, WorldInputs, joint_box, take, utility_coefficients
 from sim.engine.protocols import END_REASONS
 from sim.engine.streams import point_key, world_seeds
 from sim.run.columns import field_metadata, table_entries
