@@ -31,6 +31,7 @@ import numpy as np
 from sim.engine.inputs import (
     Structure,
     WorldInputs,
+    concatenate,
     leaves,
     point_structure,
     shape,
@@ -46,6 +47,8 @@ log = logging.getLogger("sim")
 
 # sampled points compiled in full to check a layout (besides the first point and the two corners)
 CHECKED_POINTS = 4
+# coupled points compiled between two stackings of their numbers
+BATCH = 4096
 
 
 @dataclass
@@ -54,11 +57,11 @@ class Run:
 
     Attributes:
         start, stop: Their rows in the design.
-        structure: The structure of the first of them (the others share its shape; each world's issue
-            ranges are in its inputs).
+        structure: A structure of their shape (each point's own issue ranges and status quo are in its
+            inputs: :func:`~sim.engine.inputs.point_structure`).
         inputs: Their inputs, each leaf with a leading point axis, issue ranges included.
         constraints: Per point, the constraints in force, described (an object array).
-        stakes_usd: The stakes in dollars of the first of them.
+        stakes_usd: The stakes in dollars of the first point compiled with that shape.
     """
 
     start: int
@@ -172,32 +175,69 @@ def lay_out(compile_row: Callable[[dict[str, Any]], Any], columns: dict[str, np.
     return runs
 
 
+@dataclass
+class _Compiles:
+    """The distinct coupled points, compiled: inputs stacked (a leading axis over them), and per point its
+    shape's number, its constraints (text shared between equal ones); one compiled point kept per shape."""
+
+    inputs: WorldInputs
+    shape_ids: np.ndarray
+    constraints: np.ndarray
+    by_shape: list
+
+
+def _compile_all(compile_row, ref, columns, rows: np.ndarray) -> _Compiles:
+    """Compile the points ``rows`` in batches of :data:`BATCH`, keeping numbers, not a compiled object per point."""
+    shapes: dict[Structure, int] = {shape(ref.structure): 0}  # the first point's shape first: its stakes described
+    by_shape, shape_ids, texts, parts = [ref], [], {}, []
+    constraints = np.empty(len(rows), dtype=object)
+    for b in range(0, len(rows), BATCH):
+        batch = [ref if r == 0 else compile_row(_row(columns, int(r))) for r in rows[b:b + BATCH]]
+        for k, c in enumerate(batch):
+            sid = shapes.setdefault(shape(c.structure), len(shapes))
+            if sid == len(by_shape):
+                by_shape.append(c)
+            shape_ids.append(sid)
+            constraints[b + k] = texts.setdefault(c.constraints, c.constraints)
+        parts.append(stack([with_ranges(c.structure, c.inputs) for c in batch]))
+    return _Compiles(inputs=parts[0] if len(parts) == 1 else concatenate(parts), shape_ids=np.array(shape_ids),
+                     constraints=constraints, by_shape=by_shape)
+
+
+def _compact(inputs: WorldInputs) -> WorldInputs:
+    """Stacked inputs with every leaf that is the same at all points as a read-only view of one point's."""
+    out = []
+    for leaf in leaves(inputs):
+        same = len(leaf) > 1 and np.array_equal(leaf, np.broadcast_to(leaf[:1], leaf.shape), equal_nan=True)
+        out.append(np.broadcast_to(leaf[:1], leaf.shape) if same else leaf)
+    return with_leaves(inputs, out)
+
+
 def _runs(compile_row, ref, columns, direct, n: int) -> list[Run]:
     coupled = [key for key in columns if key not in direct]
     if coupled:
         table = np.column_stack([np.asarray(columns[key], dtype=float) for key in coupled])
         _, first, inverse = np.unique(table, axis=0, return_index=True, return_inverse=True)
         inverse = inverse.ravel()
-        compiled = [ref if f == 0 else compile_row(_row(columns, int(f))) for f in first]
     else:
-        compiled, inverse = [ref], np.zeros(n, dtype=np.int64)
-    shapes: dict[Structure, int] = {}
-    shape_of = np.array([shapes.setdefault(shape(c.structure), len(shapes)) for c in compiled])[inverse]
+        first, inverse = np.zeros(1, dtype=np.int64), np.zeros(n, dtype=np.int64)
+    compiled = _compile_all(compile_row, ref, columns, first)
+    shape_of = compiled.shape_ids[inverse]
     bounds = [0, *(np.flatnonzero(np.diff(shape_of)) + 1).tolist(), n]
-    constraints = np.array([c.constraints for c in compiled], dtype=object)
     runs = []
     for start, stop in zip(bounds[:-1], bounds[1:], strict=False):
         used, local = np.unique(inverse[start:stop], return_inverse=True)
         if len(used) == 1:  # one compile for the whole run: each leaf a read-only view, not a copy per point
-            single = with_ranges(compiled[used[0]].structure, compiled[used[0]].inputs)
-            inputs = with_leaves(single, [np.broadcast_to(np.asarray(leaf), (stop - start, *np.shape(leaf)))
-                                          for leaf in leaves(single)])
+            inputs = take(compiled.inputs, used)
+            inputs = with_leaves(inputs, [np.broadcast_to(leaf, (stop - start, *leaf.shape[1:]))
+                                          for leaf in leaves(inputs)])
         else:
-            inputs = take(stack([with_ranges(compiled[u].structure, compiled[u].inputs) for u in used]), local.ravel())
-        first = compiled[inverse[start]]
-        runs.append(Run(start=start, stop=stop, structure=first.structure,
+            inputs = _compact(take(take(compiled.inputs, used), local.ravel()))
+        # the structure of the run's shape (each point's own ranges are in its inputs: point_structure)
+        first_point = compiled.by_shape[shape_of[start]]
+        runs.append(Run(start=start, stop=stop, structure=first_point.structure,
                         inputs=_overlay(inputs, direct, columns, slice(start, stop)) if direct else inputs,
-                        constraints=constraints[inverse[start:stop]], stakes_usd=first.stakes_usd))
+                        constraints=compiled.constraints[inverse[start:stop]], stakes_usd=first_point.stakes_usd))
     return runs
 
 

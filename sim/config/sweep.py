@@ -127,11 +127,12 @@ class PointBlock:
 
     Attributes:
         start: Index of its first point in the plan.
-        structure: Its first point's structure (a point's own: :func:`~sim.engine.inputs.point_structure`).
+        structure: A structure of its shape (a point's own, with its issue ranges and status quo:
+            :func:`~sim.engine.inputs.point_structure`).
         inputs: The points' inputs, each leaf with a leading point axis, issue ranges included.
         coordinates: Per coordinate key, the points' values (a NumPy array; an object array keeps Python
             values as the config gave them).
-        stakes_usd: The stakes in dollars of its first point.
+        stakes_usd: The stakes in dollars of its first point (``metadata.json``), given to each of its points.
     """
 
     start: int
