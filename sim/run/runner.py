@@ -353,6 +353,10 @@ class _Sweep:
         fingerprint = config_fingerprint(cfg)
         force = bool((cfg.get("run") or {}).get("force_resume", False))
         self.manifest = check_resume(out_dir, fingerprint, self.code, force) or Manifest(len(self.chunks), fingerprint)
+        if self.manifest.chunks != len(self.chunks):  # a forced resume across versions that cut the run otherwise
+            raise ConfigError("run.force_resume", f"{out_dir} holds a run cut into {self.manifest.chunks} chunks, but "
+                                                  f"this version cuts it into {len(self.chunks)}; its parts cannot be "
+                                                  "mixed. Run into a new folder")
         for kind in KINDS:
             (out_dir / kind).mkdir(parents=True, exist_ok=True)
         for stale in clean_temporary(out_dir):
