@@ -106,3 +106,21 @@ def test_a_worlds_outcome_depends_on_its_parameters_and_seed_only():
     pd.testing.assert_frame_equal(fewer, together.iloc[:15].reset_index(drop=True))
     # the worlds really differ in their parameters, not only in their seeds
     assert together["payoff_pass_through"].nunique() == 40
+
+
+def test_a_folder_cut_into_another_number_of_chunks_is_not_resumed(tmp_path, monkeypatch):
+    """Another code version may cut the same run otherwise (an ensemble once took a chunk per draw): a forced
+    resume must not mix its parts with this version's."""
+    import sim.run.runner as runner
+    from sim.config import ConfigError
+
+    cfg = OmegaConf.to_container(compose_config(*ENSEMBLE, "sweep.sample.n=6", "run.workers=1", "run.plot=false",
+                                                "run.force_resume=true"), resolve=True)
+    p = plan(cfg)
+    runner.execute(p, tmp_path, cfg, progress=False)
+    manifest_before = (tmp_path / "manifest.json").read_bytes()
+    halves = [runner.Chunk(0, 0, 0, 3, 1), runner.Chunk(1, 0, 3, 6, 1)]
+    monkeypatch.setattr(runner, "make_chunks", lambda _plan: halves)
+    with pytest.raises(ConfigError, match="cut into 1 chunks, but this version cuts it into 2"):
+        runner.execute(p, tmp_path, cfg, progress=False)
+    assert (tmp_path / "manifest.json").read_bytes() == manifest_before
