@@ -279,16 +279,18 @@ FAN_DATES = "[2025-04-16,2025-05-03,2025-05-23,2025-06-04,2025-06-26]"
 
 def fan_chart(workers: int, repeats: int) -> None:
     """The forecast's fan chart as the gallery makes it: 5 vantage dates x 1,000 worlds, with its figures."""
-    walls, files = [], []
+    walls, cpus, files = [], [], []
     for _ in range(repeats):
         with tempfile.TemporaryDirectory() as tmp:
-            wall, _, _ = _subreaper_run([sys.executable, "-m", "sim", "run", "+experiment=forecast",
+            wall, cpu, _ = _subreaper_run([sys.executable, "-m", "sim", "run", "+experiment=forecast",
                                          f"+sweep.grid.scenario.as_of={FAN_DATES}", f"run.workers={workers}",
                                          "run.progress=false", f"hydra.run.dir={tmp}/run"])
             files.append(_files(Path(tmp) / "run"))
         walls.append(wall)
+        cpus.append(cpu)
     print(f"fan chart (5 vantage dates x 1,000 worlds, figures included), {workers} workers: wall "
-          f"{_spread(walls, '{:.1f}')} s; files in the run folder {_spread(files)}")
+          f"{_spread(walls, '{:.1f}')} s; CPU of all processes {_spread(cpus, '{:.1f}')} s; files in the run "
+          f"folder {_spread(files)}")
 
 
 def issue_cost(repeats: int) -> None:
