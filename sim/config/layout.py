@@ -41,7 +41,7 @@ from sim.engine.inputs import (
     with_ranges,
 )
 
-__all__ = ["Run", "lay_out"]
+__all__ = ["Run", "TooManyCompiles", "lay_out"]
 
 log = logging.getLogger("sim")
 
@@ -153,21 +153,38 @@ def _overlay(inputs: WorldInputs, direct: dict[str, list[tuple[int, np.ndarray]]
     return with_leaves(inputs, out)
 
 
-def lay_out(compile_row: Callable[[dict[str, Any]], Any], columns: dict[str, np.ndarray]) -> list[Run]:
+class TooManyCompiles(Exception):
+    """The sampled points would be compiled one by one beyond the planning limit; ``keys`` are the keys that
+    make them (the coupled keys)."""
+
+    def __init__(self, keys: list[str]) -> None:
+        super().__init__(", ".join(keys))
+        self.keys = keys
+
+
+def lay_out(compile_row: Callable[[dict[str, Any]], Any], columns: dict[str, np.ndarray],
+            max_compiles: int | None = None) -> list[Run]:
     """The sampled points ``columns`` (one array per key, one row per point), compiled as runs of one shape.
 
     Args:
         compile_row: Compiles the point with the given values (a :class:`~sim.config.scenario.Compiled`),
             raising a one-line error for a value the compiler refuses.
         columns: The sampled keys' values; ``{}`` for one point that sets nothing.
+        max_compiles: The most points to compile one by one (``None``: no limit).
 
     Returns:
         The runs, in row order.
+
+    Raises:
+        TooManyCompiles: more distinct values of the coupled keys than ``max_compiles``.
     """
     n = len(next(iter(columns.values()))) if columns else 1
     row0 = _row(columns, 0)
     ref = compile_row(row0)
     direct = _classify(compile_row, ref, row0, columns) if n > 1 else {}
+    coupled = [key for key in columns if key not in direct]
+    if max_compiles is not None and coupled and _distinct_rows(columns, coupled) > max_compiles:
+        raise TooManyCompiles(coupled)
     runs = _runs(compile_row, ref, columns, direct, n)
     if direct and not _checked(compile_row, ref, row0, columns, direct, runs, n):
         log.warning("the sampled keys' layout did not match the compiler; compiling every point")
@@ -211,6 +228,10 @@ def _compact(inputs: WorldInputs) -> WorldInputs:
         same = len(leaf) > 1 and np.array_equal(leaf, np.broadcast_to(leaf[:1], leaf.shape), equal_nan=True)
         out.append(np.broadcast_to(leaf[:1], leaf.shape) if same else leaf)
     return with_leaves(inputs, out)
+
+
+def _distinct_rows(columns: dict[str, np.ndarray], keys: list[str]) -> int:
+    return len(np.unique(np.column_stack([np.asarray(columns[key], dtype=float) for key in keys]), axis=0))
 
 
 def _runs(compile_row, ref, columns, direct, n: int) -> list[Run]:

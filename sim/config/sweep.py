@@ -29,7 +29,7 @@ from sim.config.components import load_negotiator, with_part_defaults
 from sim.config.designs import DESIGN_METHODS, check_size, design_rows, unit_design
 from sim.config.parameters import read
 from sim.config.parties import parties
-from sim.config.layout import Run, lay_out
+from sim.config.layout import Run, TooManyCompiles, lay_out
 from sim.config.scenario import Compiled, compile_point
 from sim.config.values import (
     MISSING,
@@ -52,7 +52,8 @@ __all__ = ["MAX_GRID_POINTS", "MAX_SAMPLED_POINTS", "MAX_WORLDS", "GridPoint", "
 # A plan beyond these sizes is refused before it is expanded. Grid points (strategy pairs x grid values) and
 # the rows of a sensitivity design (whose analysis holds them in memory) are each compiled, so at most
 # MAX_GRID_POINTS; draws of LHS, uniform and prior samples are laid out as per-point arrays, so up to
-# MAX_SAMPLED_POINTS (a key they set that moves a payoff or an issue's range is still compiled per point).
+# MAX_SAMPLED_POINTS, unless a key they set moves a payoff, a range or a constraint: such points are compiled
+# one by one, MAX_GRID_POINTS at most (refused after the layout's probes, before the compiles).
 MAX_GRID_POINTS = 200_000
 MAX_SAMPLED_POINTS = 10_000_000
 MAX_WORLDS = 10**10
@@ -332,6 +333,7 @@ def plan(config: DictConfig | Tree) -> Plan:
     swept = list(axes) + [k for k in samples if k not in axes]
     _check_columns([*(f"{pid}_strategy" for pid in ids), "agenda", *swept, "constraints"])
     runs: list[tuple[dict[str, Any], Run]] = []
+    budget = None if n_points <= MAX_GRID_POINTS else MAX_GRID_POINTS // n_grid  # compiles per grid point
     for names in pairs:
         base = dict(cfg)
         for pid, name in zip(ids, names, strict=True):
@@ -351,7 +353,14 @@ def plan(config: DictConfig | Tree) -> Plan:
                     where = f" at sweep point {coords}" if coords else ""
                     raise ConfigError(err.key, str(err).split(": ", 1)[1] + where) from None
 
-            runs += [(grid, run) for run in lay_out(compile_row, samples)]
+            try:
+                runs += [(grid, run) for run in lay_out(compile_row, samples, budget)]
+            except TooManyCompiles as many:
+                shown = ", ".join(many.keys[:3]) + (f" and {len(many.keys) - 3} more" if len(many.keys) > 3 else "")
+                raise ConfigError("sweep", f"plans {n_points:,} grid points x {seeds:,} seeds = {n_points * seeds:,} "
+                                           f"negotiations; the limit is {MAX_GRID_POINTS:,} grid points when each "
+                                           f"is compiled, as the sampled keys {shown} require (they move a payoff, "
+                                           "a range or a constraint); split it with -m") from None
     points = Points(_blocks(runs, samples, ids))
     check_calibration(cfg)  # the scenario's calibration block is well formed (the engine never reads it)
     if record == "auto":
