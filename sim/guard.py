@@ -40,6 +40,21 @@ def _describe(err: OSError) -> str:
     return f"{err.strerror or err}{where}"
 
 
+def _exit_now(status: int) -> None:
+    """Exit at once with ``status``, the output flushed: a stop that came while the command started may have
+    left the interpreter's exit handlers half set up (a second signal during them would end the process by
+    that signal instead); the workers' fork server ends by itself (:mod:`sim.run.lifeline`)."""
+    import logging
+
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(status)
+
+
 def one_line(main: Callable[[], None]) -> Callable[[], None]:
     """Run ``main`` so that a signal or a system error ends it with one line (see the module)."""
 
@@ -52,7 +67,7 @@ def one_line(main: Callable[[], None]) -> Callable[[], None]:
             main()
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)
-            raise SystemExit(130) from None
+            _exit_now(130)
         except BrokenPipeError:  # the reader of stdout went away (python -m sim ... | head)
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             raise SystemExit(1) from None

@@ -425,19 +425,24 @@ def check(overrides: list[str], multirun: bool, claim: bool = False) -> list[str
     if sweep_dir is None:
         return [f"hydra.sweep.dir={_claim(folders['sweep'])}"] if claim else []
     sweep_dir = Path(sweep_dir)
-    if sweep_dir.is_dir():  # a sweep run again into its folder: each job must match its folder
-        existing = {int(p.name.split("_")[0]): p for p in sweep_dir.iterdir()
-                    if p.is_dir() and p.name.split("_")[0].isdigit()}
-        for num, job in _job_numbers(overrides, set(existing)).items():
-            cfg, job_folders = _compose(job)
-            expected = f"{num}_{job_folders['job']}"  # hydra.sweep.subdir
-            if existing[num].name != expected:
-                raise UsageError(f"hydra.sweep.dir: {sweep_dir} holds job {num} as {existing[num].name}, but job {num} "
-                                 f"of this sweep is {expected}; choose a new hydra.sweep.dir")
-            try:
-                _check_target(cfg, existing[num])
-            except ConfigError as err:
-                raise UsageError(f"{err} (job {num} of the -m sweep)") from None
+    if sweep_dir.is_dir():
+        _check_sweep_again(overrides, sweep_dir)
     if claim:
         _writable(sweep_dir, "hydra.sweep.dir")
     return []
+
+
+def _check_sweep_again(overrides: list[str], sweep_dir: Path) -> None:
+    """A ``-m`` sweep run again into its folder: each job must match its folder (and no live run hold it)."""
+    existing = {int(p.name.split("_")[0]): p for p in sweep_dir.iterdir()
+                if p.is_dir() and p.name.split("_")[0].isdigit()}
+    for num, job in _job_numbers(overrides, set(existing)).items():
+        cfg, job_folders = _compose(job)
+        expected = f"{num}_{job_folders['job']}"  # hydra.sweep.subdir
+        if existing[num].name != expected:
+            raise UsageError(f"hydra.sweep.dir: {sweep_dir} holds job {num} as {existing[num].name}, but job {num} "
+                             f"of this sweep is {expected}; choose a new hydra.sweep.dir")
+        try:
+            _check_target(cfg, existing[num])
+        except ConfigError as err:
+            raise UsageError(f"{err} (job {num} of the -m sweep)") from None

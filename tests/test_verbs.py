@@ -69,8 +69,8 @@ def test_run_help_lists_every_parameter_with_its_default_and_meaning():
     (["plot"], "RUN_DIR"),
     (["plot", "x", "--format", "gif"], "unknown format 'gif'"),
     (["plot", "x", "--figures", "pressure,nope"], "unknown figure 'nope'"),
-    (["plot", "x", "--dpi", "0"], "positive"),
-    (["plot", "x", "--scale", "abc"], "positive"),
+    (["plot", "x", "--dpi", "0"], "from 20 to"),
+    (["plot", "x", "--scale", "abc"], "a number from"),
     (["validate", "--out"], "expected one argument"),
     (["validate", "nope"], "unknown validation case 'nope'"),
 ])
