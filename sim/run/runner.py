@@ -176,10 +176,12 @@ def run_chunk(task: ChunkTask) -> tuple[int, dict[str, np.ndarray], dict[str, np
     model.run_model()
     result = model.outcomes()
 
-    labels = [int(k) for k in np.unique(task.local_point)]
-    coefficients = {k: utility_coefficients(take(task.point_inputs, k)) for k in labels}
-    boxes = {k: joint_box(take(task.point_inputs, k)) for k in labels}
-    result |= outcome_metrics(task.local_point, coefficients, boxes, result, task.structure.party_ids)
+    # the bargaining metrics need each point's utilities and joint box: computed once per distinct one (the
+    # points of an ensemble that differ only in a deadline or a noise level share their frontier)
+    group, first = _frontier_groups(task.point_inputs)
+    coefficients = {g: utility_coefficients(take(task.point_inputs, int(k))) for g, k in enumerate(first)}
+    boxes = {g: joint_box(take(task.point_inputs, int(k))) for g, k in enumerate(first)}
+    result |= outcome_metrics(group[task.local_point], coefficients, boxes, result, task.structure.party_ids)
 
     out: dict[str, np.ndarray] = {"world": task.world.astype(np.int64), "seed": seeds,
                                   "seed_index": task.seed_index.astype(np.int64)}
@@ -196,6 +198,16 @@ def run_chunk(task: ChunkTask) -> tuple[int, dict[str, np.ndarray], dict[str, np
         order = np.lexsort((rounds["round"], idx))
         rounds = _round_columns(task, idx[order], {k: v[order] for k, v in rounds.items()})
     return task.index, out, rounds
+
+
+def _frontier_groups(point_inputs: WorldInputs) -> tuple[np.ndarray, np.ndarray]:
+    """Points with the same payoffs and the same bounds of both parties (so the same utilities, joint box and
+    frontier): a group number per point, and each group's first point."""
+    parts = [np.reshape(np.asarray(getattr(party, name), dtype=float), (len(point_inputs.deadline), -1))
+             for party in point_inputs.parties
+             for name in ("payoff_a", "payoff_b", "p_min", "p_max", "red_lo", "red_hi")]
+    _, first, group = np.unique(np.column_stack(parts), axis=0, return_index=True, return_inverse=True)
+    return group.ravel(), first
 
 
 def _round_columns(task: ChunkTask, idx: np.ndarray, rounds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
