@@ -1,7 +1,7 @@
 """End-to-end sweep throughput against a plain NumPy lower bound of the same negotiation, and the main command.
 
 Usage: python benchmarks/bench_sweep.py [--negotiations 100000] [--workers 2] [--repeats 3] [--million]
-       [--issues] [--main]
+       [--issues] [--main] [--ensemble N] [--fan] [--only]
 
 Reference workload: 5 issues (the four US tariffs and Japan's investment pledge), a 100-round
 deadline, Boulware (US) against Conceder (Japan), concession noise on. "End to end" is
@@ -29,6 +29,12 @@ counted, with a bound for the same million in pairs. ``--issues`` times the batc
 world-round at 2 and at 9 issues (interleaved pairs, ratio 9/2). ``--main`` times the main command
 ``python -m sim run +experiment=deadline_pressure`` as a whole (wall, CPU of all processes) and its
 phases in this process: imports, plan, simulate and write, summary, figures.
+``--ensemble N`` runs N worlds drawn from the scenario's priors (``sweep.sample.method=prior``, one world
+per draw) and N worlds of its default values (``run.seeds=N``) through the command line, alternately,
+``--repeats`` pairs: wall, CPU and peak RSS of all processes, files in the run folder, and the wall ratio
+pair by pair. ``--fan`` times the forecast's fan chart as the gallery makes it (5 vantage dates x 1,000
+worlds, figures included). ``--only`` skips the reference sweep. With ``PYTHONPATH`` set to another
+checkout, the same script times that code (a before/after in one session).
 Timings are whatever this machine gives; never assert them in a test.
 """
 
@@ -235,6 +241,58 @@ def million(workers: int, repeats: int) -> None:
           f"{_spread(ratios, '{:.2f}')}")
 
 
+def _files(folder: Path) -> int:
+    """Files in a run folder, all levels."""
+    return sum(1 for path in folder.rglob("*") if path.is_file())
+
+
+def ensemble(n: int, workers: int, repeats: int) -> None:
+    """``n`` worlds drawn from the scenario's priors against ``n`` worlds of its default values, through the
+    command line, run alternately: wall, CPU, peak RSS, files in the run folder, and the ratio per pair."""
+    common = ["run.record_rounds=none", "run.plot=false", "run.progress=false", f"run.workers={workers}",
+              "run.common_random_numbers=false"]
+    workloads = {"ensemble (prior draws)": ["sweep.sample.method=prior", f"sweep.sample.n={n}", "run.seeds=1"],
+                 "default values": [f"run.seeds={n}"]}
+    seen: dict[str, dict[str, list[float]]] = {name: {"wall": [], "cpu": [], "rss": [], "files": []}
+                                               for name in workloads}
+    for _ in range(repeats):
+        for name, extra in workloads.items():
+            with tempfile.TemporaryDirectory() as tmp:
+                wall, cpu, peak = _subreaper_run([sys.executable, "-m", "sim", "run", *common, *extra,
+                                                  f"hydra.run.dir={tmp}/run"])
+                files = _files(Path(tmp) / "run")
+            for key, value in (("wall", wall), ("cpu", cpu), ("rss", peak), ("files", files)):
+                seen[name][key].append(value)
+    print(f"ensemble: {n:,} worlds drawn from the priors against {n:,} worlds of the default values, python -m sim "
+          f"run, {workers} workers, {repeats} alternating pairs")
+    for name, figures in seen.items():
+        print(f"  {name:24s} wall {_spread(figures['wall'], '{:.1f}')} s; CPU of all processes "
+              f"{_spread(figures['cpu'], '{:.1f}')} s; peak RSS {_spread(figures['rss'])} MB; files "
+              f"{_spread(figures['files'])}")
+    first, second = seen.values()
+    print(f"  ratio ensemble / default values, wall, pair by pair: "
+          f"{_spread([a / b for a, b in zip(first['wall'], second['wall'], strict=True)], '{:.2f}')}")
+
+
+FAN_DATES = "[2025-04-16,2025-05-03,2025-05-23,2025-06-04,2025-06-26]"
+
+
+def fan_chart(workers: int, repeats: int) -> None:
+    """The forecast's fan chart as the gallery makes it: 5 vantage dates x 1,000 worlds, with its figures."""
+    walls, cpus, files = [], [], []
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory() as tmp:
+            wall, cpu, _ = _subreaper_run([sys.executable, "-m", "sim", "run", "+experiment=forecast",
+                                         f"+sweep.grid.scenario.as_of={FAN_DATES}", f"run.workers={workers}",
+                                         "run.progress=false", f"hydra.run.dir={tmp}/run"])
+            files.append(_files(Path(tmp) / "run"))
+        walls.append(wall)
+        cpus.append(cpu)
+    print(f"fan chart (5 vantage dates x 1,000 worlds, figures included), {workers} workers: wall "
+          f"{_spread(walls, '{:.1f}')} s; CPU of all processes {_spread(cpus, '{:.1f}')} s; files in the run "
+          f"folder {_spread(files)}")
+
+
 def issue_cost(repeats: int) -> None:
     """CPU per world-round of the batched model at 2 and at 9 issues, interleaved."""
     from sim.engine.inputs import stack, take
@@ -343,10 +401,19 @@ def main() -> None:
     parser.add_argument("--million", action="store_true", help="also run 1,000,000 negotiations via the CLI")
     parser.add_argument("--issues", action="store_true", help="also time a world-round at 2 and at 9 issues")
     parser.add_argument("--main", action="store_true", help="also time the main command and its phases")
+    parser.add_argument("--ensemble", type=int, default=0, metavar="N",
+                        help="also run N worlds drawn from the priors against N default-value worlds (CLI)")
+    parser.add_argument("--fan", action="store_true", help="also time the forecast's fan chart (5 x 1,000 worlds)")
+    parser.add_argument("--only", action="store_true", help="skip the reference sweep (run only the options given)")
     args = parser.parse_args()
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER: the CLI's fork server is reaped (and counted) here
-    sweep_pairs(args.negotiations, args.workers, args.repeats)
+    if not args.only:
+        sweep_pairs(args.negotiations, args.workers, args.repeats)
+    if args.ensemble:
+        ensemble(args.ensemble, args.workers, args.repeats)
+    if args.fan:
+        fan_chart(args.workers, args.repeats)
     if args.issues:
         issue_cost(args.repeats)
     if args.main:

@@ -85,7 +85,7 @@ def test_overrides_reach_the_compiled_parameters():
         # a sweep too large to plan is refused at once, with its size (it used to hang in planning)
         (["+experiment=strategy_tournament", "run.seeds=1000000000",
           "+sweep.grid.scenario.escalation=[0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19]"], "sweep", "negotiations"),
-        (["sweep.sample.method=lhs", "sweep.sample.n=10000000", "+sweep.sample.ranges.scenario.escalation=[0,15]"],
+        (["sweep.sample.method=lhs", "sweep.sample.n=20000000", "+sweep.sample.ranges.scenario.escalation=[0,15]"],
          "sweep.sample.n", "sample size"),
         # entries of a list are named by the user's key, not an internal one
         (["scenario.ratification.japan.threshold_changes=[{date: '2025-07-20', threshold: 1.5}]"],

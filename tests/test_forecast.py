@@ -225,9 +225,11 @@ def test_a_command_line_value_for_a_key_drawn_from_its_prior_is_refused():
 
 
 def test_the_ensemble_counts_against_the_planning_limits():
-    with pytest.raises(ConfigError, match=r"^sweep: plans 300,000 grid points"):
+    # its draws move payoffs and ranges, so each is compiled: 2 x 150,000 points exceed the compiled points' limit
+    with pytest.raises(ConfigError, match=r"^sweep: plans 300,000 grid points .* the limit is 200,000 grid "
+                                          r"points when each is compiled"):
         plan(compose_config("+experiment=forecast", "sweep.sample.n=150000",
-                            "+sweep.grid.scenario.escalation=[14.0,15.0]"))
+                            "+sweep.grid.scenario.calendar.round_days=[7,8]"))
 
 
 # -- the forecast tables ---------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from sim.config.calibration import BLOCK, calibration_entries
 from sim.config.parameters import Parameter
 from sim.config.values import ConfigError, Tree, numeric_key
 
-__all__ = ["FIXED_IN_ENSEMBLE", "draw", "drawn", "priors"]
+__all__ = ["FIXED_IN_ENSEMBLE", "draw", "draw_columns", "drawn", "priors"]
 
 # Keys an ensemble keeps at their value although they have a prior: the round length maps rounds to dates,
 # and the forecast's tables and figures turn every world's rounds into dates with the one calendar of the run
@@ -66,7 +66,15 @@ def drawn(cfg: Tree) -> list[Parameter]:
 
 
 def draw(cfg: Tree, n: int, root_seed: int, grid_keys: set[str]) -> list[dict[str, float | int]]:
-    """``n`` points drawn from the scenario's priors, each setting every key that has one.
+    """``n`` points drawn from the scenario's priors, each setting every key that has one (the rows of
+    :func:`draw_columns`, as Python numbers)."""
+    columns = draw_columns(cfg, n, root_seed, grid_keys)
+    values = {key: col.tolist() for key, col in columns.items()}
+    return [{key: col[i] for key, col in values.items()} for i in range(n)]
+
+
+def draw_columns(cfg: Tree, n: int, root_seed: int, grid_keys: set[str]) -> dict[str, np.ndarray]:
+    """``n`` points drawn from the scenario's priors, as one array per key (no object per point).
 
     Args:
         cfg: The run's config.
@@ -74,6 +82,10 @@ def draw(cfg: Tree, n: int, root_seed: int, grid_keys: set[str]) -> list[dict[st
             :data:`FIXED_IN_ENSEMBLE` keep their value.
         root_seed: ``run.seed``; the draws come from the sampler's own stream of it.
         grid_keys: Keys swept by ``sweep.grid`` (a key is swept one way only).
+
+    Returns:
+        Per key with a prior, in the order written, its ``n`` draws: ``int64`` for an integer key, else
+        ``float64``.
 
     Raises:
         ConfigError: if there is no prior, or a key with a prior is also a grid axis.
@@ -88,6 +100,5 @@ def draw(cfg: Tree, n: int, root_seed: int, grid_keys: set[str]) -> list[dict[st
     # the sampler's own stream, derived from the root seed (never shared with any world)
     rng = np.random.default_rng(np.random.SeedSequence(root_seed, spawn_key=(2**32 - 1,)))
     unit = rng.random((n, len(found)))
-    columns = [p.prior.quantile(unit[:, k], p.integer) for k, p in enumerate(found)]
-    return [{p.key: (int(col[i]) if p.integer else float(col[i])) for p, col in zip(found, columns, strict=True)}
-            for i in range(n)]
+    return {p.key: np.asarray(p.prior.quantile(unit[:, k], p.integer)).astype(np.int64 if p.integer else np.float64)
+            for k, p in enumerate(found)}

@@ -11,10 +11,12 @@ anything runs.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import keyword
 import math
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +29,8 @@ from sim.config.components import load_negotiator, with_part_defaults
 from sim.config.designs import DESIGN_METHODS, check_size, design_rows, unit_design
 from sim.config.parameters import read
 from sim.config.parties import parties
-from sim.config.scenario import compile_point
+from sim.config.layout import Run, TooManyCompiles, lay_out
+from sim.config.scenario import Compiled, compile_point
 from sim.config.values import (
     MISSING,
     ConfigError,
@@ -41,13 +44,18 @@ from sim.config.values import (
     number,
     numeric_key,
 )
-from sim.engine.inputs import Structure, WorldInputs
+from sim.engine.inputs import Structure, WorldInputs, concatenate, point_structure, shape, take
 
-__all__ = ["MAX_GRID_POINTS", "MAX_WORLDS", "GridPoint", "Plan", "SampledDesign", "column_name", "plan",
-           "sampled_design"]
+__all__ = ["MAX_GRID_POINTS", "MAX_SAMPLED_POINTS", "MAX_WORLDS", "GridPoint", "Plan", "PointBlock", "Points", "SampledDesign",
+           "column_name", "plan", "sampled_design"]
 
-# A plan beyond these sizes is refused before it is expanded (planning itself would take minutes).
+# A plan beyond these sizes is refused before it is expanded. Grid points (strategy pairs x grid values) and
+# the rows of a sensitivity design (whose analysis holds them in memory) are each compiled, so at most
+# MAX_GRID_POINTS; draws of LHS, uniform and prior samples are laid out as per-point arrays, so up to
+# MAX_SAMPLED_POINTS, unless a key they set moves a payoff, a range or a constraint: such points are compiled
+# one by one, MAX_GRID_POINTS at most (refused after the layout's probes, before the compiles).
 MAX_GRID_POINTS = 200_000
+MAX_SAMPLED_POINTS = 10_000_000
 MAX_WORLDS = 10**10
 
 
@@ -106,12 +114,76 @@ class GridPoint:
     stakes_usd: dict[str, float] = field(default_factory=dict, repr=False)
 
 
+def _value(column: Any, i: int) -> Any:
+    v = column[i]
+    return v.item() if isinstance(v, np.generic) else v
+
+
+@dataclass
+class PointBlock:
+    """Consecutive grid points whose structures have one shape, held as per-point arrays (no object per point).
+
+    Their worlds can share one batched model (:func:`sim.engine.inputs.shape`): they differ in numbers only,
+    issue ranges included.
+
+    Attributes:
+        start: Index of its first point in the plan.
+        structure: A structure of its shape (a point's own, with its issue ranges and status quo:
+            :func:`~sim.engine.inputs.point_structure`).
+        inputs: The points' inputs, each leaf with a leading point axis, issue ranges included.
+        coordinates: Per coordinate key, the points' values (a NumPy array; an object array keeps Python
+            values as the config gave them).
+        stakes_usd: The stakes in dollars of its first point (``metadata.json``), given to each of its points.
+    """
+
+    start: int
+    structure: Structure
+    inputs: WorldInputs = field(repr=False)
+    coordinates: dict[str, np.ndarray] = field(repr=False)
+    stakes_usd: dict[str, float] = field(default_factory=dict, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.coordinates["constraints"])
+
+    def point(self, i: int) -> GridPoint:
+        """Its point ``i`` (counted from :attr:`start`)."""
+        inputs = take(self.inputs, i)
+        return GridPoint(coordinates={k: _value(col, i) for k, col in self.coordinates.items()},
+                         structure=point_structure(self.structure, inputs), inputs=inputs, stakes_usd=self.stakes_usd)
+
+
+class Points(Sequence):
+    """The plan's grid points, in world order, made on demand from its blocks."""
+
+    def __init__(self, blocks: list[PointBlock]) -> None:
+        self.blocks = blocks
+        self._starts = [b.start for b in blocks]
+        self._n = sum(len(b) for b in blocks)
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self._n))]
+        if index < 0:
+            index += self._n
+        if not 0 <= index < self._n:
+            raise IndexError("grid point index out of range")
+        block = self.blocks[bisect.bisect_right(self._starts, index) - 1]
+        return block.point(index - block.start)
+
+    def block_of(self, index: int) -> PointBlock:
+        """The block that holds point ``index``."""
+        return self.blocks[bisect.bisect_right(self._starts, index) - 1]
+
+
 @dataclass
 class Plan:
     """A validated run: its grid points and run settings.
 
     Attributes:
-        points: The grid points, in world order.
+        points: The grid points, in world order (a sequence made on demand from :attr:`blocks`).
         seeds: Replications per grid point.
         root_seed: The run's root seed.
         chunk_size: Most worlds in one chunk (one batched model run, one Parquet part).
@@ -128,7 +200,7 @@ class Plan:
             negotiation, but not grid axes of the summary.
     """
 
-    points: list[GridPoint]
+    points: Points
     seeds: int
     root_seed: int
     chunk_size: int
@@ -142,6 +214,11 @@ class Plan:
     coordinate_dtypes: dict[str, str]
     parties: list[tuple[str, str]] = field(default_factory=list)
     prior_keys: list[str] = field(default_factory=list)
+
+    @property
+    def blocks(self) -> list[PointBlock]:
+        """The grid points as blocks of one structure shape, in world order."""
+        return self.points.blocks
 
     @property
     def n_worlds(self) -> int:
@@ -246,39 +323,50 @@ def plan(config: DictConfig | Tree) -> Plan:
     axes = {key: _axis_values(cfg, key, values) for key, values in _flatten(get(cfg, "sweep.grid") or {})}
     pairs = _pairs(cfg, ids)
     n_samples = _sample_size(cfg)
-    n_points = len(pairs) * math.prod(len(v) for v in axes.values()) * n_samples
-    if n_points > MAX_GRID_POINTS or n_points * seeds > MAX_WORLDS:
+    n_grid = len(pairs) * math.prod(len(v) for v in axes.values())
+    n_points = n_grid * n_samples
+    limit = MAX_GRID_POINTS if n_samples == 1 or _sampled_rows_compiled(cfg) else MAX_SAMPLED_POINTS
+    if n_grid > MAX_GRID_POINTS or n_points > limit or n_points * seeds > MAX_WORLDS:
         raise ConfigError("sweep", f"plans {n_points:,} grid points x {seeds:,} seeds = {n_points * seeds:,} "
-                                   f"negotiations; the limit is {MAX_GRID_POINTS:,} grid points and "
+                                   f"negotiations; the limit is {limit:,} grid points and "
                                    f"{MAX_WORLDS:,} negotiations per run (split it with -m)")
     samples = _samples(cfg, root_seed, set(axes))
-    swept = list(axes) + [k for k in (samples[0] if samples else {}) if k not in axes]
+    swept = list(axes) + [k for k in samples if k not in axes]
     _check_columns([*(f"{pid}_strategy" for pid in ids), "agenda", *swept, "constraints"])
-    points = []
+    runs: list[tuple[dict[str, Any], Run]] = []
+    budget = None if n_points <= MAX_GRID_POINTS else MAX_GRID_POINTS // n_grid  # compiles per grid point
     for names in pairs:
         base = dict(cfg)
         for pid, name in zip(ids, names, strict=True):
             if name is not None:
                 base[pid] = {**(base.get(pid) or {}), **load_negotiator(name, "sweep.pairs")}
-        for values, sample in itertools.product(itertools.product(*axes.values()), samples):
-            coords = dict(zip(axes, values, strict=True)) | sample
-            point_cfg, put = copy_on_write(base)  # the dicts on the swept keys' paths only
-            for key, value in coords.items():
-                put(key, value)
+        for values in itertools.product(*axes.values()):
+            grid = dict(zip(axes, values, strict=True))
+
+            def compile_row(sample: dict[str, Any], base=base, grid=grid) -> Compiled:
+                coords = grid | sample
+                point_cfg, put = copy_on_write(base)  # the dicts on the swept keys' paths only
+                for key, value in coords.items():
+                    put(key, value)
+                try:
+                    return compile_point(point_cfg)
+                except ConfigError as err:
+                    where = f" at sweep point {coords}" if coords else ""
+                    raise ConfigError(err.key, str(err).split(": ", 1)[1] + where) from None
+
             try:
-                compiled = compile_point(point_cfg)
-            except ConfigError as err:
-                where = f" at sweep point {coords}" if coords else ""
-                raise ConfigError(err.key, str(err).split(": ", 1)[1] + where) from None
-            structure = compiled.structure
-            coords = {**{f"{p.id}_strategy": p.strategy for p in structure.parties}, "agenda": structure.agenda,
-                      **coords, "constraints": compiled.constraints}
-            points.append(GridPoint(coordinates=coords, structure=structure, inputs=compiled.inputs,
-                                    stakes_usd=compiled.stakes_usd))
+                runs += [(grid, run) for run in lay_out(compile_row, samples, budget)]
+            except TooManyCompiles as many:
+                shown = ", ".join(many.keys[:3]) + (f" and {len(many.keys) - 3} more" if len(many.keys) > 3 else "")
+                raise ConfigError("sweep", f"plans {n_points:,} grid points x {seeds:,} seeds = {n_points * seeds:,} "
+                                           f"negotiations; the limit is {MAX_GRID_POINTS:,} grid points when each "
+                                           f"is compiled, as the sampled keys {shown} require (they move a payoff, "
+                                           "a range or a constraint); split it with -m") from None
+    points = Points(_blocks(runs, samples, ids))
     check_calibration(cfg)  # the scenario's calibration block is well formed (the engine never reads it)
     if record == "auto":
         record = "all" if len(points) * seeds <= 1000 else 1
-    dtypes = {k: _dtype([p.coordinates[k] for p in points])
+    dtypes = {k: _dtype([b.coordinates[k] for b in points.blocks])
               for k in (*(f"{pid}_strategy" for pid in ids), "agenda", *swept, "constraints")}
     return Plan(points=points, seeds=seeds, root_seed=root_seed, chunk_size=run["chunk_size"], workers=run["workers"],
                 workers_auto=run["workers_auto"], executor=run["executor"], dask_address=run["address"],
@@ -287,8 +375,75 @@ def plan(config: DictConfig | Tree) -> Plan:
                 prior_keys=[k for k in swept if k not in axes] if get(cfg, "sweep.sample.method") == "prior" else [])
 
 
-def _dtype(values: list) -> str:
+def _blocks(runs: list[tuple[dict[str, Any], Run]], samples: dict[str, np.ndarray],
+            ids: tuple[str, ...]) -> list[PointBlock]:
+    """Consecutive runs of one structure shape joined into blocks, with their coordinate columns."""
+    blocks: list[PointBlock] = []
+    pending: list[tuple[dict[str, Any], Run]] = []
+
+    def flush() -> None:
+        if not pending:
+            return
+        first = pending[0][1]
+        columns: dict[str, list[np.ndarray]] = {}
+        for grid, run in pending:
+            n, structure = run.stop - run.start, run.structure
+            fixed = {**{f"{p.id}_strategy": p.strategy for p in structure.parties}, "agenda": structure.agenda,
+                     **grid}
+            for key, value in fixed.items():
+                column = np.empty(n, dtype=object)
+                column.fill(value)
+                columns.setdefault(key, []).append(column)
+            for key, column in samples.items():
+                if key not in grid:
+                    columns.setdefault(key, []).append(column[run.start:run.stop])
+            columns.setdefault("constraints", []).append(run.constraints)
+        start = blocks[-1].start + len(blocks[-1]) if blocks else 0
+        inputs = pending[0][1].inputs if len(pending) == 1 else concatenate([run.inputs for _, run in pending])
+        blocks.append(PointBlock(start=start, structure=first.structure, inputs=inputs,
+                                 coordinates={k: _joined(parts) for k, parts in columns.items()},
+                                 stakes_usd=first.stakes_usd))
+        pending.clear()
+
+    for grid, run in runs:
+        if pending and shape(run.structure) != shape(pending[-1][1].structure):
+            flush()
+        pending.append((grid, run))
+    flush()
+    return blocks
+
+
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    """One column from its parts: numeric if every part is, else an object array of Python values."""
+    if len(parts) == 1:
+        return parts[0]
+    if all(p.dtype != object for p in parts):
+        return np.concatenate(parts)
+    out = np.empty(sum(len(p) for p in parts), dtype=object)
+    out[:] = [v for p in parts for v in p.tolist()]
+    return out
+
+
+def _dtype(columns: list[np.ndarray]) -> str:
     """One NumPy dtype for a coordinate column, whatever chunk a value lands in."""
+    values = []
+    for column in columns:
+        values += _distinct(column) if column.dtype == object else [np.zeros(1, dtype=column.dtype)[0].item()]
+    return _dtype_of(values)
+
+
+def _distinct(column: np.ndarray) -> list:
+    """The distinct Python values of an object column, by type and value (``1`` and ``1.0`` kept apart)."""
+    out: dict = {}
+    for v in column.tolist():
+        try:
+            out.setdefault((type(v), v), v)
+        except TypeError:  # an unhashable value (a list): kept as it is
+            out[(type(v), id(v))] = v
+    return list(out.values())
+
+
+def _dtype_of(values: list) -> str:
     if all(isinstance(v, bool) for v in values):
         return "bool"
     if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
@@ -333,12 +488,15 @@ class SampledDesign:
 
     def points(self) -> list[dict[str, float | int]]:
         """The rows as sweep points, integer keys floored to whole values."""
-        out = []
-        for row in self.values:
-            point = {}
-            for key, hi, integer, v in zip(self.keys, self.high, self.integer, row, strict=True):
-                point[key] = int(min(np.floor(v), hi)) if integer else float(v)
-            out.append(point)
+        columns = {key: col.tolist() for key, col in self.columns().items()}
+        return [{key: col[i] for key, col in columns.items()} for i in range(len(self.values))]
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """The rows as one array per key (``int64`` for an integer key, floored; ``float64`` otherwise)."""
+        out = {}
+        for k, (key, hi, integer) in enumerate(zip(self.keys, self.high, self.integer, strict=True)):
+            v = self.values[:, k]
+            out[key] = np.minimum(np.floor(v), hi).astype(np.int64) if integer else v.astype(np.float64)
         return out
 
 
@@ -347,6 +505,15 @@ def _ranges(cfg: Tree) -> list[tuple[str, Any]]:
     if not axes:
         raise ConfigError("sweep.sample.ranges", "must map at least one numeric config key to [low, high]")
     return axes
+
+
+def _sampled_rows_compiled(cfg: Tree) -> bool:
+    """Whether the sample is a sensitivity design (its rows limited to :data:`MAX_GRID_POINTS`)."""
+    return get(cfg, "sweep.sample.method") in DESIGN_METHODS
+
+
+def _max_n(cfg: Tree) -> int:
+    return MAX_GRID_POINTS if _sampled_rows_compiled(cfg) else MAX_SAMPLED_POINTS
 
 
 def _sample_size(cfg: Tree) -> int:
@@ -358,7 +525,7 @@ def _sample_size(cfg: Tree) -> int:
     method = choice(cfg, "sweep.sample.method", SAMPLING_METHODS)
     if method == "none":
         return 1
-    n = int(number(cfg, "sweep.sample.n", 1, MAX_GRID_POINTS, integer=True, what=" (sample size)"))
+    n = int(number(cfg, "sweep.sample.n", 1, _max_n(cfg), integer=True, what=" (sample size)"))
     if method not in DESIGN_METHODS:
         return n
     check_size(method, n)
@@ -384,7 +551,7 @@ def sampled_design(cfg: Tree, root_seed: int, grid_keys: set[str] = frozenset())
     method = choice(cfg, "sweep.sample.method", SAMPLING_METHODS)
     if method in ("none", "prior"):  # no ranges design: nothing, or draws from the scenario's priors
         return None
-    n = int(number(cfg, "sweep.sample.n", 1, MAX_GRID_POINTS, integer=True, what=" (sample size)"))
+    n = int(number(cfg, "sweep.sample.n", 1, _max_n(cfg), integer=True, what=" (sample size)"))
     bounds = []
     for key, bound in _ranges(cfg):
         where = f"sweep.sample.ranges.{key}"
@@ -415,10 +582,10 @@ def sampled_design(cfg: Tree, root_seed: int, grid_keys: set[str] = frozenset())
                          values=qmc.scale(unit, lo, hi))
 
 
-def _samples(cfg: Tree, root_seed: int, grid_keys: set[str]) -> list[dict[str, float]]:
+def _samples(cfg: Tree, root_seed: int, grid_keys: set[str]) -> dict[str, np.ndarray]:
     """Points sampled from numeric ranges (``sweep.sample``), or from the scenario's priors
-    (``method: prior``, :mod:`sim.config.priors`); ``[{}]`` if none."""
+    (``method: prior``, :mod:`sim.config.priors`), one array per key; ``{}`` if none."""
     if choice(cfg, "sweep.sample.method", SAMPLING_METHODS) == "prior":
-        return priors.draw(cfg, _sample_size(cfg), root_seed, grid_keys)
+        return priors.draw_columns(cfg, _sample_size(cfg), root_seed, grid_keys)
     design = sampled_design(cfg, root_seed, grid_keys)
-    return [{}] if design is None else design.points()
+    return {} if design is None else design.columns()

@@ -6,12 +6,18 @@ The config compiler (:mod:`sim.config`) turns a Hydra config into one :class:`St
 per-issue vectors). :func:`stack` gives those leaves a leading world axis and :func:`take` selects
 worlds, so one batched model advances worlds that differ in any number. A misspelt field is an
 ``AttributeError`` at the first use, not a ``KeyError`` inside a worker.
+
+The issues' ranges are numbers too: :func:`with_ranges` copies them from a point's outcome space into
+its inputs (``issue_lo``, ``issue_hi``), and :func:`shape` is its structure with those numbers taken
+out. Worlds whose structures have the same shape share one batched model even when their ranges
+differ (an ensemble that draws an issue's maximum from its prior), each with its own negotiation box
+(:func:`negotiation_box`); :func:`point_structure` puts a world's ranges back.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -21,8 +27,9 @@ from sim.domain.no_deal import ScheduledChange
 from sim.domain.outcome_space import OutcomeSpace
 from sim.domain.utility import normalised
 
-__all__ = ["ConstituencyInputs", "PartyInputs", "PartySpec", "Structure", "WorldInputs", "joint_box", "stack", "take",
-           "utility_coefficients"]
+__all__ = ["ConstituencyInputs", "PartyInputs", "PartySpec", "Structure", "WorldInputs", "concatenate", "joint_box",
+           "leaves", "negotiation_box", "point_structure", "shape", "stack", "take", "utility_coefficients",
+           "with_leaves", "with_ranges"]
 
 
 @dataclass(frozen=True)
@@ -188,6 +195,8 @@ class WorldInputs:
         valuation_rounds: Rounds over which no deal is valued.
         status_quo: The status-quo package.
         parties: Each party's numbers, in scenario order.
+        issue_lo, issue_hi: Each issue's range (its unit), when set by :func:`with_ranges`; ``None``: the
+            ranges of the structure's outcome space.
     """
 
     deadline: Any
@@ -198,10 +207,14 @@ class WorldInputs:
     valuation_rounds: Any
     status_quo: Any
     parties: tuple[PartyInputs, PartyInputs]
+    issue_lo: Any = None
+    issue_hi: Any = None
 
 
 def _map(fn, first, *rest):
-    """Apply ``fn`` to the leaves of dataclass trees of the same shape."""
+    """Apply ``fn`` to the leaves of dataclass trees of the same shape (``None`` stays ``None``)."""
+    if first is None:
+        return None
     if is_dataclass(first):
         return type(first)(**{f.name: _map(fn, getattr(first, f.name), *(getattr(r, f.name) for r in rest))
                               for f in fields(first)})
@@ -212,14 +225,68 @@ def _map(fn, first, *rest):
     return fn(first, *rest)
 
 
+def leaves(inputs: WorldInputs) -> list[Any]:
+    """The leaves of an inputs tree, in a fixed order (that of :func:`with_leaves`)."""
+    out: list[Any] = []
+    _map(out.append, inputs)
+    return out
+
+
+def with_leaves(inputs: WorldInputs, values: list[Any]) -> WorldInputs:
+    """An inputs tree of the same shape as ``inputs`` with the leaves ``values`` (in :func:`leaves` order)."""
+    it = iter(values)
+    return _map(lambda _: next(it), inputs)
+
+
 def stack(inputs: list[WorldInputs]) -> WorldInputs:
     """Stack single-world inputs into one tree whose leaves have a leading world axis."""
     return _map(lambda *leaves: np.stack(leaves), *inputs)
 
 
+def concatenate(inputs: list[WorldInputs]) -> WorldInputs:
+    """Join stacked inputs along their world axis."""
+    return _map(lambda *leaves: np.concatenate(leaves), *inputs)
+
+
 def take(inputs: WorldInputs, index: np.ndarray) -> WorldInputs:
     """The worlds ``index`` of stacked inputs (fancy indexing on every leaf's world axis)."""
     return _map(lambda leaf: leaf[index], inputs)
+
+
+def with_ranges(structure: Structure, inputs: WorldInputs) -> WorldInputs:
+    """One world's inputs with its issues' ranges (from its structure's outcome space) as numbers."""
+    issues = structure.space.issues
+    return replace(inputs, issue_lo=np.array([i.lo for i in issues]), issue_hi=np.array([i.hi for i in issues]))
+
+
+def shape(structure: Structure) -> Structure:
+    """The structure without its issues' numbers (range and status quo): worlds of one shape run in one batch."""
+    space = OutcomeSpace(tuple(replace(i, lo=0.0, hi=0.0, status_quo=0.0) for i in structure.space.issues))
+    return replace(structure, space=space)
+
+
+def point_structure(structure: Structure, inputs: WorldInputs) -> Structure:
+    """A world's own structure: ``structure`` (of its shape) with the world's issue ranges and status quo."""
+    if inputs.issue_lo is None:
+        return structure
+    issues = tuple(replace(i, lo=float(lo), hi=float(hi), status_quo=float(sq)) for i, lo, hi, sq in
+                   zip(structure.space.issues, inputs.issue_lo, inputs.issue_hi, inputs.status_quo, strict=True))
+    return replace(structure, space=OutcomeSpace(issues))
+
+
+def negotiation_box(structure: Structure, inputs: WorldInputs) -> tuple[np.ndarray, np.ndarray]:
+    """The negotiation box ``(lo, hi)``: each issue's range, or its status quo for an issue off the table (as
+    :attr:`OutcomeSpace.lo` and ``.hi``); per issue when every world of the batch has the same box, else per
+    world and issue."""
+    space = structure.space
+    if inputs.issue_lo is None:
+        return space.lo, space.hi
+    fixed = np.array([not i.negotiable for i in space.issues])
+    lo = np.where(fixed, inputs.status_quo, inputs.issue_lo)
+    hi = np.where(fixed, inputs.status_quo, inputs.issue_hi)
+    if lo.ndim == 2 and len(lo) and np.all(lo == lo[0]) and np.all(hi == hi[0]):
+        return lo[0], hi[0]  # one box for the whole batch: per issue, as for a single world
+    return lo, hi
 
 
 def utility_coefficients(inputs: WorldInputs) -> tuple:

@@ -34,8 +34,8 @@ from sim.domain.no_deal import NoDealPath
 from sim.domain.tradeoff import tradeoff_package
 from sim.domain.utility import BatchUtility
 from sim.engine.agents import Constituency, Negotiator
-from sim.engine.inputs import Structure, WorldInputs
 from sim.engine.codes import END_REASONS, EndReason, Response
+from sim.engine.inputs import Structure, WorldInputs, negotiation_box
 from sim.engine.protocols import RoundResult
 from sim.engine.streams import RandomStreams, Stream
 
@@ -61,6 +61,7 @@ class NegotiationModel(mesa.Model):
         constituencies: Every constituency agent (an :class:`mesa.agent.AgentSet`).
         protocol: The protocol instance.
         deadlines: The worlds' deadlines (:class:`~sim.domain.calendar.Deadlines`).
+        box: The negotiation box ``(lo, hi)`` per issue, or per world and issue when the worlds' ranges differ.
         no_deal: The no-deal path.
         active: Whether each world is still talking.
         end_round: Round in which each world ended (0 while talking).
@@ -96,7 +97,8 @@ class NegotiationModel(mesa.Model):
             [Constituency(self, spec.id, name, terms)
              for spec, party in zip(structure.parties, inputs.parties, strict=True)
              for name, terms in zip(spec.constituencies, party.constituencies, strict=True)], random=self.random)
-        box = (self.space.lo, self.space.hi)
+        # the negotiation box of each world (its own issue ranges: worlds of one batch may differ in them)
+        box = self.box = negotiation_box(structure, inputs)
         self.negotiators = tuple(
             Negotiator(self, spec, k, party, box,
                        BatchUtility(party.payoff_a, party.payoff_b, party.p_min, party.p_max), self.no_deal,
@@ -198,9 +200,10 @@ class NegotiationModel(mesa.Model):
             out[name] = np.where(partial & protocol.locked[:, j], protocol.locked_value[:, j],
                                  np.where(partial, in_force[:, j], self.agreement[:, j]))
         # an agreed term on its issue's range bound: -1 at the min, +1 at the max, 0 inside (or without a deal)
-        tol = 1e-6 * np.maximum(self.space.hi - self.space.lo, 1.0)
-        at_min = deal[:, None] & (np.abs(self.agreement - self.space.lo) <= tol)
-        at_max = deal[:, None] & (np.abs(self.agreement - self.space.hi) <= tol)
+        lo, hi = self.box
+        tol = 1e-6 * np.maximum(hi - lo, 1.0)
+        at_min = deal[:, None] & (np.abs(self.agreement - lo) <= tol)
+        at_max = deal[:, None] & (np.abs(self.agreement - hi) <= tol)
         at_bound = np.where(at_max, 1, np.where(at_min, -1, 0)).astype(np.int8)
         for j, name in enumerate(self.space.names):
             out[f"{name}_at_bound"] = at_bound[:, j]
@@ -208,7 +211,7 @@ class NegotiationModel(mesa.Model):
         # a deal that sits on a red line (a bound tighter than the issue's range) of either party
         at_line = np.zeros(self.n_worlds, dtype=bool)
         for agent in self.negotiators:
-            tight_lo, tight_hi = agent.red_lo > self.space.lo + 1e-12, agent.red_hi < self.space.hi - 1e-12
+            tight_lo, tight_hi = agent.red_lo > lo + 1e-12, agent.red_hi < hi - 1e-12
             at_line |= np.any((tight_lo & (np.abs(self.agreement - agent.red_lo) < 1e-9))
                               | (tight_hi & (np.abs(self.agreement - agent.red_hi) < 1e-9)), axis=1)
         out["red_line_binding"] = deal & at_line

@@ -161,7 +161,7 @@ class _LearnedWeights(OpponentModel):
 
     def weights(self) -> np.ndarray:  # noqa: D102
         if self._sign is None:  # nothing seen yet: no preference known
-            return np.zeros((self.me.n_worlds, len(self._range)))
+            return np.zeros((self.me.n_worlds, self._range.shape[-1]))
         return self._sign * self._importance() * self._per_unit()
 
     def _per_unit(self) -> np.ndarray:
@@ -170,7 +170,7 @@ class _LearnedWeights(OpponentModel):
     def believed_weights(self) -> np.ndarray:
         """:meth:`weights`, or before any offer the prior: equal importance toward the other side's ideal."""
         if self._sign is None:
-            n = len(self._range)
+            n = self._range.shape[-1]
             return np.broadcast_to(self._prior_sign * self._per_unit() / n, (self.me.n_worlds, n))
         return self.weights()
 
@@ -205,7 +205,7 @@ class FrequencyModel(_LearnedWeights):
 
     def attach(self, me) -> None:  # noqa: D102
         super().attach(me)
-        n = len(self._range)
+        n = self._range.shape[-1]
         self._w = np.full((me.n_worlds, n), 1.0 / n)
         self._seen = False
 
@@ -237,7 +237,7 @@ class BayesianModel(_LearnedWeights):
 
     def attach(self, me) -> None:  # noqa: D102
         super().attach(me)
-        n, k = len(self._range), int(np.max(self.hypotheses))
+        n, k = self._range.shape[-1], int(np.max(self.hypotheses))
         # the hypotheses are a property of the model, not of a world: a fixed generator
         draws = np.random.default_rng(np.random.SeedSequence([k, n])).dirichlet(np.ones(n), size=k - 1)
         self._hypotheses = np.vstack([np.full(n, 1.0 / n), draws])  # (K, n)
@@ -252,7 +252,10 @@ class BayesianModel(_LearnedWeights):
         kept = self._position(offer) @ self._hypotheses.T  # (B, K): its utility of the offer under h
         mine = self.me.utility.a / self.me.utility.span[:, None]  # (B, n)
         ideal = np.where(self._sign > 0, self._hi, self._lo) * np.ones((b, 1))
-        best_for_me = tradeoff_package(c_h.reshape(b * k, n), np.repeat(mine, k, axis=0), self._lo, self._hi,
+        lo, hi = self._lo, self._hi
+        if lo.ndim == 2:  # the worlds' own boxes, one per world and hypothesis
+            lo, hi = np.repeat(lo, k, axis=0), np.repeat(hi, k, axis=0)
+        best_for_me = tradeoff_package(c_h.reshape(b * k, n), np.repeat(mine, k, axis=0), lo, hi,
                                        np.repeat(ideal, k, axis=0), (1.0 - kept).reshape(-1))
         regret = np.maximum(((best_for_me.reshape(b, k, n) - offer[:, None, :]) * mine[:, None, :]).sum(axis=2), 0)
         self._log_post -= np.reshape(self.rationality, (-1, 1)) * regret

@@ -33,8 +33,8 @@ import pyarrow as pa
 
 from sim.config import ConfigError, Plan
 from sim.domain.bargaining import outcome_metrics
-from sim.engine.inputs import Structure, WorldInputs, joint_box, stack, take, utility_coefficients
 from sim.engine.codes import EndReason, Response
+from sim.engine.inputs import Structure, WorldInputs, joint_box, take, utility_coefficients
 from sim.engine.streams import point_key, world_seeds
 from sim.run.columns import field_metadata, table_entries
 from sim.run.manifest import (
@@ -75,42 +75,47 @@ class Interrupted(Exception):
 
 @dataclass(frozen=True)
 class Chunk:
-    """Consecutive worlds of one structure: spans of (point, first seed index, stop seed index)."""
+    """Consecutive worlds of one block of the plan (one structure shape): worlds ``start`` to ``stop - 1``.
+
+    Attributes:
+        index: Its number (its parts' names).
+        block: Index of the plan's block that holds its worlds (:attr:`sim.config.Plan.blocks`).
+        start, stop: Its first world and the world after its last, in world order.
+        seeds: Replications per grid point (``world = point * seeds + seed index``).
+    """
 
     index: int
-    spans: tuple[tuple[int, int, int], ...]
+    block: int
+    start: int
+    stop: int
+    seeds: int
 
     @property
     def n_worlds(self) -> int:
         """Number of worlds in the chunk."""
-        return sum(stop - start for _, start, stop in self.spans)
+        return self.stop - self.start
+
+    @property
+    def spans(self) -> tuple[tuple[int, int, int], ...]:
+        """Its worlds as (point, first seed index, stop seed index) spans."""
+        out = []
+        world = self.start
+        while world < self.stop:
+            point, first = divmod(world, self.seeds)
+            stop = min(self.seeds, first + self.stop - world)
+            out.append((point, first, stop))
+            world += stop - first
+        return tuple(out)
 
 
 def make_chunks(plan: Plan) -> list[Chunk]:
-    """Cut the plan's worlds, in world order, into chunks of one structure and at most chunk_size worlds."""
+    """Cut the plan's worlds, in world order, into chunks of one block (one structure shape) and at most
+    chunk_size worlds each."""
     chunks: list[Chunk] = []
-    spans: list[tuple[int, int, int]] = []
-    size, current = 0, None
-
-    def flush() -> None:
-        nonlocal spans, size
-        if spans:
-            chunks.append(Chunk(len(chunks), tuple(spans)))
-        spans, size = [], 0
-
-    for p, point in enumerate(plan.points):
-        if current is not None and point.structure != current:
-            flush()
-        current = point.structure
-        start = 0
-        while start < plan.seeds:
-            take = min(plan.seeds - start, plan.chunk_size - size)
-            spans.append((p, start, start + take))
-            size += take
-            start += take
-            if size == plan.chunk_size:
-                flush()
-    flush()
+    for b, block in enumerate(plan.blocks):
+        first, end = block.start * plan.seeds, (block.start + len(block)) * plan.seeds
+        for start in range(first, end, plan.chunk_size):
+            chunks.append(Chunk(len(chunks), b, start, min(start + plan.chunk_size, end), plan.seeds))
     return chunks
 
 
@@ -131,21 +136,26 @@ class ChunkTask:
 
 
 def _task(plan: Plan, chunk: Chunk) -> ChunkTask:
-    points = sorted({p for p, _, _ in chunk.spans})
-    where = {p: k for k, p in enumerate(points)}
-    local = np.concatenate([np.full(stop - start, where[p]) for p, start, stop in chunk.spans])
-    seed_index = np.concatenate([np.arange(start, stop) for _, start, stop in chunk.spans])
-    global_point = np.asarray(points)[local]
+    block = plan.blocks[chunk.block]
+    world = np.arange(chunk.start, chunk.stop, dtype=np.int64)
+    global_point, seed_index = np.divmod(world, plan.seeds)
+    first = int(global_point[0])
+    local = global_point - first
+    rows = np.arange(first, int(global_point[-1]) + 1) - block.start  # the chunk's points, within the block
     keys = None
     if not plan.common_random_numbers:
-        keys = np.array([point_key(plan.points[p].coordinates) for p in points], dtype=np.int64)[local]
-    inputs = stack([plan.points[p].inputs for p in points])
-    coords = {plan.columns[k]: np.array([plan.points[p].coordinates[k] for p in points], dtype=dtype)
-              for k, dtype in plan.coordinate_dtypes.items()}
-    return ChunkTask(index=chunk.index, structure=plan.points[points[0]].structure, point_inputs=inputs,
-                     point_coords=coords, local_point=local, seed_index=seed_index,
-                     world=global_point * plan.seeds + seed_index, point_key=keys, root_seed=plan.root_seed,
-                     record=plan.record_rounds)
+        columns = {k: block.coordinates[k][rows].tolist() for k in block.coordinates}
+        keys = np.array([point_key({k: col[i] for k, col in columns.items()}) for i in range(len(rows))],
+                        dtype=np.int64)[local]
+    coords = {plan.columns[k]: _typed(block.coordinates[k][rows], dtype) for k, dtype in plan.coordinate_dtypes.items()}
+    return ChunkTask(index=chunk.index, structure=block.structure, point_inputs=take(block.inputs, rows),
+                     point_coords=coords, local_point=local, seed_index=seed_index, world=world, point_key=keys,
+                     root_seed=plan.root_seed, record=plan.record_rounds)
+
+
+def _typed(column: np.ndarray, dtype: str) -> np.ndarray:
+    """A coordinate column in the plan's dtype for it."""
+    return np.array(column.tolist(), dtype=dtype) if column.dtype == object else column.astype(dtype)
 
 
 def run_chunk(task: ChunkTask) -> tuple[int, dict[str, np.ndarray], dict[str, np.ndarray]]:
@@ -166,10 +176,12 @@ def run_chunk(task: ChunkTask) -> tuple[int, dict[str, np.ndarray], dict[str, np
     model.run_model()
     result = model.outcomes()
 
-    labels = [int(k) for k in np.unique(task.local_point)]
-    coefficients = {k: utility_coefficients(take(task.point_inputs, k)) for k in labels}
-    boxes = {k: joint_box(take(task.point_inputs, k)) for k in labels}
-    result |= outcome_metrics(task.local_point, coefficients, boxes, result, task.structure.party_ids)
+    # the bargaining metrics need each point's utilities and joint box: computed once per distinct one (the
+    # points of an ensemble that differ only in a deadline or a noise level share their frontier)
+    group, first = _frontier_groups(task.point_inputs)
+    coefficients = {g: utility_coefficients(take(task.point_inputs, int(k))) for g, k in enumerate(first)}
+    boxes = {g: joint_box(take(task.point_inputs, int(k))) for g, k in enumerate(first)}
+    result |= outcome_metrics(group[task.local_point], coefficients, boxes, result, task.structure.party_ids)
 
     out: dict[str, np.ndarray] = {"world": task.world.astype(np.int64), "seed": seeds,
                                   "seed_index": task.seed_index.astype(np.int64)}
@@ -186,6 +198,16 @@ def run_chunk(task: ChunkTask) -> tuple[int, dict[str, np.ndarray], dict[str, np
         order = np.lexsort((rounds["round"], idx))
         rounds = _round_columns(task, idx[order], {k: v[order] for k, v in rounds.items()})
     return task.index, out, rounds
+
+
+def _frontier_groups(point_inputs: WorldInputs) -> tuple[np.ndarray, np.ndarray]:
+    """Points with the same payoffs and the same bounds of both parties (so the same utilities, joint box and
+    frontier): a group number per point, and each group's first point."""
+    parts = [np.reshape(np.asarray(getattr(party, name), dtype=float), (len(point_inputs.deadline), -1))
+             for party in point_inputs.parties
+             for name in ("payoff_a", "payoff_b", "p_min", "p_max", "red_lo", "red_hi")]
+    _, first, group = np.unique(np.column_stack(parts), axis=0, return_index=True, return_inverse=True)
+    return group.ravel(), first
 
 
 def _round_columns(task: ChunkTask, idx: np.ndarray, rounds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -305,6 +327,10 @@ class _Sweep:
         fingerprint = config_fingerprint(cfg)
         force = bool((cfg.get("run") or {}).get("force_resume", False))
         self.manifest = check_resume(out_dir, fingerprint, self.code, force) or Manifest(len(self.chunks), fingerprint)
+        if self.manifest.chunks != len(self.chunks):  # a forced resume across versions that cut the run otherwise
+            raise ConfigError("run.force_resume", f"{out_dir} holds a run cut into {self.manifest.chunks} chunks, but "
+                                                  f"this version cuts it into {len(self.chunks)}; its parts cannot be "
+                                                  "mixed. Run into a new folder")
         for kind in KINDS:
             (out_dir / kind).mkdir(parents=True, exist_ok=True)
         for stale in clean_temporary(out_dir):

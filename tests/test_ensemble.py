@@ -1,0 +1,126 @@
+"""Ensembles at sweep speed: sampled points laid out as per-world arrays, many of them in one chunk.
+
+The layout is checked against the compiler point by point, planning counts compiles (never seconds), and
+an ensemble's worlds are shown to come out the same whatever chunk they run in and whoever shares it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from omegaconf import OmegaConf
+
+import sim.config.sweep as sweep
+from sim.config import plan
+from sim.config.scenario import compile_point
+from sim.config.values import copy_on_write
+from sim.engine.inputs import leaves, shape
+from sim.run.runner import make_chunks, simulate
+from tests.conftest import compose_config
+
+# keys that only set their own inputs (direct), and one that moves a payoff (coupled)
+DIRECT = ["+sweep.sample.ranges.scenario.deadline.round=[6,20]",
+          "+sweep.sample.ranges.scenario.sides.us.concession_noise=[0,0.1]",
+          "+sweep.sample.ranges.us.offering.beta=[0.2,5]",
+          "+sweep.sample.ranges.scenario.breakdown_risk=[0,0.02]"]
+COUPLED = ["+sweep.sample.ranges.scenario.payoff.pass_through=[0.3,1.0]"]
+# an ensemble from the default scenario's priors: payoffs, issue ranges and red lines differ between worlds
+ENSEMBLE = ["sweep.sample.method=prior", "run.seeds=1", "run.common_random_numbers=false", "run.record_rounds=all"]
+
+
+def _count_compiles(monkeypatch) -> list[int]:
+    calls = [0]
+
+    def counted(cfg):
+        calls[0] += 1
+        return compile_point(cfg)
+
+    monkeypatch.setattr(sweep, "compile_point", counted)
+    return calls
+
+
+def _compiled(cfg: dict, coordinates: dict):
+    point_cfg, put = copy_on_write(cfg)
+    for key, value in coordinates.items():
+        put(key, value)
+    return compile_point(point_cfg)
+
+
+def _same_leaves(first, second) -> bool:
+    return all(np.array_equal(np.asarray(a), np.asarray(b), equal_nan=True)
+               for a, b in zip(leaves(first), leaves(second), strict=True))
+
+
+def test_a_design_over_direct_keys_is_planned_with_a_handful_of_compiles(monkeypatch):
+    calls = _count_compiles(monkeypatch)
+    p = plan(compose_config("sweep.sample.method=lhs", "sweep.sample.n=5000", "run.seeds=1", *DIRECT))
+    assert len(p.points) == 5000 and len(p.blocks) == 1
+    # the first point, two probes per key, two corners and four checked points: never one per point
+    assert calls[0] <= 1 + 2 * len(DIRECT) + 2 + 4
+    # and the chunks hold many points each
+    assert [c.n_worlds for c in make_chunks(p)] == [p.chunk_size] * (5000 // p.chunk_size) + (
+        [5000 % p.chunk_size] if 5000 % p.chunk_size else [])
+
+
+def test_a_coupled_key_is_compiled_once_per_distinct_value(monkeypatch):
+    calls = _count_compiles(monkeypatch)
+    p = plan(compose_config("sweep.sample.method=lhs", "sweep.sample.n=40", "run.seeds=1", *DIRECT, *COUPLED))
+    distinct = {pt.coordinates["scenario.payoff.pass_through"] for pt in p.points}
+    assert len(distinct) == 40
+    assert 40 <= calls[0] <= 40 + 2 * 5 + 2 + 4
+
+
+@pytest.mark.parametrize("overrides", [["sweep.sample.method=lhs", "sweep.sample.n=30", *DIRECT, *COUPLED],
+                                       [*ENSEMBLE, "sweep.sample.n=30"]], ids=["lhs", "priors"])
+def test_every_laid_out_point_equals_the_compiler_on_its_own_config(overrides):
+    cfg = OmegaConf.to_container(compose_config("run.seeds=1", *overrides), resolve=True)
+    cfg.pop("hydra", None)
+    p = plan(cfg)
+    swept = set(p.swept_keys)
+    for point in p.points:
+        compiled = _compiled(cfg, {k: v for k, v in point.coordinates.items() if k in swept})
+        assert point.structure == compiled.structure
+        assert point.coordinates["constraints"] == compiled.constraints
+        own = type(point.inputs)(**{**point.inputs.__dict__, "issue_lo": None, "issue_hi": None})
+        assert _same_leaves(own, compiled.inputs)
+
+
+def test_an_ensemble_with_different_issue_ranges_runs_in_one_chunk():
+    p = plan(compose_config(*ENSEMBLE, "sweep.sample.n=40"))
+    ranges = {pt.structure.space for pt in p.points}
+    assert len(ranges) == 40  # every world has its own issue ranges (drawn maxima) ...
+    assert len({shape(pt.structure) for pt in p.points}) == 1  # ... and one shape
+    assert len(make_chunks(p)) == 1
+
+
+def test_a_worlds_outcome_depends_on_its_parameters_and_seed_only():
+    """Not on its chunk (alone, or with 39 others) nor on its batch-mates (a smaller ensemble's first worlds
+    are the same draws, run beside other worlds)."""
+    together, rounds_together = simulate(plan(compose_config(*ENSEMBLE, "sweep.sample.n=40")))
+    alone, rounds_alone = simulate(plan(compose_config(*ENSEMBLE, "sweep.sample.n=40", "run.chunk_size=1")))
+    fewer, _ = simulate(plan(compose_config(*ENSEMBLE, "sweep.sample.n=15", "run.chunk_size=4")))
+    assert len(together) == 40 and together["deal"].nunique() == 2  # a real mix of outcomes
+    pd.testing.assert_frame_equal(alone, together)
+    pd.testing.assert_frame_equal(rounds_alone, rounds_together)
+    pd.testing.assert_frame_equal(fewer, together.iloc[:15].reset_index(drop=True))
+    # the worlds really differ in their parameters, not only in their seeds
+    assert together["payoff_pass_through"].nunique() == 40
+
+
+def test_a_folder_cut_into_another_number_of_chunks_is_not_resumed(tmp_path, monkeypatch):
+    """Another code version may cut the same run otherwise (an ensemble once took a chunk per draw): a forced
+    resume must not mix its parts with this version's."""
+    import sim.run.runner as runner
+    from sim.config import ConfigError
+
+    cfg = OmegaConf.to_container(compose_config(*ENSEMBLE, "sweep.sample.n=6", "run.workers=1", "run.plot=false",
+                                                "run.force_resume=true"), resolve=True)
+    p = plan(cfg)
+    runner.execute(p, tmp_path, cfg, progress=False)
+    manifest_before = (tmp_path / "manifest.json").read_bytes()
+    halves = [runner.Chunk(0, 0, 0, 3, 1), runner.Chunk(1, 0, 3, 6, 1)]
+    monkeypatch.setattr(runner, "make_chunks", lambda _plan: halves)
+    with pytest.raises(ConfigError, match="cut into 1 chunks, but this version cuts it into 2"):
+        runner.execute(p, tmp_path, cfg, progress=False)
+    assert (tmp_path / "manifest.json").read_bytes() == manifest_before
