@@ -127,6 +127,8 @@ WHERE = {
     "python benchmarks/bench_model.py --parts": "not run: a benchmark (the Bayesian part alone takes minutes)",
     "python benchmarks/bench_sweep.py [--issues] [--main] [--million]":
         "not run: a benchmark (minutes of CPU, a million negotiations with --million) whose output is a timing",
+    "python benchmarks/value_tables.py compare FILE.json": "not run: it reruns every shipped experiment at full size "
+                                                           "(minutes) against a recording made on earlier code",
     "python -m sim run +experiment=sensitivity": "not run at full size: 139,264 negotiations (minutes); a small Sobol "
                                                  "design runs the same path in tests/test_sensitivity_cli.py",
     "python experiments/make_gallery.py": "not run: it reruns every experiment at full size (minutes) and "
