@@ -141,7 +141,7 @@ def position_names(k: int) -> str:
     """What the ``k``-th party's controls are called: ``first party``, ``second party``.
 
     Parties differ between scenarios, so the controls name a position, and the page's settings line says
-    who holds it in the chosen scenario (``first party: United States (...)``).
+    who holds it in the chosen scenario (``first party: <its display name> (...)``).
     """
     return f"{POSITIONS[k]} party"
 
