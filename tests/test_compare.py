@@ -63,3 +63,27 @@ def test_not_a_run_folder_is_one_line_and_exit_2(two_runs, tmp_path, monkeypatch
     assert not (tmp_path / "o").exists()
     with pytest.raises(CompareError, match="at least two run folders"):
         run_folders([two_runs / "multi" / "escalation_0"])
+
+
+def test_the_comparison_names_parties_draws_medians_as_points_and_gives_n(two_runs, tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    from sim.analysis.compare import figure
+
+    runs = run_folders([two_runs / "multi"])
+    _, per_run = compare(runs)
+    assert per_run.attrs["party_names"] == {"us": "United States", "japan": "Japan"}  # the scenario's own names
+    for run, row in zip(runs, per_run.itertuples(), strict=True):
+        table = pq.read_table(run / "outcomes.parquet").to_pandas()
+        rounds = np.sort(table.loc[table["deal"], "end_round"].to_numpy())
+        assert row.median_round_low <= row.median_round <= row.median_round_high
+        assert row.median_round_low in rounds and row.median_round_high in rounds  # order statistics
+    drawn = {}
+    monkeypatch.setattr(plt, "close", lambda fig=None: drawn.setdefault("fig", fig))
+    figure(per_run, per_run.attrs["keys"], tmp_path)
+    fig = drawn["fig"]
+    median_axis, utility_axis = fig.axes[1], fig.axes[2]
+    assert not median_axis.patches  # no bar from round 0: a point with its interval
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["United States", "Japan"]
+    assert utility_axis.get_legend() is None  # the legend stands above the panels, over no bar
+    assert all("(n = 20)" in t.get_text() for t in fig.axes[0].get_xticklabels())

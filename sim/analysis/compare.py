@@ -24,7 +24,7 @@ import pandas as pd
 
 from sim.config.sweep import column_name
 from sim.config.values import flatten
-from sim.report.summary import party_ids, wilson_interval
+from sim.report.summary import median_interval, party_ids, wilson_interval
 from sim.run.manifest import RUN_ONLY
 from sim.run.readback import RunDirError, read_outcomes
 
@@ -139,14 +139,30 @@ def compare(runs: list[Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
             points.append(pd.concat([pd.DataFrame([shared] * len(summary)), summary], axis=1))
         deals = int(out["deal"].sum())
         low, high = wilson_interval(np.array([deals]), np.array([len(out)]))
+        _, round_low, round_high = median_interval(out.loc[out["deal"], "end_round"])
         per_run.append({**head, "runs": len(out), "deals": deals, "deal_rate": deals / len(out),
                         "deal_rate_low": float(low[0]), "deal_rate_high": float(high[0]),
                         "median_round": out.loc[out["deal"], "end_round"].median(),
+                        "median_round_low": round_low, "median_round_high": round_high,
                         **{f"mean_{p}_utility": out[f"{p}_utility"].mean() for p in party_ids(out)},
                         "mean_welfare": out["welfare"].mean(), "finished": (run / "outcomes.parquet").exists()})
     per_run = pd.DataFrame(per_run)
     per_run.attrs["keys"] = config.attrs["keys"]
+    per_run.attrs["party_names"] = _party_names(runs[0])
     return (pd.concat(points, ignore_index=True) if points else pd.DataFrame()), per_run
+
+
+def _party_names(run: Path) -> dict[str, str]:
+    """Each party's display name (``scenario.parties.<id>.name``) from a run's resolved config, else its id."""
+    import yaml
+
+    try:
+        parties = (yaml.safe_load((run / "config_resolved.yaml").read_text()) or {}).get("scenario", {}).get("parties")
+    except (OSError, yaml.YAMLError, AttributeError):
+        return {}
+    if not isinstance(parties, dict):
+        return {}
+    return {str(pid): str(p.get("name", pid)) if isinstance(p, dict) else str(pid) for pid, p in parties.items()}
 
 
 def figure(per_run: pd.DataFrame, config_keys: list[str], out_dir: Path) -> list[Path]:
@@ -169,6 +185,8 @@ def figure(per_run: pd.DataFrame, config_keys: list[str], out_dir: Path) -> list
     labels = ([", ".join(f"{short_key(k)}={fmt(r[column_name(k)])}" for k in config_keys[:3])
                for _, r in per_run.iterrows()]
               if config_keys else list(per_run["run"]))
+    labels = [f"{label}\n(n = {int(n):,})" for label, n in zip(labels, per_run["runs"], strict=True)]
+    names = per_run.attrs.get("party_names", {})
     utilities = [c for c in per_run.columns if c.startswith("mean_") and c.endswith("_utility")]
     x = np.arange(len(per_run))
     with figure_style():
@@ -176,18 +194,25 @@ def figure(per_run: pd.DataFrame, config_keys: list[str], out_dir: Path) -> list
         err = [per_run["deal_rate"] - per_run["deal_rate_low"], per_run["deal_rate_high"] - per_run["deal_rate"]]
         axes[0].bar(x, per_run["deal_rate"], color=PALETTE[0], yerr=err, capsize=3)
         axes[0].set_ylim(0, 1.05)
-        axes[0].set_title("deal rate (95 % Wilson)")
-        axes[1].bar(x, per_run["median_round"], color=PALETTE[2])
-        axes[1].set_title("median agreement round")
+        axes[0].set_title("deal rate (95 % Wilson)", fontsize="medium")
+        # a median is a point with its interval, not a bar from round 0
+        rounds = per_run["median_round"]
+        axes[1].errorbar(x, rounds, yerr=[rounds - per_run["median_round_low"], per_run["median_round_high"] - rounds],
+                         fmt="o", color=PALETTE[2], capsize=3)
+        axes[1].set_title("median round of deals (95 %)", fontsize="medium")
         width = 0.8 / max(len(utilities), 1)
         for j, column in enumerate(utilities):
+            pid = column[len("mean_"): -len("_utility")]
             axes[2].bar(x + (j - (len(utilities) - 1) / 2) * width, per_run[column], width,
-                        color=PARTY_COLOURS[j % 2], label=column[len("mean_"): -len("_utility")])
-        axes[2].set_title("mean utility")
-        axes[2].legend(loc="lower right")
+                        color=PARTY_COLOURS[j % 2], label=names.get(pid, pid))
+        axes[2].set_title("mean utility", fontsize="medium")
+        axes[2].set_ylim(0, 1.05)
         axes[3].bar(x, per_run["mean_welfare"], color=PALETTE[4])
-        axes[3].set_title("mean welfare (sum of utilities)")
+        axes[3].set_title("mean welfare (sum)", fontsize="medium")
         for ax in axes:
             ax.set_xticks(x, labels, rotation=35, ha="right", fontsize="small")
-        fig.tight_layout()
+        handles, legend_labels = axes[2].get_legend_handles_labels()
+        fig.legend(handles, legend_labels, loc="upper center", ncol=len(legend_labels), frameon=False,
+                   bbox_to_anchor=(0.5, 1.0), title="mean utility to")  # above the panels, over no bar
+        fig.tight_layout(rect=(0, 0, 1, 0.9))
         return save(fig, out_dir, "comparison")
