@@ -108,3 +108,24 @@ def _log_handlers_per_test():
         for handler in list(logger.handlers):
             if type(handler) is logging.StreamHandler and handler not in kept:  # not pytest's own capture
                 logger.removeHandler(handler)
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory):
+    """A finished smoke run folder (no figures, one worker), made once per test module."""
+    from sim.cli import run_experiment
+
+    out = tmp_path_factory.mktemp("small")
+    run_experiment(compose_config("+experiment=smoke", "run.plot=false", "run.progress=false", "run.workers=1"), out)
+    return out
+
+
+@pytest.fixture
+def copy(small_run, tmp_path):
+    """A copy of :func:`small_run` that a test may damage."""
+    import shutil
+
+    target = tmp_path / "run"
+    shutil.copytree(small_run, target)
+    return target
+

@@ -261,20 +261,6 @@ def test_work_in_flight_is_sized_from_the_cluster():
 # -- 14. sim plot on bad folders -------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def small_run(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("small")
-    run_experiment(compose_config("+experiment=smoke", "run.plot=false", "run.progress=false", "run.workers=1"), out)
-    return out
-
-
-@pytest.fixture
-def copy(small_run, tmp_path) -> Path:
-    target = tmp_path / "run"
-    shutil.copytree(small_run, target)
-    return target
-
-
 def _one_line_error(capsys, *words: str) -> None:
     captured = capsys.readouterr()
     assert captured.err.startswith("error: ") and captured.err.count("\n") == 1, captured.err

@@ -39,20 +39,6 @@ def _files(folder: Path) -> dict[Path, bytes]:
     return {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} if folder.exists() else {}
 
 
-@pytest.fixture(scope="module")
-def small_run(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("small")
-    run_experiment(compose_config("+experiment=smoke", "run.plot=false", "run.progress=false", "run.workers=1"), out)
-    return out
-
-
-@pytest.fixture
-def copy(small_run, tmp_path) -> Path:
-    target = tmp_path / "run"
-    shutil.copytree(small_run, target)
-    return target
-
-
 # -- 4. one run at a time in a folder ----------------------------------------------------------------
 
 

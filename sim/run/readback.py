@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from sim.config import ConfigError
 from sim.config.sweep import Plan, column_name
+from sim.config.values import flatten
 from sim.engine.inputs import Structure
 from sim.run.manifest import MANIFEST, Manifest, file_digest, part_path, read_manifest
 
@@ -115,16 +116,11 @@ def required_outcomes(parties: list[tuple[str, str]]) -> list[str]:
                                                                                    else parties[:1])]
 
 
-def _refuse_interpolations(tree, prefix: str = "") -> None:
+def _refuse_interpolations(tree) -> None:
     """Refuse a ``${...}`` anywhere in a run folder's resolved config (it holds resolved values only)."""
-    if isinstance(tree, dict):
-        for k, v in tree.items():
-            _refuse_interpolations(v, f"{prefix}.{k}" if prefix else str(k))
-    elif isinstance(tree, list):
-        for i, v in enumerate(tree):
-            _refuse_interpolations(v, f"{prefix}[{i}]")
-    elif isinstance(tree, str) and "${" in tree:
-        raise ConfigError(prefix, "holds an interpolation (${...}); a resolved config holds none, so it is not used")
+    for key, value in flatten(tree).items():
+        if "${" in str(value):  # a list leaf is searched with all it holds
+            raise ConfigError(key, "holds an interpolation (${...}); a resolved config holds none, so it is not used")
 
 
 def load_run(run_dir: Path):
