@@ -427,6 +427,12 @@ def _calibration(args: list[str]) -> int:
     return calibration(args)
 
 
+def _calibrate(args: list[str]) -> int:
+    from sim.inference.cli import main as calibrate
+
+    return calibrate(args)
+
+
 def _dashboard(args: list[str]) -> int:
     from sim.dashboard.serve import main as dashboard
 
@@ -456,6 +462,8 @@ VERBS: dict[str, Verb] = {
                      "python -m sim codebook [--check]", _codebook, own_help=False),
     "calibration": Verb("write docs/calibration.md (value, unit, source and prior of every scenario parameter)",
                         "python -m sim calibration [--check]", _calibration, own_help=False),
+    "calibrate": Verb("fit the shared and per-case parameters to the panel's arrangements dated on or before DATE",
+                      "python -m sim calibrate scenario.as_of=DATE [calibrate.seed=N] [--out DIR]", _calibrate),
     "dashboard": Verb("serve the interactive dashboard",
                       "python -m sim dashboard [--host 127.0.0.1] [--port 8765]", _dashboard),
     "analyze": Verb("which parameters drive each outcome, and where a condition holds (PRIM)", "python -m sim analyze RUN_DIR|EXPERIMENT [--prim no_deal]", _analyze),
