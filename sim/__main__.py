@@ -77,6 +77,10 @@ def _run(args: list[str]) -> int:
     if problem := _unsupported_plugin(args):
         print(f"error: {problem}", file=sys.stderr)
         return 2
+    from sim.inference.cli import calibrate_first  # forecast.source=posterior without a calibration folder
+
+    if isinstance(args := calibrate_first(args), int):
+        return args
     if not any(a.split("=")[0] in _HYDRA_FLAGS_WITHOUT_CHECK for a in args):
         _start_workers(args)
         multirun = any(a in ("-m", "--multirun") for a in args)

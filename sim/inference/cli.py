@@ -130,3 +130,34 @@ def main(args: list[str]) -> int:
           f"posterior predictive: {inside} of {len(cal.ppc)} observations inside their 10-90 % band")
     print(f"written to {out}: " + ", ".join(str(p.relative_to(out)) for p in written))
     return 0
+
+
+def calibrate_first(args: list[str]) -> list[str] | int:
+    """For ``run ... forecast.source=posterior`` without ``forecast.calibration``: calibrate as of the forecast's
+    ``scenario.as_of`` into a new folder under results/calibrate/ and return the arguments with
+    ``forecast.calibration=<that folder>``; the arguments unchanged otherwise, or an exit status after one line.
+
+    The rest of the command line is checked first (as a prior forecast), so a mistake in it is reported before the
+    calibration's minute of work.
+    """
+    overrides = [a for a in args if not a.startswith("-")]
+    if "forecast.source=posterior" not in overrides or any(a.startswith("forecast.calibration=") for a in overrides):
+        return args
+    from omegaconf import OmegaConf
+
+    from sim.config.compose import compose_config
+    from sim.preflight import UsageError as Refused
+    from sim.preflight import check
+
+    try:
+        check([o for o in overrides if o != "forecast.source=posterior"], False, claim=False)
+    except Refused:
+        return args  # the run verb reports it, in its own words
+    as_of = OmegaConf.select(compose_config(*overrides), "scenario.as_of")
+    if as_of is None:
+        print("error: forecast.source=posterior: needs scenario.as_of (the posterior is calibrated as of it)",
+              file=sys.stderr)
+        return 2
+    out = Path("results/calibrate") / f"{as_of}_{dt.datetime.now():%Y-%m-%d_%H-%M-%S}"
+    status = main([f"scenario.as_of={as_of}", "--out", str(out)])
+    return [*args, f"forecast.calibration={out}"] if status == 0 else status

@@ -11,8 +11,8 @@ Written by :func:`write` (each file atomically):
 - ``figures/posterior.png`` (each parameter's weighted posterior histogram over its prior density) and
   ``figures/ppc.png`` (each observation against its 10-90 % predictive band, on its issue's range).
 
-:func:`read` reads a folder back as data only (Parquet and JSON; nothing is imported or unpickled): how a
-forecast draws its ensemble from a posterior.
+:func:`read` reads a folder back as data only (Parquet and JSON; nothing is imported or unpickled), as a forecast
+does to draw its ensemble from a posterior (:mod:`sim.config.posterior_draws`).
 """
 
 from __future__ import annotations
@@ -120,21 +120,13 @@ def write(cal, out: Path, figures: bool = True) -> list[Path]:
 
 
 def read(folder: Path) -> tuple[pd.DataFrame, dict]:
-    """A calibration folder's posterior and diagnostics, as data (Parquet, JSON).
+    """A calibration folder's posterior (one column per parameter and ``weight``, normalised) and diagnostics, as
+    data (:func:`sim.config.posterior_draws.read_posterior`).
 
     Raises:
         ValueError: one line, if the folder lacks them or they do not fit together.
     """
-    folder = Path(folder)
-    for name in ("posterior.parquet", "diagnostics.json"):
-        if not (folder / name).is_file():
-            raise ValueError(f"{folder}: has no {name} (not a calibration folder written by python -m sim calibrate)")
-    post = pd.read_parquet(folder / "posterior.parquet")
-    diag = json.loads((folder / "diagnostics.json").read_text())
-    columns = [p["column"] for p in diag.get("parameters", [])]
-    if "weight" not in post or any(c not in post for c in columns) or len(post) == 0:
-        raise ValueError(f"{folder}: posterior.parquet lacks the weight or a parameter column of diagnostics.json")
-    w = post["weight"].to_numpy(dtype=float)
-    if not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
-        raise ValueError(f"{folder}: posterior.parquet has weights that are not finite and non-negative")
-    return post, diag
+    from sim.config.posterior_draws import read_posterior
+
+    columns, weights, diag = read_posterior(Path(folder))
+    return pd.DataFrame({**columns, "weight": weights}), diag
