@@ -437,6 +437,12 @@ def _calibrate(args: list[str]) -> int:
     return calibrate(args)
 
 
+def _backtest(args: list[str]) -> int:
+    from sim.inference.cli import backtest_main
+
+    return backtest_main(args)
+
+
 def _dashboard(args: list[str]) -> int:
     from sim.dashboard.serve import main as dashboard
 
@@ -468,6 +474,8 @@ VERBS: dict[str, Verb] = {
                         "python -m sim calibration [--check]", _calibration, own_help=False),
     "calibrate": Verb("fit the shared and per-case parameters to the panel's arrangements dated on or before DATE",
                       "python -m sim calibrate scenario.as_of=DATE [calibrate.seed=N] [--out DIR]", _calibrate),
+    "backtest": Verb("forecast each panel arrangement from the day before, calibrated on what came before it",
+                     "python -m sim backtest [calibrate.seed=N] [--out DIR]", _backtest),
     "dashboard": Verb("serve the interactive dashboard",
                       "python -m sim dashboard [--host 127.0.0.1] [--port 8765]", _dashboard),
     "analyze": Verb("which parameters drive each outcome, and where a condition holds (PRIM)", "python -m sim analyze RUN_DIR|EXPERIMENT [--prim no_deal]", _analyze),

@@ -161,3 +161,39 @@ def calibrate_first(args: list[str]) -> list[str] | int:
     out = Path("results/calibrate") / f"{as_of}_{dt.datetime.now():%Y-%m-%d_%H-%M-%S}"
     status = main([f"scenario.as_of={as_of}", "--out", str(out)])
     return [*args, f"forecast.calibration={out}"] if status == 0 else status
+
+
+def backtest_main(args: list[str]) -> int:
+    """Entry point of the ``backtest`` verb; the exit status."""
+    usage = ("usage: python -m sim backtest [calibrate.KEY=VALUE ...] [--out DIR]\n\nFor each panel arrangement in "
+             "date order: calibrate on the observations dated before it, forecast it from the day before its "
+             "announcement, and score the bands against the prior-only forecast (docs/calibrate.md).")
+    if any(a in ("-h", "--help") for a in args):
+        print(usage)
+        return 0
+    try:
+        as_of, overrides, out, _ = parse(args, "backtest")
+        if as_of is not None:
+            raise UsageError("scenario.as_of: not an argument of backtest (each case is forecast from the day before "
+                             "its own announcement)")
+        out = out or Path("results/backtest") / f"{dt.datetime.now():%Y-%m-%d_%H-%M-%S}"
+        if out.exists() and not out.is_dir() or (out / "backtest.csv").exists():
+            raise UsageError(f"--out {out}: is a file or holds a backtest already; give a new folder")
+    except UsageError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    from sim.inference.backtest import COLUMNS, backtest, scores
+    from sim.inference.calibrate import load_settings
+    from sim.run.outputs import atomic_write
+
+    settings = load_settings(overrides)
+    step, b = bar(len(settings["cases"]), "backtest")
+    table = backtest(settings, progress=step)
+    b.close()
+    summary = scores(table)
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write(out / "backtest.csv", lambda p: table[COLUMNS + ["source", "interval_score"]].to_csv(p, index=False))
+    atomic_write(out / "backtest_scores.csv", lambda p: summary.to_csv(p, index=False))
+    print(summary.round(3).to_string(index=False))
+    print(f"written to {out}: backtest.csv, backtest_scores.csv")
+    return 0
