@@ -109,3 +109,19 @@ def test_read_refuses_what_is_not_a_posterior(tmp_path):
     (tmp_path / "diagnostics.json").write_text('{"parameters": [{"column": "a"}]}')
     with pytest.raises(ValueError, match="weights"):
         read(tmp_path)
+
+
+def test_nothing_observed_posterior_is_the_prior_sample(configs):
+    from sim.inference.abc import BoxPrior
+    from sim.inference.calibrate import calibrate, load_settings
+
+    settings = load_settings({"cases": ["us_uk_2025"], "particles": 12, "generations": 2, "moves": 1})
+    cal = calibrate(dt.date(2025, 5, 1), settings, configs={"us_uk_2025": configs["us_uk_2025"]})
+    assert cal.observed == [] and cal.ppc.empty
+    assert all(g.threshold == 0.0 for g in cal.result.generations)
+    # the prior sample of abc_smc: uniforms of the seed's generator through the prior's inverse distribution function
+    params = cal.simulator.params
+    u = np.random.default_rng(int(settings["seed"])).random((12, len(params)))
+    prior = BoxPrior(np.array([p.lo for p in params]), np.array([p.hi for p in params]),
+                     np.array([p.mode for p in params]))
+    np.testing.assert_allclose(cal.result.theta, prior.ppf(u), rtol=1e-9)

@@ -23,7 +23,7 @@ import pandas as pd
 
 from sim.inference.calibrate import calibrate, resample
 from sim.inference.ensemble import PanelSimulator, box_prior
-from sim.inference.observations import Observation, announcement, case_observations, origin
+from sim.inference.observations import Observation, announcement, case_observations, observations, origin
 from sim.inference.summaries import simulated
 
 __all__ = ["COLUMNS", "backtest", "interval_score", "scores"]
@@ -64,10 +64,10 @@ def backtest(settings: dict, worlds: int = 200, progress=None) -> pd.DataFrame:
     for k, case in enumerate(order):
         day, start = announcement(sim.configs[case]), origin(sim.configs[case])
         prior_theta = prior.sample(worlds, np.random.default_rng(seed + 10 + k))
-        try:
+        if observations(sim.configs, day, before=True):
             cal = calibrate(day, settings, configs=sim.configs, before=True)
             post_theta = resample(cal.result, worlds, seed + 20 + k)
-        except ValueError:  # nothing announced before the first case: its posterior is the prior
+        else:  # nothing announced before the first case: its posterior is the prior
             post_theta = prior_theta
         obs = case_observations(case, sim.configs[case])
         for source, theta in (("posterior", post_theta), ("prior", prior_theta)):

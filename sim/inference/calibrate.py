@@ -92,7 +92,7 @@ def ppc_table(sim: PanelSimulator, observed: list[Observation], theta: np.ndarra
             p10, p50, p90 = _quantiles(o, out, start)
             rows.append({"case": case, "term": o.term, "observed": o.value, "p10": p10, "p50": p50, "p90": p90,
                          "inside": bool(p10 <= o.value <= p90), "low": o.low, "high": o.high})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["case", "term", "observed", "p10", "p50", "p90", "inside", "low", "high"])
 
 
 def resample(result: Result, n: int, seed: int) -> np.ndarray:
@@ -114,13 +114,11 @@ def calibrate(as_of: dt.date, settings: dict, configs: dict | None = None, befor
         before: Use only observations dated strictly before ``as_of`` (a backtest's calibration).
         progress: Called after each generation with (done, total).
 
-    Raises:
-        ValueError: if no observation is dated on or before ``as_of``.
+    With no observation dated by ``as_of`` every distance is 0: the population stays the prior sample, and the
+    posterior is the prior.
     """
     sim = PanelSimulator(settings, list(settings["cases"]), configs)
     observed = observations(sim.configs, as_of, before=before)
-    if not observed:
-        raise ValueError(f"no panel observation is dated on or before {as_of}")
     seed = int(settings["seed"])
     result = abc_smc(_distance(sim, observed), box_prior(sim.params), seed,
                      particles=int(settings["particles"]), generations=int(settings["generations"]),

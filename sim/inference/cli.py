@@ -117,13 +117,10 @@ def main(args: list[str]) -> int:
 
     settings = load_settings(overrides)
     step, b = bar(int(settings["generations"]) + 1, f"calibrate as of {as_of}")
-    try:
-        cal = calibrate(as_of, settings, progress=step)
-    except ValueError as err:
-        b.close()
-        print(f"error: scenario.as_of: {err}", file=sys.stderr)
-        return 2
+    cal = calibrate(as_of, settings, progress=step)
     b.close()
+    if not cal.observed:
+        print(f"note: no panel arrangement was announced on or before {as_of}: the posterior is the prior sample")
     written = write(cal, out, figures)
     inside = int(cal.ppc["inside"].sum())
     print(f"{len(cal.observed)} observations, {cal.result.simulations} simulations, {cal.result.wall_s:.1f} s; "
