@@ -20,6 +20,7 @@ import yaml
 
 from sim.inference.abc import Result, abc_smc
 from sim.inference.ensemble import PanelSimulator, box_prior
+from sim.inference.losses import loss_observations
 from sim.inference.observations import Observation, observations, origin
 from sim.inference.summaries import gaps
 
@@ -52,6 +53,18 @@ class Calibration:
         return frame
 
 
+def is_loss(obs: Observation) -> bool:
+    """Whether an observation is a published no-deal loss estimate (else a term, the deal or the date)."""
+    return obs.term.startswith("no_deal_loss:")
+
+
+def all_observations(configs: dict[str, dict], as_of: dt.date, before: bool = False) -> list[Observation]:
+    """The arrangements' observations and the loss estimates dated by ``as_of`` (strictly before with ``before``)."""
+    losses = [o for case, cfg in configs.items() for o in loss_observations(case, cfg)
+              if o.date < as_of or (o.date == as_of and not before)]
+    return sorted(observations(configs, as_of, before) + losses, key=lambda o: (o.date, o.case, o.term))
+
+
 def _distance(sim: PanelSimulator, observed: list[Observation]):
     """The batched distance function of ABC-SMC: per parameter vector, the Euclidean norm of every scaled gap."""
     cases = list(dict.fromkeys(o.case for o in observed))
@@ -60,9 +73,14 @@ def _distance(sim: PanelSimulator, observed: list[Observation]):
         total = np.zeros(len(theta))
         for case in cases:
             seed = int(rng.integers(2**31 - 1))
-            out = sim.outcomes(case, theta, seed)
-            mine = [o for o in observed if o.case == case]
-            total += np.sum(gaps(mine, out, origin(sim.configs[case])) ** 2, axis=1)
+            terms = [o for o in observed if o.case == case and not is_loss(o)]
+            if terms:
+                out = sim.outcomes(case, theta, seed)
+                total += np.sum(gaps(terms, out, origin(sim.configs[case])) ** 2, axis=1)
+            estimates = [o for o in observed if o.case == case and is_loss(o)]
+            loss = sim.losses(case, theta, seed) if estimates else None
+            for o in estimates:
+                total += ((loss - o.value) / (o.high - o.low)) ** 2
         return np.sqrt(total)
 
     return distance
@@ -86,10 +104,13 @@ def ppc_table(sim: PanelSimulator, observed: list[Observation], theta: np.ndarra
     ``theta``, and whether the observation lies within [p10, p90]."""
     rows = []
     for k, case in enumerate(dict.fromkeys(o.case for o in observed)):
-        out = sim.outcomes(case, theta, seed + k)
+        mine = [o for o in observed if o.case == case]
+        out = sim.outcomes(case, theta, seed + k) if any(not is_loss(o) for o in mine) else None
+        loss = sim.losses(case, theta, seed + k) if any(is_loss(o) for o in mine) else None
         start = origin(sim.configs[case])
-        for o in (o for o in observed if o.case == case):
-            p10, p50, p90 = _quantiles(o, out, start)
+        for o in mine:
+            p10, p50, p90 = (np.quantile(loss, [0.1, 0.5, 0.9]).tolist() if is_loss(o)
+                             else _quantiles(o, out, start))
             rows.append({"case": case, "term": o.term, "observed": o.value, "p10": p10, "p50": p50, "p90": p90,
                          "inside": bool(p10 <= o.value <= p90), "low": o.low, "high": o.high})
     return pd.DataFrame(rows, columns=["case", "term", "observed", "p10", "p50", "p90", "inside", "low", "high"])
@@ -118,7 +139,7 @@ def calibrate(as_of: dt.date, settings: dict, configs: dict | None = None, befor
     posterior is the prior.
     """
     sim = PanelSimulator(settings, list(settings["cases"]), configs)
-    observed = observations(sim.configs, as_of, before=before)
+    observed = all_observations(sim.configs, as_of, before=before)
     seed = int(settings["seed"])
     result = abc_smc(_distance(sim, observed), box_prior(sim.params), seed,
                      particles=int(settings["particles"]), generations=int(settings["generations"]),

@@ -112,15 +112,10 @@ class PanelSimulator:
         self.cases = list(cases)
         self.params = calibrated({c: self.configs[c] for c in self.cases}, settings)
 
-    def outcomes(self, case: str, theta: np.ndarray, seed: int) -> pd.DataFrame:
-        """One world per row of ``theta`` (columns: :attr:`params`) of one case: its outcome table.
-
-        Every prior of the case not fitted is drawn from the sampler's stream of ``seed``; ``seed`` is also the
-        run's root seed, so the worlds' own random draws follow from it.
-        """
+    def _columns(self, case: str, theta: np.ndarray, seed: int) -> tuple[dict, dict[str, np.ndarray]]:
+        """The case's config for ``len(theta)`` worlds of root seed ``seed``, and its sample: every prior drawn
+        from the sampler's stream of ``seed``, the fitted keys set from ``theta``."""
         from sim.config.priors import draw_columns
-        from sim.config.sweep import plan
-        from sim.run.runner import simulate
 
         n = len(theta)
         cfg = dict(self.configs[case])
@@ -130,5 +125,26 @@ class PanelSimulator:
         for k, p in enumerate(self.params):
             if case in p.keys:
                 columns[p.keys[case]] = np.asarray(theta[:, k], dtype=np.float64)
+        return cfg, columns
+
+    def losses(self, case: str, theta: np.ndarray, seed: int) -> np.ndarray:
+        """The exporter's no-deal loss in per cent of GDP, one per row of ``theta``, the other priors drawn as
+        in :meth:`outcomes` (:func:`sim.inference.losses.model_loss_pct`)."""
+        from sim.inference.losses import model_loss_pct
+
+        cfg, columns = self._columns(case, theta, seed)
+        values = {key: col.tolist() for key, col in columns.items()}
+        return model_loss_pct(cfg, [{key: col[i] for key, col in values.items()} for i in range(len(theta))])
+
+    def outcomes(self, case: str, theta: np.ndarray, seed: int) -> pd.DataFrame:
+        """One world per row of ``theta`` (columns: :attr:`params`) of one case: its outcome table.
+
+        Every prior of the case not fitted is drawn from the sampler's stream of ``seed``; ``seed`` is also the
+        run's root seed, so the worlds' own random draws follow from it.
+        """
+        from sim.config.sweep import plan
+        from sim.run.runner import simulate
+
+        cfg, columns = self._columns(case, theta, seed)
         out, _ = simulate(plan(cfg, samples=columns))
         return out
