@@ -54,10 +54,10 @@ def test_posterior_replaces_the_fitted_keys_only(tmp_path):
 def test_posterior_resamples_by_weight(tmp_path):
     folder = _folder(tmp_path, weights=(0.25, 0.75))
     post_w, _ = _columns(plan(_cfg("scenario.as_of=2025-06-26", "forecast.source=posterior",
-                                   f"forecast.calibration={folder}", "sweep.sample.n=400")), KEY)
+                                   f"forecast.calibration={folder}", "sweep.sample.n=200")), KEY)
     share = float(np.mean(post_w == 1.4))
     assert set(np.unique(post_w)) == {0.6, 1.4}
-    assert abs(share - 0.75) < 4 * np.sqrt(0.75 * 0.25 / 400)  # binomial, 4 standard errors
+    assert abs(share - 0.75) < 4 * np.sqrt(0.75 * 0.25 / 200)  # binomial, 4 standard errors
 
 
 def test_posterior_refused(tmp_path):

@@ -42,13 +42,15 @@ def test_observation_scales_by_hand(configs):
     assert obs["cars"].scaled == pytest.approx((10 - 2.5) / 25)
     assert obs["uk_farm_tariff"].scaled == 0.0
     assert obs["deal"].value == 1.0 and obs["deal"].date == dt.date(2025, 5, 8)
-    # date: one day after the origin (7 May); the horizon is 24 Mar 2025 + 60 weeks (420 days) = 18 May 2026, 365 + 11 = 376 days after 7 May
+    # date: one day after the origin (7 May); the horizon is 24 Mar 2025 + 60 weeks (420 days) = 18 May 2026,
+    # 365 + 11 = 376 days after 7 May
     assert obs["date"].value == 1.0 and obs["date"].high == 376
 
 
 def test_gaps_by_hand():
     start = dt.date(2025, 5, 7)
-    observed = [Observation("c", "cars", 10.0, 0.0, 20.0, start, ""), Observation("c", "deal", 1.0, 0.0, 1.0, start, ""),
+    observed = [Observation("c", "cars", 10.0, 0.0, 20.0, start, ""),
+                Observation("c", "deal", 1.0, 0.0, 1.0, start, ""),
                 Observation("c", "date", 1.0, 0.0, 100.0, start, "")]
     out = pd.DataFrame({"deal": [True, False], "cars": [15.0, np.nan], "end_date": ["2025-05-17", "2025-06-01"]})
     g = gaps(observed, out, start)
