@@ -26,12 +26,14 @@ from sim.inference.summaries import gaps
 
 __all__ = ["Calibration", "SETTINGS_FILE", "calibrate", "load_settings", "ppc_table"]
 
-SETTINGS_FILE = Path(__file__).resolve().parents[2] / "conf" / "inference" / "calibrate.yaml"
+SETTINGS_FILE = Path("inference") / "calibrate.yaml"  # under the configs folder (sim.resources.conf_dir)
 
 
 def load_settings(overrides: dict | None = None) -> dict:
     """The calibration's settings (``conf/inference/calibrate.yaml``), with ``overrides`` on top."""
-    settings = yaml.safe_load(SETTINGS_FILE.read_text())
+    from sim.resources import conf_dir
+
+    settings = yaml.safe_load((conf_dir() / SETTINGS_FILE).read_text())
     return {**settings, **(overrides or {})}
 
 
