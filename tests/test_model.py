@@ -185,10 +185,11 @@ def test_invariants_hold_for_every_strategy_pair(every_pair, us, japan):
 
 
 def test_tit_for_tat_answers_the_latest_offer():
-    # the US concedes linearly; Japan (relative tit-for-tat, kappa 0.1, its beliefs exact) concedes in round t + 1
-    # the share of its room above its reservation value that the US has given up of its own room since its first
-    # offer (round 2): c = (u_US(offer 2) - u_US(offer t)) / (u_US(offer 2) - rv_US(t + 1)), at least 0.1. Along
-    # the line Japan's utility of its own offer is then 1 - max(0.1, c) * (1 - rv_JP(t + 1)).
+    # the US concedes linearly; Japan (relative tit-for-tat, kappa 0.1, its beliefs exact) opens in round 1 with
+    # kappa (it has seen no offer: the cooperative first move) and then, in round t + 1, concedes that plus the share
+    # of the US's room above its reservation value that the US has given up since its ideal:
+    # c = (u_US(ideal) - u_US(offer t)) / (u_US(ideal) - rv_US(t + 1)). Along the line Japan's utility of its own
+    # offer is then 1 - min(1, 0.1 + c) * (1 - rv_JP(t + 1)).
     from sim.engine.inputs import stack
 
     point = plan(compose_config("strategy@us=linear", "strategy@japan=tit_for_tat", "scenario.sides.japan.deadline=null",
@@ -203,9 +204,8 @@ def test_tit_for_tat_answers_the_latest_offer():
     for t in (4, 6, 8, 10):
         if t + 1 not in log:
             break
-        conceded = (log[2]["us_utility"][0] - log[t]["us_utility"][0]) / (log[2]["us_utility"][0]
-                                                                             - us.reservation(t + 1)[0])
-        expected = 1 - max(0.1, conceded) * (1 - japan.reservation(t + 1)[0])
+        conceded = (us.u_best[0] - log[t]["us_utility"][0]) / (us.u_best[0] - us.reservation(t + 1)[0])
+        expected = 1 - min(1.0, 0.1 + conceded) * (1 - japan.reservation(t + 1)[0])
         assert log[t + 1]["japan_utility"][0] == pytest.approx(expected, abs=1e-12)
         checked += 1
     assert checked >= 2

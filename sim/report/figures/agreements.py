@@ -16,6 +16,7 @@ from sim.report import style
 from sim.report.figures.common import (
     MAX_LINES,
     binned,
+    designed_keys,
     deals_for_distribution,
     issue_grid,
     readable,
@@ -57,9 +58,9 @@ def terms(run: RunData, out_dir: Path) -> list[Path]:
     pairs = pair_labels(deals)
     if 1 < pairs.nunique() <= MAX_LINES:
         groups, group_label = pairs, f"strategy pair ({run.versus})"
-    elif run.numeric_keys:
-        groups, note = binned(deals[column_name(run.numeric_keys[0])])
-        group_label = short_key(run.numeric_keys[0], long=True) + (f" ({note}, by midpoint)" if note else "")
+    elif designed_keys(run):
+        groups, note = binned(deals[column_name(designed_keys(run)[0])])
+        group_label = short_key(designed_keys(run)[0], long=True) + (f" ({note}, by midpoint)" if note else "")
     elif pairs.nunique() > MAX_LINES:
         first = run.party_ids[0]
         groups, group_label = deals[f"{first}_strategy"], f"{run.party_names[first]}'s strategy"

@@ -17,6 +17,8 @@ from sim.report.figures.common import (
     MAX_LINES,
     Skip,
     binned,
+    designed_keys,
+    prior_note,
     medians_with_intervals,
     readable,
     status_quo_line,
@@ -47,9 +49,9 @@ class _Setup:
 
 
 def _setup(run: RunData) -> _Setup:
-    keys = run.numeric_keys
+    keys = designed_keys(run)
     if not keys:
-        raise Skip("no numeric parameter was swept")
+        raise Skip("no numeric parameter was swept" + prior_note(run))
     swept = [k for k in PRESSURE_KEYS if k in keys]
     if not swept:
         raise Skip("neither the deadline nor the escalation was swept (deal_rate shows the swept parameters)")

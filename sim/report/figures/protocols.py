@@ -14,6 +14,8 @@ from sim.report.figures.common import (
     MAX_LINES,
     Skip,
     binned,
+    designed_keys,
+    prior_note,
     median_by,
 )
 from sim.report.style import PALETTE, figure_style, issue_title, short_key, sized
@@ -77,9 +79,9 @@ def two_level(run: RunData, out_dir: Path) -> list[Path]:
     The involuntary-defection panel is drawn only if some tentative agreement failed ratification;
     otherwise the figure says there were none. More strategy pairs than :data:`MAX_LINES` are pooled.
     """
-    key = next((k for k in run.numeric_keys if k.startswith("scenario.ratification.")), None)
+    key = next((k for k in designed_keys(run) if k.startswith("scenario.ratification.")), None)
     if key is None:
-        raise Skip("no ratification threshold was swept")
+        raise Skip("no ratification threshold was swept" + prior_note(run))
     data = run.outcomes.assign(_pair=run.pairs)
     data["_x"], x_note = binned(data[column_name(key)])
     pairs = list(data["_pair"].unique())
