@@ -92,14 +92,17 @@ def test_the_dated_record_of_an_object_is_cut_at_its_vantage_date():
     assert float(early.inputs.escalation) == 2.0
 
 
-def test_building_and_running_an_object_needs_neither_hydra_nor_a_scenario_file():
+def test_building_and_running_an_object_composes_nothing_and_reads_no_scenario_file():
+    # Hydra's instantiate builds the negotiator parts and the payoff model from their _target_, but nothing is
+    # composed: Hydra is never initialised on conf/ and the compose module is never imported.
     probe = ("import sys\n"
+             "from hydra.core.global_hydra import GlobalHydra\n"
              "from tests.test_schema import toy\n"
              "out = toy().run(seeds=1)\n"
              "assert out['end_round'][0] == 7\n"
-             "print(sorted(m for m in ('hydra', 'sim.config.compose') if m in sys.modules))\n")
+             "print(GlobalHydra.instance().is_initialized(), 'sim.config.compose' in sys.modules)\n")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
-    assert done.stdout.strip() == "[]"
+    assert done.stdout.strip() == "False False"
 
 
 def test_a_part_parameter_the_config_leaves_out_can_have_a_prior_and_is_drawn():

@@ -27,7 +27,7 @@ from omegaconf import DictConfig
 
 from sim.config.values import CONF_DIR
 
-__all__ = ["RESULTS_KEPT", "compose_config", "hydra_context"]
+__all__ = ["RESULTS_KEPT", "compose_config", "conf_state", "hydra_context"]
 
 RESULTS_KEPT = 256  # composed configs kept by compose_config (each about 100 kB pickled)
 
@@ -82,7 +82,7 @@ def hydra_context() -> Iterator[None]:
         GlobalHydra.instance().clear()
 
 
-def _conf_state() -> tuple:
+def conf_state() -> tuple:
     """Path, size and modification time of every file under ``conf/``: a composed config's inputs."""
     state = []
     for folder, _, files in os.walk(CONF_DIR):
@@ -99,7 +99,7 @@ def compose_config(*overrides: str) -> DictConfig:
     """
     from hydra import compose
 
-    key = (overrides, _conf_state())
+    key = (overrides, conf_state())
     if key in _results:
         _results.move_to_end(key)
         return pickle.loads(_results[key])

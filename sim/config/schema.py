@@ -20,8 +20,8 @@ Dated records (as in the case-study files) are typed as well: an :class:`Issue`'
 a date, with its strength). With ``as_of`` set they are read as the vantage-date cut of
 :mod:`sim.config.as_of` reads them; without it, the written status quo and deadline hold.
 
-The payoff model of a Python scenario is linear (``scenario.payoff.model: linear``): each party's payoff
-is the sum over issues of its weight times the issue's value.
+The payoff model of a Python scenario is linear (``scenario.payoff.model: {_target_:
+sim.config.payoffs.Linear}``): each party's payoff is the sum over issues of its weight times the issue's value.
 """
 
 from __future__ import annotations
@@ -228,7 +228,8 @@ class Scenario:
             "issues": {i.name: {"grantor": i.grantor, "unit": i.unit, "status_quo": i.status_quo, "min": i.lo,
                                 "max": i.hi, "negotiable": i.negotiable, "tags": dict(i.tags)}
                        for i in self.issues},
-            "payoff": {"model": "linear", "weights": {p.id: dict(p.weights) for p in self.parties}},
+            "payoff": {"model": {"_target_": "sim.config.payoffs.Linear"},
+                       "weights": {p.id: dict(p.weights) for p in self.parties}},
             "sides": {p.id: self._side(p) for p in self.parties},
             "as_of": None if self.as_of is None else self.as_of.isoformat(),
             "facts": self._facts(),
