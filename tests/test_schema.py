@@ -12,6 +12,7 @@ The status quo (price 5, quality 10, delivery 0) is worth -15 to a (utility 15/4
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import subprocess
 import sys
@@ -20,6 +21,7 @@ import numpy as np
 import pytest
 from omegaconf import OmegaConf
 
+from sim.config.scenario import compile_point
 from sim.config.schema import Announcement, Deadline, Issue, Part, Party, Scenario, Stance
 from sim.config.values import ConfigError
 
@@ -127,3 +129,23 @@ def test_a_part_parameter_the_config_leaves_out_can_have_a_prior_and_is_drawn():
     # without the entry the declared default compiles, as before
     point = plan(compose_config("opponent@japan=bayesian", "~japan.opponent.rationality")).points[0]
     assert float(point.inputs.parties[1].opponent["rationality"]) == 50.0
+
+
+def test_an_issue_title_is_scenario_data_read_through_the_compiled_outcome_space():
+    from sim.report.labels import issue_title
+
+    titled = toy()
+    titled = dataclasses.replace(titled, issues=tuple(dataclasses.replace(i, title=f"The {i.name}")
+                                                      if i.name == "price" else i for i in titled.issues))
+    space = titled.compile().structure.space
+    assert issue_title("price", space) == "The price"
+    other = next(i.name for i in space.issues if i.name != "price")
+    assert issue_title(other, space) == other.replace("_", " ").capitalize()  # no title: made from the name
+    assert issue_title("price") == "Price"  # no scenario at hand
+
+
+def test_an_issue_title_that_is_not_text_is_refused_naming_the_key():
+    cfg = toy().to_config()
+    cfg["scenario"]["issues"]["price"]["title"] = 3
+    with pytest.raises(ConfigError, match=r"^scenario\.issues\.price\.title: must be text"):
+        compile_point(cfg)

@@ -113,7 +113,7 @@ def analyze_run(run_dir: Path, outcomes: list[str] | None = None, method: str | 
     party_names = data.party_names
     with figure_output(("png",)):
         if figures:
-            result.written += figure(sensitivity, run_dir / "figures", party_names)
+            result.written += figure(sensitivity, run_dir / "figures", party_names, space=data.structure.space)
         if condition is not None:
             text, holds = condition
             x = pd.DataFrame({k: table[column_name(k)] for k in prim_keys})

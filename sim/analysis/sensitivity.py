@@ -401,15 +401,15 @@ def parameter_label(key: str, names: dict[str, str] | None = None) -> str:
     return label
 
 
-def outcome_title(outcome: str, names: dict[str, str] | None = None) -> str:
-    """A panel title for an outcome column."""
+def outcome_title(outcome: str, names: dict[str, str] | None = None, space=None) -> str:
+    """A panel title for an outcome column (an issue's from its scenario's outcome space ``space``)."""
     from sim.report.labels import issue_title
 
     if outcome.endswith("_utility"):
         party = outcome[: -len("_utility")]
         return f"{(names or {}).get(party, party)} utility"
     return {"deal": "Deal rate", "agreement_time": "Agreement time", "welfare": "Welfare"}.get(
-        outcome, issue_title(outcome))
+        outcome, issue_title(outcome, space))
 
 
 def _mark_out_of_range(ax, part: pd.DataFrame, shown: list[str], params: list[str], y, height: float) -> None:
@@ -424,7 +424,7 @@ def _mark_out_of_range(ax, part: pd.DataFrame, shown: list[str], params: list[st
 
 
 def figure(table: pd.DataFrame, out_dir: Path, names: dict[str, str] | None = None,
-           name: str = "sensitivity") -> list[Path]:
+           name: str = "sensitivity", space=None) -> list[Path]:
     """Indices with their 95 % intervals, one panel per outcome (the first group if there are several)."""
     import matplotlib.pyplot as plt
 
@@ -457,7 +457,7 @@ def figure(table: pd.DataFrame, out_dir: Path, names: dict[str, str] | None = No
                 ax.barh(y + (j - (len(shown) - 1) / 2) * height, rows["value"], height=height,
                         xerr=None if np.isnan(err).all() else np.nan_to_num(err), color=PALETTE[j],
                         label=legend[index], error_kw={"elinewidth": 0.8, "capsize": 1.5})
-            ax.set_title(outcome_title(outcome, names))
+            ax.set_title(outcome_title(outcome, names, space))
             ax.axvline(0, color="0.5", lw=0.6)
             if method in ("sobol", "fast"):  # shares of variance: bounded axes, whatever a noisy estimate says
                 ax.set_xlim(-0.1, 1.1)
@@ -475,7 +475,7 @@ def figure(table: pd.DataFrame, out_dir: Path, names: dict[str, str] | None = No
                 "extra_trees": "Feature scoring: extra-trees importance (not a variance decomposition)"}[method]
         if missing:
             what += "\n" + textwrap.fill("not estimable (most base points without a deal), not drawn: "
-                                          + ", ".join(outcome_title(o, names) for o in missing), 120)
+                                          + ", ".join(outcome_title(o, names, space) for o in missing), 120)
         fig.suptitle(what, y=1.04, fontsize="medium")
         fig.tight_layout()
         return save(fig, out_dir, name)

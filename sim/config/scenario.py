@@ -101,8 +101,11 @@ def _outcome_space(cfg: Tree, ids: tuple[str, str], importer: str | None) -> Out
             hi = number(cfg, f"{key}.max", lo, math.inf, what=f" ({unit}, at least {key}.min)")
         sq = number(cfg, f"{key}.status_quo", lo, hi, what=f" ({unit}, within [min, max])")
         negotiable = True if lookup(cfg, f"{key}.negotiable") is MISSING else flag(cfg, f"{key}.negotiable")
+        title = lookup(cfg, f"{key}.title")
+        if title is not MISSING and not isinstance(title, str):
+            raise ConfigError(f"{key}.title", f"must be text (a title for tables and figures), got {title!r}")
         issues.append(Issue(name=str(name), grantor=grantor, unit=unit, status_quo=sq, lo=lo, hi=hi,
-                            negotiable=negotiable, tags=tags))
+                            negotiable=negotiable, tags=tags, title="" if title is MISSING else title))
     return OutcomeSpace(tuple(issues))
 
 

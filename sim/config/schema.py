@@ -226,7 +226,8 @@ class Scenario:
             "breakdown_risk": self.breakdown_risk,
             "schedule": [],
             "issues": {i.name: {"grantor": i.grantor, "unit": i.unit, "status_quo": i.status_quo, "min": i.lo,
-                                "max": i.hi, "negotiable": i.negotiable, "tags": dict(i.tags)}
+                                "max": i.hi, "negotiable": i.negotiable, "tags": dict(i.tags),
+                                **({"title": i.title} if i.title else {})}
                        for i in self.issues},
             "payoff": {"model": {"_target_": "sim.config.payoffs.Linear"},
                        "weights": {p.id: dict(p.weights) for p in self.parties}},
