@@ -205,7 +205,8 @@ def test_tit_for_tat_answers_the_latest_offer():
     for t in (4, 6, 8, 10):
         if t + 1 not in log:
             break
-        conceded = (log[2]["a_utility"][0] - log[t]["a_utility"][0]) / (log[2]["a_utility"][0] - a.reservation(t + 1)[0])
+        conceded = ((log[2]["a_utility"][0] - log[t]["a_utility"][0])
+                    / (log[2]["a_utility"][0] - a.reservation(t + 1)[0]))
         expected = 1 - max(0.1, conceded) * (1 - b.reservation(t + 1)[0])
         assert log[t + 1]["b_utility"][0] == pytest.approx(expected, abs=1e-12)
         checked += 1

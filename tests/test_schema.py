@@ -149,3 +149,26 @@ def test_an_issue_title_that_is_not_text_is_refused_naming_the_key():
     cfg["scenario"]["issues"]["price"]["title"] = 3
     with pytest.raises(ConfigError, match=r"^scenario\.issues\.price\.title: must be text"):
         compile_point(cfg)
+
+
+def test_the_worked_example_a_new_stance_parameter_needs_its_part_and_its_scenario_only(monkeypatch):
+    """docs/architecture.md's worked example, step by step: (1) the part declares ``rush`` in its PARAMS (here
+    patched onto the offering class, as the edit of sim/engine/offering.py would); (2) the scenario's calibration
+    block gives it a source and a prior. Nothing else: the value is checked against the declared bounds, drawn
+    from the prior in an ensemble, and reaches the part's inputs."""
+    from sim.config import plan
+    from sim.engine.offering import TimeDependent
+    from tests.conftest import compose_config
+
+    monkeypatch.setattr(TimeDependent, "PARAMS", {**TimeDependent.PARAMS, "rush": (0.0, 0.0, 1.0)})
+    cfg = OmegaConf.to_container(compose_config("+experiment=forecast", "scenario.as_of=null", "sweep.sample.n=8"),
+                                 resolve=True)
+    assert cfg["japan"]["offering"]["_target_"] == "sim.engine.offering.TimeDependent"
+    cfg["scenario"]["calibration"]["japan.offering.rush"] = {
+        "source": "a test", "tag": "ASSUMPTION", "prior": {"dist": "uniform", "lo": 0.0, "hi": 0.5}}
+    points = plan(cfg).points
+    drawn = [p.coordinates["japan.offering.rush"] for p in points]
+    assert len(set(drawn)) == 8 and all(0.0 <= d <= 0.5 for d in drawn)
+    assert [float(p.inputs.parties[1].offering["rush"]) for p in points] == drawn
+    with pytest.raises(ConfigError, match=r"^japan\.offering\.rush: "):
+        plan(compose_config("+japan.offering.rush=2"))

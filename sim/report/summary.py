@@ -316,7 +316,8 @@ def lead(outcomes: pd.DataFrame, keys: dict[str, str], structure: Structure,
     tables = [("deal rate [95% CI]", outcomes, lambda f: rate(f, f["deal"])),
               ("deals struck in the deadline round [95% CI]", deals,
                lambda f: rate(f, f["end_round"] >= f["final_deadline"])),
-              (f"median agreed {issue_title(issue, structure.space).lower()} ({unit}) [95% CI], over the deals", deals, median)]
+              (f"median agreed {issue_title(issue, structure.space).lower()} ({unit}) [95% CI], over the deals",
+               deals, median)]
     title = heading_of(keys[rows]) + (f" x {heading_of(keys[cols])}" if cols else "")
     out = [f"by {title} (all strategy pairs):"]
     for name, frame, cell in tables:

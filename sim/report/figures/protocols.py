@@ -52,7 +52,8 @@ def agenda(run: RunData, out_dir: Path) -> list[Path]:
             axes[2].bar(x + offset, deals[term].median().reindex(agendas), width, color=colour)
             axes[3].bar(x + offset, by["welfare"].mean().reindex(agendas), width, color=colour)
         titles = ["Outcomes: full deal (solid), piecemeal (hatched)", "Timing of full deals",
-                  f"Agreed {issue_title(term, run.structure.space).lower()} (full deals)", "Joint welfare (all negotiations)"]
+                  f"Agreed {issue_title(term, run.structure.space).lower()} (full deals)",
+                  "Joint welfare (all negotiations)"]
         labels = ["share of negotiations", "agreement round / final deadline (median)", f"{unit} (median)",
                   f"{' + '.join(run.party_names.values())} utility (mean; no deal at reservation)"]
         for ax, title, label in zip(axes, titles, labels, strict=True):
