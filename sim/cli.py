@@ -113,17 +113,9 @@ def _rounds(out_dir: Path, outcomes):
     return to_frame(rounds) if rounds is not None else outcomes.iloc[:0]
 
 
-def _summarise(cfg: DictConfig, container: dict, out_dir: Path, the_plan, sweep, outcomes, drawing,
-               formats: list[str], command: str | None, start: float, design) -> str:
-    """summary.csv, metadata.json and the figures of a finished sweep; the terminal summary."""
-    space = the_plan.points[0].structure.space
-    # the keys drawn from their priors are recorded per negotiation, but the summary is by grid point
-    prior = set(the_plan.prior_keys)
-    keys = {column: key for key, column in the_plan.columns.items()  # output column -> config key
-            if key not in prior and not (prior and key == "constraints")}
-    coords = list(keys)
-    table = by_point(outcomes, coords, space)
-    info = {
+def _metadata(the_plan, sweep, command: str | None) -> dict:
+    """What ``metadata.json`` records of a finished sweep (its wall time is filled in when it is written)."""
+    return {
         "command": command,
         "root_seed": the_plan.root_seed,
         "seeds_per_point": the_plan.seeds,
@@ -148,6 +140,19 @@ def _summarise(cfg: DictConfig, container: dict, out_dir: Path, the_plan, sweep,
         "wall_seconds_means": WALL_SECONDS,
         "stakes_usd": the_plan.points[0].stakes_usd,
     }
+
+
+def _summarise(cfg: DictConfig, container: dict, out_dir: Path, the_plan, sweep, outcomes, drawing,
+               formats: list[str], command: str | None, start: float, design) -> str:
+    """summary.csv, metadata.json and the figures of a finished sweep; the terminal summary."""
+    space = the_plan.points[0].structure.space
+    # the keys drawn from their priors are recorded per negotiation, but the summary is by grid point
+    prior = set(the_plan.prior_keys)
+    keys = {column: key for key, column in the_plan.columns.items()  # output column -> config key
+            if key not in prior and not (prior and key == "constraints")}
+    coords = list(keys)
+    table = by_point(outcomes, coords, space)
+    info = _metadata(the_plan, sweep, command)
 
     def finish_metadata() -> None:
         info["wall_seconds"] = round(time.perf_counter() - start, 3)

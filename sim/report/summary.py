@@ -19,6 +19,7 @@ from sim.domain.outcome_space import OutcomeSpace
 from sim.engine.inputs import Structure
 from sim.engine.protocols import END_REASONS
 from sim.report.labels import heading, issue_title
+from sim.run.readback import party_ids  # the one reading of a table's party ids
 
 __all__ = ["by_pair", "by_point", "format_points", "headline_issue", "lead", "median_interval", "report",
            "wilson_interval"]
@@ -27,11 +28,6 @@ SHARE_DECIMALS = 4  # deal rates, utilities, welfare (0-1 or 0-2)
 MONEY_DECIMALS = 2  # USD bn, USD bn/yr, and tariffs in pp
 ROUND_DECIMALS = 1  # a median of whole rounds is a whole or a half round
 
-
-
-def party_ids(outcomes: pd.DataFrame) -> tuple[str, ...]:
-    """The parties' ids, from the ``<party>_strategy`` columns (two in a run's tables, in scenario order)."""
-    return tuple(c[: -len("_strategy")] for c in outcomes.columns if c.endswith("_strategy"))[:2]
 
 
 def value_medians(parties: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -320,7 +316,8 @@ def lead(outcomes: pd.DataFrame, keys: dict[str, str], structure: Structure,
     tables = [("deal rate [95% CI]", outcomes, lambda f: rate(f, f["deal"])),
               ("deals struck in the deadline round [95% CI]", deals,
                lambda f: rate(f, f["end_round"] >= f["final_deadline"])),
-              (f"median agreed {issue_title(issue).lower()} ({unit}) [95% CI], over the deals", deals, median)]
+              (f"median agreed {issue_title(issue, structure.space).lower()} ({unit}) [95% CI], over the deals",
+               deals, median)]
     title = heading_of(keys[rows]) + (f" x {heading_of(keys[cols])}" if cols else "")
     out = [f"by {title} (all strategy pairs):"]
     for name, frame, cell in tables:

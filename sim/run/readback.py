@@ -233,10 +233,10 @@ class RunData:
         return f"{self.party_names[first]} vs {self.party_names[second]}"
 
 
-def party_ids(frame: pd.DataFrame) -> tuple[str, str]:
-    """The two parties' ids, from the ``<party>_strategy`` columns (the first two, in scenario order)."""
-    first, second = [c[: -len("_strategy")] for c in frame.columns if c.endswith("_strategy")][:2]
-    return first, second
+def party_ids(frame: pd.DataFrame) -> tuple[str, ...]:
+    """The parties' ids, from the ``<party>_strategy`` columns (the first two, in scenario order; a table of
+    a run has both, a hand-made one may have fewer)."""
+    return tuple(c[: -len("_strategy")] for c in frame.columns if c.endswith("_strategy"))[:2]
 
 
 def pair_labels(frame: pd.DataFrame) -> pd.Series:

@@ -171,7 +171,8 @@ def _term_panel(ax: plt.Axes, s: _Setup, deals: pd.DataFrame, issue: str, run: R
     status_quo_line(ax, run, issue)
     ax.legend(loc="best", frameon=False, fontsize=8)
     unit = run.structure.space.issues[run.structure.space.names.index(issue)].unit
-    ax.set_title(f"Agreed {issue_title(issue).lower()} (median)\n(all strategy pairs)", fontsize=10)
+    title = issue_title(issue, run.structure.space).lower()
+    ax.set_title(f"Agreed {title} (median)\n(all strategy pairs)", fontsize=10)
     ax.set_ylabel(unit)
 
 

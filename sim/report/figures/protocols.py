@@ -54,7 +54,8 @@ def agenda(run: RunData, out_dir: Path) -> list[Path]:
             axes[2].bar(x + offset, deals[term].median().reindex(agendas), width, color=colour)
             axes[3].bar(x + offset, by["welfare"].mean().reindex(agendas), width, color=colour)
         titles = ["Outcomes: full deal (solid), piecemeal (hatched)", "Timing of full deals",
-                  f"Agreed {issue_title(term).lower()} (full deals)", "Joint welfare (all negotiations)"]
+                  f"Agreed {issue_title(term, run.structure.space).lower()} (full deals)",
+                  "Joint welfare (all negotiations)"]
         labels = ["share of negotiations", "agreement round / final deadline (median)", f"{unit} (median)",
                   f"{' + '.join(run.party_names.values())} utility (mean; no deal at reservation)"]
         for ax, title, label in zip(axes, titles, labels, strict=True):
@@ -93,7 +94,7 @@ def two_level(run: RunData, out_dir: Path) -> list[Path]:
     term, unit = headline_issue(run.structure)
     panels = [("Deal rate (95 % Wilson band)", "share of negotiations"),
               (f"Agreed utility: {names[b]} (solid), {names[a]} (dashed)", "utility (median)"),
-              (f"Agreed {issue_title(term).lower()}", f"{unit} (median)")]
+              (f"Agreed {issue_title(term, run.structure.space).lower()}", f"{unit} (median)")]
     if any_defection:
         panels.append(("Involuntary defections", "failed ratifications per negotiation (mean)"))
     with figure_style():
