@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.config import ConfigError
+from sim.resources import source_root
 from sim.run.outputs import atomic_write, git_commit
 
 if TYPE_CHECKING:
@@ -120,8 +121,8 @@ def code_version() -> str:
     except metadata.PackageNotFoundError:
         version = "unknown"
     commit = git_commit() or "no git checkout"
-    if commit.endswith("+dirty"):
-        root = Path(__file__).resolve().parent.parent.parent
+    root = source_root()
+    if commit.endswith("+dirty") and root is not None:
         try:
             diff = subprocess.run(["git", "-C", str(root), "diff", "HEAD"], capture_output=True, timeout=10,
                                   check=False).stdout
