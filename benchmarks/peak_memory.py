@@ -9,7 +9,7 @@ peak resident set size the kernel kept for the process) of each descendant from 
 keeps the last value seen per process; the command's own peak also comes from ``wait4`` (``ru_maxrss``).
 A process that lives less than one sampling interval may be missed. Prints, per process, its peak in MiB
 and its command line, then the wall time, the largest process's peak and the sum of all peaks (an upper
-bound on what was resident at once). Linux only; measures this machine, never asserted in a test.
+bound on what was resident at once), and the CPU seconds of every process it reaped. Linux only; measures this machine, never asserted in a test.
 """
 
 from __future__ import annotations
@@ -64,6 +64,8 @@ def _cmdline(pid: int) -> str:
 
 def measure(command: list[str], every: float) -> int:
     """Run ``command``; print every process's peak RSS; return the command's exit status."""
+    import resource
+
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     me = os.getpid()
@@ -95,7 +97,9 @@ def measure(command: list[str], every: float) -> int:
             break
     for pid, kib in sorted(peaks.items(), key=lambda item: -item[1]):
         print(f"{kib / 1024:9.1f} MiB  pid {pid}  {names.get(pid, '?')[:110]}")
-    print(f"wall {wall:.1f} s; exit {status}; largest process {max(peaks.values()) / 1024:.1f} MiB; "
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # every descendant, each reaped by its parent or here
+    print(f"wall {wall:.1f} s; CPU of all processes {usage.ru_utime + usage.ru_stime:.1f} s; exit {status}; "
+          f"largest process {max(peaks.values()) / 1024:.1f} MiB; "
           f"sum of the peaks {sum(peaks.values()) / 1024:.1f} MiB over {len(peaks)} processes; "
           f"load average at the end {os.getloadavg()[0]:.2f}")
     return status
