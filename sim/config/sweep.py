@@ -112,7 +112,7 @@ def _run_settings(cfg: Tree) -> dict[str, Any]:
         raise ConfigError("run.record_rounds", f"must be auto, all, none or a number of seeds >= 0, got {record!r}")
     crn = read(cfg, "run.common_random_numbers")
     read(cfg, "run.plot")
-    for key in ("run.force_resume", "run.verbose"):
+    for key in ("run.force_resume", "run.verbose", "run.keep_parts"):
         if lookup(cfg, key) is not MISSING:  # absent from configs written before it existed
             flag(cfg, key)
     formats = lookup(cfg, "run.figure_formats")  # missing in run folders made before the key existed
