@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.config.leafwise import Run, _differs, _flat, _overlay, _point, _row, _same
+from sim.config.leafwise import Compiles, Run, _differs, _flat, _overlay, _point, _row, _same
 from sim.config.layout_vector import vector_runs
 from sim.engine.inputs import Structure, WorldInputs, concatenate, leaves, shape, stack, take, with_leaves, with_ranges
 
@@ -47,14 +47,14 @@ def _probe(compile_row, ref, row0: dict[str, Any], key: str, column: np.ndarray
     """The leaves (index, flat positions) that hold ``key``'s value, or ``None`` if ``key`` is coupled (or
     takes one value only). The stakes in dollars are not compared: they are described for the first point
     of a run only, and a key that moves a payoff changes its leaves anyway."""
-    ref_flat = _flat(ref)
+    ref_flat = compile_row.flat(ref)
     found = None
     for value in {column.min().item(), column.max().item()} - {row0[key]}:
         probe = compile_row(row0 | {key: value})
         if (probe.structure, probe.constraints) != (ref.structure, ref.constraints):
             return None
         positions = []
-        for j, (now, before) in enumerate(zip(_flat(probe), ref_flat, strict=True)):
+        for j, (now, before) in enumerate(zip(compile_row.flat(probe), ref_flat, strict=True)):
             where = np.flatnonzero(_differs(now, before))
             if where.size:
                 if not (np.all(now[where] == float(value)) and np.all(before[where] == float(row0[key]))):
@@ -115,11 +115,12 @@ def lay_out(compile_row: Callable[[dict[str, Any]], Any], columns: dict[str, np.
     """
     n = len(next(iter(columns.values()))) if columns else 1
     row0 = _row(columns, 0)
-    ref = compile_row(row0)
-    direct = _classify(compile_row, ref, row0, columns) if n > 1 else {}
+    probes = Compiles(compile_row)  # the probes' points, compiled once each
+    ref = probes(row0)
+    direct = _classify(probes, ref, row0, columns) if n > 1 else {}
     coupled = [key for key in columns if key not in direct]
     if coupled and point_config is not None:
-        runs = vector_runs(compile_row, point_config, ref, row0, columns, direct)
+        runs = vector_runs(probes, point_config, ref, row0, columns, direct)
         if runs is not None:
             return [replace(run, inputs=_compact(run.inputs)) for run in runs]
     if max_compiles is not None and coupled and _distinct_rows(columns, coupled) > max_compiles:

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.config.leafwise import Run, _differs, _flat, _overlay, _point, _row, _same
+from sim.config.leafwise import Compiles, Run, _differs, _overlay, _point, _row, _same
 from sim.config.payoff_arrays import PAYOFF_FIELDS, payoff_arrays, trade_numbers, trade_scenario
 from sim.config.values import fmt
 from sim.engine.inputs import leaves, shape, stack, with_leaves, with_ranges
@@ -84,17 +84,17 @@ def _text(before: str, now: str, old, new) -> tuple[int, int] | None | bool:
     return False
 
 
-def _probe(ctx: _Context, compile_row, point_config, key: str, column: np.ndarray) -> _Key | None:
+def _probe(ctx: _Context, compile_row: Compiles, point_config, key: str, column: np.ndarray) -> _Key | None:
     """How ``key`` moves a point, if it is laid out here (the same at its lowest and highest sampled values)."""
     ref, row0 = ctx.ref, ctx.row0
-    ref_flat, found = _flat(ref), None
+    ref_flat, found = compile_row.flat(ref), None
     for value in {column.min().item(), column.max().item()} - {row0[key]}:
         row = row0 | {key: value}
         probe = compile_row(row)
         if shape(probe.structure) != shape(ref.structure):
             return None
         positions, moved = [], False
-        for j, (now, before) in enumerate(zip(_flat(probe), ref_flat, strict=True)):
+        for j, (now, before) in enumerate(zip(compile_row.flat(probe), ref_flat, strict=True)):
             where = np.flatnonzero(_differs(now, before))
             if not where.size:
                 continue
@@ -158,7 +158,23 @@ def _build(ctx: _Context, keys: dict[str, _Key], direct: dict, columns: dict[str
         replace(c, coef=coef, offset=offset) for c, (coef, offset) in zip(p.constituencies, pays[pid]["constituencies"],
                                                                           strict=True)))
         for p, pid in zip(inputs.parties, ctx.scenario.ids, strict=True))
-    return replace(inputs, parties=parties), numbers
+    return _shared(replace(inputs, parties=parties)), numbers
+
+
+def _shared(inputs):
+    """The inputs with leaves of the same numbers, bit for bit, held once (read-only): a drawn maximum of an issue
+    is also both parties' bounds on it, and a constituency may weigh what another does."""
+    kept: list[np.ndarray] = []
+    out = []
+    for leaf in leaves(inputs):
+        if isinstance(leaf, np.ndarray) and leaf.dtype == np.float64 and leaf.ndim and leaf.strides[0]:
+            bits = leaf.view(np.uint64)
+            leaf = next((k for k in kept if k.shape == leaf.shape and np.array_equal(k.view(np.uint64), bits)), leaf)
+            if not any(k is leaf for k in kept):
+                leaf.setflags(write=False)
+                kept.append(leaf)
+        out.append(leaf)
+    return with_leaves(inputs, out)
 
 
 def _doubtful(ctx: _Context, inputs, numbers: dict) -> np.ndarray:

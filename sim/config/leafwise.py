@@ -44,6 +44,33 @@ def _flat(compiled) -> list[np.ndarray]:
             for leaf in leaves(with_ranges(compiled.structure, compiled.inputs))]
 
 
+class Compiles:
+    """A layout's probes and checks: each point compiled once, its leaves flattened once (:func:`_flat`).
+
+    Args:
+        compile_row: Compiles the point with the given values.
+    """
+
+    def __init__(self, compile_row) -> None:
+        self.compile_row = compile_row
+        self._points: dict[tuple, Any] = {}
+        self._flat: dict[int, list[np.ndarray]] = {}
+
+    def __call__(self, row: dict[str, Any]):
+        key = tuple(row.items())
+        if key not in self._points:
+            self._points[key] = self.compile_row(row)
+        return self._points[key]
+
+    def flat(self, compiled) -> list[np.ndarray]:
+        """:func:`_flat` of a point this compiled (or any other, not kept)."""
+        if not any(c is compiled for c in self._points.values()):
+            return _flat(compiled)
+        if id(compiled) not in self._flat:
+            self._flat[id(compiled)] = _flat(compiled)
+        return self._flat[id(compiled)]
+
+
 def _differs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Elementwise: not the same number (NaN equals NaN; -0.0 differs from 0.0, as bits would)."""
     same = (a == b) & (np.signbit(a) == np.signbit(b))
