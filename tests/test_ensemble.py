@@ -134,10 +134,15 @@ def test_an_ensemble_with_different_issue_ranges_runs_in_one_chunk():
     assert len(make_chunks(p)) == 1
 
 
-def test_a_worlds_outcome_depends_on_its_parameters_and_seed_only():
+def test_a_worlds_outcome_depends_on_its_parameters_and_seed_only(monkeypatch):
     """Not on its chunk (alone, or with 39 others) nor on its batch-mates (a smaller ensemble's first worlds
-    are the same draws, run beside other worlds)."""
+    are the same draws, run beside other worlds), with the draws' payoffs laid out as arrays."""
+    drawn = len(plan(compose_config(*ENSEMBLE, "sweep.sample.n=2")).prior_keys)
+    calls = _count_compiles(monkeypatch)
     together, rounds_together = simulate(plan(compose_config(*ENSEMBLE, "sweep.sample.n=40")))
+    # its payoffs, ranges and red lines laid out for all draws at once, not compiled per draw: the first point,
+    # two probes per drawn key and the checked points
+    assert calls[0] <= 1 + 2 * drawn + layout_vector.CHECKED_POINTS  # a compile per draw: at least 40 more
     alone, rounds_alone = simulate(plan(compose_config(*ENSEMBLE, "sweep.sample.n=40", "run.chunk_size=1")))
     fewer, _ = simulate(plan(compose_config(*ENSEMBLE, "sweep.sample.n=15", "run.chunk_size=4")))
     assert len(together) == 40 and together["deal"].nunique() == 2  # a real mix of outcomes
