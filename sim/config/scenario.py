@@ -43,7 +43,7 @@ from sim.domain.outcome_space import Issue, OutcomeSpace
 from sim.domain.payoffs.tariffs import FLOWS, KINDS, TradeModel
 from sim.engine.inputs import PartyInputs, PartySpec, Structure, WorldInputs
 
-__all__ = ["Compiled", "compile_point", "parties", "trade_model"]
+__all__ = ["Compiled", "compile_point", "outcome_space", "parties", "trade_model"]
 
 
 @dataclasses.dataclass
@@ -74,7 +74,7 @@ def _tags(cfg: Tree, key: str) -> tuple[tuple[str, str], ...]:
     return tuple(sorted((str(k), str(v)) for k, v in tags.items()))
 
 
-def _outcome_space(cfg: Tree, ids: tuple[str, str], importer: str | None) -> OutcomeSpace:
+def outcome_space(cfg: Tree, ids: tuple[str, str], importer: str | None) -> OutcomeSpace:
     issues_cfg = get(cfg, "scenario.issues")
     if not isinstance(issues_cfg, dict) or len(issues_cfg) == 0:
         raise ConfigError("scenario.issues", "must map issue names to {grantor, unit, status_quo, min, max}")
@@ -174,7 +174,7 @@ def trade_model(cfg: Tree) -> TradeModel:
     if not isinstance(payoff_model(cfg), Trade):
         raise ConfigError("scenario.payoff.model", "must be the trade payoff model, sim.config.payoffs.Trade")
     importer, exporter = trade_roles(cfg, ids)
-    return trade_model_of(cfg, _outcome_space(cfg, ids, importer), importer, exporter)
+    return trade_model_of(cfg, outcome_space(cfg, ids, importer), importer, exporter)
 
 
 def compile_point(cfg: Tree) -> Compiled:
@@ -196,7 +196,7 @@ def compile_point(cfg: Tree) -> Compiled:
                            f" = {max_rounds})")
     model = payoff_model(cfg)
     importer, exporter = trade_roles(cfg, ids) if model.roles else (None, None)
-    space = _outcome_space(cfg, ids, importer)
+    space = outcome_space(cfg, ids, importer)
     escalation, escalation_issue = _escalation(cfg, space)
     breakdown = read(cfg, "scenario.breakdown_risk")
     valuation = read(cfg, "scenario.valuation_rounds")

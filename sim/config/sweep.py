@@ -163,19 +163,22 @@ def plan(config: DictConfig | Tree) -> Plan:
         for values in itertools.product(*axes.values()):
             grid = dict(zip(axes, values, strict=True))
 
-            def compile_row(sample: dict[str, Any], base=base, grid=grid) -> Compiled:
-                coords = grid | sample
+            def point_config(sample: dict[str, Any], base=base, grid=grid) -> Tree:
                 point_cfg, put = copy_on_write(base)  # the dicts on the swept keys' paths only
-                for key, value in coords.items():
+                for key, value in (grid | sample).items():
                     put(key, value)
+                return point_cfg
+
+            def compile_row(sample: dict[str, Any], grid=grid, point_config=point_config) -> Compiled:
+                coords = grid | sample
                 try:
-                    return compile_point(point_cfg)
+                    return compile_point(point_config(sample))
                 except ConfigError as err:
                     where = f" at sweep point {coords}" if coords else ""
                     raise ConfigError(err.key, str(err).split(": ", 1)[1] + where) from None
 
             try:
-                runs += [(grid, run) for run in lay_out(compile_row, samples, budget)]
+                runs += [(grid, run) for run in lay_out(compile_row, samples, budget, point_config)]
             except TooManyCompiles as many:
                 shown = ", ".join(many.keys[:3]) + (f" and {len(many.keys) - 3} more" if len(many.keys) > 3 else "")
                 raise ConfigError("sweep", f"plans {n_points:,} grid points x {seeds:,} seeds = {n_points * seeds:,} "

@@ -25,6 +25,7 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -180,8 +181,9 @@ def run_chunk(task: ChunkTask) -> tuple[int, dict[str, np.ndarray], dict[str, np
     # the bargaining metrics need each point's utilities and joint box: computed once per distinct one (the
     # points of an ensemble that differ only in a deadline or a noise level share their frontier)
     group, first = _frontier_groups(task.point_inputs)
-    coefficients = {g: utility_coefficients(take(task.point_inputs, int(k))) for g, k in enumerate(first)}
-    boxes = {g: joint_box(take(task.point_inputs, int(k))) for g, k in enumerate(first)}
+    points = [_metric_inputs(task.point_inputs, int(k)) for k in first]
+    coefficients = {g: utility_coefficients(point) for g, point in enumerate(points)}
+    boxes = {g: joint_box(point) for g, point in enumerate(points)}
     result |= outcome_metrics(group[task.local_point], coefficients, boxes, result, task.structure.party_ids)
 
     out: dict[str, np.ndarray] = {"world": task.world.astype(np.int64), "seed": seeds,
@@ -199,6 +201,14 @@ def run_chunk(task: ChunkTask) -> tuple[int, dict[str, np.ndarray], dict[str, np
         order = np.lexsort((rounds["round"], idx))
         rounds = _round_columns(task, idx[order], {k: v[order] for k, v in rounds.items()})
     return task.index, out, rounds
+
+
+def _metric_inputs(point_inputs: WorldInputs, k: int) -> SimpleNamespace:
+    """Point ``k``'s payoffs and bounds, all the bargaining metrics read (``take`` of the whole inputs tree costs
+    milliseconds, and an ensemble has a frontier per world)."""
+    fields = ("payoff_a", "payoff_b", "p_min", "p_max", "red_lo", "red_hi")
+    return SimpleNamespace(parties=tuple(SimpleNamespace(**{f: getattr(party, f)[k] for f in fields})
+                                         for party in point_inputs.parties))
 
 
 def _frontier_groups(point_inputs: WorldInputs) -> tuple[np.ndarray, np.ndarray]:
