@@ -1,7 +1,7 @@
 """End-to-end sweep throughput against a plain NumPy lower bound of the same negotiation, and the main command.
 
 Usage: python benchmarks/bench_sweep.py [--negotiations 100000] [--workers 2] [--repeats 3] [--million]
-       [--issues] [--main] [--ensemble N] [--fan] [--only]
+       [--issues] [--main] [--ensemble N] [--fan] [--design N] [--only]
 
 Reference workload: 5 issues (the four US tariffs and Japan's investment pledge), a 100-round
 deadline, Boulware (US) against Conceder (Japan), concession noise on. "End to end" is
@@ -33,7 +33,8 @@ phases in this process: imports, plan, simulate and write, summary, figures.
 per draw) and N worlds of its default values (``run.seeds=N``) through the command line, alternately,
 ``--repeats`` pairs: wall, CPU and peak RSS of all processes, files in the run folder, and the wall ratio
 pair by pair. ``--fan`` times the forecast's fan chart as the gallery makes it (5 vantage dates x 1,000
-worlds, figures included). ``--only`` skips the reference sweep. With ``PYTHONPATH`` set to another
+worlds, figures included). ``--design N`` times planning an N-point Latin hypercube and a Sobol' design of about
+N rows, over keys that set their own inputs and over keys that move the payoffs. ``--only`` skips the reference sweep. With ``PYTHONPATH`` set to another
 checkout, the same script times that code (a before/after in one session).
 Timings are whatever this machine gives; never assert them in a test.
 """
@@ -274,6 +275,46 @@ def ensemble(n: int, workers: int, repeats: int) -> None:
           f"{_spread([a / b for a, b in zip(first['wall'], second['wall'], strict=True)], '{:.2f}')}")
 
 
+DESIGN_KEYS = {
+    "4 keys that set their own inputs": ["scenario.deadline.round=[6,20]", "scenario.sides.us.concession_noise=[0,0.1]",
+                                         "us.offering.beta=[0.2,5]", "scenario.breakdown_risk=[0,0.02]"],
+    "4 keys that move the payoffs": ["scenario.payoff.pass_through=[0.3,1.0]",
+                                     "scenario.payoff.us.consumer_cost_weight=[0.2,0.6]",
+                                     "scenario.stakes.exports_usd_bn.vehicles=[40,60]",
+                                     "scenario.issues.energy.max=[5,10]"],
+}
+_PLAN_ONE = """
+import resource, sys, time
+from hydra import compose, initialize_config_dir
+from sim.config import CONF_DIR, plan
+with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+    cfg = compose(config_name="config", overrides=sys.argv[1:])
+cpu, wall = time.process_time(), time.perf_counter()
+p = plan(cfg)
+print(len(p.points), time.process_time() - cpu, time.perf_counter() - wall,
+      resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+def design(n: int, repeats: int) -> None:
+    """Planning an ``n``-point Latin hypercube and a Sobol' (Saltelli) design of about ``n`` rows, each in a fresh
+    process: over 4 keys that only set their own inputs and over 4 that move the payoffs and a range."""
+    print(f"planning designs of about {n:,} points (a fresh process each; CPU and wall of plan(), peak RSS):")
+    for label, keys in DESIGN_KEYS.items():
+        ranges = [f"+sweep.sample.ranges.{k}" for k in keys]
+        base = 2 ** round(np.log2(n / (2 * len(keys) + 2)))  # Saltelli base points: a power of 2
+        for method, size in (("lhs", n), ("sobol", base)):
+            seen = []
+            for _ in range(repeats):
+                out = subprocess.run([sys.executable, "-c", _PLAN_ONE, f"sweep.sample.method={method}",
+                                      f"sweep.sample.n={size}", "run.seeds=1", *ranges],
+                                     check=True, capture_output=True, text=True).stdout.split()
+                seen.append([float(x) for x in out])
+            points, cpu, wall, rss = (list(col) for col in zip(*seen, strict=True))
+            print(f"  {method:5s} {int(points[0]):>9,} points, {label}: CPU {_spread(cpu, '{:.2f}')} s, wall "
+                  f"{_spread(wall, '{:.2f}')} s, peak RSS {_spread(rss)} MB")
+
+
 FAN_DATES = "[2025-04-16,2025-05-03,2025-05-23,2025-06-04,2025-06-26]"
 
 
@@ -404,6 +445,8 @@ def main() -> None:
     parser.add_argument("--ensemble", type=int, default=0, metavar="N",
                         help="also run N worlds drawn from the priors against N default-value worlds (CLI)")
     parser.add_argument("--fan", action="store_true", help="also time the forecast's fan chart (5 x 1,000 worlds)")
+    parser.add_argument("--design", type=int, default=0, metavar="N",
+                        help="also time planning an N-point LHS and a Sobol' design of about N rows")
     parser.add_argument("--only", action="store_true", help="skip the reference sweep (run only the options given)")
     args = parser.parse_args()
     libc = ctypes.CDLL(None, use_errno=True)
@@ -414,6 +457,8 @@ def main() -> None:
         ensemble(args.ensemble, args.workers, args.repeats)
     if args.fan:
         fan_chart(args.workers, args.repeats)
+    if args.design:
+        design(args.design, args.repeats)
     if args.issues:
         issue_cost(args.repeats)
     if args.main:

@@ -22,8 +22,9 @@ from sim.config import CONF_DIR, ConfigError, plan
 from sim.console import quiet_broken_pipe, route_logs
 from sim.latest import link_latest
 from sim.report.labels import heading
-from sim.report.summary import by_point, format_points, lead, report
+from sim.report.summary import by_point, format_points, lead, report, summary_columns
 from sim.run.outputs import atomic_write, write_metadata
+from sim.run.columns import table_entries
 from sim.run.executors import sigterm_as_interrupt
 from sim.run.lock import RunLock
 from sim.run.runner import Interrupted, execute
@@ -71,7 +72,12 @@ def _run_locked(cfg: DictConfig, container: dict, the_plan, out_dir: Path, progr
 
     design = write_design(out_dir, container, the_plan)  # design.json/.csv, so the analysis can be redone
     sweep = execute(the_plan, out_dir, container, progress=progress)
-    outcomes = to_frame(read_outcomes(out_dir))
+    from sim.report import forecast
+
+    # the whole table only for what reads all of it (the figures, the sensitivity indices, the forecast); the
+    # summary reads its own columns, text as categories, so that a large sweep's summary stays small in memory
+    whole = bool(cfg.run.plot) or (design is not None and design.is_sensitivity) or forecast.applies(container)
+    outcomes = to_frame(read_outcomes(out_dir)) if whole else None
     formats = container["run"].get("figure_formats", ["png"])
     drawing = _start_figures(outcomes, out_dir, the_plan, formats) if cfg.run.plot else None
     try:
@@ -113,17 +119,9 @@ def _rounds(out_dir: Path, outcomes):
     return to_frame(rounds) if rounds is not None else outcomes.iloc[:0]
 
 
-def _summarise(cfg: DictConfig, container: dict, out_dir: Path, the_plan, sweep, outcomes, drawing,
-               formats: list[str], command: str | None, start: float, design) -> str:
-    """summary.csv, metadata.json and the figures of a finished sweep; the terminal summary."""
-    space = the_plan.points[0].structure.space
-    # the keys drawn from their priors are recorded per negotiation, but the summary is by grid point
-    prior = set(the_plan.prior_keys)
-    keys = {column: key for key, column in the_plan.columns.items()  # output column -> config key
-            if key not in prior and not (prior and key == "constraints")}
-    coords = list(keys)
-    table = by_point(outcomes, coords, space)
-    info = {
+def _metadata(the_plan, sweep, command: str | None) -> dict:
+    """What ``metadata.json`` records of a finished sweep (its wall time is filled in when it is written)."""
+    return {
         "command": command,
         "root_seed": the_plan.root_seed,
         "seeds_per_point": the_plan.seeds,
@@ -149,6 +147,33 @@ def _summarise(cfg: DictConfig, container: dict, out_dir: Path, the_plan, sweep,
         "stakes_usd": the_plan.points[0].stakes_usd,
     }
 
+
+def _point_summary(out_dir: Path, the_plan, sweep):
+    """``summary.csv``'s table and the terminal summary, from the columns they read (text as categories), so
+    that a large sweep's summary stays small in memory."""
+    space = the_plan.points[0].structure.space
+    # the keys drawn from their priors are recorded per negotiation, but the summary is by grid point
+    prior = set(the_plan.prior_keys)
+    keys = {column: key for key, column in the_plan.columns.items()  # output column -> config key
+            if key not in prior and not (prior and key == "constraints")}
+    written = table_entries(the_plan)["outcomes"]  # the columns this run's table has
+    columns = [c for c in summary_columns(list(keys), space, [pid for pid, _ in the_plan.parties]) if c in written]
+    view = to_frame(read_outcomes(out_dir, columns, categories=True))
+    table = by_point(view, list(keys), space)
+    names = dict(the_plan.parties)
+    summary = report(view, space, sweep.seconds, names) + "\n\n" + format_points(table, keys, names=names)
+    head = lead(view, keys, the_plan.points[0].structure, lambda key: heading(key, names))
+    if head:  # the result the run exists for comes first
+        summary = head + "\n\n" + summary
+    return table, summary
+
+
+def _summarise(cfg: DictConfig, container: dict, out_dir: Path, the_plan, sweep, outcomes, drawing,
+               formats: list[str], command: str | None, start: float, design) -> str:
+    """summary.csv, metadata.json and the figures of a finished sweep; the terminal summary."""
+    table, summary = _point_summary(out_dir, the_plan, sweep)
+    info = _metadata(the_plan, sweep, command)
+
     def finish_metadata() -> None:
         info["wall_seconds"] = round(time.perf_counter() - start, 3)
         write_metadata(out_dir, cfg, info)
@@ -156,11 +181,6 @@ def _summarise(cfg: DictConfig, container: dict, out_dir: Path, the_plan, sweep,
     with guard_disk(out_dir, lambda: FIGURES_BYTES):
         atomic_write(out_dir / "summary.csv", lambda p: table.to_csv(p, index=False))
         finish_metadata()  # written before the figures too, so a failed plot leaves it in place
-    names = dict(the_plan.parties)
-    summary = report(outcomes, space, sweep.seconds, names) + "\n\n" + format_points(table, keys, names=names)
-    head = lead(outcomes, keys, the_plan.points[0].structure, lambda key: heading(key, names))
-    if head:  # the result the run exists for comes first
-        summary = head + "\n\n" + summary
     if sweep.resumed:
         summary = f"resumed: {sweep.resumed} of {sweep.n_chunks} chunks were already done\n" + summary
     if sweep.recomputed:

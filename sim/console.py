@@ -4,6 +4,7 @@
   the summary alone; other libraries' INFO lines (Dask's cluster start-up, Mesa) are off unless
   ``run.verbose=true``.
 * :func:`quiet_broken_pipe`: ``python -m sim --help | head -1`` ends quietly, as Unix tools do.
+* :class:`UsageError`: a refused command line, one line.
 * :func:`did_you_mean` and :func:`error_line`: an error is at most two lines, names the key, and suggests the
   known name closest to a misspelt one (:mod:`difflib`).
 
@@ -19,11 +20,15 @@ import re
 import sys
 from collections.abc import Iterable
 
-__all__ = ["STDERR", "THIRD_PARTY", "did_you_mean", "error_line", "quiet_broken_pipe", "route_logs"]
+__all__ = ["STDERR", "THIRD_PARTY", "UsageError", "did_you_mean", "error_line", "quiet_broken_pipe", "route_logs"]
 
 # loggers of libraries whose INFO lines say nothing a user of a run needs
 THIRD_PARTY = ("distributed", "dask", "bokeh", "tornado", "asyncio", "MESA", "mesa", "matplotlib", "PIL", "fsspec")
 MAX_CHARS = 400  # an error line longer than this has its list of choices cut
+
+
+class UsageError(Exception):
+    """A one-line, user-facing error (a refused command line: exit status 2)."""
 
 
 class _Stderr:

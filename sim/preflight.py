@@ -21,10 +21,8 @@ from pathlib import Path
 
 import yaml
 from hydra import compose
-from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
-from hydra.core.override_parser.types import Override
-from hydra.errors import ConfigCompositionException, MissingConfigException, OverrideParseException
+from hydra.errors import ConfigCompositionException, MissingConfigException
 from omegaconf import OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
@@ -32,21 +30,14 @@ from sim.config import ConfigError, available, plan, priors
 from sim.config.calibration import calibration_entries
 from sim.config.compose import hydra_context
 from sim.config.plugins import HYDRA_ROOTS, PACKAGE_ROOTS, check_target, targets
+from sim.console import UsageError
+from sim.jobs import jobs as expand_jobs
 from sim.run.columns import table_entries
 from sim.run.estimate import CONFIRM_SECONDS, estimate, free_bytes, human_bytes
 from sim.run.lock import refuse_if_locked
 from sim.run.manifest import check_resume, config_fingerprint
 
 __all__ = ["UsageError", "check", "check_not_swept", "planned"]
-
-# At most this many jobs of a -m sweep are composed and validated one by one; beyond it, each
-# swept value is checked with the other keys at their first value.
-_MAX_JOBS = 64
-
-
-class UsageError(Exception):
-    """A one-line, user-facing error."""
-
 
 _PLANNED: list[tuple[dict, object]] = []  # the last job checked: its resolved config and its plan
 
@@ -61,54 +52,6 @@ def planned(container: dict):
         if checked == container:
             return made
     return None
-
-
-def _jobs(overrides: list[str], multirun: bool) -> list[list[str]]:
-    """The override lists of the jobs a command would launch.
-
-    The overrides are parsed by Hydra's own grammar with the config loader at hand, so a sweep is
-    expanded exactly as Hydra's basic sweeper expands it: ``a,b``, ``range(...)``, ``choice(...)``
-    and ``glob(...)`` (over a config group's options). ``interval(...)`` is for sampling sweepers
-    (such as Optuna); the basic sweeper refuses it, and so does this check, in one line.
-    """
-    with hydra_context():
-        parser = OverridesParser.create(config_loader=GlobalHydra.instance().config_loader())
-        try:
-            parsed = parser.parse_overrides(overrides)
-        except OverrideParseException as err:
-            raise UsageError(f"malformed override: {str(err).splitlines()[0]}") from None
-        choices = [_values(o, multirun) for o in parsed if not o.key_or_group.startswith("hydra")]
-    product = 1
-    for c in choices:
-        product *= len(c)
-    if product <= _MAX_JOBS:
-        return [list(job) for job in itertools.product(*choices)]
-    firsts = [c[0] for c in choices]
-    jobs = []
-    for k, c in enumerate(choices):
-        jobs.extend([*firsts[:k], v, *firsts[k + 1:]] for v in c[1:])
-    return [firsts, *jobs]
-
-
-def _values(o: Override, multirun: bool) -> list[str]:
-    """The overrides one command-line override stands for: itself, or one per value of a sweep."""
-    if not o.is_sweep_override():
-        return [o.input_line]
-    if not multirun:
-        raise UsageError(f"{o.input_line}: a sweep over several values needs -m (multirun); "
-                         "to give a list as one value, quote it as a list, e.g. 'key=[a,b]'")
-    if not o.is_discrete_sweep():
-        raise UsageError(f"{o.input_line}: Hydra's basic sweeper cannot sweep an interval (that needs a sampling "
-                         "sweeper such as Optuna); use a,b,c, range(start,stop,step), choice(...) or glob(...), "
-                         "or sample inside the run with sweep.sample.ranges")
-    try:
-        values = list(o.sweep_string_iterator())
-    except Exception as err:  # noqa: BLE001  (Hydra raises assorted errors for a bad sweep)
-        raise UsageError(f"{o.input_line}: {' '.join(str(err).split())}") from None
-    if not values:
-        raise UsageError(f"{o.input_line}: the sweep has no values (a glob that matches no option, or an "
-                         "empty range)")
-    return [f"{o.get_key_element()}={v}" for v in values]
 
 
 def _flat(tree, prefix: str = "") -> list[str]:
@@ -413,7 +356,7 @@ def check(overrides: list[str], multirun: bool, claim: bool = False) -> list[str
     folders = {}
     scenarios_checked: set[tuple[str, ...]] = set()
     spent: list[int] = []
-    jobs = _jobs(overrides, multirun)
+    jobs = expand_jobs(overrides, multirun)
     own = [o for o in overrides if o.lstrip("+~").split("=")[0].split(".")[0].split("/")[0] == "hydra"]
     if own:  # Hydra's own keys (launcher, callbacks, ...) are composed too, so that their _target_s are checked
         _compose([*jobs[0], *own])

@@ -13,30 +13,18 @@ from sim.engine.model import NegotiationModel
 from sim.engine.streams import world_seeds
 
 # Settings of the case study (us_japan_2025) for the few tests that are about it, not about a mechanism: the
-# ratification by its constituencies (test_ratification: constituencies need the trade payoff model, which a
-# scenario built in Python does not have), the claims made on its first calibration (test_tradeoffs' frontier
-# test) and its calibration (test_calibration). Mechanism tests build a small scenario of their own instead
-# (tests/scenarios.py, tests/test_schema.py), so that a new stance in the case study cannot change what they test.
+# claims made on its first calibration (test_tradeoffs' frontier test) and its calibration (test_calibration).
+# Mechanism tests build a small scenario of their own instead (tests/scenarios.py, tests/test_schema.py,
+# tests/test_schema_trade.py: ratification runs on a small two-way trade scenario), so that a new stance in the
+# case study cannot change what they test.
 #
 # The default scenario's stances from the record (docs/stances.md) switched off: the US floor on the reciprocal
 # tariff (a red line that holds with probability 0.9, so also a source of randomness) and the firmness per issue.
-# Closed forms and tests of other mechanisms assume neither.
 NO_STANCES = [
     "~scenario.sides.us.red_lines.reciprocal",
     "~scenario.sides.us.firmness.autos",
     "~scenario.sides.us.firmness.steel",
     "~scenario.sides.japan.firmness.autos",
-]
-
-# Settings that switch off every source of randomness (and the scenario's stances), for tests against closed forms.
-DETERMINISTIC = [
-    "scenario.deadline.extension.probability=0",
-    "scenario.breakdown_risk=0",
-    "scenario.sides.us.concession_noise=0",
-    "scenario.sides.japan.concession_noise=0",
-    "scenario.sides.us.walk_away=false",
-    "scenario.sides.japan.walk_away=false",
-    *NO_STANCES,
 ]
 
 # The exporter bearing every tariff (pass-through 0) within the narrower issue ranges of the first calibration:

@@ -11,6 +11,8 @@ import pandas as pd
 import pytest
 from omegaconf import OmegaConf
 
+import sim.config.layout as layout
+import sim.config.layout_vector as layout_vector
 import sim.config.sweep as sweep
 from sim.config import plan
 from sim.config.scenario import compile_point
@@ -63,12 +65,50 @@ def test_a_design_over_direct_keys_is_planned_with_a_handful_of_compiles(monkeyp
         [5000 % p.chunk_size] if 5000 % p.chunk_size else [])
 
 
-def test_a_coupled_key_is_compiled_once_per_distinct_value(monkeypatch):
+def test_a_key_that_moves_the_payoffs_is_laid_out_without_a_compile_per_point(monkeypatch):
+    calls = _count_compiles(monkeypatch)
+    p = plan(compose_config("sweep.sample.method=lhs", "sweep.sample.n=400", "run.seeds=1", *DIRECT, *COUPLED))
+    distinct = {pt.coordinates["scenario.payoff.pass_through"] for pt in p.points}
+    assert len(distinct) == 400
+    # the first point, two probes per key (and two more for the coupled one), the checked points
+    assert calls[0] <= 1 + 2 * 5 + 2 + layout_vector.CHECKED_POINTS
+
+
+def test_without_the_payoff_arrays_a_coupled_key_is_compiled_once_per_distinct_value(monkeypatch):
+    monkeypatch.setattr(layout, "vector_runs", lambda *args: None)
     calls = _count_compiles(monkeypatch)
     p = plan(compose_config("sweep.sample.method=lhs", "sweep.sample.n=40", "run.seeds=1", *DIRECT, *COUPLED))
     distinct = {pt.coordinates["scenario.payoff.pass_through"] for pt in p.points}
     assert len(distinct) == 40
     assert 40 <= calls[0] <= 40 + 2 * 5 + 2 + 4
+
+
+def _all_leaves(p) -> tuple[list[np.ndarray], np.ndarray]:
+    """Every leaf of a plan's inputs over all its points (bits), and the constraints column."""
+    blocks = p.points.blocks
+    joined = [np.concatenate([np.asarray(leaf) for leaf in parts]) for parts in zip(*(leaves(b.inputs) for b in blocks),
+                                                                                   strict=True)]
+    return ([leaf.view(np.uint64) if leaf.dtype == np.float64 else leaf for leaf in joined],
+            np.concatenate([b.coordinates["constraints"] for b in blocks]))
+
+
+@pytest.mark.parametrize("as_of", ["2025-05-03", "2025-06-26", None])
+def test_the_payoff_arrays_equal_the_compile_of_each_point_bit_for_bit(monkeypatch, as_of):
+    """An independent check of the vectorised compile: the same prior draws planned with the payoff arrays and
+    with a compile per draw (the earlier path) give identical leaves, bit for bit, and identical constraints."""
+    vantage = [f"scenario.as_of={as_of}"] if as_of else []
+    cfg = compose_config(*ENSEMBLE, "sweep.sample.n=300", *vantage)
+    used = []
+    monkeypatch.setattr(layout, "vector_runs", lambda *a: used.append(1) or layout_vector.vector_runs(*a))
+    fast = plan(cfg)
+    assert used and len(fast.points.blocks) == 1
+    monkeypatch.setattr(layout, "vector_runs", lambda *args: None)
+    slow = plan(cfg)
+    (fast_leaves, fast_text), (slow_leaves, slow_text) = _all_leaves(fast), _all_leaves(slow)
+    assert all(np.array_equal(a, b) for a, b in zip(fast_leaves, slow_leaves, strict=True))
+    assert (fast_text == slow_text).all() and len(set(fast_text)) > 1  # red-line strengths written per world
+    # the payoffs really differ between the draws
+    assert len({tuple(row) for row in fast.points.blocks[0].inputs.parties[0].payoff_a}) == 300
 
 
 @pytest.mark.parametrize("overrides", [["sweep.sample.method=lhs", "sweep.sample.n=30", *DIRECT, *COUPLED],
@@ -94,10 +134,15 @@ def test_an_ensemble_with_different_issue_ranges_runs_in_one_chunk():
     assert len(make_chunks(p)) == 1
 
 
-def test_a_worlds_outcome_depends_on_its_parameters_and_seed_only():
+def test_a_worlds_outcome_depends_on_its_parameters_and_seed_only(monkeypatch):
     """Not on its chunk (alone, or with 39 others) nor on its batch-mates (a smaller ensemble's first worlds
-    are the same draws, run beside other worlds)."""
+    are the same draws, run beside other worlds), with the draws' payoffs laid out as arrays."""
+    drawn = len(plan(compose_config(*ENSEMBLE, "sweep.sample.n=2")).prior_keys)
+    calls = _count_compiles(monkeypatch)
     together, rounds_together = simulate(plan(compose_config(*ENSEMBLE, "sweep.sample.n=40")))
+    # its payoffs, ranges and red lines laid out for all draws at once, not compiled per draw: the first point,
+    # two probes per drawn key and the checked points
+    assert calls[0] <= 1 + 2 * drawn + layout_vector.CHECKED_POINTS  # a compile per draw: at least 40 more
     alone, rounds_alone = simulate(plan(compose_config(*ENSEMBLE, "sweep.sample.n=40", "run.chunk_size=1")))
     fewer, _ = simulate(plan(compose_config(*ENSEMBLE, "sweep.sample.n=15", "run.chunk_size=4")))
     assert len(together) == 40 and together["deal"].nunique() == 2  # a real mix of outcomes

@@ -259,3 +259,23 @@ def test_each_figure_module_is_small_and_so_are_its_functions():
         for node in ast.walk(ast.parse(text)):
             if isinstance(node, ast.FunctionDef):
                 assert node.end_lineno - node.lineno + 1 <= 60, f"{path.name}: {node.name}"
+
+
+def test_an_ensemble_drawn_from_the_priors_gets_no_figure_against_a_drawn_parameter(tmp_path, captured):
+    # a forecast-like ensemble (one strategy pair, 40 worlds each drawn from the scenario's priors, among them the
+    # deadline, the escalation and a ratification threshold): no deal rate, pressure or two-level figure against a
+    # parameter that was only drawn, and the terms come in one compact panel, not grouped by a drawn parameter
+    run = _run("sweep.sample.method=prior", "sweep.sample.n=40", "run.seeds=1", "run.record_rounds=none")
+    drawn = set(run.plan.prior_keys) & set(run.numeric_keys)  # varied numbers, each drawn, none swept
+    assert any(k.startswith("scenario.ratification.") for k in drawn) and len(drawn) >= 10
+    assert {"scenario.deadline.round", "scenario.escalation"} & drawn
+    written, skipped = plots.draw_all(run, tmp_path, formats=("png",))
+    reasons = dict(skipped)
+    for name in ("deal_rate", "pressure", "two_level"):
+        assert name in reasons and "drawn from their priors are not a sweep" in reasons[name], name
+    assert "terms" not in reasons and "timing" not in reasons
+    assert len([ax for ax in captured["terms"].axes if ax.get_visible()]) == 1
+    # the same ratification threshold set by a grid is a sweep: its figure is drawn
+    grid = _run("+experiment=two_level", "run.seeds=2", "run.record_rounds=none", "sweep.pairs=[[boulware,conceder]]")
+    plots.two_level(grid, tmp_path)
+    assert "two_level" in captured

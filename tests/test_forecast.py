@@ -224,8 +224,12 @@ def test_a_command_line_value_for_a_key_drawn_from_its_prior_is_refused():
     check_not_swept(job, compose_config(*job))
 
 
-def test_the_ensemble_counts_against_the_planning_limits():
-    # its draws move payoffs and ranges, so each is compiled: 2 x 150,000 points exceed the compiled points' limit
+def test_the_ensemble_counts_against_the_planning_limits(monkeypatch):
+    # its draws move payoffs and ranges: without the payoff arrays (sim.config.layout_vector) each is compiled, and
+    # 2 x 150,000 points exceed the compiled points' limit
+    import sim.config.layout as layout
+
+    monkeypatch.setattr(layout, "vector_runs", lambda *args: None)
     with pytest.raises(ConfigError, match=r"^sweep: plans 300,000 grid points .* the limit is 200,000 grid "
                                           r"points when each is compiled"):
         plan(compose_config("+experiment=forecast", "sweep.sample.n=150000",

@@ -88,6 +88,15 @@ def test_no_process_of_a_killed_run_survives_5_seconds(tmp_path, moment):
     assert left == [], f"processes outlived the killed run: {left}"
 
 
+@pytest.mark.slow
+def test_no_process_of_a_killed_dask_run_survives_5_seconds(tmp_path):
+    pytest.importorskip("dask.distributed")
+    # a local Dask cluster started for the run: its nannies' worker processes watch a pipe from the main process
+    before, left = _kill_at(tmp_path, "workers", "run.executor=dask")
+    assert len(before) >= 3, f"the run had its cluster's worker processes when killed: {before}"
+    assert left == [], f"processes outlived the killed run: {left}"
+
+
 def test_the_watchdog_ends_a_worker_whose_main_process_died(tmp_path):
     # a "main" process that starts a child armed as a worker of it, then is killed; the child must end
     # (its parent-death signal off, so that only the watchdog can end it)

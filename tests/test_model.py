@@ -15,7 +15,7 @@ from sim.engine.model import NegotiationModel
 from sim.engine.streams import world_seeds
 from sim.run.runner import simulate
 from sim.config.schema import Deadline
-from tests.conftest import AT_FACE_VALUE, DETERMINISTIC, RESERVATIONS_NOT_BINDING, compose_config, single_model
+from tests.conftest import AT_FACE_VALUE, compose_config, single_model
 from tests.test_schema import HARDLINER, toy
 from tests.test_preferences import CAR_PRICE_EFFECT, tariff_bill
 
@@ -185,28 +185,30 @@ def test_invariants_hold_for_every_strategy_pair(every_pair, us, japan):
 
 
 def test_tit_for_tat_answers_the_latest_offer():
-    # the US concedes linearly; Japan (relative tit-for-tat, kappa 0.1, its beliefs exact) concedes in round t + 1
-    # the share of its room above its reservation value that the US has given up of its own room since its first
-    # offer (round 2): c = (u_US(offer 2) - u_US(offer t)) / (u_US(offer 2) - rv_US(t + 1)), at least 0.1. Along
-    # the line Japan's utility of its own offer is then 1 - max(0.1, c) * (1 - rv_JP(t + 1)).
+    # a concedes linearly; b (relative tit-for-tat, kappa 0.1, its beliefs exact) opens in round 1 with kappa (it
+    # has seen no offer: the cooperative first move) and then, in round t + 1, concedes that plus the share of a's
+    # room above its reservation value that a has given up since its ideal:
+    # c = (u_a(ideal) - u_a(offer t)) / (u_a(ideal) - rv_a(t + 1)). Along the line b's utility of its own offer is
+    # then 1 - min(1, 0.1 + c) * (1 - rv_b(t + 1)).
+    from sim.config.schema import Part
     from sim.engine.inputs import stack
 
-    point = plan(compose_config("strategy@us=linear", "strategy@japan=tit_for_tat", "scenario.sides.japan.deadline=null",
-                                "scenario.sides.japan.belief_noise.reservation=0", *DETERMINISTIC,
-                                *RESERVATIONS_NOT_BINDING)).points[0]
-    model = NegotiationModel(point.structure, stack([point.inputs]), world_seeds(7, np.arange(1)),
+    scenario = toy()  # the three-issue toy scenario: no noise, no breakdown, no extension, b opens
+    tft = dataclasses.replace(scenario.parties[1], offering=Part("sim.engine.offering.RelativeTitForTat",
+                                                                 {"kappa": 0.1, "reciprocity": 1.0}))
+    compiled = dataclasses.replace(scenario, parties=(scenario.parties[0], tft)).compile()
+    model = NegotiationModel(compiled.structure, stack([compiled.inputs]), world_seeds(7, np.arange(1)),
                              record_rounds=np.array([0]))
     model.run_model()
     log = {int(e["round"][0]): e for e in model.round_log}
-    us, japan = model.negotiator("us"), model.negotiator("japan")
+    a, b = model.negotiator("a"), model.negotiator("b")
     checked = 0
     for t in (4, 6, 8, 10):
         if t + 1 not in log:
             break
-        conceded = (log[2]["us_utility"][0] - log[t]["us_utility"][0]) / (log[2]["us_utility"][0]
-                                                                             - us.reservation(t + 1)[0])
-        expected = 1 - max(0.1, conceded) * (1 - japan.reservation(t + 1)[0])
-        assert log[t + 1]["japan_utility"][0] == pytest.approx(expected, abs=1e-12)
+        conceded = (a.u_best[0] - log[t]["a_utility"][0]) / (a.u_best[0] - a.reservation(t + 1)[0])
+        expected = 1 - min(1.0, 0.1 + conceded) * (1 - b.reservation(t + 1)[0])
+        assert log[t + 1]["b_utility"][0] == pytest.approx(expected, abs=1e-12)
         checked += 1
     assert checked >= 2
 

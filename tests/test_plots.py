@@ -26,7 +26,7 @@ def sweep_dir(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("sweep")
     cfg = compose_config("+experiment=smoke", "sweep.pairs=[[boulware,boulware],[linear,conceder]]",
                          "+sweep.grid.scenario.escalation=[0,14]", "run.seeds=30", "run.workers=1",
-                         "run.progress=false", "run.plot=false")
+                         "run.progress=false", "run.plot=false", "run.keep_parts=true")  # parts: see below
     run_experiment(cfg, out)
     with contextlib.redirect_stdout(io.StringIO()) as printed:
         assert plot(out, formats=["png", "svg"]) == 0

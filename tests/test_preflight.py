@@ -7,7 +7,8 @@ from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.override_parser.overrides_parser import OverridesParser
 
 from sim.config import available
-from sim.preflight import UsageError, _jobs, check
+from sim.jobs import jobs as _jobs
+from sim.preflight import UsageError, check
 
 
 @pytest.mark.parametrize("overrides, multirun, key", [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pytest
 
@@ -11,11 +13,9 @@ from sim.engine.inputs import stack
 from sim.engine.model import NegotiationModel
 from sim.engine.streams import world_seeds
 from sim.run.runner import simulate
-from tests.conftest import AT_FACE_VALUE, DETERMINISTIC, RESERVATIONS_NOT_BINDING, compose_config
+from tests.conftest import AT_FACE_VALUE, compose_config
 from tests.test_preferences import PARTS, VEHICLES
 
-LINEAR = ["strategy@us=linear", "strategy@japan=linear", "scenario.sides.japan.deadline=null", *DETERMINISTIC,
-          *RESERVATIONS_NOT_BINDING, "run.seeds=1"]
 
 
 def _model(*overrides):
@@ -40,25 +40,54 @@ def test_japanese_approval_by_hand():
     assert model.negotiator("japan").approval(x)[0] == pytest.approx(expected, abs=1e-12)
 
 
+def _two_way(ratification: dict, seeds: int = 1):
+    """The small two-way trade scenario of tests/test_schema_trade.py, both sides conceding linearly to the
+    deadline 8 without noise, with ``ratification`` for the exporter x: one outcome row per world."""
+    from tests import scenarios
+    from tests.test_schema_trade import _scenario
+
+    return scenarios.run(_scenario(), {"ratification": {"x": ratification}}, ("linear", "linear"), seeds=seeds)[0]
+
+
+# x's exporters weigh the tariff on their goods (reciprocal, granted by m, range [0, 40]) as producers: their
+# approval of a package is the normalised payoff of that issue, (40 - reciprocal) / 40, since x's payoff is affine
+# in it at this pass-through (the chord of tests/test_volumes.py, exact at both ends).
+EXPORTERS = {"constituencies": {"exporters": {"weight": 1.0, "issues": ["reciprocal"], "interest": "producer"}},
+             "threshold": 0.0, "knows_win_set": False, "threshold_changes": []}
+
+
+def _free():
+    """The deal without a binding threshold."""
+    return _two_way(EXPORTERS).iloc[0]
+
+
+def test_the_exporters_approval_is_their_normalised_payoff_by_hand():
+    o = _free()
+    assert bool(o["deal"]) and o["defections"] == 0
+    assert o["x_approval"] == pytest.approx((40.0 - o["reciprocal"]) / 40.0, abs=1e-9)
+
+
 def test_a_failed_ratification_is_a_defection_and_the_talks_go_on():
-    # linear against linear agrees in round 7 at half of every range (tests/test_agenda.py); Japan's
-    # constituencies want 0.9, and its negotiator does not know it, so the deal falls and talks continue
-    o = simulate(plan(compose_config(*LINEAR, "scenario.ratification.japan.threshold=0.9",
-                                     "scenario.ratification.japan.knows_win_set=false")))[0].iloc[0]
-    assert o["defections"] >= 1 and o["end_round"] > 7
-    assert not o["deal"] and o["end_reason"] == "deadline"
+    # the exporters want 0.9, above their approval of the free deal, and x's negotiator does not know it: the
+    # deal falls in its round and the talks go on
+    free = _free()
+    assert free["x_approval"] < 0.9
+    o = _two_way({**EXPORTERS, "threshold": 0.9}).iloc[0]
+    assert o["defections"] >= 1 and o["end_round"] > free["end_round"]
 
 
-@pytest.mark.parametrize(("date", "deal"), [("2025-05-14", False), ("2025-06-11", True)])
-def test_a_threshold_change_takes_effect_on_its_date(date, deal):
-    # from round 5 (14 May) the round-7 deal no longer ratifies; from round 9 (11 Jun) it still does
-    change = f"scenario.ratification.japan.threshold_changes=[{{date: '{date}', threshold: 0.9}}]"
-    o = simulate(plan(compose_config(*LINEAR, change, "scenario.ratification.japan.knows_win_set=false")))[0].iloc[0]
-    assert bool(o["deal"]) == deal
-    if deal:
-        assert o["defections"] == 0 and o["end_round"] == 7
+@pytest.mark.parametrize("before", [True, False])
+def test_a_threshold_change_takes_effect_on_its_date(before):
+    # round 1 is 6 Jan, a round a week; the threshold rises to 0.9 one round before the free deal's round (it
+    # falls) or one round after it (the same deal)
+    free = _free()
+    day = dt.date(2025, 1, 6) + dt.timedelta(days=7 * (int(free["end_round"]) - 1 + (-1 if before else 1)))
+    o = _two_way({**EXPORTERS, "threshold_changes": [{"date": day.isoformat(), "threshold": 0.9}]}).iloc[0]
+    if before:
+        assert o["defections"] >= 1 and o["end_round"] > free["end_round"]
     else:
-        assert o["defections"] >= 1 and o["end_round"] > 7
+        assert bool(o["deal"]) and o["defections"] == 0 and o["end_round"] == free["end_round"]
+        assert o["reciprocal"] == free["reciprocal"]
 
 
 def test_a_negotiator_who_knows_its_win_set_ties_its_hands():

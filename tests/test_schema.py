@@ -12,6 +12,7 @@ The status quo (price 5, quality 10, delivery 0) is worth -15 to a (utility 15/4
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import subprocess
 import sys
@@ -20,6 +21,7 @@ import numpy as np
 import pytest
 from omegaconf import OmegaConf
 
+from sim.config.scenario import compile_point
 from sim.config.schema import Announcement, Deadline, Issue, Part, Party, Scenario, Stance
 from sim.config.values import ConfigError
 
@@ -92,14 +94,17 @@ def test_the_dated_record_of_an_object_is_cut_at_its_vantage_date():
     assert float(early.inputs.escalation) == 2.0
 
 
-def test_building_and_running_an_object_needs_neither_hydra_nor_a_scenario_file():
+def test_building_and_running_an_object_composes_nothing_and_reads_no_scenario_file():
+    # Hydra's instantiate builds the negotiator parts and the payoff model from their _target_, but nothing is
+    # composed: Hydra is never initialised on conf/ and the compose module is never imported.
     probe = ("import sys\n"
+             "from hydra.core.global_hydra import GlobalHydra\n"
              "from tests.test_schema import toy\n"
              "out = toy().run(seeds=1)\n"
              "assert out['end_round'][0] == 7\n"
-             "print(sorted(m for m in ('hydra', 'sim.config.compose') if m in sys.modules))\n")
+             "print(GlobalHydra.instance().is_initialized(), 'sim.config.compose' in sys.modules)\n")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
-    assert done.stdout.strip() == "[]"
+    assert done.stdout.strip() == "False False"
 
 
 def test_a_part_parameter_the_config_leaves_out_can_have_a_prior_and_is_drawn():
@@ -124,3 +129,46 @@ def test_a_part_parameter_the_config_leaves_out_can_have_a_prior_and_is_drawn():
     # without the entry the declared default compiles, as before
     point = plan(compose_config("opponent@japan=bayesian", "~japan.opponent.rationality")).points[0]
     assert float(point.inputs.parties[1].opponent["rationality"]) == 50.0
+
+
+def test_an_issue_title_is_scenario_data_read_through_the_compiled_outcome_space():
+    from sim.report.labels import issue_title
+
+    titled = toy()
+    titled = dataclasses.replace(titled, issues=tuple(dataclasses.replace(i, title=f"The {i.name}")
+                                                      if i.name == "price" else i for i in titled.issues))
+    space = titled.compile().structure.space
+    assert issue_title("price", space) == "The price"
+    other = next(i.name for i in space.issues if i.name != "price")
+    assert issue_title(other, space) == other.replace("_", " ").capitalize()  # no title: made from the name
+    assert issue_title("price") == "Price"  # no scenario at hand
+
+
+def test_an_issue_title_that_is_not_text_is_refused_naming_the_key():
+    cfg = toy().to_config()
+    cfg["scenario"]["issues"]["price"]["title"] = 3
+    with pytest.raises(ConfigError, match=r"^scenario\.issues\.price\.title: must be text"):
+        compile_point(cfg)
+
+
+def test_the_worked_example_a_new_stance_parameter_needs_its_part_and_its_scenario_only(monkeypatch):
+    """docs/architecture.md's worked example, step by step: (1) the part declares ``rush`` in its PARAMS (here
+    patched onto the offering class, as the edit of sim/engine/offering.py would); (2) the scenario's calibration
+    block gives it a source and a prior. Nothing else: the value is checked against the declared bounds, drawn
+    from the prior in an ensemble, and reaches the part's inputs."""
+    from sim.config import plan
+    from sim.engine.offering import TimeDependent
+    from tests.conftest import compose_config
+
+    monkeypatch.setattr(TimeDependent, "PARAMS", {**TimeDependent.PARAMS, "rush": (0.0, 0.0, 1.0)})
+    cfg = OmegaConf.to_container(compose_config("+experiment=forecast", "scenario.as_of=null", "sweep.sample.n=8"),
+                                 resolve=True)
+    assert cfg["japan"]["offering"]["_target_"] == "sim.engine.offering.TimeDependent"
+    cfg["scenario"]["calibration"]["japan.offering.rush"] = {
+        "source": "a test", "tag": "ASSUMPTION", "prior": {"dist": "uniform", "lo": 0.0, "hi": 0.5}}
+    points = plan(cfg).points
+    drawn = [p.coordinates["japan.offering.rush"] for p in points]
+    assert len(set(drawn)) == 8 and all(0.0 <= d <= 0.5 for d in drawn)
+    assert [float(p.inputs.parties[1].offering["rush"]) for p in points] == drawn
+    with pytest.raises(ConfigError, match=r"^japan\.offering\.rush: "):
+        plan(compose_config("+japan.offering.rush=2"))

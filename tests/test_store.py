@@ -31,8 +31,9 @@ from sim.run.store import merge
 from tests.conftest import compose_config
 
 # 2 pairs x 4 grid points x 60 seeds: 6 chunks of 40 worlds per strategy pair (12 chunks), every negotiation's rounds recorded
+# the parts kept after the merge (run.keep_parts), so that the tests can damage them (tests/test_keep_parts.py)
 SWEEP = ["+experiment=smoke", "run.seeds=60", "+sweep.grid.scenario.escalation=[0,14]", "run.plot=false",
-         "run.record_rounds=all", "run.workers=1", "run.chunk_size=40"]
+         "run.record_rounds=all", "run.workers=1", "run.chunk_size=40", "run.keep_parts=true"]
 
 
 def _container(*overrides: str) -> dict:

@@ -39,14 +39,35 @@ def test_us_tit_for_tat_against_boulware_is_not_a_hardliner():
     assert tft["deal"].mean() > hard["deal"].mean() + 0.15
 
 
+def _tit_for_tat_side(seen_offer: bool):
+    """A side whose room above its reservation value (0.8) is 0.2 and whose line to the other's ideal falls 0.9
+    (from 1 to 0.1); the other side has given up 0.5, 0 and 1 of its room in three worlds."""
+    opponent = SimpleNamespace(relative_concession=lambda t, since_ideal=False: np.array([0.5, 0.0, 1.0]),
+                               has_seen_offer=seen_offer)
+    return SimpleNamespace(opponent=opponent, u_best=np.ones(3), reservation=lambda t: np.full(3, 0.8),
+                           utility=lambda x: np.full(3, 0.1), other=SimpleNamespace(best=None))
+
+
 def test_relative_tit_for_tat_concedes_the_same_share_of_its_own_room():
-    # the other side has given up half of its room above its reservation value; this side's room above its own
-    # (0.8) is 0.2 and its line to the other's ideal falls 0.9 (from 1 to 0.1): it concedes 0.5 * 0.2 / 0.9 of it
-    me = SimpleNamespace(opponent=SimpleNamespace(relative_concession=lambda t: np.array([0.5, 0.0, 1.0])),
-                         u_best=np.ones(3), reservation=lambda t: np.full(3, 0.8),
-                         utility=lambda x: np.full(3, 0.1), other=SimpleNamespace(best=None))
-    alpha = RelativeTitForTat(kappa=np.full(3, 0.1), reciprocity=np.ones(3)).concession(me, 5)
-    assert alpha == pytest.approx([0.5 * 0.2 / 0.9, 0.1 * 0.2 / 0.9, 0.2 / 0.9])
+    # answering an offer with its first move, it copies the other's share: 0.5 * 0.2 / 0.9 of the line, and so on
+    alpha = RelativeTitForTat(kappa=np.full(3, 0.1), reciprocity=np.ones(3)).concession(_tit_for_tat_side(True), 5)
+    assert alpha == pytest.approx([0.5 * 0.2 / 0.9, 0.0, 0.2 / 0.9])
+    # a side that moved first (before any offer) adds its cooperative opening kappa: (0.1 + c) of its room
+    alpha = RelativeTitForTat(kappa=np.full(3, 0.1), reciprocity=np.ones(3)).concession(_tit_for_tat_side(False), 5)
+    assert alpha == pytest.approx([0.6 * 0.2 / 0.9, 0.1 * 0.2 / 0.9, 0.2 / 0.9])
+
+
+def test_two_tit_for_tat_sides_concede_kappa_per_move_in_turn_by_a_hand_computed_trace():
+    # the pie split (p1 gets x, p2 gets 1 - x, no deal 0 for both; no noise): p2 opens with kappa = 0.1 of its
+    # room, x = 0.1; p1 answers its first offer by copying p2's move (0.1 of its room from its ideal): x = 0.9;
+    # p2 adds p1's 0.1 to its opening: 0.2, x = 0.2; p1 copies p2's 0.2: x = 0.8; ... In round 9 p2 offers
+    # x = 0.5 and p1's next offer (p2 has conceded 0.5, so p1 would too) is worth 0.5 to it as well: AC_next accepts.
+    # (Before issue 23's follow-up each answered the other's opening 0.1 with 0.1 and neither moved again.)
+    out, rounds = simulate(plan(compose_config("scenario=faratin_split", "strategy@p1=tit_for_tat",
+                                               "strategy@p2=tit_for_tat", "run.seeds=1", "run.record_rounds=all")))
+    assert rounds["proposer"].tolist() == ["p2", "p1"] * 4 + ["p2"]
+    assert rounds["share"].to_numpy() == pytest.approx([0.1, 0.9, 0.2, 0.8, 0.3, 0.7, 0.4, 0.6, 0.5])
+    assert out["deal"].item() and out["end_round"].item() == 9 and out["share"].item() == pytest.approx(0.5)
 
 
 # -- 2, 3. zones of agreement; the cooperative strategies reach deals in them -------------------------------------

@@ -54,6 +54,27 @@ class Analysis:
     notice: str | None = None
 
 
+def _prim_condition(prim_condition: str | None, table: pd.DataFrame, design, data: RunData) -> tuple:
+    """The parsed ``--prim`` condition and the keys its box ranges over, ``(None, [])`` without one.
+
+    Raises:
+        AnalyzeError: a malformed condition, no numeric key swept, or no negotiation meeting it.
+    """
+    if prim_condition is None:
+        return None, []
+    try:
+        condition = parse_condition(prim_condition, table.columns)
+    except ValueError as err:
+        raise AnalyzeError(str(err)) from None
+    prim_keys = design.keys if design is not None else data.numeric_keys
+    if not prim_keys:
+        raise AnalyzeError("--prim: this run swept no numeric parameter, so there is no box to find")
+    if not condition[1](table).any():
+        raise AnalyzeError(f"--prim {prim_condition!r}: no negotiation in this run meets it, so there is "
+                           "no box to find")
+    return condition, prim_keys
+
+
 def analyze_run(run_dir: Path, outcomes: list[str] | None = None, method: str | None = None,
                 prim_condition: str | None = None, figures: bool = True, seed: int = 0,
                 data: RunData | None = None, prim_density: float = 0.8) -> Analysis:
@@ -90,18 +111,7 @@ def analyze_run(run_dir: Path, outcomes: list[str] | None = None, method: str | 
     if design is not None and design.is_sensitivity and method in (None, design.method) and notice:
         raise AnalyzeError(f"{run_dir}: the sweep is unfinished, and {design.method} indices need every design "
                            "row; resume it first (the same command with hydra.run.dir set to this folder)")
-    condition = None
-    if prim_condition is not None:
-        try:
-            condition = parse_condition(prim_condition, table.columns)
-        except ValueError as err:
-            raise AnalyzeError(str(err)) from None
-        prim_keys = design.keys if design is not None else data.numeric_keys
-        if not prim_keys:
-            raise AnalyzeError("--prim: this run swept no numeric parameter, so there is no box to find")
-        if not condition[1](table).any():
-            raise AnalyzeError(f"--prim {prim_condition!r}: no negotiation in this run meets it, so there is "
-                               "no box to find")
+    condition, prim_keys = _prim_condition(prim_condition, table, design, data)
     names = outcomes or outcome_names(table, data.structure.space.names)
     try:
         sensitivity = analyze(table, design, data.plan.swept_keys, names, method, seed)
@@ -113,7 +123,7 @@ def analyze_run(run_dir: Path, outcomes: list[str] | None = None, method: str | 
     party_names = data.party_names
     with figure_output(("png",)):
         if figures:
-            result.written += figure(sensitivity, run_dir / "figures", party_names)
+            result.written += figure(sensitivity, run_dir / "figures", party_names, space=data.structure.space)
         if condition is not None:
             text, holds = condition
             x = pd.DataFrame({k: table[column_name(k)] for k in prim_keys})

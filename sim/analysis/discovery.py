@@ -135,6 +135,38 @@ def _candidates(x: np.ndarray, alpha: float) -> tuple[float | None, float | None
     return float(new_lo), float(new_hi)
 
 
+def _best_peel(values: np.ndarray, y: np.ndarray, inside: np.ndarray, alpha: float,
+               mass_min: float) -> tuple | None:
+    """The peel of one side of one parameter that leaves the densest box (ties: the larger), as
+    ``(density, kept, parameter index, side, bound)``; ``None`` if every peel leaves too little mass."""
+    n, best = len(y), None
+    for j in range(values.shape[1]):
+        new_lo, new_hi = _candidates(values[inside, j], alpha)
+        for side, bound in (("low", new_lo), ("high", new_hi)):
+            if bound is None:
+                continue
+            keep = inside & ((values[:, j] >= bound) if side == "low" else (values[:, j] <= bound))
+            kept = int(keep.sum())
+            if kept == 0 or kept / n < mass_min:
+                continue
+            density = y[keep].sum() / kept
+            if best is None or (density, kept) > (best[0], best[1]):
+                best = (density, kept, j, side, bound)
+    return best
+
+
+def _limits(keys: list[str], box: pd.Series, range_lo: np.ndarray, range_hi: np.ndarray, values: np.ndarray,
+            y: np.ndarray) -> pd.DataFrame:
+    """The chosen box, one row per parameter: its limits, the data's range, and the box's statistics."""
+    limits = pd.DataFrame({"parameter": keys, "low": [box[f"{k}.low"] for k in keys],
+                           "high": [box[f"{k}.high"] for k in keys], "range_low": range_lo,
+                           "range_high": range_hi})
+    limits["restricted"] = (limits["low"] > limits["range_low"]) | (limits["high"] < limits["range_high"])
+    limits["coverage"], limits["density"], limits["mass"] = box["coverage"], box["density"], box["mass"]
+    limits["qp"] = _quasi_p_values(values, y, limits)
+    return limits
+
+
 def prim(x: pd.DataFrame, y: np.ndarray, alpha: float = 0.05, mass_min: float = 0.05, threshold: float = 0.8,
          condition: str = "y") -> PrimResult:
     """Peel a box around the cases ``y`` in the parameter space ``x`` (Friedman & Fisher 1999).
@@ -177,20 +209,7 @@ def prim(x: pd.DataFrame, y: np.ndarray, alpha: float = 0.05, mass_min: float = 
     rows = [record(0)]
     step = 0
     while True:
-        best = None  # (density, mass, j, side, bound)
-        for j in range(len(keys)):
-            xj = values[inside, j]
-            new_lo, new_hi = _candidates(xj, alpha)
-            for side, bound in (("low", new_lo), ("high", new_hi)):
-                if bound is None:
-                    continue
-                keep = inside & ((values[:, j] >= bound) if side == "low" else (values[:, j] <= bound))
-                kept = int(keep.sum())
-                if kept == 0 or kept / n < mass_min:
-                    continue
-                density = y[keep].sum() / kept
-                if best is None or (density, kept) > (best[0], best[1]):
-                    best = (density, kept, j, side, bound)
+        best = _best_peel(values, y, inside, alpha, mass_min)
         if best is None:
             break
         _, _, j, side, bound = best
@@ -205,13 +224,7 @@ def prim(x: pd.DataFrame, y: np.ndarray, alpha: float = 0.05, mass_min: float = 
     trajectory = pd.DataFrame(rows)
     dense = np.flatnonzero(trajectory["density"].to_numpy() >= threshold)
     chosen = int(dense[0]) if len(dense) else int(trajectory["density"].to_numpy().argmax())
-    box = trajectory.iloc[chosen]
-    limits = pd.DataFrame({"parameter": keys, "low": [box[f"{k}.low"] for k in keys],
-                           "high": [box[f"{k}.high"] for k in keys], "range_low": range_lo,
-                           "range_high": range_hi})
-    limits["restricted"] = (limits["low"] > limits["range_low"]) | (limits["high"] < limits["range_high"])
-    limits["coverage"], limits["density"], limits["mass"] = box["coverage"], box["density"], box["mass"]
-    limits["qp"] = _quasi_p_values(values, y, limits)
+    limits = _limits(keys, trajectory.iloc[chosen], range_lo, range_hi, values, y)
     return PrimResult(condition=condition, keys=keys, trajectory=trajectory, chosen=chosen, limits=limits,
                       threshold=threshold)
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import math
-import textwrap
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +36,7 @@ from sim.config.designs import (
     salib_problem,
 )
 from sim.config.sweep import Plan, SampledDesign, column_name, sampled_design
+from sim.analysis.sensitivity_figure import figure, outcome_title, parameter_label  # noqa: F401  (re-exported)
 from sim.run.outputs import atomic_write
 
 __all__ = ["Design", "analyze", "figure", "indices", "load_design", "outcome_names", "row_means",
@@ -190,6 +190,33 @@ def salib_seed(seed: int) -> int:
     return int(np.random.SeedSequence(seed).generate_state(1)[0]) or 1
 
 
+def _salib(design: Design, x_used: np.ndarray, y_used: np.ndarray, seed: int) -> tuple[dict, tuple]:
+    """SALib's analysis of the design's method on the rows used: its result and the (index, interval) names
+    to report."""
+    problem = design.problem()
+    seed = salib_seed(seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if design.method == "sobol":
+            from SALib.analyze import sobol
+
+            si = sobol.analyze(problem, y_used, calc_second_order=SOBOL_SECOND_ORDER,
+                               num_resamples=BOOTSTRAP_RESAMPLES, seed=seed)
+            pairs = (("S1", "S1_conf"), ("ST", "ST_conf"))
+        elif design.method == "morris":
+            from SALib.analyze import morris
+
+            si = morris.analyze(problem, x_used, y_used, num_resamples=BOOTSTRAP_RESAMPLES,
+                                num_levels=MORRIS_LEVELS, seed=seed)
+            pairs = (("mu_star", "mu_star_conf"), ("sigma", None), ("mu", None))
+        else:
+            from SALib.analyze import fast
+
+            si = fast.analyze(problem, y_used, M=FAST_HARMONICS, num_resamples=BOOTSTRAP_RESAMPLES, seed=seed)
+            pairs = (("S1", "S1_conf"), ("ST", "ST_conf"))
+    return si, pairs
+
+
 def indices(design: Design, y: np.ndarray, seed: int = 0) -> tuple[list[dict], int, str]:
     """Sensitivity indices of one outcome from its values ``y`` at the design rows (in design order).
 
@@ -227,27 +254,7 @@ def indices(design: Design, y: np.ndarray, seed: int = 0) -> tuple[list[dict], i
     if np.std(y_used) == 0:
         return _empty((note + "; " if note else "") + "the outcome does not vary; indices undefined",
                       int(y_used.size))
-    problem = design.problem()
-    seed = salib_seed(seed)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if design.method == "sobol":
-            from SALib.analyze import sobol
-
-            si = sobol.analyze(problem, y_used, calc_second_order=SOBOL_SECOND_ORDER,
-                               num_resamples=BOOTSTRAP_RESAMPLES, seed=seed)
-            pairs = (("S1", "S1_conf"), ("ST", "ST_conf"))
-        elif design.method == "morris":
-            from SALib.analyze import morris
-
-            si = morris.analyze(problem, x_used, y_used, num_resamples=BOOTSTRAP_RESAMPLES,
-                                num_levels=MORRIS_LEVELS, seed=seed)
-            pairs = (("mu_star", "mu_star_conf"), ("sigma", None), ("mu", None))
-        else:
-            from SALib.analyze import fast
-
-            si = fast.analyze(problem, y_used, M=FAST_HARMONICS, num_resamples=BOOTSTRAP_RESAMPLES, seed=seed)
-            pairs = (("S1", "S1_conf"), ("ST", "ST_conf"))
+    si, pairs = _salib(design, x_used, y_used, seed)
     records = [{"parameter": key, "index": name, "value": float(si[name][k]),
                 "conf": float(si[conf][k]) if conf else float("nan")}
                for k, key in enumerate(design.keys) for name, conf in pairs]
@@ -386,96 +393,3 @@ def top_parameters(table: pd.DataFrame, k: int = 3) -> pd.DataFrame:
             tops = {"top1": reason.split(";")[0] if reason.startswith("not estimable") else reason}
         rows.append({"group": group, "outcome": outcome, "index": index, **tops})
     return pd.DataFrame(rows)
-
-
-def parameter_label(key: str, names: dict[str, str] | None = None) -> str:
-    """A short label of a swept key for a figure (the registry's label, naming the party for per-party keys)."""
-    from sim.report.labels import short_key
-
-    parts = key.split(".")
-    label = short_key(key, names=names)
-    if len(parts) >= 4 and parts[1] in ("payoff", "sides") and parts[2] not in label:
-        party = (names or {}).get(parts[2], parts[2])
-        if party.lower() not in label.lower():
-            label = f"{party} {' '.join(p.replace('_', ' ') for p in parts[3:])}"
-    return label
-
-
-def outcome_title(outcome: str, names: dict[str, str] | None = None) -> str:
-    """A panel title for an outcome column."""
-    from sim.report.labels import issue_title
-
-    if outcome.endswith("_utility"):
-        party = outcome[: -len("_utility")]
-        return f"{(names or {}).get(party, party)} utility"
-    return {"deal": "Deal rate", "agreement_time": "Agreement time", "welfare": "Welfare"}.get(
-        outcome, issue_title(outcome))
-
-
-def _mark_out_of_range(ax, part: pd.DataFrame, shown: list[str], params: list[str], y, height: float) -> None:
-    """An arrow and the value at the edge for an index beyond the bounded axis."""
-    for j, index in enumerate(shown):
-        rows = part[part["index"] == index].set_index("parameter").reindex(params)
-        for k, value in enumerate(rows["value"].to_numpy(dtype=float)):
-            if np.isfinite(value) and not -0.1 <= value <= 1.1:
-                edge = 1.1 if value > 1.1 else -0.1
-                ax.annotate(f"{value:.1f}", (edge, y[k] + (j - (len(shown) - 1) / 2) * height), fontsize=6,
-                            ha="right" if edge > 0 else "left", va="center", color="0.3")
-
-
-def figure(table: pd.DataFrame, out_dir: Path, names: dict[str, str] | None = None,
-           name: str = "sensitivity") -> list[Path]:
-    """Indices with their 95 % intervals, one panel per outcome (the first group if there are several)."""
-    import matplotlib.pyplot as plt
-
-    from sim.report.style import PALETTE, figure_style, save, sized
-
-    missing = [o for o, part in table.groupby("outcome", sort=False) if part["value"].isna().all()]
-    table = table.dropna(subset=["value"])
-    if table.empty:
-        return []
-    table = table[table["group"] == table["group"].iloc[0]]
-    method = table["method"].iloc[0]
-    shown = {"sobol": ["S1", "ST"], "fast": ["S1", "ST"], "morris": ["mu_star", "sigma"],
-             "extra_trees": ["importance"]}[method]
-    legend = {"S1": "first order S1", "ST": "total ST", "mu_star": "μ*", "sigma": "σ",
-              "importance": "extra-trees importance"}
-    outcomes = list(dict.fromkeys(table["outcome"]))
-    params = list(dict.fromkeys(table["parameter"]))
-    cols = min(4, len(outcomes))
-    nrows = math.ceil(len(outcomes) / cols)
-    with figure_style():
-        fig, axes = plt.subplots(nrows, cols, squeeze=False, sharey=True,
-                                 figsize=sized(3.2 * cols, 0.28 * len(params) * nrows + 1.2 * nrows))
-        y = np.arange(len(params))
-        height = 0.8 / len(shown)
-        for ax, outcome in zip(axes.flat, outcomes, strict=False):
-            part = table[table["outcome"] == outcome]
-            for j, index in enumerate(shown):
-                rows = part[part["index"] == index].set_index("parameter").reindex(params)
-                err = rows["conf"].to_numpy(dtype=float)
-                ax.barh(y + (j - (len(shown) - 1) / 2) * height, rows["value"], height=height,
-                        xerr=None if np.isnan(err).all() else np.nan_to_num(err), color=PALETTE[j],
-                        label=legend[index], error_kw={"elinewidth": 0.8, "capsize": 1.5})
-            ax.set_title(outcome_title(outcome, names))
-            ax.axvline(0, color="0.5", lw=0.6)
-            if method in ("sobol", "fast"):  # shares of variance: bounded axes, whatever a noisy estimate says
-                ax.set_xlim(-0.1, 1.1)
-                _mark_out_of_range(ax, part, shown, params, y, height)
-        for ax in axes.flat[len(outcomes):]:
-            ax.set_visible(False)
-        axes[0, 0].set_yticks(y, [parameter_label(p, names) for p in params])
-        axes[0, 0].invert_yaxis()
-        handles, labels = axes.flat[0].get_legend_handles_labels()
-        fig.legend(handles, labels, loc="upper center", ncol=len(shown), frameon=False, bbox_to_anchor=(0.5, 0.0))
-        what = {"sobol": "Sobol' indices (Saltelli design), 95 % bootstrap intervals",
-                "fast": "FAST indices, 95 % bootstrap intervals",
-                "morris": "Morris elementary effects (outcome units per unit of a parameter's range), "
-                          "95 % interval on μ*",
-                "extra_trees": "Feature scoring: extra-trees importance (not a variance decomposition)"}[method]
-        if missing:
-            what += "\n" + textwrap.fill("not estimable (most base points without a deal), not drawn: "
-                                          + ", ".join(outcome_title(o, names) for o in missing), 120)
-        fig.suptitle(what, y=1.04, fontsize="medium")
-        fig.tight_layout()
-        return save(fig, out_dir, name)

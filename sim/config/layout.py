@@ -28,18 +28,9 @@ from typing import Any
 
 import numpy as np
 
-from sim.engine.inputs import (
-    Structure,
-    WorldInputs,
-    concatenate,
-    leaves,
-    point_structure,
-    shape,
-    stack,
-    take,
-    with_leaves,
-    with_ranges,
-)
+from sim.config.leafwise import Compiles, Run, _differs, _flat, _overlay, _point, _row, _same
+from sim.config.layout_vector import vector_runs
+from sim.engine.inputs import Structure, WorldInputs, concatenate, leaves, shape, stack, take, with_leaves, with_ranges
 
 __all__ = ["Run", "TooManyCompiles", "lay_out"]
 
@@ -51,63 +42,19 @@ CHECKED_POINTS = 4
 BATCH = 4096
 
 
-@dataclass
-class Run:
-    """Consecutive sampled points of one structure shape.
-
-    Attributes:
-        start, stop: Their rows in the design.
-        structure: A structure of their shape (each point's own issue ranges and status quo are in its
-            inputs: :func:`~sim.engine.inputs.point_structure`).
-        inputs: Their inputs, each leaf with a leading point axis, issue ranges included.
-        constraints: Per point, the constraints in force, described (an object array).
-        stakes_usd: The stakes in dollars of the first point compiled with that shape.
-    """
-
-    start: int
-    stop: int
-    structure: Structure
-    inputs: WorldInputs
-    constraints: np.ndarray
-    stakes_usd: dict[str, float]
-
-
-def _row(columns: dict[str, np.ndarray], i: int) -> dict[str, Any]:
-    return {key: col[i].item() for key, col in columns.items()}
-
-
-def _flat(compiled) -> list[np.ndarray]:
-    return [np.atleast_1d(np.asarray(leaf, dtype=float)).ravel()
-            for leaf in leaves(with_ranges(compiled.structure, compiled.inputs))]
-
-
-def _differs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Elementwise: not the same number (NaN equals NaN; -0.0 differs from 0.0, as bits would)."""
-    same = (a == b) & (np.signbit(a) == np.signbit(b))
-    return ~(same | (np.isnan(a) & np.isnan(b)))
-
-
-def _same(first, second) -> bool:
-    """Whether two compiled points are identical: structure, constraints and every leaf bit for bit (not the
-    stakes in dollars, which a run describes for its first point only)."""
-    if (first.structure, first.constraints) != (second.structure, second.constraints):
-        return False
-    return not any(np.any(_differs(a, b)) for a, b in zip(_flat(first), _flat(second), strict=True))
-
-
 def _probe(compile_row, ref, row0: dict[str, Any], key: str, column: np.ndarray
            ) -> list[tuple[int, np.ndarray]] | None:
     """The leaves (index, flat positions) that hold ``key``'s value, or ``None`` if ``key`` is coupled (or
     takes one value only). The stakes in dollars are not compared: they are described for the first point
     of a run only, and a key that moves a payoff changes its leaves anyway."""
-    ref_flat = _flat(ref)
+    ref_flat = compile_row.flat(ref)
     found = None
     for value in {column.min().item(), column.max().item()} - {row0[key]}:
         probe = compile_row(row0 | {key: value})
         if (probe.structure, probe.constraints) != (ref.structure, ref.constraints):
             return None
         positions = []
-        for j, (now, before) in enumerate(zip(_flat(probe), ref_flat, strict=True)):
+        for j, (now, before) in enumerate(zip(compile_row.flat(probe), ref_flat, strict=True)):
             where = np.flatnonzero(_differs(now, before))
             if where.size:
                 if not (np.all(now[where] == float(value)) and np.all(before[where] == float(row0[key]))):
@@ -137,22 +84,6 @@ def _classify(compile_row, ref, row0, columns) -> dict[str, list[tuple[int, np.n
     return {k: v for k, v in direct.items() if k not in clash}
 
 
-def _overlay(inputs: WorldInputs, direct: dict[str, list[tuple[int, np.ndarray]]],
-             columns: dict[str, np.ndarray], rows: slice | np.ndarray) -> WorldInputs:
-    """Stacked ``inputs`` with the direct keys' values of ``rows`` written into their leaves."""
-    out = leaves(inputs)
-    written: set[int] = set()
-    for key, positions in direct.items():
-        values = np.asarray(columns[key][rows], dtype=float)
-        for j, where in positions:
-            if j not in written:  # a copy (of a floating dtype) before the first write
-                out[j] = np.array(out[j], dtype=np.result_type(out[j], float))
-                written.add(j)
-            flat = out[j].reshape(len(values), -1)
-            flat[:, where] = values[:, None]
-    return with_leaves(inputs, out)
-
-
 class TooManyCompiles(Exception):
     """The sampled points would be compiled one by one beyond the planning limit; ``keys`` are the keys that
     make them (the coupled keys)."""
@@ -163,7 +94,8 @@ class TooManyCompiles(Exception):
 
 
 def lay_out(compile_row: Callable[[dict[str, Any]], Any], columns: dict[str, np.ndarray],
-            max_compiles: int | None = None) -> list[Run]:
+            max_compiles: int | None = None, point_config: Callable[[dict[str, Any]], Any] | None = None
+            ) -> list[Run]:
     """The sampled points ``columns`` (one array per key, one row per point), compiled as runs of one shape.
 
     Args:
@@ -171,6 +103,9 @@ def lay_out(compile_row: Callable[[dict[str, Any]], Any], columns: dict[str, np.
             raising a one-line error for a value the compiler refuses.
         columns: The sampled keys' values; ``{}`` for one point that sets nothing.
         max_compiles: The most points to compile one by one (``None``: no limit).
+        point_config: The config of the point with the given values; with it, coupled keys that move only the
+            trade payoff model's numbers, the issues' ranges and numbers in the constraints' text are computed
+            for all points at once (:mod:`sim.config.payoff_arrays`) instead of compiled point by point.
 
     Returns:
         The runs, in row order.
@@ -180,9 +115,14 @@ def lay_out(compile_row: Callable[[dict[str, Any]], Any], columns: dict[str, np.
     """
     n = len(next(iter(columns.values()))) if columns else 1
     row0 = _row(columns, 0)
-    ref = compile_row(row0)
-    direct = _classify(compile_row, ref, row0, columns) if n > 1 else {}
+    probes = Compiles(compile_row)  # the probes' points, compiled once each
+    ref = probes(row0)
+    direct = _classify(probes, ref, row0, columns) if n > 1 else {}
     coupled = [key for key in columns if key not in direct]
+    if coupled and point_config is not None:
+        runs = vector_runs(probes, point_config, ref, row0, columns, direct)
+        if runs is not None:
+            return [replace(run, inputs=_compact(run.inputs)) for run in runs]
     if max_compiles is not None and coupled and _distinct_rows(columns, coupled) > max_compiles:
         raise TooManyCompiles(coupled)
     runs = _runs(compile_row, ref, columns, direct, n)
@@ -277,19 +217,3 @@ def _checked(compile_row, ref, row0, columns, direct, runs: list[Run], n: int) -
         if not _same(compile_row(_row(columns, i)), laid):
             return False
     return True
-
-
-@dataclass
-class _Laid:
-    """One laid-out point, comparable with a compiled one."""
-
-    structure: Structure
-    inputs: WorldInputs
-    constraints: str
-
-
-def _point(structure: Structure, stacked: WorldInputs, i: int, constraints: str) -> _Laid:
-    """Point ``i`` of stacked inputs, as a compiled point (its own structure rebuilt from its ranges)."""
-    inputs = take(stacked, i)
-    return _Laid(structure=point_structure(structure, inputs), inputs=replace(inputs, issue_lo=None, issue_hi=None),
-                 constraints=constraints)

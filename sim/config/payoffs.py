@@ -2,28 +2,124 @@
 
 The payoff models themselves live in :mod:`sim.domain.payoffs`; this module reads and checks what
 they need from the config (``scenario.payoff``, ``scenario.stakes``) and builds each party's
-:class:`~sim.domain.utility.LinearPayoff`.
+:class:`~sim.domain.utility.LinearPayoff`. A scenario chooses its model by class, as it chooses a negotiator
+part: ``scenario.payoff.model: {_target_: sim.config.payoffs.Trade}`` (or ``Split``, ``Linear``, or a
+:class:`PayoffModel` subclass of a plugin folder), built by ``hydra.utils.instantiate`` once the target has
+passed the allow-list of :mod:`sim.config.plugins`. Without ``scenario.payoff.model`` a scenario uses
+:class:`Trade`.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
 
 from sim.config.parameters import PARAMETERS, read
+from sim.config.plugins import instantiate, plugin_folders
 from sim.config.values import MISSING, ConfigError, Tree, choice, get, lookup, number
 from sim.domain.outcome_space import Issue, OutcomeSpace
-from sim.domain.payoffs.tariffs import FLOWS, PLEDGE_FORMS
+from sim.domain.payoffs.linear import linear_payoffs
+from sim.domain.payoffs.split import split_payoffs
+from sim.domain.payoffs.tariffs import FLOWS, PLEDGE_FORMS, TradeModel, consumer_cost_coefficients, derived_stakes
 
-__all__ = ["PAYOFF_MODELS", "linear_weights", "payoff_model", "pledge_forms", "stakes_and_weights", "trade_roles"]
+__all__ = ["DEFAULT_MODEL", "Linear", "PayoffModel", "Split", "Trade", "linear_weights", "payoff_model",
+           "pledge_forms", "stakes_and_weights", "trade_model_of", "trade_roles"]
+
+DEFAULT_MODEL = "sim.config.payoffs.Trade"  # the model of a scenario that names none
 
 
-PAYOFF_MODELS = ("trade", "split", "linear")
+class PayoffModel:
+    """Base class: how a scenario's config turns into each party's payoff and its no-deal utilities.
+
+    Attributes:
+        roles: Whether the model needs ``scenario.payoff.importer`` and ``exporter`` (the trade roles).
+    """
+
+    roles: ClassVar[bool] = False
+
+    def payoffs(self, cfg: Tree, space: OutcomeSpace, ids: tuple[str, str],
+                roles: tuple[str | None, str | None]) -> tuple[dict, dict, Any]:
+        """Each party's :class:`~sim.domain.utility.LinearPayoff`, the stakes in USD (for ``metadata.json``;
+        empty if none) and the consumers' cost coefficients (``None`` if the model has no consumers)."""
+        raise NotImplementedError
+
+    def no_deal(self, cfg: Tree, payoffs: dict, space: OutcomeSpace, ids: tuple[str, str],
+                worst: np.ndarray) -> dict[str, tuple[float, float]]:
+        """Each party's utility of no deal: at the status quo, and at ``worst`` (the escalated package)."""
+        return {pid: (float(payoffs[pid].utility(space.status_quo)), float(payoffs[pid].utility(worst)))
+                for pid in ids}
 
 
-def payoff_model(cfg: Tree) -> str:
-    model = lookup(cfg, "scenario.payoff.model")
-    return "trade" if model is MISSING else choice(cfg, "scenario.payoff.model", PAYOFF_MODELS)
+class Trade(PayoffModel):
+    """The trade payoff model (:mod:`sim.domain.payoffs.tariffs`): tariffs both ways, lost sales and pledges,
+    from ``scenario.stakes`` and the weights under ``scenario.payoff``."""
+
+    roles = True
+
+    def payoffs(self, cfg, space, ids, roles):
+        importer, exporter = roles
+        trade = trade_model_of(cfg, space, importer, exporter)
+        return (trade.affine(), derived_stakes(trade.stakes),
+                consumer_cost_coefficients(space, trade.stakes, trade.pass_through, importer))
+
+
+class Split(PayoffModel):
+    """A pie of size 1 (:mod:`sim.domain.payoffs.split`): one issue, ``share``, over [0, 1]; no deal gives each
+    party ``scenario.payoff.disagreement.<party>``."""
+
+    def payoffs(self, cfg, space, ids, roles):
+        try:
+            return split_payoffs(space, ids), {}, None
+        except ValueError:
+            raise ConfigError("scenario.issues", "the split payoff model needs exactly one issue, share, "
+                                                 "with min 0 and max 1") from None
+
+    def no_deal(self, cfg, payoffs, space, ids, worst):
+        return {pid: (read(cfg, "scenario.payoff.disagreement.{party}", pid, what=" (utility of no deal)"),) * 2
+                for pid in ids}
+
+
+class Linear(PayoffModel):
+    """Weights per issue written in the scenario (:mod:`sim.domain.payoffs.linear`,
+    ``scenario.payoff.weights.<party>.<issue>``)."""
+
+    def payoffs(self, cfg, space, ids, roles):
+        return linear_payoffs(space, linear_weights(cfg, ids, space)), {}, None
+
+
+def payoff_model(cfg: Tree) -> PayoffModel:
+    """The scenario's payoff model, built from ``scenario.payoff.model._target_`` (default :class:`Trade`).
+
+    Raises:
+        ConfigError: not a node with a ``_target_``, or a target refused by :mod:`sim.config.plugins` or not a
+            :class:`PayoffModel` subclass.
+    """
+    node = lookup(cfg, "scenario.payoff.model")
+    if node is MISSING:
+        node = {"_target_": DEFAULT_MODEL}
+    if not isinstance(node, dict) or set(node) != {"_target_"} or not isinstance(node["_target_"], str):
+        raise ConfigError("scenario.payoff.model", "must be {_target_: CLASS}, a PayoffModel class such as "
+                                                   "sim.config.payoffs.Trade, sim.config.payoffs.Split or "
+                                                   f"sim.config.payoffs.Linear; got {str(node)[:80]!r}")
+    return _model(node["_target_"], tuple(plugin_folders()))
+
+
+@functools.lru_cache(maxsize=32)
+def _model(target: str, folders: tuple[Path, ...]) -> PayoffModel:
+    """The model Hydra's ``instantiate`` builds for ``target``, once per target and plugin folders (the models
+    hold no state; Hydra takes about 5 ms an instantiate and every compiled grid point asks)."""
+    return instantiate({"_target_": target}, "scenario.payoff.model", PayoffModel)
+
+
+def trade_model_of(cfg: Tree, space: OutcomeSpace, importer: str, exporter: str) -> TradeModel:
+    """The trade payoff model of ``cfg`` on ``space``: its stakes, pass-through, weights and pledge forms."""
+    stakes, pass_through, weights = stakes_and_weights(cfg, space, importer, exporter)
+    return TradeModel(space, stakes, pass_through, weights, importer, exporter, pledge_forms(cfg, space))
 
 
 def linear_weights(cfg: Tree, ids: tuple[str, ...], space: OutcomeSpace) -> dict[str, dict[str, float]]:

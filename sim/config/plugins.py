@@ -26,7 +26,7 @@ from typing import Any
 
 from sim.config.values import ConfigError
 
-__all__ = ["PLUGIN_ENV", "check_target", "import_target", "plugin_folders", "targets"]
+__all__ = ["PLUGIN_ENV", "check_target", "import_subclass", "import_target", "instantiate", "plugin_folders", "targets"]
 
 PLUGIN_ENV = "SIM_PLUGIN_PATH"
 PACKAGE_ROOTS = ("sim",)
@@ -95,6 +95,46 @@ def import_target(path: Any, key: str, roots: tuple[str, ...] = PACKAGE_ROOTS) -
         return getattr(importlib.import_module(module_name), name)
     except (ImportError, AttributeError, ValueError):
         raise ConfigError(key, f"cannot import {str(path)[:80]!r}") from None
+
+
+def import_subclass(path: Any, key: str, base: type) -> type:
+    """The class named by ``path`` (``module.Class``), imported through :func:`import_target`; it must
+    subclass ``base``.
+
+    Raises:
+        ConfigError: refused or not importable (:func:`import_target`), or not a ``base`` subclass.
+    """
+    cls = import_target(path, key)
+    if not (isinstance(cls, type) and issubclass(cls, base)):
+        raise ConfigError(key, f"{path!r} is not a {base.__module__}.{base.__name__} subclass")
+    return cls
+
+
+def instantiate(node: dict, key: str, base: type, *, partial: bool = False) -> Any:
+    """``hydra.utils.instantiate(node)``, once ``node["_target_"]`` has passed the allow-list above and names a
+    ``base`` subclass: Hydra builds the object (or, with ``partial``, the ``functools.partial`` factory of the
+    class with the node's arguments); nothing outside the ``sim`` package and the plugin folders is imported.
+
+    Args:
+        node: A config node with a ``_target_`` and the class's keyword arguments.
+        key: The node's config key, for the message.
+        base: The class the target must subclass.
+        partial: Return the factory instead of calling it.
+
+    Raises:
+        ConfigError: no ``_target_``, a refused or wrong target (:func:`import_subclass`), or arguments the class
+            does not take.
+    """
+    from hydra.errors import InstantiationException
+    from hydra.utils import instantiate as hydra_instantiate
+
+    if not isinstance(node, dict) or "_target_" not in node:
+        raise ConfigError(key, "must name a config with a _target_ class")
+    import_subclass(node["_target_"], f"{key}._target_", base)  # checked (and imported) before Hydra sees it
+    try:
+        return hydra_instantiate(node, _partial_=partial, _convert_="all")
+    except InstantiationException as err:
+        raise ConfigError(key, f"cannot build {node['_target_']!r}: {str(err).splitlines()[-1][:160]}") from None
 
 
 def targets(tree: Any, prefix: str = "") -> list[tuple[str, Any]]:

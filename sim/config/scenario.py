@@ -20,7 +20,7 @@ from sim.config.as_of import cut
 from sim.config.components import PARTS, part
 from sim.config.parameters import read
 from sim.config.parties import firmness, parties, party_bounds, ratification, refused
-from sim.config.payoffs import linear_weights, payoff_model, pledge_forms, stakes_and_weights, trade_roles
+from sim.config.payoffs import PayoffModel, Trade, payoff_model, trade_model_of, trade_roles
 from sim.config.protocol import protocol, stages
 from sim.config.values import (
     MISSING,
@@ -40,18 +40,10 @@ from sim.config.values import (
 from sim.domain.calendar import round_on_or_after
 from sim.domain.no_deal import ScheduledChange, escalated
 from sim.domain.outcome_space import Issue, OutcomeSpace
-from sim.domain.payoffs.linear import linear_payoffs
-from sim.domain.payoffs.split import split_payoffs
-from sim.domain.payoffs.tariffs import (
-    FLOWS,
-    KINDS,
-    TradeModel,
-    consumer_cost_coefficients,
-    derived_stakes,
-)
+from sim.domain.payoffs.tariffs import FLOWS, KINDS, TradeModel
 from sim.engine.inputs import PartyInputs, PartySpec, Structure, WorldInputs
 
-__all__ = ["Compiled", "compile_point", "parties", "trade_model"]
+__all__ = ["Compiled", "compile_point", "outcome_space", "parties", "trade_model"]
 
 
 @dataclasses.dataclass
@@ -82,7 +74,7 @@ def _tags(cfg: Tree, key: str) -> tuple[tuple[str, str], ...]:
     return tuple(sorted((str(k), str(v)) for k, v in tags.items()))
 
 
-def _outcome_space(cfg: Tree, ids: tuple[str, str], importer: str | None) -> OutcomeSpace:
+def outcome_space(cfg: Tree, ids: tuple[str, str], importer: str | None) -> OutcomeSpace:
     issues_cfg = get(cfg, "scenario.issues")
     if not isinstance(issues_cfg, dict) or len(issues_cfg) == 0:
         raise ConfigError("scenario.issues", "must map issue names to {grantor, unit, status_quo, min, max}")
@@ -109,8 +101,11 @@ def _outcome_space(cfg: Tree, ids: tuple[str, str], importer: str | None) -> Out
             hi = number(cfg, f"{key}.max", lo, math.inf, what=f" ({unit}, at least {key}.min)")
         sq = number(cfg, f"{key}.status_quo", lo, hi, what=f" ({unit}, within [min, max])")
         negotiable = True if lookup(cfg, f"{key}.negotiable") is MISSING else flag(cfg, f"{key}.negotiable")
+        title = lookup(cfg, f"{key}.title")
+        if title is not MISSING and not isinstance(title, str):
+            raise ConfigError(f"{key}.title", f"must be text (a title for tables and figures), got {title!r}")
         issues.append(Issue(name=str(name), grantor=grantor, unit=unit, status_quo=sq, lo=lo, hi=hi,
-                            negotiable=negotiable, tags=tags))
+                            negotiable=negotiable, tags=tags, title="" if title is MISSING else title))
     return OutcomeSpace(tuple(issues))
 
 
@@ -167,11 +162,6 @@ def _schedule(cfg: Tree, space: OutcomeSpace, start: dt.date, round_days: int,
     return tuple(changes)
 
 
-def _trade_model(cfg: Tree, space: OutcomeSpace, importer: str, exporter: str) -> TradeModel:
-    stakes, pass_through, weights = stakes_and_weights(cfg, space, importer, exporter)
-    return TradeModel(space, stakes, pass_through, weights, importer, exporter, pledge_forms(cfg, space))
-
-
 def trade_model(cfg: Tree) -> TradeModel:
     """The trade payoff model of a scenario (exact payoffs, the chord's error, the exporter's loss), cut to its
     vantage date like :func:`compile_point`.
@@ -181,10 +171,10 @@ def trade_model(cfg: Tree) -> TradeModel:
     """
     cfg, _ = cut(cfg)
     ids = tuple(pid for pid, _ in parties(cfg))
-    if payoff_model(cfg) != "trade":
-        raise ConfigError("scenario.payoff.model", "must be trade for the trade payoff model")
+    if not isinstance(payoff_model(cfg), Trade):
+        raise ConfigError("scenario.payoff.model", "must be the trade payoff model, sim.config.payoffs.Trade")
     importer, exporter = trade_roles(cfg, ids)
-    return _trade_model(cfg, _outcome_space(cfg, ids, importer), importer, exporter)
+    return trade_model_of(cfg, outcome_space(cfg, ids, importer), importer, exporter)
 
 
 def compile_point(cfg: Tree) -> Compiled:
@@ -205,8 +195,8 @@ def compile_point(cfg: Tree) -> Compiled:
                       what=f" (rounds; deadline {int(deadline)} plus extension must stay within protocol.max_rounds"
                            f" = {max_rounds})")
     model = payoff_model(cfg)
-    importer, exporter = trade_roles(cfg, ids) if model == "trade" else (None, None)
-    space = _outcome_space(cfg, ids, importer)
+    importer, exporter = trade_roles(cfg, ids) if model.roles else (None, None)
+    space = outcome_space(cfg, ids, importer)
     escalation, escalation_issue = _escalation(cfg, space)
     breakdown = read(cfg, "scenario.breakdown_risk")
     valuation = read(cfg, "scenario.valuation_rounds")
@@ -260,35 +250,16 @@ def _escalation(cfg: Tree, space: OutcomeSpace) -> tuple[float, int | None]:
     return escalation, index
 
 
-def _payoffs(cfg: Tree, model: str, space: OutcomeSpace, ids: tuple[str, str], roles: tuple,
+def _payoffs(cfg: Tree, model: PayoffModel, space: OutcomeSpace, ids: tuple[str, str], roles: tuple,
              escalation_issue: int | None, escalation: float) -> tuple[dict, dict, dict, object]:
     """Each party's payoff, its no-deal utilities (status quo, escalated), the stakes in USD and the
     consumers' cost coefficients (the tariff model's; ``None`` otherwise)."""
-    if model == "split":
-        try:
-            payoffs = split_payoffs(space, ids)
-        except ValueError:
-            raise ConfigError("scenario.issues", "the split payoff model needs exactly one issue, share, "
-                                                 "with min 0 and max 1") from None
-        no_deal = {pid: (read(cfg, "scenario.payoff.disagreement.{party}", pid, what=" (utility of no deal)"),) * 2
-                   for pid in ids}
-        return payoffs, no_deal, {}, None
-    stakes_usd, consumer = {}, None
-    if model == "linear":
-        payoffs = linear_payoffs(space, linear_weights(cfg, ids, space))
-    else:
-        importer, exporter = roles
-        trade = _trade_model(cfg, space, importer, exporter)
-        payoffs = trade.affine()
-        stakes_usd = derived_stakes(trade.stakes)
-        consumer = consumer_cost_coefficients(space, trade.stakes, trade.pass_through, importer)
+    payoffs, stakes_usd, consumer = model.payoffs(cfg, space, ids, roles)
     worst = escalated(space.status_quo, escalation_issue, escalation)
-    no_deal = {pid: (float(payoffs[pid].utility(space.status_quo)), float(payoffs[pid].utility(worst)))
-               for pid in ids}
-    return payoffs, no_deal, stakes_usd, consumer
+    return payoffs, model.no_deal(cfg, payoffs, space, ids, worst), stakes_usd, consumer
 
 
-def _party(cfg: Tree, pid: str, name: str, space: OutcomeSpace, model: str, pay, no_deal: tuple[float, float],
+def _party(cfg: Tree, pid: str, name: str, space: OutcomeSpace, model: PayoffModel, pay, no_deal: tuple[float, float],
            consumer, agenda: str, max_rounds: int, horizon: str, to_round) -> tuple:
     """One party compiled: its :class:`PartySpec`, its :class:`PartyInputs`, its dated threshold changes and
     its constraints in words."""
@@ -300,7 +271,7 @@ def _party(cfg: Tree, pid: str, name: str, space: OutcomeSpace, model: str, pay,
                                                      what=horizon + "; or null for the talks' deadline")
     bounds = party_bounds(cfg, pid, space)
     threshold, knows, changes, groups, terms = ratification(
-        cfg, pid, space, pay if model == "trade" else None, consumer, to_round)
+        cfg, pid, space, pay if isinstance(model, Trade) else None, consumer, to_round)
     parts = {}
     for part_key, (group, base) in PARTS.items():
         parts[part_key] = part(lookup(cfg, f"{pid}.{part_key}"), f"{pid}.{part_key}", base, space)

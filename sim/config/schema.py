@@ -20,8 +20,11 @@ Dated records (as in the case-study files) are typed as well: an :class:`Issue`'
 a date, with its strength). With ``as_of`` set they are read as the vantage-date cut of
 :mod:`sim.config.as_of` reads them; without it, the written status quo and deadline hold.
 
-The payoff model of a Python scenario is linear (``scenario.payoff.model: linear``): each party's payoff
-is the sum over issues of its weight times the issue's value.
+The payoff model of a Python scenario is linear (``scenario.payoff.model: {_target_:
+sim.config.payoffs.Linear}``): each party's payoff is the sum over issues of its weight times the issue's value;
+or, with ``payoff=TradePayoff(...)`` (:mod:`sim.config.schema_trade`), the trade payoff model with volumes,
+pledges by form, tariffs both ways and each party's :class:`Objectives`. The no-deal path's scheduled changes
+(:class:`Change`) and a staged agenda's stages are fields of the scenario too.
 """
 
 from __future__ import annotations
@@ -32,9 +35,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from sim.config.parameters import Source
+from sim.config.schema_trade import Change, Objectives, PledgeForm, TradePayoff
 from sim.config.values import ConfigError
 
-__all__ = ["Announcement", "Deadline", "Issue", "Part", "Party", "Scenario", "Source", "Stance", "Value"]
+__all__ = ["Announcement", "Change", "Deadline", "Issue", "Objectives", "Part", "Party", "PledgeForm", "Scenario",
+           "Source", "Stance", "TradePayoff", "Value"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -178,6 +183,11 @@ class Scenario:
         protocol: The agenda (``package``, ``sequential``, ``linked``).
         stances: The parties' stances.
         as_of: The vantage date (``None``: the scenario as written).
+        payoff: The trade payoff model (:class:`TradePayoff`); ``None``: the linear model of the parties'
+            ``weights``.
+        schedule: The scheduled changes of the no-deal path (:class:`Change`).
+        stages: The stages of a staged agenda: a tag to group the issues by, or stages of issue names or tag
+            values (``None``: none given).
     """
 
     name: str
@@ -195,6 +205,9 @@ class Scenario:
     protocol: str = "package"
     stances: tuple[Stance, ...] = ()
     as_of: dt.date | None = None
+    payoff: TradePayoff | None = None
+    schedule: tuple[Change, ...] = ()
+    stages: str | tuple[tuple[str, ...], ...] | None = None
 
     def to_config(self) -> dict:
         """The scenario as the config tree the compiler reads (``scenario``, ``protocol``, one node per party)."""
@@ -224,16 +237,26 @@ class Scenario:
             "escalation": self.escalation,
             "valuation_rounds": self.valuation_rounds,
             "breakdown_risk": self.breakdown_risk,
-            "schedule": [],
+            "schedule": [c.node() for c in self.schedule],
+            **({} if self.stages is None else {"stages": self.stages if isinstance(self.stages, str)
+                                               else [list(stage) for stage in self.stages]}),
             "issues": {i.name: {"grantor": i.grantor, "unit": i.unit, "status_quo": i.status_quo, "min": i.lo,
-                                "max": i.hi, "negotiable": i.negotiable, "tags": dict(i.tags)}
+                                "max": i.hi, "negotiable": i.negotiable, "tags": dict(i.tags),
+                                **({"title": i.title} if i.title else {})}
                        for i in self.issues},
-            "payoff": {"model": "linear", "weights": {p.id: dict(p.weights) for p in self.parties}},
+            **self._payoff_nodes(),
             "sides": {p.id: self._side(p) for p in self.parties},
             "as_of": None if self.as_of is None else self.as_of.isoformat(),
             "facts": self._facts(),
             "positions": {name: _position(s) for name, s in stated.items()},
         }
+
+    def _payoff_nodes(self) -> dict:
+        if self.payoff is not None:
+            payoff, stakes = self.payoff.nodes()
+            return {"payoff": payoff, "stakes": stakes}
+        return {"payoff": {"model": {"_target_": "sim.config.payoffs.Linear"},
+                           "weights": {p.id: dict(p.weights) for p in self.parties}}}
 
     def _side(self, p: Party) -> dict:
         lines: dict[str, dict] = {}

@@ -173,7 +173,7 @@ def concession_figure(talks: ScenarioModel) -> Figure:
                         markeredgecolor="black", ls="none", zorder=5, label="agreement")
             pad = 0.05 * (issue.hi - issue.lo or 1.0)
             ax.set_ylim(issue.lo - pad, issue.hi + pad)
-            ax.set_title(f"{issue_title(issue.name)} ({issue.unit})", fontsize=9)
+            ax.set_title(f"{issue.title or issue_title(issue.name)} ({issue.unit})", fontsize=9)
             _round_axis(ax, talks, last)
             ax.tick_params(labelsize=7)
         _legend(fig, axes[:space.n])
@@ -391,7 +391,7 @@ def batch_figure(batch: Batch) -> Figure:
                 ax.hist(values, bins=np.linspace(issue.lo, issue.hi, 21) if issue.hi > issue.lo else 5,
                         color=PALETTE[1])
             ax.axvline(issue.status_quo, color="0.4", ls=":", lw=1.2)
-            ax.set_title(f"{issue_title(issue.name)} ({issue.unit})", fontsize=9)
+            ax.set_title(f"{issue.title or issue_title(issue.name)} ({issue.unit})", fontsize=9)
             ax.tick_params(labelsize=7)
         # the batch's summary is the line above the figure, not repeated in it
         fig.suptitle("Agreed terms of the deals. Dotted: status quo; dashed: deadline.", fontsize=9)

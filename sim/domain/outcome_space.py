@@ -29,6 +29,7 @@ class Issue:
         hi: Highest negotiable value.
         negotiable: False if the scenario takes the issue off the table: it stays at its status quo.
         tags: The scenario's tags, as sorted ``(key, value)`` pairs.
+        title: A readable title for tables and figures (``""``: made from the name).
     """
 
     name: str
@@ -39,6 +40,7 @@ class Issue:
     hi: float
     negotiable: bool = True
     tags: tuple[tuple[str, str], ...] = ()
+    title: str = ""
 
     def tag(self, key: str, default: str | None = None) -> str | None:
         """The value of tag ``key`` (``default`` if the issue has none)."""

@@ -24,6 +24,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
+from sim.domain.tradeoff import tradeoff_package
 from sim.engine.acceptance import EPS
 from sim.engine.inputs import PartyInputs, PartySpec
 from sim.engine.codes import Response
@@ -108,8 +109,6 @@ class Negotiator(mesa.Agent):
     def meet(self, other: Negotiator) -> None:
         """Seat the other party across the table and form the first beliefs about it."""
         self.other = other
-        self._u_at_other_best = self.utility(other.best)
-        self._other_u_at_my_best = other.utility(self.best)
         self.opponent.attach(self)
 
     # -- value and time --------------------------------------------------------------------------
@@ -200,8 +199,8 @@ class Negotiator(mesa.Agent):
         The opponent model observes the offer first (tit-for-tat answers this one), then the party plans
         its next offer. It accepts when its acceptance strategy does, and never below its current
         reservation value, outside its red lines or (if it knows it) outside its win-set. A party allowed
-        to walk away does so when it believes no package on the line between the two ideals can give both
-        sides their reservation values.
+        to walk away does so when it believes no package can give both sides their reservation values
+        (:meth:`_sees_no_deal`).
 
         Returns:
             A :class:`~sim.engine.codes.Response` per world: counter, accept or walk-away.
@@ -256,14 +255,31 @@ class Negotiator(mesa.Agent):
             return np.ones(len(x), dtype=bool)
         return np.all((x >= self.red_lo - 1e-9) & (x <= self.red_hi + 1e-9), axis=1)
 
+    def believed_common_box(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The packages it believes both sides may agree: its own bounds narrowed by the other side's stated red
+        lines (its own where the two do not overlap); its best package there and its utility."""
+        other_lo, other_hi = self.opponent.believed_bounds()
+        lo, hi = np.maximum(self.red_lo, other_lo), np.minimum(self.red_hi, other_hi)
+        overlap = np.all(lo <= hi, axis=1, keepdims=True)
+        lo, hi = np.where(overlap, lo, self.red_lo), np.where(overlap, hi, self.red_hi)
+        best = np.clip(self.best, lo, hi)
+        return lo, hi, best, self.utility(best)
+
     def _sees_no_deal(self, t: int, rv: np.ndarray) -> np.ndarray:
-        """Whether, by its belief about the other's reservation value, no package satisfies both."""
-        believed = self.opponent.reservation(t)
-        start = self._other_u_at_my_best
-        room = np.where(1.0 - start > EPS, 1.0 - start, EPS)
-        share = (believed - start) / room  # how far along the line the other side needs to be
-        mine = self.u_best - np.clip(share, 0.0, 1.0) * (self.u_best - self._u_at_other_best)
-        return (share > 1.0) | (mine < rv - EPS)
+        """Whether, by its beliefs, no package gives both sides their reservation values in round ``t``.
+
+        Among the packages it believes both may agree (:meth:`believed_common_box`), those worth at least its
+        reservation value to it include one the other side values most, by its opponent model's utility per unit: a
+        fractional knapsack (:func:`~sim.domain.tradeoff.tradeoff_package`, the linear programme's exact solution).
+        It sees no deal when that package is worth less to the other side than its believed reservation value, or
+        when no package there reaches its own.
+        """
+        lo, hi, best, u_best = self.believed_common_box()
+        model = self.opponent
+        budget = u_best - rv
+        c_me = self.utility.a / self.utility.span[:, None]
+        x = tradeoff_package(c_me, model.believed_weights(), lo, hi, best, np.maximum(budget, 0.0))
+        return (budget < -EPS) | (model.utility(x) < model.believed_reservation(t) - EPS)
 
 
 def _scale_back(offer: np.ndarray, base: np.ndarray, short: np.ndarray, room: np.ndarray, allowed: np.ndarray

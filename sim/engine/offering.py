@@ -128,22 +128,35 @@ class Hardliner(OfferingStrategy):
 
 
 class RelativeTitForTat(OfferingStrategy):
-    """Relative tit-for-tat (Faratin, Sierra & Jennings 1998; NegMAS's ``NaiveTitForTatNegotiator``).
+    """Relative tit-for-tat (Faratin, Sierra & Jennings 1998): answer each concession of the other side with the
+    same share of one's own room.
 
-    Concedes the same share of *its* room that the other side has conceded of *its own*, each room running
-    from the side's first offer (its ideal) down to its reservation value: the other side's in its believed
-    utility and reservation value (the opponent model's :meth:`~sim.engine.opponent.OpponentModel.relative_concession`),
-    its own in its utility. With ``share = max(kappa, reciprocity * c_other)`` it keeps
-    ``target = u_best - share * (u_best - rv(t))`` and offers the package on the line toward the other side's ideal
-    worth that much to it, ``alpha = (u_best - target) / (u_best - u(other side's ideal))`` (at most 1).
-    A side whose room above its reservation value is a fifth of its range, fully conceded, is answered by a
-    full concession to the other's reservation value, not by a fifth of the line.
+    Tit-for-tat cooperates first, then copies the other side's moves (Axelrod 1984); Faratin et al.'s relative
+    tactic copies the proportional *change* of the other side's last offers, not their level. Here a move is
+    measured as a share of room: the other side's room runs from its ideal package down to its (believed)
+    reservation value, in its (believed) utility (the opponent model's
+    :meth:`~sim.engine.opponent.OpponentModel.relative_concession` with ``since_ideal``), and this side's room from
+    its ideal down to its reservation value ``rv(t)``, in its utility. Copying every move, its cumulative share is
+
+        ``share = opening + reciprocity * c_other``,
+
+    where ``c_other`` is the other side's cumulative share (its opening concession counts as a move) and
+    ``opening`` is ``kappa`` if this side moved before the other made any offer (the cooperative first move) and 0
+    if it answers an offer with its first. It keeps ``target = u_best - share * (u_best - rv(t))`` and offers the
+    package on the line toward the other side's ideal worth that much to it,
+    ``alpha = (u_best - target) / (u_best - u(other side's ideal))`` (at most 1). Two such sides concede ``kappa``
+    of their room per move in turn; a side whose room is a fifth of its range, fully conceded, is answered by a
+    full concession.
     """
 
     PARAMS: ClassVar = {"kappa": (0.1, 0.0, 1.0), "reciprocity": (1.0, 0.0, 10.0)}
 
     def concession(self, me, t: int) -> np.ndarray:  # noqa: D102
-        share = np.clip(np.maximum(self.kappa, self.reciprocity * me.opponent.relative_concession(t)), 0.0, 1.0)
+        if getattr(self, "_opened_first", None) is None:  # its first move: before or after an offer received?
+            self._opened_first = not me.opponent.has_seen_offer
+        opening = self.kappa if self._opened_first else 0.0
+        conceded = me.opponent.relative_concession(t, since_ideal=True)
+        share = np.clip(opening + self.reciprocity * conceded, 0.0, 1.0)
         room = np.maximum(me.u_best - me.reservation(t), 0.0)
         line = me.u_best - me.utility(me.other.best)
         return np.clip(np.divide(share * room, line, out=np.zeros_like(room), where=line > 0), 0.0, 1.0)
@@ -238,19 +251,8 @@ class TradeOff(TimeDependent):
         model = me.opponent
         return me.utility.a / me.utility.span[:, None], model.believed_weights()
 
-    @staticmethod
-    def _believed_box(me) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """The packages it believes both sides may agree: its own bounds narrowed by the other side's stated red
-        lines (its own where the two do not overlap); its best package there and its utility."""
-        other_lo, other_hi = me.opponent.believed_bounds()
-        lo, hi = np.maximum(me.red_lo, other_lo), np.minimum(me.red_hi, other_hi)
-        overlap = np.all(lo <= hi, axis=1, keepdims=True)
-        lo, hi = np.where(overlap, lo, me.red_lo), np.where(overlap, hi, me.red_hi)
-        best = np.clip(me.best, lo, hi)
-        return lo, hi, best, me.utility(best)
-
     def package(self, me, t: int) -> np.ndarray:  # noqa: D102
-        lo, hi, best, u_best = self._believed_box(me)
+        lo, hi, best, u_best = me.believed_common_box()
         target = np.minimum(np.maximum(self.target(me, t), np.minimum(me.reservation(t), u_best)), u_best)
         c_me, c_other = self._coefficients(me)
         return tradeoff_package(c_me, c_other, lo, hi, best, u_best - target, me.firmness)
@@ -285,7 +287,7 @@ class NiceTitForTat(TradeOff):
         """
         model = me.opponent
         c_me, c_other = self._coefficients(me)
-        lo, hi, best, u_best = self._believed_box(me)
+        lo, hi, best, u_best = me.believed_common_box()
         d_me, d_other = np.minimum(me.reservation(t), u_best), model.believed_reservation(t)
         best_value = np.full(me.n_worlds, -np.inf)
         best_u, best_o = d_me.copy(), np.full(me.n_worlds, np.nan)

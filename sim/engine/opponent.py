@@ -66,17 +66,23 @@ class OpponentModel:
             self._first_offer = offer.copy()
         self._last_offer = offer
 
-    def relative_concession(self, t: int, floor: np.ndarray | None = None) -> np.ndarray:
+    @property
+    def has_seen_offer(self) -> bool:
+        """Whether the other side has made an offer yet."""
+        return self._first_offer is not None
+
+    def relative_concession(self, t: int, floor: np.ndarray | None = None, since_ideal: bool = False) -> np.ndarray:
         """Share of its room the other side has conceded so far, in its *believed* utility, ``(B,)``.
 
-        Relative tit-for-tat (Faratin, Sierra & Jennings 1998; NegMAS's ``NaiveTitForTatNegotiator``): its
-        room runs from its first offer down to ``floor``, by default its believed reservation value in round
-        ``t``; what it has conceded is how far its latest offer lies below its first. 0 before any offer,
-        clipped to [0, 1].
+        Its room runs from its first offer (with ``since_ideal``: from its ideal package, so that an opening
+        concession counts as a move) down to ``floor``, by default its believed reservation value in round ``t``;
+        what it has conceded is how far its latest offer lies below the start. 0 before any offer, clipped to
+        [0, 1].
         """
         if self._first_offer is None:
             return np.zeros(self.me.n_worlds)
-        u_first, u_last = self.utility(self._first_offer), self.utility(self._last_offer)
+        start = self.me.other.best if since_ideal else self._first_offer
+        u_first, u_last = self.utility(start), self.utility(self._last_offer)
         floor = self.believed_reservation(t) if floor is None else floor
         room = u_first - floor
         conceded = np.divide(u_first - u_last, room, out=np.zeros_like(room), where=room > EPS)

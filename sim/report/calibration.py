@@ -136,11 +136,12 @@ def no_deal_rows(cfg: dict) -> list[dict]:
         without the trade payoff model.
     """
     from sim.config import plan
+    from sim.config.payoffs import Trade, payoff_model
     from sim.config.scenario import trade_model
     from sim.domain.no_deal import escalated
 
     check = gdp_check(cfg)
-    if check is None or cfg["scenario"].get("payoff", {}).get("model", "trade") != "trade":
+    if check is None or not isinstance(payoff_model(cfg), Trade):
         return []
     entries = {e.key: e for e in calibration_entries(cfg)}
     phi0 = float(cfg["scenario"]["payoff"]["pass_through"])

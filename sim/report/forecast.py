@@ -120,7 +120,7 @@ def deal_by_date(outcomes: pd.DataFrame, cfg: dict, start: dt.date, round_days: 
     return pd.DataFrame(rows, columns=["vantage", "round", "date", "p_deal_by"])
 
 
-def _fan(table: pd.DataFrame, out_dir: Path) -> list[Path]:
+def _fan(table: pd.DataFrame, out_dir: Path, space) -> list[Path]:
     import matplotlib.pyplot as plt
 
     from sim.report.style import PALETTE, figure_style, issue_title, save, sized
@@ -140,7 +140,7 @@ def _fan(table: pd.DataFrame, out_dir: Path) -> list[Path]:
             ax.fill_between(x, val["p25"], val["p75"], color=PALETTE[0], alpha=0.4, lw=0, label="50 % band")
             ax.plot(x, val["median"], "o-", color=PALETTE[1], label="median")
             unit = t["unit"].iloc[0]
-            ax.set_title(issue_title(term) if term != "agreement_date" else "Agreement date")
+            ax.set_title(issue_title(term, space) if term != "agreement_date" else "Agreement date")
             if unit != "date":
                 ax.set_ylabel(unit)
             if dated:  # a tick per vantage date, at most six labelled (they overlap beyond that)
@@ -216,7 +216,7 @@ def write_forecast(out_dir: Path, outcomes: pd.DataFrame, plan, cfg: dict, plot:
         figures = out_dir / "figures"
         figures.mkdir(exist_ok=True)
         if table["vantage"].nunique() > 1:  # a fan needs several vantage dates; one gives lone bars (forecast.csv)
-            written += _fan(table, figures)
+            written += _fan(table, figures, structure.space)
         written += _deal_by_date_figure(by_date, figures)
     return written
 

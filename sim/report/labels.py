@@ -13,19 +13,17 @@ import re
 
 from sim.config.parameters import find, label
 
-__all__ = ["ISSUE_TITLES", "heading", "issue_title", "short_key"]
-
-# Titles of the 2025 scenario's issues; any other issue is titled from its name.
-ISSUE_TITLES = {
-    "cars": "Car tariff", "auto_parts": "Auto-parts tariff", "steel_aluminium": "Steel & aluminium tariff",
-    "reciprocal": "Reciprocal tariff", "investment": "Investment pledge", "agriculture": "Agriculture purchases",
-    "energy": "Energy purchases", "aircraft": "Aircraft purchases", "defence": "Defence purchases",
-}
+__all__ = ["heading", "issue_title", "short_key"]
 
 
-def issue_title(name: str) -> str:
-    """A readable title for an issue."""
-    return ISSUE_TITLES.get(name, name.replace("_", " ").capitalize())
+def issue_title(name: str, space=None) -> str:
+    """A readable title for the issue ``name``: its scenario's ``title`` (``scenario.issues.<name>.title``,
+    from the :class:`~sim.domain.outcome_space.OutcomeSpace` ``space`` when the caller has it), else made from
+    the name (``auto_parts`` -> "Auto parts")."""
+    for issue in getattr(space, "issues", ()):
+        if issue.name == name and issue.title:
+            return issue.title
+    return name.replace("_", " ").capitalize()
 
 
 def _unlisted(key: str) -> str:

@@ -19,9 +19,10 @@ from sim.domain.outcome_space import OutcomeSpace
 from sim.engine.inputs import Structure
 from sim.engine.protocols import END_REASONS
 from sim.report.labels import heading, issue_title
+from sim.run.readback import party_ids  # the one reading of a table's party ids
 
-__all__ = ["by_pair", "by_point", "format_points", "headline_issue", "lead", "median_interval", "report",
-           "wilson_interval"]
+__all__ = ["by_pair", "by_point", "deal_rows", "format_points", "headline_issue", "lead", "median_interval", "report",
+           "summary_columns", "wilson_interval"]
 
 SHARE_DECIMALS = 4  # deal rates, utilities, welfare (0-1 or 0-2)
 MONEY_DECIMALS = 2  # USD bn, USD bn/yr, and tariffs in pp
@@ -29,15 +30,29 @@ ROUND_DECIMALS = 1  # a median of whole rounds is a whole or a half round
 
 
 
-def party_ids(outcomes: pd.DataFrame) -> tuple[str, ...]:
-    """The parties' ids, from the ``<party>_strategy`` columns (two in a run's tables, in scenario order)."""
-    return tuple(c[: -len("_strategy")] for c in outcomes.columns if c.endswith("_strategy"))[:2]
-
-
 def value_medians(parties: tuple[str, ...]) -> list[tuple[str, str]]:
     """Per negotiation: (column, summary column) of the values whose median over all negotiations is given."""
     return ([(f"{p}_utility", f"median_{p}_utility") for p in parties]
             + [(f"{p}_payoff", f"median_{p}_payoff") for p in parties] + [("welfare", "median_welfare")])
+
+
+def summary_columns(coordinates: list[str], space: OutcomeSpace, parties: list[str] | tuple[str, ...]) -> list[str]:
+    """The columns of an outcomes table that :func:`by_point`, :func:`report` and :func:`lead` read (so a
+    large run's table can be read without the rest).
+
+    Args:
+        coordinates: The columns that identify a grid point.
+        space: The outcome space (its issues' columns).
+        parties: The parties' ids, in scenario order.
+    """
+    per_party = [f"{p}_strategy" for p in parties] + [column for column, _ in value_medians(tuple(parties))]
+    return list(dict.fromkeys([*coordinates, *per_party, "deal", "zopa", "end_reason", "partial_deal", "end_round",
+                               "final_deadline", *space.names]))
+
+
+def deal_rows(outcomes: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The negotiations that ended in a deal, with only ``columns`` (a copy of those, not of the whole table)."""
+    return outcomes.loc[outcomes["deal"].to_numpy(dtype=bool), [c for c in dict.fromkeys(columns) if c in outcomes]]
 
 
 def wilson_interval(deals, runs, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
@@ -115,25 +130,26 @@ def by_point(outcomes: pd.DataFrame, coordinates: list[str], space: OutcomeSpace
     """
     groups = outcomes.groupby(coordinates, sort=False, observed=True, dropna=False)
     table = groups.agg(runs=("deal", "size"), deals=("deal", "sum"))
-    table["deal_rate"] = table["deals"] / table["runs"]
-    table["deal_rate_low"], table["deal_rate_high"] = wilson_interval(table["deals"], table["runs"])
+    columns = {"deal_rate": table["deals"] / table["runs"]}  # built apart and joined once (no fragmented frame)
+    columns["deal_rate_low"], columns["deal_rate_high"] = wilson_interval(table["deals"], table["runs"])
     if "zopa" in outcomes:
-        table = table.join(_zopa_rates(outcomes, coordinates))
+        columns |= dict(_zopa_rates(outcomes, coordinates).items())
     if "end_reason" in outcomes:
         ended = outcomes.groupby([*coordinates, "end_reason"], sort=False, observed=True, dropna=False).size()
-        ended = ended.unstack("end_reason").reindex(columns=list(END_REASONS.values())).reindex(table.index)
+        ended = ended.unstack("end_reason")
+        ended.columns = ended.columns.astype(str)  # plain labels, also when the reasons are read as categories
+        ended = ended.reindex(columns=list(END_REASONS.values())).reindex(table.index)
         for reason in END_REASONS.values():
-            table[f"ended_{reason.replace(' ', '_').replace('-', '_')}"] = ended[reason].fillna(0).astype("int64")
+            columns[f"ended_{reason.replace(' ', '_').replace('-', '_')}"] = ended[reason].fillna(0).astype("int64")
     if "partial_deal" in outcomes:
-        table["partial_deals"] = groups["partial_deal"].sum().astype("int64")
-    deals = outcomes[outcomes["deal"]].groupby(coordinates, sort=False, observed=True, dropna=False)
-    table["median_round"] = deals["end_round"].median()
-    terms = deals[list(space.names)].median().add_prefix("median_")
-    table = table.join(terms)
+        columns["partial_deals"] = groups["partial_deal"].sum().astype("int64")
+    # the deals' rows of only the columns their medians need (not a copy of the whole table)
+    deals = deal_rows(outcomes, [*coordinates, "end_round", *space.names]).groupby(coordinates, sort=False, observed=True, dropna=False)
+    columns["median_round"] = deals["end_round"].median()
+    columns |= dict(deals[list(space.names)].median().add_prefix("median_").items())
     medians = value_medians(party_ids(outcomes))
-    for column, name in medians:
-        if column in outcomes:
-            table[name] = groups[column].median()
+    columns |= {name: groups[column].median() for column, name in medians if column in outcomes}
+    table = pd.concat([table, pd.DataFrame(columns, index=table.index)], axis=1)
     if rounded:
         decimals = {"deal_rate": SHARE_DECIMALS, "deal_rate_low": SHARE_DECIMALS, "deal_rate_high": SHARE_DECIMALS,
                     "deal_rate_zopa": SHARE_DECIMALS,
@@ -149,7 +165,8 @@ def _zopa_rates(outcomes: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Per group: ``zopa_runs`` (negotiations with a zone of agreement) and ``deal_rate_zopa`` (the deal rate among
     them; NaN without any)."""
     zopa = outcomes["zopa"].astype(bool)
-    groups = outcomes.assign(_zd=outcomes["deal"] & zopa).groupby(keys, sort=False, observed=True, dropna=False)
+    frame = outcomes[[*keys, "zopa"]].assign(_zd=outcomes["deal"] & zopa)  # the keys only, not the whole table
+    groups = frame.groupby(keys, sort=False, observed=True, dropna=False)
     runs = groups["zopa"].sum().astype("int64")
     rate = groups["_zd"].sum() / runs.where(runs > 0)
     return pd.DataFrame({"zopa_runs": runs, "deal_rate_zopa": rate})
@@ -162,21 +179,23 @@ def by_pair(outcomes: pd.DataFrame, space: OutcomeSpace) -> pd.DataFrame:
     Medians of terms and rounds are over the negotiations that ended in a deal; medians of utility
     over all negotiations (one without a deal at its no-deal value).
     """
-    deals = outcomes[outcomes["deal"]]
     parties = party_ids(outcomes)
     keys = [f"{p}_strategy" for p in parties]
-    table = outcomes.groupby(keys, observed=True, sort=False).agg(runs=("deal", "size"), deal_rate=("deal", "mean"))
+    utilities = [f"{side}_utility" for side in parties if f"{side}_utility" in outcomes]
+    deals = deal_rows(outcomes, [*keys, "end_round", *space.names, *utilities]).groupby(keys, observed=True,
+                                                                                         sort=False)
+    groups = outcomes.groupby(keys, observed=True, sort=False)
+    table = groups.agg(runs=("deal", "size"), deal_rate=("deal", "mean"))
+    columns = {}  # built apart and joined once (no fragmented frame)
     if "zopa" in outcomes:
-        table["deal_rate_zopa"] = _zopa_rates(outcomes, keys)["deal_rate_zopa"]
-    table["median_round"] = deals.groupby(keys, observed=True, sort=False)["end_round"].median()
-    terms = deals.groupby(keys, observed=True, sort=False)[list(space.names)].median()
-    table = table.join(terms)
-    for side in parties:
-        if f"{side}_utility" in outcomes:
-            table[f"{side}_utility"] = outcomes.groupby(keys, observed=True, sort=False)[f"{side}_utility"].median()
-            table[f"{side}_utility_deals"] = deals.groupby(keys, observed=True, sort=False)[f"{side}_utility"].median()
-            table[f"{side}_utility_mean"] = outcomes.groupby(keys, observed=True, sort=False)[f"{side}_utility"].mean()
-    return table
+        columns["deal_rate_zopa"] = _zopa_rates(outcomes, keys)["deal_rate_zopa"]
+    columns["median_round"] = deals["end_round"].median()
+    columns |= dict(deals[list(space.names)].median().items())
+    for column in utilities:
+        columns[column] = groups[column].median()
+        columns[f"{column}_deals"] = deals[column].median()
+        columns[f"{column}_mean"] = groups[column].mean()
+    return pd.concat([table, pd.DataFrame(columns, index=table.index)], axis=1)
 
 
 def _count(n: int) -> str:
@@ -200,7 +219,7 @@ def report(outcomes: pd.DataFrame, space: OutcomeSpace, wall_seconds: float,
     n = len(outcomes)
     (a, b) = parties = party_ids(outcomes)
     names = {p: (names or {}).get(p, p) for p in parties}
-    deals = outcomes[outcomes["deal"]]
+    deals = deal_rows(outcomes, ["end_round", *space.names, f"{a}_utility", f"{b}_utility"])
     lines = [f"{_count(n)} negotiation{'s' if n != 1 else ''} in {wall_seconds:.1f} s"]
     rate = f"deal rate {len(deals) / n:.1%} ({_count(len(deals))} of {_count(n)})" if n else "no negotiations"
     if len(deals):
@@ -212,6 +231,8 @@ def report(outcomes: pd.DataFrame, space: OutcomeSpace, wall_seconds: float,
         with_zopa = f"{outcomes.loc[zopa, 'deal'].mean():.1%}" if zopa.any() else "-"
         lines.append(f"zone of agreement in {_count(int(zopa.sum()))} of {_count(n)}; deal rate among them {with_zopa}")
     ended = outcomes["end_reason"].value_counts()
+    ended = ended[ended > 0]  # (a reason read as a category that no negotiation has is not shown)
+    ended.index = ended.index.astype(str)
     ended = ended.reindex([r for r in END_REASONS.values() if r in ended.index]
                           + [r for r in ended.index if r not in END_REASONS.values()])
     partial = int(outcomes["partial_deal"].sum()) if "partial_deal" in outcomes else 0
@@ -306,7 +327,9 @@ def lead(outcomes: pd.DataFrame, keys: dict[str, str], structure: Structure,
     pressure = [c for c, k in keys.items() if k in PRESSURE_KEYS and c in numeric]
     rows, cols = (pressure + [c for c in numeric if c not in pressure])[:2] + [None] * (2 - min(2, len(numeric)))
     issue, unit = headline_issue(structure)
-    deals = outcomes[outcomes["deal"]]
+    used = [c for c in (rows, cols) if c is not None]
+    deals = deal_rows(outcomes, [*used, issue, "end_round", "final_deadline"])
+    outcomes = outcomes[[*used, "deal"]]  # the cells' columns only: the groups below are copies
 
     def rate(frame: pd.DataFrame, hit: pd.Series) -> str:
         k, n = int(hit.sum()), len(frame)
@@ -320,7 +343,8 @@ def lead(outcomes: pd.DataFrame, keys: dict[str, str], structure: Structure,
     tables = [("deal rate [95% CI]", outcomes, lambda f: rate(f, f["deal"])),
               ("deals struck in the deadline round [95% CI]", deals,
                lambda f: rate(f, f["end_round"] >= f["final_deadline"])),
-              (f"median agreed {issue_title(issue).lower()} ({unit}) [95% CI], over the deals", deals, median)]
+              (f"median agreed {issue_title(issue, structure.space).lower()} ({unit}) [95% CI], over the deals",
+               deals, median)]
     title = heading_of(keys[rows]) + (f" x {heading_of(keys[cols])}" if cols else "")
     out = [f"by {title} (all strategy pairs):"]
     for name, frame, cell in tables:

@@ -8,7 +8,9 @@ A run folder holds the negotiations of one run, cut into chunks (see :mod:`sim.r
   its parts and the code version (package version and git commit) that computed it; and the SHA-256
   of the merged files once they are written;
 * ``outcomes.parquet``, ``rounds.parquet``: the parts merged with fixed-size row groups once every
-  chunk is done, byte-identical however the run was split into chunks or workers.
+  chunk is done, byte-identical however the run was split into chunks or workers. Once they are
+  written and checked against their digests, the parts are deleted (unless ``run.keep_parts=true``)
+  and the manifest says so (``parts_dropped``): the merged files are then the record a resume checks.
 
 A chunk counts as done only when the manifest lists it and every part it lists is on disk with its
 recorded digest, so a run killed between two parts, or a part damaged later, is recomputed on resume
@@ -29,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.config import ConfigError
+from sim.resources import source_root
 from sim.run.outputs import atomic_write, git_commit
 
 if TYPE_CHECKING:
@@ -58,7 +61,7 @@ KINDS = ("outcomes", "rounds")
 
 # Keys that change how a run executes, not what it computes: they may differ on resume.
 RUN_ONLY = ("run.workers", "run.executor", "run.dask_address", "run.plot", "run.progress", "run.force_resume",
-            "run.figure_formats", "run.confirm", "run.verbose")
+            "run.figure_formats", "run.confirm", "run.verbose", "run.keep_parts")
 
 
 class DamagedPart(Exception):
@@ -118,8 +121,8 @@ def code_version() -> str:
     except metadata.PackageNotFoundError:
         version = "unknown"
     commit = git_commit() or "no git checkout"
-    if commit.endswith("+dirty"):
-        root = Path(__file__).resolve().parent.parent.parent
+    root = source_root()
+    if commit.endswith("+dirty") and root is not None:
         try:
             diff = subprocess.run(["git", "-C", str(root), "diff", "HEAD"], capture_output=True, timeout=10,
                                   check=False).stdout
@@ -159,12 +162,15 @@ class Manifest:
         parts: Per finished chunk: ``{"outcomes": sha256, "rounds": sha256 or None, "code": version}``.
         merged: Per merged file written (``outcomes``, ``rounds``): its SHA-256, recorded before the file
             is renamed into place.
+        dropped: The parts were deleted after the merged files were checked against ``merged`` (the run is
+            finished; the parts' digests stay as the record of what was merged).
     """
 
     def __init__(self, chunks: int, config: dict[str, Any], parts: dict[int, dict[str, Any]] | None = None,
-                 merged: dict[str, str] | None = None):
+                 merged: dict[str, str] | None = None, dropped: bool = False):
         self.chunks, self.config, self.parts = chunks, config, dict(parts or {})
         self.merged = dict(merged or {})
+        self.dropped = dropped
 
     @property
     def done(self) -> set[int]:
@@ -175,7 +181,7 @@ class Manifest:
         """The manifest as JSON (``done`` is kept for readers of the format-1 manifest)."""
         return json.dumps({"format": FORMAT, "chunks": self.chunks, "done": sorted(self.parts),
                            "parts": {str(k): self.parts[k] for k in sorted(self.parts)}, "merged": self.merged,
-                           "config": self.config}, default=str)
+                           "parts_dropped": self.dropped, "config": self.config}, default=str)
 
 
 def _damaged_manifest(path: Path, reason: str) -> ConfigError:
@@ -209,7 +215,7 @@ def read_manifest(out_dir: Path) -> Manifest | None:
             if not isinstance(entry.get("outcomes"), str):
                 raise TypeError("a part without its outcomes digest")
         merged = {str(k): v for k, v in dict(body.get("merged") or {}).items() if isinstance(v, str)}
-        return Manifest(int(body["chunks"]), dict(body["config"]), parts, merged)
+        return Manifest(int(body["chunks"]), dict(body["config"]), parts, merged, body.get("parts_dropped") is True)
     except (KeyError, TypeError, ValueError, AttributeError) as err:
         return _raise(_damaged_manifest(path, f"missing or malformed field: {err}"))
 

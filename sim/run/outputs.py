@@ -19,6 +19,8 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
+from sim.resources import source_root
+
 __all__ = ["atomic_write", "package_versions", "write_config", "write_metadata"]
 
 _UMASK = os.umask(0)
@@ -52,8 +54,11 @@ def package_versions() -> dict[str, str]:
 
 
 def git_commit() -> str | None:
-    """The commit of the source tree this package runs from, if it is a git checkout."""
-    root = Path(__file__).resolve().parent.parent.parent
+    """The commit of the source tree this package runs from, if it is a git checkout (``None`` for a wheel
+    install, which has no source tree: :func:`sim.resources.source_root`)."""
+    root = source_root()
+    if root is None:
+        return None
     try:
         done = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
                               timeout=5, check=False)

@@ -39,11 +39,12 @@ def _manifest(run_dir: Path) -> Manifest | None:
         raise RunDirError(str(err).removeprefix("hydra.run.dir: ")) from None
 
 
-def _read_checked(path: Path, digest: str | None, columns: list[str] | None) -> pa.Table:
+def _read_checked(path: Path, digest: str | None, columns: list[str] | None, categories: bool = False) -> pa.Table:
     """One Parquet file, its bytes checked against ``digest`` (``None``: not recorded, read as it is).
 
     The digest is taken by streaming the file (1 MB at a time), then the file is read again (from the page
-    cache): its bytes are never held in memory beside the table.
+    cache): its bytes are never held in memory beside the table. With ``categories``, its text columns are
+    read dictionary-encoded (each distinct label once; pandas categories), not as one string per row.
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -55,14 +56,20 @@ def _read_checked(path: Path, digest: str | None, columns: list[str] | None) -> 
     except OSError as err:
         raise RunDirError(f"{path}: cannot be read ({err.strerror or err})") from None
     try:
-        return pq.read_table(path, columns=columns, memory_map=False)
+        dictionary = None
+        if categories:
+            dictionary = [f.name for f in pq.read_schema(path) if (columns is None or f.name in columns)
+                          and (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))]
+        return pq.read_table(path, columns=columns, memory_map=False, read_dictionary=dictionary)
     except (pa.ArrowException, OSError) as err:
         reason = " ".join(str(err).split())[:200]
         raise RunDirError(f"{path}: cannot read this Parquet file; it is partial or corrupt ({reason})") from None
 
 
-def read_table(run_dir: Path, kind: str, columns: list[str] | None = None) -> tuple[pa.Table | None, int | None]:
-    """A run's table of ``kind`` (``outcomes`` or ``rounds``), checked against its manifest.
+def read_table(run_dir: Path, kind: str, columns: list[str] | None = None,
+               categories: bool = False) -> tuple[pa.Table | None, int | None]:
+    """A run's table of ``kind`` (``outcomes`` or ``rounds``), checked against its manifest (``columns``: only
+    those; ``categories``: text columns dictionary-encoded, see :func:`_read_checked`).
 
     Returns:
         The table (``None``: the run has none of this kind), and ``None`` when it is the merged file, else
@@ -77,13 +84,13 @@ def read_table(run_dir: Path, kind: str, columns: list[str] | None = None) -> tu
     manifest = _manifest(run_dir)
     merged = run_dir / f"{kind}.parquet"
     if merged.exists():
-        return _read_checked(merged, manifest.merged.get(kind) if manifest else None, columns), None
+        return _read_checked(merged, manifest.merged.get(kind) if manifest else None, columns, categories), None
     if manifest is None:  # a folder without a record: whatever parts are there, unchecked
         paths = [(p, None) for p in sorted((run_dir / kind).glob("part-*.parquet"))]
     else:
         paths = [(part_path(run_dir, kind, i), manifest.parts[i][kind]) for i in sorted(manifest.parts)
                  if manifest.parts[i].get(kind)]
-    tables = [_read_checked(path, digest, columns) for path, digest in paths]
+    tables = [_read_checked(path, digest, columns, categories) for path, digest in paths]
     return (pa.concat_tables(tables) if tables else None), len(tables)
 
 
@@ -92,13 +99,13 @@ def to_frame(table: pa.Table) -> pd.DataFrame:
     return table.to_pandas(self_destruct=True, split_blocks=True)
 
 
-def read_outcomes(run_dir: Path, columns: list[str] | None = None) -> pa.Table:
+def read_outcomes(run_dir: Path, columns: list[str] | None = None, categories: bool = False) -> pa.Table:
     """Read a run's outcomes: the merged file, or the parts finished so far, each checked (:func:`read_table`).
 
     Raises:
         RunDirError: a file is damaged or unreadable, or the folder holds no outcomes.
     """
-    table, _ = read_table(run_dir, "outcomes", columns)
+    table, _ = read_table(run_dir, "outcomes", columns, categories)
     if table is None:
         raise RunDirError(f"{run_dir}: holds no outcomes (outcomes.parquet, or parts in outcomes/)")
     return table
@@ -233,10 +240,10 @@ class RunData:
         return f"{self.party_names[first]} vs {self.party_names[second]}"
 
 
-def party_ids(frame: pd.DataFrame) -> tuple[str, str]:
-    """The two parties' ids, from the ``<party>_strategy`` columns (the first two, in scenario order)."""
-    first, second = [c[: -len("_strategy")] for c in frame.columns if c.endswith("_strategy")][:2]
-    return first, second
+def party_ids(frame: pd.DataFrame) -> tuple[str, ...]:
+    """The parties' ids, from the ``<party>_strategy`` columns (the first two, in scenario order; a table of
+    a run has both, a hand-made one may have fewer)."""
+    return tuple(c[: -len("_strategy")] for c in frame.columns if c.endswith("_strategy"))[:2]
 
 
 def pair_labels(frame: pd.DataFrame) -> pd.Series:

@@ -11,11 +11,11 @@ batched :class:`~sim.model.NegotiationModel` run and one Parquet part. Chunks ru
 * ``dask``: a Dask distributed cluster, at ``run.dask_address`` or a local one started for the run.
 
 Each finished chunk's parts are written (by the local worker that computed it, else by the main
-process) and recorded in ``manifest.json`` through :mod:`sim.run.store` (the run-folder layout,
-manifest, digests and merge); re-running into the same folder skips the chunks done, after checking
-that the folder was made by the same config and code version. The main process streams each chunk's
-rows, in world order, into ``outcomes.parquet`` and ``rounds.parquet`` as the chunks finish (written
-once, not re-read from the parts), byte-identical however the sweep was split into chunks or workers. Ctrl-C or SIGTERM stops the
+process) and recorded in ``manifest.json`` (:mod:`sim.run.store`); re-running into the same folder
+skips the chunks done, after checking that the folder was made by the same config and code version.
+The main process streams each chunk's rows, in world order, into ``outcomes.parquet`` and
+``rounds.parquet`` as the chunks finish, byte-identical however the sweep was split; once they check
+against their digests the parts are dropped (unless ``run.keep_parts``). Ctrl-C or SIGTERM stops the
 workers and leaves a resumable folder.
 """
 
@@ -25,6 +25,7 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -50,7 +51,8 @@ from sim.run.manifest import (
     write_manifest,
 )
 from sim.run.readback import read_outcomes
-from sim.run.store import MergeStream, guard_disk, merge, part_table, write_part
+from sim.run.store import (MergeStream, drop_parts, guard_disk, merge, merged_intact, merged_rows, part_table,
+                           write_part)
 from sim.run.executors import dask_results, local_results
 from sim.run.progress import Progress
 from sim.run.outputs import write_config
@@ -179,8 +181,9 @@ def run_chunk(task: ChunkTask) -> tuple[int, dict[str, np.ndarray], dict[str, np
     # the bargaining metrics need each point's utilities and joint box: computed once per distinct one (the
     # points of an ensemble that differ only in a deadline or a noise level share their frontier)
     group, first = _frontier_groups(task.point_inputs)
-    coefficients = {g: utility_coefficients(take(task.point_inputs, int(k))) for g, k in enumerate(first)}
-    boxes = {g: joint_box(take(task.point_inputs, int(k))) for g, k in enumerate(first)}
+    points = [_metric_inputs(task.point_inputs, int(k)) for k in first]
+    coefficients = {g: utility_coefficients(point) for g, point in enumerate(points)}
+    boxes = {g: joint_box(point) for g, point in enumerate(points)}
     result |= outcome_metrics(group[task.local_point], coefficients, boxes, result, task.structure.party_ids)
 
     out: dict[str, np.ndarray] = {"world": task.world.astype(np.int64), "seed": seeds,
@@ -198,6 +201,14 @@ def run_chunk(task: ChunkTask) -> tuple[int, dict[str, np.ndarray], dict[str, np
         order = np.lexsort((rounds["round"], idx))
         rounds = _round_columns(task, idx[order], {k: v[order] for k, v in rounds.items()})
     return task.index, out, rounds
+
+
+def _metric_inputs(point_inputs: WorldInputs, k: int) -> SimpleNamespace:
+    """Point ``k``'s payoffs and bounds, all the bargaining metrics read (``take`` of the whole inputs tree costs
+    milliseconds, and an ensemble has a frontier per world)."""
+    fields = ("payoff_a", "payoff_b", "p_min", "p_max", "red_lo", "red_hi")
+    return SimpleNamespace(parties=tuple(SimpleNamespace(**{f: getattr(party, f)[k] for f in fields})
+                                         for party in point_inputs.parties))
 
 
 def _frontier_groups(point_inputs: WorldInputs) -> tuple[np.ndarray, np.ndarray]:
@@ -237,9 +248,6 @@ def run_and_store(task: ChunkTask, out_dir: Path | None,
     return index, tables, {k: write_part(out_dir, k, index, t) if t is not None else None for k, t in tables.items()}
 
 
-# -- the sweep -----------------------------------------------------------------------------------
-
-
 @dataclass
 class SweepResult:
     """What a finished sweep wrote.
@@ -263,10 +271,6 @@ class SweepResult:
     workers: int = 1
     code_versions: list[str] | None = None
     recomputed: list[int] | None = None
-
-
-def _fields(plan: Plan) -> dict[str, dict[str, dict[str, str]]]:
-    return {table: field_metadata(entries) for table, entries in table_entries(plan).items()}
 
 
 def execute(plan: Plan, out_dir: Path, cfg: dict, progress: bool | None = None) -> SweepResult:
@@ -299,7 +303,7 @@ class _Sweep:
         self.code = code_version()
         self.chunks = make_chunks(plan)
         self.by_index = {c.index: c for c in self.chunks}
-        self.fields = _fields(plan)
+        self.fields = {table: field_metadata(entries) for table, entries in table_entries(plan).items()}
         self.streams: dict[str, MergeStream] = {}
         self.workers: list[int] = []
 
@@ -307,6 +311,9 @@ class _Sweep:
         """Prepare the folder, run what remains (again for a part found damaged at the merge), merge."""
         self.prepare()
         for attempt in range(3):
+            if self.manifest.dropped:  # finished, its parts dropped: the checked merged files are the record
+                self.rows = merged_rows(self.out_dir)
+                break
             remaining = [c for c in self.chunks if c.index not in self.manifest.parts]
             self.streams.clear()
             if remaining:
@@ -316,6 +323,8 @@ class _Sweep:
         if self.rows != self.plan.n_worlds:
             raise RuntimeError(f"merged {self.rows} outcome rows for {self.plan.n_worlds} negotiations in "
                                f"{self.out_dir}")
+        if not (self.cfg.get("run") or {}).get("keep_parts", False) and not self.manifest.dropped:
+            drop_parts(self.out_dir, self.manifest)  # after checking the merged files against their digests
         versions = sorted({e.get("code", "unknown") for e in self.manifest.parts.values()})
         return SweepResult(n_worlds=self.rows, n_chunks=len(self.chunks), resumed=self.resumed,
                            seconds=time.perf_counter() - self.start, workers=max(self.workers, default=0),
@@ -331,11 +340,15 @@ class _Sweep:
             raise ConfigError("run.force_resume", f"{out_dir} holds a run cut into {self.manifest.chunks} chunks, but "
                                                   f"this version cuts it into {len(self.chunks)}; its parts cannot be "
                                                   "mixed. Run into a new folder")
+        if self.manifest.dropped and not merged_intact(out_dir, self.manifest):
+            log.warning("%s: a merged file is missing or damaged and the parts were dropped after the merge; "
+                        "computing the whole run again", out_dir)
+            self.manifest = Manifest(len(self.chunks), fingerprint)
         for kind in KINDS:
             (out_dir / kind).mkdir(parents=True, exist_ok=True)
         for stale in clean_temporary(out_dir):
             log.info("removed %s, left by an interrupted write", stale)
-        self.recomputed = verify_parts(out_dir, self.manifest)
+        self.recomputed = [] if self.manifest.dropped else verify_parts(out_dir, self.manifest)
         for index in self.recomputed:
             log.warning("chunk %d: a part is missing or damaged (its SHA-256 differs from manifest.json); "
                         "computing it again", index)

@@ -18,15 +18,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.run.manifest import Manifest, file_digest, part_path, read_verified
+from sim.run.manifest import KINDS, DamagedPart, Manifest, file_digest, part_path, read_verified, write_manifest
 from sim.run.outputs import _UMASK, atomic_write
 
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
-__all__ = ["ROW_GROUP", "DiskFull", "MergeStream", "guard_disk", "is_disk_full", "merge", "part_table",
-           "write_part"]
+__all__ = ["ROW_GROUP", "DiskFull", "MergeStream", "drop_parts", "guard_disk", "is_disk_full", "merge",
+           "merged_intact", "merged_rows", "part_table", "write_part"]
 
 ROW_GROUP = 65_536  # rows per row group of the merged files, whatever the chunking
 
@@ -271,6 +271,50 @@ def merge(out_dir: Path, kind: str, manifest: Manifest, stream: MergeStream | No
 
     atomic_write(out_dir / f"{kind}.parquet", write)
     return rows
+
+
+def merged_intact(out_dir: Path, manifest: Manifest) -> bool:
+    """Whether every chunk is done and every merged file is on disk with the SHA-256 the manifest recorded."""
+    return len(manifest.parts) == manifest.chunks and "outcomes" in manifest.merged and all(
+        (Path(out_dir) / f"{kind}.parquet").is_file() and file_digest(Path(out_dir) / f"{kind}.parquet") == digest
+        for kind, digest in manifest.merged.items())
+
+
+def merged_rows(out_dir: Path) -> int:
+    """Rows of ``outcomes.parquet`` (from its footer)."""
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(Path(out_dir) / "outcomes.parquet").metadata.num_rows
+
+
+def drop_parts(out_dir: Path, manifest: Manifest) -> int:
+    """Delete the parts of a finished run once its merged files check against their recorded digests.
+
+    The manifest records the drop (``parts_dropped``) before any part is deleted, so a stop half-way leaves
+    a folder whose merged files are its record either way. Nothing is deleted unless every chunk is done and
+    each merged file's bytes match its digest.
+
+    Returns:
+        The number of part files deleted.
+    """
+    out_dir = Path(out_dir)
+    if not merged_intact(out_dir, manifest):
+        return 0
+    manifest.dropped = True
+    write_manifest(out_dir, manifest)
+    deleted = 0
+    for index, entry in manifest.parts.items():
+        for kind in KINDS:
+            path = part_path(out_dir, kind, index)
+            if entry.get(kind) and path.exists():
+                path.unlink()
+                deleted += 1
+    for kind in KINDS:
+        try:
+            (out_dir / kind).rmdir()  # only when empty: a file someone put there stays, with its folder
+        except OSError:
+            pass
+    return deleted
 
 
 def guard_disk(folder: Path, needed: Callable[[], int | None]):

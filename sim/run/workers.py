@@ -2,8 +2,9 @@
 
 Starting a worker with ``spawn`` costs about 1.5 s of imports (Mesa, pandas, PyArrow, the engine; and
 Matplotlib for figures). A fork server imports them once; every worker is then forked from it ready to
-work. The server is a single-threaded process, so forking it is safe whatever threads this process
-runs. The ``run`` verb starts it right after checking the command line, so that its imports overlap
+work. The server is a single-threaded process (its libraries are told to start no helper threads,
+:data:`SINGLE_THREADED`), so forking it is safe whatever threads this process runs, and Python does not
+warn that ``fork()`` may deadlock. The ``run`` verb starts it right after checking the command line, so that its imports overlap
 with the main process's own work (composing the config, simulating); this module itself imports
 nothing heavy.
 
@@ -24,13 +25,19 @@ from collections.abc import Sequence
 
 from sim.run import lifeline
 
-__all__ = ["PRELOAD", "ahead", "context", "preloaded", "start", "worker_init"]
+__all__ = ["PRELOAD", "SINGLE_THREADED", "ahead", "context", "preloaded", "start", "worker_init"]
 
 # what a sweep's workers need (Mesa comes with the model); the lifeline first, so that the server is armed
 # before its long imports
 PRELOAD = ["sim.run.lifeline", "sim.run.runner", "sim.engine.model"]
 
 _started: dict = {}
+
+# the fork server's environment: the libraries it imports start no helper threads (NumPy's and SciPy's OpenBLAS
+# would start one per core, PyArrow's jemalloc a background thread), so the server is a single-threaded process
+# when it forks; each worker is one process on one core anyway
+SINGLE_THREADED = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+                   "JE_ARROW_MALLOC_CONF": "background_thread:false"}
 
 
 def start(extra: Sequence[str] = (), ahead: bool = False):
@@ -50,8 +57,11 @@ def start(extra: Sequence[str] = (), ahead: bool = False):
         preload = PRELOAD + [m for m in extra if m not in PRELOAD]
         ctx.set_forkserver_preload(preload)
         main_thread = threading.current_thread() is threading.main_thread()
-        before = os.environ.get(lifeline.ENV)
-        os.environ[lifeline.ENV] = f"{os.getpid()}:{int(main_thread)}"  # inherited by the server only
+        # inherited by the server only (and its workers): the main process's pid for the lifeline, and no
+        # helper threads in the server, so that forking it is safe (and Python does not warn that it is not)
+        server_env = {lifeline.ENV: f"{os.getpid()}:{int(main_thread)}", **SINGLE_THREADED}
+        before = {key: os.environ.get(key) for key in server_env}
+        os.environ.update(server_env)
         # the server starts with Ctrl-C blocked (a signal mask survives exec) until it ignores it, so a Ctrl-C
         # while it imports is this process's alone: one line here, no traceback from the server
         blocked = main_thread and hasattr(signal, "pthread_sigmask")
@@ -63,10 +73,11 @@ def start(extra: Sequence[str] = (), ahead: bool = False):
         finally:
             if blocked:
                 signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-            if before is None:
-                os.environ.pop(lifeline.ENV, None)
-            else:
-                os.environ[lifeline.ENV] = before
+            for key, value in before.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
         _started["preload"] = tuple(preload)
     _started["ahead"] = _started.get("ahead", False) or ahead
     return ctx

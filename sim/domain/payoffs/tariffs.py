@@ -104,6 +104,10 @@ class TradeModel:
         pledges: Per form: ``delivery`` and ``cost``.
         importer: Id of the party levying the main tariffs.
         exporter: Id of the party whose exports they tax.
+
+    A model of many worlds at once (:meth:`affine_terms` with per-world ranges) may hold arrays of shape ``(W,)``
+    in place of any number of ``stakes``, ``pass_through``, ``weights`` or ``pledges``: every term is computed
+    element by element in the same order, so each world's terms are those of a model of that world alone.
     """
 
     space: OutcomeSpace
@@ -122,10 +126,10 @@ class TradeModel:
     def flow_value(self, issue: Issue) -> float:
         """``V``: the yearly value (USD bn) of the flow a tariff issue taxes, at no tariff."""
         key = "exports_usd_bn" if self.taxed(issue) == self.exporter else "importer_exports_usd_bn"
-        return float(self.stakes[key][issue.tag("flow")])
+        return _number(self.stakes[key][issue.tag("flow")])
 
     def elasticity(self, issue: Issue) -> float:
-        return float(self.stakes.get("elasticity", {}).get(issue.tag("flow"), 0.0))
+        return _number(self.stakes.get("elasticity", {}).get(issue.tag("flow"), 0.0))
 
     def _tariff_terms(self, issue: Issue) -> tuple[dict[str, float], dict[str, Callable]]:
         """A tariff issue's payoff terms per party: the affine part's slope (per pp) and the remainder
@@ -148,10 +152,19 @@ class TradeModel:
                 payer: lambda t: -scale * ((1.0 - phi) * bill_rest(t) + margin * lost(t))}
         return slope, rest
 
+    def ranges(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each issue's own range ``(lo, hi)`` (an issue off the table included), shape ``(n,)``."""
+        return (np.array([i.lo for i in self.space.issues], dtype=float),
+                np.array([i.hi for i in self.space.issues], dtype=float))
+
     # -- the payoffs ---------------------------------------------------------------------------------------
-    def _parts(self) -> tuple[dict[str, np.ndarray], dict[str, float], list[tuple[int, dict[str, Callable]]]]:
+    def _parts(self, lo: np.ndarray | None = None
+               ) -> tuple[dict[str, np.ndarray], dict[str, float], list[tuple[int, dict[str, Callable]]]]:
+        """The affine part ``(a, b)`` per party and each tariff's remainder; ``lo``: the issues' lower ends, per
+        world ``(W, n)`` (default: the outcome space's, one world)."""
         ids = (self.importer, self.exporter)
-        a = {p: np.zeros(self.space.n) for p in ids}
+        lo = self.ranges()[0] if lo is None else lo
+        a = {p: np.zeros(np.shape(lo)) for p in ids}
         b = dict.fromkeys(ids, 0.0)
         rests = []
         ex, im = self.weights[self.exporter], self.weights[self.importer]
@@ -161,39 +174,46 @@ class TradeModel:
             if kind == "tariff":
                 slope, rest = self._tariff_terms(issue)
                 for p in ids:
-                    a[p][k] += slope[p]
+                    a[p][..., k] += slope[p]
                 rests.append((k, rest))
                 if issue.tag("flow") == "vehicles" and issue.grantor == self.importer:
                     # price effect on domestically built cars, linear in the surcharge above the range's floor
                     per_pp = _car_price_effect_per_pp(self.stakes)
-                    a[self.importer][k] -= im["consumer_cost_weight"] * per_pp
-                    b[self.importer] += im["consumer_cost_weight"] * per_pp * issue.lo
+                    a[self.importer][..., k] -= im["consumer_cost_weight"] * per_pp
+                    b[self.importer] += im["consumer_cost_weight"] * per_pp * lo[..., k]
             else:
                 form = issue.tag("form")
                 delivery = self.pledges[form]["delivery"] if form else 1.0
                 if kind == "investment":
                     years = ex["investment_years"]
                     cost = self.pledges[form]["cost"] if form else ex["investment_cost"]
-                    a[self.exporter][k] = -cost * delivery / years
-                    a[self.importer][k] = (im["investment_value"] * delivery + headline) / years
+                    a[self.exporter][..., k] = -cost * delivery / years
+                    a[self.importer][..., k] = (im["investment_value"] * delivery + headline) / years
                 else:  # a yearly purchase item
-                    a[self.exporter][k] = -ex["purchase_cost"][issue.name] * delivery
-                    a[self.importer][k] = im["purchase_value"] * delivery + headline
+                    a[self.exporter][..., k] = -ex["purchase_cost"][issue.name] * delivery
+                    a[self.importer][..., k] = im["purchase_value"] * delivery + headline
         return a, b, rests
 
     def affine(self) -> dict[str, LinearPayoff]:
         """Both parties' affine payoffs: each tariff's volume remainder replaced by its chord over the issue's
         range (exact at both ends; the remainder is zero without volumes)."""
-        a, b, rests = self._parts()
+        terms = self.affine_terms(*self.ranges())
+        return {p: LinearPayoff.over(self.space, a, b) for p, (a, b) in terms.items()}
+
+    def affine_terms(self, lo: np.ndarray, hi: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray | float]]:
+        """Per party, the coefficients ``a`` and constant ``b`` of :meth:`affine` over the ranges ``[lo, hi]``:
+        one world's ``(n,)``, or per world ``(W, n)`` (then ``a`` is ``(W, n)`` and ``b`` is ``(W,)``)."""
+        a, b, rests = self._parts(lo)
         for k, rest in rests:
-            issue = self.space.issues[k]
+            lo_k, hi_k = lo[..., k], hi[..., k]
             for p, r in rest.items():
-                r_lo, r_hi = float(r(issue.lo)), float(r(issue.hi))
-                slope = 0.0 if issue.hi == issue.lo else (r_hi - r_lo) / (issue.hi - issue.lo)
-                if r_lo or r_hi:
-                    a[p][k] += slope
-                    b[p] += r_lo - slope * issue.lo
-        return {p: LinearPayoff.over(self.space, a[p], b[p]) for p in (self.importer, self.exporter)}
+                r_lo, r_hi = np.asarray(r(lo_k), dtype=float), np.asarray(r(hi_k), dtype=float)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    slope = np.where(hi_k == lo_k, 0.0, (r_hi - r_lo) / (hi_k - lo_k))
+                moved = (r_lo != 0.0) | (r_hi != 0.0)  # a remainder of zero at both ends adds nothing (not even -0.0)
+                a[p][..., k] = np.where(moved, a[p][..., k] + slope, a[p][..., k])
+                b[p] = np.where(moved, b[p] + (r_lo - slope * lo_k), b[p])
+        return {p: (a[p], b[p] if np.ndim(b[p]) else float(b[p])) for p in (self.importer, self.exporter)}
 
     def exact(self, packages: np.ndarray) -> dict[str, np.ndarray]:
         """Both parties' exact payoffs (USD bn/yr) of package(s), volumes and all."""
@@ -235,6 +255,11 @@ class TradeModel:
                 absorbed += (1.0 - self.pass_through) * x[k] / 100.0 * v * s
                 margin += m * v * (1.0 - s)
         return {"absorbed": absorbed, "lost_margin": margin, "total": absorbed + margin}
+
+
+def _number(x) -> float | np.ndarray:
+    """A model number: a float for one world, a float array for many."""
+    return float(x) if np.ndim(x) == 0 else np.asarray(x, dtype=float)
 
 
 def tariff_bill_usd_bn(space: OutcomeSpace, stakes: dict, package: np.ndarray) -> float:
@@ -292,10 +317,14 @@ def consumer_cost_coefficients(space: OutcomeSpace, stakes: dict, pass_through: 
     the passed-through tariff bill and the car price effect (the ``w_cons`` term, unweighted), on the tariffs
     the importer levies (at 2024 volumes)."""
     values = stakes["exports_usd_bn"]
-    c = np.zeros(space.n)
-    for k, issue in enumerate(space.issues):
-        if issue.tag("kind") == "tariff" and (importer is None or issue.grantor == importer):
-            c[k] = -pass_through * values[issue.tag("flow")] / 100.0
-            if issue.tag("flow") == "vehicles":
-                c[k] -= _car_price_effect_per_pp(stakes)
+    tariffs = [k for k, i in enumerate(space.issues)
+               if i.tag("kind") == "tariff" and (importer is None or i.grantor == importer)]
+    worlds = np.broadcast_shapes(np.shape(pass_through), *(np.shape(values[space.issues[k].tag("flow")])
+                                                           for k in tariffs))
+    c = np.zeros((*worlds, space.n))
+    for k in tariffs:
+        flow = space.issues[k].tag("flow")
+        c[..., k] = -pass_through * values[flow] / 100.0
+        if flow == "vehicles":
+            c[..., k] -= _car_price_effect_per_pp(stakes)
     return c

@@ -16,6 +16,7 @@ from sim.report import style
 from sim.report.figures.common import (
     MAX_LINES,
     binned,
+    designed_keys,
     deals_for_distribution,
     issue_grid,
     readable,
@@ -57,9 +58,9 @@ def terms(run: RunData, out_dir: Path) -> list[Path]:
     pairs = pair_labels(deals)
     if 1 < pairs.nunique() <= MAX_LINES:
         groups, group_label = pairs, f"strategy pair ({run.versus})"
-    elif run.numeric_keys:
-        groups, note = binned(deals[column_name(run.numeric_keys[0])])
-        group_label = short_key(run.numeric_keys[0], long=True) + (f" ({note}, by midpoint)" if note else "")
+    elif designed_keys(run):
+        groups, note = binned(deals[column_name(designed_keys(run)[0])])
+        group_label = short_key(designed_keys(run)[0], long=True) + (f" ({note}, by midpoint)" if note else "")
     elif pairs.nunique() > MAX_LINES:
         first = run.party_ids[0]
         groups, group_label = deals[f"{first}_strategy"], f"{run.party_names[first]}'s strategy"
@@ -81,7 +82,7 @@ def terms(run: RunData, out_dir: Path) -> list[Path]:
             status_quo_line(ax, run, issue.name)
             pad = 0.04 * (issue.hi - issue.lo)
             ax.set_ylim(issue.lo - pad, issue.hi + pad)  # the issue's whole range: where the deals sit in it
-            ax.set_title(issue_title(issue.name))
+            ax.set_title(issue.title or issue_title(issue.name))
             ax.set_ylabel(issue.unit)
             ax.set_xticks([])
         handles = [Patch(facecolor=c, alpha=0.65, label=n) for c, n in zip(colours, names, strict=True)]
@@ -115,7 +116,7 @@ def _terms_of_one_group(run: RunData, deals: pd.DataFrame, out_dir: Path, label:
             median = float(np.median(deals[issue.name]))
             ax.annotate(f"median {median:.3g} {issue.unit} (range {issue.lo:g} to {issue.hi:g})", (1.02, y[k]),
                         xycoords=("axes fraction", "data"), va="center", fontsize=8)
-        ax.set_yticks(y, [issue_title(i.name) for i in issues])
+        ax.set_yticks(y, [i.title or issue_title(i.name) for i in issues])
         ax.set_xlim(-0.03, 1.03)
         ax.set_xlabel("agreed value within the issue's range (0 = minimum, 1 = maximum)")
         ax.set_title(f"Agreed terms: {label} ({len(deals)} agreements; boxes: quartiles, whiskers: 1.5 IQR)")

@@ -20,6 +20,20 @@ class Skip(Exception):
     """A figure the data does not support, with the reason."""
 
 
+def designed_keys(run: RunData) -> list[str]:
+    """The numeric parameters the run's design varies (:attr:`RunData.numeric_keys`), without those an ensemble
+    only draws from their priors (``sweep.sample.method=prior``): a forecast draws dozens of parameters at once, and
+    a figure against one of them (the deal rate against a ratification threshold, say) is not an experiment on it."""
+    prior = set(run.plan.prior_keys)
+    return [k for k in run.numeric_keys if k not in prior]
+
+
+def prior_note(run: RunData) -> str:
+    """The end of a Skip reason in a run that draws parameters from their priors ("" in any other run)."""
+    n = len(run.plan.prior_keys)
+    return f" (the {n} parameters drawn from their priors are not a sweep)" if n else ""
+
+
 def deals_for_distribution(run: RunData, none: str, few: str) -> pd.DataFrame:
     """The deals to draw a distribution of, or Skip with a reason if there are none or too few."""
     deals = run.deals

@@ -44,7 +44,7 @@ def concession_paths(run: RunData, out_dir: Path) -> list[Path]:
             if row["deal"]:
                 ax.plot([row["end_round"]], [row[issue.name]], marker="*", ms=15, color=ACCENT,
                         markeredgecolor="black", zorder=5, linestyle="none", label="agreement")
-            ax.set_title(issue_title(issue.name))
+            ax.set_title(issue.title or issue_title(issue.name))
             ax.set_ylabel(issue.unit)
             ax.set_ylim(issue.lo - 0.04 * (issue.hi - issue.lo), issue.hi + 0.04 * (issue.hi - issue.lo))
             _round_axis(ax, run.structure, 1, last)

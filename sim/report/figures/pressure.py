@@ -17,6 +17,8 @@ from sim.report.figures.common import (
     MAX_LINES,
     Skip,
     binned,
+    designed_keys,
+    prior_note,
     medians_with_intervals,
     readable,
     status_quo_line,
@@ -47,9 +49,9 @@ class _Setup:
 
 
 def _setup(run: RunData) -> _Setup:
-    keys = run.numeric_keys
+    keys = designed_keys(run)
     if not keys:
-        raise Skip("no numeric parameter was swept")
+        raise Skip("no numeric parameter was swept" + prior_note(run))
     swept = [k for k in PRESSURE_KEYS if k in keys]
     if not swept:
         raise Skip("neither the deadline nor the escalation was swept (deal_rate shows the swept parameters)")
@@ -169,7 +171,8 @@ def _term_panel(ax: plt.Axes, s: _Setup, deals: pd.DataFrame, issue: str, run: R
     status_quo_line(ax, run, issue)
     ax.legend(loc="best", frameon=False, fontsize=8)
     unit = run.structure.space.issues[run.structure.space.names.index(issue)].unit
-    ax.set_title(f"Agreed {issue_title(issue).lower()} (median)\n(all strategy pairs)", fontsize=10)
+    title = issue_title(issue, run.structure.space).lower()
+    ax.set_title(f"Agreed {title} (median)\n(all strategy pairs)", fontsize=10)
     ax.set_ylabel(unit)
 
 

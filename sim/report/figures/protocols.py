@@ -14,6 +14,8 @@ from sim.report.figures.common import (
     MAX_LINES,
     Skip,
     binned,
+    designed_keys,
+    prior_note,
     median_by,
 )
 from sim.report.style import PALETTE, figure_style, issue_title, short_key, sized
@@ -52,7 +54,8 @@ def agenda(run: RunData, out_dir: Path) -> list[Path]:
             axes[2].bar(x + offset, deals[term].median().reindex(agendas), width, color=colour)
             axes[3].bar(x + offset, by["welfare"].mean().reindex(agendas), width, color=colour)
         titles = ["Outcomes: full deal (solid), piecemeal (hatched)", "Timing of full deals",
-                  f"Agreed {issue_title(term).lower()} (full deals)", "Joint welfare (all negotiations)"]
+                  f"Agreed {issue_title(term, run.structure.space).lower()} (full deals)",
+                  "Joint welfare (all negotiations)"]
         labels = ["share of negotiations", "agreement round / final deadline (median)", f"{unit} (median)",
                   f"{' + '.join(run.party_names.values())} utility (mean; no deal at reservation)"]
         for ax, title, label in zip(axes, titles, labels, strict=True):
@@ -77,9 +80,9 @@ def two_level(run: RunData, out_dir: Path) -> list[Path]:
     The involuntary-defection panel is drawn only if some tentative agreement failed ratification;
     otherwise the figure says there were none. More strategy pairs than :data:`MAX_LINES` are pooled.
     """
-    key = next((k for k in run.numeric_keys if k.startswith("scenario.ratification.")), None)
+    key = next((k for k in designed_keys(run) if k.startswith("scenario.ratification.")), None)
     if key is None:
-        raise Skip("no ratification threshold was swept")
+        raise Skip("no ratification threshold was swept" + prior_note(run))
     data = run.outcomes.assign(_pair=run.pairs)
     data["_x"], x_note = binned(data[column_name(key)])
     pairs = list(data["_pair"].unique())
@@ -91,7 +94,7 @@ def two_level(run: RunData, out_dir: Path) -> list[Path]:
     term, unit = headline_issue(run.structure)
     panels = [("Deal rate (95 % Wilson band)", "share of negotiations"),
               (f"Agreed utility: {names[b]} (solid), {names[a]} (dashed)", "utility (median)"),
-              (f"Agreed {issue_title(term).lower()}", f"{unit} (median)")]
+              (f"Agreed {issue_title(term, run.structure.space).lower()}", f"{unit} (median)")]
     if any_defection:
         panels.append(("Involuntary defections", "failed ratifications per negotiation (mean)"))
     with figure_style():

@@ -16,6 +16,8 @@ from sim.report.figures.common import (
     MIN_HEATMAP_SHARE,
     Skip,
     binned,
+    designed_keys,
+    prior_note,
     rate_by,
     readable,
     ticks_at_values,
@@ -31,7 +33,7 @@ def deal_rate(run: RunData, out_dir: Path) -> list[Path]:
     A sampled parameter (more than :data:`MAX_VALUES` distinct values) is binned: each point is the
     deal rate in one equal-width bin, drawn at the bin's midpoint, with its Wilson interval.
     """
-    keys = run.numeric_keys[:3]
+    keys = designed_keys(run)[:3]
     if not keys:
         return _deal_rate_by_pair(run, out_dir)
     data = run.outcomes.assign(_pair=run.pairs)
@@ -64,7 +66,7 @@ def _deal_rate_by_pair(run: RunData, out_dir: Path) -> list[Path]:
     """Without a swept numeric parameter: each strategy pair's deal rate with its 95 % interval."""
     agg = run.outcomes.assign(_pair=run.pairs).groupby("_pair").agg(k=("deal", "sum"), n=("deal", "size"))
     if len(agg) < 2:
-        raise Skip("no numeric parameter was swept and only one strategy pair was run")
+        raise Skip("no numeric parameter was swept and only one strategy pair was run" + prior_note(run))
     agg["rate"] = agg["k"] / agg["n"]
     agg["low"], agg["high"] = wilson_interval(agg["k"], agg["n"])
     agg = agg.sort_values(["rate", "low"])

@@ -1,0 +1,230 @@
+"""Coupled sampled keys laid out for all points at once through the trade payoff model's arrays.
+
+A coupled key moves a payoff, a range or the constraints' text (:mod:`sim.config.layout`). It is laid out
+here, with no compile per point, when its probes (the first point compiled with the key at its lowest and
+at its highest sampled value, the structure's shape unchanged) show that it changes nothing but
+
+- leaves that hold its own value (an issue's range, a party's bound, a deadline),
+- the payoff leaves (:data:`~sim.config.payoff_arrays.PAYOFF_FIELDS`, the constituencies' terms),
+- places among the trade payoff model's numbers that hold its value (:func:`~sim.config.payoff_arrays.trade_numbers`),
+- one place in the constraints' text, where its value is written.
+
+When every coupled key is such a key, the direct leaves are written in, the payoff leaves are computed for
+all points at once (:func:`~sim.config.payoff_arrays.payoff_arrays`, element by element in the compiler's
+order) and the constraints' text is filled in. Points whose numbers could break a rule the compiler checks
+across keys (a status quo or a red line outside its range, a scheduled change or the escalation outside it,
+purchase maxima above the surplus, a payoff constant over the box, an extension past the horizon) are
+compiled, so a point the compiler refuses is refused as before. The layout is checked against the compiler
+bit for bit on :data:`CHECKED_POINTS` sampled points; if one differs, or a key is not such a key, nothing
+is returned and the points are compiled as before.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from sim.config.leafwise import Compiles, Run, _differs, _overlay, _point, _row, _same
+from sim.config.payoff_arrays import PAYOFF_FIELDS, payoff_arrays, trade_numbers, trade_scenario
+from sim.config.values import fmt
+from sim.engine.inputs import leaves, shape, stack, with_leaves, with_ranges
+
+__all__ = ["CHECKED_POINTS", "vector_runs"]
+
+# sampled points compiled in full to check a layout
+CHECKED_POINTS = 16
+# leaves a key may change besides its own value and the payoffs, and through which it moves the payoffs
+_READ = ("issue_lo", "issue_hi", "status_quo", "escalation")
+
+
+@dataclass(frozen=True)
+class _Key:
+    """Where a coupled key goes: the leaves holding its value, its places among the payoff model's numbers, and
+    the ``(prefix, suffix)`` lengths of the constraints' text around its written value (``None``: not written)."""
+
+    leaves: tuple[tuple[int, tuple[int, ...]], ...]
+    places: tuple[tuple[str, ...], ...]
+    text: tuple[int, int] | None
+
+
+@dataclass(frozen=True)
+class _Context:
+    ref: Any
+    row0: dict[str, Any]
+    scenario: Any
+    numbers: dict
+    payoff_ids: frozenset[int]
+    read_ids: frozenset[int]
+
+
+def _leaf_ids(ref) -> tuple[frozenset[int], frozenset[int]]:
+    """The payoff leaves, and the leaves the payoffs are computed from (:data:`_READ`), by index."""
+    marker, read = object(), object()
+    inputs = with_ranges(ref.structure, ref.inputs)
+    parties = tuple(replace(p, **dict.fromkeys(PAYOFF_FIELDS, marker), constituencies=tuple(
+        replace(c, coef=marker, offset=marker) for c in p.constituencies)) for p in inputs.parties)
+    marked = leaves(replace(inputs, parties=parties, **dict.fromkeys(_READ, read)))
+    return (frozenset(j for j, leaf in enumerate(marked) if leaf is marker),
+            frozenset(j for j, leaf in enumerate(marked) if leaf is read))
+
+
+def _text(before: str, now: str, old, new) -> tuple[int, int] | None | bool:
+    """Where ``old`` is written in ``before`` such that writing ``new`` there gives ``now``: ``(prefix, suffix)``;
+    ``None`` if the text is the same; ``False`` if it changed otherwise."""
+    if before == now:
+        return None
+    old_text, new_text = fmt(old), fmt(new)
+    first = next((i for i, (a, b) in enumerate(zip(before, now, strict=False)) if a != b), min(len(before), len(now)))
+    for start in range(max(0, first - len(old_text)), first + 1):
+        end = start + len(old_text)
+        if before[start:end] == old_text and now == before[:start] + new_text + before[end:]:
+            return start, len(before) - end
+    return False
+
+
+def _probe(ctx: _Context, compile_row: Compiles, point_config, key: str, column: np.ndarray) -> _Key | None:
+    """How ``key`` moves a point, if it is laid out here (the same at its lowest and highest sampled values)."""
+    ref, row0 = ctx.ref, ctx.row0
+    ref_flat, found = compile_row.flat(ref), None
+    for value in {column.min().item(), column.max().item()} - {row0[key]}:
+        row = row0 | {key: value}
+        probe = compile_row(row)
+        if shape(probe.structure) != shape(ref.structure):
+            return None
+        positions, moved = [], False
+        for j, (now, before) in enumerate(zip(compile_row.flat(probe), ref_flat, strict=True)):
+            where = np.flatnonzero(_differs(now, before))
+            if not where.size:
+                continue
+            if j in ctx.payoff_ids:
+                moved = True
+            elif np.all(now[where] == float(value)) and np.all(before[where] == float(row0[key])):
+                positions.append((j, tuple(where.tolist())))
+            else:
+                return None
+        numbers = trade_numbers(point_config(row), ctx.scenario)
+        if numbers.keys() != ctx.numbers.keys():
+            return None
+        places = tuple(p for p in numbers if numbers[p] != ctx.numbers[p])
+        if any(numbers[p] != value or ctx.numbers[p] != row0[key] for p in places):
+            return None
+        if moved and not places and not any(j in ctx.read_ids for j, _ in positions):
+            return None  # it moves a payoff some other way
+        text = _text(ref.constraints, probe.constraints, row0[key], value)
+        if text is False:
+            return None
+        now_key = _Key(leaves=tuple(positions), places=places, text=text)
+        if found is not None and found != now_key:
+            return None
+        found = now_key
+    return found or _Key(leaves=(), places=(), text=None)
+
+
+def _constraints(ref_text: str, keys: dict[str, _Key], columns: dict[str, np.ndarray], n: int) -> np.ndarray | None:
+    """Each point's constraints in words (``None`` if two keys' values are written in overlapping places)."""
+    spans = sorted((k.text[0], len(ref_text) - k.text[1], key) for key, k in keys.items() if k.text is not None)
+    out = np.empty(n, dtype=object)
+    if not spans:
+        out.fill(ref_text)
+        return out
+    if any(a[1] > b[0] for a, b in zip(spans, spans[1:], strict=False)):
+        return None
+    cuts = [0, *(x for start, end, _ in spans for x in (start, end)), len(ref_text)]
+    pieces = [ref_text[a:b] for a, b in zip(cuts[::2], cuts[1::2], strict=True)]
+    values = [columns[key].tolist() for _, _, key in spans]
+    for i in range(n):
+        text = pieces[0]
+        for k, column in enumerate(values):
+            text += fmt(column[i]) + pieces[k + 1]
+        out[i] = text
+    return out
+
+
+def _build(ctx: _Context, keys: dict[str, _Key], direct: dict, columns: dict[str, np.ndarray], n: int):
+    """The points' stacked inputs: direct leaves written in, the payoff leaves computed for all at once."""
+    base = stack([with_ranges(ctx.ref.structure, ctx.ref.inputs)])
+    base = with_leaves(base, [np.broadcast_to(leaf, (n, *leaf.shape[1:])) for leaf in leaves(base)])
+    positions = direct | {key: [(j, np.array(w)) for j, w in k.leaves] for key, k in keys.items() if k.leaves}
+    inputs = _overlay(base, positions, columns, slice(0, n))
+    numbers = dict(ctx.numbers)
+    for key, k in keys.items():
+        for place in k.places:
+            numbers[place] = np.asarray(columns[key], dtype=float)
+    pays = payoff_arrays(ctx.scenario, numbers, (inputs.issue_lo, inputs.issue_hi), inputs.status_quo,
+                         np.asarray(inputs.escalation, dtype=float))
+    parties = tuple(replace(p, **{f: pays[pid][f] for f in PAYOFF_FIELDS}, constituencies=tuple(
+        replace(c, coef=coef, offset=offset) for c, (coef, offset) in zip(p.constituencies, pays[pid]["constituencies"],
+                                                                          strict=True)))
+        for p, pid in zip(inputs.parties, ctx.scenario.ids, strict=True))
+    return _shared(replace(inputs, parties=parties)), numbers
+
+
+def _shared(inputs):
+    """The inputs with leaves of the same numbers, bit for bit, held once (read-only): a drawn maximum of an issue
+    is also both parties' bounds on it, and a constituency may weigh what another does."""
+    kept: list[np.ndarray] = []
+    out = []
+    for leaf in leaves(inputs):
+        if isinstance(leaf, np.ndarray) and leaf.dtype == np.float64 and leaf.ndim and leaf.strides[0]:
+            bits = leaf.view(np.uint64)
+            leaf = next((k for k in kept if k.shape == leaf.shape and np.array_equal(k.view(np.uint64), bits)), leaf)
+            if not any(k is leaf for k in kept):
+                leaf.setflags(write=False)
+                kept.append(leaf)
+        out.append(leaf)
+    return with_leaves(inputs, out)
+
+
+def _doubtful(ctx: _Context, inputs, numbers: dict) -> np.ndarray:
+    """Points whose numbers could break a rule the compiler checks across keys (they are compiled)."""
+    lo, hi, sq = inputs.issue_lo, inputs.issue_hi, inputs.status_quo
+    bad = np.any((sq < lo) | (sq > hi), axis=1)
+    for p in inputs.parties:
+        bad |= np.any((p.red_lo < lo) | (p.red_hi > hi) | (p.red_lo > p.red_hi), axis=1) | ~(p.p_max > p.p_min)
+    structure, space = ctx.ref.structure, ctx.scenario.space
+    for change in structure.schedule:
+        bad |= (change.value < lo[:, change.issue]) | (change.value > hi[:, change.issue])
+    if structure.escalation_issue is not None:
+        j = structure.escalation_issue
+        bad |= inputs.escalation > hi[:, j] - sq[:, j]
+    purchases = [k for k, i in enumerate(space.issues) if i.tag("kind") == "purchase"]
+    if purchases:
+        bad |= hi[:, purchases].sum(axis=1) > numbers[("stakes", "surplus_usd_bn")]
+    bad |= inputs.deadline + inputs.extension_rounds > structure.max_rounds
+    return np.flatnonzero(bad)
+
+
+def vector_runs(compile_row, point_config, ref, row0: dict[str, Any], columns: dict[str, np.ndarray],
+                direct: dict) -> list[Run] | None:
+    """The sampled points as one run, the coupled keys laid out at once; ``None`` if they cannot be (or the
+    layout does not match the compiler), and the caller compiles them."""
+    scenario = trade_scenario(point_config(row0))
+    if scenario is None:
+        return None
+    payoff_ids, read_ids = _leaf_ids(ref)
+    ctx = _Context(ref=ref, row0=row0, scenario=scenario, numbers=trade_numbers(point_config(row0), scenario),
+                   payoff_ids=payoff_ids, read_ids=read_ids)
+    keys = {}
+    for key, column in columns.items():
+        if key not in direct:
+            found = _probe(ctx, compile_row, point_config, key, column)
+            if found is None:
+                return None
+            keys[key] = found
+    taken = [(j, k) for positions in (*direct.values(), *(
+        [(j, np.array(w)) for j, w in k.leaves] for k in keys.values())) for j, w in positions for k in w.tolist()]
+    n = len(next(iter(columns.values())))
+    constraints = _constraints(ref.constraints, keys, columns, n)
+    if len(set(taken)) != len(taken) or constraints is None:
+        return None
+    inputs, numbers = _build(ctx, keys, direct, columns, n)
+    for i in _doubtful(ctx, inputs, numbers):
+        compile_row(_row(columns, int(i)))  # refused in one line if the compiler refuses it
+    run = Run(start=0, stop=n, structure=ref.structure, inputs=inputs, constraints=constraints,
+              stakes_usd=ref.stakes_usd)
+    for i in sorted({int(i) for i in np.linspace(0, n - 1, min(n, CHECKED_POINTS))}):
+        if not _same(compile_row(_row(columns, i)), _point(run.structure, inputs, i, constraints[i])):
+            return None
+    return [run]

@@ -1,0 +1,219 @@
+"""What a plan is: its grid points (one by one or in blocks of one structure shape), its run settings, its
+size limits, the keys a sweep may vary, and the output column of a swept key.
+
+:func:`sim.config.sweep.plan` makes a :class:`Plan`; the runner, the store and the report read it.
+"""
+
+from __future__ import annotations
+
+import bisect
+import keyword
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from sim.config.values import ConfigError, flatten
+from sim.engine.inputs import Structure, WorldInputs, point_structure, take
+
+__all__ = ["MAX_GRID_POINTS", "MAX_SAMPLED_POINTS", "MAX_WORLDS", "GridPoint", "Plan", "PointBlock", "Points",
+           "column_name"]
+
+# A plan beyond these sizes is refused before it is expanded. Grid points (strategy pairs x grid values) and
+# the rows of a sensitivity design (whose analysis holds them in memory) are each compiled, so at most
+# MAX_GRID_POINTS; draws of LHS, uniform and prior samples are laid out as per-point arrays, so up to
+# MAX_SAMPLED_POINTS, unless a key they set moves a payoff, a range or a constraint: such points are compiled
+# one by one, MAX_GRID_POINTS at most (refused after the layout's probes, before the compiles).
+MAX_GRID_POINTS = 200_000
+MAX_SAMPLED_POINTS = 10_000_000
+MAX_WORLDS = 10**10
+
+
+def column_name(key: str) -> str:
+    """The output column of a swept config key: a Python identifier, usable as ``df.attr`` and in ``df.query``.
+
+    The one rule for every table a run writes (``outcomes.parquet``, ``rounds.parquet``, ``summary.csv``):
+    a leading ``scenario.`` is dropped and every ``.`` or ``-`` becomes ``_``. Names that are already
+    identifiers (``us_strategy``, ``agenda``) are unchanged. The inverse (column -> key) is recorded in each
+    Parquet field's ``config_key`` metadata and under ``swept_columns`` in ``metadata.json``.
+
+    Examples:
+        ``scenario.deadline.round`` -> ``deadline_round``; ``scenario.sides.p1.deadline`` ->
+        ``sides_p1_deadline``; ``p1.offering.beta`` -> ``p1_offering_beta``; ``protocol.agenda`` ->
+        ``protocol_agenda``; ``scenario.issues.steel-aluminium.negotiable`` ->
+        ``issues_steel_aluminium_negotiable``.
+
+    Args:
+        key: A config key in dotted form.
+
+    Returns:
+        The column's name.
+    """
+    name = key.removeprefix("scenario.")
+    return name.replace(".", "_").replace("-", "_")
+
+
+def _check_columns(keys: list[str]) -> None:
+    """Refuse a coordinate key whose column is not an identifier, and two keys given the same column."""
+    seen: dict[str, str] = {}
+    for key in keys:
+        column = column_name(key)
+        if not column.isidentifier() or keyword.iskeyword(column):
+            raise ConfigError("sweep", f"the swept key {key} would be the output column {column!r}, which is not a "
+                                       "Python identifier; only letters, digits, '_', '.' and '-' can be swept")
+        if column in seen:
+            raise ConfigError("sweep", f"the keys {seen[column]} and {key} would both be the output column "
+                                       f"{column!r}; sweep only one of them")
+        seen[column] = key
+
+
+@dataclass
+class GridPoint:
+    """One point of the sweep: coordinates, and its compiled inputs.
+
+    Attributes:
+        coordinates: Swept key -> value, including each party's strategy (``<party>_strategy``).
+        structure: Shared structure of its worlds.
+        inputs: Its numbers (one world's).
+        stakes_usd: The stakes in dollars (tariff payoff model).
+    """
+
+    coordinates: dict[str, Any]
+    structure: Structure
+    inputs: WorldInputs = field(repr=False)
+    stakes_usd: dict[str, float] = field(default_factory=dict, repr=False)
+
+
+def _value(column: Any, i: int) -> Any:
+    v = column[i]
+    return v.item() if isinstance(v, np.generic) else v
+
+
+@dataclass
+class PointBlock:
+    """Consecutive grid points whose structures have one shape, held as per-point arrays (no object per point).
+
+    Their worlds can share one batched model (:func:`sim.engine.inputs.shape`): they differ in numbers only,
+    issue ranges included.
+
+    Attributes:
+        start: Index of its first point in the plan.
+        structure: A structure of its shape (a point's own, with its issue ranges and status quo:
+            :func:`~sim.engine.inputs.point_structure`).
+        inputs: The points' inputs, each leaf with a leading point axis, issue ranges included.
+        coordinates: Per coordinate key, the points' values (a NumPy array; an object array keeps Python
+            values as the config gave them).
+        stakes_usd: The stakes in dollars of its first point (``metadata.json``), given to each of its points.
+    """
+
+    start: int
+    structure: Structure
+    inputs: WorldInputs = field(repr=False)
+    coordinates: dict[str, np.ndarray] = field(repr=False)
+    stakes_usd: dict[str, float] = field(default_factory=dict, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.coordinates["constraints"])
+
+    def point(self, i: int) -> GridPoint:
+        """Its point ``i`` (counted from :attr:`start`)."""
+        inputs = take(self.inputs, i)
+        return GridPoint(coordinates={k: _value(col, i) for k, col in self.coordinates.items()},
+                         structure=point_structure(self.structure, inputs), inputs=inputs, stakes_usd=self.stakes_usd)
+
+
+class Points(Sequence):
+    """The plan's grid points, in world order, made on demand from its blocks."""
+
+    def __init__(self, blocks: list[PointBlock]) -> None:
+        self.blocks = blocks
+        self._starts = [b.start for b in blocks]
+        self._n = sum(len(b) for b in blocks)
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self._n))]
+        if index < 0:
+            index += self._n
+        if not 0 <= index < self._n:
+            raise IndexError("grid point index out of range")
+        block = self.blocks[bisect.bisect_right(self._starts, index) - 1]
+        return block.point(index - block.start)
+
+    def block_of(self, index: int) -> PointBlock:
+        """The block that holds point ``index``."""
+        return self.blocks[bisect.bisect_right(self._starts, index) - 1]
+
+
+@dataclass
+class Plan:
+    """A validated run: its grid points and run settings.
+
+    Attributes:
+        points: The grid points, in world order (a sequence made on demand from :attr:`blocks`).
+        seeds: Replications per grid point.
+        root_seed: The run's root seed.
+        chunk_size: Most worlds in one chunk (one batched model run, one Parquet part).
+        workers: Parallel worker processes (at most).
+        workers_auto: Whether ``workers`` was left to default, so the runner may use fewer for small sweeps.
+        executor: ``"local"`` or ``"dask"``.
+        dask_address: Dask scheduler address (``None``: a local cluster).
+        record_rounds: ``"all"``, ``"none"`` or the number of seeds per point whose rounds are kept.
+        common_random_numbers: Whether the same seed index gets the same draws at every point.
+        swept_keys: The swept config keys, in column order (their columns: :attr:`columns`).
+        coordinate_dtypes: NumPy dtype of each coordinate (strategies and swept keys), by config key.
+        parties: The parties' ids and display names, in scenario order.
+        prior_keys: The keys drawn from their priors (``sweep.sample.method=prior``): recorded per
+            negotiation, but not grid axes of the summary.
+    """
+
+    points: Points
+    seeds: int
+    root_seed: int
+    chunk_size: int
+    workers: int
+    workers_auto: bool
+    executor: str
+    dask_address: str | None
+    record_rounds: str | int
+    common_random_numbers: bool
+    swept_keys: list[str]
+    coordinate_dtypes: dict[str, str]
+    parties: list[tuple[str, str]] = field(default_factory=list)
+    prior_keys: list[str] = field(default_factory=list)
+
+    @property
+    def blocks(self) -> list[PointBlock]:
+        """The grid points as blocks of one structure shape, in world order."""
+        return self.points.blocks
+
+    @property
+    def n_worlds(self) -> int:
+        """Total number of negotiations."""
+        return len(self.points) * self.seeds
+
+    @property
+    def columns(self) -> dict[str, str]:
+        """Output column of each coordinate (strategies, agenda, swept keys, constraints), by config key."""
+        return {key: column_name(key) for key in self.coordinate_dtypes}
+
+    @property
+    def swept_columns(self) -> dict[str, str]:
+        """Config key of each swept key's output column (the inverse of :func:`column_name`), in column order."""
+        return {column_name(key): key for key in self.swept_keys}
+
+
+def _sweepable(key: str, where: str) -> None:
+    if key.split(".")[0] in ("run", "sweep", "hydra"):
+        raise ConfigError(where, "run settings cannot vary inside one run; sweep them with -m (Hydra multirun)")
+
+
+def _flatten(grid: Any) -> list[tuple[str, Any]]:
+    """Axes of a grid given flat (``{"a.b": [..]}``) or nested (``{"a": {"b": [..]}}``)."""
+    if not isinstance(grid, dict):
+        raise ConfigError("sweep.grid", "must map config keys to lists of values")
+    return list(flatten(grid).items())
