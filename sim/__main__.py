@@ -14,7 +14,17 @@ from dataclasses import dataclass
 
 from sim.console import did_you_mean, error_line, quiet_broken_pipe
 from sim.guard import one_line
-from sim.verbs import _analyze, _calibration, _codebook, _compare, _dashboard, _plot, _validate
+from sim.verbs import (
+    _analyze,
+    _backtest,
+    _calibrate,
+    _calibration,
+    _codebook,
+    _compare,
+    _dashboard,
+    _plot,
+    _validate,
+)
 
 USAGE = """usage: python -m sim VERB [ARGUMENTS...]   (python -m sim VERB --help)
 
@@ -76,6 +86,10 @@ def _run(args: list[str]) -> int:
     if problem := _unsupported_plugin(args):
         print(f"error: {problem}", file=sys.stderr)
         return 2
+    from sim.inference.cli import calibrate_first  # forecast.source=posterior without a calibration folder
+
+    if isinstance(args := calibrate_first(args), int):
+        return args
     if not any(a.split("=")[0] in _HYDRA_FLAGS_WITHOUT_CHECK for a in args):
         _start_workers(args)
         multirun = any(a in ("-m", "--multirun") for a in args)
@@ -174,6 +188,10 @@ VERBS: dict[str, Verb] = {
     "analyze": Verb("which parameters drive each outcome, and where a condition holds (PRIM)", "python -m sim analyze RUN_DIR|EXPERIMENT [--prim no_deal]", _analyze),
     "compare": Verb("join run folders into one table and figure",
                     "python -m sim compare DIR|EXPERIMENT [DIR ...] [--out DIR]", _compare),
+    "calibrate": Verb("fit the shared and per-case parameters to the panel's arrangements dated on or before DATE",
+                      "python -m sim calibrate scenario.as_of=DATE [calibrate.seed=N] [--out DIR]", _calibrate),
+    "backtest": Verb("forecast each panel arrangement from the day before, calibrated on what came before it",
+                     "python -m sim backtest [calibrate.seed=N] [--out DIR]", _backtest),
 }
 
 

@@ -288,6 +288,18 @@ def _codebook(args: list[str]) -> int:
     return codebook(args)
 
 
+def _calibrate(args: list[str]) -> int:
+    from sim.inference.cli import main as calibrate
+
+    return calibrate(args)
+
+
+def _backtest(args: list[str]) -> int:
+    from sim.inference.cli import backtest_main
+
+    return backtest_main(args)
+
+
 def _calibration(args: list[str]) -> int:
     from sim.report.calibration import main as calibration
 

@@ -131,6 +131,13 @@ WHERE = {
                                                            "(minutes) against a recording made on earlier code",
     "python -m sim run +experiment=sensitivity": "not run at full size: 139,264 negotiations (minutes); a small Sobol "
                                                  "design runs the same path in tests/test_sensitivity_cli.py",
+    "python -m sim calibrate scenario.as_of=2025-07-15": "not run at full size (a minute of CPU); a small calibration "
+                                                         "through the same function, its files and its determinism: "
+                                                         "tests/test_inference_panel.py",
+    "python -m sim calibrate": "a verb named in prose (the example with a date is above); its refusals are run in "
+                               "tests/test_inference_panel.py",
+    "python -m sim backtest": "not run: three calibrations and eight forecasts (minutes of CPU); its scores are "
+                              "checked by hand in tests/test_inference_backtest.py",
     "python experiments/make_gallery.py": "not run: it reruns every experiment at full size (minutes) and "
                                           "rewrites the committed gallery figures in the repository",
 }

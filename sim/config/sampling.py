@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.config import priors
+from sim.config import posterior_draws, priors
 from sim.config.designs import DESIGN_METHODS, check_size, design_rows, unit_design
 from sim.config.points import MAX_GRID_POINTS, MAX_SAMPLED_POINTS, _flatten, _sweepable
 from sim.config.values import ConfigError, Tree, choice, get, number, numeric_key
@@ -142,6 +142,8 @@ def _samples(cfg: Tree, root_seed: int, grid_keys: set[str]) -> dict[str, np.nda
     """Points sampled from numeric ranges (``sweep.sample``), or from the scenario's priors
     (``method: prior``, :mod:`sim.config.priors`), one array per key; ``{}`` if none."""
     if choice(cfg, "sweep.sample.method", SAMPLING_METHODS) == "prior":
+        if posterior_draws.source(cfg) == "posterior":  # forecast.source=posterior: the fitted keys' posterior
+            return posterior_draws.draw_columns(cfg, _sample_size(cfg), root_seed, grid_keys)
         return priors.draw_columns(cfg, _sample_size(cfg), root_seed, grid_keys)
     design = sampled_design(cfg, root_seed, grid_keys)
     return {} if design is None else design.columns()

@@ -126,8 +126,12 @@ def _run_settings(cfg: Tree) -> dict[str, Any]:
             "workers_auto": workers_auto, "executor": executor, "address": address, "record": record, "crn": crn}
 
 
-def plan(config: DictConfig | Tree) -> Plan:
+def plan(config: DictConfig | Tree, samples: dict[str, np.ndarray] | None = None) -> Plan:
     """Validate a run's config and expand its sweep into grid points.
+
+    ``samples`` (one array of ``sweep.sample.n`` values per config key), when given, replaces the points the
+    config's ``sweep.sample`` would draw: how a caller supplies its own ensemble (a posterior sample,
+    :mod:`sim.inference`).
 
     Raises:
         ConfigError: naming the first bad key and what it allows.
@@ -150,7 +154,7 @@ def plan(config: DictConfig | Tree) -> Plan:
         raise ConfigError("sweep", f"plans {n_points:,} grid points x {seeds:,} seeds = {n_points * seeds:,} "
                                    f"negotiations; the limit is {limit:,} grid points and "
                                    f"{MAX_WORLDS:,} negotiations per run (split it with -m)")
-    samples = _samples(cfg, root_seed, set(axes))
+    samples = _samples(cfg, root_seed, set(axes)) if samples is None else samples
     swept = list(axes) + [k for k in samples if k not in axes]
     _check_columns([*(f"{pid}_strategy" for pid in ids), "agenda", *swept, "constraints"])
     runs: list[tuple[dict[str, Any], Run]] = []
