@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sim.console import did_you_mean, error_line, quiet_broken_pipe
-from sim.guard import one_line
+from sim.guard import interrupted, one_line
 from sim.verbs import (
     _analyze,
     _backtest,
@@ -97,6 +97,8 @@ def _run(args: list[str]) -> int:
         try:
             args = [*args, *check(overrides, multirun, claim=True)]  # the run folder, when the command names none
         except UsageError as err:
+            if interrupted(err):  # a stop during the check, hidden by an error raised while it unwound
+                raise KeyboardInterrupt from None
             print("error: " + error_line(str(err), _suggestion(str(err))), file=sys.stderr)
             return 2
     from sim.cli import main as hydra_main

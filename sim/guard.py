@@ -21,7 +21,7 @@ import sys
 import threading
 from collections.abc import Callable
 
-__all__ = ["SYSTEM_ERRNOS", "one_line"]
+__all__ = ["SYSTEM_ERRNOS", "interrupted", "one_line"]
 
 # errors of the system, not of the program: the file system's limits and permissions
 SYSTEM_ERRNOS = {errno.EFBIG, errno.ENAMETOOLONG, errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC,
@@ -30,6 +30,19 @@ SYSTEM_ERRNOS = {errno.EFBIG, errno.ENAMETOOLONG, errno.EACCES, errno.EPERM, err
 
 def _raise_interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
+
+
+def interrupted(err: BaseException) -> bool:
+    """Whether ``err`` was raised while a stop (Ctrl-C, SIGTERM) was being handled: a library that cleans up
+    after the interrupt (OmegaConf while Hydra imports, a half-built config) may raise an error of its own from
+    inside it, which hides the stop. The interrupt is then found in the chain of causes and contexts."""
+    seen = set()
+    while err is not None and id(err) not in seen:
+        if isinstance(err, KeyboardInterrupt):
+            return True
+        seen.add(id(err))
+        err = err.__cause__ or err.__context__
+    return False
 
 
 def _describe(err: OSError) -> str:
@@ -55,6 +68,11 @@ def _exit_now(status: int) -> None:
     os._exit(status)
 
 
+def _stopped() -> None:
+    print("interrupted", file=sys.stderr)
+    _exit_now(130)
+
+
 def one_line(main: Callable[[], None]) -> Callable[[], None]:
     """Run ``main`` so that a signal or a system error ends it with one line (see the module)."""
 
@@ -66,15 +84,20 @@ def one_line(main: Callable[[], None]) -> Callable[[], None]:
         try:
             main()
         except KeyboardInterrupt:
-            print("interrupted", file=sys.stderr)
-            _exit_now(130)
+            _stopped()
         except BrokenPipeError:  # the reader of stdout went away (python -m sim ... | head)
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             raise SystemExit(1) from None
         except OSError as err:
+            if interrupted(err):
+                _stopped()
             if err.errno not in SYSTEM_ERRNOS:
                 raise
             print(f"error: {_describe(err)}", file=sys.stderr)
             raise SystemExit(2) from None
+        except Exception as err:
+            if interrupted(err):  # a stop hidden by an error raised while it unwound
+                _stopped()
+            raise
 
     return guarded

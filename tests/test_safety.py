@@ -399,3 +399,35 @@ def test_a_sweep_over_an_hour_asks_for_run_confirm_when_not_on_a_terminal(tmp_pa
     with pytest.raises(UsageError, match="run.confirm: must be true or false"):
         check([*long, "run.confirm=maybe"], multirun=False)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_stop_hidden_by_an_error_raised_while_it_unwound_is_still_one_line_and_130():
+    """A library that cleans up after Ctrl-C may raise an error of its own from inside the interrupt (OmegaConf
+    did, while Hydra imported: an AttributeError whose context is the KeyboardInterrupt); the command still ends
+    as a stop. Checked in a child process, since the guard ends its process at once."""
+    from sim.guard import interrupted
+
+    try:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise AttributeError("'NoneType' object has no attribute '_invalidate_flags_cache'") from None
+    except AttributeError as err:
+        assert interrupted(err)  # from None hides the context from the traceback, not from the chain
+    assert not interrupted(ValueError("a bug"))
+    code = ("from sim.guard import one_line\n"
+            "def main():\n"
+            "    try:\n"
+            "        raise KeyboardInterrupt\n"
+            "    except KeyboardInterrupt:\n"
+            "        raise AttributeError('half-built')\n"
+            "one_line(main)()\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False)
+    assert done.returncode == 130, done.stderr
+    assert done.stderr.strip() == "interrupted"
+    bug = subprocess.run([sys.executable, "-c", "from sim.guard import one_line\n"
+                          "def main():\n    raise ValueError('a bug')\none_line(main)()\n"],
+                         capture_output=True, text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                         check=False)
+    assert bug.returncode == 1 and "Traceback" in bug.stderr  # a bug still shows its traceback
