@@ -67,7 +67,7 @@ def _run(args: list[str]) -> int:
 
         print(run_help())
         return 0
-    from sim.preflight import UsageError, check
+    from sim.preflight import UsageError, prepare
 
     for a in args:
         if a.split("=")[0] in _REFUSED_HYDRA_FLAGS:
@@ -76,19 +76,21 @@ def _run(args: list[str]) -> int:
     if problem := _unsupported_plugin(args):
         print(f"error: {problem}", file=sys.stderr)
         return 2
+    checked = None
     if not any(a.split("=")[0] in _HYDRA_FLAGS_WITHOUT_CHECK for a in args):
         _start_workers(args)
         multirun = any(a in ("-m", "--multirun") for a in args)
         overrides = [a for a in args if not a.startswith("-")]
         try:
-            args = [*args, *check(overrides, multirun, claim=True)]  # the run folder, when the command names none
+            checked = prepare(overrides, multirun, claim=True)
         except UsageError as err:
             print("error: " + error_line(str(err), _suggestion(str(err))), file=sys.stderr)
             return 2
+        args = [*args, *checked.overrides]  # the run folder, when the command names none
     from sim.cli import main as hydra_main
 
     sys.argv = [sys.argv[0], *args]
-    hydra_main()
+    hydra_main(checked.plan if checked is not None else None)  # the plan made by the check, handed on
     return 0
 
 
