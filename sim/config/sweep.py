@@ -126,35 +126,17 @@ def _run_settings(cfg: Tree) -> dict[str, Any]:
             "workers_auto": workers_auto, "executor": executor, "address": address, "record": record, "crn": crn}
 
 
-def plan(config: DictConfig | Tree) -> Plan:
-    """Validate a run's config and expand its sweep into grid points.
+def _lay_out_pairs(cfg: Tree, ids: tuple[str, ...], pairs: list, axes: dict[str, list], samples: dict,
+                   budget: int | None, size: tuple[int, int]) -> list[tuple[dict[str, Any], Run]]:
+    """The runs of every negotiator pair and grid point: each point's config compiled (or laid out from a
+    few compiles, within ``budget`` compiles per grid point), with its grid coordinates.
 
     Raises:
-        ConfigError: naming the first bad key and what it allows.
+        ConfigError: a point's config is refused (naming the sweep point), or the sampled keys need more
+            compiles than the budget (``size``: grid points and seeds, for the message).
     """
-    cfg = OmegaConf.to_container(config, resolve=True) if isinstance(config, DictConfig) else dict(config)
-    cfg.pop("hydra", None)
-    run = _run_settings(cfg)
-    seeds, root_seed, record = run["seeds"], run["root_seed"], run["record"]
-
-    party_list = parties(cfg)
-    ids = tuple(pid for pid, _ in party_list)
-    cfg = with_part_defaults(cfg, ids)  # a part's declared parameters are config keys (priors, designs)
-    axes = {key: _axis_values(cfg, key, values) for key, values in _flatten(get(cfg, "sweep.grid") or {})}
-    pairs = _pairs(cfg, ids)
-    n_samples = _sample_size(cfg)
-    n_grid = len(pairs) * math.prod(len(v) for v in axes.values())
-    n_points = n_grid * n_samples
-    limit = MAX_GRID_POINTS if n_samples == 1 or _sampled_rows_compiled(cfg) else MAX_SAMPLED_POINTS
-    if n_grid > MAX_GRID_POINTS or n_points > limit or n_points * seeds > MAX_WORLDS:
-        raise ConfigError("sweep", f"plans {n_points:,} grid points x {seeds:,} seeds = {n_points * seeds:,} "
-                                   f"negotiations; the limit is {limit:,} grid points and "
-                                   f"{MAX_WORLDS:,} negotiations per run (split it with -m)")
-    samples = _samples(cfg, root_seed, set(axes))
-    swept = list(axes) + [k for k in samples if k not in axes]
-    _check_columns([*(f"{pid}_strategy" for pid in ids), "agenda", *swept, "constraints"])
+    n_points, seeds = size
     runs: list[tuple[dict[str, Any], Run]] = []
-    budget = None if n_points <= MAX_GRID_POINTS else MAX_GRID_POINTS // n_grid  # compiles per grid point
     for names in pairs:
         base = dict(cfg)
         for pid, name in zip(ids, names, strict=True):
@@ -185,6 +167,38 @@ def plan(config: DictConfig | Tree) -> Plan:
                                            f"negotiations; the limit is {MAX_GRID_POINTS:,} grid points when each "
                                            f"is compiled, as the sampled keys {shown} require (they move a payoff, "
                                            "a range or a constraint); split it with -m") from None
+    return runs
+
+
+def plan(config: DictConfig | Tree) -> Plan:
+    """Validate a run's config and expand its sweep into grid points.
+
+    Raises:
+        ConfigError: naming the first bad key and what it allows.
+    """
+    cfg = OmegaConf.to_container(config, resolve=True) if isinstance(config, DictConfig) else dict(config)
+    cfg.pop("hydra", None)
+    run = _run_settings(cfg)
+    seeds, root_seed, record = run["seeds"], run["root_seed"], run["record"]
+
+    party_list = parties(cfg)
+    ids = tuple(pid for pid, _ in party_list)
+    cfg = with_part_defaults(cfg, ids)  # a part's declared parameters are config keys (priors, designs)
+    axes = {key: _axis_values(cfg, key, values) for key, values in _flatten(get(cfg, "sweep.grid") or {})}
+    pairs = _pairs(cfg, ids)
+    n_samples = _sample_size(cfg)
+    n_grid = len(pairs) * math.prod(len(v) for v in axes.values())
+    n_points = n_grid * n_samples
+    limit = MAX_GRID_POINTS if n_samples == 1 or _sampled_rows_compiled(cfg) else MAX_SAMPLED_POINTS
+    if n_grid > MAX_GRID_POINTS or n_points > limit or n_points * seeds > MAX_WORLDS:
+        raise ConfigError("sweep", f"plans {n_points:,} grid points x {seeds:,} seeds = {n_points * seeds:,} "
+                                   f"negotiations; the limit is {limit:,} grid points and "
+                                   f"{MAX_WORLDS:,} negotiations per run (split it with -m)")
+    samples = _samples(cfg, root_seed, set(axes))
+    swept = list(axes) + [k for k in samples if k not in axes]
+    _check_columns([*(f"{pid}_strategy" for pid in ids), "agenda", *swept, "constraints"])
+    budget = None if n_points <= MAX_GRID_POINTS else MAX_GRID_POINTS // n_grid  # compiles per grid point
+    runs = _lay_out_pairs(cfg, ids, pairs, axes, samples, budget, (n_points, seeds))
     points = Points(_blocks(runs, samples, ids))
     check_calibration(cfg)  # the scenario's calibration block is well formed (the engine never reads it)
     if record == "auto":
