@@ -1,7 +1,7 @@
 """``python -m sim VERB [overrides]``: dispatch a verb, checking the command line before Hydra runs.
 
 Hydra parses the whole command line as overrides, so the verb is taken off ``sys.argv`` first
-(the pattern from hydra#1964). ``run`` is checked with :func:`sim.preflight.check`, so a user's
+(the pattern from hydra#1964). ``run`` is checked with :func:`sim.preflight.prepare`, so a user's
 mistake gets a one-line error and exit status 2 before any run folder exists. The verb table is here; the
 verbs other than ``run`` are in :mod:`sim.verbs`.
 """
