@@ -1,7 +1,7 @@
 """``python -m sim VERB [overrides]``: dispatch a verb, checking the command line before Hydra runs.
 
 Hydra parses the whole command line as overrides, so the verb is taken off ``sys.argv`` first
-(the pattern from hydra#1964). ``run`` is checked with :func:`sim.preflight.check`, so a user's
+(the pattern from hydra#1964). ``run`` is checked with :func:`sim.preflight.prepare`, so a user's
 mistake gets a one-line error and exit status 2 before any run folder exists. The verb table is here; the
 verbs other than ``run`` are in :mod:`sim.verbs`.
 """
@@ -77,7 +77,7 @@ def _run(args: list[str]) -> int:
 
         print(run_help())
         return 0
-    from sim.preflight import UsageError, check
+    from sim.preflight import UsageError, prepare
 
     for a in args:
         if a.split("=")[0] in _REFUSED_HYDRA_FLAGS:
@@ -90,21 +90,23 @@ def _run(args: list[str]) -> int:
 
     if isinstance(args := calibrate_first(args), int):
         return args
+    checked = None
     if not any(a.split("=")[0] in _HYDRA_FLAGS_WITHOUT_CHECK for a in args):
         _start_workers(args)
         multirun = any(a in ("-m", "--multirun") for a in args)
         overrides = [a for a in args if not a.startswith("-")]
         try:
-            args = [*args, *check(overrides, multirun, claim=True)]  # the run folder, when the command names none
+            checked = prepare(overrides, multirun, claim=True)
         except UsageError as err:
             if interrupted(err):  # a stop during the check, hidden by an error raised while it unwound
                 raise KeyboardInterrupt from None
             print("error: " + error_line(str(err), _suggestion(str(err))), file=sys.stderr)
             return 2
+        args = [*args, *checked.overrides]  # the run folder, when the command names none
     from sim.cli import main as hydra_main
 
     sys.argv = [sys.argv[0], *args]
-    hydra_main()
+    hydra_main(checked.plan if checked is not None else None)  # the plan made by the check, handed on
     return 0
 
 

@@ -1,7 +1,7 @@
 """A Python entry point for notebooks: run an experiment, read its outcomes, draw and analyse it.
 
 It takes the same overrides as the command line and goes through the same code path: the command is
-checked by :func:`sim.preflight.check`, the config composed by Hydra from ``conf/``
+checked and planned by :func:`sim.preflight.prepare`, the config composed by Hydra from ``conf/``
 (:func:`sim.config.compose.compose_config`), and the run made by :func:`sim.cli.run_experiment`, so a
 run folder written here is the same as one written by ``python -m sim run`` (and can be resumed,
 plotted, analysed or compared from the command line)::
@@ -151,7 +151,7 @@ def run(overrides: list[str] | tuple[str, ...] = (), out_dir: str | Path | None 
     from sim.cli import run_experiment
     from sim.config import ConfigError
     from sim.config.compose import compose_config
-    from sim.preflight import UsageError, check
+    from sim.preflight import UsageError, prepare
 
     if isinstance(overrides, (str, bytes)) or not isinstance(overrides, (list, tuple)):
         raise ValueError(f"overrides: must be a list of strings such as ['+experiment=smoke'], got "
@@ -170,7 +170,7 @@ def run(overrides: list[str] | tuple[str, ...] = (), out_dir: str | Path | None 
     if any(o.lstrip("+~").startswith("hydra.") for o in overrides):
         raise ValueError("hydra.* overrides are not used by sim.api.run; pass out_dir= for the run folder")
     try:
-        check(overrides + ([f"hydra.run.dir={out_dir}"] if out_dir is not None else []), multirun=False)
+        checked = prepare(overrides + ([f"hydra.run.dir={out_dir}"] if out_dir is not None else []), multirun=False)
     except UsageError as err:
         raise ValueError(str(err)) from None
     cfg = compose_config(*overrides)
@@ -179,7 +179,7 @@ def run(overrides: list[str] | tuple[str, ...] = (), out_dir: str | Path | None 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     try:
-        report = run_experiment(cfg, out_dir, progress=progress)
+        report = run_experiment(cfg, out_dir, progress=progress, checked=checked.plan)  # planned once, by the check
     except ConfigError as err:
         raise ValueError(str(err)) from None
     return Run(path=out_dir, report=report)

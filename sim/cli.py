@@ -44,14 +44,16 @@ FIGURES_BYTES = 4_000_000  # about what the figures of a run take (PNG and SVG),
 
 
 def run_experiment(cfg: DictConfig, out_dir: Path, progress: bool | None = None,
-                   command: str | None = None) -> str:
+                   command: str | None = None, checked=None) -> str:
     """Run (or resume) the experiment ``cfg`` describes in ``out_dir`` and write its run folder.
 
     Args:
-        cfg: A composed config (validated here again).
+        cfg: A composed config.
         out_dir: The run folder.
         progress: Progress bar on or off; ``None`` uses ``run.progress`` (default: only on a terminal).
         command: The shell command that re-runs (or resumes) this run, for ``metadata.json``.
+        checked: The plan the pre-run check made (:class:`sim.preflight.CheckedPlan`), used when it was made
+            of this very config; else (or when None) the config is validated and planned here.
 
     Returns:
         The terminal summary.
@@ -59,7 +61,8 @@ def run_experiment(cfg: DictConfig, out_dir: Path, progress: bool | None = None,
     start = time.perf_counter()
     out_dir = Path(out_dir)
     container = OmegaConf.to_container(cfg, resolve=True)
-    the_plan = checked_plan(container)
+    made = checked.for_config(container) if checked is not None else None
+    the_plan = made if made is not None else plan(container)
     with RunLock(out_dir):  # one run at a time in a folder; released however this process ends
         return _run_locked(cfg, container, the_plan, out_dir, progress, command, start)
 
@@ -86,14 +89,6 @@ def _run_locked(cfg: DictConfig, container: dict, the_plan, out_dir: Path, progr
     finally:
         if drawing is not None:
             drawing.stop()
-
-
-def checked_plan(container: dict):
-    """The plan of a resolved config: the one :func:`sim.preflight.check` made of it, else a new one."""
-    from sim import preflight
-
-    made = preflight.planned(container)
-    return made if made is not None else plan(container)
 
 
 FIGURE_WORKERS = 2  # figures drawn at once when the fork server has the figure modules (the run verb)
@@ -289,8 +284,10 @@ def rerun_command(out_dir: Path, overrides: list[str]) -> str:
     return shlex.join(["python", "-m", "sim", "run", *args, f"hydra.run.dir={_relative(out_dir)}"])
 
 
-def guarded_run(cfg: DictConfig, out_dir: Path, overrides: list[str]) -> int:
+def guarded_run(cfg: DictConfig, out_dir: Path, overrides: list[str], checked=None) -> int:
     """Run the experiment, print its summary, and turn a stop or failure into one message and a status.
+
+    ``checked`` is the pre-run check's plan (see :func:`run_experiment`).
 
     Returns:
         0; 130 when stopped by Ctrl-C or SIGTERM (resumable); 2 for a config or folder refused; 1 for
@@ -300,7 +297,7 @@ def guarded_run(cfg: DictConfig, out_dir: Path, overrides: list[str]) -> int:
     link_latest(out_dir, str(cfg.run.name))
     try:
         with sigterm_as_interrupt():
-            summary = run_experiment(cfg, out_dir, command=command)
+            summary = run_experiment(cfg, out_dir, command=command, checked=checked)
     except Interrupted as stop:
         print(f"\ninterrupted: {stop.done} of {stop.total} chunks are saved in {_relative(out_dir)}.\n"
               f"To resume, run the same command again with hydra.run.dir={_relative(out_dir)}:\n  {command}",
@@ -326,17 +323,28 @@ def guarded_run(cfg: DictConfig, out_dir: Path, overrides: list[str]) -> int:
     return 0
 
 
-@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
-def main(cfg: DictConfig) -> None:
-    """Run one experiment into Hydra's run folder and print its summary."""
-    route_logs(verbose=bool(cfg.run.get("verbose", False)))
-    hydra_cfg = HydraConfig.get()
-    out_dir = Path(hydra_cfg.runtime.output_dir)
-    status = guarded_run(cfg, out_dir, list(hydra_cfg.overrides.task))
-    if status:
-        raise SystemExit(status)
-    if hydra_cfg.mode == RunMode.MULTIRUN and (note := same_table_note(out_dir, int(cfg.run.seeds))):
-        print(note)
+def main(checked=None) -> None:
+    """Run the command line's experiment (or ``-m`` jobs) through ``@hydra.main``: Hydra composes the config,
+    makes the run folder (its ``.hydra/`` files) and calls the task once per job.
+
+    Args:
+        checked: The plan the pre-run check made (:class:`sim.preflight.CheckedPlan`), handed to the job whose
+            resolved config it was made of.
+    """
+
+    @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
+    def task(cfg: DictConfig) -> None:
+        """Run one experiment into Hydra's run folder and print its summary."""
+        route_logs(verbose=bool(cfg.run.get("verbose", False)))
+        hydra_cfg = HydraConfig.get()
+        out_dir = Path(hydra_cfg.runtime.output_dir)
+        status = guarded_run(cfg, out_dir, list(hydra_cfg.overrides.task), checked)
+        if status:
+            raise SystemExit(status)
+        if hydra_cfg.mode == RunMode.MULTIRUN and (note := same_table_note(out_dir, int(cfg.run.seeds))):
+            print(note)
+
+    task()
 
 
 _JOB_TABLES: dict[Path, dict[str, str]] = {}  # multirun folder -> {job folder: digest of its summary.csv}

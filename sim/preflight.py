@@ -17,7 +17,9 @@ from __future__ import annotations
 import itertools
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 from hydra import compose
@@ -37,21 +39,36 @@ from sim.run.estimate import CONFIRM_SECONDS, estimate, free_bytes, human_bytes
 from sim.run.lock import refuse_if_locked
 from sim.run.manifest import check_resume, config_fingerprint
 
-__all__ = ["UsageError", "check", "check_not_swept", "planned"]
-
-_PLANNED: list[tuple[dict, object]] = []  # the last job checked: its resolved config and its plan
+__all__ = ["Checked", "CheckedPlan", "UsageError", "check", "check_not_swept", "prepare"]
 
 
-def planned(container: dict):
-    """The plan :func:`check` made of this resolved config (without the ``hydra`` node), or None.
+@dataclass(frozen=True)
+class CheckedPlan:
+    """The plan the pre-run check made of one job's resolved config (without the ``hydra`` node).
 
-    The ``run`` verb checks the command line, then Hydra composes the same config again; its plan is
-    made once.
+    The ``run`` verb hands it to the run (:func:`sim.cli.main`), so that the plan is made once; the run uses
+    it only for the same resolved config (:meth:`for_config`), else it plans again.
     """
-    for checked, made in _PLANNED:
-        if checked == container:
-            return made
-    return None
+
+    container: dict
+    plan: Any
+
+    def for_config(self, container: dict):
+        """The plan when ``container`` is the config it was made of, else None."""
+        return self.plan if container == self.container else None
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What :func:`prepare` settled for a command line.
+
+    Attributes:
+        overrides: Overrides to add for Hydra (the claimed default run or sweep folder).
+        plan: The last job's plan (a single run's only job), handed on to the run.
+    """
+
+    overrides: list[str]
+    plan: CheckedPlan | None = None
 
 
 def _flat(tree, prefix: str = "") -> list[str]:
@@ -337,7 +354,15 @@ def _check_scenario_as_written(job: list[str], done: set[tuple[str, ...]]) -> No
 
 
 def check(overrides: list[str], multirun: bool, claim: bool = False) -> list[str]:
+    """:func:`prepare`'s overrides to add for Hydra (the claimed default folder, if any)."""
+    return prepare(overrides, multirun, claim).overrides
+
+
+def prepare(overrides: list[str], multirun: bool, claim: bool = False) -> Checked:
     """Compose and validate every job of a command line, and settle its run folder.
+
+    Each job's config is composed once (with Hydra's own overrides, so that their ``_target_`` s are
+    checked too) and planned once; the last job's plan is returned for the run.
 
     Args:
         overrides: The command line's overrides.
@@ -346,8 +371,8 @@ def check(overrides: list[str], multirun: bool, claim: bool = False) -> list[str
             names none; else the named one, refusing one that cannot be created or written.
 
     Returns:
-        Overrides to add for Hydra: the claimed default folder (``hydra.run.dir=`` or ``hydra.sweep.dir=``)
-        when ``claim`` and the command line names none.
+        The overrides to add for Hydra: the claimed default folder (``hydra.run.dir=`` or ``hydra.sweep.dir=``)
+        when ``claim`` and the command line names none; and the last job's plan.
 
     Raises:
         UsageError: with a one-line message for the first problem found.
@@ -357,11 +382,11 @@ def check(overrides: list[str], multirun: bool, claim: bool = False) -> list[str
     scenarios_checked: set[tuple[str, ...]] = set()
     spent: list[int] = []
     jobs = expand_jobs(overrides, multirun)
+    # Hydra's own keys (launcher, callbacks, ...) are composed with each job, so that their _target_s are checked
     own = [o for o in overrides if o.lstrip("+~").split("=")[0].split(".")[0].split("/")[0] == "hydra"]
-    if own:  # Hydra's own keys (launcher, callbacks, ...) are composed too, so that their _target_s are checked
-        _compose([*jobs[0], *own])
+    checked = None
     for job in jobs:
-        cfg, folders = _compose(job)
+        cfg, folders = _compose([*job, *own])
         _check_folder_names(overrides, cfg, folders)
         if multirun and folders.get("sweep") and folders.get("job") is not None:
             _fits(Path(str(folders["sweep"])) / f"999_{folders['job']}", "hydra.sweep.dir")  # the job's folder
@@ -369,12 +394,17 @@ def check(overrides: list[str], multirun: bool, claim: bool = False) -> list[str
             check_not_swept(job, cfg)
             made = plan(cfg)
             table_entries(made)  # the plan's output columns (a swept key may not repeat one)
-            _PLANNED[:] = [(OmegaConf.to_container(cfg, resolve=True), made)]
+            checked = CheckedPlan(OmegaConf.to_container(cfg, resolve=True), made)
             _check_target(cfg, Path(run_dir) if run_dir else None)
             _check_cost(made, cfg, Path(run_dir or folders.get("run" if not multirun else "sweep") or "."), spent)
             _check_scenario_as_written(job, scenarios_checked)
         except ConfigError as err:
             raise UsageError(str(err)) from None
+    return Checked(_settle_folder(overrides, multirun, claim, run_dir, folders), checked)
+
+
+def _settle_folder(overrides: list[str], multirun: bool, claim: bool, run_dir: str | None, folders: dict) -> list[str]:
+    """Check (and with ``claim``, create) the run or sweep folder; the override naming a claimed default one."""
     if not multirun:
         if run_dir is not None:
             if claim:

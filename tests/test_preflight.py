@@ -102,3 +102,43 @@ def test_the_error_shows_how_to_set_the_axis_and_that_way_works():
     p = plan(compose_config("+experiment=deadline_pressure", suggestion))
     assert {pt.coordinates["scenario.escalation"] for pt in p.points} == {14}
     assert {pt.coordinates["scenario.deadline.round"] for pt in p.points} == {5, 9, 13, 17}
+
+
+def test_the_run_is_handed_the_checks_plan_and_plans_again_only_for_another_config(tmp_path, monkeypatch):
+    """The plan travels from the check to the run as an argument: the run uses it for the config it was made of
+    (the run makes no plan of its own), and plans again for any other config. Wiring only: the values of a
+    run made either way are compared by benchmarks/value_tables.py."""
+    from omegaconf import OmegaConf
+
+    import sim.cli
+    from sim.config.compose import compose_config
+    from sim.preflight import prepare
+
+    overrides = ["+experiment=smoke", "run.plot=false", "run.progress=false", "run.workers=1"]
+    checked = prepare(overrides, multirun=False).plan
+    cfg = compose_config(*overrides)
+    assert checked.container == OmegaConf.to_container(cfg, resolve=True) and "hydra" not in checked.container
+    planned = []
+    real_plan = sim.cli.plan
+    monkeypatch.setattr(sim.cli, "plan", lambda c: planned.append(c) or real_plan(c))
+    sim.cli.run_experiment(cfg, tmp_path / "same", checked=checked)
+    assert planned == []  # the check's plan was used
+    other = compose_config(*overrides, "run.seed=7")
+    sim.cli.run_experiment(other, tmp_path / "other", checked=checked)
+    assert len(planned) == 1 and planned[0]["run"]["seed"] == 7  # not the check's plan: planned again
+    assert (tmp_path / "same" / "summary.csv").read_text() != "" and (tmp_path / "other" / "summary.csv").is_file()
+
+
+def test_hydras_own_overrides_are_composed_with_the_job(monkeypatch):
+    """A command line with Hydra's own keys is composed once per job (the keys' _target_s checked in that
+    compose), not once more for them alone."""
+    import sim.preflight as preflight
+
+    composed = []
+    real = preflight._compose
+    monkeypatch.setattr(preflight, "_compose", lambda job: composed.append(list(job)) or real(job))
+    preflight.prepare(["+experiment=smoke", "hydra.job.chdir=false"], multirun=False)
+    runs = [job for job in composed if "+experiment=smoke" in job]
+    assert runs == [["+experiment=smoke", "hydra.job.chdir=false"]]
+    with pytest.raises(UsageError, match="hydra.callbacks.x._target_"):
+        preflight.prepare(["+experiment=smoke", "+hydra.callbacks.x._target_=os.system"], multirun=False)

@@ -126,6 +126,50 @@ def _run_settings(cfg: Tree) -> dict[str, Any]:
             "workers_auto": workers_auto, "executor": executor, "address": address, "record": record, "crn": crn}
 
 
+def _lay_out_pairs(cfg: Tree, ids: tuple[str, ...], pairs: list, axes: dict[str, list], samples: dict,
+                   budget: int | None, size: tuple[int, int]) -> list[tuple[dict[str, Any], Run]]:
+    """The runs of every negotiator pair and grid point: each point's config compiled (or laid out from a
+    few compiles, within ``budget`` compiles per grid point), with its grid coordinates.
+
+    Raises:
+        ConfigError: a point's config is refused (naming the sweep point), or the sampled keys need more
+            compiles than the budget (``size``: grid points and seeds, for the message).
+    """
+    n_points, seeds = size
+    runs: list[tuple[dict[str, Any], Run]] = []
+    for names in pairs:
+        base = dict(cfg)
+        for pid, name in zip(ids, names, strict=True):
+            if name is not None:
+                base[pid] = {**(base.get(pid) or {}), **load_negotiator(name, "sweep.pairs")}
+        for values in itertools.product(*axes.values()):
+            grid = dict(zip(axes, values, strict=True))
+
+            def point_config(sample: dict[str, Any], base=base, grid=grid) -> Tree:
+                point_cfg, put = copy_on_write(base)  # the dicts on the swept keys' paths only
+                for key, value in (grid | sample).items():
+                    put(key, value)
+                return point_cfg
+
+            def compile_row(sample: dict[str, Any], grid=grid, point_config=point_config) -> Compiled:
+                coords = grid | sample
+                try:
+                    return compile_point(point_config(sample))
+                except ConfigError as err:
+                    where = f" at sweep point {coords}" if coords else ""
+                    raise ConfigError(err.key, str(err).split(": ", 1)[1] + where) from None
+
+            try:
+                runs += [(grid, run) for run in lay_out(compile_row, samples, budget, point_config)]
+            except TooManyCompiles as many:
+                shown = ", ".join(many.keys[:3]) + (f" and {len(many.keys) - 3} more" if len(many.keys) > 3 else "")
+                raise ConfigError("sweep", f"plans {n_points:,} grid points x {seeds:,} seeds = {n_points * seeds:,} "
+                                           f"negotiations; the limit is {MAX_GRID_POINTS:,} grid points when each "
+                                           f"is compiled, as the sampled keys {shown} require (they move a payoff, "
+                                           "a range or a constraint); split it with -m") from None
+    return runs
+
+
 def plan(config: DictConfig | Tree, samples: dict[str, np.ndarray] | None = None) -> Plan:
     """Validate a run's config and expand its sweep into grid points.
 
@@ -157,38 +201,8 @@ def plan(config: DictConfig | Tree, samples: dict[str, np.ndarray] | None = None
     samples = _samples(cfg, root_seed, set(axes)) if samples is None else samples
     swept = list(axes) + [k for k in samples if k not in axes]
     _check_columns([*(f"{pid}_strategy" for pid in ids), "agenda", *swept, "constraints"])
-    runs: list[tuple[dict[str, Any], Run]] = []
     budget = None if n_points <= MAX_GRID_POINTS else MAX_GRID_POINTS // n_grid  # compiles per grid point
-    for names in pairs:
-        base = dict(cfg)
-        for pid, name in zip(ids, names, strict=True):
-            if name is not None:
-                base[pid] = {**(base.get(pid) or {}), **load_negotiator(name, "sweep.pairs")}
-        for values in itertools.product(*axes.values()):
-            grid = dict(zip(axes, values, strict=True))
-
-            def point_config(sample: dict[str, Any], base=base, grid=grid) -> Tree:
-                point_cfg, put = copy_on_write(base)  # the dicts on the swept keys' paths only
-                for key, value in (grid | sample).items():
-                    put(key, value)
-                return point_cfg
-
-            def compile_row(sample: dict[str, Any], grid=grid, point_config=point_config) -> Compiled:
-                coords = grid | sample
-                try:
-                    return compile_point(point_config(sample))
-                except ConfigError as err:
-                    where = f" at sweep point {coords}" if coords else ""
-                    raise ConfigError(err.key, str(err).split(": ", 1)[1] + where) from None
-
-            try:
-                runs += [(grid, run) for run in lay_out(compile_row, samples, budget, point_config)]
-            except TooManyCompiles as many:
-                shown = ", ".join(many.keys[:3]) + (f" and {len(many.keys) - 3} more" if len(many.keys) > 3 else "")
-                raise ConfigError("sweep", f"plans {n_points:,} grid points x {seeds:,} seeds = {n_points * seeds:,} "
-                                           f"negotiations; the limit is {MAX_GRID_POINTS:,} grid points when each "
-                                           f"is compiled, as the sampled keys {shown} require (they move a payoff, "
-                                           "a range or a constraint); split it with -m") from None
+    runs = _lay_out_pairs(cfg, ids, pairs, axes, samples, budget, (n_points, seeds))
     points = Points(_blocks(runs, samples, ids))
     check_calibration(cfg)  # the scenario's calibration block is well formed (the engine never reads it)
     if record == "auto":
