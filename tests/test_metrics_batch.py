@@ -88,10 +88,14 @@ def test_chunk_metrics_equal_per_world_metrics(issues):
 
 def test_point_keys_equal_point_key_of_each():
     rng = np.random.default_rng(3)
-    columns = {"scenario.x": [0.0, -0.0, 1.5, 1.5, float("nan"), 2, True, None, "a", (1, -0.0)],
-               "a_strategy": [1, 1, 1.0, 1.0, "x", "x", False, 0, (0.0,), [1]],
-               "prior.draw": rng.normal(size=10).tolist()}
-    want = [point_key({k: c[i] for k, c in columns.items()}) for i in range(10)]
+    objects = np.empty(10, dtype=object)
+    objects[:] = [0.0, -0.0, 1.5, 1.5, float("nan"), 2, True, None, "a", (1, -0.0)]
+    columns = {"scenario.x": objects, "prior.draw": rng.normal(size=10) * 10.0 ** rng.integers(-20, 20, 10),
+               "a_strategy": np.array(["x", "x", "y's", "z", "x", "x", "y's", "", "x", "x"], dtype=object),
+               "deadline": rng.integers(-5, 30, 10), "flag": rng.random(10) < 0.5,
+               "edge": np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e-320, 1e300, 0.1, -2.5, 3.0])}
+    want = [point_key({k: c[i].item() if isinstance(c[i], np.generic) else c[i] for k, c in columns.items()})
+            for i in range(10)]
     assert point_keys(columns).tolist() == want
 
 

@@ -172,28 +172,40 @@ def point_key(coordinates: dict) -> int:
     return zlib.crc32(text.encode())
 
 
-def point_keys(columns: dict[str, list]) -> np.ndarray:
-    """:func:`point_key` of many grid points at once, given as coordinate columns (Python values, one per point).
+def point_keys(columns: dict[str, np.ndarray]) -> np.ndarray:
+    """:func:`point_key` of many grid points at once, given as coordinate columns (one value per point).
 
-    The same text is hashed, but each distinct value of a column is written once, not once per point (an
-    ensemble's points share most of their coordinates).
+    The same text is hashed. A column of numbers (bool, integer or float: Python values without quotes in their
+    ``repr``) is written in one ``repr`` of the whole column, split at its commas; a column of other values once
+    per distinct value where equal values are known to have equal text.
 
     Returns:
         ``int64`` array of keys, one per point.
     """
     pieces = []
     for name in sorted(columns, key=str):  # as sorted() orders the (name, text) pairs: the names are distinct
-        head, cache = "(" + repr(str(name)) + ", ", {}
-        column = []
-        for v in columns[name]:
-            cacheable = type(v) in (str, int, bool) or v is None or (type(v) is float and v != 0.0)
-            piece = cache.get((type(v), v)) if cacheable else None  # equal values of these types: equal text
-            if piece is None:
-                piece = head + repr(repr(v)) + ")"
-                if cacheable:
-                    cache[(type(v), v)] = piece
-            column.append(piece)
-        pieces.append(column)
+        head = "(" + repr(str(name)) + ", "
+        column = np.asarray(columns[name])
+        if column.dtype.kind in "biuf" and len(column):
+            pieces.append([f"{head}'{text}')" for text in repr(column.tolist())[1:-1].split(", ")])
+        else:
+            pieces.append(_pieces(head, column.tolist()))
     n = len(next(iter(columns.values()))) if columns else 0
     return np.array([zlib.crc32(("[" + ", ".join(row) + "]").encode()) for row in zip(*pieces)] if pieces
                     else [zlib.crc32(b"[]")] * n, dtype=np.int64)
+
+
+def _pieces(head: str, values: list) -> list[str]:
+    """Each value's ``repr((name, repr(value)))``, written once per distinct value of the types whose equal values
+    have equal text (not ``-0.0 == 0.0``, not containers)."""
+    cache: dict = {}
+    out = []
+    for v in values:
+        cacheable = type(v) in (str, int, bool) or v is None or (type(v) is float and v != 0.0)
+        piece = cache.get((type(v), v)) if cacheable else None
+        if piece is None:
+            piece = head + repr(repr(v)) + ")"
+            if cacheable:
+                cache[(type(v), v)] = piece
+        out.append(piece)
+    return out

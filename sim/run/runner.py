@@ -145,7 +145,7 @@ def _task(plan: Plan, chunk: Chunk) -> ChunkTask:
     rows = np.arange(first, int(global_point[-1]) + 1) - block.start  # the chunk's points, within the block
     keys = None
     if not plan.common_random_numbers:
-        keys = point_keys({k: block.coordinates[k][rows].tolist() for k in block.coordinates})[local]
+        keys = point_keys({k: block.coordinates[k][rows] for k in block.coordinates})[local]
     coords = {plan.columns[k]: _typed(block.coordinates[k][rows], dtype) for k, dtype in plan.coordinate_dtypes.items()}
     return ChunkTask(index=chunk.index, structure=block.structure, point_inputs=take(block.inputs, rows),
                      point_coords=coords, local_point=local, seed_index=seed_index, world=world, point_key=keys,
