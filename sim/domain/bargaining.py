@@ -100,8 +100,8 @@ def frontiers(c_a: np.ndarray, c_b: np.ndarray, k_a: np.ndarray, k_b: np.ndarray
     x = np.where(rank[:, None, :] < flips, a_pick[:, None, :], b_pick[:, None, :]).astype(float)  # (G, n + 1, n)
     u_a = _dot(x, c_a) + np.asarray(k_a, float)[:, None]
     u_b = _dot(x, c_b) + np.asarray(k_b, float)[:, None]
-    counts = opposed.sum(axis=1) + 1
-    return [np.c_[u_a[g, :m], u_b[g, :m]] for g, m in enumerate(counts.tolist())]
+    vertices = np.stack((u_a, u_b), axis=-1)  # (G, n + 1, 2): a pair's first 1 + (its opposed issues) are its own
+    return [vertices[g, :m] for g, m in enumerate((opposed.sum(axis=1) + 1).tolist())]
 
 
 def _dot(x: np.ndarray, c: np.ndarray) -> np.ndarray:
