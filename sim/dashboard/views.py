@@ -28,7 +28,7 @@ from sim.config.values import ConfigError
 from sim.domain.bargaining import frontier, nash_point, rational_part
 from sim.engine.codes import END_REASONS, Response
 from sim.report.style import PALETTE, figure_style, issue_title
-from sim.run.runner import utility_coefficients
+from sim.engine.inputs import utility_coefficients
 from sim.scenario_model import ScenarioModel
 
 __all__ = ["Batch", "approval_figure", "approval_paths", "batch_figure", "concession_caption", "concession_figure",

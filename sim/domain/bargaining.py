@@ -27,6 +27,7 @@ import numpy as np
 __all__ = [
     "distance_to_polyline",
     "frontier",
+    "frontiers",
     "kalai_point",
     "nash_discrete",
     "nash_point",
@@ -71,6 +72,44 @@ def frontier(c_a: np.ndarray, c_b: np.ndarray, k_a: float, k_b: float, lo: np.nd
         x[j] = a_pick[j]
         points.append((c_a @ x + k_a, c_b @ x + k_b))
     return np.array(points)
+
+
+def frontiers(c_a: np.ndarray, c_b: np.ndarray, k_a: np.ndarray, k_b: np.ndarray, lo: np.ndarray, hi: np.ndarray
+              ) -> list[np.ndarray]:
+    """:func:`frontier` of G utility pairs at once (arrays with a leading axis of G), the same numbers.
+
+    The flips are ordered for all G by one stable sort along the issue axis (the issues that no flip moves
+    last), and the packages after each flip are one array ``(G, n + 1, n)``.
+
+    Returns:
+        Each pair's vertices, ``(V_g, 2)``.
+    """
+    c_a, c_b = np.asarray(c_a, float), np.asarray(c_b, float)
+    lo, hi = np.broadcast_to(lo, c_a.shape), np.broadcast_to(hi, c_a.shape)
+    a_pick = np.where(c_a > 0, hi, lo)
+    b_pick = np.where(c_b > 0, hi, np.where(c_b < 0, lo, a_pick))
+    a_pick = np.where(c_a == 0, b_pick, a_pick)
+    opposed = a_pick != b_pick
+    gain_a = c_a * (a_pick - b_pick)
+    loss_b = -c_b * (a_pick - b_pick)
+    total = loss_b + gain_a
+    ratio = np.divide(loss_b, total, out=np.zeros_like(total), where=total > 0)
+    ratio[~opposed] = np.inf  # after every opposed issue, which keep their order (stable)
+    rank = np.argsort(np.argsort(ratio, axis=1, kind="stable"), axis=1, kind="stable")
+    flips = np.arange(c_a.shape[1] + 1)[None, :, None]
+    x = np.where(rank[:, None, :] < flips, a_pick[:, None, :], b_pick[:, None, :]).astype(float)  # (G, n + 1, n)
+    u_a = _dot(x, c_a) + np.asarray(k_a, float)[:, None]
+    u_b = _dot(x, c_b) + np.asarray(k_b, float)[:, None]
+    vertices = np.stack((u_a, u_b), axis=-1)  # (G, n + 1, 2): a pair's first 1 + (its opposed issues) are its own
+    return [vertices[g, :m] for g, m in enumerate((opposed.sum(axis=1) + 1).tolist())]
+
+
+def _dot(x: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """``x @ c`` per group and vertex, ``(G, V)``, summed issue by issue in order (as ``c @ x`` of one package)."""
+    total = x[..., 0] * c[:, None, 0]
+    for j in range(1, c.shape[1]):
+        total = total + x[..., j] * c[:, None, j]
+    return total
 
 
 def rational_part(vertices: np.ndarray, d: tuple[float, float]) -> np.ndarray:
@@ -184,19 +223,19 @@ def distance_to_polyline(points: np.ndarray, vertices: np.ndarray) -> np.ndarray
     return np.linalg.norm(points[:, None, :] - nearest, axis=2).min(axis=1)
 
 
-def outcome_metrics(point: np.ndarray, coefficients: dict[int, tuple], boxes: dict[int, tuple],
-                    outcomes: dict[str, np.ndarray], parties: tuple[str, str]) -> dict[str, np.ndarray]:
+def outcome_metrics(point: np.ndarray, coefficients: tuple, boxes: tuple, outcomes: dict[str, np.ndarray],
+                    parties: tuple[str, str]) -> dict[str, np.ndarray]:
     """Bargaining metrics for every world, as columns.
 
-    The frontier is computed once per grid point, and the rational frontier, Nash and KS points once
-    per grid point and disagreement point (the reservation values in the end round, which take a few
-    values per point), then shared by all worlds with that key.
+    The frontiers of all labels are computed at once (:func:`frontiers`), and the rational frontier, Nash and
+    KS points once per label and disagreement point (the reservation values in the end round, which take a
+    few values per label), then shared by all worlds with that key.
 
     Args:
-        point: Grid point of each world (any integer label).
-        coefficients: Per label, ``(c_a, c_b, k_a, k_b)`` of the normalised utilities.
-        boxes: Per label, ``(lo, hi)``: the packages both sides can agree to (the issue ranges narrowed
-            by both sides' red lines and the issues kept off the table).
+        point: Label of each world (``0`` to ``G - 1``): worlds with one label share their utilities and box.
+        coefficients: ``(c_a, c_b, k_a, k_b)`` of the normalised utilities, per label (a leading axis of G).
+        boxes: ``(lo, hi)`` per label, ``(G, n)`` each: the packages both sides can agree to (the issue ranges
+            narrowed by both sides' red lines and the issues kept off the table).
         outcomes: The model's outcome columns (utilities, reservation utilities, deal, rounds).
         parties: The two parties' ids, in the order of the coefficients (column prefixes).
 
@@ -217,17 +256,17 @@ def outcome_metrics(point: np.ndarray, coefficients: dict[int, tuple], boxes: di
         "individually_rational": deal & (u[:, 0] >= d[:, 0] - 1e-9) & (u[:, 1] >= d[:, 1] - 1e-9),
     }
     dist = {name: np.full(len(u), np.nan) for name in ("pareto_dist", "nash_dist", "kalai_dist")}
+    lo, hi = boxes
+    feasible = np.all(lo <= hi + 1e-12, axis=1)
+    vertices = frontiers(*coefficients, lo, hi)
     keys, inverse = np.unique(np.c_[point, d], axis=0, return_inverse=True)
-    frontiers: dict[int, np.ndarray] = {}
-    for k, key in enumerate(keys):
+    order = np.argsort(inverse.ravel(), kind="stable")  # each key's rows, in row order
+    bounds = np.r_[0, np.cumsum(np.bincount(inverse.ravel(), minlength=len(keys)))]
+    for k, key in enumerate(keys.tolist()):
         label = int(key[0])
-        if label not in frontiers:
-            lo, hi = boxes[label]
-            feasible = bool(np.all(lo <= hi + 1e-12))
-            frontiers[label] = frontier(*coefficients[label], lo, hi) if feasible else np.empty((0, 2))
-        disagreement = (float(key[1]), float(key[2]))
-        rational = rational_part(frontiers[label], disagreement) if len(frontiers[label]) else frontiers[label]
-        rows = np.flatnonzero(inverse.ravel() == k)
+        disagreement = (key[1], key[2])
+        rational = rational_part(vertices[label], disagreement) if feasible[label] else np.empty((0, 2))
+        rows = order[bounds[k]:bounds[k + 1]]
         dist["pareto_dist"][rows] = distance_to_polyline(u[rows], rational)
         for name, solution in (("nash_dist", nash_point), ("kalai_dist", kalai_point)):
             dist[name][rows] = np.linalg.norm(u[rows] - solution(rational, disagreement), axis=1)

@@ -17,7 +17,7 @@ import zlib
 
 import numpy as np
 
-__all__ = ["RandomStreams", "Stream", "world_seeds"]
+__all__ = ["RandomStreams", "Stream", "point_key", "point_keys", "world_seeds"]
 
 _GAMMA_INT = 0x9E3779B97F4A7C15
 _GAMMA = np.uint64(_GAMMA_INT)
@@ -157,11 +157,12 @@ def world_seeds(root_seed: int, seed_indices: np.ndarray, point_keys: np.ndarray
     """
     idx = np.asarray(seed_indices, dtype=np.uint64)
     keys = np.zeros(idx.shape, dtype=np.int64) if point_keys is None else np.asarray(point_keys, dtype=np.int64)
-    bases = np.empty(idx.shape, dtype=np.uint64)
-    for key in np.unique(keys):
-        spawn_key = () if point_keys is None else (int(key),)
-        ss = np.random.SeedSequence(entropy=root_seed, spawn_key=spawn_key)
-        bases[keys == key] = ss.generate_state(1, dtype=np.uint64)[0]
+    unique, inverse = np.unique(keys, return_inverse=True)
+    states = np.empty(len(unique), dtype=np.uint64)
+    for k, key in enumerate(unique.tolist()):
+        spawn_key = () if point_keys is None else (key,)
+        states[k] = np.random.SeedSequence(entropy=root_seed, spawn_key=spawn_key).generate_state(1, dtype=np.uint64)[0]
+    bases = states[inverse.reshape(idx.shape)]
     return _mix(bases + (idx + np.uint64(1)) * _GAMMA)
 
 
@@ -169,3 +170,42 @@ def point_key(coordinates: dict) -> int:
     """A stable 32-bit key for a grid point, from its sorted coordinates."""
     text = repr(sorted((str(k), repr(v)) for k, v in coordinates.items()))
     return zlib.crc32(text.encode())
+
+
+def point_keys(columns: dict[str, np.ndarray]) -> np.ndarray:
+    """:func:`point_key` of many grid points at once, given as coordinate columns (one value per point).
+
+    The same text is hashed. A column of numbers (bool, integer or float: Python values without quotes in their
+    ``repr``) is written in one ``repr`` of the whole column, split at its commas; a column of other values once
+    per distinct value where equal values are known to have equal text.
+
+    Returns:
+        ``int64`` array of keys, one per point.
+    """
+    pieces = []
+    for name in sorted(columns, key=str):  # as sorted() orders the (name, text) pairs: the names are distinct
+        head = "(" + repr(str(name)) + ", "
+        column = np.asarray(columns[name])
+        if column.dtype.kind in "biuf" and len(column):
+            pieces.append([f"{head}'{text}')" for text in repr(column.tolist())[1:-1].split(", ")])
+        else:
+            pieces.append(_pieces(head, column.tolist()))
+    n = len(next(iter(columns.values()))) if columns else 0
+    return np.array([zlib.crc32(("[" + ", ".join(row) + "]").encode()) for row in zip(*pieces)] if pieces
+                    else [zlib.crc32(b"[]")] * n, dtype=np.int64)
+
+
+def _pieces(head: str, values: list) -> list[str]:
+    """Each value's ``repr((name, repr(value)))``, written once per distinct value of the types whose equal values
+    have equal text (not ``-0.0 == 0.0``, not containers)."""
+    cache: dict = {}
+    out = []
+    for v in values:
+        cacheable = type(v) in (str, int, bool) or v is None or (type(v) is float and v != 0.0)
+        piece = cache.get((type(v), v)) if cacheable else None
+        if piece is None:
+            piece = head + repr(repr(v)) + ")"
+            if cacheable:
+                cache[(type(v), v)] = piece
+        out.append(piece)
+    return out

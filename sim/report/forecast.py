@@ -202,10 +202,13 @@ def write_forecast(out_dir: Path, outcomes: pd.DataFrame, plan, cfg: dict, plot:
     issues = [(i.name, i.unit) for i in structure.space.issues]
     table = forecast_table(outcomes, issues, cfg)
     firsts, meetings = {}, {}
-    for point in plan.points:
-        v = point.coordinates.get(VANTAGE, (cfg.get("scenario") or {}).get("as_of"))
-        firsts[AS_WRITTEN if v is None else str(v)] = point.structure.first_round
-        meetings[AS_WRITTEN if v is None else str(v)] = point.structure.meetings
+    default = (cfg.get("scenario") or {}).get("as_of")
+    for block in plan.blocks:  # a block's points share its calendar: no object per point (an ensemble has many)
+        column = block.coordinates.get(VANTAGE)
+        values = [default] if column is None else dict.fromkeys(column.tolist())
+        for v in values:
+            firsts[AS_WRITTEN if v is None else str(v)] = block.structure.first_round
+            meetings[AS_WRITTEN if v is None else str(v)] = block.structure.meetings
     by_date = deal_by_date(outcomes, cfg, structure.start_date, structure.round_days, firsts, structure.max_rounds,
                            meetings)
     written = []

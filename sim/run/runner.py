@@ -25,7 +25,6 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -33,10 +32,10 @@ import pandas as pd
 import pyarrow as pa
 
 from sim.config import ConfigError, Plan
-from sim.domain.bargaining import outcome_metrics
 from sim.engine.codes import EndReason, Response
-from sim.engine.inputs import Structure, WorldInputs, joint_box, take, utility_coefficients
-from sim.engine.streams import point_key, world_seeds
+from sim.engine.inputs import Structure, WorldInputs, take
+from sim.engine.streams import point_keys, world_seeds
+from sim.run.bargaining_columns import bargaining_columns
 from sim.run.columns import field_metadata, table_entries
 from sim.run.manifest import (
     KINDS,
@@ -146,9 +145,7 @@ def _task(plan: Plan, chunk: Chunk) -> ChunkTask:
     rows = np.arange(first, int(global_point[-1]) + 1) - block.start  # the chunk's points, within the block
     keys = None
     if not plan.common_random_numbers:
-        columns = {k: block.coordinates[k][rows].tolist() for k in block.coordinates}
-        keys = np.array([point_key({k: col[i] for k, col in columns.items()}) for i in range(len(rows))],
-                        dtype=np.int64)[local]
+        keys = point_keys({k: block.coordinates[k][rows] for k in block.coordinates})[local]
     coords = {plan.columns[k]: _typed(block.coordinates[k][rows], dtype) for k, dtype in plan.coordinate_dtypes.items()}
     return ChunkTask(index=chunk.index, structure=block.structure, point_inputs=take(block.inputs, rows),
                      point_coords=coords, local_point=local, seed_index=seed_index, world=world, point_key=keys,
@@ -178,13 +175,7 @@ def run_chunk(task: ChunkTask) -> tuple[int, dict[str, np.ndarray], dict[str, np
     model.run_model()
     result = model.outcomes()
 
-    # the bargaining metrics need each point's utilities and joint box: computed once per distinct one (the
-    # points of an ensemble that differ only in a deadline or a noise level share their frontier)
-    group, first = _frontier_groups(task.point_inputs)
-    points = [_metric_inputs(task.point_inputs, int(k)) for k in first]
-    coefficients = {g: utility_coefficients(point) for g, point in enumerate(points)}
-    boxes = {g: joint_box(point) for g, point in enumerate(points)}
-    result |= outcome_metrics(group[task.local_point], coefficients, boxes, result, task.structure.party_ids)
+    result |= bargaining_columns(task.point_inputs, task.local_point, result, task.structure.party_ids)
 
     out: dict[str, np.ndarray] = {"world": task.world.astype(np.int64), "seed": seeds,
                                   "seed_index": task.seed_index.astype(np.int64)}
@@ -201,24 +192,6 @@ def run_chunk(task: ChunkTask) -> tuple[int, dict[str, np.ndarray], dict[str, np
         order = np.lexsort((rounds["round"], idx))
         rounds = _round_columns(task, idx[order], {k: v[order] for k, v in rounds.items()})
     return task.index, out, rounds
-
-
-def _metric_inputs(point_inputs: WorldInputs, k: int) -> SimpleNamespace:
-    """Point ``k``'s payoffs and bounds, all the bargaining metrics read (``take`` of the whole inputs tree costs
-    milliseconds, and an ensemble has a frontier per world)."""
-    fields = ("payoff_a", "payoff_b", "p_min", "p_max", "red_lo", "red_hi")
-    return SimpleNamespace(parties=tuple(SimpleNamespace(**{f: getattr(party, f)[k] for f in fields})
-                                         for party in point_inputs.parties))
-
-
-def _frontier_groups(point_inputs: WorldInputs) -> tuple[np.ndarray, np.ndarray]:
-    """Points with the same payoffs and the same bounds of both parties (so the same utilities, joint box and
-    frontier): a group number per point, and each group's first point."""
-    parts = [np.reshape(np.asarray(getattr(party, name), dtype=float), (len(point_inputs.deadline), -1))
-             for party in point_inputs.parties
-             for name in ("payoff_a", "payoff_b", "p_min", "p_max", "red_lo", "red_hi")]
-    _, first, group = np.unique(np.column_stack(parts), axis=0, return_index=True, return_inverse=True)
-    return group.ravel(), first
 
 
 def _round_columns(task: ChunkTask, idx: np.ndarray, rounds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
