@@ -36,7 +36,7 @@ from sim.config.designs import (
     salib_problem,
 )
 from sim.config.sweep import Plan, SampledDesign, column_name, sampled_design
-from sim.analysis.sensitivity_figure import figure, outcome_title, parameter_label  # noqa: F401  (re-exported)
+from sim.analysis.sensitivity_figure import figure, parameter_label  # noqa: F401  (re-exported)
 from sim.run.outputs import atomic_write
 
 __all__ = ["Design", "analyze", "figure", "indices", "load_design", "outcome_names", "row_means",

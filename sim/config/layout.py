@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.config.leafwise import Compiles, Run, _differs, _flat, _overlay, _point, _row, _same
+from sim.config.leafwise import Compiles, Run, _differs, _overlay, _point, _row, _same
 from sim.config.layout_vector import vector_runs
 from sim.engine.inputs import Structure, WorldInputs, concatenate, leaves, shape, stack, take, with_leaves, with_ranges
 

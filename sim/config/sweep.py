@@ -50,14 +50,11 @@ from sim.config.points import (  # noqa: F401
     _check_columns,
     _flatten,
     _sweepable,
-    _value,
     column_name,
 )
 from sim.config.sampling import (  # noqa: F401
     SAMPLING_METHODS,
     SampledDesign,
-    _max_n,
-    _ranges,
     _sample_size,
     _sampled_rows_compiled,
     _samples,

@@ -22,7 +22,6 @@ from sim.run.manifest import KINDS, DamagedPart, Manifest, file_digest, part_pat
 from sim.run.outputs import _UMASK, atomic_write
 
 if TYPE_CHECKING:
-    import pandas as pd
     import pyarrow as pa
 
 __all__ = ["ROW_GROUP", "DiskFull", "MergeStream", "drop_parts", "guard_disk", "is_disk_full", "merge",
