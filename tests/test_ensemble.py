@@ -15,6 +15,7 @@ import sim.config.layout as layout
 import sim.config.layout_vector as layout_vector
 import sim.config.sweep as sweep
 from sim.config import plan
+from sim.config.points import laid_out
 from sim.config.scenario import compile_point
 from sim.config.values import copy_on_write
 from sim.engine.inputs import leaves, shape
@@ -86,7 +87,7 @@ def test_without_the_payoff_arrays_a_coupled_key_is_compiled_once_per_distinct_v
 def _all_leaves(p) -> tuple[list[np.ndarray], np.ndarray]:
     """Every leaf of a plan's inputs over all its points (bits), and the constraints column."""
     blocks = p.points.blocks
-    joined = [np.concatenate([np.asarray(leaf) for leaf in parts]) for parts in zip(*(leaves(b.inputs) for b in blocks),
+    joined = [np.concatenate([np.asarray(leaf) for leaf in parts]) for parts in zip(*(leaves(laid_out(b.inputs)) for b in blocks),
                                                                                    strict=True)]
     return ([leaf.view(np.uint64) if leaf.dtype == np.float64 else leaf for leaf in joined],
             np.concatenate([b.coordinates["constraints"] for b in blocks]))
@@ -108,7 +109,7 @@ def test_the_payoff_arrays_equal_the_compile_of_each_point_bit_for_bit(monkeypat
     assert all(np.array_equal(a, b) for a, b in zip(fast_leaves, slow_leaves, strict=True))
     assert (fast_text == slow_text).all() and len(set(fast_text)) > 1  # red-line strengths written per world
     # the payoffs really differ between the draws
-    assert len({tuple(row) for row in fast.points.blocks[0].inputs.parties[0].payoff_a}) == 300
+    assert len({tuple(row) for row in laid_out(fast.points.blocks[0].inputs).parties[0].payoff_a}) == 300
 
 
 @pytest.mark.parametrize("overrides", [["sweep.sample.method=lhs", "sweep.sample.n=30", *DIRECT, *COUPLED],

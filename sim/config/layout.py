@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.config.leafwise import Compiles, Run, _differs, _overlay, _point, _row, _same
+from sim.config.leafwise import Compiles, Run, _compact, _differs, _overlay, _point, _row, _same
 from sim.config.layout_vector import vector_runs
 from sim.engine.inputs import Structure, WorldInputs, concatenate, leaves, shape, stack, take, with_leaves, with_ranges
 
@@ -121,8 +121,8 @@ def lay_out(compile_row: Callable[[dict[str, Any]], Any], columns: dict[str, np.
     coupled = [key for key in columns if key not in direct]
     if coupled and point_config is not None:
         runs = vector_runs(probes, point_config, ref, row0, columns, direct)
-        if runs is not None:
-            return [replace(run, inputs=_compact(run.inputs)) for run in runs]
+        if runs is not None:  # their inputs laid out when a chunk of them is cut (:class:`LaidOut`)
+            return runs
     if max_compiles is not None and coupled and _distinct_rows(columns, coupled) > max_compiles:
         raise TooManyCompiles(coupled)
     runs = _runs(compile_row, ref, columns, direct, n)
@@ -159,15 +159,6 @@ def _compile_all(compile_row, ref, columns, rows: np.ndarray) -> _Compiles:
         parts.append(stack([with_ranges(c.structure, c.inputs) for c in batch]))
     return _Compiles(inputs=parts[0] if len(parts) == 1 else concatenate(parts), shape_ids=np.array(shape_ids),
                      constraints=constraints, by_shape=by_shape)
-
-
-def _compact(inputs: WorldInputs) -> WorldInputs:
-    """Stacked inputs with every leaf that is the same at all points as a read-only view of one point's."""
-    out = []
-    for leaf in leaves(inputs):
-        same = len(leaf) > 1 and np.array_equal(leaf, np.broadcast_to(leaf[:1], leaf.shape), equal_nan=True)
-        out.append(np.broadcast_to(leaf[:1], leaf.shape) if same else leaf)
-    return with_leaves(inputs, out)
 
 
 def _distinct_rows(columns: dict[str, np.ndarray], keys: list[str]) -> int:

@@ -26,15 +26,18 @@ from typing import Any
 
 import numpy as np
 
-from sim.config.leafwise import Compiles, Run, _differs, _overlay, _point, _row, _same
+from sim.config.leafwise import Compiles, Run, _compact, _differs, _overlay, _point, _row, _same
+from sim.config.points import LazyInputs
 from sim.config.payoff_arrays import PAYOFF_FIELDS, payoff_arrays, trade_numbers, trade_scenario
 from sim.config.values import fmt
 from sim.engine.inputs import leaves, shape, stack, with_leaves, with_ranges
 
-__all__ = ["CHECKED_POINTS", "vector_runs"]
+__all__ = ["CHECKED_POINTS", "LaidOut", "vector_runs"]
 
 # sampled points compiled in full to check a layout
 CHECKED_POINTS = 16
+# points laid out at once while the plan checks them (their inputs are laid out again, a chunk at a time, to run)
+SLICE = 65_536
 # leaves a key may change besides its own value and the payoffs, and through which it moves the payoffs
 _READ = ("issue_lo", "issue_hi", "status_quo", "escalation")
 
@@ -142,23 +145,57 @@ def _constraints(ref_text: str, keys: dict[str, _Key], columns: dict[str, np.nda
     return out
 
 
-def _build(ctx: _Context, keys: dict[str, _Key], direct: dict, columns: dict[str, np.ndarray], n: int):
+@dataclass(frozen=True)
+class _Recipe:
+    """What laying out any points needs besides their sampled values: the first point's structure and inputs, its
+    scenario and payoff model's numbers, and where each key goes (small: a chunk's task carries it)."""
+
+    structure: Any
+    inputs: Any
+    scenario: Any
+    numbers: dict
+    keys: dict[str, _Key]
+    direct: dict
+
+
+def _build(recipe: _Recipe, columns: dict[str, np.ndarray], n: int):
     """The points' stacked inputs: direct leaves written in, the payoff leaves computed for all at once."""
-    base = stack([with_ranges(ctx.ref.structure, ctx.ref.inputs)])
+    base = stack([with_ranges(recipe.structure, recipe.inputs)])
     base = with_leaves(base, [np.broadcast_to(leaf, (n, *leaf.shape[1:])) for leaf in leaves(base)])
-    positions = direct | {key: [(j, np.array(w)) for j, w in k.leaves] for key, k in keys.items() if k.leaves}
+    keys = recipe.keys
+    positions = recipe.direct | {key: [(j, np.array(w)) for j, w in k.leaves] for key, k in keys.items() if k.leaves}
     inputs = _overlay(base, positions, columns, slice(0, n))
-    numbers = dict(ctx.numbers)
+    numbers = dict(recipe.numbers)
     for key, k in keys.items():
         for place in k.places:
             numbers[place] = np.asarray(columns[key], dtype=float)
-    pays = payoff_arrays(ctx.scenario, numbers, (inputs.issue_lo, inputs.issue_hi), inputs.status_quo,
+    pays = payoff_arrays(recipe.scenario, numbers, (inputs.issue_lo, inputs.issue_hi), inputs.status_quo,
                          np.asarray(inputs.escalation, dtype=float))
     parties = tuple(replace(p, **{f: pays[pid][f] for f in PAYOFF_FIELDS}, constituencies=tuple(
         replace(c, coef=coef, offset=offset) for c, (coef, offset) in zip(p.constituencies, pays[pid]["constituencies"],
                                                                           strict=True)))
-        for p, pid in zip(inputs.parties, ctx.scenario.ids, strict=True))
+        for p, pid in zip(inputs.parties, recipe.scenario.ids, strict=True))
     return _shared(replace(inputs, parties=parties)), numbers
+
+
+@dataclass(frozen=True)
+class LaidOut(LazyInputs):
+    """Sampled points whose inputs are laid out when some of them are asked for (a chunk's, in its worker): the
+    recipe and the points' sampled values, so a plan of a million draws holds their values, not their inputs.
+    Each point's inputs depend on its own values only, never on which other points are laid out with it."""
+
+    recipe: _Recipe
+    columns: dict[str, np.ndarray]
+
+    def __len__(self) -> int:
+        return len(next(iter(self.columns.values())))
+
+    def take(self, rows: np.ndarray):
+        columns = {key: column[rows] for key, column in self.columns.items()}
+        return _compact(_build(self.recipe, columns, len(next(iter(columns.values()))))[0])
+
+    def subset(self, rows: np.ndarray) -> LaidOut:
+        return LaidOut(self.recipe, {key: column[rows] for key, column in self.columns.items()})
 
 
 def _shared(inputs):
@@ -177,13 +214,13 @@ def _shared(inputs):
     return with_leaves(inputs, out)
 
 
-def _doubtful(ctx: _Context, inputs, numbers: dict) -> np.ndarray:
+def _doubtful(recipe: _Recipe, inputs, numbers: dict) -> np.ndarray:
     """Points whose numbers could break a rule the compiler checks across keys (they are compiled)."""
     lo, hi, sq = inputs.issue_lo, inputs.issue_hi, inputs.status_quo
     bad = np.any((sq < lo) | (sq > hi), axis=1)
     for p in inputs.parties:
         bad |= np.any((p.red_lo < lo) | (p.red_hi > hi) | (p.red_lo > p.red_hi), axis=1) | ~(p.p_max > p.p_min)
-    structure, space = ctx.ref.structure, ctx.scenario.space
+    structure, space = recipe.structure, recipe.scenario.space
     for change in structure.schedule:
         bad |= (change.value < lo[:, change.issue]) | (change.value > hi[:, change.issue])
     if structure.escalation_issue is not None:
@@ -219,12 +256,15 @@ def vector_runs(compile_row, point_config, ref, row0: dict[str, Any], columns: d
     constraints = _constraints(ref.constraints, keys, columns, n)
     if len(set(taken)) != len(taken) or constraints is None:
         return None
-    inputs, numbers = _build(ctx, keys, direct, columns, n)
-    for i in _doubtful(ctx, inputs, numbers):
-        compile_row(_row(columns, int(i)))  # refused in one line if the compiler refuses it
-    run = Run(start=0, stop=n, structure=ref.structure, inputs=inputs, constraints=constraints,
-              stakes_usd=ref.stakes_usd)
+    laid = LaidOut(_Recipe(structure=ref.structure, inputs=ref.inputs, scenario=scenario, numbers=ctx.numbers,
+                           keys=keys, direct=direct), columns)
+    for start in range(0, n, SLICE):  # checked a slice at a time: memory in a slice, not in all the points
+        rows = slice(start, min(n, start + SLICE))
+        inputs, numbers = _build(laid.recipe, {key: column[rows] for key, column in columns.items()}, rows.stop - start)
+        for i in _doubtful(laid.recipe, inputs, numbers):
+            compile_row(_row(columns, start + int(i)))  # refused in one line if the compiler refuses it
     for i in sorted({int(i) for i in np.linspace(0, n - 1, min(n, CHECKED_POINTS))}):
-        if not _same(compile_row(_row(columns, i)), _point(run.structure, inputs, i, constraints[i])):
+        if not _same(compile_row(_row(columns, i)), _point(ref.structure, laid.take(np.array([i])), 0, constraints[i])):
             return None
-    return [run]
+    return [Run(start=0, stop=n, structure=ref.structure, inputs=laid, constraints=constraints,
+                stakes_usd=ref.stakes_usd)]

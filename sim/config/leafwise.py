@@ -71,6 +71,15 @@ class Compiles:
         return self._flat[id(compiled)]
 
 
+def _compact(inputs: WorldInputs) -> WorldInputs:
+    """Stacked inputs with every leaf that is the same at all points as a read-only view of one point's."""
+    out = []
+    for leaf in leaves(inputs):
+        same = len(leaf) > 1 and np.array_equal(leaf, np.broadcast_to(leaf[:1], leaf.shape), equal_nan=True)
+        out.append(np.broadcast_to(leaf[:1], leaf.shape) if same else leaf)
+    return with_leaves(inputs, out)
+
+
 def _differs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Elementwise: not the same number (NaN equals NaN; -0.0 differs from 0.0, as bits would)."""
     same = (a == b) & (np.signbit(a) == np.signbit(b))

@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 
 from sim.config.values import ConfigError, flatten
-from sim.engine.inputs import Structure, WorldInputs, point_structure, take
+from sim.engine.inputs import Structure, WorldInputs, concatenate, point_structure, take
 
-__all__ = ["MAX_GRID_POINTS", "MAX_SAMPLED_POINTS", "MAX_WORLDS", "GridPoint", "Plan", "PointBlock", "Points",
-           "column_name"]
+__all__ = ["MAX_GRID_POINTS", "MAX_SAMPLED_POINTS", "MAX_WORLDS", "GridPoint", "Joined", "LazyInputs", "Plan",
+           "PointBlock", "Points", "column_name", "inputs_at", "inputs_for_chunk", "laid_out"]
 
 # A plan beyond these sizes is refused before it is expanded. Grid points (strategy pairs x grid values) and
 # the rows of a sensitivity design (whose analysis holds them in memory) are each compiled, so at most
@@ -85,6 +85,67 @@ class GridPoint:
     stakes_usd: dict[str, float] = field(default_factory=dict, repr=False)
 
 
+class LazyInputs:
+    """The stacked inputs of many points, held as their recipe and per-point numbers and laid out only when some
+    of their points are asked for (a chunk's, in the worker that runs it): memory in the points asked for, not
+    in all of them (:class:`sim.config.layout_vector.LaidOut`)."""
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+    def take(self, rows: np.ndarray) -> WorldInputs:
+        """The stacked inputs of points ``rows`` (ascending), laid out now."""
+        raise NotImplementedError
+
+    def subset(self, rows: np.ndarray) -> LazyInputs:
+        """Points ``rows`` (ascending) alone, still to be laid out (what a chunk's task carries)."""
+        raise NotImplementedError
+
+
+class Joined(LazyInputs):
+    """Consecutive parts of one shape, each stacked or lazy, as one sequence of points."""
+
+    def __init__(self, parts: list) -> None:
+        self.parts = parts
+        self.starts = np.cumsum([0, *(_length(p) for p in parts)])
+
+    def __len__(self) -> int:
+        return int(self.starts[-1])
+
+    def _pieces(self, rows: np.ndarray) -> list[tuple[Any, np.ndarray]]:
+        rows = np.asarray(rows, dtype=np.int64)
+        if np.any(np.diff(rows) < 0):
+            raise ValueError("the points of a chunk are asked for in ascending order")
+        part = np.searchsorted(self.starts, rows, side="right") - 1
+        return [(self.parts[k], rows[part == k] - self.starts[k]) for k in np.unique(part).tolist()]
+
+    def take(self, rows: np.ndarray) -> WorldInputs:
+        pieces = [inputs_at(part, local) for part, local in self._pieces(rows)]
+        return pieces[0] if len(pieces) == 1 else concatenate(pieces)
+
+    def subset(self, rows: np.ndarray) -> LazyInputs:
+        return Joined([inputs_for_chunk(part, local) for part, local in self._pieces(rows)])
+
+
+def _length(inputs: Any) -> int:
+    return len(inputs) if isinstance(inputs, LazyInputs) else len(inputs.deadline)
+
+
+def inputs_at(inputs: WorldInputs | LazyInputs, rows: np.ndarray) -> WorldInputs:
+    """The stacked inputs of points ``rows``, laid out now if they are lazy."""
+    return inputs.take(rows) if isinstance(inputs, LazyInputs) else take(inputs, rows)
+
+
+def inputs_for_chunk(inputs: WorldInputs | LazyInputs, rows: np.ndarray) -> WorldInputs | LazyInputs:
+    """Points ``rows`` of ``inputs`` as a chunk's task carries them: lazy inputs stay lazy (laid out in the worker)."""
+    return inputs.subset(rows) if isinstance(inputs, LazyInputs) else take(inputs, rows)
+
+
+def laid_out(inputs: WorldInputs | LazyInputs) -> WorldInputs:
+    """All the points of ``inputs``, laid out."""
+    return inputs.take(np.arange(len(inputs))) if isinstance(inputs, LazyInputs) else inputs
+
+
 def _value(column: Any, i: int) -> Any:
     v = column[i]
     return v.item() if isinstance(v, np.generic) else v
@@ -101,7 +162,8 @@ class PointBlock:
         start: Index of its first point in the plan.
         structure: A structure of its shape (a point's own, with its issue ranges and status quo:
             :func:`~sim.engine.inputs.point_structure`).
-        inputs: The points' inputs, each leaf with a leading point axis, issue ranges included.
+        inputs: The points' inputs, each leaf with a leading point axis, issue ranges included; or, for sampled
+            points laid out as arrays, their recipe (:class:`LazyInputs`: :func:`inputs_at` lays them out).
         coordinates: Per coordinate key, the points' values (a NumPy array; an object array keeps Python
             values as the config gave them).
         stakes_usd: The stakes in dollars of its first point (``metadata.json``), given to each of its points.
@@ -109,7 +171,7 @@ class PointBlock:
 
     start: int
     structure: Structure
-    inputs: WorldInputs = field(repr=False)
+    inputs: WorldInputs | LazyInputs = field(repr=False)
     coordinates: dict[str, np.ndarray] = field(repr=False)
     stakes_usd: dict[str, float] = field(default_factory=dict, repr=False)
 
@@ -118,7 +180,8 @@ class PointBlock:
 
     def point(self, i: int) -> GridPoint:
         """Its point ``i`` (counted from :attr:`start`)."""
-        inputs = take(self.inputs, i)
+        lazy = isinstance(self.inputs, LazyInputs)
+        inputs = take(self.inputs.take(np.array([i])), 0) if lazy else take(self.inputs, i)
         return GridPoint(coordinates={k: _value(col, i) for k, col in self.coordinates.items()},
                          structure=point_structure(self.structure, inputs), inputs=inputs, stakes_usd=self.stakes_usd)
 

@@ -36,7 +36,7 @@ from sim.config.values import (
     get,
     lookup,
 )
-from sim.engine.inputs import concatenate, shape
+from sim.engine.inputs import WorldInputs, concatenate, shape
 
 # moved unchanged to sim.config.points and sim.config.sampling; re-exported here
 from sim.config.points import (  # noqa: F401
@@ -44,6 +44,8 @@ from sim.config.points import (  # noqa: F401
     MAX_SAMPLED_POINTS,
     MAX_WORLDS,
     GridPoint,
+    Joined,
+    LazyInputs,
     Plan,
     PointBlock,
     Points,
@@ -237,7 +239,7 @@ def _blocks(runs: list[tuple[dict[str, Any], Run]], samples: dict[str, np.ndarra
                     columns.setdefault(key, []).append(column[run.start:run.stop])
             columns.setdefault("constraints", []).append(run.constraints)
         start = blocks[-1].start + len(blocks[-1]) if blocks else 0
-        inputs = pending[0][1].inputs if len(pending) == 1 else concatenate([run.inputs for _, run in pending])
+        inputs = _joined_inputs([run.inputs for _, run in pending])
         blocks.append(PointBlock(start=start, structure=first.structure, inputs=inputs,
                                  coordinates={k: _joined(parts) for k, parts in columns.items()},
                                  stakes_usd=first.stakes_usd))
@@ -249,6 +251,13 @@ def _blocks(runs: list[tuple[dict[str, Any], Run]], samples: dict[str, np.ndarra
         pending.append((grid, run))
     flush()
     return blocks
+
+
+def _joined_inputs(parts: list) -> WorldInputs | LazyInputs:
+    """One block's inputs from its runs': stacked, or lazy when a run's are laid out only when a chunk is cut."""
+    if len(parts) == 1:
+        return parts[0]
+    return Joined(parts) if any(isinstance(p, LazyInputs) for p in parts) else concatenate(parts)
 
 
 def _joined(parts: list[np.ndarray]) -> np.ndarray:

@@ -32,6 +32,7 @@ import pandas as pd
 import pyarrow as pa
 
 from sim.config import ConfigError, Plan
+from sim.config.points import LazyInputs, inputs_for_chunk, laid_out
 from sim.engine.codes import EndReason, Response
 from sim.engine.inputs import Structure, WorldInputs, take
 from sim.engine.streams import point_keys, world_seeds
@@ -126,7 +127,7 @@ class ChunkTask:
 
     index: int
     structure: Structure
-    point_inputs: WorldInputs  # stacked inputs of the chunk's points
+    point_inputs: WorldInputs | LazyInputs  # stacked inputs of the chunk's points, or their recipe and values
     point_coords: dict[str, np.ndarray]  # typed coordinate columns of the chunk's points
     local_point: np.ndarray  # per world: index into the chunk's points
     seed_index: np.ndarray
@@ -147,7 +148,7 @@ def _task(plan: Plan, chunk: Chunk) -> ChunkTask:
     if not plan.common_random_numbers:
         keys = point_keys({k: block.coordinates[k][rows] for k in block.coordinates})[local]
     coords = {plan.columns[k]: _typed(block.coordinates[k][rows], dtype) for k, dtype in plan.coordinate_dtypes.items()}
-    return ChunkTask(index=chunk.index, structure=block.structure, point_inputs=take(block.inputs, rows),
+    return ChunkTask(index=chunk.index, structure=block.structure, point_inputs=inputs_for_chunk(block.inputs, rows),
                      point_coords=coords, local_point=local, seed_index=seed_index, world=world, point_key=keys,
                      root_seed=plan.root_seed, record=plan.record_rounds)
 
@@ -163,7 +164,8 @@ def run_chunk(task: ChunkTask) -> tuple[int, dict[str, np.ndarray], dict[str, np
         NegotiationModel,  # Mesa: in the workers (preloaded), not in the main process
     )
 
-    inputs = take(task.point_inputs, task.local_point)
+    point_inputs = laid_out(task.point_inputs)  # a lazy layout's chunk laid out here, in the worker
+    inputs = take(point_inputs, task.local_point)
     seeds = world_seeds(task.root_seed, task.seed_index, task.point_key)
     if task.record == "all":
         traced = np.arange(len(seeds))
@@ -175,7 +177,7 @@ def run_chunk(task: ChunkTask) -> tuple[int, dict[str, np.ndarray], dict[str, np
     model.run_model()
     result = model.outcomes()
 
-    result |= bargaining_columns(task.point_inputs, task.local_point, result, task.structure.party_ids)
+    result |= bargaining_columns(point_inputs, task.local_point, result, task.structure.party_ids)
 
     out: dict[str, np.ndarray] = {"world": task.world.astype(np.int64), "seed": seeds,
                                   "seed_index": task.seed_index.astype(np.int64)}
