@@ -15,7 +15,7 @@ import sim.config.layout as layout
 import sim.config.layout_vector as layout_vector
 import sim.config.sweep as sweep
 from sim.config import plan
-from sim.config.points import laid_out
+from sim.config.points import LazyInputs, laid_out
 from sim.config.scenario import compile_point
 from sim.config.values import copy_on_write
 from sim.engine.inputs import leaves, shape
@@ -170,3 +170,39 @@ def test_a_folder_cut_into_another_number_of_chunks_is_not_resumed(tmp_path, mon
     with pytest.raises(ConfigError, match="cut into 1 chunks, but this version cuts it into 2"):
         runner.execute(p, tmp_path, cfg, progress=False)
     assert (tmp_path / "manifest.json").read_bytes() == manifest_before
+
+
+def test_a_chunk_of_a_lazy_layout_equals_those_points_of_the_whole_bit_for_bit():
+    """The plan keeps the draws and the recipe; a chunk's inputs are laid out when it runs. Laying out any rows
+    (one point alone, a chunk of 7, the rest) gives the very numbers of those rows laid out all together."""
+    p = plan(compose_config(*ENSEMBLE, "sweep.sample.n=300"))
+    lazy = p.blocks[0].inputs
+    assert isinstance(lazy, LazyInputs) and len(lazy) == 300
+    whole = [np.asarray(leaf) for leaf in leaves(laid_out(lazy))]
+    for rows in (np.array([0]), np.array([299]), np.arange(5, 12), np.arange(12, 300)):
+        alone = [np.asarray(leaf) for leaf in leaves(laid_out(lazy.subset(rows)))]
+        for part, full in zip(alone, whole, strict=True):
+            expected = full[rows] if full.ndim else full
+            assert part.dtype == expected.dtype
+            assert np.ascontiguousarray(part).tobytes() == np.ascontiguousarray(expected).tobytes()
+
+
+def test_an_ensembles_rows_are_the_same_whatever_its_chunks_and_workers(tmp_path):
+    """Each world's outcome row is the same, value for value, with the ensemble in one chunk in this process and
+    cut into chunks of 7 on two worker processes (each chunk's inputs laid out in its own worker)."""
+    import pyarrow.parquet as pq
+
+    from sim.run.runner import execute
+
+    tables = []
+    for how in (["run.workers=1", "run.chunk_size=10000"], ["run.workers=2", "run.chunk_size=7"]):
+        cfg = OmegaConf.to_container(compose_config(*ENSEMBLE, "sweep.sample.n=60", "run.plot=false",
+                                                    "run.record_rounds=none", *how), resolve=True)
+        cfg.pop("hydra", None)
+        out = tmp_path / how[1].replace("=", "_")
+        the_plan = plan(cfg)
+        assert len(make_chunks(the_plan)) == (1 if "10000" in how[1] else 9)
+        execute(the_plan, out, cfg, progress=False)
+        tables.append(pq.read_table(out / "outcomes.parquet").to_pandas())
+    assert len(tables[0]) == 60 and tables[0]["deal"].nunique() == 2
+    pd.testing.assert_frame_equal(tables[0], tables[1], check_exact=True)
