@@ -275,7 +275,12 @@ def _dtype(columns: list[np.ndarray]) -> str:
     """One NumPy dtype for a coordinate column, whatever chunk a value lands in."""
     values = []
     for column in columns:
-        values += _distinct(column) if column.dtype == object else [np.zeros(1, dtype=column.dtype)[0].item()]
+        if column.dtype != object:
+            values.append(np.zeros(1, dtype=column.dtype)[0].item())
+        elif any(isinstance(v, str) for v in column.tolist()):
+            return "str"  # text anywhere makes it text (_dtype_of): no set of a million constraints' texts
+        else:
+            values += _distinct(column)
     return _dtype_of(values)
 
 

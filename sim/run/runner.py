@@ -132,7 +132,7 @@ class ChunkTask:
     local_point: np.ndarray  # per world: index into the chunk's points
     seed_index: np.ndarray
     world: np.ndarray
-    point_key: np.ndarray | None  # per world, when seeds differ per grid point
+    key_coordinates: dict[str, np.ndarray] | None  # the points' coordinates as planned, when seeds differ per point
     root_seed: int
     record: str | int
 
@@ -144,12 +144,11 @@ def _task(plan: Plan, chunk: Chunk) -> ChunkTask:
     first = int(global_point[0])
     local = global_point - first
     rows = np.arange(first, int(global_point[-1]) + 1) - block.start  # the chunk's points, within the block
-    keys = None
-    if not plan.common_random_numbers:
-        keys = point_keys({k: block.coordinates[k][rows] for k in block.coordinates})[local]
+    # the seeds' point keys are computed in the worker (a text per point: an ensemble's cost, kept off this process)
+    keyed = None if plan.common_random_numbers else {k: block.coordinates[k][rows] for k in block.coordinates}
     coords = {plan.columns[k]: _typed(block.coordinates[k][rows], dtype) for k, dtype in plan.coordinate_dtypes.items()}
     return ChunkTask(index=chunk.index, structure=block.structure, point_inputs=inputs_for_chunk(block.inputs, rows),
-                     point_coords=coords, local_point=local, seed_index=seed_index, world=world, point_key=keys,
+                     point_coords=coords, local_point=local, seed_index=seed_index, world=world, key_coordinates=keyed,
                      root_seed=plan.root_seed, record=plan.record_rounds)
 
 
@@ -166,7 +165,8 @@ def run_chunk(task: ChunkTask) -> tuple[int, dict[str, np.ndarray], dict[str, np
 
     point_inputs = laid_out(task.point_inputs)  # a lazy layout's chunk laid out here, in the worker
     inputs = take(point_inputs, task.local_point)
-    seeds = world_seeds(task.root_seed, task.seed_index, task.point_key)
+    keys = None if task.key_coordinates is None else point_keys(task.key_coordinates)[task.local_point]
+    seeds = world_seeds(task.root_seed, task.seed_index, keys)
     if task.record == "all":
         traced = np.arange(len(seeds))
     elif task.record == "none":
