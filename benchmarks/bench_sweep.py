@@ -31,8 +31,8 @@ world-round at 2 and at 9 issues (interleaved pairs, ratio 9/2). ``--main`` time
 phases in this process: imports, plan, simulate and write, summary, figures.
 ``--ensemble N`` runs N worlds drawn from the scenario's priors (``sweep.sample.method=prior``, one world
 per draw) and N worlds of its default values (``run.seeds=N``) through the command line, alternately,
-``--repeats`` pairs: wall, CPU and peak RSS of all processes, files in the run folder, and the wall ratio
-pair by pair. ``--fan`` times the forecast's fan chart as the gallery makes it (5 vantage dates x 1,000
+``--repeats`` pairs: wall, CPU of all processes, the largest process's peak RSS (each command run under
+``benchmarks/peak_memory.py``), files in the run folder, and the wall ratio pair by pair. ``--fan`` times the forecast's fan chart as the gallery makes it (5 vantage dates x 1,000
 worlds, figures included). ``--design N`` times planning an N-point Latin hypercube and a Sobol' design of about
 N rows, over keys that set their own inputs and over keys that move the payoffs. ``--only`` skips the reference sweep. With ``PYTHONPATH`` set to another
 checkout, the same script times that code (a before/after in one session).
@@ -247,29 +247,49 @@ def _files(folder: Path) -> int:
     return sum(1 for path in folder.rglob("*") if path.is_file())
 
 
+PEAK_MEMORY = Path(__file__).with_name("peak_memory.py")
+
+
+def _peak_run(args: list[str]) -> tuple[float, float, float, str]:
+    """Run a command under ``benchmarks/peak_memory.py`` (a fresh subreaper per command, so one command's peak
+    is never another's): wall seconds, CPU seconds of all its processes, the largest process's peak RSS (MiB)
+    and which process that was."""
+    out = subprocess.run([sys.executable, str(PEAK_MEMORY), "--", *args], check=True, capture_output=True,
+                         text=True).stdout.splitlines()
+    last = next(line for line in reversed(out) if line.startswith("wall "))
+    wall = float(last.split("wall ")[1].split(" s;")[0])
+    cpu = float(last.split("CPU of all processes ")[1].split(" s;")[0])
+    largest = float(last.split("largest process ")[1].split(" MiB")[0])
+    first = next(line for line in out if " MiB  pid " in line)  # sorted by peak, largest first
+    return wall, cpu, largest, "main process" if " -m sim run " in first else first.split("  ", 2)[-1][:40]
+
+
 def ensemble(n: int, workers: int, repeats: int) -> None:
     """``n`` worlds drawn from the scenario's priors against ``n`` worlds of its default values, through the
-    command line, run alternately: wall, CPU, peak RSS, files in the run folder, and the ratio per pair."""
+    command line, run alternately: wall, CPU of all processes, the largest process's peak RSS
+    (``benchmarks/peak_memory.py``), files in the run folder, and the ratio per pair."""
     common = ["run.record_rounds=none", "run.plot=false", "run.progress=false", f"run.workers={workers}",
               "run.common_random_numbers=false"]
     workloads = {"ensemble (prior draws)": ["sweep.sample.method=prior", f"sweep.sample.n={n}", "run.seeds=1"],
                  "default values": [f"run.seeds={n}"]}
-    seen: dict[str, dict[str, list[float]]] = {name: {"wall": [], "cpu": [], "rss": [], "files": []}
-                                               for name in workloads}
+    seen: dict[str, dict[str, list]] = {name: {"wall": [], "cpu": [], "rss": [], "files": [], "largest": []}
+                                        for name in workloads}
     for _ in range(repeats):
         for name, extra in workloads.items():
             with tempfile.TemporaryDirectory() as tmp:
-                wall, cpu, peak = _subreaper_run([sys.executable, "-m", "sim", "run", *common, *extra,
-                                                  f"hydra.run.dir={tmp}/run"])
+                wall, cpu, peak, largest = _peak_run([sys.executable, "-m", "sim", "run", *common, *extra,
+                                                      f"hydra.run.dir={tmp}/run"])
                 files = _files(Path(tmp) / "run")
-            for key, value in (("wall", wall), ("cpu", cpu), ("rss", peak), ("files", files)):
+            for key, value in (("wall", wall), ("cpu", cpu), ("rss", peak), ("files", files), ("largest", largest)):
                 seen[name][key].append(value)
+            print(f"  ({name}: wall {wall:.1f} s, CPU {cpu:.1f} s, largest process {peak:,.0f} MiB ({largest}), "
+                  f"{files} files)", flush=True)
     print(f"ensemble: {n:,} worlds drawn from the priors against {n:,} worlds of the default values, python -m sim "
           f"run, {workers} workers, {repeats} alternating pairs")
     for name, figures in seen.items():
         print(f"  {name:24s} wall {_spread(figures['wall'], '{:.1f}')} s; CPU of all processes "
-              f"{_spread(figures['cpu'], '{:.1f}')} s; peak RSS {_spread(figures['rss'])} MB; files "
-              f"{_spread(figures['files'])}")
+              f"{_spread(figures['cpu'], '{:.1f}')} s; peak RSS of the largest process {_spread(figures['rss'])} MiB "
+              f"({', '.join(dict.fromkeys(figures['largest']))}); files {_spread(figures['files'])}")
     first, second = seen.values()
     print(f"  ratio ensemble / default values, wall, pair by pair: "
           f"{_spread([a / b for a, b in zip(first['wall'], second['wall'], strict=True)], '{:.2f}')}")
