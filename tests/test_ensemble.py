@@ -206,3 +206,18 @@ def test_an_ensembles_rows_are_the_same_whatever_its_chunks_and_workers(tmp_path
         tables.append(pq.read_table(out / "outcomes.parquet").to_pandas())
     assert len(tables[0]) == 60 and tables[0]["deal"].nunique() == 2
     pd.testing.assert_frame_equal(tables[0], tables[1], check_exact=True)
+
+
+def test_the_draws_made_a_block_of_rows_at_a_time_are_those_of_one_matrix(monkeypatch):
+    """The priors are drawn a block of rows at a time (memory); the draws are those of the whole matrix of uniform
+    numbers drawn at once from the sampler's stream and put through each prior's quantile, bit for bit."""
+    import sim.config.priors as priors
+
+    cfg = OmegaConf.to_container(compose_config("sweep.sample.method=prior"), resolve=True)
+    monkeypatch.setattr(priors, "DRAW_ROWS", 1000)
+    n, found = 2500, priors.drawn(cfg)
+    got = priors.draw_columns(cfg, n, 7, set())
+    unit = np.random.default_rng(np.random.SeedSequence(7, spawn_key=(2**32 - 1,))).random((n, len(found)))
+    for k, p in enumerate(found):
+        want = np.asarray(p.prior.quantile(unit[:, k], p.integer)).astype(np.int64 if p.integer else np.float64)
+        assert got[p.key].dtype == want.dtype and got[p.key].tobytes() == want.tobytes()

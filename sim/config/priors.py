@@ -28,6 +28,8 @@ __all__ = ["FIXED_IN_ENSEMBLE", "draw", "draw_columns", "drawn", "priors"]
 # and the forecast's tables and figures turn every world's rounds into dates with the one calendar of the run
 # (and the deadline round is derived from it). Its prior is for the calibration table and sensitivity designs.
 FIXED_IN_ENSEMBLE = ("scenario.calendar.round_days",)
+# draws made at once (a million draws' uniform numbers would double the memory of the draws themselves)
+DRAW_ROWS = 65_536
 
 
 def priors(cfg: Tree) -> list[Parameter]:
@@ -99,6 +101,9 @@ def draw_columns(cfg: Tree, n: int, root_seed: int, grid_keys: set[str]) -> dict
                                                                "one way only")
     # the sampler's own stream, derived from the root seed (never shared with any world)
     rng = np.random.default_rng(np.random.SeedSequence(root_seed, spawn_key=(2**32 - 1,)))
-    unit = rng.random((n, len(found)))
-    return {p.key: np.asarray(p.prior.quantile(unit[:, k], p.integer)).astype(np.int64 if p.integer else np.float64)
-            for k, p in enumerate(found)}
+    out = {p.key: np.empty(n, dtype=np.int64 if p.integer else np.float64) for p in found}
+    for start in range(0, n, DRAW_ROWS):  # the stream's numbers in the same order, a block of rows at a time
+        unit = rng.random((min(DRAW_ROWS, n - start), len(found)))
+        for k, p in enumerate(found):
+            out[p.key][start:start + len(unit)] = p.prior.quantile(unit[:, k], p.integer)
+    return out
