@@ -37,7 +37,7 @@ __all__ = ["CHECKED_POINTS", "LaidOut", "vector_runs"]
 # sampled points compiled in full to check a layout
 CHECKED_POINTS = 16
 # points laid out at once while the plan checks them (their inputs are laid out again, a chunk at a time, to run)
-SLICE = 65_536
+SLICE = 8_192
 # leaves a key may change besides its own value and the payoffs, and through which it moves the payoffs
 _READ = ("issue_lo", "issue_hi", "status_quo", "escalation")
 
