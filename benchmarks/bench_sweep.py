@@ -261,7 +261,9 @@ def _peak_run(args: list[str]) -> tuple[float, float, float, str]:
     cpu = float(last.split("CPU of all processes ")[1].split(" s;")[0])
     largest = float(last.split("largest process ")[1].split(" MiB")[0])
     first = next(line for line in out if " MiB  pid " in line)  # sorted by peak, largest first
-    return wall, cpu, largest, "main process" if " -m sim run " in first else first.split("  ", 2)[-1][:40]
+    command = first.split(" pid ", 1)[1].split(None, 1)[1]
+    return wall, cpu, largest, ("main process" if " -m sim run " in command
+                                else "a worker or the fork server" if "forkserver" in command else command[:40])
 
 
 def ensemble(n: int, workers: int, repeats: int) -> None:

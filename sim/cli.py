@@ -19,6 +19,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from sim.config import CONF_DIR, ConfigError, plan
+from sim.config.points import column_name
 from sim.console import quiet_broken_pipe, route_logs
 from sim.latest import link_latest
 from sim.report.labels import heading
@@ -75,11 +76,9 @@ def _run_locked(cfg: DictConfig, container: dict, the_plan, out_dir: Path, progr
 
     design = write_design(out_dir, container, the_plan)  # design.json/.csv, so the analysis can be redone
     sweep = execute(the_plan, out_dir, container, progress=progress)
-    from sim.report import forecast
-
-    # the whole table only for what reads all of it (the figures, the sensitivity indices, the forecast); the
-    # summary reads its own columns, text as categories, so that a large sweep's summary stays small in memory
-    whole = bool(cfg.run.plot) or (design is not None and design.is_sensitivity) or forecast.applies(container)
+    # the whole table only for what reads all of it (the figures, the sensitivity indices); the summary and the
+    # forecast read their own columns (text as categories), so that a large sweep's summary stays small in memory
+    whole = bool(cfg.run.plot) or (design is not None and design.is_sensitivity)
     outcomes = to_frame(read_outcomes(out_dir)) if whole else None
     formats = container["run"].get("figure_formats", ["png"])
     drawing = _start_figures(outcomes, out_dir, the_plan, formats) if cfg.run.plot else None
@@ -163,6 +162,15 @@ def _point_summary(out_dir: Path, the_plan, sweep):
     return table, summary
 
 
+def _forecast_view(out_dir: Path, the_plan):
+    """The outcome columns a forecast reads (its vantage date, whether and when a deal was made, the terms)."""
+    from sim.report.forecast import VANTAGE
+
+    written = table_entries(the_plan)["outcomes"]
+    wanted = [column_name(VANTAGE), "deal", "end_round", "end_date", *the_plan.points[0].structure.space.names]
+    return to_frame(read_outcomes(out_dir, [c for c in wanted if c in written]))
+
+
 def _summarise(cfg: DictConfig, container: dict, out_dir: Path, the_plan, sweep, outcomes, drawing,
                formats: list[str], command: str | None, start: float, design) -> str:
     """summary.csv, metadata.json and the figures of a finished sweep; the terminal summary."""
@@ -203,6 +211,8 @@ def _summarise(cfg: DictConfig, container: dict, out_dir: Path, the_plan, sweep,
     if forecast.applies(container):  # an ensemble from the priors, or from a vantage date
         from sim.report.style import figure_output
 
+        if outcomes is None:  # the columns the forecast reads, not a million worlds' whole table
+            outcomes = _forecast_view(out_dir, the_plan)
         with guard_disk(out_dir, lambda: FIGURES_BYTES), figure_output(formats):
             files = forecast.write_forecast(out_dir, outcomes, the_plan, container, plot=bool(cfg.run.plot))
         summary += "\n\nforecast: " + ", ".join(f.name for f in files) + "\n" + forecast.describe(out_dir)
