@@ -194,8 +194,11 @@ class LaidOut(LazyInputs):
         columns = {key: column[rows] for key, column in self.columns.items()}
         return _compact(_build(self.recipe, columns, len(next(iter(columns.values()))))[0])
 
-    def subset(self, rows: np.ndarray) -> LaidOut:
-        return LaidOut(self.recipe, {key: column[rows] for key, column in self.columns.items()})
+    def subset(self, rows: np.ndarray, known: dict[str, np.ndarray] | None = None) -> LaidOut:
+        known = known or {}
+        return LaidOut(self.recipe, {key: known[key] if key in known and len(known[key]) == len(rows)
+                                     and known[key].dtype == column.dtype else column[rows]
+                                     for key, column in self.columns.items()})
 
 
 def _shared(inputs):

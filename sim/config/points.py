@@ -97,8 +97,9 @@ class LazyInputs:
         """The stacked inputs of points ``rows`` (ascending), laid out now."""
         raise NotImplementedError
 
-    def subset(self, rows: np.ndarray) -> LazyInputs:
-        """Points ``rows`` (ascending) alone, still to be laid out (what a chunk's task carries)."""
+    def subset(self, rows: np.ndarray, known: dict[str, np.ndarray] | None = None) -> LazyInputs:
+        """Points ``rows`` (ascending) alone, still to be laid out (what a chunk's task carries); ``known``: the
+        coordinate columns of those points already cut, used (shared, not cut again) for the keys they hold."""
         raise NotImplementedError
 
 
@@ -123,7 +124,7 @@ class Joined(LazyInputs):
         pieces = [inputs_at(part, local) for part, local in self._pieces(rows)]
         return pieces[0] if len(pieces) == 1 else concatenate(pieces)
 
-    def subset(self, rows: np.ndarray) -> LazyInputs:
+    def subset(self, rows: np.ndarray, known: dict[str, np.ndarray] | None = None) -> LazyInputs:
         return Joined([inputs_for_chunk(part, local) for part, local in self._pieces(rows)])
 
 
@@ -136,9 +137,11 @@ def inputs_at(inputs: WorldInputs | LazyInputs, rows: np.ndarray) -> WorldInputs
     return inputs.take(rows) if isinstance(inputs, LazyInputs) else take(inputs, rows)
 
 
-def inputs_for_chunk(inputs: WorldInputs | LazyInputs, rows: np.ndarray) -> WorldInputs | LazyInputs:
-    """Points ``rows`` of ``inputs`` as a chunk's task carries them: lazy inputs stay lazy (laid out in the worker)."""
-    return inputs.subset(rows) if isinstance(inputs, LazyInputs) else take(inputs, rows)
+def inputs_for_chunk(inputs: WorldInputs | LazyInputs, rows: np.ndarray,
+                     known: dict[str, np.ndarray] | None = None) -> WorldInputs | LazyInputs:
+    """Points ``rows`` of ``inputs`` as a chunk's task carries them: lazy inputs stay lazy (laid out in the worker),
+    sharing the columns in ``known`` (the chunk's coordinates, by config key), so a task holds each draw once."""
+    return inputs.subset(rows, known) if isinstance(inputs, LazyInputs) else take(inputs, rows)
 
 
 def laid_out(inputs: WorldInputs | LazyInputs) -> WorldInputs:

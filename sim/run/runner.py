@@ -51,7 +51,7 @@ from sim.run.manifest import (
     write_manifest,
 )
 from sim.run.readback import read_outcomes
-from sim.run.store import (MergeStream, drop_parts, guard_disk, merge, merged_intact, merged_rows, part_table,
+from sim.run.store import (MergeStream, drop_parts, give_back_freed_memory, guard_disk, merge, merged_intact, merged_rows, part_table,
                            write_part)
 from sim.run.executors import dask_results, local_results
 from sim.run.progress import Progress
@@ -144,17 +144,19 @@ def _task(plan: Plan, chunk: Chunk) -> ChunkTask:
     first = int(global_point[0])
     local = global_point - first
     rows = np.arange(first, int(global_point[-1]) + 1) - block.start  # the chunk's points, within the block
-    # the seeds' point keys are computed in the worker (a text per point: an ensemble's cost, kept off this process)
-    keyed = None if plan.common_random_numbers else {k: block.coordinates[k][rows] for k in block.coordinates}
-    coords = {plan.columns[k]: _typed(block.coordinates[k][rows], dtype) for k, dtype in plan.coordinate_dtypes.items()}
-    return ChunkTask(index=chunk.index, structure=block.structure, point_inputs=inputs_for_chunk(block.inputs, rows),
+    # each column cut once and shared (a task pickles each draw once): the typed coordinates, the seeds' point
+    # keys (computed in the worker: a text per point, an ensemble's cost kept off this process), the lazy inputs
+    cut = {k: block.coordinates[k][rows] for k in block.coordinates}
+    keyed = None if plan.common_random_numbers else cut
+    coords = {plan.columns[k]: _typed(cut[k], dtype) for k, dtype in plan.coordinate_dtypes.items()}
+    return ChunkTask(index=chunk.index, structure=block.structure, point_inputs=inputs_for_chunk(block.inputs, rows, cut),
                      point_coords=coords, local_point=local, seed_index=seed_index, world=world, key_coordinates=keyed,
                      root_seed=plan.root_seed, record=plan.record_rounds)
 
 
 def _typed(column: np.ndarray, dtype: str) -> np.ndarray:
     """A coordinate column in the plan's dtype for it."""
-    return np.array(column.tolist(), dtype=dtype) if column.dtype == object else column.astype(dtype)
+    return np.array(column.tolist(), dtype=dtype) if column.dtype == object else column.astype(dtype, copy=False)
 
 
 def run_chunk(task: ChunkTask) -> tuple[int, dict[str, np.ndarray], dict[str, np.ndarray]]:
@@ -377,6 +379,8 @@ class _Sweep:
                     write_manifest(out_dir, manifest)
                     for kind in KINDS:  # and its rows go on into the merged files, in world order
                         self.streams[kind].add(index, tables[kind])
+                    del tables
+                    give_back_freed_memory()
                     bar.update(self.by_index[index].n_worlds)
         except BaseException as stop:
             for stream in self.streams.values():

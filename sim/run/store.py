@@ -7,6 +7,7 @@ manifest before the file is renamed into place, so that every later read can che
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import importlib
 import os
@@ -24,8 +25,8 @@ from sim.run.outputs import _UMASK, atomic_write
 if TYPE_CHECKING:
     import pyarrow as pa
 
-__all__ = ["ROW_GROUP", "DiskFull", "MergeStream", "drop_parts", "guard_disk", "is_disk_full", "merge",
-           "merged_intact", "merged_rows", "part_table", "write_part"]
+__all__ = ["ROW_GROUP", "DiskFull", "MergeStream", "drop_parts", "give_back_freed_memory", "guard_disk", "is_disk_full",
+           "merge", "merged_intact", "merged_rows", "part_table", "write_part"]
 
 ROW_GROUP = 65_536  # rows per row group of the merged files, whatever the chunking
 
@@ -112,6 +113,20 @@ def write_part(out_dir: Path, kind: str, index: int, columns: dict[str, np.ndarr
 
     atomic_write(part_path(out_dir, kind, index), write)
     return digest
+
+
+def give_back_freed_memory() -> None:
+    """Hand the heap's freed pages back to the system (glibc's ``malloc_trim``; nothing elsewhere). Each chunk's
+    tables reach the main process as bytes unpickled in the pool's thread; freed, they stayed in its heap: a run of
+    40,000 prior draws in chunks of 4,000 grew the main process by 62 MB without this, 32 MB with it."""
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+try:
+    _LIBC = ctypes.CDLL("libc.so.6")
+except OSError:  # not Linux with glibc
+    _LIBC = None
 
 
 class MergeStream:
