@@ -174,6 +174,14 @@ def _forecast_view(out_dir: Path, the_plan):
 def _summarise(cfg: DictConfig, container: dict, out_dir: Path, the_plan, sweep, outcomes, drawing,
                formats: list[str], command: str | None, start: float, design) -> str:
     """summary.csv, metadata.json and the figures of a finished sweep; the terminal summary."""
+    from sim.report import forecast
+
+    finish_forecast = None
+    if forecast.applies(container):  # an ensemble from the priors, or from a vantage date: its tables now, its
+        with guard_disk(out_dir, lambda: FIGURES_BYTES):  # figures beside the others (in their workers, if any)
+            view = outcomes if outcomes is not None else _forecast_view(out_dir, the_plan)  # not a million
+            finish_forecast = forecast.start(out_dir, view, the_plan, container,  # worlds' whole table
+                                             formats if cfg.run.plot else None, drawing)
     table, summary = _point_summary(out_dir, the_plan, sweep)
     info = _metadata(the_plan, sweep, command)
 
@@ -206,15 +214,9 @@ def _summarise(cfg: DictConfig, container: dict, out_dir: Path, the_plan, sweep,
                              data=RunData(outcomes=outcomes, rounds=outcomes.iloc[:0], plan=the_plan))
         summary += "\n\n" + format_report(result) + "\n(sensitivity.csv" + (
             ", figures/sensitivity.png)" if cfg.run.plot else ")")
-    from sim.report import forecast
-
-    if forecast.applies(container):  # an ensemble from the priors, or from a vantage date
-        from sim.report.style import figure_output
-
-        if outcomes is None:  # the columns the forecast reads, not a million worlds' whole table
-            outcomes = _forecast_view(out_dir, the_plan)
-        with guard_disk(out_dir, lambda: FIGURES_BYTES), figure_output(formats):
-            files = forecast.write_forecast(out_dir, outcomes, the_plan, container, plot=bool(cfg.run.plot))
+    if finish_forecast is not None:
+        with guard_disk(out_dir, lambda: FIGURES_BYTES):
+            files = finish_forecast()
         summary += "\n\nforecast: " + ", ".join(f.name for f in files) + "\n" + forecast.describe(out_dir)
     return summary
 

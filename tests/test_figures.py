@@ -140,7 +140,44 @@ def test_utility_plane_draws_every_disagreement_point_of_a_sampled_escalation(lh
     plots.utility_plane(lhs, tmp_path)
     ax = captured["utility_plane"].axes[0]
     crosses = [line for line in ax.get_lines() if line.get_marker() == "X"]
-    assert len(crosses) == lhs.outcomes["escalation"].nunique() > plots.MAX_LINES
+    assert len(crosses) == 1  # one artist for all of them (an ensemble has thousands), not one line each
+    assert len(crosses[0].get_xdata()) == lhs.outcomes["escalation"].nunique() > plots.MAX_LINES
+    for marker in ("D", "s"):  # a Nash and a KS point for each (each of these has a rational part of the frontier)
+        points = [line for line in ax.get_lines() if line.get_marker() == marker]
+        assert len(points) == 1 and len(points[0].get_xdata()) == len(crosses[0].get_xdata())
+
+
+def test_the_disagreement_points_of_an_ensemble_are_each_points_own_computed_per_block(tmp_path):
+    # the utility plane reads the disagreement points per block of points at once; each must be what the point's
+    # own inputs give (its utilities of the status quo with its escalation), bit for bit, and the frontier note
+    # must say whether any point's payoffs differ from the first's
+    from sim.domain.no_deal import escalated
+    from sim.engine.inputs import utility_coefficients
+    from sim.report.figures.bargaining import _disagreements
+
+    run = _run("sweep.sample.method=prior", "sweep.sample.n=40", "run.seeds=1", "run.record_rounds=none")
+    first = np.r_[utility_coefficients(run.plan.points[0].inputs)[:2]]
+    expected = set()
+    for q in run.plan.points:  # one grid point at a time, from its own inputs
+        c_a, c_b, k_a, k_b = utility_coefficients(q.inputs)
+        x = escalated(q.inputs.status_quo, q.structure.escalation_issue, q.inputs.escalation)
+        expected.add(tuple(np.round([float(x @ c_a + k_a), float(x @ c_b + k_b)], 9).tolist()))
+    same, found = _disagreements(run.plan.blocks, first)
+    assert found == sorted(expected) and len(found) > 20  # the draws move the no-deal utilities
+    assert not same  # the draws move the payoffs too
+    grid = _run("+sweep.grid.scenario.escalation=[0,10]", "run.seeds=2", "run.record_rounds=none")
+    same, found = _disagreements(grid.plan.blocks, np.r_[utility_coefficients(grid.plan.points[0].inputs)[:2]])
+    assert same and len(found) == 2
+
+
+def test_concession_paths_of_an_ensemble_counts_the_drawn_parameters_instead_of_listing_them(tmp_path, captured):
+    # a forecast draws dozens of parameters per world: listed in the title they made a figure metres wide
+    run = _run("sweep.sample.method=prior", "sweep.sample.n=6", "run.seeds=1", "run.record_rounds=all")
+    plots.concession_paths(run, tmp_path)
+    title = captured["concession_paths"]._suptitle.get_text()
+    drawn = len(set(run.plan.prior_keys) & set(run.plan.swept_keys))
+    assert drawn >= 10 and f"{drawn} parameters drawn from their priors" in title
+    assert all(len(line) < 200 for line in title.splitlines())
 
 
 # -- the rules of docs/figures.md that a program can check -------------------------------------------------

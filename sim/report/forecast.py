@@ -19,6 +19,7 @@ was held (the inverted empirical distribution function).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +29,8 @@ from sim.config.sweep import column_name
 from sim.domain.calendar import round_date
 from sim.run.outputs import atomic_write
 
-__all__ = ["BANDS", "VANTAGE", "applies", "deal_by_date", "forecast_table", "write_forecast"]
+__all__ = ["BANDS", "VANTAGE", "applies", "deal_by_date", "draw", "forecast_table", "start", "write_forecast",
+           "write_tables"]
 
 VANTAGE = "scenario.as_of"
 BANDS = {"p10": 0.10, "p25": 0.25, "median": 0.50, "p75": 0.75, "p90": 0.90}
@@ -184,18 +186,18 @@ def _deal_by_date_figure(table: pd.DataFrame, out_dir: Path) -> list[Path]:
         return save(fig, out_dir, "deal_by_date")
 
 
-def write_forecast(out_dir: Path, outcomes: pd.DataFrame, plan, cfg: dict, plot: bool = True) -> list[Path]:
-    """Write ``forecast.csv``, ``deal_by_date.csv`` and (with ``plot``) their figures into a run folder.
+def write_tables(out_dir: Path, outcomes: pd.DataFrame, plan, cfg: dict) -> tuple[list[Path], pd.DataFrame,
+                                                                                   pd.DataFrame]:
+    """Write ``forecast.csv`` and ``deal_by_date.csv`` into a run folder.
 
     Args:
         out_dir: The run folder.
         outcomes: Its outcomes.
         plan: Its :class:`~sim.config.sweep.Plan`.
         cfg: Its resolved config.
-        plot: Whether to draw the figures.
 
     Returns:
-        The files written.
+        The files written, and the two tables (:func:`forecast_table`, :func:`deal_by_date`).
     """
     out_dir = Path(out_dir)
     structure = plan.points[0].structure
@@ -215,13 +217,71 @@ def write_forecast(out_dir: Path, outcomes: pd.DataFrame, plan, cfg: dict, plot:
     for name, frame in (("forecast.csv", table), ("deal_by_date.csv", by_date)):
         atomic_write(out_dir / name, lambda p, f=frame: f.to_csv(p, index=False))
         written.append(out_dir / name)
+    return written, table, by_date
+
+
+def draw(table: pd.DataFrame, by_date: pd.DataFrame, figures: Path, space) -> list[Path]:
+    """Draw ``figures/forecast_fan`` (with two or more vantage dates) and ``figures/deal_by_date`` from the two
+    tables of :func:`write_tables`, in the formats of the current :func:`~sim.report.style.figure_output`."""
+    figures = Path(figures)
+    figures.mkdir(exist_ok=True)
+    written = []
+    if table["vantage"].nunique() > 1:  # a fan needs several vantage dates; one gives lone bars (forecast.csv)
+        written += _fan(table, figures, space)
+    return written + _deal_by_date_figure(by_date, figures)
+
+
+def _draw_here(formats: list[str], *args) -> list[Path]:
+    from sim.report.style import figure_output
+
+    with figure_output(formats):
+        return draw(*args)
+
+
+def write_forecast(out_dir: Path, outcomes: pd.DataFrame, plan, cfg: dict, plot: bool = True) -> list[Path]:
+    """Write ``forecast.csv``, ``deal_by_date.csv`` and (with ``plot``) their figures into a run folder.
+
+    Args:
+        out_dir: The run folder.
+        outcomes: Its outcomes.
+        plan: Its :class:`~sim.config.sweep.Plan`.
+        cfg: Its resolved config.
+        plot: Whether to draw the figures (in the current :func:`~sim.report.style.figure_output`).
+
+    Returns:
+        The files written.
+    """
+    written, table, by_date = write_tables(out_dir, outcomes, plan, cfg)
     if plot:
-        figures = out_dir / "figures"
-        figures.mkdir(exist_ok=True)
-        if table["vantage"].nunique() > 1:  # a fan needs several vantage dates; one gives lone bars (forecast.csv)
-            written += _fan(table, figures, structure.space)
-        written += _deal_by_date_figure(by_date, figures)
+        written += draw(table, by_date, Path(out_dir) / "figures", plan.points[0].structure.space)
     return written
+
+
+def start(out_dir: Path, outcomes: pd.DataFrame, plan, cfg: dict, formats: list[str] | None,
+          drawing=None) -> Callable[[], list[Path]]:
+    """Write the forecast's tables now and start its figures: in the figure workers of ``drawing`` (a
+    :class:`sim.report.parallel.Drawing`) beside the run's other figures, or here when the result is called.
+
+    Args:
+        out_dir: The run folder.
+        outcomes: Its outcomes.
+        plan: Its plan.
+        cfg: Its resolved config.
+        formats: The figures' file formats (``None``: no figures).
+        drawing: The run's figures being drawn in workers, or ``None``.
+
+    Returns:
+        A function that waits for the figures (or draws them) and returns every file written, as
+        :func:`write_forecast` does.
+    """
+    written, table, by_date = write_tables(out_dir, outcomes, plan, cfg)
+    if formats is None:
+        return lambda: written
+    args = (table, by_date, Path(out_dir) / "figures", plan.points[0].structure.space)
+    if drawing is None:
+        return lambda: written + _draw_here(list(formats), *args)
+    figures = drawing.submit(draw, *args)
+    return lambda: written + figures.result()
 
 
 def describe(out_dir: Path) -> str:

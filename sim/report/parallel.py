@@ -8,6 +8,7 @@ the figure code, so the main process imports neither. The files are the same as
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
@@ -36,16 +37,22 @@ def _names() -> list[str]:
     return list(FIGURES)
 
 
-def _draw(name: str) -> tuple[list[Path], str | None]:
-    """In a worker: draw one figure; its files, or the reason it was skipped."""
-    from sim.report.plots import FIGURES, Skip
+def _call(draw: Callable[..., list[Path]], *args) -> list[Path]:
+    """In a worker: ``draw(*args)`` in the run's formats, resolution and scale."""
     from sim.report.style import DPI, figure_output
 
     with figure_output(_job["formats"], _job["dpi"] or DPI, _job["scale"]):
-        try:
-            return FIGURES[name](_job["run"], _job["run_dir"] / "figures"), None
-        except Skip as why:
-            return [], str(why)
+        return draw(*args)
+
+
+def _draw(name: str) -> tuple[list[Path], str | None]:
+    """In a worker: draw one figure; its files, or the reason it was skipped."""
+    from sim.report.plots import FIGURES, Skip
+
+    try:
+        return _call(FIGURES[name], _job["run"], _job["run_dir"] / "figures"), None
+    except Skip as why:
+        return [], str(why)
 
 
 class Drawing:
@@ -54,6 +61,12 @@ class Drawing:
     def __init__(self, pool: ProcessPoolExecutor, futures: dict[str, Future], order: list[str]) -> None:
         self.pool, self.futures, self.order = pool, futures, order
         self.done = False
+
+    def submit(self, draw: Callable[..., list[Path]], *args) -> Future:
+        """Draw one more figure in the workers, after those of ``FIGURES``: ``draw(*args)`` (a module-level
+        function and picklable arguments) in the run's formats; its future gives the files written.
+        Submitted before :meth:`result`, which waits for it too."""
+        return self.pool.submit(_call, draw, *args)
 
     def result(self) -> tuple[list[Path], list[tuple[str, str]]]:
         """The files written and ``(figure, reason)`` per figure skipped, in the order of ``FIGURES``."""

@@ -29,6 +29,34 @@ def _utilities(point: GridPoint, x: np.ndarray) -> tuple[float, float]:
     return float(x @ c_us + k_us), float(x @ c_jp + k_jp)
 
 
+def _normalised(party) -> tuple[np.ndarray, np.ndarray]:
+    """A party's ``(c, k)`` per point of a block (:func:`sim.domain.utility.normalised`, each point's numbers)."""
+    a = np.asarray(party.payoff_a, dtype=float)
+    points = a.shape[0]
+    b, p_min, p_max = (np.broadcast_to(np.asarray(v, dtype=float), (points,)) for v in
+                       (party.payoff_b, party.p_min, party.p_max))
+    span = p_max - p_min
+    positive = span > 0
+    safe = np.where(positive, span, 1.0)
+    return np.where(positive[:, None], a / safe[:, None], a * 0.0), np.where(positive, (b - p_min) / safe, 1.0)
+
+
+def _disagreements(blocks, first: np.ndarray) -> tuple[bool, list[tuple[float, float]]]:
+    """Whether every grid point has the utility coefficients ``first`` (those of the first point), and the
+    distinct disagreement points (each side's utility of the no-deal package after the deadline, rounded to 1e-9),
+    sorted; per block of points at once, no object per point (an ensemble has one point per world)."""
+    same, found = True, set()
+    for block in blocks:
+        (c_a, k_a), (c_b, k_b) = (_normalised(party) for party in block.inputs.parties)
+        same = same and bool(np.isclose(np.hstack([c_a, c_b]), first[None, :]).all())
+        x = escalated(block.inputs.status_quo, block.structure.escalation_issue, block.inputs.escalation)
+        x = np.broadcast_to(x, c_a.shape)
+        # one point's dot at a time: the same sums, in the same order, as the point's own utilities
+        u = np.array([(float(x[i] @ c_a[i] + k_a[i]), float(x[i] @ c_b[i] + k_b[i])) for i in range(len(x))])
+        found.update(map(tuple, np.round(u.reshape(-1, 2), 9).tolist()))
+    return same, sorted(found)
+
+
 def utility_plane(run: RunData, out_dir: Path) -> list[Path]:
     """The Pareto frontier, Nash and KS points, the disagreement point(s) and the agreements.
 
@@ -42,9 +70,7 @@ def utility_plane(run: RunData, out_dir: Path) -> list[Path]:
     p = point.inputs
     coefficients = utility_coefficients(p)
     vertices = frontier(*coefficients, *joint_box(p))
-    same_frontier = all(np.allclose(np.r_[utility_coefficients(q.inputs)[:2]], np.r_[coefficients[:2]])
-                        for q in run.plan.points)
-    disagreements = sorted({tuple(np.round(_utilities(q, _escalated(q)), 9)) for q in run.plan.points})
+    same_frontier, disagreements = _disagreements(run.plan.blocks, np.r_[coefficients[:2]])
     solutions = [(d, *_solution(vertices, d)) for d in disagreements]
     status_quo = _utilities(point, p.status_quo)
     deals = run.deals
@@ -95,26 +121,29 @@ def _window(deals: np.ndarray, points: list) -> tuple[float, float, float, float
 
 
 def _solution_markers(ax: plt.Axes, solutions: list) -> None:
-    """Each disagreement point with its Nash and KS points (and, for a few, a connector to its Nash point)."""
+    """Each disagreement point with its Nash and KS points (and, for a few, a connector to its Nash point).
+
+    Each kind of marker is one artist holding all its points (an ensemble has thousands of disagreement points)."""
     single = len(solutions) == 1
     many = len(solutions) > MAX_LINES  # e.g. a sampled escalation: every point drawn, smaller, no connectors
     big, small, edge = (10, 8, 1) if not many else (5, 4, 0.5)
-    for k, (d, nash, ks) in enumerate(solutions):
-        first = k == 0
-        where = f": ({d[0]:.2f}, {d[1]:.2f})" if single else f" ({len(solutions)} grid values)"
-        ax.plot(*d, marker="X", ms=big, color=PALETTE[1], linestyle="none", markeredgecolor="black", mew=edge,
-                zorder=6, label=f"disagreement point (no deal after the deadline){where}" if first else None)
-        if nash is None:
-            continue
-        ax.plot(*nash, marker="D", ms=small, color=PALETTE[2], linestyle="none", markeredgecolor="black", mew=edge,
-                zorder=7, label=("Nash solution" + (f": ({nash[0]:.2f}, {nash[1]:.2f})" if single else "s"))
-                if first else None)
-        ax.plot(*ks, marker="s", ms=small, color=PALETTE[3], linestyle="none", markeredgecolor="black", mew=edge,
-                zorder=7, label=("Kalai–Smorodinsky point" + (f": ({ks[0]:.2f}, {ks[1]:.2f})" if single else "s"))
-                if first else None)
-        if not single and not many:
-            ax.plot([d[0], nash[0]], [d[1], nash[1]], color=PALETTE[2], lw=0.8, alpha=0.6, zorder=5,
-                    label="disagreement point to its Nash solution" if first else None)
+    d = np.array([s[0] for s in solutions], dtype=float).reshape(-1, 2)
+    solved = [s for s in solutions if s[1] is not None]
+    where = f": ({d[0, 0]:.2f}, {d[0, 1]:.2f})" if single else f" ({len(solutions)} grid values)"
+    ax.plot(d[:, 0], d[:, 1], marker="X", ms=big, color=PALETTE[1], linestyle="none", markeredgecolor="black",
+            mew=edge, zorder=6, label=f"disagreement point (no deal after the deadline){where}")
+    if not solved:
+        return
+    for k, (marker, colour, name) in enumerate((("D", PALETTE[2], "Nash solution"),
+                                                ("s", PALETTE[3], "Kalai–Smorodinsky point"))):
+        xy = np.array([s[1 + k] for s in solved], dtype=float).reshape(-1, 2)
+        at = f": ({xy[0, 0]:.2f}, {xy[0, 1]:.2f})" if single else "s"
+        ax.plot(xy[:, 0], xy[:, 1], marker=marker, ms=small, color=colour, linestyle="none",
+                markeredgecolor="black", mew=edge, zorder=7, label=name + at)
+    if not single and not many:
+        for k, (d_k, nash, _) in enumerate(solved):
+            ax.plot([d_k[0], nash[0]], [d_k[1], nash[1]], color=PALETTE[2], lw=0.8, alpha=0.6, zorder=5,
+                    label="disagreement point to its Nash solution" if k == 0 else None)
 
 
 def _overview(ax: plt.Axes, vertices: np.ndarray, status_quo, window) -> None:
@@ -128,11 +157,6 @@ def _overview(ax: plt.Axes, vertices: np.ndarray, status_quo, window) -> None:
     inset.tick_params(labelsize=7)
     inset.set_facecolor("white")
     inset.set_title("whole plane", fontsize=7)
-
-
-def _escalated(point: GridPoint) -> np.ndarray:
-    """The no-deal package after the deadline: the status quo with the escalated tariff."""
-    return escalated(point.inputs.status_quo, point.structure.escalation_issue, point.inputs.escalation)
 
 
 def _agreements(fig: plt.Figure, ax: plt.Axes, deals: pd.DataFrame, window) -> None:

@@ -91,8 +91,14 @@ def _round_axis(ax: plt.Axes, structure: Structure, first: int, last: int) -> No
 
 
 def _grid_point(run: RunData, row: pd.Series) -> str:
-    """``"; grid point: deadline (round) = 9, escalation = 5"``: the swept values of the negotiation shown."""
+    """``"; grid point: deadline (round) = 9, escalation = 5"``: the swept values of the negotiation shown.
+
+    The parameters an ensemble draws from their priors are counted, not listed: a forecast draws dozens per
+    world (their values are in ``outcomes.parquet``), and one title line of them would be metres wide."""
+    swept, prior = set(run.plan.swept_keys), set(run.plan.prior_keys)
     values = [f"{short_key(key)} = {row[column]:g}" if isinstance(row[column], (int, float, np.number))
               else f"{short_key(key)} = {row[column]}"
-              for key, column in run.plan.columns.items() if column in row.index and key in run.plan.swept_keys]
+              for key, column in run.plan.columns.items() if column in row.index and key in swept - prior]
+    drawn = len(prior & swept)
+    values += [f"{drawn} parameter{'s' if drawn != 1 else ''} drawn from their priors"] if drawn else []
     return f"; grid point: {', '.join(values)}" if values else ""

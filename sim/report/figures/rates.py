@@ -64,7 +64,7 @@ def deal_rate(run: RunData, out_dir: Path) -> list[Path]:
 
 def _deal_rate_by_pair(run: RunData, out_dir: Path) -> list[Path]:
     """Without a swept numeric parameter: each strategy pair's deal rate with its 95 % interval."""
-    agg = run.outcomes.assign(_pair=run.pairs).groupby("_pair").agg(k=("deal", "sum"), n=("deal", "size"))
+    agg = run.outcomes["deal"].groupby(run.pairs.rename("_pair")).agg(k="sum", n="size")  # no copy of the table
     if len(agg) < 2:
         raise Skip("no numeric parameter was swept and only one strategy pair was run" + prior_note(run))
     agg["rate"] = agg["k"] / agg["n"]
