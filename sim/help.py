@@ -251,13 +251,19 @@ def run_help(width: int | None = None, overrides: Sequence[str] = ()) -> str:
     default config), every setting with its value and what it means."""
     width = width or min(120, max(80, shutil.get_terminal_size((100, 24)).columns))
     overrides = [o for o in overrides if not o.startswith("-")]
-    given = inputs(overrides)
+    note: list[str] = []
+    try:
+        given = inputs(overrides)
+    except Exception as err:  # Hydra's errors for a bad override: the help of the default config, said so
+        note = [f"note: {' '.join(overrides)} does not compose ({str(err).splitlines()[0][:200]}); the default "
+                "config follows", ""]
+        given = inputs()
     cfg = given["cfg"]
     first, second = party_ids(cfg)
     experiment = next((o.split("=", 1)[1] for o in overrides if o.lstrip("+").startswith("experiment=")), None)
     scenario, protocol = cfg["scenario"].get("name"), cfg["protocol"].get("name")
     calibration = cfg["scenario"].get("calibration") or {}
-    out = ["usage: python -m sim run [+experiment=NAME] [GROUP=OPTION ...] [KEY=VALUE ...] [-m]",
+    out = [*note, "usage: python -m sim run [+experiment=NAME] [GROUP=OPTION ...] [KEY=VALUE ...] [-m]",
            "",
            f"Simulate a bilateral negotiation (here: {scenario}). Override any value below with KEY=VALUE;",
            "a list of values with -m runs one job per value (Hydra multirun). A bad value is refused before",

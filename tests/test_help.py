@@ -159,3 +159,15 @@ def test_run_help_is_fast_because_it_imports_nothing_heavy(tmp_path):
         assert done.returncode == 0 and "scenario.deadline.round" in done.stdout
         assert done.stderr.strip() == "", f"run --help imported {done.stderr.strip()}"
     assert len(list((tmp_path / "cache" / "sim" / "help").glob("*.json"))) == 1
+
+
+def test_every_calibration_setting_is_in_the_registry():
+    settings = OmegaConf.to_container(OmegaConf.load(ROOT / "conf" / "inference" / "calibrate.yaml"))
+    assert undocumented({"calibrate": settings}) == []
+
+
+def test_run_help_of_overrides_that_do_not_compose_says_so_and_shows_the_default():
+    text = run_help(width=100, overrides=["scenario=no_such_scenario"])
+    first = text.splitlines()[0]
+    assert first.startswith("note: scenario=no_such_scenario does not compose (") and "no_such_scenario" in first
+    assert "  run.seeds = 100 " in text

@@ -200,7 +200,27 @@ _SCENARIO = [
          "studies); the engine never reads it"))),
 ]
 
-SETTINGS: dict[str, Parameter] = {p.key: p for p in _RUN + _SWEEP + _PROTOCOL + _SCENARIO + _PARTS}
+_CALIBRATE = [  # conf/inference/calibrate.yaml: python -m sim calibrate / backtest [calibrate.KEY=VALUE ...]
+    _s("calibrate.cases", "panel cases", "the panel: the scenarios whose announced arrangements are observations; "
+       "only these are ever calibrated on (never a forecast case)", kind="table"),
+    _s("calibrate.shared", "shared parameters", "the fitted parameters shared by every case (the importer's "
+       "objectives, the pass-through)", kind="table"),
+    _s("calibrate.per_case", "per-case parameters", "the fitted parameters of each case ({exporter}: the case's "
+       "exporter id)", kind="table"),
+    _s("calibrate.particles", "particles", "ABC-SMC: accepted particles per generation (and worlds per simulator "
+       "batch)", "particles", "integer", 1),
+    _s("calibrate.generations", "generations", "ABC-SMC: generations after the prior sample", "generations",
+       "integer", 0),
+    _s("calibrate.quantile", "threshold quantile", "ABC-SMC: each distance threshold is this quantile of the "
+       "previous generation's distances", "share", "number", 0.0, 1.0),
+    _s("calibrate.moves", "MCMC moves", "ABC-MCMC steps per replenished particle and generation", "steps",
+       "integer", 0),
+    _s("calibrate.seed", "calibration seed", "the same seed gives the same posterior.parquet", "", "integer", 0),
+    _s("calibrate.max_rounds", "panel horizon", "protocol.max_rounds of the panel cases' worlds", "rounds",
+       "integer", 2),
+]
+
+SETTINGS: dict[str, Parameter] = {p.key: p for p in _RUN + _SWEEP + _PROTOCOL + _SCENARIO + _PARTS + _CALIBRATE}
 """Every setting the checked parameters do not list, by key (placeholders as in the registry)."""
 
 _find_setting = matcher(SETTINGS)
