@@ -66,14 +66,17 @@ def inputs(overrides: Sequence[str] = ()) -> dict:
     Composing takes about a second (Hydra parses every file of the defaults list with a pure-Python YAML
     parser), so the result is kept as JSON under ``~/.cache/sim/help/`` (``$XDG_CACHE_HOME``), one file per
     command line and state of ``conf/`` (each file's path, size and modification time, as
-    :func:`sim.config.compose.compose_config` keys its own cache): an edited config file is composed again.
+    :func:`sim.config.compose.compose_config` keys its own cache), of ``compose.py`` and of the Hydra and OmegaConf
+    versions: an edited config file is composed again.
     JSON holds data only, so nothing read back can run code; a cache that cannot be read or written is skipped.
     """
     from importlib.metadata import version
 
-    from sim.config.compose import conf_state
+    from sim.config import compose
 
-    stamp = json.dumps([list(overrides), conf_state(), version("hydra-core"), version("omegaconf")], default=str)
+    code = os.stat(compose.__file__)  # how a command line is composed
+    stamp = json.dumps([list(overrides), compose.conf_state(), code.st_size, code.st_mtime_ns, version("hydra-core"),
+                        version("omegaconf")], default=str)
     path = _cache_dir() / f"{hashlib.sha256(stamp.encode()).hexdigest()[:32]}.json"
     try:
         return json.loads(path.read_text())

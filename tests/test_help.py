@@ -23,6 +23,12 @@ from tests.conftest import compose_config
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path, monkeypatch):
+    """The help's composed inputs are kept in this test's folder, not the user's cache."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+
 def _config(*overrides: str) -> dict:
     cfg = OmegaConf.to_container(compose_config(*overrides), resolve=False)
     cfg.pop("hydra", None)
@@ -171,3 +177,13 @@ def test_run_help_of_overrides_that_do_not_compose_says_so_and_shows_the_default
     first = text.splitlines()[0]
     assert first.startswith("note: scenario=no_such_scenario does not compose (") and "no_such_scenario" in first
     assert "  run.seeds = 100 " in text
+
+
+def test_the_kept_inputs_are_the_composed_config(tmp_path):
+    from sim.help import composed, inputs
+
+    cold = run_help(width=100)
+    kept = list((tmp_path / "cache" / "sim" / "help").glob("*.json"))
+    assert len(kept) == 1
+    assert inputs()["cfg"] == composed() == _config()  # read back from the file: the config Hydra composes
+    assert run_help(width=100) == cold
