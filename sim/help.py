@@ -71,10 +71,11 @@ def inputs(overrides: Sequence[str] = ()) -> dict:
     JSON holds data only, so nothing read back can run code; a cache that cannot be read or written is skipped.
     """
     from importlib.metadata import version
+    from importlib.util import find_spec
 
     from sim.config import compose
 
-    code = os.stat(compose.__file__)  # how a command line is composed
+    code = os.stat(find_spec(compose.__name__).origin)  # the code that composes a command line
     stamp = json.dumps([list(overrides), compose.conf_state(), code.st_size, code.st_mtime_ns, version("hydra-core"),
                         version("omegaconf")], default=str)
     path = _cache_dir() / f"{hashlib.sha256(stamp.encode()).hexdigest()[:32]}.json"
