@@ -1,8 +1,10 @@
-"""The command line's help and error paths stay light: they never load pandas, Matplotlib or Mesa.
+"""The command line's help and error paths stay light: they never load pandas, Matplotlib, Mesa, PyArrow or SciPy.
 
-Each case runs ``python -m sim``'s entry point in a fresh interpreter and lists, afterwards, which of
-the heavy libraries ended up in ``sys.modules``. What is checked is behaviour (which modules a path
-imports), not how long it takes.
+They may load Hydra and OmegaConf: ``python -m sim --help`` and ``python -m sim run --help`` are built from
+the config as Hydra composes it (kept as JSON in the user's cache folder once composed, :func:`sim.help.inputs`),
+and the error paths compose the command line to check it. Each case runs ``python -m sim``'s entry point in a
+fresh interpreter and lists, afterwards, which of the heavy libraries ended up in ``sys.modules``. What is
+checked is behaviour (which modules a path imports), not how long it takes.
 """
 
 from __future__ import annotations

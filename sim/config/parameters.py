@@ -266,21 +266,28 @@ PARAMETERS: dict[str, Parameter] = {p.key: p for p in [
 
 
 def _pattern(template: str) -> re.Pattern:
-    escaped = re.escape(template).replace(r"\{party\}", r"(?P<party>[^.]+)").replace(r"\{item\}", r"(?P<item>[^.]+)").replace(
-        r"\{flow\}", r"(?P<flow>[^.]+)").replace(r"\{form\}", r"(?P<form>[^.]+)")
+    """A key template as a pattern over concrete keys: each ``{name}`` matches one key segment."""
+    escaped = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^.]+)", re.escape(template))
     return re.compile(f"^{escaped}$")
 
 
-_PATTERNS = [(_pattern(k), p) for k, p in PARAMETERS.items()]
+def matcher(table: dict[str, Parameter]):
+    """A function finding the entry of ``table`` a concrete key matches, with its placeholders' values (the
+    first entry in the table's order that matches)."""
+    patterns = [(_pattern(k), p) for k, p in table.items()]
+
+    def match(key: str) -> tuple[Parameter, dict[str, str]] | None:
+        for pattern, entry in patterns:
+            found = pattern.match(key)
+            if found:
+                return entry, found.groupdict()
+        return None
+
+    return match
 
 
-def find(key: str) -> tuple[Parameter, dict[str, str]] | None:
-    """The registry entry of a concrete key, with the values of its placeholders (``party``, ``item``)."""
-    for pattern, parameter in _PATTERNS:
-        match = pattern.match(key)
-        if match:
-            return parameter, match.groupdict()
-    return None
+find = matcher(PARAMETERS)
+"""The registry entry of a concrete key, with the values of its placeholders (``party``, ``item``), or ``None``."""
 
 
 def parameter(key: str) -> Parameter:
