@@ -82,20 +82,38 @@ def test_resuming_into_a_folder_with_a_damaged_manifest_is_refused_before_hydra(
     assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before
 
 
+def _sim_here(monkeypatch, capsys, *args: str) -> subprocess.CompletedProcess:
+    """``python -m sim ARGS`` in this process (its entry point, its one-line guard): the exit status and what it
+    printed, for the tests where the separate interpreter is not what is checked."""
+    from sim.__main__ import main
+
+    capsys.readouterr()  # what earlier steps printed
+    with monkeypatch.context() as m:
+        m.setattr(sys, "argv", ["sim", *args])
+        try:
+            main()
+        except SystemExit as stop:
+            status = int(stop.code or 0)
+    captured = capsys.readouterr()
+    return subprocess.CompletedProcess(args, status, captured.out, captured.err)
+
+
 @pytest.mark.slow
-def test_a_refused_multirun_leaves_the_existing_sweep_untouched(tmp_path):
+def test_a_refused_multirun_leaves_the_existing_sweep_untouched(tmp_path, monkeypatch, capsys):
+    # in process: the refusal is made by the run verb's check, before Hydra, whatever process runs it
+    monkeypatch.chdir(tmp_path)
     sweep = tmp_path / "multi"
     args = ["run", "-m", "+experiment=smoke", "scenario.escalation=0,14", "run.plot=false", f"hydra.sweep.dir={sweep}"]
-    done = _sim(*args, cwd=tmp_path)
+    done = _sim_here(monkeypatch, capsys, *args)
     assert done.returncode == 0, done.stderr
     before = {p: p.read_bytes() for p in sweep.rglob("*") if p.is_file()}
-    refused = _sim(*args, "scenario.breakdown_risk=0.1", cwd=tmp_path)
+    refused = _sim_here(monkeypatch, capsys, *args, "scenario.breakdown_risk=0.1")
     assert refused.returncode == 2
     assert refused.stderr.startswith("error: ") and refused.stderr.count("\n") == 1
     assert "scenario.breakdown_risk" in refused.stderr and "job 0" in refused.stderr
     assert {p: p.read_bytes() for p in sweep.rglob("*") if p.is_file()} == before
     # the same sweep again is a resume of each job
-    again = _sim(*args, cwd=tmp_path)
+    again = _sim_here(monkeypatch, capsys, *args)
     assert again.returncode == 0 and again.stdout.count("resumed:") == 2
 
 
@@ -164,7 +182,8 @@ def test_sigterm_stops_the_sweep_cleanly_without_orphans_and_it_resumes(tmp_path
 
 
 @pytest.mark.slow
-def test_the_recorded_command_can_be_pasted_back(tmp_path):
+def test_the_recorded_command_can_be_pasted_back(tmp_path, monkeypatch, capsys):
+    # the first run is a real ``python -m sim``: the command it records comes from that interpreter's argv
     done = _sim("run", "+experiment=smoke", "run.plot=false", "scenario.escalation=7", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     (meta_path,) = (p for p in (tmp_path / "results" / "smoke").glob("*/metadata.json") if not p.parent.is_symlink())
@@ -173,7 +192,8 @@ def test_the_recorded_command_can_be_pasted_back(tmp_path):
     assert argv[:4] == ["python", "-m", "sim", "run"]
     assert argv[4:] == ["+experiment=smoke", "run.plot=false", "scenario.escalation=7",
                         f"hydra.run.dir={meta_path.parent.relative_to(tmp_path)}"]
-    again = _sim(*argv[3:], cwd=tmp_path)
+    monkeypatch.chdir(tmp_path)  # pasted back in the folder it was run from (its run folder is relative)
+    again = _sim_here(monkeypatch, capsys, *argv[3:])
     assert again.returncode == 0 and "resumed: 2 of 2" in again.stdout
 
 
