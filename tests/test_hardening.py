@@ -143,7 +143,7 @@ def _alive(pid: int) -> bool:
 
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads the process table from /proc")
-def test_sigterm_stops_the_sweep_cleanly_without_orphans_and_it_resumes(tmp_path):
+def test_sigterm_stops_the_sweep_cleanly_without_orphans_and_it_resumes(tmp_path, monkeypatch, capsys):
     run = tmp_path / "run"
     command = [sys.executable, "-m", "sim", "run", "+experiment=smoke", "run.seeds=1000", "run.chunk_size=100",
                "run.workers=2", "run.plot=false", "run.record_rounds=none", f"hydra.run.dir={run}"]
@@ -173,7 +173,8 @@ def test_sigterm_stops_the_sweep_cleanly_without_orphans_and_it_resumes(tmp_path
     while any(_alive(c) for c in children) and time.time() < waited:
         time.sleep(0.1)
     assert not [c for c in children if _alive(c)], "worker or resource-tracker processes outlived the run"
-    again = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300, check=False)
+    monkeypatch.chdir(tmp_path)  # the resume, in this process: what it reads is the stopped run's folder
+    again = _sim_here(monkeypatch, capsys, *command[3:])
     assert again.returncode == 0 and "resumed:" in again.stdout
     assert len(pd.read_parquet(run / "outcomes.parquet")) == 2 * 2 * 1000
 
