@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from omegaconf import DictConfig
@@ -81,6 +84,25 @@ def single_model(*overrides: str, seeds: int = 1, root_seed: int = 7) -> Negotia
     model = NegotiationModel(point.structure, inputs, world_seeds(root_seed, np.arange(seeds)))
     model.run_model()
     return model
+
+
+def sim_in_process(monkeypatch, capsys, *args: str) -> subprocess.CompletedProcess:
+    """``python -m sim ARGS`` in this process (its entry point and its one-line guard, which ends in
+    ``SystemExit``): the exit status and what it printed, as :func:`subprocess.run` would give them. For the
+    checks that do not depend on a fresh interpreter (a verb's refusals, a resume); the status is the one the
+    process would end with. The caller sets the working folder (``monkeypatch.chdir``)."""
+    from sim.__main__ import main
+
+    capsys.readouterr()  # what earlier steps printed
+    status = 0
+    with monkeypatch.context() as m:
+        m.setattr(sys, "argv", ["sim", *args])
+        try:
+            main()
+        except SystemExit as stop:
+            status = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+    captured = capsys.readouterr()
+    return subprocess.CompletedProcess(list(args), status, captured.out, captured.err)
 
 
 @pytest.fixture

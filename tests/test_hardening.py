@@ -25,7 +25,7 @@ from sim.cli import plot, run_experiment
 from sim.config import ConfigError
 from sim.preflight import UsageError, check
 from sim.run.executors import dask_client, dask_in_flight
-from tests.conftest import compose_config
+from tests.conftest import compose_config, sim_in_process
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -82,38 +82,22 @@ def test_resuming_into_a_folder_with_a_damaged_manifest_is_refused_before_hydra(
     assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before
 
 
-def _sim_here(monkeypatch, capsys, *args: str) -> subprocess.CompletedProcess:
-    """``python -m sim ARGS`` in this process (its entry point, its one-line guard): the exit status and what it
-    printed, for the tests where the separate interpreter is not what is checked."""
-    from sim.__main__ import main
-
-    capsys.readouterr()  # what earlier steps printed
-    with monkeypatch.context() as m:
-        m.setattr(sys, "argv", ["sim", *args])
-        try:
-            main()
-        except SystemExit as stop:
-            status = int(stop.code or 0)
-    captured = capsys.readouterr()
-    return subprocess.CompletedProcess(args, status, captured.out, captured.err)
-
-
 @pytest.mark.slow
 def test_a_refused_multirun_leaves_the_existing_sweep_untouched(tmp_path, monkeypatch, capsys):
     # in process: the refusal is made by the run verb's check, before Hydra, whatever process runs it
     monkeypatch.chdir(tmp_path)
     sweep = tmp_path / "multi"
     args = ["run", "-m", "+experiment=smoke", "scenario.escalation=0,14", "run.plot=false", f"hydra.sweep.dir={sweep}"]
-    done = _sim_here(monkeypatch, capsys, *args)
+    done = sim_in_process(monkeypatch, capsys, *args)
     assert done.returncode == 0, done.stderr
     before = {p: p.read_bytes() for p in sweep.rglob("*") if p.is_file()}
-    refused = _sim_here(monkeypatch, capsys, *args, "scenario.breakdown_risk=0.1")
+    refused = sim_in_process(monkeypatch, capsys, *args, "scenario.breakdown_risk=0.1")
     assert refused.returncode == 2
     assert refused.stderr.startswith("error: ") and refused.stderr.count("\n") == 1
     assert "scenario.breakdown_risk" in refused.stderr and "job 0" in refused.stderr
     assert {p: p.read_bytes() for p in sweep.rglob("*") if p.is_file()} == before
     # the same sweep again is a resume of each job
-    again = _sim_here(monkeypatch, capsys, *args)
+    again = sim_in_process(monkeypatch, capsys, *args)
     assert again.returncode == 0 and again.stdout.count("resumed:") == 2
 
 
@@ -174,7 +158,7 @@ def test_sigterm_stops_the_sweep_cleanly_without_orphans_and_it_resumes(tmp_path
         time.sleep(0.1)
     assert not [c for c in children if _alive(c)], "worker or resource-tracker processes outlived the run"
     monkeypatch.chdir(tmp_path)  # the resume, in this process: what it reads is the stopped run's folder
-    again = _sim_here(monkeypatch, capsys, *command[3:])
+    again = sim_in_process(monkeypatch, capsys, *command[3:])
     assert again.returncode == 0 and "resumed:" in again.stdout
     assert len(pd.read_parquet(run / "outcomes.parquet")) == 2 * 2 * 1000
 
@@ -194,7 +178,7 @@ def test_the_recorded_command_can_be_pasted_back(tmp_path, monkeypatch, capsys):
     assert argv[4:] == ["+experiment=smoke", "run.plot=false", "scenario.escalation=7",
                         f"hydra.run.dir={meta_path.parent.relative_to(tmp_path)}"]
     monkeypatch.chdir(tmp_path)  # pasted back in the folder it was run from (its run folder is relative)
-    again = _sim_here(monkeypatch, capsys, *argv[3:])
+    again = sim_in_process(monkeypatch, capsys, *argv[3:])
     assert again.returncode == 0 and "resumed: 2 of 2" in again.stdout
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from sim.__main__ import _run
 from sim.cli import plot, run_experiment
-from tests.conftest import compose_config
+from tests.conftest import compose_config, sim_in_process
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,24 +25,6 @@ def _sim(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedPro
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
     return subprocess.run([sys.executable, "-m", "sim", *args], capture_output=True, text=True, cwd=cwd, env=env,
                           timeout=timeout, check=False)
-
-
-def _sim_here(monkeypatch, capsys, *args: str) -> subprocess.CompletedProcess:
-    """``python -m sim ARGS`` in this process (its entry point and its one-line guard, which turns an error into
-    ``SystemExit``): the exit status and what it printed. For checks of a verb's own refusals, which do not
-    depend on a fresh interpreter; the exit status is the one the process would end with."""
-    from sim.__main__ import main
-
-    capsys.readouterr()  # what earlier steps printed
-    status = 0
-    with monkeypatch.context() as m:
-        m.setattr(sys, "argv", ["sim", *args])
-        try:
-            main()
-        except SystemExit as stop:
-            status = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
-    captured = capsys.readouterr()
-    return subprocess.CompletedProcess(args, status, captured.out, captured.err)
 
 
 def _one_line(err: str, *words: str) -> None:
@@ -163,7 +145,7 @@ def test_a_damaged_merged_table_is_one_line_for_analyze_and_compare(copy, small_
     _tamper(copy / "outcomes.parquet")
     for args in (["analyze", str(copy), "--no-figures"],
                  ["compare", str(copy), str(small_run), "--no-figures", "--out", str(tmp_path / "cmp")]):
-        done = _sim_here(monkeypatch, capsys, *args)
+        done = sim_in_process(monkeypatch, capsys, *args)
         assert done.returncode == 2, (args, done.stdout, done.stderr)
         _one_line(done.stderr, "outcomes.parquet", "damaged")
     assert not (copy / "sensitivity.csv").exists() and not (tmp_path / "cmp").exists()
@@ -275,7 +257,7 @@ def test_a_scenario_file_that_is_not_yaml_is_one_line(tmp_path, monkeypatch, cap
 ])
 def test_plot_resolution_and_scale_are_bounded(copy, monkeypatch, capsys, args, words):
     monkeypatch.chdir(copy.parent)
-    done = _sim_here(monkeypatch, capsys, "plot", str(copy), *args)
+    done = sim_in_process(monkeypatch, capsys, "plot", str(copy), *args)
     assert done.returncode == 2
     _one_line(done.stderr, *words)
     assert not (copy / "figures").exists()
@@ -283,7 +265,7 @@ def test_plot_resolution_and_scale_are_bounded(copy, monkeypatch, capsys, args, 
 
 def test_analyze_with_a_negative_seed_names_the_option(copy, monkeypatch, capsys):
     monkeypatch.chdir(copy.parent)
-    done = _sim_here(monkeypatch, capsys, "analyze", str(copy), "--seed", "-1")
+    done = sim_in_process(monkeypatch, capsys, "analyze", str(copy), "--seed", "-1")
     assert done.returncode == 2
     _one_line(done.stderr, "--seed")
 
