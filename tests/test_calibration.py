@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 from omegaconf import OmegaConf
@@ -27,15 +29,23 @@ def test_every_numeric_parameter_of_the_default_scenario_has_an_entry():
     assert report.missing_entries(cfg) == []
 
 
-def test_every_assumption_has_a_prior_and_every_shipped_value_lies_inside_its_prior():
-    for name, cfg in report.scenario_configs():
+@pytest.fixture(scope="module")
+def shipped():
+    """Each shipped scenario with a calibration block, composed once for the module (composing them all takes
+    seconds); the tests read deep copies of it, so that none can see another's changes."""
+    return report.scenario_configs()
+
+
+def test_every_assumption_has_a_prior_and_every_shipped_value_lies_inside_its_prior(shipped):
+    assert shipped, "no shipped scenario with a calibration block"
+    for name, cfg in copy.deepcopy(shipped):
         entries = calibration_entries(cfg, values=True)  # raises on a value outside its prior
         assert all(e.prior is not None for e in entries if e.tag == "ASSUMPTION"), name
-    assert report.check_values(report.scenario_configs()) == []
+    assert report.check_values(copy.deepcopy(shipped)) == []
 
 
-def test_docs_calibration_md_is_current():
-    assert report.DOC.read_text() == report.markdown(report.scenario_configs()), \
+def test_docs_calibration_md_is_current(shipped):
+    assert report.DOC.read_text() == report.markdown(copy.deepcopy(shipped)), \
         "docs/calibration.md is out of date: run python -m sim calibration"
 
 

@@ -64,8 +64,10 @@ def chromium() -> str:
     return executable
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def server():
+    """One dashboard server for the module's tests: each test opens its own page, and each page is a session of
+    its own on the server (its own model and settings), so the tests do not see each other's changes."""
     pytest.importorskip("solara", reason='the dashboard extra is not installed (pip install -e ".[dashboard]")')
     port = _free_port()
     env = {**os.environ, "MPLBACKEND": "Agg", "SIM_BROWSER_SECRET": SECRET}

@@ -25,7 +25,7 @@ from sim.cli import plot, run_experiment
 from sim.config import ConfigError
 from sim.preflight import UsageError, check
 from sim.run.executors import dask_client, dask_in_flight
-from tests.conftest import compose_config
+from tests.conftest import compose_config, sim_in_process
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -83,19 +83,21 @@ def test_resuming_into_a_folder_with_a_damaged_manifest_is_refused_before_hydra(
 
 
 @pytest.mark.slow
-def test_a_refused_multirun_leaves_the_existing_sweep_untouched(tmp_path):
+def test_a_refused_multirun_leaves_the_existing_sweep_untouched(tmp_path, monkeypatch, capsys):
+    # in process: the refusal is made by the run verb's check, before Hydra, whatever process runs it
+    monkeypatch.chdir(tmp_path)
     sweep = tmp_path / "multi"
     args = ["run", "-m", "+experiment=smoke", "scenario.escalation=0,14", "run.plot=false", f"hydra.sweep.dir={sweep}"]
-    done = _sim(*args, cwd=tmp_path)
+    done = sim_in_process(monkeypatch, capsys, *args)
     assert done.returncode == 0, done.stderr
     before = {p: p.read_bytes() for p in sweep.rglob("*") if p.is_file()}
-    refused = _sim(*args, "scenario.breakdown_risk=0.1", cwd=tmp_path)
+    refused = sim_in_process(monkeypatch, capsys, *args, "scenario.breakdown_risk=0.1")
     assert refused.returncode == 2
     assert refused.stderr.startswith("error: ") and refused.stderr.count("\n") == 1
     assert "scenario.breakdown_risk" in refused.stderr and "job 0" in refused.stderr
     assert {p: p.read_bytes() for p in sweep.rglob("*") if p.is_file()} == before
     # the same sweep again is a resume of each job
-    again = _sim(*args, cwd=tmp_path)
+    again = sim_in_process(monkeypatch, capsys, *args)
     assert again.returncode == 0 and again.stdout.count("resumed:") == 2
 
 
@@ -125,7 +127,7 @@ def _alive(pid: int) -> bool:
 
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads the process table from /proc")
-def test_sigterm_stops_the_sweep_cleanly_without_orphans_and_it_resumes(tmp_path):
+def test_sigterm_stops_the_sweep_cleanly_without_orphans_and_it_resumes(tmp_path, monkeypatch, capsys):
     run = tmp_path / "run"
     command = [sys.executable, "-m", "sim", "run", "+experiment=smoke", "run.seeds=1000", "run.chunk_size=100",
                "run.workers=2", "run.plot=false", "run.record_rounds=none", f"hydra.run.dir={run}"]
@@ -155,7 +157,8 @@ def test_sigterm_stops_the_sweep_cleanly_without_orphans_and_it_resumes(tmp_path
     while any(_alive(c) for c in children) and time.time() < waited:
         time.sleep(0.1)
     assert not [c for c in children if _alive(c)], "worker or resource-tracker processes outlived the run"
-    again = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300, check=False)
+    monkeypatch.chdir(tmp_path)  # the resume, in this process: what it reads is the stopped run's folder
+    again = sim_in_process(monkeypatch, capsys, *command[3:])
     assert again.returncode == 0 and "resumed:" in again.stdout
     assert len(pd.read_parquet(run / "outcomes.parquet")) == 2 * 2 * 1000
 
@@ -164,7 +167,8 @@ def test_sigterm_stops_the_sweep_cleanly_without_orphans_and_it_resumes(tmp_path
 
 
 @pytest.mark.slow
-def test_the_recorded_command_can_be_pasted_back(tmp_path):
+def test_the_recorded_command_can_be_pasted_back(tmp_path, monkeypatch, capsys):
+    # the first run is a real ``python -m sim``: the command it records comes from that interpreter's argv
     done = _sim("run", "+experiment=smoke", "run.plot=false", "scenario.escalation=7", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     (meta_path,) = (p for p in (tmp_path / "results" / "smoke").glob("*/metadata.json") if not p.parent.is_symlink())
@@ -173,7 +177,8 @@ def test_the_recorded_command_can_be_pasted_back(tmp_path):
     assert argv[:4] == ["python", "-m", "sim", "run"]
     assert argv[4:] == ["+experiment=smoke", "run.plot=false", "scenario.escalation=7",
                         f"hydra.run.dir={meta_path.parent.relative_to(tmp_path)}"]
-    again = _sim(*argv[3:], cwd=tmp_path)
+    monkeypatch.chdir(tmp_path)  # pasted back in the folder it was run from (its run folder is relative)
+    again = sim_in_process(monkeypatch, capsys, *argv[3:])
     assert again.returncode == 0 and "resumed: 2 of 2" in again.stdout
 
 

@@ -46,9 +46,12 @@ def _chunks_done(run: Path) -> int:
 
 def _kill_at(tmp_path: Path, moment: str, *extra: str) -> tuple[list, list]:
     """Start a sweep in its own session, SIGKILL its main process at ``moment``; the processes of the session
-    alive just before the kill, and those left 5 s after it."""
+    alive just before the kill, and those left 5 s after it (none, or it waits the whole 5 s)."""
     run = tmp_path / "run"
-    command = [sys.executable, "-m", "sim", "run", "+experiment=smoke", "run.seeds=4000", "run.chunk_size=200",
+    # killed at the figures, the run computes every chunk first: 400 seeds (8 chunks of 200, in the workers) are
+    # enough to get there; killed earlier, the sweep is long so that it is still computing when killed
+    seeds = 400 if moment == "figures" else 4000
+    command = [sys.executable, "-m", "sim", "run", "+experiment=smoke", f"run.seeds={seeds}", "run.chunk_size=200",
                "run.workers=2", "run.record_rounds=none", f"hydra.run.dir={run}", *extra]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path, env=env,
@@ -68,8 +71,11 @@ def _kill_at(tmp_path: Path, moment: str, *extra: str) -> tuple[list, list]:
         before = _session(proc.pid)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
-        time.sleep(5)
-        left = _session(proc.pid)
+        # no process can join a session from outside it: once the session is empty it stays empty, so polling
+        # up to 5 s checks the same as looking once 5 s after the kill
+        waited = time.monotonic() + 5
+        while (left := _session(proc.pid)) and time.monotonic() < waited:
+            time.sleep(0.05)
     finally:
         for pid, _ in _session(proc.pid):  # never leave a process behind, whatever the test found
             try:
@@ -101,7 +107,7 @@ def test_the_watchdog_ends_a_worker_whose_main_process_died(tmp_path):
     # a "main" process that starts a child armed as a worker of it, then is killed; the child must end
     # (its parent-death signal off, so that only the watchdog can end it)
     child_code = ("import time; from sim.run import lifeline; lifeline.parent_death_signal = lambda: False;"
-                  "lifeline.arm_worker(); time.sleep(60)")
+                  "lifeline.arm_worker(); print('armed', flush=True); time.sleep(60)")
     main_code = ("import os, subprocess, sys, time; from sim.run import lifeline;"
                  "os.environ[lifeline.ENV] = f'{os.getpid()}:1';"
                  f"p = subprocess.Popen([sys.executable, '-c', {child_code!r}], start_new_session=True);"
@@ -110,7 +116,7 @@ def test_the_watchdog_ends_a_worker_whose_main_process_died(tmp_path):
     main = subprocess.Popen([sys.executable, "-c", main_code], stdout=subprocess.PIPE, text=True, env=env)
     child = int(main.stdout.readline())
     try:
-        time.sleep(1.0)  # the child imports and arms itself
+        assert main.stdout.readline().strip() == "armed"  # the child (sharing the pipe) imported and armed itself
         assert lifeline.main_alive(child)
         main.kill()
         main.wait()

@@ -16,7 +16,7 @@ import pytest
 
 from sim.__main__ import _run
 from sim.cli import plot, run_experiment
-from tests.conftest import compose_config
+from tests.conftest import compose_config, sim_in_process
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -140,11 +140,12 @@ def test_a_damaged_merged_table_is_one_line_for_plot_and_the_api(copy, capsys, k
         api.load(copy)
 
 
-def test_a_damaged_merged_table_is_one_line_for_analyze_and_compare(copy, small_run, tmp_path):
+def test_a_damaged_merged_table_is_one_line_for_analyze_and_compare(copy, small_run, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
     _tamper(copy / "outcomes.parquet")
     for args in (["analyze", str(copy), "--no-figures"],
                  ["compare", str(copy), str(small_run), "--no-figures", "--out", str(tmp_path / "cmp")]):
-        done = _sim(*args, cwd=tmp_path)
+        done = sim_in_process(monkeypatch, capsys, *args)
         assert done.returncode == 2, (args, done.stdout, done.stderr)
         _one_line(done.stderr, "outcomes.parquet", "damaged")
     assert not (copy / "sensitivity.csv").exists() and not (tmp_path / "cmp").exists()
@@ -254,15 +255,17 @@ def test_a_scenario_file_that_is_not_yaml_is_one_line(tmp_path, monkeypatch, cap
     (["--scale", "nan"], ["--scale"]),
     (["--dpi", "600", "--scale", "3"], ["--dpi 600", "--scale 3"]),
 ])
-def test_plot_resolution_and_scale_are_bounded(copy, args, words):
-    done = _sim("plot", str(copy), *args, cwd=copy.parent, timeout=120)
+def test_plot_resolution_and_scale_are_bounded(copy, monkeypatch, capsys, args, words):
+    monkeypatch.chdir(copy.parent)
+    done = sim_in_process(monkeypatch, capsys, "plot", str(copy), *args)
     assert done.returncode == 2
     _one_line(done.stderr, *words)
     assert not (copy / "figures").exists()
 
 
-def test_analyze_with_a_negative_seed_names_the_option(copy):
-    done = _sim("analyze", str(copy), "--seed", "-1", cwd=copy.parent, timeout=120)
+def test_analyze_with_a_negative_seed_names_the_option(copy, monkeypatch, capsys):
+    monkeypatch.chdir(copy.parent)
+    done = sim_in_process(monkeypatch, capsys, "analyze", str(copy), "--seed", "-1")
     assert done.returncode == 2
     _one_line(done.stderr, "--seed")
 
