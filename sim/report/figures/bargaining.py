@@ -11,6 +11,7 @@ import pandas as pd
 from matplotlib.patches import Rectangle
 
 from sim.config import GridPoint
+from sim.config.points import inputs_at
 from sim.domain.bargaining import frontier, kalai_point, nash_point, rational_part
 from sim.domain.no_deal import escalated
 from sim.engine.inputs import joint_box, utility_coefficients
@@ -41,19 +42,24 @@ def _normalised(party) -> tuple[np.ndarray, np.ndarray]:
     return np.where(positive[:, None], a / safe[:, None], a * 0.0), np.where(positive, (b - p_min) / safe, 1.0)
 
 
+_SLICE = 65_536  # points laid out at once (an ensemble's inputs are laid out when read)
+
+
 def _disagreements(blocks, first: np.ndarray) -> tuple[bool, list[tuple[float, float]]]:
     """Whether every grid point has the utility coefficients ``first`` (those of the first point), and the
     distinct disagreement points (each side's utility of the no-deal package after the deadline, rounded to 1e-9),
     sorted; per block of points at once, no object per point (an ensemble has one point per world)."""
     same, found = True, set()
     for block in blocks:
-        (c_a, k_a), (c_b, k_b) = (_normalised(party) for party in block.inputs.parties)
-        same = same and bool(np.isclose(np.hstack([c_a, c_b]), first[None, :]).all())
-        x = escalated(block.inputs.status_quo, block.structure.escalation_issue, block.inputs.escalation)
-        x = np.broadcast_to(x, c_a.shape)
-        # one point's dot at a time: the same sums, in the same order, as the point's own utilities
-        u = np.array([(float(x[i] @ c_a[i] + k_a[i]), float(x[i] @ c_b[i] + k_b[i])) for i in range(len(x))])
-        found.update(map(tuple, np.round(u.reshape(-1, 2), 9).tolist()))
+        for rows in np.array_split(np.arange(len(block)), max(1, -(-len(block) // _SLICE))):  # lazy inputs a slice at a time
+            inputs = inputs_at(block.inputs, rows)
+            (c_a, k_a), (c_b, k_b) = (_normalised(party) for party in inputs.parties)
+            same = same and bool(np.isclose(np.hstack([c_a, c_b]), first[None, :]).all())
+            x = escalated(inputs.status_quo, block.structure.escalation_issue, inputs.escalation)
+            x = np.broadcast_to(x, c_a.shape)
+            # one point's dot at a time: the same sums, in the same order, as the point's own utilities
+            u = np.array([(float(x[i] @ c_a[i] + k_a[i]), float(x[i] @ c_b[i] + k_b[i])) for i in range(len(x))])
+            found.update(map(tuple, np.round(u.reshape(-1, 2), 9).tolist()))
     return same, sorted(found)
 
 
