@@ -192,3 +192,11 @@ def test_world_seeds_equal_one_seed_sequence_per_key():
                       for k in keys], dtype=np.uint64)
     want = _mix(bases + (index.astype(np.uint64) + np.uint64(1)) * _GAMMA)
     np.testing.assert_array_equal(world_seeds(9, index, keys), want)
+
+
+def test_a_chunk_without_worlds_has_empty_columns():
+    inputs = _points(np.random.default_rng(6), 5, 3)
+    outcomes = {name: np.zeros(0) for name in ("a_utility", "b_utility", "a_reservation_utility",
+                                               "b_reservation_utility", "end_round", "final_deadline")}
+    got = bargaining_columns(inputs, np.zeros(0, int), outcomes | {"deal": np.zeros(0, bool)}, ("a", "b"))
+    assert len(got) == 8 and all(column.shape == (0,) for column in got.values())

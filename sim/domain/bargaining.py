@@ -18,6 +18,9 @@ reservation values):
   rational utility) meets the frontier;
 * ``pareto_dist``, ``nash_dist``, ``kalai_dist``: Euclidean distances in utility space from an outcome's
   utility pair to the nearest point of the rational frontier, to the Nash point and to the KS point.
+
+These functions take one frontier and one disagreement point; :mod:`sim.domain.bargaining_batch` computes the
+same numbers for all of a chunk's worlds at once, and is checked against them bit for bit.
 """
 
 from __future__ import annotations

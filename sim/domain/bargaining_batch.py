@@ -49,8 +49,8 @@ def rational_parts(vertices: np.ndarray, count: np.ndarray, d: np.ndarray) -> tu
     previous_end = np.take_along_axis(end, np.maximum(before, 0)[..., None], axis=1)
     with np.errstate(invalid="ignore"):
         fresh = (before < 0) | (np.abs(previous_end - start).max(axis=2) > EPS)  # a start not at the last end
-    emit = np.stack((keep & fresh, keep), axis=2).reshape(n_pairs, -1)
-    values = np.stack((start, end), axis=2).reshape(n_pairs, -1, 2)
+    emit = np.stack((keep & fresh, keep), axis=2).reshape(n_pairs, 2 * p.shape[1])
+    values = np.stack((start, end), axis=2).reshape(n_pairs, 2 * p.shape[1], 2)
     lone = (count == 1) & (vertices[:, 0, 0] >= d[:, 0] - EPS) & (vertices[:, 0, 1] >= d[:, 1] - EPS)
     n_points = np.where(lone, 1, emit.sum(axis=1))
     out = np.zeros((n_pairs, max(2, int(n_points.max(initial=0))), 2))
@@ -99,12 +99,12 @@ def nash_points(rational: np.ndarray, count: np.ndarray, d: np.ndarray, weight: 
         turn = np.where(0.0 > turn, 0.0, turn)
         s = np.stack((np.zeros_like(b), np.ones_like(b), np.where(1.0 < turn, 1.0, turn)), axis=2)
         value = (_power(_at_least_zero(a[..., None] + b[..., None] * s), weight)
-                 * _power(_at_least_zero(c[..., None] + e[..., None] * s), 1 - weight)).reshape(n_pairs, -1)
+                 * _power(_at_least_zero(c[..., None] + e[..., None] * s), 1 - weight)).reshape(n_pairs, 3 * p.shape[1])
         segments = np.arange(p.shape[1])[:, None] < np.maximum(count - 1, 1)[:, None, None]
         active = segments & np.stack((np.ones_like(b, bool), np.ones_like(b, bool), b * e < 0), axis=2)
-        best, unsure = _scan(value, active.reshape(n_pairs, -1))
+        best, unsure = _scan(value, active.reshape(value.shape))
     k = np.arange(n_pairs)
-    seg, s_best = np.maximum(best, 0) // 3, s.reshape(n_pairs, -1)[k, np.maximum(best, 0)]
+    seg, s_best = np.maximum(best, 0) // 3, s.reshape(value.shape)[k, np.maximum(best, 0)]
     with np.errstate(all="ignore"):
         point = p[k, seg] + s_best[:, None] * (q[k, seg] - p[k, seg])
     point = np.where((best >= 0)[:, None], point, rational[:, 0])
