@@ -7,7 +7,9 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from sim.domain import bargaining_batch
 from sim.domain.bargaining import distance_to_polyline, frontier, frontiers, kalai_point, nash_point, rational_part
+from sim.domain.bargaining_batch import kalai_points, nash_points, polyline_distances, rational_parts
 from sim.domain.utility import normalised
 from sim.engine.streams import _GAMMA, _mix, point_key, point_keys, world_seeds
 from sim.run.bargaining_columns import bargaining_columns
@@ -36,54 +38,138 @@ def _points(rng: np.random.Generator, n_points: int, issues: int) -> SimpleNames
     return inputs
 
 
-def _per_world(inputs, local_point, u, d) -> dict[str, np.ndarray]:
-    """The distances as computed before, one world at a time: its own point's utilities, box and frontier."""
-    out = {name: np.full(len(u), np.nan) for name in ("pareto_dist", "nash_dist", "kalai_dist")}
+def _normalised_rows(inputs, p):
+    """The normalised utilities' ``(c_a, k_a), (c_b, k_b)`` and the joint box ``(lo, hi)`` of point ``p``."""
+    one, two = inputs.parties
+    coefficients = [normalised(q.payoff_a[p], q.payoff_b[p], q.p_min[p], q.p_max[p]) for q in (one, two)]
+    return coefficients, (np.maximum(one.red_lo[p], two.red_lo[p]), np.minimum(one.red_hi[p], two.red_hi[p]))
+
+
+def _frontier_of(inputs, p) -> np.ndarray:
+    """Point ``p``'s frontier by the one-pair function (no vertices if its joint box is empty)."""
+    ((c_a, k_a), (c_b, k_b)), (lo, hi) = _normalised_rows(inputs, p)
+    return frontier(c_a, c_b, k_a, k_b, lo, hi) if np.all(lo <= hi + 1e-12) else np.empty((0, 2))
+
+
+def _per_world(inputs, local_point, outcomes) -> dict[str, np.ndarray]:
+    """Every metric as computed before, one world at a time: its own point's utilities, box and frontier, then
+    the one-pair functions (the distances' norms over ``axis=1``, as the per-key code took them)."""
+    u = np.c_[outcomes["a_utility"], outcomes["b_utility"]]
+    d = np.c_[outcomes["a_reservation_utility"], outcomes["b_reservation_utility"]]
+    out = {name: np.full(len(u), np.nan) for name in ("pareto_dist", "nash_dist", "kalai_dist", "a_advantage",
+                                                       "b_advantage", "welfare", "agreement_time")}
+    out["individually_rational"] = np.zeros(len(u), bool)
     for w, p in enumerate(local_point):
-        (c_a, k_a), (c_b, k_b) = (normalised(q.payoff_a[p], q.payoff_b[p], q.p_min[p], q.p_max[p])
-                                  for q in inputs.parties)
-        one, two = inputs.parties
-        lo, hi = np.maximum(one.red_lo[p], two.red_lo[p]), np.minimum(one.red_hi[p], two.red_hi[p])
-        vertices = frontier(c_a, c_b, k_a, k_b, lo, hi) if np.all(lo <= hi + 1e-12) else np.empty((0, 2))
         disagreement = (float(d[w, 0]), float(d[w, 1]))
+        vertices = _frontier_of(inputs, p)
         rational = rational_part(vertices, disagreement) if len(vertices) else vertices
         out["pareto_dist"][w] = distance_to_polyline(u[w:w + 1], rational)[0]
-        out["nash_dist"][w] = np.linalg.norm(u[w] - nash_point(rational, disagreement))
-        out["kalai_dist"][w] = np.linalg.norm(u[w] - kalai_point(rational, disagreement))
+        out["nash_dist"][w] = np.linalg.norm(u[w:w + 1] - nash_point(rational, disagreement), axis=1)[0]
+        out["kalai_dist"][w] = np.linalg.norm(u[w:w + 1] - kalai_point(rational, disagreement), axis=1)[0]
+        out["a_advantage"][w], out["b_advantage"][w] = u[w, 0] - d[w, 0], u[w, 1] - d[w, 1]
+        out["welfare"][w] = u[w, 0] + u[w, 1]
+        deal = bool(outcomes["deal"][w])
+        if deal:
+            out["agreement_time"][w] = outcomes["end_round"][w] / outcomes["final_deadline"][w]
+        out["individually_rational"][w] = deal and u[w, 0] >= d[w, 0] - 1e-9 and u[w, 1] >= d[w, 1] - 1e-9
     return out
 
 
-@pytest.mark.parametrize("issues", [1, 2, 5, 9])
-def test_frontiers_equal_frontier_of_each(issues):
-    rng = np.random.default_rng(issues)
-    inputs = _points(rng, 300, issues)
-    one, two = inputs.parties
-    c_a, c_b = (np.array([normalised(q.payoff_a[g], q.payoff_b[g], q.p_min[g], q.p_max[g])[0] for g in range(300)])
-                for q in (one, two))
-    k_a, k_b = (np.array([normalised(q.payoff_a[g], q.payoff_b[g], q.p_min[g], q.p_max[g])[1] for g in range(300)])
-                for q in (one, two))
-    got = frontiers(c_a, c_b, k_a, k_b, one.red_lo, two.red_hi)
-    for g in range(300):
-        want = frontier(c_a[g], c_b[g], k_a[g], k_b[g], one.red_lo[g], two.red_hi[g])
-        np.testing.assert_array_equal(got[g], want)  # the same numbers, bit for bit
-
-
-@pytest.mark.parametrize("issues", [2, 6])
-def test_chunk_metrics_equal_per_world_metrics(issues):
-    rng = np.random.default_rng(10 + issues)
-    n_points, n_worlds = 200, 600
-    inputs = _points(rng, n_points, issues)
-    local_point = rng.integers(0, n_points, n_worlds)
+def _outcomes(rng: np.random.Generator, inputs, n_points: int, n_worlds: int) -> tuple[np.ndarray, dict]:
+    """Worlds on random points, with disagreement points shared by several worlds and some on a tie: at a frontier
+    vertex, level with one on one axis, above the ideal (an empty rational part), at a vertex's midpoint with its
+    neighbour; utilities random, on a vertex, at the disagreement point, or NaN."""
+    n_keys = n_worlds // 3
+    key_point = rng.integers(0, n_points, n_keys)
+    key_d = rng.choice([0.0, 0.2, 0.5], size=(n_keys, 2))
+    for k, p in enumerate(key_point):
+        vertices, kind = _frontier_of(inputs, p), rng.integers(0, 6)
+        if len(vertices) and kind <= 3:
+            v = vertices[rng.integers(0, len(vertices))]
+            if kind == 0:
+                key_d[k] = v  # the rational part is one vertex, or starts there
+            elif kind == 1:
+                key_d[k, 0] = v[0]
+            elif kind == 2:
+                key_d[k] = (v + vertices[min(len(vertices) - 1, 1)]) / 2
+            else:
+                key_d[k] = v - 1e-13  # within the tolerance
+        elif kind == 4:
+            key_d[k] = 1.5  # above every utility: nothing is rational
+    key = rng.integers(0, n_keys, n_worlds)
+    local_point, d = key_point[key], key_d[key]
     u = rng.uniform(-0.2, 1.2, (n_worlds, 2))
-    d = rng.choice([0.0, 0.2, 0.5], size=(n_worlds, 2))  # a few disagreement points per point, shared
+    on_d = rng.random(n_worlds) < 0.1
+    u[on_d] = d[on_d]
+    for w in np.flatnonzero(rng.random(n_worlds) < 0.1):
+        vertices = _frontier_of(inputs, local_point[w])
+        if len(vertices):
+            u[w] = vertices[rng.integers(0, len(vertices))]
+    u[rng.random(n_worlds) < 0.02, rng.integers(0, 2)] = np.nan
     outcomes = {"a_utility": u[:, 0], "b_utility": u[:, 1], "a_reservation_utility": d[:, 0],
                 "b_reservation_utility": d[:, 1], "deal": rng.random(n_worlds) < 0.7,
                 "end_round": rng.integers(1, 10, n_worlds), "final_deadline": np.full(n_worlds, 10)}
+    return local_point, outcomes
+
+
+@pytest.mark.parametrize("issues", [1, 2, 6, 9])
+def test_chunk_metrics_equal_per_world_metrics(issues, monkeypatch):
+    rng = np.random.default_rng(10 + issues)
+    n_points, n_worlds = 150, 900
+    inputs = _points(rng, n_points, issues)
+    local_point, outcomes = _outcomes(rng, inputs, n_points, n_worlds)
+    fallbacks = []
+    monkeypatch.setattr(bargaining_batch, "nash_point", lambda *args: fallbacks.append(args) or nash_point(*args))
     got = bargaining_columns(inputs, local_point, outcomes, ("a", "b"))
-    want = _per_world(inputs, local_point, u, d)
-    assert np.isfinite(want["pareto_dist"]).sum() > n_worlds // 2  # most worlds have a rational frontier
+    want = _per_world(inputs, local_point, outcomes)
+    assert np.isfinite(want["pareto_dist"]).sum() > n_worlds // 3  # many worlds have a rational frontier ...
+    assert np.isnan(want["pareto_dist"]).sum() > n_worlds // 10  # ... and many none
+    assert len(fallbacks) < n_worlds // 100  # the Nash points are found by the batched scan, not one by one
+    assert set(got) == set(want)
     for name, column in want.items():
-        np.testing.assert_array_equal(got[name], column, err_msg=name)
+        assert np.array_equal(got[name], column, equal_nan=True), name  # bit for bit, NaN in the same places
+
+
+def _hand_made() -> list[tuple[np.ndarray, tuple[float, float]]]:
+    """Frontiers and disagreement points with the one-pair functions' edge cases."""
+    line = np.array([[0.0, 1.0], [1.0, 0.0]])
+    kinked = np.array([[0.0, 1.0], [0.5, 0.5], [1.0, 0.0]])
+    repeated = np.array([[0.0, 1.0], [0.0, 1.0], [0.4, 0.8], [0.4, 0.8], [1.0, 0.0]])  # flips that change nothing
+    tiny = np.array([[0.0, 1.0], [0.3, 1.0 - 1e-13], [0.3 + 1e-13, 0.2], [1.0, 0.0]])  # flat within the tolerance
+    return [(line, (0.0, 0.0)),  # symmetric: the Nash point is the segment's turning point
+            (line, (1.0, 1.0)), (line, (0.5, 0.5)), (line, (0.25, 0.0)), (line, (2.0, -1.0)),
+            (kinked, (0.5, 0.5)),  # the rational part is the kink alone
+            (kinked, (0.0, 0.0)), (kinked, (0.5, 0.0)), (kinked, (0.5 + 1e-13, 0.5 - 1e-13)),
+            (repeated, (0.0, 0.0)), (repeated, (0.0, 0.8)), (repeated, (0.4, 0.8)), (repeated, (0.2, 0.9)),
+            (tiny, (0.1, 0.1)), (tiny, (0.3, 0.2)), (tiny, (0.0, 1.0)),
+            (np.array([[0.3, 0.6]]), (0.3, 0.6)), (np.array([[0.3, 0.6]]), (0.31, 0.0)),  # one vertex
+            (np.array([[0.3, 0.6]]), (0.0, 0.0)), (np.empty((0, 2)), (0.0, 0.0))]
+
+
+@pytest.mark.parametrize("slack", [None, np.inf])
+def test_batched_solutions_equal_one_pair_functions(slack, monkeypatch):
+    """The hand-made cases, and (``slack = inf``) every Nash point handed to the one-pair function."""
+    if slack is not None:
+        monkeypatch.setattr(bargaining_batch, "_POWER_SLACK", slack)
+    cases = _hand_made()
+    width = max(len(v) for v, _ in cases)
+    vertices, count = np.zeros((len(cases), width, 2)), np.array([len(v) for v, _ in cases])
+    for k, (v, _) in enumerate(cases):
+        vertices[k, :len(v)] = v
+    d = np.array([dd for _, dd in cases])
+    rational, n_rational = rational_parts(vertices, count, d)
+    nash, kalai = nash_points(rational, n_rational, d), kalai_points(rational, n_rational, d)
+    points = np.random.default_rng(5).uniform(-0.5, 1.5, (400, 2))
+    pair = np.arange(400) % len(cases)
+    distances = polyline_distances(points, pair, rational, n_rational)
+    for k, (v, dd) in enumerate(cases):
+        want = rational_part(v, dd) if len(v) else v
+        assert np.array_equal(rational[k, :n_rational[k]], want), k
+        assert np.array_equal(nash[k], nash_point(want, dd), equal_nan=True), k
+        assert np.array_equal(kalai[k], kalai_point(want, dd), equal_nan=True), k
+        assert np.array_equal(distances[pair == k], distance_to_polyline(points[pair == k], want), equal_nan=True)
+    assert np.array_equal(nash[0], [0.5, 0.5]) and np.array_equal(nash[5], [0.5, 0.5])  # by hand
+    assert n_rational[1] == 0 and np.isnan(nash[1]).all() and np.all(rational[5, :n_rational[5]] == 0.5)
 
 
 def test_point_keys_equal_point_key_of_each():
@@ -106,3 +192,11 @@ def test_world_seeds_equal_one_seed_sequence_per_key():
                       for k in keys], dtype=np.uint64)
     want = _mix(bases + (index.astype(np.uint64) + np.uint64(1)) * _GAMMA)
     np.testing.assert_array_equal(world_seeds(9, index, keys), want)
+
+
+def test_a_chunk_without_worlds_has_empty_columns():
+    inputs = _points(np.random.default_rng(6), 5, 3)
+    outcomes = {name: np.zeros(0) for name in ("a_utility", "b_utility", "a_reservation_utility",
+                                               "b_reservation_utility", "end_round", "final_deadline")}
+    got = bargaining_columns(inputs, np.zeros(0, int), outcomes | {"deal": np.zeros(0, bool)}, ("a", "b"))
+    assert len(got) == 8 and all(column.shape == (0,) for column in got.values())

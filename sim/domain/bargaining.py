@@ -18,6 +18,9 @@ reservation values):
   rational utility) meets the frontier;
 * ``pareto_dist``, ``nash_dist``, ``kalai_dist``: Euclidean distances in utility space from an outcome's
   utility pair to the nearest point of the rational frontier, to the Nash point and to the KS point.
+
+These functions take one frontier and one disagreement point; :mod:`sim.domain.bargaining_batch` computes the
+same numbers for all of a chunk's worlds at once, and is checked against them bit for bit.
 """
 
 from __future__ import annotations
@@ -25,18 +28,19 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
+    "EPS",
     "distance_to_polyline",
     "frontier",
+    "frontier_array",
     "frontiers",
     "kalai_point",
     "nash_discrete",
     "nash_point",
-    "outcome_metrics",
     "pareto_indices",
     "rational_part",
 ]
 
-_EPS = 1e-12
+EPS = 1e-12  # tolerance of the utility comparisons (normalised utilities, so of order 1)
 
 
 def frontier(c_a: np.ndarray, c_b: np.ndarray, k_a: float, k_b: float, lo: np.ndarray, hi: np.ndarray
@@ -78,11 +82,23 @@ def frontiers(c_a: np.ndarray, c_b: np.ndarray, k_a: np.ndarray, k_b: np.ndarray
               ) -> list[np.ndarray]:
     """:func:`frontier` of G utility pairs at once (arrays with a leading axis of G), the same numbers.
 
+    Returns:
+        Each pair's vertices, ``(V_g, 2)`` (views of :func:`frontier_array`'s rows).
+    """
+    vertices, count = frontier_array(c_a, c_b, k_a, k_b, lo, hi)
+    return [vertices[g, :m] for g, m in enumerate(count.tolist())]
+
+
+def frontier_array(c_a: np.ndarray, c_b: np.ndarray, k_a: np.ndarray, k_b: np.ndarray, lo: np.ndarray,
+                   hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`frontier` of G utility pairs at once, as one padded array.
+
     The flips are ordered for all G by one stable sort along the issue axis (the issues that no flip moves
     last), and the packages after each flip are one array ``(G, n + 1, n)``.
 
     Returns:
-        Each pair's vertices, ``(V_g, 2)``.
+        ``(vertices, count)``: ``(G, n + 1, 2)``, of which a pair's first ``count[g]`` rows (1 + its opposed
+        issues) are its frontier's vertices, the same numbers as :func:`frontier`'s.
     """
     c_a, c_b = np.asarray(c_a, float), np.asarray(c_b, float)
     lo, hi = np.broadcast_to(lo, c_a.shape), np.broadcast_to(hi, c_a.shape)
@@ -100,8 +116,7 @@ def frontiers(c_a: np.ndarray, c_b: np.ndarray, k_a: np.ndarray, k_b: np.ndarray
     x = np.where(rank[:, None, :] < flips, a_pick[:, None, :], b_pick[:, None, :]).astype(float)  # (G, n + 1, n)
     u_a = _dot(x, c_a) + np.asarray(k_a, float)[:, None]
     u_b = _dot(x, c_b) + np.asarray(k_b, float)[:, None]
-    vertices = np.stack((u_a, u_b), axis=-1)  # (G, n + 1, 2): a pair's first 1 + (its opposed issues) are its own
-    return [vertices[g, :m] for g, m in enumerate((opposed.sum(axis=1) + 1).tolist())]
+    return np.stack((u_a, u_b), axis=-1), opposed.sum(axis=1) + 1
 
 
 def _dot(x: np.ndarray, c: np.ndarray) -> np.ndarray:
@@ -120,19 +135,19 @@ def rational_part(vertices: np.ndarray, d: tuple[float, float]) -> np.ndarray:
         lo_s, hi_s = 0.0, 1.0
         for axis, bound in ((0, d_a), (1, d_b)):  # keep the s in [0, 1] with p + s (q - p) >= bound
             delta = q[axis] - p[axis]
-            if abs(delta) < _EPS:
-                if p[axis] < bound - _EPS:
+            if abs(delta) < EPS:
+                if p[axis] < bound - EPS:
                     lo_s, hi_s = 1.0, 0.0
             elif delta > 0:
                 lo_s = max(lo_s, (bound - p[axis]) / delta)
             else:
                 hi_s = min(hi_s, (bound - p[axis]) / delta)
-        if lo_s <= hi_s + _EPS:
+        if lo_s <= hi_s + EPS:
             a, b = p + lo_s * (q - p), p + min(max(hi_s, lo_s), 1.0) * (q - p)
-            if not out or np.abs(out[-1] - a).max() > _EPS:
+            if not out or np.abs(out[-1] - a).max() > EPS:
                 out.append(a)
             out.append(b)
-    if len(vertices) == 1 and vertices[0][0] >= d_a - _EPS and vertices[0][1] >= d_b - _EPS:
+    if len(vertices) == 1 and vertices[0][0] >= d_a - EPS and vertices[0][1] >= d_b - EPS:
         out = [vertices[0]]
     return np.array(out).reshape(-1, 2)
 
@@ -157,7 +172,7 @@ def nash_point(rational: np.ndarray, d: tuple[float, float], weight: float = 0.5
         for s in candidates:
             gain_a, gain_b = max(a + b * s, 0.0), max(c + e * s, 0.0)
             value = gain_a**weight * gain_b ** (1 - weight)
-            if value > best_value + _EPS:
+            if value > best_value + EPS:
                 best, best_value = p + s * (q - p), value
     return np.asarray(best, dtype=float)
 
@@ -172,7 +187,7 @@ def pareto_indices(u: np.ndarray) -> np.ndarray:
     order = np.lexsort((-u[:, 1], -u[:, 0]))
     keep, best = [], -np.inf
     for i in order:
-        if u[i, 1] > best + _EPS:
+        if u[i, 1] > best + EPS:
             keep.append(i)
             best = u[i, 1]
     return np.array(keep, dtype=int)
@@ -182,7 +197,7 @@ def nash_discrete(u: np.ndarray, d: tuple[float, float]) -> np.ndarray:
     """The Nash point of a finite outcome set: the rational Pareto point with the largest Nash product."""
     u = np.asarray(u, dtype=float)
     front = u[pareto_indices(u)]
-    front = front[(front[:, 0] >= d[0] - _EPS) & (front[:, 1] >= d[1] - _EPS)]
+    front = front[(front[:, 0] >= d[0] - EPS) & (front[:, 1] >= d[1] - EPS)]
     if len(front) == 0:
         return np.full(2, np.nan)
     return front[np.argmax((front[:, 0] - d[0]) * (front[:, 1] - d[1]))]
@@ -195,7 +210,7 @@ def kalai_point(rational: np.ndarray, d: tuple[float, float]) -> np.ndarray:
     d = np.asarray(d, dtype=float)
     ideal = np.array([rational[:, 0].max(), rational[:, 1].max()])
     direction = ideal - d
-    if np.all(np.abs(direction) < _EPS):
+    if np.all(np.abs(direction) < EPS):
         return rational[0].astype(float)
     # the frontier point p + s (q - p) on the ray d + t direction: cross((point - d), direction) = 0
     for p, q in zip(rational[:-1], rational[1:], strict=True):
@@ -216,58 +231,8 @@ def distance_to_polyline(points: np.ndarray, vertices: np.ndarray) -> np.ndarray
         return np.linalg.norm(points - vertices[0], axis=1)
     p, q = vertices[:-1], vertices[1:]  # segments, shape (S, 2)
     seg = q - p
-    length2 = np.maximum((seg**2).sum(axis=1), _EPS)
+    length2 = np.maximum((seg**2).sum(axis=1), EPS)
     rel = points[:, None, :] - p[None, :, :]  # (W, S, 2)
     s = np.clip((rel * seg[None]).sum(axis=2) / length2[None], 0.0, 1.0)
     nearest = p[None] + s[..., None] * seg[None]
     return np.linalg.norm(points[:, None, :] - nearest, axis=2).min(axis=1)
-
-
-def outcome_metrics(point: np.ndarray, coefficients: tuple, boxes: tuple, outcomes: dict[str, np.ndarray],
-                    parties: tuple[str, str]) -> dict[str, np.ndarray]:
-    """Bargaining metrics for every world, as columns.
-
-    The frontiers of all labels are computed at once (:func:`frontiers`), and the rational frontier, Nash and
-    KS points once per label and disagreement point (the reservation values in the end round, which take a
-    few values per label), then shared by all worlds with that key.
-
-    Args:
-        point: Label of each world (``0`` to ``G - 1``): worlds with one label share their utilities and box.
-        coefficients: ``(c_a, c_b, k_a, k_b)`` of the normalised utilities, per label (a leading axis of G).
-        boxes: ``(lo, hi)`` per label, ``(G, n)`` each: the packages both sides can agree to (the issue ranges
-            narrowed by both sides' red lines and the issues kept off the table).
-        outcomes: The model's outcome columns (utilities, reservation utilities, deal, rounds).
-        parties: The two parties' ids, in the order of the coefficients (column prefixes).
-
-    Returns:
-        ``<party>_advantage`` for each party (utility above the reservation value), ``welfare`` (sum of
-        utilities), ``agreement_time`` (agreement round / final deadline; NaN without a deal),
-        ``individually_rational``, ``pareto_dist``, ``nash_dist`` and ``kalai_dist``.
-    """
-    first, second = parties
-    u = np.c_[outcomes[f"{first}_utility"], outcomes[f"{second}_utility"]]
-    d = np.c_[outcomes[f"{first}_reservation_utility"], outcomes[f"{second}_reservation_utility"]]
-    deal = outcomes["deal"]
-    out = {
-        f"{first}_advantage": u[:, 0] - d[:, 0],
-        f"{second}_advantage": u[:, 1] - d[:, 1],
-        "welfare": u.sum(axis=1),
-        "agreement_time": np.where(deal, outcomes["end_round"] / outcomes["final_deadline"], np.nan),
-        "individually_rational": deal & (u[:, 0] >= d[:, 0] - 1e-9) & (u[:, 1] >= d[:, 1] - 1e-9),
-    }
-    dist = {name: np.full(len(u), np.nan) for name in ("pareto_dist", "nash_dist", "kalai_dist")}
-    lo, hi = boxes
-    feasible = np.all(lo <= hi + 1e-12, axis=1)
-    vertices = frontiers(*coefficients, lo, hi)
-    keys, inverse = np.unique(np.c_[point, d], axis=0, return_inverse=True)
-    order = np.argsort(inverse.ravel(), kind="stable")  # each key's rows, in row order
-    bounds = np.r_[0, np.cumsum(np.bincount(inverse.ravel(), minlength=len(keys)))]
-    for k, key in enumerate(keys.tolist()):
-        label = int(key[0])
-        disagreement = (key[1], key[2])
-        rational = rational_part(vertices[label], disagreement) if feasible[label] else np.empty((0, 2))
-        rows = order[bounds[k]:bounds[k + 1]]
-        dist["pareto_dist"][rows] = distance_to_polyline(u[rows], rational)
-        for name, solution in (("nash_dist", nash_point), ("kalai_dist", kalai_point)):
-            dist[name][rows] = np.linalg.norm(u[rows] - solution(rational, disagreement), axis=1)
-    return out | dist

@@ -1,4 +1,4 @@
-"""The bargaining metrics of a chunk's worlds, from its points' inputs (:func:`sim.domain.bargaining.outcome_metrics`).
+"""The bargaining metrics of a chunk's worlds, from its points' inputs (:mod:`sim.domain.bargaining_batch`).
 
 The points of a chunk that have the same payoffs and bounds of both parties share their utilities, joint box and
 frontier (the points of an ensemble that differ only in a deadline or a noise level); the utilities and boxes of
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.domain.bargaining import outcome_metrics
+from sim.domain.bargaining_batch import outcome_metrics
 from sim.engine.inputs import WorldInputs
 
 __all__ = ["bargaining_columns"]

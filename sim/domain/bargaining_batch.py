@@ -1,0 +1,240 @@
+"""Bargaining metrics of many worlds at once: the rational frontier, Nash and Kalai–Smorodinsky points of many
+(frontier, disagreement point) pairs, and every world's distances to them.
+
+:mod:`sim.domain.bargaining` defines each of these for one frontier and one disagreement point ``d`` (the
+reference). Here K pairs are arrays with a leading axis of K, each polyline padded to a common length with its
+number of points beside it, and every step is the same floating-point operation, in the same order, as in the
+one-pair function, with the one-pair function's branches as masks: the results are the same numbers, bit for
+bit (``tests/test_metrics_batch.py``).
+
+One operation is not elementwise arithmetic: the Nash product's powers ``g ** w``. The one-pair function raises
+NumPy scalars (the C library's ``pow``), and NumPy's array power may take another route (``sqrt`` for a scalar
+exponent of 1/2; vector kernels on some processors) that can differ in the last bit. The Nash product only
+ranks the candidates, so a pair whose ranking could turn on a last bit (two candidates' products within
+``1e-13`` relative of the tolerance that separates them) is solved again by the one-pair function.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.domain.bargaining import EPS, frontier_array, nash_point
+
+__all__ = ["kalai_points", "nash_points", "outcome_metrics", "polyline_distances", "rational_parts"]
+
+_POWER_SLACK = 1e-13  # relative: far above the last-bit differences of two ways of raising to a power
+_BLOCK = 8192  # worlds per block of the distances (their arrays are worlds x segments x 2)
+
+
+def rational_parts(vertices: np.ndarray, count: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`sim.domain.bargaining.rational_part` of K frontiers at once.
+
+    Args:
+        vertices: ``(K, V, 2)``: the first ``count[k]`` rows are frontier k's vertices.
+        count: ``(K,)``, vertices of each frontier (0 for none).
+        d: ``(K, 2)``, the disagreement points.
+
+    Returns:
+        ``(points, count)``: ``(K, R, 2)`` with ``R >= 2`` (zero padded) and each rational part's number of points.
+    """
+    n_pairs = len(vertices)
+    p, q = vertices[:, :-1], vertices[:, 1:]
+    lo_s, hi_s = _segment_cuts(p, q, d)
+    keep = (np.arange(p.shape[1]) < (count - 1)[:, None]) & (lo_s <= hi_s + EPS)
+    start = p + lo_s[..., None] * (q - p)
+    widest = np.where(lo_s > hi_s, lo_s, hi_s)  # max(hi_s, lo_s), then min(., 1.0), as Python's max and min
+    end = p + np.where(1.0 < widest, 1.0, widest)[..., None] * (q - p)
+    last = np.maximum.accumulate(np.where(keep, np.arange(p.shape[1]), -1), axis=1)
+    before = np.c_[np.full((n_pairs, 1), -1), last[:, :-1]]  # the last kept segment before each, -1 if none
+    previous_end = np.take_along_axis(end, np.maximum(before, 0)[..., None], axis=1)
+    with np.errstate(invalid="ignore"):
+        fresh = (before < 0) | (np.abs(previous_end - start).max(axis=2) > EPS)  # a start not at the last end
+    emit = np.stack((keep & fresh, keep), axis=2).reshape(n_pairs, 2 * p.shape[1])
+    values = np.stack((start, end), axis=2).reshape(n_pairs, 2 * p.shape[1], 2)
+    lone = (count == 1) & (vertices[:, 0, 0] >= d[:, 0] - EPS) & (vertices[:, 0, 1] >= d[:, 1] - EPS)
+    n_points = np.where(lone, 1, emit.sum(axis=1))
+    out = np.zeros((n_pairs, max(2, int(n_points.max(initial=0))), 2))
+    rows, cols = np.nonzero(emit)
+    out[rows, (np.cumsum(emit, axis=1) - 1)[rows, cols]] = values[rows, cols]
+    out[lone, 0] = vertices[lone, 0]
+    return out, n_points
+
+
+def _segment_cuts(p: np.ndarray, q: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per segment ``p + s (q - p)``, the range ``[lo_s, hi_s]`` of ``s`` where both utilities are at least ``d``
+    (``lo_s > hi_s`` if none), narrowed axis by axis as :func:`sim.domain.bargaining.rational_part` does."""
+    lo_s, hi_s = np.zeros(p.shape[:2]), np.ones(p.shape[:2])
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for axis in (0, 1):
+            bound = d[:, axis, None]
+            delta = q[..., axis] - p[..., axis]
+            flat = np.abs(delta) < EPS
+            below = flat & (p[..., axis] < bound - EPS)
+            cut = (bound - p[..., axis]) / delta
+            rising = ~flat & (delta > 0)
+            falling = ~flat & ~(delta > 0)
+            lo_s = np.where(below, 1.0, np.where(rising & (cut > lo_s), cut, lo_s))
+            hi_s = np.where(below, 0.0, np.where(falling & (cut < hi_s), cut, hi_s))
+    return lo_s, hi_s
+
+
+def nash_points(rational: np.ndarray, count: np.ndarray, d: np.ndarray, weight: float = 0.5) -> np.ndarray:
+    """:func:`sim.domain.bargaining.nash_point` of K rational frontiers (as :func:`rational_parts` returns them).
+
+    Each segment's candidates (its ends and the stationary point of the product, in the one-pair function's
+    order) are scanned in order, a candidate replacing the best so far when it exceeds it by more than the
+    tolerance; a pair whose scan had a comparison too close to call (see the module's docstring) is solved by
+    the one-pair function.
+
+    Returns:
+        ``(K, 2)``, NaN where the rational frontier is empty.
+    """
+    n_pairs = len(rational)
+    p = rational[:, :-1]
+    q = np.where((count == 1)[:, None, None], p, rational[:, 1:])  # a lone point is the segment (r0, r0)
+    a, b = p[..., 0] - d[:, :1], q[..., 0] - p[..., 0]  # u_A - d_A = a + b s
+    c, e = p[..., 1] - d[:, 1:], q[..., 1] - p[..., 1]  # u_B - d_B = c + e s
+    with np.errstate(all="ignore"):
+        turn = -(weight * b * c + (1 - weight) * e * a) / (b * e)
+        turn = np.where(0.0 > turn, 0.0, turn)
+        s = np.stack((np.zeros_like(b), np.ones_like(b), np.where(1.0 < turn, 1.0, turn)), axis=2)
+        value = (_power(_at_least_zero(a[..., None] + b[..., None] * s), weight)
+                 * _power(_at_least_zero(c[..., None] + e[..., None] * s), 1 - weight)).reshape(n_pairs, 3 * p.shape[1])
+        segments = np.arange(p.shape[1])[:, None] < np.maximum(count - 1, 1)[:, None, None]
+        active = segments & np.stack((np.ones_like(b, bool), np.ones_like(b, bool), b * e < 0), axis=2)
+        best, unsure = _scan(value, active.reshape(value.shape))
+    k = np.arange(n_pairs)
+    seg, s_best = np.maximum(best, 0) // 3, s.reshape(value.shape)[k, np.maximum(best, 0)]
+    with np.errstate(all="ignore"):
+        point = p[k, seg] + s_best[:, None] * (q[k, seg] - p[k, seg])
+    point = np.where((best >= 0)[:, None], point, rational[:, 0])
+    point[count == 0] = np.nan
+    for j in np.flatnonzero(unsure & (count > 0)):
+        point[j] = nash_point(rational[j, :count[j]], (float(d[j, 0]), float(d[j, 1])), weight)
+    return point
+
+
+def _at_least_zero(gain: np.ndarray) -> np.ndarray:
+    """``max(gain, 0.0)`` elementwise, as Python's ``max`` (a NaN stays)."""
+    return np.where(0.0 > gain, 0.0, gain)
+
+
+def _power(base: np.ndarray, exponent: float) -> np.ndarray:
+    """``base ** exponent`` elementwise, the exponent as an array (so NumPy calls its power kernel, not ``sqrt``)."""
+    return np.power(base, np.full(base.shape, exponent))
+
+
+def _scan(value: np.ndarray, active: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The one-pair function's running best over the candidates (columns), for every pair (row) at once.
+
+    Returns:
+        The best candidate's column (-1 if none beat ``-inf``), and whether a comparison was too close to call.
+    """
+    best_value, best = np.full(len(value), -np.inf), np.full(len(value), -1)
+    unsure = np.zeros(len(value), bool)
+    for column in range(value.shape[1]):
+        v, on = value[:, column], active[:, column]
+        bar = best_value + EPS
+        better = on & (v > bar)
+        near = np.isinf(v) | (np.isfinite(bar) & (np.abs(v - bar) <= _POWER_SLACK * (np.abs(v) + np.abs(bar))))
+        unsure |= on & near
+        best_value, best = np.where(better, v, best_value), np.where(better, column, best)
+    return best, unsure
+
+
+def kalai_points(rational: np.ndarray, count: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """:func:`sim.domain.bargaining.kalai_point` of K rational frontiers (as :func:`rational_parts` returns them).
+
+    Returns:
+        ``(K, 2)``, NaN where the rational frontier is empty or the ray misses it.
+    """
+    n_pairs, width = rational.shape[:2]
+    k = np.arange(n_pairs)
+    ideal = np.where((np.arange(width) < count[:, None])[..., None], rational, -np.inf).max(axis=1)
+    direction = ideal - d
+    with np.errstate(all="ignore"):
+        flat = np.all(np.abs(direction) < EPS, axis=1)
+        f = (rational[..., 0] - d[:, :1]) * direction[:, 1:] - (rational[..., 1] - d[:, 1:]) * direction[:, :1]
+        f_p, f_q = f[:, :-1], f[:, 1:]
+        hit = (np.arange(width - 1) < (count - 1)[:, None]) & ((f_p == 0) | (f_p * f_q < 0) | (f_q == 0))
+        first = hit.argmax(axis=1)
+        f_p, f_q = f_p[k, first], f_q[k, first]
+        s = np.where(f_p == f_q, 0.0, f_p / (f_p - f_q))
+        p, q = rational[k, first], rational[k, first + 1]
+        point = p + s[:, None] * (q - p)
+    point = np.where(hit.any(axis=1)[:, None], point, np.where((count == 1)[:, None], rational[:, 0], np.nan))
+    point = np.where(flat[:, None], rational[:, 0], point)
+    point[count == 0] = np.nan
+    return point
+
+
+def polyline_distances(points: np.ndarray, pair: np.ndarray, polylines: np.ndarray, count: np.ndarray
+                       ) -> np.ndarray:
+    """:func:`sim.domain.bargaining.distance_to_polyline` of each point to its pair's polyline.
+
+    Args:
+        points: ``(W, 2)``.
+        pair: ``(W,)``, each point's polyline (an index into ``polylines``).
+        polylines: ``(K, R, 2)``, of which the first ``count[k]`` rows are polyline k's points.
+        count: ``(K,)``.
+    """
+    p = polylines[:, :-1]
+    seg = polylines[:, 1:] - p
+    length2 = np.maximum((seg**2).sum(axis=2), EPS)
+    out = np.empty(len(points))
+    with np.errstate(all="ignore"):
+        for rows in (slice(i, i + _BLOCK) for i in range(0, len(points), _BLOCK)):
+            k, at = pair[rows], points[rows]
+            rel = at[:, None, :] - p[k]
+            s = np.clip((rel * seg[k]).sum(axis=2) / length2[k], 0.0, 1.0)
+            nearest = p[k] + s[..., None] * seg[k]
+            to_segments = np.linalg.norm(at[:, None, :] - nearest, axis=2)
+            to_segments = np.where(np.arange(p.shape[1]) < (count[k] - 1)[:, None], to_segments, np.inf)
+            lone = np.linalg.norm(at - polylines[k, 0], axis=1)
+            out[rows] = np.where(count[k] == 1, lone, np.where(count[k] == 0, np.nan, to_segments.min(axis=1)))
+    return out
+
+
+def outcome_metrics(point: np.ndarray, coefficients: tuple, boxes: tuple, outcomes: dict[str, np.ndarray],
+                    parties: tuple[str, str]) -> dict[str, np.ndarray]:
+    """Bargaining metrics for every world, as columns.
+
+    The frontiers of all labels are computed at once (:func:`sim.domain.bargaining.frontier_array`), and the
+    rational frontier, Nash and KS points once per label and disagreement point (the reservation values in the
+    end round, which take a few values per label), all keys at once.
+
+    Args:
+        point: Label of each world (``0`` to ``G - 1``): worlds with one label share their utilities and box.
+        coefficients: ``(c_a, c_b, k_a, k_b)`` of the normalised utilities, per label (a leading axis of G).
+        boxes: ``(lo, hi)`` per label, ``(G, n)`` each: the packages both sides can agree to (the issue ranges
+            narrowed by both sides' red lines and the issues kept off the table).
+        outcomes: The model's outcome columns (utilities, reservation utilities, deal, rounds).
+        parties: The two parties' ids, in the order of the coefficients (column prefixes).
+
+    Returns:
+        ``<party>_advantage`` for each party (utility above the reservation value), ``welfare`` (sum of
+        utilities), ``agreement_time`` (agreement round / final deadline; NaN without a deal),
+        ``individually_rational``, ``pareto_dist``, ``nash_dist`` and ``kalai_dist``.
+    """
+    first, second = parties
+    u = np.c_[outcomes[f"{first}_utility"], outcomes[f"{second}_utility"]]
+    d = np.c_[outcomes[f"{first}_reservation_utility"], outcomes[f"{second}_reservation_utility"]]
+    deal = outcomes["deal"]
+    out = {
+        f"{first}_advantage": u[:, 0] - d[:, 0],
+        f"{second}_advantage": u[:, 1] - d[:, 1],
+        "welfare": u.sum(axis=1),
+        "agreement_time": np.where(deal, outcomes["end_round"] / outcomes["final_deadline"], np.nan),
+        "individually_rational": deal & (u[:, 0] >= d[:, 0] - 1e-9) & (u[:, 1] >= d[:, 1] - 1e-9),
+    }
+    lo, hi = boxes
+    feasible = np.all(lo <= hi + 1e-12, axis=1)
+    vertices, count = frontier_array(*coefficients, lo, hi)
+    keys, inverse = np.unique(np.c_[point, d], axis=0, return_inverse=True)
+    label, key = keys[:, 0].astype(int), inverse.ravel()
+    rational, n_rational = rational_parts(vertices[label], np.where(feasible[label], count[label], 0), keys[:, 1:])
+    return out | {
+        "pareto_dist": polyline_distances(u, key, rational, n_rational),
+        "nash_dist": np.linalg.norm(u - nash_points(rational, n_rational, keys[:, 1:])[key], axis=1),
+        "kalai_dist": np.linalg.norm(u - kalai_points(rational, n_rational, keys[:, 1:])[key], axis=1),
+    }
