@@ -93,12 +93,12 @@ def _run(args: list[str]) -> int:
         return args
     checked = None
     if not any(a.split("=")[0] in _HYDRA_FLAGS_WITHOUT_CHECK for a in args):
-        _start_workers(args)
-        multirun = any(a in ("-m", "--multirun") for a in args)
-        overrides = [a for a in args if not a.startswith("-")]
         if flag := next((a for a in args if a.startswith("-") and a not in _RUN_FLAGS), None):
             print(f"error: {flag}: unknown option of run; python -m sim run --help lists them", file=sys.stderr)
             return 2
+        _start_workers(args)
+        multirun = any(a in ("-m", "--multirun") for a in args)
+        overrides = [a for a in args if not a.startswith("-")]
         try:
             checked = prepare(overrides, multirun, claim=True)
         except UsageError as err:
@@ -106,6 +106,7 @@ def _run(args: list[str]) -> int:
                 raise KeyboardInterrupt from None
             print("error: " + error_line(str(err), _suggestion(str(err))), file=sys.stderr)
             return 2
+        args = [*args, *checked.overrides]  # the claimed run folder, recorded with the command line
     from sim.cli import main as hydra_main
 
     sys.argv = [sys.argv[0], *args]  # read by @hydra.main when there is no check (--cfg, --info, ...)

@@ -372,7 +372,7 @@ def prepare(overrides: list[str], multirun: bool, claim: bool = False) -> Checke
         _check_sweep_again(Path(sweep_dir), all_jobs, checked, loader, sweep)
     claimed = settle_folder(overrides, multirun, claim, run_dir, folders)
     for pinned in claimed:  # the claimed folder, as the override would have set it
-        for cfg in [sweep] if multirun else [job.config for job in checked.values()]:
+        for cfg in [sweep] * multirun + [job.config for job in checked.values()]:
             _pin(cfg, pinned)
     return Checked(claimed, tuple(checked[n] for n in sorted(checked)), sweep, loader)
 
@@ -381,7 +381,9 @@ def _pin(cfg: DictConfig, override: str) -> None:
     """Set ``hydra.KEY.dir=VALUE`` in a composed config as Hydra composes that override."""
     key, _, value = override.partition("=")
     OmegaConf.update(cfg, key, value)
-    cfg.hydra.overrides.hydra.append(override)
+    given = cfg.hydra.overrides.hydra
+    mode = next((k for k, o in enumerate(given) if o.startswith("hydra.mode=")), len(given))
+    given.insert(mode, override)  # before the hydra.mode Hydra's command line adds last
 
 
 def _check_job(job: list[str], own: DictConfig, folders: dict, overrides: list[str], multirun: bool,
