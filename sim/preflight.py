@@ -18,7 +18,6 @@ unique and claimed (created) here, then set in the composed configs as the overr
 from __future__ import annotations
 
 import copy
-import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,9 +25,9 @@ from typing import Any
 
 import yaml
 from hydra.core.global_hydra import GlobalHydra
-from hydra.errors import ConfigCompositionException, MissingConfigException
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.utils import JobRuntime
+from hydra.errors import ConfigCompositionException, MissingConfigException
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
@@ -315,7 +314,10 @@ def _check_scenario_as_written(job: list[str], done: set[tuple[str, ...]], loade
     done.add(choice)
     if len(choice) != len(job):
         _, own, _ = _compose([*choice, "hydra.mode=RUN"], loader)
-    calibration_entries(OmegaConf.to_container(own, resolve=True), values=True)
+    try:
+        calibration_entries(OmegaConf.to_container(own, resolve=True), values=True)
+    except ConfigError as err:
+        raise UsageError(str(err)) from None
 
 
 def check(overrides: list[str], multirun: bool, claim: bool = False) -> list[str]:
