@@ -43,6 +43,7 @@ examples:
 _HYDRA_FLAGS_WITHOUT_CHECK = {"--help", "-h", "--hydra-help", "--cfg", "-c", "--info", "--resolve", "--version",
                               "--shell-completion", "-sc", "--config-path", "-cp", "--config-name", "-cn",
                               "--config-dir", "-cd", "--package", "-p"}
+_RUN_FLAGS = {"-m", "--multirun", "-r", "--run"}  # the flags of a run the check takes (the others: Hydra's own)
 _REFUSED_HYDRA_FLAGS = {
     # Hydra unpickles the file it names (a crafted pickle runs code); re-run from the run folder instead
     "--experimental-rerun": "is not supported: it unpickles a file, which can run code; to re-run a run, paste the "
@@ -92,6 +93,9 @@ def _run(args: list[str]) -> int:
         return args
     checked = None
     if not any(a.split("=")[0] in _HYDRA_FLAGS_WITHOUT_CHECK for a in args):
+        if flag := next((a for a in args if a.startswith("-") and a not in _RUN_FLAGS), None):
+            print(f"error: {flag}: unknown option of run; python -m sim run --help lists them", file=sys.stderr)
+            return 2
         _start_workers(args)
         multirun = any(a in ("-m", "--multirun") for a in args)
         overrides = [a for a in args if not a.startswith("-")]
@@ -102,11 +106,11 @@ def _run(args: list[str]) -> int:
                 raise KeyboardInterrupt from None
             print("error: " + error_line(str(err), _suggestion(str(err))), file=sys.stderr)
             return 2
-        args = [*args, *checked.overrides]  # the run folder, when the command names none
+        args = [*args, *checked.overrides]  # the claimed run folder, recorded with the command line
     from sim.cli import main as hydra_main
 
-    sys.argv = [sys.argv[0], *args]
-    hydra_main(checked.plan if checked is not None else None)  # the plan made by the check, handed on
+    sys.argv = [sys.argv[0], *args]  # read by @hydra.main when there is no check (--cfg, --info, ...)
+    hydra_main(checked)  # the configs composed and planned by the check, run by Hydra
     return 0
 
 

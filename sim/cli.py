@@ -336,27 +336,58 @@ def guarded_run(cfg: DictConfig, out_dir: Path, overrides: list[str], checked=No
 
 
 def main(checked=None) -> None:
-    """Run the command line's experiment (or ``-m`` jobs) through ``@hydra.main``: Hydra composes the config,
-    makes the run folder (its ``.hydra/`` files) and calls the task once per job.
+    """Run the command line's experiment (or ``-m`` jobs) with Hydra: Hydra makes the run folder (its ``.hydra/``
+    files) and calls the task once per job.
 
     Args:
-        checked: The plan the pre-run check made (:class:`sim.preflight.CheckedPlan`), handed to the job whose
-            resolved config it was made of.
+        checked: What the pre-run check composed and planned (:class:`sim.preflight.Checked`): Hydra runs those
+            configs (:func:`_launch`), each with its plan, without composing them again. None (``--cfg``,
+            ``--info``, ...): ``@hydra.main`` reads the command line and composes the config itself.
     """
 
-    @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
     def task(cfg: DictConfig) -> None:
         """Run one experiment into Hydra's run folder and print its summary."""
         route_logs(verbose=bool(cfg.run.get("verbose", False)))
         hydra_cfg = HydraConfig.get()
         out_dir = Path(hydra_cfg.runtime.output_dir)
-        status = guarded_run(cfg, out_dir, list(hydra_cfg.overrides.task), checked)
+        overrides = list(hydra_cfg.overrides.task)
+        status = guarded_run(cfg, out_dir, overrides, checked.plan_for(overrides) if checked is not None else None)
         if status:
             raise SystemExit(status)
         if hydra_cfg.mode == RunMode.MULTIRUN and (note := same_table_note(out_dir, int(cfg.run.seeds))):
             print(note)
 
-    task()
+    if checked is None or not checked.jobs:
+        hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")(task)()
+    else:
+        _launch(checked, task)
+
+
+def _launch(checked, task) -> None:
+    """Run the checked configs as ``@hydra.main`` runs a composed config (``Hydra.run`` and ``Hydra.multirun``):
+    a run with Hydra's ``run_job``; a ``-m`` sweep with Hydra's sweeper and launcher, whose config loader hands
+    them each job's config as the check composed it. Callbacks the config names (``hydra.callbacks``) are
+    called as Hydra calls them."""
+    from hydra._internal.callbacks import Callbacks  # Hydra's own caller of hydra.callbacks (no public name)
+    from hydra.core.plugins import Plugins
+    from hydra.core.utils import configure_log, run_job
+    from hydra.types import HydraContext
+
+    cfg = checked.sweep if checked.sweep is not None else checked.jobs[0].config
+    configure_log(cfg.hydra.hydra_logging, cfg.hydra.verbose)
+    callbacks = Callbacks(cfg)
+    context = HydraContext(config_loader=checked.config_loader(), callbacks=callbacks)
+    if checked.sweep is None:
+        callbacks.on_run_start(config=cfg, config_name="config")
+        done = run_job(task_function=task, config=cfg, job_dir_key="hydra.run.dir", job_subdir_key=None,
+                       hydra_context=context)
+        callbacks.on_run_end(config=cfg, config_name="config", job_return=done)
+        _ = done.return_value  # a failed job's exception, raised
+        return
+    callbacks.on_multirun_start(config=cfg, config_name="config")
+    sweeper = Plugins.instance().instantiate_sweeper(config=cfg, hydra_context=context, task_function=task)
+    sweeper.sweep(arguments=list(cfg.hydra.overrides.task))
+    callbacks.on_multirun_end(config=cfg, config_name="config")
 
 
 _JOB_TABLES: dict[Path, dict[str, str]] = {}  # multirun folder -> {job folder: digest of its summary.csv}

@@ -2,39 +2,44 @@
 
 Hydra creates the run folder before the task function starts, and reports composition errors
 (an unknown strategy, a key that does not exist, a malformed override) as multi-line messages. This
-module composes the same config with Hydra's compose API first, for every job a ``-m`` sweep would
-launch, validates it with :func:`sim.config.plan`, and turns any failure into a one-line message
-that names the key and what is allowed.
+module composes each job's config with Hydra's own config loader, as Hydra runs it (a run: the command line;
+a ``-m`` sweep: the command line as a whole, then each job the basic sweeper splits it into, with
+``load_sweep_config``), validates it with :func:`sim.config.plan`, and turns any failure into a one-line
+message that names the key and what is allowed. The composed configs and their plans are what the run
+verb runs (:func:`sim.cli.main`): each job is composed once.
 
 It also decides the run folder before Hydra writes anything into it (``.hydra/``): a folder named
 with ``hydra.run.dir`` (or, for ``-m``, each job's folder under ``hydra.sweep.dir``) is accepted only
 if it is new or holds the same run (:func:`sim.run.manifest.check_resume`), and a default folder is made
-unique and claimed (created) here, then handed to Hydra explicitly.
+unique and claimed (created) here, then set in the composed configs as the override ``hydra.run.dir=``
+(``hydra.sweep.dir=``) would have set it.
 """
 
 from __future__ import annotations
 
-import itertools
-import os
+import copy
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
-from hydra import compose
+from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.utils import JobRuntime
 from hydra.errors import ConfigCompositionException, MissingConfigException
-from omegaconf import OmegaConf, open_dict
+from hydra.types import RunMode
+from omegaconf import DictConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
 from sim.config import ConfigError, available, plan, priors
 from sim.config.calibration import calibration_entries
-from sim.config.compose import hydra_context
+from sim.config.compose import ComposedJobs, hydra_context
 from sim.config.plugins import HYDRA_ROOTS, PACKAGE_ROOTS, check_target, targets
 from sim.console import UsageError
-from sim.jobs import jobs as expand_jobs
+from sim.jobs import checked_jobs, jobs as expand_jobs
 from sim.run.columns import table_entries
+from sim.run_folder import check_folder_names, fits, override, settle_folder
 from sim.run.estimate import CONFIRM_SECONDS, estimate, free_bytes, human_bytes
 from sim.run.lock import refuse_if_locked
 from sim.run.manifest import check_resume, config_fingerprint
@@ -59,16 +64,49 @@ class CheckedPlan:
 
 
 @dataclass(frozen=True)
-class Checked:
-    """What :func:`prepare` settled for a command line.
+class Job:
+    """One job of a command line as the check composed and planned it.
 
     Attributes:
-        overrides: Overrides to add for Hydra (the claimed default run or sweep folder).
-        plan: The last job's plan (a single run's only job), handed on to the run.
+        overrides: Its overrides (``hydra.overrides.task``).
+        config: Its config as Hydra runs it, with the ``hydra`` node.
+        plan: The plan made of it.
+    """
+
+    overrides: tuple[str, ...]
+    config: DictConfig
+    plan: CheckedPlan
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What :func:`prepare` settled for a command line: the jobs it composed and planned, to be run.
+
+    Attributes:
+        overrides: The claimed default run or sweep folder, as an override (``hydra.run.dir=...``).
+        jobs: Each checked job (a run's only job; a ``-m`` sweep's jobs up to :data:`sim.jobs.MAX_JOBS`).
+        sweep: A ``-m`` sweep's config as a whole (Hydra's master config: its sweeper, launcher and folder);
+            None for a run.
+        loader: Hydra's config loader the jobs were composed with.
     """
 
     overrides: list[str]
-    plan: CheckedPlan | None = None
+    jobs: tuple[Job, ...] = ()
+    sweep: DictConfig | None = None
+    loader: Any = field(default=None, repr=False)
+
+    @property
+    def plan(self) -> CheckedPlan | None:
+        """The last job's plan (a run's only job)."""
+        return self.jobs[-1].plan if self.jobs else None
+
+    def plan_for(self, overrides: list[str]) -> CheckedPlan | None:
+        """The plan of the job with these overrides (``hydra.overrides.task``), if it was checked."""
+        return next((job.plan for job in self.jobs if list(job.overrides) == list(overrides)), None)
+
+    def config_loader(self) -> ComposedJobs:
+        """Hydra's config loader, handing Hydra's sweeper and launcher the configs composed here."""
+        return ComposedJobs(self.loader, {job.overrides: job.config for job in self.jobs})
 
 
 def _flat(tree, prefix: str = "") -> list[str]:
@@ -163,17 +201,10 @@ def _explain(err: Exception, job: list[str]) -> str:
     return text.split(" full_key:")[0]
 
 
-def _override(overrides: list[str], key: str) -> str | None:
-    """The value of ``key=VALUE`` on the command line, if given."""
-    for o in overrides:
-        if o.lstrip("+").startswith(f"{key}="):
-            return o.split("=", 1)[1]
-    return None
+def _check_target(container: dict, run_dir: Path | None) -> None:
+    """Refuse to resume into a folder made by another config or code; check a Dask scheduler answers.
 
-
-def _check_target(cfg, run_dir: Path | None) -> None:
-    """Refuse to resume into a folder made by another config or code; check a Dask scheduler answers."""
-    container = OmegaConf.to_container(cfg, resolve=True)
+    ``container`` is the job's resolved config (without the ``hydra`` node)."""
     run = container["run"]
     if run_dir is not None:
         refuse_if_locked(run_dir)  # a live run writes there (before Hydra writes its .hydra/ files)
@@ -187,12 +218,13 @@ def _check_target(cfg, run_dir: Path | None) -> None:
 def _check_cost(made, cfg, folder: Path, spent: list[int]) -> None:
     """Refuse a sweep that would not fit on the disk of ``folder``; ask before one over an hour.
 
-    ``spent`` holds the bytes of the jobs checked before (a ``-m`` sweep's jobs share the disk).
+    ``spent`` holds the bytes of the jobs checked before (a ``-m`` sweep's jobs share the disk), and -1 once
+    the user said yes (asked once, not again for the next job of a ``-m`` sweep).
     """
     cost = estimate(made)
     where, free = free_bytes(folder)
     there = sum(p.stat().st_size for p in folder.rglob("*.parquet")) if folder.is_dir() else 0  # a resume
-    need = max(0, cost.bytes - there) + sum(spent)
+    need = max(0, cost.bytes - there) + sum(b for b in spent if b > 0)
     spent.append(max(0, cost.bytes - there))
     if need > free:
         raise UsageError(f"run.seeds: this sweep would not fit on the disk: {cost.describe()}, but "
@@ -201,7 +233,7 @@ def _check_cost(made, cfg, folder: Path, spent: list[int]) -> None:
     confirm = OmegaConf.select(cfg, "run.confirm", default=False)
     if not isinstance(confirm, bool):
         raise UsageError(f"run.confirm: must be true or false, got {confirm!r}")
-    if cost.seconds <= CONFIRM_SECONDS or confirm:
+    if cost.seconds <= CONFIRM_SECONDS or confirm or -1 in spent:
         return
     question = f"this sweep is long: {cost.describe()}"
     if not (sys.stdin.isatty() and sys.stderr.isatty()):
@@ -209,73 +241,7 @@ def _check_cost(made, cfg, folder: Path, spent: list[int]) -> None:
     print(f"{question}. Start it? [y/N] ", end="", file=sys.stderr, flush=True)
     if sys.stdin.readline().strip().lower() not in ("y", "yes"):
         raise UsageError("run.confirm: not started (add run.confirm=true to start it without asking)")
-    cfg.run.confirm = True  # asked once, not again for the next job of a -m sweep
-
-
-def _writable(folder: Path, key: str) -> None:
-    """Create ``folder`` (and its parents) and check it can be written; one line if not."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        if not folder.is_dir():
-            raise NotADirectoryError(f"{folder} is not a folder")
-        if not os.access(folder, os.W_OK | os.X_OK):
-            raise PermissionError("permission denied")
-    except OSError as err:
-        reason = err.strerror or str(err)
-        raise UsageError(f"{key}: cannot create or write the folder {folder} ({reason})") from None
-
-
-_NAMED_FOLDERS = ("hydra.run.dir", "hydra.sweep.dir", "run.name")
-
-
-def _check_folder_names(overrides: list[str], cfg, folders: dict) -> None:
-    """Refuse an empty run folder name (the run would go into the current folder, or lose a level) and a
-    name longer than the file system takes (one line, before anything is written)."""
-    for key in _NAMED_FOLDERS:
-        given = _override(overrides, key)
-        value = given if given is not None else (OmegaConf.select(cfg, key) if key == "run.name" else None)
-        if value is not None and str(value).strip() in ("", ".", ".."):
-            raise UsageError(f"{key}: {'is empty' if not str(value).strip() else f'is {value!r}'}; give a folder "
-                             "name (e.g. " + ("run.name=my_study" if key == "run.name" else f"{key}=results/my_run")
-                             + ")")
-    name = str(OmegaConf.select(cfg, "run.name") or "")
-    for key in ("hydra.run.dir", "hydra.sweep.dir"):
-        folder = _override(overrides, key) or folders.get(key.split(".")[1])
-        if folder:  # a default folder is named after run.name: a name too long is that key's
-            _fits(Path(str(folder)), "run.name" if _override(overrides, key) is None and name else key)
-
-
-def _fits(path: Path, key: str) -> None:
-    """Refuse a path whose folder names, or whole length, the file system would not take."""
-    parent = next((p for p in (path, *path.parents) if p.exists()), Path("."))
-    try:
-        name_max, path_max = os.pathconf(parent, "PC_NAME_MAX"), os.pathconf(parent, "PC_PATH_MAX")
-    except (OSError, ValueError, AttributeError):
-        name_max, path_max = 255, 4096
-    long = next((part for part in path.parts if len(os.fsencode(part)) > name_max), None)
-    if long is not None:
-        raise UsageError(f"{key}: the folder name {long[:40]!r}... is {len(os.fsencode(long))} bytes; the file system "
-                         f"takes at most {name_max} (shorten the name or the overrides that make it)")
-    if len(os.fsencode(str(path.absolute()))) >= path_max:
-        raise UsageError(f"{key}: the folder path is longer than the file system takes ({path_max} bytes)")
-
-
-def _claim(template: str) -> Path:
-    """A new folder from the configured name: ``template``, or ``template-2``, ``-3``, … if it exists.
-
-    The folder is created here (``os.mkdir`` fails if another run took the name first), so two runs
-    started at the same moment never share one.
-    """
-    base = Path(template)
-    for k in range(1, 10_000):
-        folder = base if k == 1 else base.with_name(f"{base.name}-{k}")
-        try:
-            folder.parent.mkdir(parents=True, exist_ok=True)
-            folder.mkdir()
-            return folder
-        except FileExistsError:
-            continue
-    raise UsageError(f"hydra.run.dir: cannot find a free folder name next to {base}")
+    spent.append(-1)  # asked once, not again for the next job of a -m sweep
 
 
 def _check_targets(cfg) -> None:
@@ -289,11 +255,28 @@ def _check_targets(cfg) -> None:
             raise UsageError(str(err)) from None
 
 
-def _compose(job: list[str]):
-    """Compose one job's config; return it without the ``hydra`` node, and that node's folders."""
+JOB_NAME = "cli"  # hydra.job.name of a run (the log file cli.log): @hydra.main's name for sim/cli.py
+
+
+def _loader():
+    """Hydra's config loader for ``conf/``."""
+    with hydra_context(job_name=JOB_NAME):
+        return GlobalHydra.instance().config_loader()
+
+
+def _compose(job: list[str], loader, sweep: DictConfig | None = None, mode: RunMode = RunMode.RUN):
+    """Compose a config as Hydra runs it: a run's (``job``: its overrides), a ``-m`` sweep's as a whole
+    (``mode`` MULTIRUN), or one job of ``sweep`` (``load_sweep_config``, as Hydra's launcher does).
+
+    Returns:
+        The config with its ``hydra`` node, the job's own config (a copy without it), and Hydra's folders.
+    """
+    JobRuntime().set("name", JOB_NAME)  # the loader names the job from it (another compose may have renamed it)
     try:
-        with hydra_context():
-            cfg = compose(config_name="config", overrides=job, return_hydra_config=True)
+        if sweep is not None:
+            cfg = loader.load_sweep_config(sweep, list(job))
+        else:
+            cfg = loader.load_configuration(config_name="config", overrides=list(job), run_mode=mode)
     except (ConfigCompositionException, OmegaConfBaseException) as err:
         raise UsageError(_explain(err, job)) from None
     except yaml.YAMLError as err:  # a config file (a scenario written by hand) that is not valid YAML
@@ -304,9 +287,10 @@ def _compose(job: list[str]):
         folders["job"] = OmegaConf.select(cfg, "hydra.job.override_dirname")  # a -m job's folder: NUM_<this>
     except OmegaConfBaseException as err:
         raise UsageError(f"hydra.run.dir: {' '.join(str(err).split())}") from None
-    with open_dict(cfg):
-        del cfg["hydra"]
-    return cfg, folders
+    own = copy.deepcopy(cfg)
+    with open_dict(own):
+        del own["hydra"]
+    return cfg, own, folders
 
 
 def _yaml_error(err: yaml.YAMLError) -> str:
@@ -318,39 +302,22 @@ def _yaml_error(err: yaml.YAMLError) -> str:
     return f"{mark.name}: not valid YAML at line {mark.line + 1}, column {mark.column + 1} ({problem})"
 
 
-def _job_numbers(overrides: list[str], existing: set[int]) -> dict[int, list[str]]:
-    """The override lists of the ``-m`` jobs numbered ``existing`` (Hydra numbers them in product order)."""
-    parsed = OverridesParser.create().parse_overrides(overrides)
-    choices = []
-    for o in parsed:
-        if o.key_or_group.startswith("hydra"):
-            continue
-        if o.is_sweep_override():
-            key = o.key_or_group if o.package is None else f"{o.key_or_group}@{o.package}"
-            prefix = {"ADD": "+", "FORCE_ADD": "++", "DEL": "~"}.get(o.type.name, "")
-            choices.append([f"{prefix}{key}={v}" for v in o.sweep_string_iterator()])
-        else:
-            choices.append([o.input_line])
-    out = {}
-    for num, job in enumerate(itertools.product(*choices)):
-        if num > max(existing, default=-1):
-            break
-        if num in existing:
-            out[num] = list(job)
-    return out
-
-
-def _check_scenario_as_written(job: list[str], done: set[tuple[str, ...]]) -> None:
+def _check_scenario_as_written(job: list[str], done: set[tuple[str, ...]], loader, own) -> None:
     """Each value of the scenario file itself (no other override) lies inside its calibration prior.
 
-    A run may set a value outside its prior (a what-if); the scenario's own numbers may not.
+    A run may set a value outside its prior (a what-if); the scenario's own numbers may not. ``own`` is the
+    job's config: it is the scenario as written when the job sets nothing but the scenario.
     """
     choice = tuple(o for o in job if o.split("=")[0].lstrip("+~") == "scenario")
     if choice in done:
         return
     done.add(choice)
-    cfg, _ = _compose(list(choice))
-    calibration_entries(OmegaConf.to_container(cfg, resolve=True), values=True)
+    if len(choice) != len(job):
+        _, own, _ = _compose([*choice, "hydra.mode=RUN"], loader)
+    try:
+        calibration_entries(OmegaConf.to_container(own, resolve=True), values=True)
+    except ConfigError as err:
+        raise UsageError(str(err)) from None
 
 
 def check(overrides: list[str], multirun: bool, claim: bool = False) -> list[str]:
@@ -358,81 +325,105 @@ def check(overrides: list[str], multirun: bool, claim: bool = False) -> list[str
     return prepare(overrides, multirun, claim).overrides
 
 
+def _with_mode(overrides: list[str], mode: str) -> list[str]:
+    """The overrides with ``hydra.mode`` set, as Hydra's command line sets it when the config leaves it unset."""
+    given = any(o.lstrip("+~").startswith("hydra.mode=") for o in overrides)
+    return list(overrides) if given else [*overrides, f"hydra.mode={mode}"]
+
+
 def prepare(overrides: list[str], multirun: bool, claim: bool = False) -> Checked:
     """Compose and validate every job of a command line, and settle its run folder.
 
-    Each job's config is composed once (with Hydra's own overrides, so that their ``_target_`` s are
-    checked too) and planned once; the last job's plan is returned for the run.
+    Each job's config is composed once, as Hydra runs it (with Hydra's own overrides, so that their
+    ``_target_`` s are checked too), and planned once; the run verb runs these configs and plans.
 
     Args:
         overrides: The command line's overrides.
         multirun: Whether it is a ``-m`` sweep.
-        claim: Create the run (or sweep) folder: a new default one, returned, when the command line
+        claim: Create the run (or sweep) folder: a new default one, set in the configs, when the command line
             names none; else the named one, refusing one that cannot be created or written.
 
     Returns:
-        The overrides to add for Hydra: the claimed default folder (``hydra.run.dir=`` or ``hydra.sweep.dir=``)
-        when ``claim`` and the command line names none; and the last job's plan.
+        The checked jobs, and the claimed default folder as an override (``hydra.run.dir=`` or
+        ``hydra.sweep.dir=``) when ``claim`` and the command line names none.
 
     Raises:
         UsageError: with a one-line message for the first problem found.
     """
-    run_dir = None if multirun else _override(overrides, "hydra.run.dir")
-    folders = {}
-    scenarios_checked: set[tuple[str, ...]] = set()
+    loader = _loader()
+    run_dir = None if multirun else override(overrides, "hydra.run.dir")
+    sweep = None
+    if multirun:
+        sweep, _, _ = _compose(_with_mode(overrides, "MULTIRUN"), loader, mode=RunMode.MULTIRUN)
+        params = [f"{k}={v}" for k, v in (OmegaConf.select(sweep, "hydra.sweeper.params") or {}).items()]
+        all_jobs = expand_jobs([*params, *sweep.hydra.overrides.task], True, loader)
+        numbers = checked_jobs(all_jobs)
+    else:
+        all_jobs, numbers = expand_jobs(overrides, False, loader), [0]
+    scenarios: set[tuple[str, ...]] = set()
     spent: list[int] = []
-    jobs = expand_jobs(overrides, multirun)
-    # Hydra's own keys (launcher, callbacks, ...) are composed with each job, so that their _target_s are checked
-    own = [o for o in overrides if o.lstrip("+~").split("=")[0].split(".")[0].split("/")[0] == "hydra"]
-    checked = None
-    for job in jobs:
-        cfg, folders = _compose([*job, *own])
-        _check_folder_names(overrides, cfg, folders)
-        if multirun and folders.get("sweep") and folders.get("job") is not None:
-            _fits(Path(str(folders["sweep"])) / f"999_{folders['job']}", "hydra.sweep.dir")  # the job's folder
-        try:
-            check_not_swept(job, cfg)
-            made = plan(cfg)
-            table_entries(made)  # the plan's output columns (a swept key may not repeat one)
-            checked = CheckedPlan(OmegaConf.to_container(cfg, resolve=True), made)
-            _check_target(cfg, Path(run_dir) if run_dir else None)
-            _check_cost(made, cfg, Path(run_dir or folders.get("run" if not multirun else "sweep") or "."), spent)
-            _check_scenario_as_written(job, scenarios_checked)
-        except ConfigError as err:
-            raise UsageError(str(err)) from None
-    return Checked(_settle_folder(overrides, multirun, claim, run_dir, folders), checked)
+    checked, folders = {}, {}
+    for num in numbers:
+        job = all_jobs[num]
+        cfg, own, folders = _compose(job, loader, sweep) if multirun else \
+            _compose(_with_mode(overrides, "RUN"), loader)
+        made = _check_job(job, own, folders, overrides, multirun, run_dir, spent)
+        _check_scenario_as_written(job, scenarios, loader, own)
+        checked[num] = Job(tuple(job), cfg, made)
+    if multirun and (sweep_dir := override(overrides, "hydra.sweep.dir")) and Path(sweep_dir).is_dir():
+        _check_sweep_again(Path(sweep_dir), all_jobs, checked, loader, sweep)
+    claimed = settle_folder(overrides, multirun, claim, run_dir, folders)
+    for pinned in claimed:  # the claimed folder, as the override would have set it
+        for cfg in [sweep] * multirun + [job.config for job in checked.values()]:
+            _pin(cfg, pinned)
+    return Checked(claimed, tuple(checked[n] for n in sorted(checked)), sweep, loader)
 
 
-def _settle_folder(overrides: list[str], multirun: bool, claim: bool, run_dir: str | None, folders: dict) -> list[str]:
-    """Check (and with ``claim``, create) the run or sweep folder; the override naming a claimed default one."""
-    if not multirun:
-        if run_dir is not None:
-            if claim:
-                _writable(Path(run_dir), "hydra.run.dir")
-            return []
-        return [f"hydra.run.dir={_claim(folders['run'])}"] if claim else []
-    sweep_dir = _override(overrides, "hydra.sweep.dir")
-    if sweep_dir is None:
-        return [f"hydra.sweep.dir={_claim(folders['sweep'])}"] if claim else []
-    sweep_dir = Path(sweep_dir)
-    if sweep_dir.is_dir():
-        _check_sweep_again(overrides, sweep_dir)
-    if claim:
-        _writable(sweep_dir, "hydra.sweep.dir")
-    return []
+def _pin(cfg: DictConfig, override: str) -> None:
+    """Set ``hydra.KEY.dir=VALUE`` in a composed config as Hydra composes that override."""
+    key, _, value = override.partition("=")
+    OmegaConf.update(cfg, key, value)
+    given = cfg.hydra.overrides.hydra
+    mode = next((k for k, o in enumerate(given) if o.startswith("hydra.mode=")), len(given))
+    given.insert(mode, override)  # before the hydra.mode Hydra's command line adds last
 
 
-def _check_sweep_again(overrides: list[str], sweep_dir: Path) -> None:
-    """A ``-m`` sweep run again into its folder: each job must match its folder (and no live run hold it)."""
+def _check_job(job: list[str], own: DictConfig, folders: dict, overrides: list[str], multirun: bool,
+               run_dir: str | None, spent: list[int]) -> CheckedPlan:
+    """Validate and plan one job's composed config; its plan."""
+    check_folder_names(overrides, own, folders)
+    if multirun and folders.get("sweep") and folders.get("job") is not None:
+        fits(Path(str(folders["sweep"])) / f"999_{folders['job']}", "hydra.sweep.dir")  # the job's folder
+    try:
+        check_not_swept(job, own)
+        made = plan(own)
+        table_entries(made)  # the plan's output columns (a swept key may not repeat one)
+        checked = CheckedPlan(OmegaConf.to_container(own, resolve=True), made)
+        _check_target(checked.container, Path(run_dir) if run_dir else None)
+        _check_cost(made, own, Path(run_dir or folders.get("run" if not multirun else "sweep") or "."), spent)
+    except ConfigError as err:
+        raise UsageError(str(err)) from None
+    return checked
+
+
+def _check_sweep_again(sweep_dir: Path, all_jobs: list[list[str]], checked: dict[int, Job], loader, sweep) -> None:
+    """A ``-m`` sweep run again into its folder: each job must match its folder (and no live run hold it).
+
+    A job the check did not compose (beyond :data:`sim.jobs.MAX_JOBS`) is composed here for this check only.
+    """
     existing = {int(p.name.split("_")[0]): p for p in sweep_dir.iterdir()
                 if p.is_dir() and p.name.split("_")[0].isdigit()}
-    for num, job in _job_numbers(overrides, set(existing)).items():
-        cfg, job_folders = _compose(job)
-        expected = f"{num}_{job_folders['job']}"  # hydra.sweep.subdir
+    for num in sorted(n for n in existing if n < len(all_jobs)):
+        if num in checked:
+            cfg, container = checked[num].config, checked[num].plan.container
+        else:
+            cfg, own, _ = _compose(all_jobs[num], loader, sweep)
+            container = OmegaConf.to_container(own, resolve=True)
+        expected = f"{num}_{OmegaConf.select(cfg, 'hydra.job.override_dirname')}"  # hydra.sweep.subdir
         if existing[num].name != expected:
             raise UsageError(f"hydra.sweep.dir: {sweep_dir} holds job {num} as {existing[num].name}, but job {num} "
                              f"of this sweep is {expected}; choose a new hydra.sweep.dir")
         try:
-            _check_target(cfg, existing[num])
+            _check_target(container, existing[num])
         except ConfigError as err:
             raise UsageError(f"{err} (job {num} of the -m sweep)") from None

@@ -153,7 +153,7 @@ def test_a_run_refuses_a_scenario_file_whose_own_value_lies_outside_its_prior(mo
     check = preflight.check
     check(["scenario.payoff.pass_through=0.1", "run.seeds=1"], multirun=False)  # a what-if override is allowed
     written = compose_config("scenario.payoff.pass_through=0.2")  # as if the scenario file said 0.2
-    monkeypatch.setattr(preflight, "_compose", lambda job: (written, {"run": None, "sweep": None}))
+    monkeypatch.setattr(preflight, "_compose", lambda job, *a, **k: (written, written, {"run": None, "sweep": None}))
     with pytest.raises(preflight.UsageError, match=r"^scenario.calibration.scenario.payoff.pass_through: the value "
                                                    r"0.2 lies outside its prior"):
         check(["run.seeds=1"], multirun=False)

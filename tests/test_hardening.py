@@ -51,12 +51,12 @@ def test_two_runs_started_at_once_get_two_folders(tmp_path, monkeypatch):
 
 
 def test_a_taken_folder_name_gets_a_suffix(tmp_path, monkeypatch):
-    from sim.preflight import _claim
+    from sim.run_folder import claim_folder
 
     monkeypatch.chdir(tmp_path)
-    assert _claim("results/x/2025") == Path("results/x/2025")
-    assert _claim("results/x/2025") == Path("results/x/2025-2")
-    assert _claim("results/x/2025") == Path("results/x/2025-3")
+    assert claim_folder("results/x/2025") == Path("results/x/2025")
+    assert claim_folder("results/x/2025") == Path("results/x/2025-2")
+    assert claim_folder("results/x/2025") == Path("results/x/2025-3")
 
 
 @pytest.mark.parametrize("where", ["under-a-file", "a-file"])

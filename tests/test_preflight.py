@@ -136,9 +136,9 @@ def test_hydras_own_overrides_are_composed_with_the_job(monkeypatch):
 
     composed = []
     real = preflight._compose
-    monkeypatch.setattr(preflight, "_compose", lambda job: composed.append(list(job)) or real(job))
+    monkeypatch.setattr(preflight, "_compose", lambda job, *a, **k: composed.append(list(job)) or real(job, *a, **k))
     preflight.prepare(["+experiment=smoke", "hydra.job.chdir=false"], multirun=False)
     runs = [job for job in composed if "+experiment=smoke" in job]
-    assert runs == [["+experiment=smoke", "hydra.job.chdir=false"]]
+    assert runs == [["+experiment=smoke", "hydra.job.chdir=false", "hydra.mode=RUN"]]
     with pytest.raises(UsageError, match="hydra.callbacks.x._target_"):
         preflight.prepare(["+experiment=smoke", "+hydra.callbacks.x._target_=os.system"], multirun=False)

@@ -16,12 +16,18 @@ jobs, the dashboard, the validation cases, the tests) cheap, and neither can cha
   for a parse cache (a ``ConfigSource`` plugin under ``hydra_plugins`` could register a new scheme, but
   ``initialize_config_dir`` always reads ``file://``). It stays because it is measured to pay: composing the
   default config 20 times with distinct overrides in one process took 0.22 s of CPU a compose with it and
-  0.35 s without (``process_time``, 2-core machine under load, 7 December 2026), and a ``-m`` check composes up
-  to 64 jobs, the validation cases and the tests hundreds. If Hydra moves or changes the class,
+  0.35 s without (``process_time``, 2-core machine under load, 7 December 2026). Measured again once the run
+  verb composed each job once (:mod:`sim.preflight`), side by side in one session: the check of
+  ``+experiment=deadline_pressure`` (its config, its scenario as written, five negotiators) spent 0.86 s of CPU
+  composing with the cache and 0.99 s without; of a three-job ``-m`` sweep, 1.10 s and 1.72 s (medians of 5);
+  and the validation cases and the tests compose hundreds of times. If Hydra moves or changes the class,
   :func:`_install_file_cache` finds no registry, no ``file`` source or no ``load_config`` and composing goes on
   uncached.
 * **results**: :func:`compose_config` keeps the last :data:`RESULTS_KEPT` composed configs by their
   overrides and the state (path, size, modification time) of every file under ``conf/``, and returns a copy.
+
+:class:`ComposedJobs` is Hydra's config loader (its public ``ConfigLoader`` interface) that hands Hydra's
+sweeper and launcher the job configs the run verb's check already composed, so that a ``-m`` job is composed once.
 """
 
 from __future__ import annotations
@@ -31,12 +37,14 @@ import pickle
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
+from hydra.core.config_loader import ConfigLoader
 from omegaconf import DictConfig
 
 from sim.config.values import CONF_DIR
 
-__all__ = ["RESULTS_KEPT", "compose_config", "conf_state", "hydra_context"]
+__all__ = ["RESULTS_KEPT", "ComposedJobs", "compose_config", "conf_state", "hydra_context"]
 
 RESULTS_KEPT = 256  # composed configs kept by compose_config (each about 100 kB pickled)
 
@@ -79,14 +87,18 @@ def _install_file_cache() -> None:
 
 
 @contextmanager
-def hydra_context() -> Iterator[None]:
-    """Hydra initialised on ``conf/`` (cleared before and after), with the file cache installed."""
+def hydra_context(job_name: str = "app") -> Iterator[None]:
+    """Hydra initialised on ``conf/`` (cleared before and after), with the file cache installed.
+
+    Args:
+        job_name: ``hydra.job.name`` (the ``run`` verb's is ``cli``, as ``@hydra.main`` in :mod:`sim.cli` names it).
+    """
     from hydra import initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
     GlobalHydra.instance().clear()
     try:
-        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3", job_name=job_name):
             _install_file_cache()
             yield
     finally:
@@ -120,3 +132,43 @@ def compose_config(*overrides: str) -> DictConfig:
     while len(_results) > RESULTS_KEPT:
         _results.popitem(last=False)
     return cfg
+
+
+class ComposedJobs(ConfigLoader):
+    """Hydra's config loader that hands back the job configs a command's pre-run check composed.
+
+    Hydra's basic sweeper composes each job of a ``-m`` sweep to validate it and its launcher composes it again
+    to run it, both with ``load_sweep_config``. :mod:`sim.preflight` has composed each job with that very call
+    (and checked it), so this loader (Hydra's public :class:`~hydra.core.config_loader.ConfigLoader` interface)
+    returns that config, and passes every other request to Hydra's own loader.
+
+    Args:
+        loader: Hydra's config loader.
+        jobs: Each job's override list (as the sweeper splits the command line) -> its composed config. The
+            same object is returned each time: the sweeper's validation only composes, the launcher runs it.
+    """
+
+    def __init__(self, loader: ConfigLoader, jobs: dict[tuple[str, ...], DictConfig]) -> None:
+        self.loader, self.jobs = loader, jobs
+
+    def load_sweep_config(self, master_config: DictConfig, sweep_overrides: list[str]) -> DictConfig:
+        composed = self.jobs.get(tuple(sweep_overrides))
+        return composed if composed is not None else self.loader.load_sweep_config(master_config, sweep_overrides)
+
+    def load_configuration(self, *args: Any, **kwargs: Any) -> DictConfig:
+        return self.loader.load_configuration(*args, **kwargs)
+
+    def get_search_path(self) -> Any:
+        return self.loader.get_search_path()
+
+    def get_sources(self) -> list:
+        return self.loader.get_sources()
+
+    def list_groups(self, parent_name: str) -> list[str]:
+        return self.loader.list_groups(parent_name)
+
+    def get_group_options(self, *args: Any, **kwargs: Any) -> list[str]:
+        return self.loader.get_group_options(*args, **kwargs)
+
+    def compute_defaults_list(self, *args: Any, **kwargs: Any) -> Any:
+        return self.loader.compute_defaults_list(*args, **kwargs)
