@@ -76,7 +76,7 @@ def _run(args: list[str]) -> int:
     if any(a in ("--help", "-h") for a in args):
         from sim.help import run_help
 
-        print(run_help())
+        print(run_help(overrides=args))  # the config those overrides compose, described
         return 0
     from sim.preflight import UsageError, prepare
 
