@@ -143,6 +143,7 @@ def calibrate_first(args: list[str]) -> list[str] | int:
     from omegaconf import OmegaConf
 
     from sim.config.compose import compose_config
+    from sim.config.posterior_draws import vantage_dates
     from sim.preflight import UsageError as Refused
     from sim.preflight import check
 
@@ -150,11 +151,12 @@ def calibrate_first(args: list[str]) -> list[str] | int:
         check([o for o in overrides if o != "forecast.source=posterior"], False, claim=False)
     except Refused:
         return args  # the run verb reports it, in its own words
-    as_of = OmegaConf.select(compose_config(*overrides), "scenario.as_of")
-    if as_of is None:
+    _, dates = vantage_dates(OmegaConf.to_container(compose_config(*overrides), resolve=True))
+    if not dates:
         print("error: forecast.source=posterior: needs scenario.as_of (the posterior is calibrated as of it)",
               file=sys.stderr)
         return 2
+    as_of = min(dates)  # the earliest vantage date of the run's worlds (a sweep of scenario.as_of: its first)
     out = Path("results/calibrate") / f"{as_of}_{dt.datetime.now():%Y-%m-%d_%H-%M-%S}"
     status = main([f"scenario.as_of={as_of}", "--out", str(out)])
     return [*args, f"forecast.calibration={out}"] if status == 0 else status
