@@ -25,7 +25,7 @@ from sim.inference.losses import loss_observations
 from sim.inference.observations import Observation, observations, origin
 from sim.inference.summaries import gaps
 
-__all__ = ["Calibration", "SETTINGS_FILE", "calibrate", "load_settings", "ppc_table"]
+__all__ = ["Calibration", "SETTINGS_FILE", "calibrate", "distance_function", "load_settings", "ppc_table"]
 
 SETTINGS_FILE = Path("inference") / "calibrate.yaml"  # under the configs folder (sim.resources.conf_dir)
 
@@ -68,7 +68,7 @@ def all_observations(configs: dict[str, dict], as_of: dt.date, before: bool = Fa
     return sorted(observations(configs, as_of, before) + losses, key=lambda o: (o.date, o.case, o.term))
 
 
-def _distance(sim: PanelSimulator, observed: list[Observation]):
+def distance_function(sim: PanelSimulator, observed: list[Observation]):
     """The batched distance function of ABC-SMC: per parameter vector, the Euclidean norm of every scaled gap."""
     cases = list(dict.fromkeys(o.case for o in observed))
 
@@ -157,7 +157,7 @@ def calibrate(as_of: dt.date, settings: dict, configs: dict | None = None, befor
     seed = int(settings["seed"])
     if folder is not None and folder.bar is not None:
         folder.bar.total = _worlds(settings, observed)
-    result = abc_smc(_distance(sim, observed), box_prior(sim.params), seed,
+    result = abc_smc(distance_function(sim, observed), box_prior(sim.params), seed,
                      particles=int(settings["particles"]), generations=int(settings["generations"]),
                      quantile=float(settings["quantile"]), moves=int(settings["moves"]),
                      progress=progress, checkpoint=folder)
