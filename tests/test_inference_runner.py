@@ -70,7 +70,7 @@ def uk():
     from sim.inference.ensemble import case_config
     from sim.inference.observations import origin
 
-    settings = load_settings({"cases": ["us_uk_2025"], "particles": 10, "generations": 2, "moves": 1,
+    settings = load_settings({"cases": ["us_uk_2025"], "particles": 10, "generations": 1, "moves": 1,
                               "chunk_size": 4})
     plain = case_config("us_uk_2025", None, settings)
     return settings, {"us_uk_2025": case_config("us_uk_2025", origin(plain), settings)}
@@ -108,10 +108,10 @@ def test_the_same_posterior_whatever_the_workers_and_after_a_stop(uk, tmp_path):
     batch = tmp_path / "two" / "generations" / "gen_00" / "us_uk_2025"
     manifest = json.loads((batch / "manifest.json").read_text())
     assert manifest["chunks"] == 3 and (batch / "outcomes.parquet").is_file()  # 10 worlds in chunks of 4
-    # stopped as generation 2's move starts; resumed by the same call
+    # stopped as generation 1's move starts (the prior sample kept); resumed by the same call
     with pytest.raises((Stop, Interrupted)):
-        _calibrate(uk, tmp_path / "stopped", workers=1, stop="gen_02/move_1")
-    assert CalibrationFolder(tmp_path / "stopped", uk[0]).done() == 2
+        _calibrate(uk, tmp_path / "stopped", workers=1, stop="gen_01/move_1")
+    assert CalibrationFolder(tmp_path / "stopped", uk[0]).done() == 1
     resumed = _calibrate(uk, tmp_path / "stopped", workers=1)
     np.testing.assert_array_equal(resumed.posterior().to_numpy(), one.posterior().to_numpy())
     assert resumed.result.simulations == one.result.simulations

@@ -241,6 +241,9 @@ def backtest_main(args: list[str]) -> int:
         return 0
     try:
         as_of, overrides, out, _ = parse(args, "backtest")
+        ignored = [k for k in ("workers", "executor", "dask_address") if k in overrides]
+        if ignored:
+            raise UsageError(f"run.{ignored[0]}: not an argument of backtest (its calibrations run in this process)")
         if as_of is not None:
             raise UsageError("scenario.as_of: not an argument of backtest (each case is forecast from the day before "
                              "its own announcement)")
