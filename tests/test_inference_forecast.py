@@ -68,3 +68,30 @@ def test_posterior_refused(tmp_path):
         plan(_cfg("scenario.as_of=2025-06-26", "forecast.source=posterior", f"forecast.calibration={tmp_path / 'x'}"))
     with pytest.raises(ConfigError, match="forecast.source"):
         plan(_cfg("forecast.source=posteriors"))
+
+
+def test_posterior_refused_when_a_swept_vantage_date_is_earlier(tmp_path):
+    """The check reads the grid's dates when the grid sweeps scenario.as_of, not the base scenario.as_of."""
+    folder = _folder(tmp_path, as_of="2025-06-26")
+    post = ("forecast.source=posterior", f"forecast.calibration={folder}")
+    with pytest.raises(ConfigError, match=r"forecast.calibration.*sweep.grid.scenario.as_of=2025-05-03"):
+        plan(_cfg("scenario.as_of=2025-07-15", "+sweep.grid.scenario.as_of=[2025-05-03,2025-07-15]", *post))
+    # every swept date on or after the calibration's: accepted, whatever the base date
+    ok = plan(_cfg("scenario.as_of=2025-05-03", "+sweep.grid.scenario.as_of=[2025-06-26,2025-07-15]", *post))
+    assert np.all(_columns(ok, KEY)[0] == 1.4)
+
+
+def test_posterior_refused_on_the_command_line_before_anything_is_written(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "cal").mkdir()
+    folder = _folder(tmp_path / "cal", as_of="2025-06-26")
+    runs = tmp_path / "runs"
+    done = subprocess.run([sys.executable, "-m", "sim", "run", "scenario=us_japan_2025", "+experiment=forecast",
+                           "+sweep.grid.scenario.as_of=[2025-05-03,2025-07-15]", "forecast.source=posterior", f"forecast.calibration={folder}", "sweep.sample.n=10",
+                           f"hydra.run.dir={runs / 'x'}"], capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "forecast.calibration" in lines[0] and "2025-05-03" in lines[0]
+    assert not runs.exists()

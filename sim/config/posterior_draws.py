@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from sim.config import priors
-from sim.config.values import ConfigError, Tree, get
+from sim.config.values import MISSING, ConfigError, Tree, flatten, get, lookup
 
-__all__ = ["SOURCES", "draw_columns", "read_posterior", "source"]
+__all__ = ["SOURCES", "draw_columns", "read_posterior", "source", "vantage_dates"]
 
 SOURCES = ("prior", "posterior")
 
@@ -70,6 +70,35 @@ def _fitted_keys(diag: dict) -> dict[str, str]:
     return out
 
 
+def vantage_dates(cfg: Tree) -> tuple[str, list[dt.date]]:
+    """Where a forecast's worlds take their vantage dates from, and the dates: each ``sweep.grid`` value of
+    ``scenario.as_of`` when the grid sweeps it, else ``scenario.as_of`` (none when it is null: the scenario as
+    written)."""
+    grid = lookup(cfg, "sweep.grid")
+    swept = flatten(grid).get("scenario.as_of") if isinstance(grid, dict) else None
+    where, values = ("sweep.grid.scenario.as_of", swept) if isinstance(swept, list) else \
+        ("scenario.as_of", [lookup(cfg, "scenario.as_of")])
+    return where, [d for d in map(_day, values) if d is not None]
+
+
+def _day(value) -> dt.date | None:
+    """A date from its ISO text; None for null or for text that is not one (the scenario's check reports it)."""
+    try:
+        return dt.date.fromisoformat(str(value)) if value is not None and value is not MISSING else None
+    except ValueError:
+        return None
+
+
+def _check_vantage(cfg: Tree, calibrated) -> None:
+    """Refuse a posterior calibrated as of a date after any world's vantage date: it would bring facts dated after
+    that day into its forecast."""
+    where, dates = vantage_dates(cfg)
+    if calibrated is None or not dates or dt.date.fromisoformat(str(calibrated)) <= min(dates):
+        return
+    raise ConfigError("forecast.calibration", f"was calibrated as of {calibrated}, after the forecast's vantage "
+                                              f"date {where}={min(dates)}; calibrate as of {min(dates)} or earlier")
+
+
 def draw_columns(cfg: Tree, n: int, root_seed: int, grid_keys: set[str]) -> dict[str, np.ndarray]:
     """``n`` points: the priors' draws with the fitted keys replaced by particles of the posterior.
 
@@ -85,12 +114,7 @@ def draw_columns(cfg: Tree, n: int, root_seed: int, grid_keys: set[str]) -> dict
         particles, w, diag = read_posterior(Path(str(folder)))
     except (ValueError, OSError) as err:
         raise ConfigError("forecast.calibration", " ".join(str(err).split())[:300]) from None
-    as_of = get(cfg, "scenario.as_of")
-    calibrated = diag.get("as_of")
-    if as_of is not None and calibrated is not None and dt.date.fromisoformat(str(calibrated)) > dt.date.fromisoformat(
-            str(as_of)):
-        raise ConfigError("forecast.calibration", f"was calibrated as of {calibrated}, after the forecast's vantage "
-                                                  f"date scenario.as_of={as_of}; calibrate as of {as_of} or earlier")
+    _check_vantage(cfg, diag.get("as_of"))
     columns = priors.draw_columns(cfg, n, root_seed, grid_keys)
     # the posterior's own stream of the root seed (the priors' is spawn key 2**32 - 1)
     rng = np.random.default_rng(np.random.SeedSequence(root_seed, spawn_key=(2**32 - 2,)))

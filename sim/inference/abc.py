@@ -16,6 +16,11 @@ which the prior is standard logistic: no move falls outside the prior's support.
 Every simulator call gets a whole batch (an array of parameter vectors: all the copies of one step) and one
 generator, so a model that runs many worlds at once (this project's ensemble runner) pays its overhead once per
 batch, and a seed fixes the result. The prior is :class:`BoxPrior`: independent uniform and triangular marginals.
+
+A :class:`Checkpoint` given to :func:`abc_smc` receives each finished generation's :class:`State` (the particles
+on the sampler's scale, their distances, every generation's record and the generator's state), and gives the last
+one back when a stopped run starts again, so that it goes on from there and ends with the same population; it is
+also told, before each simulator call, which step the call is (``gen_00``, ``gen_01/move_1``, ...).
 """
 
 from __future__ import annotations
@@ -23,10 +28,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
-__all__ = ["BoxPrior", "Generation", "Result", "abc_smc", "effective_sample_size"]
+__all__ = ["BoxPrior", "Checkpoint", "Generation", "Result", "State", "abc_smc", "effective_sample_size"]
 
 Simulator = Callable[[np.ndarray, np.random.Generator], np.ndarray]  # (n, d) parameters -> (n,) distances
 
@@ -112,6 +118,40 @@ class Result:
     wall_s: float = 0.0
 
 
+@dataclass
+class State:
+    """Everything needed to go on after a finished generation.
+
+    Attributes:
+        generation: The generations done after the prior sample (0: the prior sample only).
+        z: The particles on the sampler's scale, shape (particles, d).
+        distances: Their simulated distances.
+        generations: Per generation so far, its :class:`Generation`.
+        rng: The generator's state after the generation (``bit_generator.state``: plain ints and text).
+        wall_s: Wall time spent so far, over every run that contributed, seconds.
+    """
+
+    generation: int
+    z: np.ndarray
+    distances: np.ndarray
+    generations: list[Generation]
+    rng: dict
+    wall_s: float
+
+
+class Checkpoint(Protocol):
+    """Where :func:`abc_smc` keeps its finished generations (:mod:`sim.inference.folder`)."""
+
+    def load(self) -> State | None:
+        """The last finished generation's state, or None to start afresh."""
+
+    def save(self, state: State) -> None:
+        """Keep a finished generation's state (atomically: a stop leaves the previous one intact)."""
+
+    def at(self, step: str) -> None:
+        """The simulator calls that follow are of ``step`` (``gen_00``, ``gen_01/move_1``, ...)."""
+
+
 def effective_sample_size(w: np.ndarray) -> float:
     """Kish's effective sample size of weights ``w``: (sum w)^2 / sum w^2."""
     w = np.asarray(w, dtype=float)
@@ -138,9 +178,9 @@ def _to_theta(prior: BoxPrior, z: np.ndarray) -> np.ndarray:
 
 
 def _generation(simulate: Simulator, prior: BoxPrior, rng: np.random.Generator, prev: Result, quantile: float,
-                moves: int) -> tuple[Result, Generation]:
+                moves: int, at: Callable[[str], None]) -> tuple[Result, Generation]:
     """One generation: drop the particles beyond the threshold, replenish them from the survivors, move the copies
-    by ``moves`` ABC-MCMC steps (``z`` on the sampler's scale)."""
+    by ``moves`` ABC-MCMC steps (``z`` on the sampler's scale); ``at`` is told each move's name before its call."""
     eps = float(np.quantile(prev.distances, quantile))
     alive = np.flatnonzero(prev.distances <= eps)
     n = len(prev.distances)
@@ -150,8 +190,9 @@ def _generation(simulate: Simulator, prior: BoxPrior, rng: np.random.Generator, 
     z[dead], d[dead] = z[parents], d[parents]
     cov = _move_cov(prev.theta[alive])
     sims = accepted = 0
-    for _ in range(moves if len(dead) else 0):
+    for m in range(moves if len(dead) else 0):
         prop = z[dead] + rng.multivariate_normal(np.zeros(z.shape[1]), cov, size=len(dead), method="cholesky")
+        at(f"move_{m + 1}")
         dp = np.asarray(simulate(_to_theta(prior, prop), rng), dtype=float)
         ratio = _logistic_pdf(prop) / _logistic_pdf(z[dead])
         ok = (dp <= eps) & (rng.random(len(dead)) < ratio)
@@ -163,8 +204,21 @@ def _generation(simulate: Simulator, prior: BoxPrior, rng: np.random.Generator, 
             Generation(eps, sims, accepted, accepted / sims if sims else 0.0, float(n), distinct))
 
 
+def _prior_sample(simulate: Simulator, prior: BoxPrior, seed: int, particles: int,
+                  at: Callable[[str], None]) -> tuple[State, np.random.Generator]:
+    """Generation 0: ``particles`` draws of the prior, simulated once each."""
+    rng = np.random.default_rng(seed)
+    u = rng.random((particles, len(prior.lo)))
+    z = np.log(u) - np.log1p(-u)  # the prior on the sampler's scale: independent standard logistic
+    at("gen_00")
+    dist = np.asarray(simulate(_to_theta(prior, z), rng), dtype=float)
+    first = Generation(float(dist.max()), particles, particles, 1.0, float(particles), particles)
+    return State(0, z, dist, [first], rng.bit_generator.state, 0.0), rng
+
+
 def abc_smc(simulate: Simulator, prior: BoxPrior, seed: int, particles: int = 200, generations: int = 4,
-            quantile: float = 0.5, moves: int = 3, progress: Callable[[int, int], None] | None = None) -> Result:
+            quantile: float = 0.5, moves: int = 3, progress: Callable[[int, int], None] | None = None,
+            checkpoint: Checkpoint | None = None) -> Result:
     """Run ABC-SMC and return the final population.
 
     Args:
@@ -177,27 +231,34 @@ def abc_smc(simulate: Simulator, prior: BoxPrior, seed: int, particles: int = 20
         quantile: Each threshold is this quantile of the population's distances.
         moves: ABC-MCMC steps per replenished particle and generation.
         progress: Called after each generation with (generation done, generations in all).
+        checkpoint: Keeps each finished generation, and gives back the last one of a stopped run to go on from.
 
     Returns:
         The :class:`Result`: the last generation's particles, weights and distances, and every generation's
         threshold, simulations, acceptance rate and distinct particles.
     """
     start = time.perf_counter()
-    rng = np.random.default_rng(seed)
-    u = rng.random((particles, len(prior.lo)))
-    z = np.log(u) - np.log1p(-u)  # the prior on the sampler's scale: independent standard logistic
-    dist = np.asarray(simulate(_to_theta(prior, z), rng), dtype=float)
-    pop = Result(z, np.full(particles, 1.0 / particles), dist)
-    gens = [Generation(float(dist.max()), particles, particles, 1.0, float(particles), particles)]
+    at = checkpoint.at if checkpoint else (lambda step: None)
+    state = checkpoint.load() if checkpoint else None
+    if state is None:
+        state, rng = _prior_sample(simulate, prior, seed, particles, at)
+        state.wall_s = time.perf_counter() - start
+        if checkpoint:
+            checkpoint.save(state)
+    else:  # a stopped run goes on from its last finished generation, with the generator where it was
+        rng = np.random.default_rng(seed)
+        rng.bit_generator.state = state.rng
+    start = time.perf_counter() - state.wall_s  # wall time counts every run that contributed
     if progress:
-        progress(1, generations + 1)
-    for g in range(generations):
-        pop, gen = _generation(simulate, prior, rng, pop, quantile, moves)
-        gens.append(gen)
+        progress(state.generation + 1, generations + 1)
+    for g in range(state.generation + 1, generations + 1):
+        prev = Result(state.z, np.full(particles, 1.0 / particles), state.distances)
+        pop, gen = _generation(simulate, prior, rng, prev, quantile, moves, lambda m, g=g: at(f"gen_{g:02d}/{m}"))
+        state = State(g, pop.theta, pop.distances, [*state.generations, gen], rng.bit_generator.state,
+                      time.perf_counter() - start)
+        if checkpoint:
+            checkpoint.save(state)
         if progress:
-            progress(g + 2, generations + 1)
-    pop.theta = _to_theta(prior, pop.theta)
-    pop.generations = gens
-    pop.simulations = sum(g.simulations for g in gens)
-    pop.wall_s = time.perf_counter() - start
-    return pop
+            progress(g + 1, generations + 1)
+    return Result(_to_theta(prior, state.z), np.full(particles, 1.0 / particles), state.distances,
+                  state.generations, sum(g.simulations for g in state.generations), time.perf_counter() - start)

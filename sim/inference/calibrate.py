@@ -20,11 +20,12 @@ import yaml
 
 from sim.inference.abc import Result, abc_smc
 from sim.inference.ensemble import PanelSimulator, box_prior
+from sim.inference.folder import CalibrationFolder
 from sim.inference.losses import loss_observations
 from sim.inference.observations import Observation, observations, origin
 from sim.inference.summaries import gaps
 
-__all__ = ["Calibration", "SETTINGS_FILE", "calibrate", "load_settings", "ppc_table"]
+__all__ = ["Calibration", "SETTINGS_FILE", "calibrate", "distance_function", "load_settings", "ppc_table"]
 
 SETTINGS_FILE = Path("inference") / "calibrate.yaml"  # under the configs folder (sim.resources.conf_dir)
 
@@ -67,7 +68,7 @@ def all_observations(configs: dict[str, dict], as_of: dt.date, before: bool = Fa
     return sorted(observations(configs, as_of, before) + losses, key=lambda o: (o.date, o.case, o.term))
 
 
-def _distance(sim: PanelSimulator, observed: list[Observation]):
+def distance_function(sim: PanelSimulator, observed: list[Observation]):
     """The batched distance function of ABC-SMC: per parameter vector, the Euclidean norm of every scaled gap."""
     cases = list(dict.fromkeys(o.case for o in observed))
 
@@ -126,8 +127,16 @@ def resample(result: Result, n: int, seed: int) -> np.ndarray:
     return result.theta[np.minimum(idx, len(result.theta) - 1)]
 
 
+def _worlds(settings: dict, observed: list[Observation]) -> int:
+    """About how many worlds a calibration simulates (for its progress bar): per case with an observed term, the
+    prior sample, about (1 - quantile) of the particles moved ``moves`` times a generation, and the check."""
+    n, cases = int(settings["particles"]), len({o.case for o in observed if not is_loss(o)})
+    moved = n - int(np.ceil(float(settings["quantile"]) * n))
+    return cases * (2 * n + int(settings["generations"]) * int(settings["moves"]) * moved)
+
+
 def calibrate(as_of: dt.date, settings: dict, configs: dict | None = None, before: bool = False,
-              progress=None) -> Calibration:
+              progress=None, folder: CalibrationFolder | None = None) -> Calibration:
     """Fit the parameters to the observations dated on or before ``as_of`` (strictly before with ``before``).
 
     Args:
@@ -136,17 +145,24 @@ def calibrate(as_of: dt.date, settings: dict, configs: dict | None = None, befor
         configs: Per case its config from its origin (made if not given; lets a caller reuse them).
         before: Use only observations dated strictly before ``as_of`` (a backtest's calibration).
         progress: Called after each generation with (done, total).
+        folder: The calibration's run folder: every batch runs there on the project's runner, each generation is
+            kept, and a stopped calibration goes on from its last one (:mod:`sim.inference.folder`). None: every
+            batch runs in this process and nothing is written.
 
     With no observation dated by ``as_of`` every distance is 0: the population stays the prior sample, and the
     posterior is the prior.
     """
-    sim = PanelSimulator(settings, list(settings["cases"]), configs)
+    sim = PanelSimulator(settings, list(settings["cases"]), configs, runner=folder)
     observed = all_observations(sim.configs, as_of, before=before)
     seed = int(settings["seed"])
-    result = abc_smc(_distance(sim, observed), box_prior(sim.params), seed,
+    if folder is not None and folder.bar is not None:
+        folder.bar.total = _worlds(settings, observed)
+    result = abc_smc(distance_function(sim, observed), box_prior(sim.params), seed,
                      particles=int(settings["particles"]), generations=int(settings["generations"]),
                      quantile=float(settings["quantile"]), moves=int(settings["moves"]),
-                     progress=progress)
+                     progress=progress, checkpoint=folder)
     theta = resample(result, int(settings["particles"]), seed + 1)
+    if folder is not None:
+        folder.at("ppc")
     ppc = ppc_table(sim, observed, theta, seed + 2)
     return Calibration(as_of, settings, observed, sim, result, ppc)

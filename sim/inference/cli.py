@@ -1,7 +1,9 @@
-"""``python -m sim calibrate scenario.as_of=DATE [calibrate.KEY=VALUE ...] [--out DIR] [--no-figures]``.
+"""``python -m sim calibrate scenario.as_of=DATE [calibrate.KEY=VALUE ...] [run.KEY=VALUE ...] [--out DIR]
+[--no-figures]``.
 
 Every argument is checked before anything runs or is written: a bad one gets one line naming the key and what it
-allows, and exit status 2.
+allows, and exit status 2. A calibration stopped by Ctrl-C or SIGTERM (or killed) goes on from its last finished
+generation when the same command is run again with ``--out`` its folder.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ __all__ = ["main", "parse"]
 
 USAGE = ("usage: python -m sim calibrate scenario.as_of=YYYY-MM-DD [calibrate.particles=N] "
          "[calibrate.generations=N] [calibrate.quantile=Q] [calibrate.moves=N] [calibrate.seed=N] "
+         "[calibrate.chunk_size=N] [run.workers=N|null] [run.executor=local|dask] [run.dask_address=ADDRESS] "
          "[--out DIR] [--no-figures]")
-_INTS = {"particles": (10, 100_000), "generations": (0, 50), "moves": (1, 100), "seed": (0, 2**32 - 1)}
+_INTS = {"particles": (10, 100_000), "generations": (0, 50), "moves": (1, 100), "seed": (0, 2**32 - 1),
+         "chunk_size": (1, 1_000_000)}
 FIRST, LAST = dt.date(2025, 1, 1), dt.date(2025, 12, 31)
 
 
@@ -37,6 +41,32 @@ def _number(key: str, text: str):
     if not text.lstrip("-").isdigit() or not lo <= int(text) <= hi:
         raise UsageError(f"{key}: must be an integer from {lo} to {hi}, got {text!r}")
     return int(text)
+
+
+def _run_setting(key: str, text: str):
+    """``run.workers``, ``run.executor`` or ``run.dask_address``: where the calibration's batches run."""
+    if key == "run.workers":
+        if text == "null":
+            return None
+        if not text.isdigit() or not 1 <= int(text) <= 1024:
+            raise UsageError(f"run.workers: must be an integer from 1 to 1024, or null (this machine's cores), "
+                             f"got {text!r}")
+        return int(text)
+    if key == "run.executor":
+        if text not in ("local", "dask"):
+            raise UsageError(f"run.executor: must be local or dask, got {text!r}")
+        if text == "dask":
+            import importlib.util
+
+            if importlib.util.find_spec("distributed") is None:
+                raise UsageError("run.executor: dask needs the dask extra: pip install -e '.[dask]'")
+        return text
+    if key == "run.dask_address":
+        if text != "null" and not (text.startswith(("tcp://", "tls://")) and len(text) > 6):
+            raise UsageError(f"run.dask_address: must be a scheduler address such as tcp://HOST:8786, or null, "
+                             f"got {text!r}")
+        return None if text == "null" else text
+    raise UsageError(f"{key}: unknown; choose one of run.workers, run.executor, run.dask_address")
 
 
 def _date(text: str) -> dt.date:
@@ -67,6 +97,9 @@ def parse(args: list[str], verb: str = "calibrate") -> tuple[dt.date | None, dic
             out = Path(rest.pop(0))
         elif arg.startswith("scenario.as_of="):
             as_of = _date(arg.split("=", 1)[1])
+        elif arg.startswith("run.") and "=" in arg:
+            key, value = arg.split("=", 1)
+            overrides[key.split(".", 1)[1]] = _run_setting(key, value)
         elif arg.startswith("calibrate.") and "=" in arg:
             key, value = arg.split("=", 1)
             if key.split(".", 1)[1] not in (*_INTS, "quantile"):
@@ -83,6 +116,8 @@ def check_out(out: Path) -> None:
         raise UsageError(f"--out {out}: is a file; give a new folder")
     if (out / "posterior.parquet").exists():
         raise UsageError(f"--out {out}: holds a calibration already; give a new folder")
+    if out.is_dir() and any(out.iterdir()) and not (out / "calibration.json").is_file():
+        raise UsageError(f"--out {out}: holds other files and no stopped calibration; give a new folder")
 
 
 def bar(total: int, desc: str):
@@ -101,24 +136,58 @@ def main(args: list[str]) -> int:
     """Entry point of the ``calibrate`` verb; the exit status."""
     if any(a in ("-h", "--help") for a in args):
         print(USAGE + "\n\nFit the shared US objectives and the per-case parameters to the panel's arrangements "
-              "announced on or before the date, by ABC-SMC (docs/calibrate.md).")
+              "announced on or before the date, by ABC-SMC (docs/calibrate.md). Run the same command with --out "
+              "the folder of a stopped calibration to resume it.")
         return 0
+    from sim.inference.calibrate import load_settings
+    from sim.inference.folder import CalibrationFolder, FolderError, record_of
+
     try:
         as_of, overrides, out, figures = parse(args)
         if as_of is None:
             raise UsageError("scenario.as_of: required, a date YYYY-MM-DD (the observations dated on or before it)")
         out = out or Path("results/calibrate") / f"{as_of}_{dt.datetime.now():%Y-%m-%d_%H-%M-%S}"
         check_out(out)
-    except UsageError as err:
+        settings = load_settings(overrides)
+        folder = CalibrationFolder(out, settings)
+        folder.claim(record_of(as_of, settings))
+    except (UsageError, FolderError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    from sim.inference.calibrate import calibrate, load_settings
-    from sim.inference.posterior import write
+    return _run(as_of, settings, folder, figures)
 
-    settings = load_settings(overrides)
-    step, b = bar(int(settings["generations"]) + 1, f"calibrate as of {as_of}")
-    cal = calibrate(as_of, settings, progress=step)
-    b.close()
+
+def _run(as_of: dt.date, settings: dict, folder, figures: bool) -> int:
+    """Calibrate into ``folder`` (resuming what it holds) and write the posterior's files; the exit status."""
+    from tqdm.auto import tqdm
+
+    from sim.config import ConfigError
+    from sim.inference.calibrate import calibrate
+    from sim.inference.posterior import write
+    from sim.run.executors import sigterm_as_interrupt
+    from sim.run.runner import Interrupted
+
+    out, resumed = folder.folder, folder.done()
+    if resumed:
+        print(f"resuming {out}: {resumed} generation(s) done", file=sys.stderr)
+    folder.bar = tqdm(total=None, desc=f"calibrate as of {as_of}", unit="neg", disable=None)
+
+    def step(done: int, total: int) -> None:
+        folder.bar.set_postfix_str(f"generation {min(done + 1, total)}/{total}" if done < total else "check")
+
+    try:
+        with sigterm_as_interrupt():
+            cal = calibrate(as_of, settings, progress=step, folder=folder)
+    except (KeyboardInterrupt, Interrupted):
+        print(f"\nstopped: {folder.done()} generation(s) kept in {out}; run the same command with --out {out} to "
+              "resume", file=sys.stderr)
+        return 130
+    except ConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    finally:
+        folder.bar.close()
+        folder.close()
     if not cal.observed:
         print(f"note: no panel arrangement was announced on or before {as_of}: the posterior is the prior sample")
     written = write(cal, out, figures)
@@ -143,6 +212,7 @@ def calibrate_first(args: list[str]) -> list[str] | int:
     from omegaconf import OmegaConf
 
     from sim.config.compose import compose_config
+    from sim.config.posterior_draws import vantage_dates
     from sim.preflight import UsageError as Refused
     from sim.preflight import check
 
@@ -150,11 +220,12 @@ def calibrate_first(args: list[str]) -> list[str] | int:
         check([o for o in overrides if o != "forecast.source=posterior"], False, claim=False)
     except Refused:
         return args  # the run verb reports it, in its own words
-    as_of = OmegaConf.select(compose_config(*overrides), "scenario.as_of")
-    if as_of is None:
+    _, dates = vantage_dates(OmegaConf.to_container(compose_config(*overrides), resolve=True))
+    if not dates:
         print("error: forecast.source=posterior: needs scenario.as_of (the posterior is calibrated as of it)",
               file=sys.stderr)
         return 2
+    as_of = min(dates)  # the earliest vantage date of the run's worlds (a sweep of scenario.as_of: its first)
     out = Path("results/calibrate") / f"{as_of}_{dt.datetime.now():%Y-%m-%d_%H-%M-%S}"
     status = main([f"scenario.as_of={as_of}", "--out", str(out)])
     return [*args, f"forecast.calibration={out}"] if status == 0 else status
@@ -170,6 +241,9 @@ def backtest_main(args: list[str]) -> int:
         return 0
     try:
         as_of, overrides, out, _ = parse(args, "backtest")
+        ignored = [k for k in ("workers", "executor", "dask_address") if k in overrides]
+        if ignored:
+            raise UsageError(f"run.{ignored[0]}: not an argument of backtest (its calibrations run in this process)")
         if as_of is not None:
             raise UsageError("scenario.as_of: not an argument of backtest (each case is forecast from the day before "
                              "its own announcement)")

@@ -8,9 +8,11 @@ in a sweep's columns (:func:`sim.config.sweep.column_name`), and its prior is th
 integrated out, not fitted).
 
 One call of :meth:`PanelSimulator.outcomes` runs, per case, one world per parameter vector as the forecast
-experiment does from the case's origin (the day before its announcement): the same config composition, the same
-plan and the same chunked runner (:func:`sim.run.runner.simulate`), in this process, with the run's seed drawn
-from the caller's generator, so a seed fixes every world.
+experiment does from the case's origin (the day before its announcement): the same config composition and the
+same plan, with the run's seed drawn from the caller's generator, so a seed fixes every world. With a ``runner``
+(:class:`sim.inference.folder.CalibrationFolder`) the plan is executed by the project's runner into the
+calibration's folder (workers, Dask, resume); without one it runs in this process
+(:func:`sim.run.runner.simulate`), with the same outcome table.
 """
 
 from __future__ import annotations
@@ -101,9 +103,12 @@ class PanelSimulator:
         settings: The calibration's settings (``max_rounds``, ``shared``, ``per_case``).
         cases: The case names to simulate.
         configs: Per case, its config composed from its origin (:func:`case_config`); made if not given.
+        runner: Runs a case's batch (``outcomes(case, cfg, columns)``, e.g. a
+            :class:`sim.inference.folder.CalibrationFolder`); None: in this process.
     """
 
-    def __init__(self, settings: dict, cases: list[str], configs: dict[str, dict] | None = None):
+    def __init__(self, settings: dict, cases: list[str], configs: dict[str, dict] | None = None, runner=None):
+        self.runner = runner
         self.configs = configs or {}
         for case in cases:
             if case not in self.configs:
@@ -146,5 +151,7 @@ class PanelSimulator:
         from sim.run.runner import simulate
 
         cfg, columns = self._columns(case, theta, seed)
+        if self.runner is not None:
+            return self.runner.outcomes(case, cfg, columns)
         out, _ = simulate(plan(cfg, samples=columns))
         return out

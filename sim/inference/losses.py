@@ -1,11 +1,11 @@
 """Published pre-deal estimates of the exporter's no-deal loss, as dated observations, and the model's value of them.
 
 A panel scenario may record, in ``scenario.evidence.no_deal_gdp``, the exporter's GDP and published estimates of
-its loss from the US tariffs, in per cent of GDP (``low_pct``, ``high_pct``), each with a ``source`` string that
-carries its date ("Winchester (AUT) model, ≈4 Apr 2025"). Each estimate becomes an observation (term
-``no_deal_loss:<k>``) dated by :func:`estimate_date`: the latest day its source allows ("≈Apr 2025" is 30 April;
-"≈4-7 Apr 2025" is 7 April), so that it is never used before it could have been read; an estimate whose source
-names no date is not used. Its value is the middle of its range, on a scale of 0 to :data:`SCALE_PCT` per cent.
+its loss from the US tariffs, in per cent of GDP (``low_pct``, ``high_pct``), each with its ``source`` and its
+``date``: the latest day the source allows (an ISO date; "≈Apr 2025" is recorded as 2025-04-30, "≈4-7 Apr 2025"
+as 2025-04-07), so that it is never used before it could have been read. Each dated estimate becomes an
+observation (term ``no_deal_loss:<k>``); an estimate without a date is not used. Its value is the middle of its
+range, on a scale of 0 to :data:`SCALE_PCT` per cent.
 
 The model's value (:func:`model_loss_pct`) is the exporter's exact yearly loss at the no-deal package (the tariffs
 in force at the origin with every scheduled change and threat, then the deadline's escalation;
@@ -14,9 +14,7 @@ in force at the origin with every scheduled change and threat, then the deadline
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
-import re
 
 import numpy as np
 
@@ -25,22 +23,22 @@ from sim.inference.observations import Observation
 __all__ = ["SCALE_PCT", "estimate_date", "loss_observations", "model_loss_pct"]
 
 SCALE_PCT = 10.0  # the scale of a loss observation: 0 to 10 % of GDP
-_MONTHS = {m: i for i, m in enumerate(calendar.month_abbr) if m}
-_DAY = re.compile(r"(\d{1,2})(?:\s*[-–]\s*(\d{1,2}))?\s+(" + "|".join(_MONTHS) + r")[a-z]*\.?\s+(20\d\d)")
-_MONTH = re.compile(r"\b(" + "|".join(_MONTHS) + r")[a-z]*\.?\s+(20\d\d)")
 
 
-def estimate_date(source: str) -> dt.date | None:
-    """The latest day a source string's date allows, or None if it names none."""
-    found = _DAY.search(source)
-    if found:
-        day = int(found[2] or found[1])
-        return dt.date(int(found[4]), _MONTHS[found[3]], day)
-    found = _MONTH.search(source)
-    if found:
-        year, month = int(found[2]), _MONTHS[found[1]]
-        return dt.date(year, month, calendar.monthrange(year, month)[1])
-    return None
+def estimate_date(estimate: dict) -> dt.date | None:
+    """An estimate's ``date`` (ISO ``YYYY-MM-DD``), or None if it has none.
+
+    Raises:
+        ValueError: naming the estimate, if its date is not an ISO date.
+    """
+    day = estimate.get("date")
+    if day is None:
+        return None
+    try:
+        return dt.date.fromisoformat(str(day))
+    except ValueError:
+        raise ValueError(f"scenario.evidence.no_deal_gdp.estimates: date {day!r} of {estimate.get('source')!r} is "
+                         "not an ISO date YYYY-MM-DD") from None
 
 
 def loss_observations(case: str, cfg: dict) -> list[Observation]:
@@ -48,7 +46,7 @@ def loss_observations(case: str, cfg: dict) -> list[Observation]:
     node = ((cfg.get("scenario") or {}).get("evidence") or {}).get("no_deal_gdp")
     out = []
     for k, e in enumerate((node or {}).get("estimates") or []):
-        day = estimate_date(str(e.get("source", "")))
+        day = estimate_date(e)
         if day is None:
             continue
         mid = (float(e["low_pct"]) + float(e["high_pct"])) / 2

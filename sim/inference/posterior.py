@@ -30,7 +30,7 @@ def diagnostics(cal) -> dict:
     """The content of ``diagnostics.json`` for a :class:`sim.inference.calibrate.Calibration`."""
     res = cal.result
     return {
-        "method": "ABC-SMC (adaptive population Monte Carlo, Beaumont et al. 2009), in-house, batched",
+        "method": "ABC-SMC (adaptive, with ABC-MCMC moves: Drovandi & Pettitt 2011), in-house, batched",
         "as_of": cal.as_of.isoformat(),
         "seed": int(cal.settings["seed"]),
         "settings": {k: cal.settings[k] for k in ("particles", "generations", "quantile", "moves",
@@ -39,6 +39,7 @@ def diagnostics(cal) -> dict:
         "acceptance_rates": [g.acceptance_rate for g in res.generations],
         "ess": [g.ess for g in res.generations],
         "thresholds": [g.threshold for g in res.generations],
+        "runner": {k: cal.settings.get(k) for k in ("chunk_size", "workers", "executor")},
         "simulations": int(res.simulations),
         "wall_s": round(float(res.wall_s), 3),
         "parameters": [{"column": p.column, "keys": p.keys, "prior": {"lo": p.lo, "hi": p.hi,
@@ -109,13 +110,14 @@ def write(cal, out: Path, figures: bool = True) -> list[Path]:
 
     out.mkdir(parents=True, exist_ok=True)
     written = [out / "posterior.parquet", out / "diagnostics.json", out / "ppc.csv"]
-    atomic_write(written[0], lambda p: cal.posterior().to_parquet(p, index=False))
     atomic_write(written[1], lambda p: Path(p).write_text(json.dumps(diagnostics(cal), indent=1) + "\n"))
     cols = ["case", "term", "observed", "p10", "p50", "p90", "inside"]
     atomic_write(written[2], lambda p: cal.ppc[cols].to_csv(p, index=False))
     if figures:
         (out / "figures").mkdir(exist_ok=True)
         written += _figures(cal, out / "figures")
+    # last: a folder with posterior.parquet holds a finished calibration (a stopped one is resumed instead)
+    atomic_write(written[0], lambda p: cal.posterior().to_parquet(p, index=False))
     return written
 
 
