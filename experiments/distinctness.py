@@ -15,7 +15,6 @@ from __future__ import annotations
 import itertools
 import sys
 
-import numpy as np
 from scipy import stats
 
 from sim.config import available, plan

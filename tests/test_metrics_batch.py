@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from sim.domain import bargaining_batch
-from sim.domain.bargaining import distance_to_polyline, frontier, frontiers, kalai_point, nash_point, rational_part
+from sim.domain.bargaining import distance_to_polyline, frontier, kalai_point, nash_point, rational_part
 from sim.domain.bargaining_batch import kalai_points, nash_points, polyline_distances, rational_parts
 from sim.domain.utility import normalised
 from sim.engine.streams import _GAMMA, _mix, point_key, point_keys, world_seeds

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from sim.config import priors
-from sim.config.values import MISSING, ConfigError, Tree, flatten, get, lookup
+from sim.config.values import MISSING, ConfigError, Tree, flatten, lookup
 
 __all__ = ["SOURCES", "draw_columns", "read_posterior", "source", "vantage_dates"]
 

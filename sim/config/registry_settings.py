@@ -21,7 +21,7 @@ id), ``{issue}`` (an issue's name or a tag value), ``{group}`` (a constituency),
 
 from __future__ import annotations
 
-from sim.config.parameters import INF, PARAMETERS, Parameter, find, matcher
+from sim.config.parameters import INF, Parameter, find, matcher
 
 __all__ = ["RECORDS", "SETTINGS", "describe"]
 
@@ -218,6 +218,15 @@ _CALIBRATE = [  # conf/inference/calibrate.yaml: python -m sim calibrate / backt
     _s("calibrate.seed", "calibration seed", "the same seed gives the same posterior.parquet", "", "integer", 0),
     _s("calibrate.max_rounds", "panel horizon", "protocol.max_rounds of the panel cases' worlds", "rounds",
        "integer", 2),
+    _s("calibrate.chunk_size", "calibration chunk", "worlds per chunk of a simulator batch on the runner (a "
+       "worker's task; the posterior does not depend on it)", "worlds", "integer", 1),
+    _s("calibrate.workers", "calibration workers", "worker processes of the runner (null: this machine's cores, "
+       "fewer for small batches); on the command line run.workers=N", "processes", "integer", 1),
+    _s("calibrate.executor", "calibration executor", "local (processes on this machine) | dask (Dask "
+       "distributed); on the command line run.executor=..."),
+    _s("calibrate.dask_address", "calibration Dask scheduler", "executor=dask: scheduler address "
+       "(tcp://host:8786); null starts a local cluster for the calibration; on the command line "
+       "run.dask_address=..."),
 ]
 
 SETTINGS: dict[str, Parameter] = {p.key: p for p in _RUN + _SWEEP + _PROTOCOL + _SCENARIO + _PARTS + _CALIBRATE}
