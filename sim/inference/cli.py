@@ -102,6 +102,8 @@ def parse(args: list[str], verb: str = "calibrate") -> tuple[dt.date | None, dic
             overrides[key.split(".", 1)[1]] = _run_setting(key, value)
         elif arg.startswith("calibrate.") and "=" in arg:
             key, value = arg.split("=", 1)
+            if key.split(".", 1)[1] in ("workers", "executor", "dask_address"):  # the runner's, as for a run
+                raise UsageError(f"{key}: set where the batches run as run.{key.split('.', 1)[1]}=VALUE")
             if key.split(".", 1)[1] not in (*_INTS, "quantile"):
                 raise UsageError(f"{key}: unknown; choose one of calibrate.{', calibrate.'.join([*_INTS, 'quantile'])}")
             overrides[key.split(".", 1)[1]] = _number(key, value)
