@@ -12,8 +12,10 @@ jobs, the dashboard, the validation cases, the tests) cheap, and neither can cha
   (``hydra_plugins/sim_conf_cache``: a ``ConfigSource`` of the scheme ``simconf://`` and a ``SearchPathPlugin``
   pointing ``conf/``'s search-path element at it, both Hydra's public plugin interfaces; Hydra finds them by its
   own plugin scan, nothing here imports them). The key is the file's real path, size and modification time, so
-  an edited file is read again; ``SIM_CONF_CACHE=0`` turns it off. Measured, it pays: the whole suite took 363 s
-  without a parse cache against 280-296 s with one (2-core machine, 7 December 2026).
+  an edited file is read again; ``SIM_CONF_CACHE=0`` turns it off. Measured, it pays (2-core machine,
+  7 December 2026): the whole suite took 363 s without a parse cache against 280-296 s with one; composing the
+  default config 20 times with distinct overrides in one process, 0.16 s of CPU a compose with the plugin
+  against 0.31 s without (and 0.16 s with the wrap of Hydra's private file source it replaced).
 * **results**: :func:`compose_config` keeps the last :data:`RESULTS_KEPT` composed configs by their
   overrides and the state (path, size, modification time) of every file under ``conf/``, and returns a copy.
 
