@@ -15,5 +15,8 @@ if sys.version_info < (3, 12):  # noqa: UP036  (runs on the old Python, to refus
 from setuptools import find_packages, setup
 
 # sim and its subpackages (config, domain, engine, ...), and the configs as the package ``sim.conf`` (the folder
-# conf/ at the top of the repository, mapped by [tool.setuptools.package-dir] in pyproject.toml).
-setup(packages=[*find_packages(include=["sim", "sim.*"]), "sim.conf"])
+# conf/ at the top of the repository, mapped by [tool.setuptools.package-dir] in pyproject.toml), and sim's
+# Hydra plugin (the parse cache of its configs) in Hydra's namespace package hydra_plugins (no __init__.py).
+setup(packages=[*find_packages(include=["sim", "sim.*"]), "sim.conf",
+                # hydra_plugins listed too, so that an editable install maps its folder (Hydra's plugin scan walks it)
+                "hydra_plugins", "hydra_plugins.sim_conf_cache"])

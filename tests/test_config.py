@@ -114,22 +114,19 @@ def test_multirun_jobs_are_each_checked():
 
 # -- composing fast without changing what is composed ------------------------------------------------------
 
-def test_a_cached_compose_equals_hydra_s_own_and_each_call_gets_its_own_copy(monkeypatch):
-    from hydra._internal.sources_registry import SourcesRegistry
+def test_each_compose_gets_its_own_copy_of_a_kept_result(monkeypatch):
+    """The composed configs kept by compose_config (the parse cache of the files: tests/test_conf_cache.py)."""
     from omegaconf import OmegaConf
 
     import sim.config.compose as compose_module
 
     overrides = ("+experiment=deadline_pressure", "strategy@us=boulware", "scenario.escalation=7")
-    compose_module.compose_config()  # installs the file cache
-    source = SourcesRegistry.instance().types["file"]
-    with monkeypatch.context() as m:  # Hydra as shipped: every file parsed again, nothing kept
-        m.setattr(source, "load_config", source._sim_parse)
-        m.setattr(compose_module, "_results", compose_module.OrderedDict())
-        reference = OmegaConf.to_yaml(compose_module.compose_config(*overrides))
-    first = compose_module.compose_config(*overrides)  # parsed files from the cache
+    monkeypatch.setattr(compose_module, "_results", compose_module.OrderedDict())
+    first = compose_module.compose_config(*overrides)  # composed by Hydra
+    reference = OmegaConf.to_yaml(first)
     first.scenario.escalation = 99.0  # a caller changing its copy
-    second = compose_module.compose_config(*overrides)  # the whole result from the cache
+    second = compose_module.compose_config(*overrides)  # the whole result kept
+    assert len(compose_module._results) == 1
     assert OmegaConf.to_yaml(second) == reference
     assert second.scenario.escalation == 7 and OmegaConf.is_struct(second)
 
@@ -142,7 +139,7 @@ def test_an_edited_config_file_is_read_again(monkeypatch, tmp_path):
 
     conf = tmp_path / "conf"
     shutil.copytree(CONF_DIR, conf)
-    monkeypatch.setattr(compose_module, "CONF_DIR", conf)
+    monkeypatch.setattr(compose_module, "CONF_DIR", conf)  # the kept results; the parse cache: test_conf_cache.py
     assert compose_module.compose_config().scenario.escalation == 14
     scenario = conf / "scenario" / "us_japan_2025.yaml"
     text = scenario.read_text()

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = ("pyproject.toml", "setup.py", "LICENSE", "README.md", "sim", "conf")
+SOURCES = ("pyproject.toml", "setup.py", "LICENSE", "README.md", "sim", "conf", "hydra_plugins")
 
 pytestmark = pytest.mark.slow
 
@@ -100,6 +100,24 @@ def test_the_installed_package_finds_its_configs_in_site_packages(installed):
     module, conf, root = done.stdout.split("\n")[:3]
     assert "site-packages" in module and "site-packages" in conf and root == "None"
     assert not module.startswith(str(ROOT))
+
+
+def test_the_installed_hydra_plugin_reads_the_configs_through_the_parse_cache(installed):
+    wheel, python, empty = installed
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert "hydra_plugins/sim_conf_cache/sim_conf_cache.py" in names
+    assert "hydra_plugins/__init__.py" not in names  # Hydra's namespace package, shared with other plugins
+    probe = ("from hydra import compose; from sim.config.compose import hydra_context\n"
+             "with hydra_context():\n"
+             "    cfg = compose(config_name='config', return_hydra_config=True)\n"
+             "import hydra_plugins.sim_conf_cache.sim_conf_cache as plugin\n"
+             "main = [s for s in cfg.hydra.runtime.config_sources if s.provider == 'main'][0]\n"
+             "print(main.schema, main.path, plugin.__file__, len(plugin._parsed))")
+    done = _run(python, empty, "-c", probe)
+    assert done.returncode == 0, done.stderr
+    schema, conf, module, parsed = done.stdout.split()
+    assert schema == "simconf" and int(parsed) > 0
+    assert "site-packages" in conf and "site-packages" in module and not module.startswith(str(ROOT))
 
 
 def test_help_and_smoke_run_from_an_empty_folder(installed):

@@ -8,23 +8,14 @@ defaults list again on each call, with a pure-Python YAML parser, and the scenar
 ``calibration`` blocks). Two caches keep repeated composes in one process (a sweep's pre-run check of many
 jobs, the dashboard, the validation cases, the tests) cheap, and neither can change a result:
 
-* **files**: each config file is parsed once per content; later loads return a copy of the parsed file
-  (unpickled, about 20× faster than parsing). The key is the file's path, size and modification time, so an
-  edited file is read again.
-  This is the one place the project reaches into a private Hydra class (``hydra._internal.sources_registry.
-  SourcesRegistry``, to wrap the registered ``file://`` source's ``load_config``); Hydra 1.3 has no public hook
-  for a parse cache (a ``ConfigSource`` plugin under ``hydra_plugins`` could register a new scheme, but
-  ``initialize_config_dir`` always reads ``file://``). It stays because it is measured to pay: composing the
-  default config 20 times with distinct overrides in one process took 0.22 s of CPU a compose with it and
-  0.35 s without (``process_time``, 2-core machine under load, 7 December 2026). Measured again once the run
-  verb composed each job once (:mod:`sim.preflight`), side by side in one session: the check of
-  ``+experiment=deadline_pressure`` (its config, its scenario as written, five negotiators) spent 0.86 s of CPU
-  composing with the cache and 0.99 s without; of a three-job ``-m`` sweep, 1.10 s and 1.72 s (medians of 5);
-  and the validation cases and the tests compose hundreds of times: the whole suite without it took 363 s
-  (9.4 CPU min) against 280-296 s (7.7 CPU min) with it, on the idle 2-core machine the same hour, over the
-  suite's ~5-minute budget. If Hydra moves or changes the class,
-  :func:`_install_file_cache` finds no registry, no ``file`` source or no ``load_config`` and composing goes on
-  uncached.
+* **files**: each config file is parsed once per content, by sim's Hydra plugin
+  (``hydra_plugins/sim_conf_cache``: a ``ConfigSource`` of the scheme ``simconf://`` and a ``SearchPathPlugin``
+  pointing ``conf/``'s search-path element at it, both Hydra's public plugin interfaces; Hydra finds them by its
+  own plugin scan, nothing here imports them). The key is the file's real path, size and modification time, so
+  an edited file is read again; ``SIM_CONF_CACHE=0`` turns it off. Measured, it pays (2-core machine,
+  7 December 2026): the whole suite took 363 s without a parse cache against 280-296 s with one; composing the
+  default config 20 times with distinct overrides in one process, 0.16 s of CPU a compose with the plugin
+  against 0.31 s without (and 0.16 s with the wrap of Hydra's private file source it replaced).
 * **results**: :func:`compose_config` keeps the last :data:`RESULTS_KEPT` composed configs by their
   overrides and the state (path, size, modification time) of every file under ``conf/``, and returns a copy.
 
@@ -50,47 +41,12 @@ __all__ = ["RESULTS_KEPT", "ComposedJobs", "compose_config", "conf_state", "hydr
 
 RESULTS_KEPT = 256  # composed configs kept by compose_config (each about 100 kB pickled)
 
-_files: dict[tuple[str, int, int], tuple] = {}  # (path, size, mtime_ns) -> (pickled config, path, provider, header)
 _results: OrderedDict[tuple, bytes] = OrderedDict()
-
-
-def _install_file_cache() -> None:
-    """Make Hydra's ``file://`` config source parse each file once per content (see the module docstring).
-
-    Hydra picks the class for a search path's scheme from its sources registry, filled when its plugins are
-    first scanned; the registered class gets a caching ``load_config`` once per process.
-    """
-    try:
-        from hydra._internal.sources_registry import SourcesRegistry
-    except ImportError:  # a Hydra without the private class: compose uncached
-        return
-    source = SourcesRegistry.instance().types.get("file")
-    if source is None or not hasattr(source, "load_config") or hasattr(source, "_sim_parse"):  # absent, or done
-        return
-    parse = source.load_config
-
-    def load_config(self, config_path: str):
-        from hydra.plugins.config_source import ConfigResult
-
-        full = os.path.realpath(os.path.join(self.path, self._normalize_file_name(config_path)))
-        try:
-            st = os.stat(full)
-        except OSError:  # Hydra's own message for a missing file
-            return parse(self, config_path)
-        key = (full, st.st_size, st.st_mtime_ns)
-        if key not in _files:
-            r = parse(self, config_path)
-            _files[key] = (pickle.dumps(r.config), r.path, r.provider, r.header)
-        config, path, provider, header = _files[key]
-        return ConfigResult(config=pickle.loads(config), path=path, provider=provider, header=dict(header))
-
-    source._sim_parse = parse  # Hydra's own, kept (the tests compare with it)
-    source.load_config = load_config
 
 
 @contextmanager
 def hydra_context(job_name: str = "app") -> Iterator[None]:
-    """Hydra initialised on ``conf/`` (cleared before and after), with the file cache installed.
+    """Hydra initialised on ``conf/`` (cleared before and after).
 
     Args:
         job_name: ``hydra.job.name`` (the ``run`` verb's is ``cli``, as ``@hydra.main`` in :mod:`sim.cli` names it).
@@ -101,7 +57,6 @@ def hydra_context(job_name: str = "app") -> Iterator[None]:
     GlobalHydra.instance().clear()
     try:
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3", job_name=job_name):
-            _install_file_cache()
             yield
     finally:
         GlobalHydra.instance().clear()
