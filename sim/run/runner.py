@@ -133,6 +133,7 @@ class ChunkTask:
     seed_index: np.ndarray
     world: np.ndarray
     key_coordinates: dict[str, np.ndarray] | None  # the points' coordinates as planned, when seeds differ per point
+    # (run.common_random_numbers=false): their 64-bit keys (streams.point_keys) depend on these values only
     root_seed: int
     record: str | int
 
@@ -145,7 +146,7 @@ def _task(plan: Plan, chunk: Chunk) -> ChunkTask:
     local = global_point - first
     rows = np.arange(first, int(global_point[-1]) + 1) - block.start  # the chunk's points, within the block
     # each column cut once and shared (a task pickles each draw once): the typed coordinates, the seeds' point
-    # keys (computed in the worker: a text per point, an ensemble's cost kept off this process), the lazy inputs
+    # keys (computed in the worker from these columns alone), the lazy inputs
     cut = {k: block.coordinates[k][rows] for k in block.coordinates}
     keyed = None if plan.common_random_numbers else cut
     coords = {plan.columns[k]: _typed(cut[k], dtype) for k, dtype in plan.coordinate_dtypes.items()}
@@ -160,7 +161,13 @@ def _typed(column: np.ndarray, dtype: str) -> np.ndarray:
 
 
 def run_chunk(task: ChunkTask) -> tuple[int, dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Run one chunk to the end (in a worker) and return its outcome and round columns."""
+    """Run one chunk to the end (in a worker) and return its outcome and round columns.
+
+    Without common random numbers each world's seed comes from the root seed, its seed index and the 64-bit key
+    of its point's coordinates, all vectorised over the chunk (:func:`~sim.engine.streams.point_keys`,
+    :func:`~sim.engine.streams.world_seeds`): a world's outcome depends on its parameters, the root seed and its
+    seed index only, never on its chunk or its batch-mates.
+    """
     from sim.engine.model import (
         NegotiationModel,  # Mesa: in the workers (preloaded), not in the main process
     )
