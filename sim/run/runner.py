@@ -133,7 +133,6 @@ class ChunkTask:
     seed_index: np.ndarray
     world: np.ndarray
     key_coordinates: dict[str, np.ndarray] | None  # the points' coordinates as planned, when seeds differ per point
-    # (run.common_random_numbers=false): their 64-bit keys (streams.point_keys) depend on these values only
     root_seed: int
     record: str | int
 
@@ -161,13 +160,8 @@ def _typed(column: np.ndarray, dtype: str) -> np.ndarray:
 
 
 def run_chunk(task: ChunkTask) -> tuple[int, dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Run one chunk to the end (in a worker) and return its outcome and round columns.
-
-    Without common random numbers each world's seed comes from the root seed, its seed index and the 64-bit key
-    of its point's coordinates, all vectorised over the chunk (:func:`~sim.engine.streams.point_keys`,
-    :func:`~sim.engine.streams.world_seeds`): a world's outcome depends on its parameters, the root seed and its
-    seed index only, never on its chunk or its batch-mates.
-    """
+    """Run one chunk to the end (in a worker) and return its outcome and round columns. A world's seed depends on
+    the root seed, its seed index and (without common random numbers) its coordinates only, never on its chunk."""
     from sim.engine.model import (
         NegotiationModel,  # Mesa: in the workers (preloaded), not in the main process
     )
