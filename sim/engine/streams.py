@@ -216,17 +216,13 @@ def _column_words(column: np.ndarray) -> np.ndarray:
         return column.astype(np.uint64) ^ np.uint64(_INT)  # two's complement: modulo 2**64
     if kind == "b":
         return column.astype(np.uint64) ^ np.uint64(_BOOL)
-    texts: dict[str, int] = {}
-    words = []
-    for value in column.tolist():
-        if type(value) is str:  # the common case (strategies, agendas, constraints), cached per distinct text
-            word = texts.get(value)
-            if word is None:
-                word = texts[value] = _text_word("str " + repr(value))
-            words.append(word)
-        else:
-            words.append(_value_word(value))
-    return np.array(words, dtype=np.uint64)
+    values = column.tolist()
+    if not all(type(v) is str for v in values):
+        return np.array([_value_word(v) for v in values], dtype=np.uint64)
+    # texts (strategies, agendas, constraints): each distinct text hashed once, then looked up by its number
+    numbers: dict[str, int] = {}
+    index = np.fromiter((numbers.setdefault(v, len(numbers)) for v in values), dtype=np.int64, count=len(values))
+    return np.array([_text_word("str " + repr(v)) for v in numbers], dtype=np.uint64)[index]
 
 
 def _value_word(value: object) -> int:
