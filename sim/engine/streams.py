@@ -29,7 +29,7 @@ _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _TO_UNIT = 2.0**-53
 # point keys: the fold's start, the type constants of a value's word, and the spawn key of the root state of keyed
-# seeds (beyond any 32-bit key, so keyed seeds never reuse the state of an earlier scheme's key)
+# seeds (beyond any 32-bit key of the earlier scheme, and apart from the samplers' 2**32 - 1 and 2**32 - 2)
 _KEY_START = 0x243F6A8885A308D3  # the first hexadecimal digits of pi's fraction
 _FLOAT, _INT, _BOOL = 0x13198A2E03707344, 0xA4093822299F31D0, 0x082EFA98EC4E6C89
 _KEYED_SPAWN = 2**32
