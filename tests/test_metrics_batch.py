@@ -11,7 +11,6 @@ from sim.domain import bargaining_batch
 from sim.domain.bargaining import distance_to_polyline, frontier, kalai_point, nash_point, rational_part
 from sim.domain.bargaining_batch import kalai_points, nash_points, polyline_distances, rational_parts
 from sim.domain.utility import normalised
-from sim.engine.streams import _GAMMA, _mix, point_key, point_keys, world_seeds
 from sim.run.bargaining_columns import bargaining_columns
 
 
@@ -170,28 +169,6 @@ def test_batched_solutions_equal_one_pair_functions(slack, monkeypatch):
         assert np.array_equal(distances[pair == k], distance_to_polyline(points[pair == k], want), equal_nan=True)
     assert np.array_equal(nash[0], [0.5, 0.5]) and np.array_equal(nash[5], [0.5, 0.5])  # by hand
     assert n_rational[1] == 0 and np.isnan(nash[1]).all() and np.all(rational[5, :n_rational[5]] == 0.5)
-
-
-def test_point_keys_equal_point_key_of_each():
-    rng = np.random.default_rng(3)
-    objects = np.empty(10, dtype=object)
-    objects[:] = [0.0, -0.0, 1.5, 1.5, float("nan"), 2, True, None, "a", (1, -0.0)]
-    columns = {"scenario.x": objects, "prior.draw": rng.normal(size=10) * 10.0 ** rng.integers(-20, 20, 10),
-               "a_strategy": np.array(["x", "x", "y's", "z", "x", "x", "y's", "", "x", "x"], dtype=object),
-               "deadline": rng.integers(-5, 30, 10), "flag": rng.random(10) < 0.5,
-               "edge": np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e-320, 1e300, 0.1, -2.5, 3.0])}
-    want = [point_key({k: c[i].item() if isinstance(c[i], np.generic) else c[i] for k, c in columns.items()})
-            for i in range(10)]
-    assert point_keys(columns).tolist() == want
-
-
-def test_world_seeds_equal_one_seed_sequence_per_key():
-    rng = np.random.default_rng(4)
-    index, keys = np.arange(3000) % 7, rng.integers(0, 2**32, 3000) // 2**22  # repeated keys, in no order
-    bases = np.array([np.random.SeedSequence(entropy=9, spawn_key=(int(k),)).generate_state(1, dtype=np.uint64)[0]
-                      for k in keys], dtype=np.uint64)
-    want = _mix(bases + (index.astype(np.uint64) + np.uint64(1)) * _GAMMA)
-    np.testing.assert_array_equal(world_seeds(9, index, keys), want)
 
 
 def test_a_chunk_without_worlds_has_empty_columns():

@@ -145,7 +145,7 @@ def _task(plan: Plan, chunk: Chunk) -> ChunkTask:
     local = global_point - first
     rows = np.arange(first, int(global_point[-1]) + 1) - block.start  # the chunk's points, within the block
     # each column cut once and shared (a task pickles each draw once): the typed coordinates, the seeds' point
-    # keys (computed in the worker: a text per point, an ensemble's cost kept off this process), the lazy inputs
+    # keys (computed in the worker from these columns alone), the lazy inputs
     cut = {k: block.coordinates[k][rows] for k in block.coordinates}
     keyed = None if plan.common_random_numbers else cut
     coords = {plan.columns[k]: _typed(cut[k], dtype) for k, dtype in plan.coordinate_dtypes.items()}
@@ -160,7 +160,8 @@ def _typed(column: np.ndarray, dtype: str) -> np.ndarray:
 
 
 def run_chunk(task: ChunkTask) -> tuple[int, dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Run one chunk to the end (in a worker) and return its outcome and round columns."""
+    """Run one chunk to the end (in a worker) and return its outcome and round columns. A world's seed depends on
+    the root seed, its seed index and (without common random numbers) its coordinates only, never on its chunk."""
     from sim.engine.model import (
         NegotiationModel,  # Mesa: in the workers (preloaded), not in the main process
     )
