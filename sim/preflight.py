@@ -6,7 +6,14 @@ module composes each job's config with Hydra's own config loader, as Hydra runs 
 a ``-m`` sweep: the command line as a whole, then each job the basic sweeper splits it into, with
 ``load_sweep_config``), validates it with :func:`sim.config.plan`, and turns any failure into a one-line
 message that names the key and what is allowed. The composed configs and their plans are what the run
-verb runs (:func:`sim.cli.main`): each job is composed once.
+verb runs (:func:`sim.cli.main`, :func:`sim.api.run`): each job is composed once.
+
+Two other composes answer other questions. A ``-m`` sweep is composed once as a whole (Hydra's master config,
+``hydra.mode=MULTIRUN``): the command line with its sweeps unsplit, whose ``hydra.sweeper.params`` and
+``hydra.overrides`` say what the jobs are, whose sweeper and launcher run them, and whose resolved values (the
+sweep folder's ``${now:...}``) each job's config copies from it; no job's config holds that. And the scenario
+the command runs is composed alone for the check of the scenario as written when, and only when, the command
+may change a key that check reads (:mod:`sim.scenario_written`).
 
 It also decides the run folder before Hydra writes anything into it (``.hydra/``): a folder named
 with ``hydra.run.dir`` (or, for ``-m``, each job's folder under ``hydra.sweep.dir``) is accepted only
@@ -319,7 +326,8 @@ def prepare(overrides: list[str], multirun: bool, claim: bool = False) -> Checke
     """Compose and validate every job of a command line, and settle its run folder.
 
     Each job's config is composed once, as Hydra runs it (with Hydra's own overrides, so that their
-    ``_target_`` s are checked too), and planned once; the run verb runs these configs and plans.
+    ``_target_`` s are checked too), and planned once; the run verb runs these configs and plans. A ``-m``
+    sweep is also composed once as a whole, and a scenario at most once alone (see the module docstring).
 
     Args:
         overrides: The command line's overrides.
