@@ -68,7 +68,7 @@ def reuses_own_config(job: list[str], own: DictConfig, loader) -> bool:
     changed = changed_keys(job, loader)
     if changed is None or any(_related(key, r) for key in changed for r in read):
         return False
-    return not any(_interpolated(lookup(tree, key)) for key in (BLOCK, *block))
+    return not any(_interpolated(lookup(tree, key)) for key in read)
 
 
 def changed_keys(job: list[str], loader) -> list[str] | None:

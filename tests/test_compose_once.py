@@ -258,6 +258,8 @@ def test_experiments_that_set_keys_only_are_reused():
     job = ["run.seeds=3", "sweep.pairs=[[boulware,conceder]]", "+hydra.job.env_set.X=1"]
     _, own, _ = _compose([*job, "hydra.mode=RUN"], loader)
     assert reuses_own_config(job, own, loader)
+    OmegaConf.update(own, "scenario.escalation", "${run.seeds}")  # a value read that follows another key
+    assert not reuses_own_config(job, own, loader)
 
 
 def test_each_command_keeps_its_own_record_of_a_sweeps_tables(tmp_path):
