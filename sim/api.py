@@ -1,10 +1,9 @@
 """A Python entry point for notebooks: run an experiment, read its outcomes, draw and analyse it.
 
 It takes the same overrides as the command line and goes through the same code path: the command is
-checked and planned by :func:`sim.preflight.prepare`, the config composed by Hydra from ``conf/``
-(:func:`sim.config.compose.compose_config`), and the run made by :func:`sim.cli.run_experiment`, so a
-run folder written here is the same as one written by ``python -m sim run`` (and can be resumed,
-plotted, analysed or compared from the command line)::
+composed by Hydra from ``conf/``, checked and planned, once, by :func:`sim.preflight.prepare`, and that config
+and plan are run by :func:`sim.cli.run_experiment`, so a run folder written here is the same as one written by
+``python -m sim run`` (and can be resumed, plotted, analysed or compared from the command line)::
 
     from sim import api
 
@@ -150,7 +149,6 @@ def run(overrides: list[str] | tuple[str, ...] = (), out_dir: str | Path | None 
     """
     from sim.cli import run_experiment
     from sim.config import ConfigError
-    from sim.config.compose import compose_config
     from sim.preflight import UsageError, prepare
 
     if isinstance(overrides, (str, bytes)) or not isinstance(overrides, (list, tuple)):
@@ -173,7 +171,7 @@ def run(overrides: list[str] | tuple[str, ...] = (), out_dir: str | Path | None 
         checked = prepare(overrides + ([f"hydra.run.dir={out_dir}"] if out_dir is not None else []), multirun=False)
     except UsageError as err:
         raise ValueError(str(err)) from None
-    cfg = compose_config(*overrides)
+    cfg = checked.jobs[0].own  # the config the check composed (composed once), without Hydra's node
     if out_dir is None:
         out_dir = Path("results") / str(cfg.run.name) / dt.datetime.now().strftime("%Y-%m-%d_%H-%M-%S-%f")
     out_dir = Path(out_dir)

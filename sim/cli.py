@@ -345,6 +345,8 @@ def main(checked=None) -> None:
             ``--info``, ...): ``@hydra.main`` reads the command line and composes the config itself.
     """
 
+    earlier: dict[str, str] = {}  # this command's -m jobs run so far: job folder -> digest of its summary.csv
+
     def task(cfg: DictConfig) -> None:
         """Run one experiment into Hydra's run folder and print its summary."""
         route_logs(verbose=bool(cfg.run.get("verbose", False)))
@@ -354,7 +356,7 @@ def main(checked=None) -> None:
         status = guarded_run(cfg, out_dir, overrides, checked.plan_for(overrides) if checked is not None else None)
         if status:
             raise SystemExit(status)
-        if hydra_cfg.mode == RunMode.MULTIRUN and (note := same_table_note(out_dir, int(cfg.run.seeds))):
+        if hydra_cfg.mode == RunMode.MULTIRUN and (note := same_table_note(out_dir, int(cfg.run.seeds), earlier)):
             print(note)
 
     if checked is None or not checked.jobs:
@@ -390,19 +392,23 @@ def _launch(checked, task) -> None:
     callbacks.on_multirun_end(config=cfg, config_name="config")
 
 
-_JOB_TABLES: dict[Path, dict[str, str]] = {}  # multirun folder -> {job folder: digest of its summary.csv}
-
-
-def same_table_note(job_dir: Path, seeds: int) -> str | None:
+def same_table_note(job_dir: Path, seeds: int, earlier: dict[str, str]) -> str | None:
     """A note when a multirun job's table (``summary.csv``) equals an earlier job's, with the likely cause;
-    else None. The jobs of a multirun run one after another in this process."""
+    else None.
+
+    Args:
+        job_dir: The job's folder.
+        seeds: ``run.seeds``, for the note.
+        earlier: The jobs of this command run before it (one after another, in this process): job folder ->
+            digest of its table; this job's is added. :func:`main` keeps one per command, so that a sweep run
+            again in the same process (a resume from a notebook) is not compared with itself.
+    """
     import hashlib
 
     summary = Path(job_dir) / "summary.csv"
     if not summary.is_file():
         return None
     digest = hashlib.sha256(summary.read_bytes()).hexdigest()
-    earlier = _JOB_TABLES.setdefault(Path(job_dir).parent, {})
     twin = next((name for name, d in earlier.items() if d == digest), None)
     earlier[Path(job_dir).name] = digest
     if twin is None:

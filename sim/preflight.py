@@ -6,7 +6,14 @@ module composes each job's config with Hydra's own config loader, as Hydra runs 
 a ``-m`` sweep: the command line as a whole, then each job the basic sweeper splits it into, with
 ``load_sweep_config``), validates it with :func:`sim.config.plan`, and turns any failure into a one-line
 message that names the key and what is allowed. The composed configs and their plans are what the run
-verb runs (:func:`sim.cli.main`): each job is composed once.
+verb runs (:func:`sim.cli.main`, :func:`sim.api.run`): each job is composed once.
+
+Two other composes answer other questions. A ``-m`` sweep is composed once as a whole (Hydra's master config,
+``hydra.mode=MULTIRUN``): the command line with its sweeps unsplit, whose ``hydra.sweeper.params`` and
+``hydra.overrides`` say what the jobs are, whose sweeper and launcher run them, and whose resolved values (the
+sweep folder's ``${now:...}``) each job's config copies from it; no job's config holds that. And the scenario
+the command runs is composed alone for the check of the scenario as written when, and only when, the command
+may change a key that check reads (:mod:`sim.scenario_written`).
 
 It also decides the run folder before Hydra writes anything into it (``.hydra/``): a folder named
 with ``hydra.run.dir`` (or, for ``-m``, each job's folder under ``hydra.sweep.dir``) is accepted only
@@ -33,12 +40,12 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
 from sim.config import ConfigError, available, plan, priors
-from sim.config.calibration import calibration_entries
 from sim.config.compose import ComposedJobs, hydra_context
 from sim.config.plugins import HYDRA_ROOTS, PACKAGE_ROOTS, check_target, targets
 from sim.console import UsageError
 from sim.jobs import checked_jobs, jobs as expand_jobs
 from sim.run.columns import table_entries
+from sim.scenario_written import check_as_written
 from sim.run_folder import check_folder_names, fits, override, settle_folder
 from sim.run.estimate import CONFIRM_SECONDS, estimate, free_bytes, human_bytes
 from sim.run.lock import refuse_if_locked
@@ -71,11 +78,13 @@ class Job:
         overrides: Its overrides (``hydra.overrides.task``).
         config: Its config as Hydra runs it, with the ``hydra`` node.
         plan: The plan made of it.
+        own: Its config without the ``hydra`` node (what the run reads; :func:`sim.api.run` runs it).
     """
 
     overrides: tuple[str, ...]
     config: DictConfig
     plan: CheckedPlan
+    own: DictConfig = field(repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -302,24 +311,6 @@ def _yaml_error(err: yaml.YAMLError) -> str:
     return f"{mark.name}: not valid YAML at line {mark.line + 1}, column {mark.column + 1} ({problem})"
 
 
-def _check_scenario_as_written(job: list[str], done: set[tuple[str, ...]], loader, own) -> None:
-    """Each value of the scenario file itself (no other override) lies inside its calibration prior.
-
-    A run may set a value outside its prior (a what-if); the scenario's own numbers may not. ``own`` is the
-    job's config: it is the scenario as written when the job sets nothing but the scenario.
-    """
-    choice = tuple(o for o in job if o.split("=")[0].lstrip("+~") == "scenario")
-    if choice in done:
-        return
-    done.add(choice)
-    if len(choice) != len(job):
-        _, own, _ = _compose([*choice, "hydra.mode=RUN"], loader)
-    try:
-        calibration_entries(OmegaConf.to_container(own, resolve=True), values=True)
-    except ConfigError as err:
-        raise UsageError(str(err)) from None
-
-
 def check(overrides: list[str], multirun: bool, claim: bool = False) -> list[str]:
     """:func:`prepare`'s overrides to add for Hydra (the claimed default folder, if any)."""
     return prepare(overrides, multirun, claim).overrides
@@ -335,7 +326,8 @@ def prepare(overrides: list[str], multirun: bool, claim: bool = False) -> Checke
     """Compose and validate every job of a command line, and settle its run folder.
 
     Each job's config is composed once, as Hydra runs it (with Hydra's own overrides, so that their
-    ``_target_`` s are checked too), and planned once; the run verb runs these configs and plans.
+    ``_target_`` s are checked too), and planned once; the run verb runs these configs and plans. A ``-m``
+    sweep is also composed once as a whole, and a scenario at most once alone (see the module docstring).
 
     Args:
         overrides: The command line's overrides.
@@ -360,7 +352,11 @@ def prepare(overrides: list[str], multirun: bool, claim: bool = False) -> Checke
         numbers = checked_jobs(all_jobs)
     else:
         all_jobs, numbers = expand_jobs(overrides, False, loader), [0]
-    scenarios: set[tuple[str, ...]] = set()
+    scenarios: set[str | None] = set()  # the scenarios checked as written (sim.scenario_written)
+
+    def alone(scenario: list[str]) -> DictConfig:  # a scenario composed alone, for the check as written
+        return _compose([*scenario, "hydra.mode=RUN"], loader)[1]
+
     spent: list[int] = []
     checked, folders = {}, {}
     for num in numbers:
@@ -368,8 +364,8 @@ def prepare(overrides: list[str], multirun: bool, claim: bool = False) -> Checke
         cfg, own, folders = _compose(job, loader, sweep) if multirun else \
             _compose(_with_mode(overrides, "RUN"), loader)
         made = _check_job(job, own, folders, overrides, multirun, run_dir, spent)
-        _check_scenario_as_written(job, scenarios, loader, own)
-        checked[num] = Job(tuple(job), cfg, made)
+        check_as_written(job, cfg, own, scenarios, loader, alone)
+        checked[num] = Job(tuple(job), cfg, made, own)
     if multirun and (sweep_dir := override(overrides, "hydra.sweep.dir")) and Path(sweep_dir).is_dir():
         _check_sweep_again(Path(sweep_dir), all_jobs, checked, loader, sweep)
     claimed = settle_folder(overrides, multirun, claim, run_dir, folders)

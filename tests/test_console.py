@@ -177,6 +177,7 @@ def test_a_job_with_a_different_table_gets_no_note(tmp_path):
     for name, text in (("0_a=1", "x\n1\n"), ("1_a=2", "x\n2\n"), ("2_a=3", "x\n1\n")):
         (sweep / name).mkdir(parents=True)
         (sweep / name / "summary.csv").write_text(text)
-    assert same_table_note(sweep / "0_a=1", 5) is None
-    assert same_table_note(sweep / "1_a=2", 5) is None
-    assert "identical to that of job 0_a=1" in same_table_note(sweep / "2_a=3", 5)
+    earlier = {}
+    assert same_table_note(sweep / "0_a=1", 5, earlier) is None
+    assert same_table_note(sweep / "1_a=2", 5, earlier) is None
+    assert "identical to that of job 0_a=1" in same_table_note(sweep / "2_a=3", 5, earlier)
