@@ -182,6 +182,7 @@ def _summarise(cfg: DictConfig, container: dict, out_dir: Path, the_plan, sweep,
             view = outcomes if outcomes is not None else _forecast_view(out_dir, the_plan)  # not a million
             finish_forecast = forecast.start(out_dir, view, the_plan, container,  # worlds' whole table
                                              formats if cfg.run.plot else None, drawing)
+            del view  # not held while the summary reads its own columns
     table, summary = _point_summary(out_dir, the_plan, sweep)
     info = _metadata(the_plan, sweep, command)
 
