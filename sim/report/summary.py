@@ -228,6 +228,18 @@ def _number(x: float, decimals: int = 1, strip: bool = False) -> str:
     return text
 
 
+def _ended(outcomes: pd.DataFrame) -> str:
+    """The terminal's line of how the talks ended, with the partial deals."""
+    ended = outcomes["end_reason"].value_counts()
+    ended = ended[ended > 0]  # (a reason read as a category that no negotiation has is not shown)
+    ended.index = ended.index.astype(str)
+    ended = ended.reindex([r for r in END_REASONS.values() if r in ended.index]
+                          + [r for r in ended.index if r not in END_REASONS.values()])
+    partial = int(outcomes["partial_deal"].sum()) if "partial_deal" in outcomes else 0
+    return ("ended by: " + ", ".join(f"{k} {_count(v)}" for k, v in ended.items())
+            + f"; partial deals (stages agreed before the talks ended, in force): {_count(partial)}")
+
+
 def report(outcomes: pd.DataFrame | OutcomeColumns, space: OutcomeSpace, wall_seconds: float,
            names: dict[str, str] | None = None) -> str:
     """A short, plain-text summary for the terminal (``names``: each party's display name, by id); each median
@@ -249,14 +261,7 @@ def report(outcomes: pd.DataFrame | OutcomeColumns, space: OutcomeSpace, wall_se
         zopa = outcomes["zopa"].astype(bool)
         with_zopa = f"{outcomes.loc[zopa, 'deal'].mean():.1%}" if zopa.any() else "-"
         lines.append(f"zone of agreement in {_count(int(zopa.sum()))} of {_count(n)}; deal rate among them {with_zopa}")
-    ended = outcomes["end_reason"].value_counts()
-    ended = ended[ended > 0]  # (a reason read as a category that no negotiation has is not shown)
-    ended.index = ended.index.astype(str)
-    ended = ended.reindex([r for r in END_REASONS.values() if r in ended.index]
-                          + [r for r in ended.index if r not in END_REASONS.values()])
-    partial = int(outcomes["partial_deal"].sum()) if "partial_deal" in outcomes else 0
-    lines.append("ended by: " + ", ".join(f"{k} {_count(v)}" for k, v in ended.items())
-                 + f"; partial deals (stages agreed before the talks ended, in force): {_count(partial)}")
+    lines.append(_ended(outcomes))
     if n_deals:
         units = {i.name: i.unit for i in space.issues}
         terms = {k: _median(read, [], k, deals) for k in space.names}
