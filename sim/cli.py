@@ -29,7 +29,7 @@ from sim.run.columns import table_entries
 from sim.run.executors import sigterm_as_interrupt
 from sim.run.lock import RunLock
 from sim.run.runner import Interrupted, execute
-from sim.run.readback import RunData, RunDirError, load_run, read_outcomes, read_table, to_frame
+from sim.run.readback import OutcomeColumns, RunData, RunDirError, load_run, read_outcomes, read_table, to_frame
 from sim.run.store import DiskFull, guard_disk, is_disk_full
 
 __all__ = ["main", "run_experiment"]
@@ -152,7 +152,7 @@ def _point_summary(out_dir: Path, the_plan, sweep):
             if key not in prior and not (prior and key == "constraints")}
     written = table_entries(the_plan)["outcomes"]  # the columns this run's table has
     columns = [c for c in summary_columns(list(keys), space, [pid for pid, _ in the_plan.parties]) if c in written]
-    view = to_frame(read_outcomes(out_dir, columns, categories=True))
+    view = OutcomeColumns.from_run(out_dir, columns)  # read a few columns at a time, as each median needs them
     table = by_point(view, list(keys), space)
     names = dict(the_plan.parties)
     summary = report(view, space, sweep.seconds, names) + "\n\n" + format_points(table, keys, names=names)
@@ -182,6 +182,7 @@ def _summarise(cfg: DictConfig, container: dict, out_dir: Path, the_plan, sweep,
             view = outcomes if outcomes is not None else _forecast_view(out_dir, the_plan)  # not a million
             finish_forecast = forecast.start(out_dir, view, the_plan, container,  # worlds' whole table
                                              formats if cfg.run.plot else None, drawing)
+            del view  # not held while the summary reads its own columns
     table, summary = _point_summary(out_dir, the_plan, sweep)
     info = _metadata(the_plan, sweep, command)
 

@@ -221,3 +221,45 @@ def test_the_draws_made_a_block_of_rows_at_a_time_are_those_of_one_matrix(monkey
     for k, p in enumerate(found):
         want = np.asarray(p.prior.quantile(unit[:, k], p.integer)).astype(np.int64 if p.integer else np.float64)
         assert got[p.key].dtype == want.dtype and got[p.key].tobytes() == want.tobytes()
+
+
+def test_a_chunks_draws_made_alone_are_those_rows_of_the_whole_draw_matrix(monkeypatch):
+    """A plan keeps how to draw the priors, not the draws: any rows drawn alone (the stream advanced to their first
+    number) are those rows of the whole matrix of uniform numbers drawn at once and put through each prior's
+    quantile, bit for bit, whichever rows were drawn before; the bounds found by a scan are the whole columns'."""
+    import sim.config.points as points
+    import sim.config.priors as priors
+
+    cfg = OmegaConf.to_container(compose_config("sweep.sample.method=prior"), resolve=True)
+    monkeypatch.setattr(priors, "DRAW_ROWS", 1000)
+    monkeypatch.setattr(points, "SCAN_ROWS", 700)
+    n, found = 2500, priors.drawn(cfg)
+    unit = np.random.default_rng(np.random.SeedSequence(11, spawn_key=(2**32 - 1,))).random((n, len(found)))
+    want = {p.key: np.asarray(p.prior.quantile(unit[:, k], p.integer)).astype(np.int64 if p.integer else np.float64)
+            for k, p in enumerate(found)}
+    columns = priors.lazy_columns(cfg, n, 11, set())
+    assert list(columns) == [p.key for p in found]
+    for rows in (np.arange(1999, 2500), np.array([0]), np.arange(3, 1004), np.array([2499]), np.arange(1000, 2000)):
+        for key, column in columns.items():
+            got = column[rows]
+            assert got.dtype == want[key].dtype and got.tobytes() == want[key][rows].tobytes()
+    for key, column in columns.items():
+        assert column[1234].item() == want[key][1234].item() and len(column[100:300]) == 200
+        assert np.asarray(column[100:300]).tobytes() == want[key][100:300].tobytes()
+        assert (column.min(), column.max()) == (want[key].min(), want[key].max())
+
+
+def test_an_ensembles_plan_holds_no_draw_and_no_text_per_world():
+    """The plan of a prior ensemble keeps its draws and its constraints' texts as recipes (lazy columns); a
+    chunk's task carries the chunk's own values, equal to those the whole columns give."""
+    from sim.config.points import LazyColumn
+    from sim.run.runner import _task
+
+    p = plan(compose_config(*ENSEMBLE, "sweep.sample.n=50", "run.chunk_size=20"))
+    block = p.blocks[0]
+    assert all(isinstance(block.coordinates[k], LazyColumn) for k in (*p.prior_keys, "constraints"))
+    whole = {k: np.asarray(block.coordinates[k]) for k in (*p.prior_keys, "constraints")}
+    assert len(set(whole["constraints"].tolist())) > 1  # each world's own text (its drawn numbers in it)
+    task = _task(p, make_chunks(p)[1])
+    for key, values in whole.items():
+        assert task.point_coords[p.columns[key]].tolist() == values[20:40].tolist()

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from sim.config.leafwise import Compiles, Run, _compact, _differs, _overlay, _point, _row, _same
-from sim.config.points import LazyInputs
+from sim.config.points import LazyColumn, LazyInputs, RowSource, cut_rows
 from sim.config.payoff_arrays import PAYOFF_FIELDS, payoff_arrays, trade_numbers, trade_scenario
 from sim.config.values import fmt
 from sim.engine.inputs import leaves, shape, stack, with_leaves, with_ranges
@@ -125,24 +125,42 @@ def _probe(ctx: _Context, compile_row: Compiles, point_config, key: str, column:
     return found or _Key(leaves=(), places=(), text=None)
 
 
-def _constraints(ref_text: str, keys: dict[str, _Key], columns: dict[str, np.ndarray], n: int) -> np.ndarray | None:
-    """Each point's constraints in words (``None`` if two keys' values are written in overlapping places)."""
-    spans = sorted((k.text[0], len(ref_text) - k.text[1], key) for key, k in keys.items() if k.text is not None)
-    out = np.empty(n, dtype=object)
-    if not spans:
-        out.fill(ref_text)
-        return out
-    if any(a[1] > b[0] for a, b in zip(spans, spans[1:], strict=False)):
-        return None
-    cuts = [0, *(x for start, end, _ in spans for x in (start, end)), len(ref_text)]
-    pieces = [ref_text[a:b] for a, b in zip(cuts[::2], cuts[1::2], strict=True)]
-    values = [columns[key].tolist() for _, _, key in spans]
-    for i in range(n):
-        text = pieces[0]
-        for k, column in enumerate(values):
-            text += fmt(column[i]) + pieces[k + 1]
-        out[i] = text
-    return out
+class _Texts(RowSource):
+    """Each point's constraints in words, written when rows of them are asked for (a chunk's, as its task is cut):
+    the first point's text with each written key's value of the point in its place."""
+
+    def __init__(self, pieces: list[str], keys: list[str], columns: dict[str, Any]) -> None:
+        self.pieces, self.keys, self.columns = pieces, keys, {key: columns[key] for key in keys}
+        self.n = len(next(iter(columns.values())))
+
+    @classmethod
+    def of(cls, ref_text: str, keys: dict[str, _Key], columns: dict[str, Any]) -> _Texts | None:
+        """The texts of the points ``columns`` (``None`` if two keys' values are written in overlapping places)."""
+        spans = sorted((k.text[0], len(ref_text) - k.text[1], key) for key, k in keys.items() if k.text is not None)
+        if any(a[1] > b[0] for a, b in zip(spans, spans[1:], strict=False)):
+            return None
+        cuts = [0, *(x for start, end, _ in spans for x in (start, end)), len(ref_text)]
+        pieces = [ref_text[a:b] for a, b in zip(cuts[::2], cuts[1::2], strict=True)]
+        return cls(pieces, [key for _, _, key in spans], columns)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def dtype(self, key: str) -> np.dtype:
+        return np.dtype(str)
+
+    def make(self, start: int, stop: int) -> dict[str, np.ndarray]:
+        out = np.empty(stop - start, dtype=object)
+        if not self.keys:
+            out.fill(self.pieces[0])
+            return {"constraints": out}
+        values = [list(map(fmt, np.asarray(self.columns[key][start:stop]).tolist())) for key in self.keys]
+        for i in range(stop - start):
+            text = self.pieces[0]
+            for k, column in enumerate(values):
+                text += column[i] + self.pieces[k + 1]
+            out[i] = text
+        return {"constraints": out}
 
 
 @dataclass(frozen=True)
@@ -256,14 +274,15 @@ def vector_runs(compile_row, point_config, ref, row0: dict[str, Any], columns: d
     taken = [(j, k) for positions in (*direct.values(), *(
         [(j, np.array(w)) for j, w in k.leaves] for k in keys.values())) for j, w in positions for k in w.tolist()]
     n = len(next(iter(columns.values())))
-    constraints = _constraints(ref.constraints, keys, columns, n)
-    if len(set(taken)) != len(taken) or constraints is None:
+    texts = _Texts.of(ref.constraints, keys, columns)
+    if len(set(taken)) != len(taken) or texts is None:
         return None
+    constraints = LazyColumn(texts, "constraints")  # each point's text written when its chunk is cut
     laid = LaidOut(_Recipe(structure=ref.structure, inputs=ref.inputs, scenario=scenario, numbers=ctx.numbers,
                            keys=keys, direct=direct), columns)
     for start in range(0, n, SLICE):  # checked a slice at a time: memory in a slice, not in all the points
-        rows = slice(start, min(n, start + SLICE))
-        inputs, numbers = _build(laid.recipe, {key: column[rows] for key, column in columns.items()}, rows.stop - start)
+        stop = min(n, start + SLICE)
+        inputs, numbers = _build(laid.recipe, cut_rows(columns, start, stop), stop - start)
         for i in _doubtful(laid.recipe, inputs, numbers):
             compile_row(_row(columns, start + int(i)))  # refused in one line if the compiler refuses it
     for i in sorted({int(i) for i in np.linspace(0, n - 1, min(n, CHECKED_POINTS))}):

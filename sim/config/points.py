@@ -17,8 +17,9 @@ import numpy as np
 from sim.config.values import ConfigError, flatten
 from sim.engine.inputs import Structure, WorldInputs, concatenate, point_structure, take
 
-__all__ = ["MAX_GRID_POINTS", "MAX_SAMPLED_POINTS", "MAX_WORLDS", "GridPoint", "Joined", "LazyInputs", "Plan",
-           "PointBlock", "Points", "column_name", "inputs_at", "inputs_for_chunk", "laid_out"]
+__all__ = ["MAX_GRID_POINTS", "MAX_SAMPLED_POINTS", "MAX_WORLDS", "GridPoint", "Joined", "LazyColumn", "LazyInputs",
+           "Plan", "PointBlock", "Points", "RowSource", "column_name", "cut_rows", "inputs_at", "inputs_for_chunk",
+           "laid_out"]
 
 # A plan beyond these sizes is refused before it is expanded. Grid points (strategy pairs x grid values) and
 # the rows of a sensitivity design (whose analysis holds them in memory) are each compiled, so at most
@@ -83,6 +84,104 @@ class GridPoint:
     structure: Structure
     inputs: WorldInputs = field(repr=False)
     stakes_usd: dict[str, float] = field(default_factory=dict, repr=False)
+
+
+# rows made at once when a lazy column is read whole or scanned for its bounds
+SCAN_ROWS = 65_536
+
+
+class RowSource:
+    """Per-point values of some keys, made for a range of rows when asked for (:class:`LazyColumn`): a plan of a
+    million draws keeps how to make them, not the values. The last range made is kept, so a chunk's columns cut
+    one key after another are made once."""
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+    def dtype(self, key: str) -> np.dtype:
+        """The dtype of ``key``'s values (a text column: NumPy's ``str``, its values Python strings)."""
+        raise NotImplementedError
+
+    def make(self, start: int, stop: int) -> dict[str, np.ndarray]:
+        """The values of rows ``start`` to ``stop`` (excluded), per key, made now."""
+        raise NotImplementedError
+
+    def rows(self, start: int, stop: int) -> dict[str, np.ndarray]:
+        """:meth:`make`, the last range kept."""
+        last = self.__dict__.get("_last")
+        if last is None or last[0] != (start, stop):
+            last = self.__dict__["_last"] = ((start, stop), self.make(start, stop))
+        return last[1]
+
+    def bounds(self, key: str) -> tuple[Any, Any]:
+        """The lowest and the highest value of ``key`` (every key's found in one scan, :data:`SCAN_ROWS` at a time)."""
+        if "_bounds" not in self.__dict__:
+            parts: dict[str, list] = {}
+            for start in range(0, len(self), SCAN_ROWS):
+                for k, values in self.make(start, min(len(self), start + SCAN_ROWS)).items():
+                    parts.setdefault(k, []).append((values.min(), values.max()))
+            self.__dict__["_bounds"] = {k: (np.min([lo for lo, _ in v]), np.max([hi for _, hi in v]))
+                                        for k, v in parts.items()}
+        return self.__dict__["_bounds"][key]
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_last"}  # a task or a figure worker: the recipe
+
+
+class LazyColumn:
+    """A coordinate column of rows ``start`` to ``stop`` of a :class:`RowSource`, made when some of its rows are
+    asked for: indexed by a slice it stays lazy; by an index array or an integer it gives their values now (made
+    from the rows between the lowest and the highest asked for); as an array, all its values."""
+
+    def __init__(self, source: RowSource, key: str, start: int = 0, stop: int | None = None) -> None:
+        self.source, self.key, self.start = source, key, start
+        self.stop = len(source) if stop is None else stop
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.source.dtype(self.key)
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+    def values(self) -> np.ndarray:
+        """All its values, made now."""
+        return self.source.rows(self.start, self.stop)[self.key]
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            first, stop, step = index.indices(len(self))
+            if step == 1:
+                return LazyColumn(self.source, self.key, self.start + first, self.start + max(first, stop))
+            return self.values()[index]
+        if isinstance(index, int | np.integer):
+            i = int(index) + (len(self) if index < 0 else 0)
+            if not 0 <= i < len(self):
+                raise IndexError("row index out of range")
+            return self.source.rows(self.start + i, self.start + i + 1)[self.key][0]
+        rows = np.asarray(index)
+        if rows.dtype == bool or not rows.size:
+            return self.values()[rows]
+        lo, hi = int(rows.min()), int(rows.max()) + 1
+        return self.source.rows(self.start + lo, self.start + hi)[self.key][rows - lo]
+
+    def min(self):
+        return self.source.bounds(self.key)[0] if len(self) == len(self.source) else self.values().min()
+
+    def max(self):
+        return self.source.bounds(self.key)[1] if len(self) == len(self.source) else self.values().max()
+
+    def tolist(self) -> list:
+        return self.values().tolist()
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        values = self.values()
+        return values if dtype is None else values.astype(dtype, copy=False)
+
+
+def cut_rows(columns: dict[str, Any], start: int, stop: int) -> dict[str, np.ndarray]:
+    """Rows ``start`` to ``stop`` of each column (an array, or a :class:`LazyColumn` made now)."""
+    return {key: np.asarray(column[start:stop]) for key, column in columns.items()}
 
 
 class LazyInputs:

@@ -20,9 +20,10 @@ import numpy as np
 
 from sim.config.calibration import BLOCK, calibration_entries
 from sim.config.parameters import Parameter
+from sim.config.points import LazyColumn, RowSource
 from sim.config.values import ConfigError, Tree, numeric_key
 
-__all__ = ["FIXED_IN_ENSEMBLE", "draw", "draw_columns", "drawn", "priors"]
+__all__ = ["FIXED_IN_ENSEMBLE", "Draws", "draw", "draw_columns", "drawn", "lazy_columns", "priors"]
 
 # Keys an ensemble keeps at their value although they have a prior: the round length maps rounds to dates,
 # and the forecast's tables and figures turn every world's rounds into dates with the one calendar of the run
@@ -92,6 +93,22 @@ def draw_columns(cfg: Tree, n: int, root_seed: int, grid_keys: set[str]) -> dict
     Raises:
         ConfigError: if there is no prior, or a key with a prior is also a grid axis.
     """
+    return draws(cfg, n, root_seed, grid_keys).make(0, n)
+
+
+def lazy_columns(cfg: Tree, n: int, root_seed: int, grid_keys: set[str]) -> dict[str, LazyColumn]:
+    """The columns of :func:`draw_columns`, each made when rows of it are asked for (:class:`Draws`): a plan of a
+    million draws holds how to draw them, not their values.
+
+    Raises:
+        ConfigError: as :func:`draw_columns`.
+    """
+    found = draws(cfg, n, root_seed, grid_keys)
+    return {p.key: LazyColumn(found, p.key) for p in found.params}
+
+
+def draws(cfg: Tree, n: int, root_seed: int, grid_keys: set[str]) -> Draws:
+    """The scenario's priors' :class:`Draws` of ``n`` points, checked (as :func:`draw_columns`)."""
     found = drawn(cfg)
     if not found:
         raise ConfigError("sweep.sample.method", "prior needs at least one prior in scenario.calibration")
@@ -99,11 +116,37 @@ def draw_columns(cfg: Tree, n: int, root_seed: int, grid_keys: set[str]) -> dict
         if p.key in grid_keys:
             raise ConfigError(f"scenario.calibration.{p.key}", "has a prior and is a sweep.grid axis; sweep a key "
                                                                "one way only")
-    # the sampler's own stream, derived from the root seed (never shared with any world)
-    rng = np.random.default_rng(np.random.SeedSequence(root_seed, spawn_key=(2**32 - 1,)))
-    out = {p.key: np.empty(n, dtype=np.int64 if p.integer else np.float64) for p in found}
-    for start in range(0, n, DRAW_ROWS):  # the stream's numbers in the same order, a block of rows at a time
-        unit = rng.random((min(DRAW_ROWS, n - start), len(found)))
-        for k, p in enumerate(found):
-            out[p.key][start:start + len(unit)] = p.prior.quantile(unit[:, k], p.integer)
-    return out
+    return Draws(tuple(found), n, root_seed)
+
+
+class Draws(RowSource):
+    """``n`` points drawn from priors: row ``i`` puts the uniform numbers ``k * i`` to ``k * (i + 1) - 1`` of the
+    sampler's stream (``k`` priors) through each prior's quantile, in the priors' order. Any rows are drawn alone
+    by advancing the stream to their first number (PCG64 jumps ahead exactly), so rows drawn apart are those of
+    the whole matrix, bit for bit.
+
+    Args:
+        params: The priors drawn, in the order written.
+        n: Number of points.
+        root_seed: ``run.seed``; the draws come from the sampler's own stream of it (never shared with a world).
+    """
+
+    def __init__(self, params: tuple[Parameter, ...], n: int, root_seed: int) -> None:
+        self.params, self.n, self.root_seed = params, n, root_seed
+
+    def __len__(self) -> int:
+        return self.n
+
+    def dtype(self, key: str) -> np.dtype:
+        return np.dtype(np.int64 if next(p for p in self.params if p.key == key).integer else np.float64)
+
+    def make(self, start: int, stop: int) -> dict[str, np.ndarray]:
+        k = len(self.params)
+        rng = np.random.default_rng(np.random.SeedSequence(self.root_seed, spawn_key=(2**32 - 1,)))
+        rng.bit_generator.advance(start * k)  # one 64-bit number of the stream per uniform double
+        out = {p.key: np.empty(stop - start, dtype=self.dtype(p.key)) for p in self.params}
+        for first in range(0, stop - start, DRAW_ROWS):  # a block of rows at a time, the stream's numbers in order
+            unit = rng.random((min(DRAW_ROWS, stop - start - first), k))
+            for j, p in enumerate(self.params):
+                out[p.key][first:first + len(unit)] = p.prior.quantile(unit[:, j], p.integer)
+        return out

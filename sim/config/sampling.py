@@ -140,10 +140,11 @@ def sampled_design(cfg: Tree, root_seed: int, grid_keys: set[str] = frozenset())
 
 def _samples(cfg: Tree, root_seed: int, grid_keys: set[str]) -> dict[str, np.ndarray]:
     """Points sampled from numeric ranges (``sweep.sample``), or from the scenario's priors
-    (``method: prior``, :mod:`sim.config.priors`), one array per key; ``{}`` if none."""
+    (``method: prior``, :mod:`sim.config.priors`: each a :class:`~sim.config.points.LazyColumn`, drawn when rows
+    of it are asked for), one array per key; ``{}`` if none."""
     if choice(cfg, "sweep.sample.method", SAMPLING_METHODS) == "prior":
         if posterior_draws.source(cfg) == "posterior":  # forecast.source=posterior: the fitted keys' posterior
             return posterior_draws.draw_columns(cfg, _sample_size(cfg), root_seed, grid_keys)
-        return priors.draw_columns(cfg, _sample_size(cfg), root_seed, grid_keys)
+        return priors.lazy_columns(cfg, _sample_size(cfg), root_seed, grid_keys)  # drawn when rows are asked for
     design = sampled_design(cfg, root_seed, grid_keys)
     return {} if design is None else design.columns()

@@ -19,7 +19,7 @@ from sim.domain.outcome_space import OutcomeSpace
 from sim.engine.inputs import Structure
 from sim.engine.protocols import END_REASONS
 from sim.report.labels import heading, issue_title
-from sim.run.readback import party_ids  # the one reading of a table's party ids
+from sim.run.readback import OutcomeColumns, party_ids  # the one reading of a table's party ids
 
 __all__ = ["by_pair", "by_point", "deal_rows", "format_points", "headline_issue", "lead", "median_interval", "report",
            "summary_columns", "wilson_interval"]
@@ -53,6 +53,16 @@ def summary_columns(coordinates: list[str], space: OutcomeSpace, parties: list[s
 def deal_rows(outcomes: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """The negotiations that ended in a deal, with only ``columns`` (a copy of those, not of the whole table)."""
     return outcomes.loc[outcomes["deal"].to_numpy(dtype=bool), [c for c in dict.fromkeys(columns) if c in outcomes]]
+
+
+def _median(read: OutcomeColumns, keys: list[str], column: str, deals: np.ndarray | None = None, **how):
+    """The median of ``column`` (over the rows ``deals`` only, when given) per group of ``keys`` (a Series; the
+    groups made as ``how`` says), or over all when there are no keys (a float): that column and the keys read
+    now, and no other."""
+    frame = read([*keys, column])
+    if deals is not None:
+        frame = frame.loc[deals]
+    return frame.groupby(keys, **how)[column].median() if keys else frame[column].median()
 
 
 def wilson_interval(deals, runs, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
@@ -111,7 +121,7 @@ def _decimals(unit: str) -> int:
     return MONEY_DECIMALS if unit.startswith(("pp", "USD")) else SHARE_DECIMALS
 
 
-def by_point(outcomes: pd.DataFrame, coordinates: list[str], space: OutcomeSpace,
+def by_point(outcomes: pd.DataFrame | OutcomeColumns, coordinates: list[str], space: OutcomeSpace,
              rounded: bool = True) -> pd.DataFrame:
     """The ``summary.csv`` table: one row per grid point.
 
@@ -123,19 +133,23 @@ def by_point(outcomes: pd.DataFrame, coordinates: list[str], space: OutcomeSpace
     party and ``median_welfare`` over all negotiations.
 
     Args:
-        outcomes: One row per negotiation.
+        outcomes: One row per negotiation (a frame, or :class:`~sim.run.readback.OutcomeColumns`: each median
+            then reads its own column, so a million negotiations' summary holds a few columns at once).
         coordinates: The columns that identify a grid point.
         space: The outcome space (issue names and units).
         rounded: Round as described in the module docstring (``False``: full precision).
     """
-    groups = outcomes.groupby(coordinates, sort=False, observed=True, dropna=False)
+    read = OutcomeColumns.of(outcomes)
+    outcomes = read([*coordinates, "deal", "zopa", "end_reason", "partial_deal"])  # the counts' columns
+    how = {"sort": False, "observed": True, "dropna": False}
+    groups = outcomes.groupby(coordinates, **how)
     table = groups.agg(runs=("deal", "size"), deals=("deal", "sum"))
     columns = {"deal_rate": table["deals"] / table["runs"]}  # built apart and joined once (no fragmented frame)
     columns["deal_rate_low"], columns["deal_rate_high"] = wilson_interval(table["deals"], table["runs"])
     if "zopa" in outcomes:
         columns |= dict(_zopa_rates(outcomes, coordinates).items())
     if "end_reason" in outcomes:
-        ended = outcomes.groupby([*coordinates, "end_reason"], sort=False, observed=True, dropna=False).size()
+        ended = outcomes.groupby([*coordinates, "end_reason"], **how).size()
         ended = ended.unstack("end_reason")
         ended.columns = ended.columns.astype(str)  # plain labels, also when the reasons are read as categories
         ended = ended.reindex(columns=list(END_REASONS.values())).reindex(table.index)
@@ -143,12 +157,12 @@ def by_point(outcomes: pd.DataFrame, coordinates: list[str], space: OutcomeSpace
             columns[f"ended_{reason.replace(' ', '_').replace('-', '_')}"] = ended[reason].fillna(0).astype("int64")
     if "partial_deal" in outcomes:
         columns["partial_deals"] = groups["partial_deal"].sum().astype("int64")
-    # the deals' rows of only the columns their medians need (not a copy of the whole table)
-    deals = deal_rows(outcomes, [*coordinates, "end_round", *space.names]).groupby(coordinates, sort=False, observed=True, dropna=False)
-    columns["median_round"] = deals["end_round"].median()
-    columns |= dict(deals[list(space.names)].median().add_prefix("median_").items())
-    medians = value_medians(party_ids(outcomes))
-    columns |= {name: groups[column].median() for column, name in medians if column in outcomes}
+    # each median from its own column and the keys, read when it is taken (not the whole table at once)
+    deals = outcomes["deal"].to_numpy(dtype=bool)
+    columns["median_round"] = _median(read, coordinates, "end_round", deals, **how)
+    columns |= {f"median_{name}": _median(read, coordinates, name, deals, **how) for name in space.names}
+    medians = value_medians(party_ids(read))
+    columns |= {name: _median(read, coordinates, column, **how) for column, name in medians if column in read}
     table = pd.concat([table, pd.DataFrame(columns, index=table.index)], axis=1)
     if rounded:
         decimals = {"deal_rate": SHARE_DECIMALS, "deal_rate_low": SHARE_DECIMALS, "deal_rate_high": SHARE_DECIMALS,
@@ -172,29 +186,30 @@ def _zopa_rates(outcomes: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return pd.DataFrame({"zopa_runs": runs, "deal_rate_zopa": rate})
 
 
-def by_pair(outcomes: pd.DataFrame, space: OutcomeSpace) -> pd.DataFrame:
+def by_pair(outcomes: pd.DataFrame | OutcomeColumns, space: OutcomeSpace) -> pd.DataFrame:
     """Per strategy pair: runs, deal rate, median agreement round, median agreed terms and median
     utility to each side.
 
     Medians of terms and rounds are over the negotiations that ended in a deal; medians of utility
-    over all negotiations (one without a deal at its no-deal value).
+    over all negotiations (one without a deal at its no-deal value). Each median and mean reads its own column.
     """
-    parties = party_ids(outcomes)
+    read = OutcomeColumns.of(outcomes)
+    parties = party_ids(read)
     keys = [f"{p}_strategy" for p in parties]
-    utilities = [f"{side}_utility" for side in parties if f"{side}_utility" in outcomes]
-    deals = deal_rows(outcomes, [*keys, "end_round", *space.names, *utilities]).groupby(keys, observed=True,
-                                                                                         sort=False)
-    groups = outcomes.groupby(keys, observed=True, sort=False)
-    table = groups.agg(runs=("deal", "size"), deal_rate=("deal", "mean"))
+    utilities = [f"{side}_utility" for side in parties if f"{side}_utility" in read]
+    outcomes = read([*keys, "deal", "zopa"])
+    deals, how = outcomes["deal"].to_numpy(dtype=bool), {"observed": True, "sort": False}
+    table = outcomes.groupby(keys, **how).agg(runs=("deal", "size"), deal_rate=("deal", "mean"))
     columns = {}  # built apart and joined once (no fragmented frame)
     if "zopa" in outcomes:
         columns["deal_rate_zopa"] = _zopa_rates(outcomes, keys)["deal_rate_zopa"]
-    columns["median_round"] = deals["end_round"].median()
-    columns |= dict(deals[list(space.names)].median().items())
+    columns["median_round"] = _median(read, keys, "end_round", deals, **how)
+    columns |= {name: _median(read, keys, name, deals, **how) for name in space.names}
     for column in utilities:
-        columns[column] = groups[column].median()
-        columns[f"{column}_deals"] = deals[column].median()
-        columns[f"{column}_mean"] = groups[column].mean()
+        groups = read([*keys, column]).groupby(keys, **how)[column]
+        columns[column] = groups.median()
+        columns[f"{column}_deals"] = _median(read, keys, column, deals, **how)
+        columns[f"{column}_mean"] = groups.mean()
     return pd.concat([table, pd.DataFrame(columns, index=table.index)], axis=1)
 
 
@@ -213,49 +228,58 @@ def _number(x: float, decimals: int = 1, strip: bool = False) -> str:
     return text
 
 
-def report(outcomes: pd.DataFrame, space: OutcomeSpace, wall_seconds: float,
-           names: dict[str, str] | None = None) -> str:
-    """A short, plain-text summary for the terminal (``names``: each party's display name, by id)."""
-    n = len(outcomes)
-    (a, b) = parties = party_ids(outcomes)
-    names = {p: (names or {}).get(p, p) for p in parties}
-    deals = deal_rows(outcomes, ["end_round", *space.names, f"{a}_utility", f"{b}_utility"])
-    lines = [f"{_count(n)} negotiation{'s' if n != 1 else ''} in {wall_seconds:.1f} s"]
-    rate = f"deal rate {len(deals) / n:.1%} ({_count(len(deals))} of {_count(n)})" if n else "no negotiations"
-    if len(deals):
-        lines.append(f"{rate}; median agreement round {_number(deals['end_round'].median(), strip=True)}")
-    else:
-        lines.append(f"{rate}; no agreements")
-    if "zopa" in outcomes:
-        zopa = outcomes["zopa"].astype(bool)
-        with_zopa = f"{outcomes.loc[zopa, 'deal'].mean():.1%}" if zopa.any() else "-"
-        lines.append(f"zone of agreement in {_count(int(zopa.sum()))} of {_count(n)}; deal rate among them {with_zopa}")
+def _ended(outcomes: pd.DataFrame) -> str:
+    """The terminal's line of how the talks ended, with the partial deals."""
     ended = outcomes["end_reason"].value_counts()
     ended = ended[ended > 0]  # (a reason read as a category that no negotiation has is not shown)
     ended.index = ended.index.astype(str)
     ended = ended.reindex([r for r in END_REASONS.values() if r in ended.index]
                           + [r for r in ended.index if r not in END_REASONS.values()])
     partial = int(outcomes["partial_deal"].sum()) if "partial_deal" in outcomes else 0
-    lines.append("ended by: " + ", ".join(f"{k} {_count(v)}" for k, v in ended.items())
-                 + f"; partial deals (stages agreed before the talks ended, in force): {_count(partial)}")
-    if len(deals):
+    return ("ended by: " + ", ".join(f"{k} {_count(v)}" for k, v in ended.items())
+            + f"; partial deals (stages agreed before the talks ended, in force): {_count(partial)}")
+
+
+def report(outcomes: pd.DataFrame | OutcomeColumns, space: OutcomeSpace, wall_seconds: float,
+           names: dict[str, str] | None = None) -> str:
+    """A short, plain-text summary for the terminal (``names``: each party's display name, by id); each median
+    reads its own column."""
+    read = OutcomeColumns.of(outcomes)
+    n = len(read)
+    (a, b) = parties = party_ids(read)
+    names = {p: (names or {}).get(p, p) for p in parties}
+    outcomes = read(["deal", "zopa", "end_reason", "partial_deal"])
+    deals = outcomes["deal"].to_numpy(dtype=bool)
+    n_deals = int(deals.sum())
+    lines = [f"{_count(n)} negotiation{'s' if n != 1 else ''} in {wall_seconds:.1f} s"]
+    rate = f"deal rate {n_deals / n:.1%} ({_count(n_deals)} of {_count(n)})" if n else "no negotiations"
+    if n_deals:
+        lines.append(f"{rate}; median agreement round {_number(_median(read, [], 'end_round', deals), strip=True)}")
+    else:
+        lines.append(f"{rate}; no agreements")
+    if "zopa" in outcomes:
+        zopa = outcomes["zopa"].astype(bool)
+        with_zopa = f"{outcomes.loc[zopa, 'deal'].mean():.1%}" if zopa.any() else "-"
+        lines.append(f"zone of agreement in {_count(int(zopa.sum()))} of {_count(n)}; deal rate among them {with_zopa}")
+    lines.append(_ended(outcomes))
+    if n_deals:
         units = {i.name: i.unit for i in space.issues}
-        terms = deals[list(space.names)].median()
+        terms = {k: _median(read, [], k, deals) for k in space.names}
         lines.append("median agreed terms: " + ", ".join(
             f"{k} {_number(v, 1 if _decimals(units[k]) == MONEY_DECIMALS else 3)} {units[k]}"
             for k, v in terms.items()))
     columns = [column for column, _ in value_medians(parties)]
-    if set(columns) <= set(outcomes.columns):
-        med = outcomes[columns].median()
-        if len(deals):
-            over = deals[[f"{a}_utility", f"{b}_utility"]].median()
+    if set(columns) <= set(read.columns):
+        med = {column: _median(read, [], column) for column in columns}
+        if n_deals:
+            over = {column: _median(read, [], column, deals) for column in (f"{a}_utility", f"{b}_utility")}
             lines.append(f"median utility over the deals: {names[a]} {_number(over[f'{a}_utility'], 2)}, "
                          f"{names[b]} {_number(over[f'{b}_utility'], 2)}")
         lines.append(f"medians over all negotiations (no deal at its no-deal value): utility {names[a]} "
                      f"{_number(med[f'{a}_utility'], 2)}, {names[b]} {_number(med[f'{b}_utility'], 2)}; payoff "
                      f"{names[a]} {_number(med[f'{a}_payoff'], 1)}, {names[b]} {_number(med[f'{b}_payoff'], 1)} "
                      f"USD bn/yr; joint welfare {_number(med['welfare'], 2)}")
-    table = by_pair(outcomes, space)
+    table = by_pair(read, space)
     shown = pd.DataFrame({
         "negotiations": table["runs"].map(_count),
         "deal rate": table["deal_rate"].map("{:.1%}".format),
@@ -304,10 +328,15 @@ def format_points(table: pd.DataFrame, coordinates: dict[str, str], most: int = 
     return "summary.csv, per grid point:\n" + shown.to_string(index=False)
 
 
+def _few_numbers(column: pd.Series) -> bool:
+    """Whether a swept column holds numbers, more than one and at most 12 distinct (a table's rows or columns)."""
+    return pd.api.types.is_numeric_dtype(column) and 1 < column.nunique() <= 12
+
+
 PRESSURE_KEYS = ("scenario.deadline.round", "scenario.escalation")  # what deadline_pressure exists for
 
 
-def lead(outcomes: pd.DataFrame, keys: dict[str, str], structure: Structure,
+def lead(outcomes: pd.DataFrame | OutcomeColumns, keys: dict[str, str], structure: Structure,
          heading_of=lambda key: key) -> str:
     """The result a run exists for, first in its terminal summary: by its two main swept settings (the
     deadline and the escalation when both are swept), the deal rate, the share of deals struck in the
@@ -320,14 +349,15 @@ def lead(outcomes: pd.DataFrame, keys: dict[str, str], structure: Structure,
         structure: The structure of a grid point (the headline issue and its unit).
         heading_of: A readable heading of a config key.
     """
-    numeric = [c for c, k in keys.items() if not c.endswith("_strategy") and c in outcomes
-               and pd.api.types.is_numeric_dtype(outcomes[c]) and 1 < outcomes[c].nunique() <= 12]
+    read = OutcomeColumns.of(outcomes)  # each swept column read alone, then the cells' columns only
+    numeric = [c for c, k in keys.items() if not c.endswith("_strategy") and c in read and _few_numbers(read([c])[c])]
     if not numeric:
         return ""
     pressure = [c for c, k in keys.items() if k in PRESSURE_KEYS and c in numeric]
     rows, cols = (pressure + [c for c in numeric if c not in pressure])[:2] + [None] * (2 - min(2, len(numeric)))
     issue, unit = headline_issue(structure)
     used = [c for c in (rows, cols) if c is not None]
+    outcomes = read([*used, "deal", issue, "end_round", "final_deadline"])
     deals = deal_rows(outcomes, [*used, issue, "end_round", "final_deadline"])
     outcomes = outcomes[[*used, "deal"]]  # the cells' columns only: the groups below are copies
 

@@ -24,8 +24,8 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
-__all__ = ["RunData", "RunDirError", "load_run", "pair_labels", "party_ids", "read_outcomes", "read_table", "to_frame",
-           "required_outcomes"]
+__all__ = ["OutcomeColumns", "RunData", "RunDirError", "load_run", "pair_labels", "party_ids", "read_outcomes",
+           "read_table", "to_frame", "required_outcomes"]
 
 
 class RunDirError(Exception):
@@ -109,6 +109,57 @@ def read_outcomes(run_dir: Path, columns: list[str] | None = None, categories: b
     if table is None:
         raise RunDirError(f"{run_dir}: holds no outcomes (outcomes.parquet, or parts in outcomes/)")
     return table
+
+
+class OutcomeColumns:
+    """An outcomes table read a few columns at a time, so that a summary of a million negotiations holds a few
+    columns at once, never the whole table: from a frame in memory, or from a run folder's merged
+    ``outcomes.parquet``, checked against its digest once (:func:`from_run`), text columns as categories.
+
+    Attributes:
+        columns: The names of the columns it has (in the table's order).
+    """
+
+    def __init__(self, frame: pd.DataFrame | None = None, path: Path | None = None,
+                 columns: list[str] | None = None) -> None:
+        import pyarrow.parquet as pq
+
+        self.frame, self.path = frame, path
+        names = list(frame.columns) if frame is not None else pq.read_schema(path).names
+        self.columns = [c for c in names if columns is None or c in columns]
+        self.rows = len(frame) if frame is not None else pq.read_metadata(path).num_rows
+
+    @classmethod
+    def of(cls, outcomes: pd.DataFrame | OutcomeColumns) -> OutcomeColumns:
+        """``outcomes`` as columns to read (a frame's columns are its own, not copied)."""
+        return outcomes if isinstance(outcomes, OutcomeColumns) else cls(frame=outcomes)
+
+    @classmethod
+    def from_run(cls, run_dir: Path, columns: list[str] | None = None) -> OutcomeColumns:
+        """A run's outcomes (only ``columns``): its merged file, checked now; an unfinished sweep's parts, read.
+
+        Raises:
+            RunDirError: as :func:`read_table`.
+        """
+        run_dir = Path(run_dir)
+        merged, manifest = run_dir / "outcomes.parquet", _manifest(run_dir)
+        if not merged.exists():
+            return cls(frame=to_frame(read_outcomes(run_dir, columns, categories=True)))
+        _read_checked(merged, manifest.merged.get("outcomes") if manifest else None, [])  # the digest, once
+        return cls(path=merged, columns=columns)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.columns
+
+    def __len__(self) -> int:
+        return self.rows
+
+    def __call__(self, names: list[str]) -> pd.DataFrame:
+        """The columns ``names`` it has (each once, in the order given), read now."""
+        names = [c for c in dict.fromkeys(names) if c in self.columns]
+        if self.frame is not None:
+            return self.frame[names]
+        return to_frame(_read_checked(self.path, None, names, categories=True))
 
 
 # columns every outcomes table written by ``python -m sim run`` has and the figures rely on ({party}: each
