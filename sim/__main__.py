@@ -138,13 +138,9 @@ def _suggestion(message: str) -> str:
     if options:
         return did_you_mean(head.split("=", 1)[-1], [o.strip() for o in options[1].split(",")])
     if rest.startswith("no such config key"):
-        from omegaconf import OmegaConf
+        from sim.help import inputs  # the default config's keys, from the help's cache (composed on a miss)
 
-        from sim.config.compose import compose_config
-
-        tree = OmegaConf.to_container(compose_config(), resolve=False)
-        tree.pop("hydra", None)
-        return did_you_mean(head.lstrip("+~"), _keys(tree))
+        return did_you_mean(head.lstrip("+~"), _keys(inputs()["cfg"]))
     return ""
 
 

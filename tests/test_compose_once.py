@@ -150,7 +150,7 @@ def test_run_help_composes_the_command_once_and_then_reads_its_cache(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("bad, composes", [
-    ("scenario.escalatoin=3", 2),  # the failed compose; then the default config's keys, for "did you mean"
+    ("scenario.escalatoin=3", 2),  # the failed compose; then the default config's keys (the help's cache is empty)
     ("scenario=nowhere", 1),       # the failed compose; the options come with Hydra's error
 ])
 def test_a_bad_override_is_one_line_before_anything_is_written(tmp_path, bad, composes):
@@ -161,6 +161,14 @@ def test_a_bad_override_is_one_line_before_anything_is_written(tmp_path, bad, co
     assert lines[0].startswith(f"error: {bad.split('=')[0]}")  # the error on one line (and a suggestion)
     assert len(lines) == 1 or (len(lines) == 2 and lines[1].strip().startswith("did you mean"))
     assert sum(report["configs"].values()) == composes and not report["strategies"]
+
+
+@pytest.mark.slow
+def test_did_you_mean_reads_the_help_s_cache_once_it_is_warm(tmp_path):
+    first = _run(tmp_path, "run", "scenario.escalatoin=3")  # the help's cache (under tmp_path) filled here
+    again = _run(tmp_path, "run", "scenario.escalatoin=3")
+    assert first["stderr"] == again["stderr"] and "did you mean" in again["stderr"]
+    assert sum(first["configs"].values()) == 2 and sum(again["configs"].values()) == 1  # the failed compose only
 
 
 def _counting(monkeypatch) -> list:
