@@ -128,7 +128,7 @@ def _alive(pid: int) -> bool:
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads the process table from /proc")
 def test_sigterm_stops_the_sweep_cleanly_without_orphans_and_it_resumes(tmp_path, monkeypatch, capsys):
     run = tmp_path / "run"
-    command = [sys.executable, "-m", "sim", "run", "+experiment=smoke", "run.seeds=1000", "run.chunk_size=100",
+    command = [sys.executable, "-m", "sim", "run", "+experiment=smoke", "run.seeds=500", "run.chunk_size=50",
                "run.workers=2", "run.plot=false", "run.record_rounds=none", f"hydra.run.dir={run}"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
@@ -159,7 +159,7 @@ def test_sigterm_stops_the_sweep_cleanly_without_orphans_and_it_resumes(tmp_path
     monkeypatch.chdir(tmp_path)  # the resume, in this process: what it reads is the stopped run's folder
     again = sim_in_process(monkeypatch, capsys, *command[3:])
     assert again.returncode == 0 and "resumed:" in again.stdout
-    assert len(pd.read_parquet(run / "outcomes.parquet")) == 2 * 2 * 1000
+    assert len(pd.read_parquet(run / "outcomes.parquet")) == 2 * 2 * 500
 
 
 # -- 16. the recorded command re-runs the run ------------------------------------------------------

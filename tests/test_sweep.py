@@ -90,7 +90,7 @@ def test_chunks_cover_every_world_once_and_never_mix_strategy_pairs():
 
 
 def _command(run_dir: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "sim", "run", "+experiment=smoke", "run.seeds=500", "run.chunk_size=40",
+    return [sys.executable, "-m", "sim", "run", "+experiment=smoke", "run.seeds=300", "run.chunk_size=40",
             "run.workers=1", "run.plot=false", "run.record_rounds=none", f"hydra.run.dir={run_dir}", *extra]
 
 
@@ -119,14 +119,14 @@ def test_kill_9_mid_sweep_then_rerun_loses_and_duplicates_nothing(tmp_path):
     proc.wait()
     assert not (killed / "outcomes.parquet").exists()  # the sweep really was cut short
     parts = list((killed / "outcomes").glob("part-*.parquet"))
-    assert done <= len(parts) < 2 * 2 * 500 // 40
+    assert done <= len(parts) < 2 * 2 * 300 // 40
 
     rerun = subprocess.run(_command(killed), capture_output=True, text=True, timeout=600, check=False)
     assert rerun.returncode == 0, rerun.stderr
     assert "resumed" in rerun.stdout
     subprocess.run(_command(clean), capture_output=True, timeout=600, check=True)
     table = pd.read_parquet(killed / "outcomes.parquet")
-    assert table["world"].is_unique and len(table) == 2 * 2 * 500
+    assert table["world"].is_unique and len(table) == 2 * 2 * 300
     assert _digest(killed / "outcomes.parquet") == _digest(clean / "outcomes.parquet")
 
 
@@ -144,7 +144,7 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):
     assert "To resume" in err and f"hydra.run.dir={run_dir}" in err
     assert "Traceback" not in err
     again = subprocess.run(_command(run_dir), capture_output=True, text=True, timeout=600, check=False)
-    assert again.returncode == 0 and len(pd.read_parquet(run_dir / "outcomes.parquet")) == 2 * 2 * 500
+    assert again.returncode == 0 and len(pd.read_parquet(run_dir / "outcomes.parquet")) == 2 * 2 * 300
 
 
 def test_resuming_into_a_folder_of_another_config_refuses_and_names_the_keys(tmp_path):
