@@ -54,7 +54,7 @@ def _wait_listening(port: int, proc: subprocess.Popen, seconds: float = 60) -> N
     raise AssertionError(f"the dashboard did not listen on 127.0.0.1:{port} within {seconds} s")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def chromium() -> str:
     """The browser's executable, or a skip saying why there is none (checked before the server starts)."""
     pytest.importorskip("playwright.sync_api", reason="playwright (Python package) is not installed")
@@ -87,6 +87,21 @@ def server():
             proc.wait()
 
 
+@pytest.fixture(scope="module")
+def browser(chromium, server):
+    """One headless Chromium for the module's tests (each test opens its own context: its own cookies, storage
+    and pages). The name ``rebound.test`` resolves to 127.0.0.1 in it (the DNS-rebinding check)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=chromium,
+                                     args=["--no-sandbox", "--host-resolver-rules=MAP rebound.test 127.0.0.1"])
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
 def _caption(page) -> str:
     return page.inner_text(".sim-concession-caption")
 
@@ -101,107 +116,100 @@ def _concession_image(page) -> str:
     return page.get_attribute(".sim-concession img", "src") or ""
 
 
-def test_dashboard_in_headless_chromium(chromium, server, tmp_path):
-    from playwright.sync_api import sync_playwright
+def test_dashboard_in_headless_chromium(browser, server, tmp_path):
+    context = browser.new_context(viewport={"width": 1400, "height": 1700})
+    try:
+        page = context.new_page()
+        hosts = set()
+        page.on("request", lambda request: hosts.add(urlsplit(request.url).netloc))
+        page.goto(server)
+        _wait_caption(page, "Round 0 ", timeout_ms=60_000)  # first load: the page's assets and first render
+        assert "first party: United States (boulware" in page.inner_text(".sim-settings")
+        assert page.title() == "sim: a negotiation, round by round"
+        sidebar = page.inner_text(".v-navigation-drawer")
+        assert "deadline (round): 13" in sidebar and "escalation (pp): 14" in sidebar  # sliders show values
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1700})
-            hosts = set()
-            page.on("request", lambda request: hosts.add(urlsplit(request.url).netloc))
-            page.goto(server)
-            _wait_caption(page, "Round 0 ", timeout_ms=60_000)  # first load: the page's assets and first render
-            assert "first party: United States (boulware" in page.inner_text(".sim-settings")
-            assert page.title() == "sim: a negotiation, round by round"
-            sidebar = page.inner_text(".v-navigation-drawer")
-            assert "deadline (round): 13" in sidebar and "escalation (pp): 14" in sidebar  # sliders show values
+        # change a control: the first party's offering strategy, then Reset builds the model from it
+        page.get_by_label(f"{position_names(0)}: offering strategy").click(force=True)
+        page.locator(".v-menu__content .v-list-item", has_text="hardliner").first.click()
+        page.get_by_role("button", name="Reset").click()
+        page.wait_for_function(
+            "() => { const e = document.querySelector('.sim-settings'); "
+            "return e && e.innerText.includes('United States (hardliner'); }",
+            timeout=20_000)
 
-            # change a control: the first party's offering strategy, then Reset builds the model from it
-            page.get_by_label(f"{position_names(0)}: offering strategy").click(force=True)
-            page.locator(".v-menu__content .v-list-item", has_text="hardliner").first.click()
-            page.get_by_role("button", name="Reset").click()
-            page.wait_for_function(
-                "() => { const e = document.querySelector('.sim-settings'); "
-                "return e && e.innerText.includes('United States (hardliner'); }",
-                timeout=20_000)
+        before = _concession_image(page)
+        seen = [before]
+        for k in (1, 2, 3):
+            page.get_by_role("button", name="Step").click()
+            _wait_caption(page, f"Round {k} ")
+            page.wait_for_function("prev => { const e = document.querySelector('.sim-concession img'); "
+                                   "return e && e.src !== prev; }",
+                                   arg=seen[-1], timeout=20_000)
+            seen.append(_concession_image(page))
+        assert _caption(page).startswith("Round 3 of at most 16 (30 Apr 2025)")
+        assert len(set(seen)) == 4  # the concession-path figure was redrawn after each round
+        page.screenshot(path=str(tmp_path / "dashboard.png"))
+        assert (tmp_path / "dashboard.png").stat().st_size > 10_000
 
-            before = _concession_image(page)
-            seen = [before]
-            for k in (1, 2, 3):
-                page.get_by_role("button", name="Step").click()
-                _wait_caption(page, f"Round {k} ")
-                page.wait_for_function("prev => { const e = document.querySelector('.sim-concession img'); "
-                                       "return e && e.src !== prev; }",
-                                       arg=seen[-1], timeout=20_000)
-                seen.append(_concession_image(page))
-            assert _caption(page).startswith("Round 3 of at most 16 (30 Apr 2025)")
-            assert len(set(seen)) == 4  # the concession-path figure was redrawn after each round
-            page.screenshot(path=str(tmp_path / "dashboard.png"))
-            assert (tmp_path / "dashboard.png").stat().st_size > 10_000
+        # bad input: a readable line in the page, no traceback, and the server keeps serving
+        seed = page.get_by_label("root seed (integer in [0, 9223372036854775807])")
+        seed.fill("abc")
+        seed.press("Enter")
+        page.get_by_role("button", name="Reset").click()
+        page.wait_for_selector(".sim-error", timeout=20_000)
+        message = page.inner_text(".sim-error")
+        assert "run.seed: must be an integer" in message and "Traceback" not in page.inner_text("body")
+        seed.fill("7")
+        seed.press("Enter")
+        page.get_by_role("button", name="Reset").click()
+        _wait_caption(page, "Round 0 ")
+        assert page.locator(".sim-error").count() == 0
 
-            # bad input: a readable line in the page, no traceback, and the server keeps serving
-            seed = page.get_by_label("root seed (integer in [0, 9223372036854775807])")
-            seed.fill("abc")
-            seed.press("Enter")
-            page.get_by_role("button", name="Reset").click()
-            page.wait_for_selector(".sim-error", timeout=20_000)
-            message = page.inner_text(".sim-error")
-            assert "run.seed: must be an integer" in message and "Traceback" not in page.inner_text("body")
-            seed.fill("7")
-            seed.press("Enter")
-            page.get_by_role("button", name="Reset").click()
-            _wait_caption(page, "Round 0 ")
-            assert page.locator(".sim-error").count() == 0
-
-            # the batch view: 1,000 seeds of the current settings
-            page.get_by_role("tab", name="Batch of N seeds").click()
-            page.locator(".sim-batch-run").click()
-            page.wait_for_selector(".sim-batch-summary", timeout=20_000)
-            assert page.inner_text(".sim-batch-summary").startswith("1,000 negotiations: deal rate ")
-            assert hosts <= {urlsplit(server).netloc, ""}, f"the page fetched from elsewhere: {hosts}"
-        finally:
-            browser.close()
+        # the batch view: 1,000 seeds of the current settings
+        page.get_by_role("tab", name="Batch of N seeds").click()
+        page.locator(".sim-batch-run").click()
+        page.wait_for_selector(".sim-batch-summary", timeout=20_000)
+        assert page.inner_text(".sim-batch-summary").startswith("1,000 negotiations: deal rate ")
+        assert hosts <= {urlsplit(server).netloc, ""}, f"the page fetched from elsewhere: {hosts}"
+    finally:
+        context.close()
 
 
-def test_the_page_leaks_no_environment_and_refuses_other_sites(chromium, server):
+def test_the_page_leaks_no_environment_and_refuses_other_sites(browser, server):
     """Security, in the browser: an interpolation typed in the seed box is not resolved, a rebound name is
     refused, and a page on another site cannot open the dashboard's websocket."""
-    from playwright.sync_api import sync_playwright
-
     port = urlsplit(server).port
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium,
-                                    args=["--no-sandbox", "--host-resolver-rules=MAP rebound.test 127.0.0.1"])
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1700})
-            page.goto(server)
-            _wait_caption(page, "Round 0 ", timeout_ms=60_000)
-            seed = page.get_by_label("root seed (integer in [0, 9223372036854775807])")
-            seed.fill("${oc.env:SIM_BROWSER_SECRET}")
-            seed.press("Enter")
-            page.get_by_role("button", name="Reset").click()
-            page.wait_for_selector(".sim-error", timeout=20_000)
-            assert "run.seed: must be an integer" in page.inner_text(".sim-error")
-            assert SECRET not in page.content()
+    context = browser.new_context(viewport={"width": 1400, "height": 1700})
+    try:
+        page = context.new_page()
+        page.goto(server)
+        _wait_caption(page, "Round 0 ", timeout_ms=60_000)
+        seed = page.get_by_label("root seed (integer in [0, 9223372036854775807])")
+        seed.fill("${oc.env:SIM_BROWSER_SECRET}")
+        seed.press("Enter")
+        page.get_by_role("button", name="Reset").click()
+        page.wait_for_selector(".sim-error", timeout=20_000)
+        assert "run.seed: must be an integer" in page.inner_text(".sim-error")
+        assert SECRET not in page.content()
 
-            # DNS rebinding: a foreign name that resolves to 127.0.0.1 gets a refusal, not the page
-            response = page.goto(f"http://rebound.test:{port}/")
-            assert response.status == 403 and "refused" in page.inner_text("body")
+        # DNS rebinding: a foreign name that resolves to 127.0.0.1 gets a refusal, not the page
+        response = page.goto(f"http://rebound.test:{port}/")
+        assert response.status == 403 and "refused" in page.inner_text("body")
 
-            # cross-site websocket: a page on another origin tries the dashboard's kernel socket
-            other = browser.new_page()
-            other.route("http://elsewhere.test/**", lambda route: route.fulfill(body="<html><body>x</body></html>",
-                                                                              content_type="text/html"))
-            other.goto("http://elsewhere.test/")
-            opened = other.evaluate(
-                """port => new Promise(done => {
-                    const ws = new WebSocket(`ws://127.0.0.1:${port}/jupyter/api/kernels/k1/channels?session_id=s1`);
-                    ws.onopen = () => { ws.close(); done(true); };
-                    ws.onerror = () => done(false);
-                    ws.onclose = () => done(false);
-                    setTimeout(() => done(false), 10000);
-                })""", port)
-            assert opened is False
-        finally:
-            browser.close()
+        # cross-site websocket: a page on another origin tries the dashboard's kernel socket
+        other = context.new_page()
+        other.route("http://elsewhere.test/**", lambda route: route.fulfill(body="<html><body>x</body></html>",
+                                                                          content_type="text/html"))
+        other.goto("http://elsewhere.test/")
+        opened = other.evaluate(
+            """port => new Promise(done => {
+                const ws = new WebSocket(`ws://127.0.0.1:${port}/jupyter/api/kernels/k1/channels?session_id=s1`);
+                ws.onopen = () => { ws.close(); done(true); };
+                ws.onerror = () => done(false);
+                ws.onclose = () => done(false);
+                setTimeout(() => done(false), 10000);
+            })""", port)
+        assert opened is False
+    finally:
+        context.close()
