@@ -251,15 +251,27 @@ def test_a_chunks_draws_made_alone_are_those_rows_of_the_whole_draw_matrix(monke
 
 def test_an_ensembles_plan_holds_no_draw_and_no_text_per_world():
     """The plan of a prior ensemble keeps its draws and its constraints' texts as recipes (lazy columns); a
-    chunk's task carries the chunk's own values, equal to those the whole columns give."""
+    chunk's task carries them as recipes too (its rows of the lazy columns, small when pickled), and the worker
+    makes the chunk's own values, equal to those the whole columns give."""
+    import pickle
+
     from sim.config.points import LazyColumn
-    from sim.run.runner import _task
+    from sim.run.runner import _task, _typed, run_chunk
 
     p = plan(compose_config(*ENSEMBLE, "sweep.sample.n=50", "run.chunk_size=20"))
     block = p.blocks[0]
     assert all(isinstance(block.coordinates[k], LazyColumn) for k in (*p.prior_keys, "constraints"))
     whole = {k: np.asarray(block.coordinates[k]) for k in (*p.prior_keys, "constraints")}
     assert len(set(whole["constraints"].tolist())) > 1  # each world's own text (its drawn numbers in it)
-    task = _task(p, make_chunks(p)[1])
+    sent = _task(p, make_chunks(p)[1])
+    assert all(isinstance(sent.point_coords[p.columns[k]][0], LazyColumn) for k in whole)
+    task = pickle.loads(pickle.dumps(sent))  # as a worker gets it: the recipe, no value made
+    assert not any("_last" in column.source.__dict__ for column, _ in task.point_coords.values()
+                   if isinstance(column, LazyColumn))
     for key, values in whole.items():
-        assert task.point_coords[p.columns[key]].tolist() == values[20:40].tolist()
+        column, dtype = task.point_coords[p.columns[key]]
+        assert _typed(column, dtype).tolist() == values[20:40].tolist()
+    _, out, _ = run_chunk(pickle.loads(pickle.dumps(sent)))  # the worker's path: drawn there, as the plan's rows
+    for key in p.prior_keys:
+        assert out[p.columns[key]].tobytes() == whole[key][20:40].astype(p.coordinate_dtypes[key]).tobytes()
+    assert out["constraints"].tolist() == whole["constraints"][20:40].tolist()
