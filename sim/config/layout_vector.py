@@ -154,12 +154,11 @@ class _Texts(RowSource):
         if not self.keys:
             out.fill(self.pieces[0])
             return {"constraints": out}
-        values = [list(map(fmt, np.asarray(self.columns[key][start:stop]).tolist())) for key in self.keys]
-        for i in range(stop - start):
-            text = self.pieces[0]
-            for k, column in enumerate(values):
-                text += column[i] + self.pieces[k + 1]
-            out[i] = text
+        texts = [self.pieces[0]] * (stop - start)
+        for key, after in zip(self.keys, self.pieces[1:], strict=True):  # each key's values written in, in turn
+            values = map(fmt, np.asarray(self.columns[key][start:stop]).tolist())
+            texts = [text + value + after for text, value in zip(texts, values, strict=True)]
+        out[:] = texts
         return {"constraints": out}
 
 
@@ -176,8 +175,9 @@ class _Recipe:
     direct: dict
 
 
-def _build(recipe: _Recipe, columns: dict[str, np.ndarray], n: int):
-    """The points' stacked inputs: direct leaves written in, the payoff leaves computed for all at once."""
+def _build(recipe: _Recipe, columns: dict[str, np.ndarray], n: int, share: bool = True):
+    """The points' stacked inputs: direct leaves written in, the payoff leaves computed for all at once (``share``:
+    equal leaves held once, :func:`_shared`; the plan's check of the rules reads them once and skips it)."""
     base = stack([with_ranges(recipe.structure, recipe.inputs)])
     base = with_leaves(base, [np.broadcast_to(leaf, (n, *leaf.shape[1:])) for leaf in leaves(base)])
     keys = recipe.keys
@@ -193,7 +193,8 @@ def _build(recipe: _Recipe, columns: dict[str, np.ndarray], n: int):
         replace(c, coef=coef, offset=offset) for c, (coef, offset) in zip(p.constituencies, pays[pid]["constituencies"],
                                                                           strict=True)))
         for p, pid in zip(inputs.parties, recipe.scenario.ids, strict=True))
-    return _shared(replace(inputs, parties=parties)), numbers
+    inputs = replace(inputs, parties=parties)
+    return (_shared(inputs) if share else inputs), numbers
 
 
 @dataclass(frozen=True)
@@ -282,7 +283,7 @@ def vector_runs(compile_row, point_config, ref, row0: dict[str, Any], columns: d
                            keys=keys, direct=direct), columns)
     for start in range(0, n, SLICE):  # checked a slice at a time: memory in a slice, not in all the points
         stop = min(n, start + SLICE)
-        inputs, numbers = _build(laid.recipe, cut_rows(columns, start, stop), stop - start)
+        inputs, numbers = _build(laid.recipe, cut_rows(columns, start, stop), stop - start, share=False)
         for i in _doubtful(laid.recipe, inputs, numbers):
             compile_row(_row(columns, start + int(i)))  # refused in one line if the compiler refuses it
     for i in sorted({int(i) for i in np.linspace(0, n - 1, min(n, CHECKED_POINTS))}):

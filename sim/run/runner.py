@@ -149,7 +149,8 @@ def _task(plan: Plan, chunk: Chunk) -> ChunkTask:
     # drawn columns stay lazy (a slice of their recipe): the worker makes its chunk's draws and texts
     cut = {k: _cut(block.coordinates[k], rows) for k in block.coordinates}
     keyed = None if plan.common_random_numbers else cut
-    coords = {plan.columns[k]: (cut[k], dtype) for k, dtype in plan.coordinate_dtypes.items()}
+    columns = plan.columns  # a property: its names made once a task, not once a key
+    coords = {columns[k]: (cut[k], dtype) for k, dtype in plan.coordinate_dtypes.items()}
     return ChunkTask(index=chunk.index, structure=block.structure, point_inputs=inputs_for_chunk(block.inputs, rows, cut),
                      point_coords=coords, local_point=local, seed_index=seed_index, world=world, key_coordinates=keyed,
                      root_seed=plan.root_seed, record=plan.record_rounds)
