@@ -275,3 +275,25 @@ def test_an_ensembles_plan_holds_no_draw_and_no_text_per_world():
     for key in p.prior_keys:
         assert out[p.columns[key]].tobytes() == whole[key][20:40].astype(p.coordinate_dtypes[key]).tobytes()
     assert out["constraints"].tolist() == whole["constraints"][20:40].tolist()
+
+
+@pytest.mark.parametrize("n", [1, 7, 70_000, 140_001])
+def test_the_draws_bounds_from_the_uniforms_alone_equal_the_lowest_and_highest_draw(n):
+    """The planner's probes read each drawn key's lowest and highest value from the extreme uniform numbers of each
+    piece of its quantile (no quantile of every row): equal, value and type, to the min and max of all the draws
+    (several blocks of rows; uniform and triangular priors, modes at either end and inside, integer keys)."""
+    from sim.config.parameters import Parameter, Prior
+    from sim.config.priors import Draws
+
+    shapes = [("uniform", 0.0, 1.0, None, False), ("uniform", 2.0, 9.0, None, True), ("triangular", -3.0, 5.0, 1.0, False),
+              ("triangular", 0.0, 1.0, 0.0, False), ("triangular", 0.0, 1.0, 1.0, False),
+              ("triangular", 1.0, 30.0, 28.0, True), ("triangular", 0.1, 0.9, 0.1 + 1e-12, False)]
+    params = tuple(Parameter(key=f"k{i}", label="", unit="", description="", prior=Prior(dist, lo, hi, mode),
+                             kind="integer" if integer else "number")
+                   for i, (dist, lo, hi, mode, integer) in enumerate(shapes))
+    whole = Draws(params, n, 5).make(0, n)
+    fresh = Draws(params, n, 5)
+    for key, values in whole.items():
+        low, high = fresh.bounds(key)
+        assert (type(low), type(high)) == (type(values.min()), type(values.max()))
+        assert (low, high) == (values.min(), values.max())
