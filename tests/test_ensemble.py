@@ -285,8 +285,8 @@ def test_the_draws_bounds_from_the_uniforms_alone_equal_the_lowest_and_highest_d
     from sim.config.parameters import Parameter, Prior
     from sim.config.priors import Draws
 
-    shapes = [("uniform", 0.0, 1.0, None, False), ("uniform", 2.0, 9.0, None, True), ("triangular", -3.0, 5.0, 1.0, False),
-              ("triangular", 0.0, 1.0, 0.0, False), ("triangular", 0.0, 1.0, 1.0, False),
+    shapes = [("uniform", 0.0, 1.0, None, False), ("uniform", 2.0, 9.0, None, True),
+              ("triangular", -3.0, 5.0, 1.0, False), ("triangular", 0.0, 1.0, 0.0, False), ("triangular", 0.0, 1.0, 1.0, False),
               ("triangular", 1.0, 30.0, 28.0, True), ("triangular", 0.1, 0.9, 0.1 + 1e-12, False)]
     params = tuple(Parameter(key=f"k{i}", label="", unit="", description="", prior=Prior(dist, lo, hi, mode),
                              kind="integer" if integer else "number")

@@ -32,7 +32,7 @@ import pandas as pd
 import pyarrow as pa
 
 from sim.config import ConfigError, Plan
-from sim.config.points import LazyColumn, LazyInputs, inputs_for_chunk, laid_out
+from sim.config.points import LazyInputs, chunk_rows, inputs_for_chunk, laid_out
 from sim.engine.codes import EndReason, Response
 from sim.engine.inputs import Structure, WorldInputs, take
 from sim.engine.streams import point_keys, world_seeds
@@ -147,18 +147,13 @@ def _task(plan: Plan, chunk: Chunk) -> ChunkTask:
     # each column cut once and shared (a task pickles each draw once): the typed coordinates, the seeds' point
     # keys (computed in the worker from these columns alone), the lazy inputs
     # drawn columns stay lazy (a slice of their recipe): the worker makes its chunk's draws and texts
-    cut = {k: _cut(block.coordinates[k], rows) for k in block.coordinates}
+    cut = {k: chunk_rows(block.coordinates[k], rows) for k in block.coordinates}
     keyed = None if plan.common_random_numbers else cut
     columns = plan.columns  # a property: its names made once a task, not once a key
     coords = {columns[k]: (cut[k], dtype) for k, dtype in plan.coordinate_dtypes.items()}
     return ChunkTask(index=chunk.index, structure=block.structure, point_inputs=inputs_for_chunk(block.inputs, rows, cut),
                      point_coords=coords, local_point=local, seed_index=seed_index, world=world, key_coordinates=keyed,
                      root_seed=plan.root_seed, record=plan.record_rounds)
-
-
-def _cut(column: Any, rows: np.ndarray) -> Any:
-    """Rows ``rows`` (consecutive) of a coordinate column: a lazy column's stay lazy, an array's are taken."""
-    return column[int(rows[0]):int(rows[-1]) + 1] if isinstance(column, LazyColumn) else column[rows]
 
 
 def _typed(column: Any, dtype: str) -> np.ndarray:
