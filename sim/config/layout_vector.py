@@ -286,8 +286,12 @@ def vector_runs(compile_row, point_config, ref, row0: dict[str, Any], columns: d
         inputs, numbers = _build(laid.recipe, cut_rows(columns, start, stop), stop - start, share=False)
         for i in _doubtful(laid.recipe, inputs, numbers):
             compile_row(_row(columns, start + int(i)))  # refused in one line if the compiler refuses it
-    for i in sorted({int(i) for i in np.linspace(0, n - 1, min(n, CHECKED_POINTS))}):
-        if not _same(compile_row(_row(columns, i)), _point(ref.structure, laid.take(np.array([i])), 0, constraints[i])):
+    checked = sorted({int(i) for i in np.linspace(0, n - 1, min(n, CHECKED_POINTS))})
+    rows = [_row(columns, i) for i in checked]  # laid out together (a point's inputs depend on its own values only)
+    taken = LaidOut(laid.recipe, {key: np.array([row[key] for row in rows], dtype=column.dtype)
+                                  for key, column in columns.items()}).take(np.arange(len(checked)))
+    for k, (i, row) in enumerate(zip(checked, rows, strict=True)):
+        if not _same(compile_row(row), _point(ref.structure, taken, k, constraints[i])):
             return None
     return [Run(start=0, stop=n, structure=ref.structure, inputs=laid, constraints=constraints,
                 stakes_usd=ref.stakes_usd)]

@@ -163,14 +163,17 @@ class Draws(RowSource):
         so the extreme draws are the quantiles of each piece's extreme uniform numbers (no quantile of every row)."""
         if "_bounds" not in self.__dict__:
             cuts = np.array([_piece_cut(p.prior) for p in self.params])
-            inf = np.full(len(self.params), np.inf)
-            ends = [inf, -inf, inf, -inf]  # per prior: lowest, highest u below its cut; lowest, highest at or above
+            two = np.flatnonzero(cuts > 0)  # priors of two pieces (triangular, mode above lo): u < c, u >= c
+            ends = [np.full(len(self.params), v) for v in (np.inf, -np.inf, np.inf, -np.inf)]  # per prior: lowest, highest u below its cut; lowest, highest at or above
             for _, unit in self._uniforms(0, self.n):
-                below = unit < cuts
-                ends = [np.minimum(ends[0], np.where(below, unit, np.inf).min(axis=0)),
-                        np.maximum(ends[1], np.where(below, unit, -np.inf).max(axis=0)),
-                        np.minimum(ends[2], np.where(below, np.inf, unit).min(axis=0)),
-                        np.maximum(ends[3], np.where(below, -np.inf, unit).max(axis=0))]
+                ends[2], ends[3] = np.minimum(ends[2], unit.min(axis=0)), np.maximum(ends[3], unit.max(axis=0))
+                if two.size:
+                    part = unit[:, two]
+                    below = part < cuts[two]
+                    ends[0][two] = np.minimum(ends[0][two], np.where(below, part, np.inf).min(axis=0))
+                    ends[1][two] = np.maximum(ends[1][two], np.where(below, part, -np.inf).max(axis=0))
+                    ends[2][two] = np.minimum(ends[2][two], np.where(below, np.inf, part).min(axis=0))
+                    ends[3][two] = np.maximum(ends[3][two], np.where(below, -np.inf, part).max(axis=0))
             self.__dict__["_bounds"] = {p.key: self._extremes(p, [e[j] for e in ends])
                                         for j, p in enumerate(self.params)}
         return self.__dict__["_bounds"][key]
