@@ -223,15 +223,16 @@ class LaidOut(LazyInputs):
 def _shared(inputs):
     """The inputs with leaves of the same numbers, bit for bit, held once (read-only): a drawn maximum of an issue
     is also both parties' bounds on it, and a constituency may weigh what another does."""
-    kept: list[np.ndarray] = []
+    kept: dict[tuple, list[np.ndarray]] = {}  # by shape and first and last bits: compared in full only if they match
     out = []
     for leaf in leaves(inputs):
         if isinstance(leaf, np.ndarray) and leaf.dtype == np.float64 and leaf.ndim and leaf.strides[0]:
             bits = leaf.view(np.uint64)
-            leaf = next((k for k in kept if k.shape == leaf.shape and np.array_equal(k.view(np.uint64), bits)), leaf)
-            if not any(k is leaf for k in kept):
+            same = kept.setdefault((leaf.shape, *(bits.flat[[0, -1]].tolist() if bits.size else ())), [])
+            leaf = next((k for k in same if np.array_equal(k.view(np.uint64), bits)), leaf)
+            if not any(k is leaf for k in same):
                 leaf.setflags(write=False)
-                kept.append(leaf)
+                same.append(leaf)
         out.append(leaf)
     return with_leaves(inputs, out)
 
