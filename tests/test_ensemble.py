@@ -297,3 +297,21 @@ def test_the_draws_bounds_from_the_uniforms_alone_equal_the_lowest_and_highest_d
         low, high = fresh.bounds(key)
         assert (type(low), type(high)) == (type(values.min()), type(values.max()))
         assert (low, high) == (values.min(), values.max())
+
+
+def test_in_the_workers_path_a_worlds_outcome_does_not_depend_on_its_chunk():
+    """Each chunk's task pickled and unpickled as a worker gets it (its draws and texts made there, from the recipe
+    and its row range): the same table, world by world, whether the 40 worlds run in chunks of 7 or in one."""
+    import pickle
+
+    from sim.run.runner import _task, run_chunk
+
+    tables = []
+    for size in (7, 40):
+        p = plan(compose_config(*ENSEMBLE, "sweep.sample.n=40", f"run.chunk_size={size}"))
+        chunks = make_chunks(p)
+        assert len(chunks) == -(-40 // size)
+        parts = [run_chunk(pickle.loads(pickle.dumps(_task(p, c))))[1] for c in chunks]
+        tables.append(pd.concat([pd.DataFrame(part) for part in parts]).sort_values("world").reset_index(drop=True))
+    assert len(tables[0]) == 40 and len(set(tables[0]["constraints"])) > 1
+    pd.testing.assert_frame_equal(tables[0], tables[1], check_exact=True)
