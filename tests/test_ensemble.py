@@ -251,15 +251,67 @@ def test_a_chunks_draws_made_alone_are_those_rows_of_the_whole_draw_matrix(monke
 
 def test_an_ensembles_plan_holds_no_draw_and_no_text_per_world():
     """The plan of a prior ensemble keeps its draws and its constraints' texts as recipes (lazy columns); a
-    chunk's task carries the chunk's own values, equal to those the whole columns give."""
+    chunk's task carries them as recipes too (its rows of the lazy columns, small when pickled), and the worker
+    makes the chunk's own values, equal to those the whole columns give."""
+    import pickle
+
     from sim.config.points import LazyColumn
-    from sim.run.runner import _task
+    from sim.run.runner import _task, _typed, run_chunk
 
     p = plan(compose_config(*ENSEMBLE, "sweep.sample.n=50", "run.chunk_size=20"))
     block = p.blocks[0]
     assert all(isinstance(block.coordinates[k], LazyColumn) for k in (*p.prior_keys, "constraints"))
     whole = {k: np.asarray(block.coordinates[k]) for k in (*p.prior_keys, "constraints")}
     assert len(set(whole["constraints"].tolist())) > 1  # each world's own text (its drawn numbers in it)
-    task = _task(p, make_chunks(p)[1])
+    sent = _task(p, make_chunks(p)[1])
+    assert all(isinstance(sent.point_coords[p.columns[k]][0], LazyColumn) for k in whole)
+    task = pickle.loads(pickle.dumps(sent))  # as a worker gets it: the recipe, no value made
+    assert not any("_last" in column.source.__dict__ for column, _ in task.point_coords.values()
+                   if isinstance(column, LazyColumn))
     for key, values in whole.items():
-        assert task.point_coords[p.columns[key]].tolist() == values[20:40].tolist()
+        column, dtype = task.point_coords[p.columns[key]]
+        assert _typed(column, dtype).tolist() == values[20:40].tolist()
+    _, out, _ = run_chunk(pickle.loads(pickle.dumps(sent)))  # the worker's path: drawn there, as the plan's rows
+    for key in p.prior_keys:
+        assert out[p.columns[key]].tobytes() == whole[key][20:40].astype(p.coordinate_dtypes[key]).tobytes()
+    assert out["constraints"].tolist() == whole["constraints"][20:40].tolist()
+
+
+@pytest.mark.parametrize("n", [1, 7, 70_000, 140_001])
+def test_the_draws_bounds_from_the_uniforms_alone_equal_the_lowest_and_highest_draw(n):
+    """The planner's probes read each drawn key's lowest and highest value from the extreme uniform numbers of each
+    piece of its quantile (no quantile of every row): equal, value and type, to the min and max of all the draws
+    (several blocks of rows; uniform and triangular priors, modes at either end and inside, integer keys)."""
+    from sim.config.parameters import Parameter, Prior
+    from sim.config.priors import Draws
+
+    shapes = [("uniform", 0.0, 1.0, None, False), ("uniform", 2.0, 9.0, None, True),
+              ("triangular", -3.0, 5.0, 1.0, False), ("triangular", 0.0, 1.0, 0.0, False), ("triangular", 0.0, 1.0, 1.0, False),
+              ("triangular", 1.0, 30.0, 28.0, True), ("triangular", 0.1, 0.9, 0.1 + 1e-12, False)]
+    params = tuple(Parameter(key=f"k{i}", label="", unit="", description="", prior=Prior(dist, lo, hi, mode),
+                             kind="integer" if integer else "number")
+                   for i, (dist, lo, hi, mode, integer) in enumerate(shapes))
+    whole = Draws(params, n, 5).make(0, n)
+    fresh = Draws(params, n, 5)
+    for key, values in whole.items():
+        low, high = fresh.bounds(key)
+        assert (type(low), type(high)) == (type(values.min()), type(values.max()))
+        assert (low, high) == (values.min(), values.max())
+
+
+def test_in_the_workers_path_a_worlds_outcome_does_not_depend_on_its_chunk():
+    """Each chunk's task pickled and unpickled as a worker gets it (its draws and texts made there, from the recipe
+    and its row range): the same table, world by world, whether the 40 worlds run in chunks of 7 or in one."""
+    import pickle
+
+    from sim.run.runner import _task, run_chunk
+
+    tables = []
+    for size in (7, 40):
+        p = plan(compose_config(*ENSEMBLE, "sweep.sample.n=40", f"run.chunk_size={size}"))
+        chunks = make_chunks(p)
+        assert len(chunks) == -(-40 // size)
+        parts = [run_chunk(pickle.loads(pickle.dumps(_task(p, c))))[1] for c in chunks]
+        tables.append(pd.concat([pd.DataFrame(part) for part in parts]).sort_values("world").reset_index(drop=True))
+    assert len(tables[0]) == 40 and len(set(tables[0]["constraints"])) > 1
+    pd.testing.assert_frame_equal(tables[0], tables[1], check_exact=True)

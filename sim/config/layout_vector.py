@@ -154,12 +154,11 @@ class _Texts(RowSource):
         if not self.keys:
             out.fill(self.pieces[0])
             return {"constraints": out}
-        values = [list(map(fmt, np.asarray(self.columns[key][start:stop]).tolist())) for key in self.keys]
-        for i in range(stop - start):
-            text = self.pieces[0]
-            for k, column in enumerate(values):
-                text += column[i] + self.pieces[k + 1]
-            out[i] = text
+        texts = [self.pieces[0]] * (stop - start)
+        for key, after in zip(self.keys, self.pieces[1:], strict=True):  # each key's values written in, in turn
+            values = map(fmt, np.asarray(self.columns[key][start:stop]).tolist())
+            texts = [text + value + after for text, value in zip(texts, values, strict=True)]
+        out[:] = texts
         return {"constraints": out}
 
 
@@ -176,8 +175,9 @@ class _Recipe:
     direct: dict
 
 
-def _build(recipe: _Recipe, columns: dict[str, np.ndarray], n: int):
-    """The points' stacked inputs: direct leaves written in, the payoff leaves computed for all at once."""
+def _build(recipe: _Recipe, columns: dict[str, np.ndarray], n: int, share: bool = True):
+    """The points' stacked inputs: direct leaves written in, the payoff leaves computed for all at once (``share``:
+    equal leaves held once, :func:`_shared`; the plan's check of the rules reads them once and skips it)."""
     base = stack([with_ranges(recipe.structure, recipe.inputs)])
     base = with_leaves(base, [np.broadcast_to(leaf, (n, *leaf.shape[1:])) for leaf in leaves(base)])
     keys = recipe.keys
@@ -193,7 +193,8 @@ def _build(recipe: _Recipe, columns: dict[str, np.ndarray], n: int):
         replace(c, coef=coef, offset=offset) for c, (coef, offset) in zip(p.constituencies, pays[pid]["constituencies"],
                                                                           strict=True)))
         for p, pid in zip(inputs.parties, recipe.scenario.ids, strict=True))
-    return _shared(replace(inputs, parties=parties)), numbers
+    inputs = replace(inputs, parties=parties)
+    return (_shared(inputs) if share else inputs), numbers
 
 
 @dataclass(frozen=True)
@@ -222,15 +223,16 @@ class LaidOut(LazyInputs):
 def _shared(inputs):
     """The inputs with leaves of the same numbers, bit for bit, held once (read-only): a drawn maximum of an issue
     is also both parties' bounds on it, and a constituency may weigh what another does."""
-    kept: list[np.ndarray] = []
+    kept: dict[tuple, list[np.ndarray]] = {}  # by shape and first and last bits: compared in full only if they match
     out = []
     for leaf in leaves(inputs):
         if isinstance(leaf, np.ndarray) and leaf.dtype == np.float64 and leaf.ndim and leaf.strides[0]:
             bits = leaf.view(np.uint64)
-            leaf = next((k for k in kept if k.shape == leaf.shape and np.array_equal(k.view(np.uint64), bits)), leaf)
-            if not any(k is leaf for k in kept):
+            same = kept.setdefault((leaf.shape, *(bits.flat[[0, -1]].tolist() if bits.size else ())), [])
+            leaf = next((k for k in same if np.array_equal(k.view(np.uint64), bits)), leaf)
+            if not any(k is leaf for k in same):
                 leaf.setflags(write=False)
-                kept.append(leaf)
+                same.append(leaf)
         out.append(leaf)
     return with_leaves(inputs, out)
 
@@ -282,11 +284,15 @@ def vector_runs(compile_row, point_config, ref, row0: dict[str, Any], columns: d
                            keys=keys, direct=direct), columns)
     for start in range(0, n, SLICE):  # checked a slice at a time: memory in a slice, not in all the points
         stop = min(n, start + SLICE)
-        inputs, numbers = _build(laid.recipe, cut_rows(columns, start, stop), stop - start)
+        inputs, numbers = _build(laid.recipe, cut_rows(columns, start, stop), stop - start, share=False)
         for i in _doubtful(laid.recipe, inputs, numbers):
             compile_row(_row(columns, start + int(i)))  # refused in one line if the compiler refuses it
-    for i in sorted({int(i) for i in np.linspace(0, n - 1, min(n, CHECKED_POINTS))}):
-        if not _same(compile_row(_row(columns, i)), _point(ref.structure, laid.take(np.array([i])), 0, constraints[i])):
+    checked = sorted({int(i) for i in np.linspace(0, n - 1, min(n, CHECKED_POINTS))})
+    rows = [_row(columns, i) for i in checked]  # laid out together (a point's inputs depend on its own values only)
+    taken = LaidOut(laid.recipe, {key: np.array([row[key] for row in rows], dtype=column.dtype)
+                                  for key, column in columns.items()}).take(np.arange(len(checked)))
+    for k, (i, row) in enumerate(zip(checked, rows, strict=True)):
+        if not _same(compile_row(row), _point(ref.structure, taken, k, constraints[i])):
             return None
     return [Run(start=0, stop=n, structure=ref.structure, inputs=laid, constraints=constraints,
                 stakes_usd=ref.stakes_usd)]

@@ -18,8 +18,8 @@ from sim.config.values import ConfigError, flatten
 from sim.engine.inputs import Structure, WorldInputs, concatenate, point_structure, take
 
 __all__ = ["MAX_GRID_POINTS", "MAX_SAMPLED_POINTS", "MAX_WORLDS", "GridPoint", "Joined", "LazyColumn", "LazyInputs",
-           "Plan", "PointBlock", "Points", "RowSource", "column_name", "cut_rows", "inputs_at", "inputs_for_chunk",
-           "laid_out"]
+           "Plan", "PointBlock", "Points", "RowSource", "chunk_rows", "column_name", "cut_rows", "inputs_at",
+           "inputs_for_chunk", "laid_out"]
 
 # A plan beyond these sizes is refused before it is expanded. Grid points (strategy pairs x grid values) and
 # the rows of a sensitivity design (whose analysis holds them in memory) are each compiled, so at most
@@ -177,6 +177,12 @@ class LazyColumn:
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
         values = self.values()
         return values if dtype is None else values.astype(dtype, copy=False)
+
+
+def chunk_rows(column: Any, rows: np.ndarray) -> Any:
+    """Rows ``rows`` (consecutive) of a coordinate column as a chunk's task carries them: a lazy column's stay lazy
+    (their recipe is pickled, the worker makes them), an array's are taken."""
+    return column[int(rows[0]):int(rows[-1]) + 1] if isinstance(column, LazyColumn) else column[rows]
 
 
 def cut_rows(columns: dict[str, Any], start: int, stop: int) -> dict[str, np.ndarray]:

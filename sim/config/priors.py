@@ -140,13 +140,55 @@ class Draws(RowSource):
     def dtype(self, key: str) -> np.dtype:
         return np.dtype(np.int64 if next(p for p in self.params if p.key == key).integer else np.float64)
 
-    def make(self, start: int, stop: int) -> dict[str, np.ndarray]:
+    def _uniforms(self, start: int, stop: int):
+        """The uniform numbers of rows ``start`` to ``stop``, a block of rows at a time (the stream's numbers in order):
+        ``(first row of the block, counted from start; the block's (rows, priors) matrix)``."""
         k = len(self.params)
         rng = np.random.default_rng(np.random.SeedSequence(self.root_seed, spawn_key=(2**32 - 1,)))
         rng.bit_generator.advance(start * k)  # one 64-bit number of the stream per uniform double
+        for first in range(0, stop - start, DRAW_ROWS):
+            yield first, rng.random((min(DRAW_ROWS, stop - start - first), k))
+
+    def make(self, start: int, stop: int) -> dict[str, np.ndarray]:
         out = {p.key: np.empty(stop - start, dtype=self.dtype(p.key)) for p in self.params}
-        for first in range(0, stop - start, DRAW_ROWS):  # a block of rows at a time, the stream's numbers in order
-            unit = rng.random((min(DRAW_ROWS, stop - start - first), k))
+        for first, unit in self._uniforms(start, stop):
             for j, p in enumerate(self.params):
                 out[p.key][first:first + len(unit)] = p.prior.quantile(unit[:, j], p.integer)
         return out
+
+    def bounds(self, key: str) -> tuple:
+        """The lowest and the highest draw of ``key``, from the uniform numbers alone: a prior's quantile never
+        decreases on each piece where it is one formula (``u < c`` and ``u >= c`` of a triangular prior, the whole
+        of ``[0, 1)`` of a uniform one), each step an IEEE operation rounded the same for one number as for many,
+        so the extreme draws are the quantiles of each piece's extreme uniform numbers (no quantile of every row)."""
+        if "_bounds" not in self.__dict__:
+            cuts = np.array([_piece_cut(p.prior) for p in self.params])
+            two = np.flatnonzero(cuts > 0)  # priors of two pieces (triangular, mode above lo): u < c, u >= c
+            ends = [np.full(len(self.params), v) for v in (np.inf, -np.inf, np.inf, -np.inf)]  # per prior: lowest, highest u below its cut; lowest, highest at or above
+            for _, unit in self._uniforms(0, self.n):
+                ends[2], ends[3] = np.minimum(ends[2], unit.min(axis=0)), np.maximum(ends[3], unit.max(axis=0))
+                if two.size:
+                    part = unit[:, two]
+                    below = part < cuts[two]
+                    ends[0][two] = np.minimum(ends[0][two], np.where(below, part, np.inf).min(axis=0))
+                    ends[1][two] = np.maximum(ends[1][two], np.where(below, part, -np.inf).max(axis=0))
+                    ends[2][two] = np.minimum(ends[2][two], np.where(below, np.inf, part).min(axis=0))
+                    ends[3][two] = np.maximum(ends[3][two], np.where(below, -np.inf, part).max(axis=0))
+            self.__dict__["_bounds"] = {p.key: self._extremes(p, [e[j] for e in ends])
+                                        for j, p in enumerate(self.params)}
+        return self.__dict__["_bounds"][key]
+
+    def _extremes(self, p: Parameter, ends: list[float]) -> tuple:
+        """The lowest and the highest of ``p``'s quantiles at the pieces' extreme uniform numbers ``ends``."""
+        values = np.asarray(p.prior.quantile(np.array([u for u in ends if np.isfinite(u)]), p.integer))
+        values = values.astype(self.dtype(p.key))
+        return values.min(), values.max()
+
+
+def _piece_cut(prior) -> float:
+    """Where the prior's quantile changes formula (as :meth:`~sim.config.parameters.Prior.quantile` computes it):
+    a triangular prior's ``c``; 0 for a uniform prior (one piece)."""
+    if prior.dist == "uniform":
+        return 0.0
+    mode = prior.lo if prior.mode is None else prior.mode
+    return (mode - prior.lo) / (prior.hi - prior.lo)

@@ -32,7 +32,7 @@ import pandas as pd
 import pyarrow as pa
 
 from sim.config import ConfigError, Plan
-from sim.config.points import LazyInputs, inputs_for_chunk, laid_out
+from sim.config.points import LazyInputs, chunk_rows, inputs_for_chunk, laid_out
 from sim.engine.codes import EndReason, Response
 from sim.engine.inputs import Structure, WorldInputs, take
 from sim.engine.streams import point_keys, world_seeds
@@ -128,7 +128,7 @@ class ChunkTask:
     index: int
     structure: Structure
     point_inputs: WorldInputs | LazyInputs  # stacked inputs of the chunk's points, or their recipe and values
-    point_coords: dict[str, np.ndarray]  # typed coordinate columns of the chunk's points
+    point_coords: dict[str, tuple[Any, str]]  # coordinate columns of the chunk's points (lazy or not), their dtype
     local_point: np.ndarray  # per world: index into the chunk's points
     seed_index: np.ndarray
     world: np.ndarray
@@ -146,16 +146,19 @@ def _task(plan: Plan, chunk: Chunk) -> ChunkTask:
     rows = np.arange(first, int(global_point[-1]) + 1) - block.start  # the chunk's points, within the block
     # each column cut once and shared (a task pickles each draw once): the typed coordinates, the seeds' point
     # keys (computed in the worker from these columns alone), the lazy inputs
-    cut = {k: block.coordinates[k][rows] for k in block.coordinates}
+    # drawn columns stay lazy (a slice of their recipe): the worker makes its chunk's draws and texts
+    cut = {k: chunk_rows(block.coordinates[k], rows) for k in block.coordinates}
     keyed = None if plan.common_random_numbers else cut
-    coords = {plan.columns[k]: _typed(cut[k], dtype) for k, dtype in plan.coordinate_dtypes.items()}
+    columns = plan.columns  # a property: its names made once a task, not once a key
+    coords = {columns[k]: (cut[k], dtype) for k, dtype in plan.coordinate_dtypes.items()}
     return ChunkTask(index=chunk.index, structure=block.structure, point_inputs=inputs_for_chunk(block.inputs, rows, cut),
                      point_coords=coords, local_point=local, seed_index=seed_index, world=world, key_coordinates=keyed,
                      root_seed=plan.root_seed, record=plan.record_rounds)
 
 
-def _typed(column: np.ndarray, dtype: str) -> np.ndarray:
-    """A coordinate column in the plan's dtype for it."""
+def _typed(column: Any, dtype: str) -> np.ndarray:
+    """A coordinate column (an array, or a lazy column made now) in the plan's dtype for it."""
+    column = np.asarray(column)
     return np.array(column.tolist(), dtype=dtype) if column.dtype == object else column.astype(dtype, copy=False)
 
 
@@ -168,7 +171,9 @@ def run_chunk(task: ChunkTask) -> tuple[int, dict[str, np.ndarray], dict[str, np
 
     point_inputs = laid_out(task.point_inputs)  # a lazy layout's chunk laid out here, in the worker
     inputs = take(point_inputs, task.local_point)
-    keys = None if task.key_coordinates is None else point_keys(task.key_coordinates)[task.local_point]
+    coords = {k: _typed(column, dtype) for k, (column, dtype) in task.point_coords.items()}  # drawn ones made here
+    keyed = None if task.key_coordinates is None else {k: np.asarray(v) for k, v in task.key_coordinates.items()}
+    keys = None if keyed is None else point_keys(keyed)[task.local_point]
     seeds = world_seeds(task.root_seed, task.seed_index, keys)
     if task.record == "all":
         traced = np.arange(len(seeds))
@@ -184,7 +189,7 @@ def run_chunk(task: ChunkTask) -> tuple[int, dict[str, np.ndarray], dict[str, np
 
     out: dict[str, np.ndarray] = {"world": task.world.astype(np.int64), "seed": seeds,
                                   "seed_index": task.seed_index.astype(np.int64)}
-    out |= {k: v[task.local_point] for k, v in task.point_coords.items()}
+    out |= {k: v[task.local_point] for k, v in coords.items()}
     for key, value in result.items():
         if key == "end_reason":
             out["end_date"] = task.structure.round_date(result["end_round"])
@@ -195,14 +200,15 @@ def run_chunk(task: ChunkTask) -> tuple[int, dict[str, np.ndarray], dict[str, np
     if rounds:
         idx = rounds.pop("world_index")
         order = np.lexsort((rounds["round"], idx))
-        rounds = _round_columns(task, idx[order], {k: v[order] for k, v in rounds.items()})
+        rounds = _round_columns(task, coords, idx[order], {k: v[order] for k, v in rounds.items()})
     return task.index, out, rounds
 
 
-def _round_columns(task: ChunkTask, idx: np.ndarray, rounds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def _round_columns(task: ChunkTask, coords: dict[str, np.ndarray], idx: np.ndarray,
+                   rounds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     cols = {"world": task.world[idx].astype(np.int64)}
     # the grid point's coordinates (strategy pair, swept keys), so the table needs no join
-    cols |= {k: v[task.local_point[idx]] for k, v in task.point_coords.items()}
+    cols |= {k: v[task.local_point[idx]] for k, v in coords.items()}
     cols["round"] = rounds.pop("round").astype(np.int32)
     cols["date"] = task.structure.round_date(cols["round"])
     cols["proposer"] = rounds.pop("proposer")
