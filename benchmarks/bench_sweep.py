@@ -364,6 +364,7 @@ def issue_cost(repeats: int) -> None:
 
     two = [f"~scenario.issues.{k}" for k in ("cars", "auto_parts", "steel_aluminium", "agriculture", "energy",
                                              "aircraft", "defence")]
+    two += ["~scenario.sides.us.firmness", "~scenario.sides.japan.firmness"]  # they name the tags of removed issues
 
     def point(*extra: str):
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
@@ -440,7 +441,7 @@ def _phases(repeats: int) -> dict[str, list[float]]:
             row["simulate and write (2 workers + main), CPU of all"] = _busy_cpu() - busy
             cpu = time.process_time()
             outcomes = read_outcomes(Path(tmp)).to_pandas()
-            by_point(outcomes, list(the_plan.coordinate_dtypes), the_plan.points[0].structure.space)
+            by_point(outcomes, list(the_plan.columns.values()), the_plan.points[0].structure.space)  # output columns
             row["read back and summarise, main process CPU"] = time.process_time() - cpu
             import pyarrow.parquet as pq
 
