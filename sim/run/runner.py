@@ -37,7 +37,7 @@ from sim.engine.codes import EndReason, Response
 from sim.engine.inputs import Structure, WorldInputs, take
 from sim.engine.streams import point_keys, world_seeds
 from sim.run.bargaining_columns import bargaining_columns
-from sim.run.columns import field_metadata, table_entries
+from sim.run.columns import field_metadata, plain_drawn, table_entries
 from sim.run.manifest import (
     KINDS,
     DamagedPart,
@@ -287,7 +287,7 @@ class _Sweep:
         self.code = code_version()
         self.chunks = make_chunks(plan)
         self.by_index = {c.index: c for c in self.chunks}
-        self.fields = {table: field_metadata(entries) for table, entries in table_entries(plan).items()}
+        self.fields = {table: plain_drawn(field_metadata(entries), plan) for table, entries in table_entries(plan).items()}
         self.streams: dict[str, MergeStream] = {}
         self.workers: list[int] = []
 

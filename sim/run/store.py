@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.run.columns import dictionary_columns
 from sim.run.manifest import KINDS, DamagedPart, Manifest, file_digest, part_path, read_verified, write_manifest
 from sim.run.outputs import _UMASK, atomic_write
 
@@ -108,7 +109,7 @@ def write_part(out_dir: Path, kind: str, index: int, columns: dict[str, np.ndarr
 
     def write(tmp: Path) -> None:
         nonlocal digest
-        pq.write_table(table, tmp)
+        pq.write_table(table, tmp, use_dictionary=dictionary_columns(table.schema))
         digest = file_digest(tmp)
 
     atomic_write(part_path(out_dir, kind, index), write)
@@ -179,7 +180,7 @@ class MergeStream:
             fd, tmp = tempfile.mkstemp(prefix=f".{self.kind}.parquet.", suffix=".tmp", dir=self.out_dir)
             os.close(fd)
             self.tmp = Path(tmp)
-            self.writer = pq.ParquetWriter(self.tmp, table.schema)
+            self.writer = pq.ParquetWriter(self.tmp, table.schema, use_dictionary=dictionary_columns(table.schema))
         self.pending.append(table)
         self.size += table.num_rows
         while self.size >= ROW_GROUP:
@@ -264,7 +265,7 @@ def merge(out_dir: Path, kind: str, manifest: Manifest, stream: MergeStream | No
     def write(tmp: Path) -> None:
         nonlocal rows
         first = read_verified(parts[0][1], parts[0][2], parts[0][0])
-        with pq.ParquetWriter(tmp, first.schema) as writer:
+        with pq.ParquetWriter(tmp, first.schema, use_dictionary=dictionary_columns(first.schema)) as writer:
             pending: list[pa.Table] = []
             size = 0
             for i, path, digest in parts:
