@@ -25,7 +25,7 @@ from sim.latest import link_latest
 from sim.report.labels import heading
 from sim.report.summary import by_point, format_points, lead, report, summary_columns
 from sim.run.outputs import atomic_write, write_metadata
-from sim.run.columns import table_entries
+from sim.run.columns import drawn_columns, table_entries
 from sim.run.executors import sigterm_as_interrupt
 from sim.run.lock import RunLock
 from sim.run.runner import Interrupted, execute
@@ -147,9 +147,8 @@ def _point_summary(out_dir: Path, the_plan, sweep):
     that a large sweep's summary stays small in memory."""
     space = the_plan.points[0].structure.space
     # the keys drawn from their priors are recorded per negotiation, but the summary is by grid point
-    prior = set(the_plan.prior_keys)
-    keys = {column: key for key, column in the_plan.columns.items()  # output column -> config key
-            if key not in prior and not (prior and key == "constraints")}
+    drawn = drawn_columns(the_plan)
+    keys = {column: key for key, column in the_plan.columns.items() if column not in drawn}  # output column -> key
     written = table_entries(the_plan)["outcomes"]  # the columns this run's table has
     columns = [c for c in summary_columns(list(keys), space, [pid for pid, _ in the_plan.parties]) if c in written]
     view = OutcomeColumns.from_run(out_dir, columns)  # read a few columns at a time, as each median needs them

@@ -61,6 +61,14 @@ class Prior:
             return f"triangular [{self.lo:g}, {self.mode:g}, {self.hi:g}]"
         return f"uniform [{self.lo:g}, {self.hi:g}]"
 
+    def piece_cut(self) -> float:
+        """Where :meth:`quantile` changes formula (it never decreases on each side of it): a triangular prior's
+        ``(mode - lo) / (hi - lo)`` (``u < c`` and ``u >= c``); 0 for a uniform prior (one piece)."""
+        if self.dist == "uniform":
+            return 0.0
+        mode = self.lo if self.mode is None else self.mode
+        return (mode - self.lo) / (self.hi - self.lo)
+
     def quantile(self, u: np.ndarray, integer: bool = False) -> np.ndarray:
         """The prior's quantile function at ``u`` in [0, 1) (inverse transform sampling).
 
@@ -75,7 +83,7 @@ class Prior:
                 return np.minimum(np.floor(lo + u * (hi - lo + 1.0)), hi)
             return lo + u * (hi - lo)
         mode = lo if self.mode is None else self.mode
-        c = (mode - lo) / (hi - lo)
+        c = self.piece_cut()
         x = np.where(u < c, lo + np.sqrt(u * (hi - lo) * (mode - lo)),
                      hi - np.sqrt((1.0 - u) * (hi - lo) * (hi - mode)))
         return np.round(x) if integer else x

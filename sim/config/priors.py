@@ -162,7 +162,7 @@ class Draws(RowSource):
         of ``[0, 1)`` of a uniform one), each step an IEEE operation rounded the same for one number as for many,
         so the extreme draws are the quantiles of each piece's extreme uniform numbers (no quantile of every row)."""
         if "_bounds" not in self.__dict__:
-            cuts = np.array([_piece_cut(p.prior) for p in self.params])
+            cuts = np.array([p.prior.piece_cut() for p in self.params])
             two = np.flatnonzero(cuts > 0)  # priors of two pieces (triangular, mode above lo): u < c, u >= c
             ends = [np.full(len(self.params), v) for v in (np.inf, -np.inf, np.inf, -np.inf)]  # per prior: lowest, highest u below its cut; lowest, highest at or above
             for _, unit in self._uniforms(0, self.n):
@@ -184,11 +184,3 @@ class Draws(RowSource):
         values = values.astype(self.dtype(p.key))
         return values.min(), values.max()
 
-
-def _piece_cut(prior) -> float:
-    """Where the prior's quantile changes formula (as :meth:`~sim.config.parameters.Prior.quantile` computes it):
-    a triangular prior's ``c``; 0 for a uniform prior (one piece)."""
-    if prior.dist == "uniform":
-        return 0.0
-    mode = prior.lo if prior.mode is None else prior.mode
-    return (mode - prior.lo) / (prior.hi - prior.lo)
