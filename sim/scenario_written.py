@@ -19,14 +19,14 @@ anything, and the scenario is composed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import DictConfig, OmegaConf
 
 from sim.config import ConfigError, available
 from sim.config.calibration import BLOCK, calibration_entries
-from sim.config.values import MISSING, lookup
+from sim.config.values import MISSING, flatten, lookup
 from sim.console import UsageError
 
 __all__ = ["check_as_written", "reuses_own_config"]
@@ -105,16 +105,7 @@ def _experiment_keys(name, loader) -> list[str] | None:
     tree = OmegaConf.to_container(found.config, resolve=False)
     if tree.pop("defaults", ["_self_"]) != ["_self_"]:
         return None
-    return list(_leaves(tree))
-
-
-def _leaves(tree: dict, prefix: str = "") -> Iterator[str]:
-    """The full key of every leaf of a tree (an empty mapping is a leaf)."""
-    for key, value in tree.items():
-        if isinstance(value, dict) and value:
-            yield from _leaves(value, f"{prefix}{key}.")
-        else:
-            yield f"{prefix}{key}"
+    return list(flatten(tree, keep_empty=True))
 
 
 def _related(key: str, other: str) -> bool:

@@ -30,15 +30,16 @@ class ConfigError(ValueError):
         self.key = key
 
 
-def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
+def flatten(tree: Any, prefix: str = "", keep_empty: bool = False) -> dict[str, Any]:
     """The leaves of a nested mapping under dotted keys, in order: ``{"a": {"b": 1}, "c.d": [2]}`` ->
-    ``{"a.b": 1, "c.d": [2]}``. Lists are leaves; an empty mapping has none; a key may itself be dotted."""
+    ``{"a.b": 1, "c.d": [2]}``. Lists are leaves; an empty mapping has none (with ``keep_empty``, it is a leaf
+    itself: a config that sets ``x: {}`` sets ``x``); a key may itself be dotted."""
     if not isinstance(tree, dict):
         return {prefix: tree}
     out: dict[str, Any] = {}
     for k, v in tree.items():
         key = f"{prefix}.{k}" if prefix else str(k)
-        out.update(flatten(v, key) if isinstance(v, dict) else {key: v})
+        out.update(flatten(v, key, keep_empty) if isinstance(v, dict) and (v or not keep_empty) else {key: v})
     return out
 
 
