@@ -39,10 +39,24 @@ from sim.engine.inputs import Structure, WorldInputs, negotiation_box
 from sim.engine.protocols import RoundResult
 from sim.engine.streams import RandomStreams, Stream
 
-__all__ = ["END_REASONS", "NegotiationModel"]
+__all__ = ["END_REASONS", "NegotiationModel", "last_rounds"]
 
 # the round record's code of talks that ended in a round regardless of the response, by end reason
 _ENDED_BY = np.array([-1 if Response.ended_by(r) is None else Response.ended_by(r) for r in EndReason], dtype=np.int8)
+
+
+def draw_deadlines(structure: Structure, inputs: WorldInputs, streams: RandomStreams) -> Deadlines:
+    """The worlds' deadlines, each extended or not by a draw from its own stream (:class:`Deadlines`)."""
+    extended = streams.uniform(Stream.EXTENSION) < inputs.extension_probability
+    return Deadlines.draw(inputs.deadline, extended, inputs.extension_rounds, inputs.breakdown_risk,
+                          structure.max_rounds)
+
+
+def last_rounds(structure: Structure, inputs: WorldInputs, seeds: np.ndarray) -> np.ndarray:
+    """The last round each world can be talking in: its final deadline (with any extension it will draw), or the
+    protocol's horizon if that comes first. Known before the talks start, from the world's own seed."""
+    final = draw_deadlines(structure, inputs, RandomStreams(np.asarray(seeds, dtype=np.uint64))).final_deadline
+    return np.minimum(final, structure.max_rounds).astype(np.int64)
 
 
 class NegotiationModel(mesa.Model):
@@ -82,10 +96,7 @@ class NegotiationModel(mesa.Model):
         self.seeds = np.asarray(seeds, dtype=np.uint64)
         self.n_worlds = len(self.seeds)
         self.streams = RandomStreams(self.seeds)
-
-        extended = self.streams.uniform(Stream.EXTENSION) < inputs.extension_probability
-        self.deadlines = Deadlines.draw(inputs.deadline, extended, inputs.extension_rounds, inputs.breakdown_risk,
-                                        structure.max_rounds)
+        self.deadlines = draw_deadlines(structure, inputs, self.streams)
         self.breakdown_risk = inputs.breakdown_risk
         self._breakdown_possible = bool(np.any(self.breakdown_risk > 0))
         self.no_deal = NoDealPath(inputs.status_quo, structure.escalation_issue, inputs.escalation,

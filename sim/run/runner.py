@@ -37,6 +37,7 @@ from sim.engine.codes import EndReason, Response
 from sim.engine.inputs import Structure, WorldInputs, take
 from sim.engine.streams import point_keys, world_seeds
 from sim.run.bargaining_columns import bargaining_columns
+from sim.run.batches import play
 from sim.run.columns import field_metadata, plain_drawn, table_entries
 from sim.run.manifest import (
     KINDS,
@@ -165,10 +166,6 @@ def _typed(column: Any, dtype: str) -> np.ndarray:
 def run_chunk(task: ChunkTask) -> tuple[int, dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Run one chunk to the end (in a worker) and return its outcome and round columns. A world's seed depends on
     the root seed, its seed index and (without common random numbers) its coordinates only, never on its chunk."""
-    from sim.engine.model import (
-        NegotiationModel,  # Mesa: in the workers (preloaded), not in the main process
-    )
-
     point_inputs = laid_out(task.point_inputs)  # a lazy layout's chunk laid out here, in the worker
     inputs = take(point_inputs, task.local_point)
     coords = {k: _typed(column, dtype) for k, (column, dtype) in task.point_coords.items()}  # drawn ones made here
@@ -181,9 +178,7 @@ def run_chunk(task: ChunkTask) -> tuple[int, dict[str, np.ndarray], dict[str, np
         traced = None
     else:
         traced = np.flatnonzero(task.seed_index < int(task.record))
-    model = NegotiationModel(task.structure, inputs, seeds, record_rounds=traced, rng=int(seeds[0] >> np.uint64(1)))
-    model.run_model()
-    result = model.outcomes()
+    result, rounds = play(task.structure, inputs, seeds, traced)
 
     result |= bargaining_columns(point_inputs, task.local_point, result, task.structure.party_ids)
 
@@ -196,7 +191,6 @@ def run_chunk(task: ChunkTask) -> tuple[int, dict[str, np.ndarray], dict[str, np
             out["end_reason"] = REASONS[value]
         else:
             out[key] = value
-    rounds = model.round_table()
     if rounds:
         idx = rounds.pop("world_index")
         order = np.lexsort((rounds["round"], idx))
