@@ -15,20 +15,21 @@ order) and the constraints' text is filled in. Points whose numbers could break 
 across keys (a status quo or a red line outside its range, a scheduled change or the escalation outside it,
 purchase maxima above the surplus, a payoff constant over the box, an extension past the horizon) are
 compiled, so a point the compiler refuses is refused as before. The layout is checked against the compiler
-bit for bit on :data:`CHECKED_POINTS` sampled points; if one differs, or a key is not such a key, nothing
-is returned and the points are compiled as before.
+bit for bit on :data:`CHECKED_POINTS` sampled points and on those compiled points the compiler accepts; if
+one differs, or a key is not such a key, nothing is returned and the points are compiled as before.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from math import isinf
 from typing import Any
 
 import numpy as np
 
-from sim.config.leafwise import Compiles, Run, _compact, _differs, _overlay, _point, _row, _same
+from sim.config.leafwise import Compiles, Run, _compact, _differs, _overlay, _point, _row, _same, _written
 from sim.config.points import LazyColumn, LazyInputs, RowSource, cut_rows
-from sim.config.payoff_arrays import PAYOFF_FIELDS, payoff_arrays, trade_numbers, trade_scenario
+from sim.config.payoff_arrays import PAYOFF_FIELDS, payoff_arrays, payoff_extremes, trade_numbers, trade_scenario
 from sim.config.values import fmt
 from sim.engine.inputs import leaves, shape, stack, with_leaves, with_ranges
 
@@ -125,6 +126,11 @@ def _probe(ctx: _Context, compile_row: Compiles, point_config, key: str, column:
     return found or _Key(leaves=(), places=(), text=None)
 
 
+def _written_values(values: list) -> list[str]:
+    """Each value as :func:`~sim.config.values.fmt` writes it, in one pass (no call per value)."""
+    return ["inf" if isinf(x) else str(int(x)) if float(x).is_integer() else str(x) for x in values]
+
+
 class _Texts(RowSource):
     """Each point's constraints in words, written when rows of them are asked for (a chunk's, as its task is cut):
     the first point's text with each written key's value of the point in its place."""
@@ -149,14 +155,14 @@ class _Texts(RowSource):
     def dtype(self, key: str) -> np.dtype:
         return np.dtype(str)
 
-    def make(self, start: int, stop: int) -> dict[str, np.ndarray]:
+    def make(self, start: int, stop: int, keys: list[str] | None = None) -> dict[str, np.ndarray]:
         out = np.empty(stop - start, dtype=object)
         if not self.keys:
             out.fill(self.pieces[0])
             return {"constraints": out}
         texts = [self.pieces[0]] * (stop - start)
         for key, after in zip(self.keys, self.pieces[1:], strict=True):  # each key's values written in, in turn
-            values = map(fmt, np.asarray(self.columns[key][start:stop]).tolist())
+            values = _written_values(np.asarray(self.columns[key][start:stop]).tolist())
             texts = [text + value + after for text, value in zip(texts, values, strict=True)]
         out[:] = texts
         return {"constraints": out}
@@ -175,26 +181,42 @@ class _Recipe:
     direct: dict
 
 
-def _build(recipe: _Recipe, columns: dict[str, np.ndarray], n: int, share: bool = True):
-    """The points' stacked inputs: direct leaves written in, the payoff leaves computed for all at once (``share``:
-    equal leaves held once, :func:`_shared`; the plan's check of the rules reads them once and skips it)."""
-    base = stack([with_ranges(recipe.structure, recipe.inputs)])
-    base = with_leaves(base, [np.broadcast_to(leaf, (n, *leaf.shape[1:])) for leaf in leaves(base)])
-    keys = recipe.keys
-    positions = recipe.direct | {key: [(j, np.array(w)) for j, w in k.leaves] for key, k in keys.items() if k.leaves}
-    inputs = _overlay(base, positions, columns, slice(0, n))
+def _positions(recipe: _Recipe) -> dict[str, list[tuple[int, np.ndarray]]]:
+    """Per key laid out in leaves, the leaves (by index) and the places in each that hold its value."""
+    return recipe.direct | {key: [(j, np.array(w)) for j, w in k.leaves] for key, k in recipe.keys.items() if k.leaves}
+
+
+def _numbers(recipe: _Recipe, columns: dict[str, np.ndarray]) -> dict:
+    """The payoff model's numbers of the points ``columns``: the first point's, each key's values in its places."""
     numbers = dict(recipe.numbers)
-    for key, k in keys.items():
+    for key, k in recipe.keys.items():
         for place in k.places:
             numbers[place] = np.asarray(columns[key], dtype=float)
+    return numbers
+
+
+def _first(recipe: _Recipe):
+    """The first point's inputs, issue ranges included, stacked (a leading point axis of one)."""
+    return stack([with_ranges(recipe.structure, recipe.inputs)])
+
+
+def _base(first, n: int):
+    """``n`` points of the first point's inputs (read-only views of its leaves)."""
+    return with_leaves(first, [np.broadcast_to(leaf, (n, *leaf.shape[1:])) for leaf in leaves(first)])
+
+
+def _build(recipe: _Recipe, columns: dict[str, np.ndarray], n: int):
+    """The points' stacked inputs: direct leaves written in, the payoff leaves computed for all at once, equal
+    leaves held once (:func:`_shared`)."""
+    inputs = _overlay(_base(_first(recipe), n), _positions(recipe), columns, slice(0, n))
+    numbers = _numbers(recipe, columns)
     pays = payoff_arrays(recipe.scenario, numbers, (inputs.issue_lo, inputs.issue_hi), inputs.status_quo,
                          np.asarray(inputs.escalation, dtype=float))
     parties = tuple(replace(p, **{f: pays[pid][f] for f in PAYOFF_FIELDS}, constituencies=tuple(
         replace(c, coef=coef, offset=offset) for c, (coef, offset) in zip(p.constituencies, pays[pid]["constituencies"],
                                                                           strict=True)))
         for p, pid in zip(inputs.parties, recipe.scenario.ids, strict=True))
-    inputs = replace(inputs, parties=parties)
-    return (_shared(inputs) if share else inputs), numbers
+    return _shared(replace(inputs, parties=parties))
 
 
 @dataclass(frozen=True)
@@ -211,7 +233,7 @@ class LaidOut(LazyInputs):
 
     def take(self, rows: np.ndarray):
         columns = {key: column[rows] for key, column in self.columns.items()}
-        return _compact(_build(self.recipe, columns, len(next(iter(columns.values()))))[0])
+        return _compact(_build(self.recipe, columns, len(next(iter(columns.values())))))
 
     def subset(self, rows: np.ndarray, known: dict[str, np.ndarray] | None = None) -> LaidOut:
         known = known or {}
@@ -256,6 +278,64 @@ def _doubtful(recipe: _Recipe, inputs, numbers: dict) -> np.ndarray:
     return np.flatnonzero(bad)
 
 
+# the fields of the points' inputs the check of the rules reads, besides each party's red lines and payoff extremes
+_CHECKED = ("issue_lo", "issue_hi", "status_quo", "escalation", "deadline", "extension_rounds")
+
+
+def _checked_ids(ref) -> frozenset[int]:
+    """The leaves :func:`_doubtful` reads (:data:`_CHECKED`, each party's red lines), by index."""
+    marker = object()
+
+    def marked(node, names):
+        return replace(node, **{name: marker for name in names if getattr(node, name) is not None})
+
+    inputs = with_ranges(ref.structure, ref.inputs)
+    inputs = replace(marked(inputs, _CHECKED), parties=tuple(marked(p, ("red_lo", "red_hi")) for p in inputs.parties))
+    return frozenset(j for j, leaf in enumerate(leaves(inputs)) if leaf is marker)
+
+
+def _number_places(ctx: _Context, point_config, key: str, column) -> tuple[tuple[str, ...], ...]:
+    """The places among the payoff model's numbers that hold the value of ``key``, a key that moves no input (the
+    surplus that caps the purchases: a rule reads it, no payoff does)."""
+    places = set()
+    for value in {column.min().item(), column.max().item()} - {ctx.row0[key]}:
+        numbers = trade_numbers(point_config(ctx.row0 | {key: value}), ctx.scenario)
+        places |= {p for p in numbers.keys() & ctx.numbers.keys()
+                   if numbers[p] != ctx.numbers[p] and numbers[p] == value}
+    return tuple(sorted(places))
+
+
+def _check(recipe: _Recipe, ref, columns: dict[str, Any], compile_row: Compiles, rule_numbers: dict) -> list[int]:
+    """Compile the points whose numbers could break a rule the compiler checks across keys (:func:`_doubtful`), so
+    a point the compiler refuses is refused in one line. Only what the rules read is laid out, :data:`SLICE`
+    points at a time: the leaves they read, each party's payoff extremes (no constituencies, no utilities of no
+    deal) and the payoff model's numbers, from the values of the keys that move them alone (``rule_numbers``: the
+    places of the keys that move such a number and no input). Returns those points the compiler accepts (their
+    layout is then checked against it: the compiler may have clipped a value the layout wrote as drawn)."""
+    ids, accepted = _checked_ids(ref), []
+    positions = {key: kept for key, where in _positions(recipe).items()
+                 if (kept := [(j, w) for j, w in where if j in ids])}
+    read = [key for key in columns if key in positions or key in rule_numbers
+            or (key in recipe.keys and recipe.keys[key].places)]
+    first, n = _first(recipe), len(next(iter(columns.values())))
+    flat = leaves(first)
+    for start in range(0, n, SLICE):
+        stop = min(n, start + SLICE)
+        part = cut_rows(columns, start, stop, read)
+        out = [np.broadcast_to(leaf, (stop - start, *leaf.shape[1:])) if j in ids else leaf  # others: 1 point's
+               for j, leaf in enumerate(flat)]
+        inputs = with_leaves(first, _written(out, positions, part, slice(0, stop - start)))
+        numbers = _numbers(recipe, part) | {place: np.asarray(part[key], dtype=float)
+                                            for key, places in rule_numbers.items() for place in places}
+        extremes = payoff_extremes(recipe.scenario, numbers, (inputs.issue_lo, inputs.issue_hi), inputs.status_quo)
+        inputs = replace(inputs, parties=tuple(replace(p, p_min=extremes[pid][0], p_max=extremes[pid][1])
+                                               for p, pid in zip(inputs.parties, recipe.scenario.ids, strict=True)))
+        for i in _doubtful(recipe, inputs, numbers):
+            compile_row(_row(columns, start + int(i)))  # refused in one line if the compiler refuses it
+            accepted.append(start + int(i))
+    return accepted
+
+
 def vector_runs(compile_row, point_config, ref, row0: dict[str, Any], columns: dict[str, np.ndarray],
                 direct: dict) -> list[Run] | None:
     """The sampled points as one run, the coupled keys laid out at once; ``None`` if they cannot be (or the
@@ -282,12 +362,9 @@ def vector_runs(compile_row, point_config, ref, row0: dict[str, Any], columns: d
     constraints = LazyColumn(texts, "constraints")  # each point's text written when its chunk is cut
     laid = LaidOut(_Recipe(structure=ref.structure, inputs=ref.inputs, scenario=scenario, numbers=ctx.numbers,
                            keys=keys, direct=direct), columns)
-    for start in range(0, n, SLICE):  # checked a slice at a time: memory in a slice, not in all the points
-        stop = min(n, start + SLICE)
-        inputs, numbers = _build(laid.recipe, cut_rows(columns, start, stop), stop - start, share=False)
-        for i in _doubtful(laid.recipe, inputs, numbers):
-            compile_row(_row(columns, start + int(i)))  # refused in one line if the compiler refuses it
-    checked = sorted({int(i) for i in np.linspace(0, n - 1, min(n, CHECKED_POINTS))})
+    numbers = {key: _number_places(ctx, point_config, key, columns[key]) for key, where in direct.items() if not where}
+    doubtful = _check(laid.recipe, ref, columns, compile_row, {k: places for k, places in numbers.items() if places})
+    checked = sorted({int(i) for i in np.linspace(0, n - 1, min(n, CHECKED_POINTS))} | set(doubtful))
     rows = [_row(columns, i) for i in checked]  # laid out together (a point's inputs depend on its own values only)
     taken = LaidOut(laid.recipe, {key: np.array([row[key] for row in rows], dtype=column.dtype)
                                   for key, column in columns.items()}).take(np.arange(len(checked)))

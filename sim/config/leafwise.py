@@ -75,9 +75,19 @@ def _compact(inputs: WorldInputs) -> WorldInputs:
     """Stacked inputs with every leaf that is the same at all points as a read-only view of one point's."""
     out = []
     for leaf in leaves(inputs):
-        same = len(leaf) > 1 and np.array_equal(leaf, np.broadcast_to(leaf[:1], leaf.shape), equal_nan=True)
-        out.append(np.broadcast_to(leaf[:1], leaf.shape) if same else leaf)
+        out.append(np.broadcast_to(leaf[:1], leaf.shape) if _one_point(leaf) else leaf)
     return with_leaves(inputs, out)
+
+
+def _one_point(leaf: np.ndarray) -> bool:
+    """Whether a stacked leaf of more than one point is the same at every point (NaN equal to NaN); a view of one
+    point's is without a comparison, and one whose second point differs from its first is after one point's."""
+    if len(leaf) < 2:
+        return False
+    if not leaf.strides[0]:
+        return True
+    return (np.array_equal(leaf[1], leaf[0], equal_nan=True)
+            and np.array_equal(leaf, np.broadcast_to(leaf[:1], leaf.shape), equal_nan=True))
 
 
 def _differs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -97,7 +107,12 @@ def _same(first, second) -> bool:
 def _overlay(inputs: WorldInputs, direct: dict[str, list[tuple[int, np.ndarray]]],
              columns: dict[str, np.ndarray], rows: slice | np.ndarray) -> WorldInputs:
     """Stacked ``inputs`` with the direct keys' values of ``rows`` written into their leaves."""
-    out = leaves(inputs)
+    return with_leaves(inputs, _written(leaves(inputs), direct, columns, rows))
+
+
+def _written(out: list, direct: dict[str, list[tuple[int, np.ndarray]]], columns: dict[str, np.ndarray],
+             rows: slice | np.ndarray) -> list:
+    """Stacked leaves ``out`` (a list, by index) with the direct keys' values of ``rows`` written in (in place)."""
     written: set[int] = set()
     for key, positions in direct.items():
         values = np.asarray(columns[key][rows], dtype=float)
@@ -107,7 +122,7 @@ def _overlay(inputs: WorldInputs, direct: dict[str, list[tuple[int, np.ndarray]]
                 written.add(j)
             flat = out[j].reshape(len(values), -1)
             flat[:, where] = values[:, None]
-    return with_leaves(inputs, out)
+    return out
 
 
 @dataclass

@@ -25,7 +25,8 @@ from sim.config.scenario import outcome_space, parties
 from sim.config.values import MISSING, Tree, get, lookup
 from sim.domain.payoffs.tariffs import TradeModel, consumer_cost_coefficients
 
-__all__ = ["PAYOFF_FIELDS", "TradeScenario", "dot_rows", "payoff_arrays", "trade_numbers", "trade_scenario"]
+__all__ = ["PAYOFF_FIELDS", "TradeScenario", "dot_rows", "payoff_arrays", "payoff_extremes", "trade_numbers",
+           "trade_scenario"]
 
 # The fields of a party's inputs that its payoff sets (besides its constituencies' coefficients and offsets)
 PAYOFF_FIELDS = ("payoff_a", "payoff_b", "p_min", "p_max", "u_status_quo", "u_escalated")
@@ -138,6 +139,33 @@ def _normalised_rows(a: np.ndarray, b, p_min, p_max) -> tuple[np.ndarray, np.nda
     return coef, offset
 
 
+def _model(scenario: TradeScenario, numbers: dict[Path, Any]) -> tuple[dict, TradeModel]:
+    """The points' numbers as a tree, and their trade payoff model."""
+    tree = _tree(numbers)
+    return tree, TradeModel(scenario.space, tree["stakes"], tree["pass_through"], tree["weights"], scenario.importer,
+                            scenario.exporter, tree.get("pledges", {}))
+
+
+def _affine_extremes(model: TradeModel, lo: np.ndarray, hi: np.ndarray, box: tuple[np.ndarray, np.ndarray]):
+    """Per party id, its payoff's ``(a (W, n), b (W,), p_min (W,), p_max (W,))`` over the box."""
+    width = lo.shape
+    for pid, (a, b) in model.affine_terms(lo, hi).items():
+        a, b = np.broadcast_to(a, width), np.broadcast_to(np.asarray(b, dtype=float), width[:1])
+        yield pid, (a, b, *_extremes(a, b, *box))
+
+
+def payoff_extremes(scenario: TradeScenario, numbers: dict[Path, Any], ranges: tuple[np.ndarray, np.ndarray],
+                    status_quo: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Every party's lowest and highest payoff over the box, ``(p_min, p_max)`` each ``(W,)``, at ``W`` points at
+    once: those of :func:`payoff_arrays` bit for bit, without the rest (what the plan's check of the points reads).
+
+    Args: as :func:`payoff_arrays`.
+    """
+    _, model = _model(scenario, numbers)
+    box = _box(scenario, *ranges, status_quo)
+    return {pid: (p_min, p_max) for pid, (_, _, p_min, p_max) in _affine_extremes(model, *ranges, box)}
+
+
 def payoff_arrays(scenario: TradeScenario, numbers: dict[Path, Any], ranges: tuple[np.ndarray, np.ndarray],
                   status_quo: np.ndarray, escalation: np.ndarray) -> dict[str, dict[str, Any]]:
     """Every party's payoff numbers at ``W`` points at once.
@@ -153,10 +181,8 @@ def payoff_arrays(scenario: TradeScenario, numbers: dict[Path, Any], ranges: tup
         Per party id, the :data:`PAYOFF_FIELDS` (each ``(W, n)`` or ``(W,)``) and ``constituencies``: per
         constituency ``(coef (W, n), offset (W,))``, in the scenario's order.
     """
-    tree = _tree(numbers)
     s = scenario
-    model = TradeModel(s.space, tree["stakes"], tree["pass_through"], tree["weights"], s.importer, s.exporter,
-                       tree.get("pledges", {}))
+    tree, model = _model(s, numbers)
     lo, hi = ranges
     width = lo.shape
     box_lo, box_hi = _box(s, lo, hi, status_quo)
@@ -165,9 +191,7 @@ def payoff_arrays(scenario: TradeScenario, numbers: dict[Path, Any], ranges: tup
         worst[:, s.escalation_issue] += escalation
     consumer = None
     out = {}
-    for pid, (a, b) in model.affine_terms(lo, hi).items():
-        a, b = np.broadcast_to(a, width), np.broadcast_to(np.asarray(b, dtype=float), width[:1])
-        p_min, p_max = _extremes(a, b, box_lo, box_hi)
+    for pid, (a, b, p_min, p_max) in _affine_extremes(model, lo, hi, (box_lo, box_hi)):
         span = p_max - p_min
         groups = []
         for mask, interest in s.constituencies[pid]:
@@ -181,4 +205,3 @@ def payoff_arrays(scenario: TradeScenario, numbers: dict[Path, Any], ranges: tup
                     "u_status_quo": (dot_rows(status_quo, a) + b - p_min) / span,
                     "u_escalated": (dot_rows(worst, a) + b - p_min) / span, "constituencies": groups}
     return out
-

@@ -102,8 +102,8 @@ class RowSource:
         """The dtype of ``key``'s values (a text column: NumPy's ``str``, its values Python strings)."""
         raise NotImplementedError
 
-    def make(self, start: int, stop: int) -> dict[str, np.ndarray]:
-        """The values of rows ``start`` to ``stop`` (excluded), per key, made now."""
+    def make(self, start: int, stop: int, keys: list[str] | None = None) -> dict[str, np.ndarray]:
+        """The values of rows ``start`` to ``stop`` (excluded), per key (``keys``: at least those), made now."""
         raise NotImplementedError
 
     def rows(self, start: int, stop: int) -> dict[str, np.ndarray]:
@@ -185,9 +185,23 @@ def chunk_rows(column: Any, rows: np.ndarray) -> Any:
     return column[int(rows[0]):int(rows[-1]) + 1] if isinstance(column, LazyColumn) else column[rows]
 
 
-def cut_rows(columns: dict[str, Any], start: int, stop: int) -> dict[str, np.ndarray]:
-    """Rows ``start`` to ``stop`` of each column (an array, or a :class:`LazyColumn` made now)."""
-    return {key: np.asarray(column[start:stop]) for key, column in columns.items()}
+def cut_rows(columns: dict[str, Any], start: int, stop: int, keys: list[str] | None = None) -> dict[str, np.ndarray]:
+    """Rows ``start`` to ``stop`` of each column (an array, or a :class:`LazyColumn` made now); ``keys``: of those
+    columns alone (a lazy column's source makes theirs only, :meth:`RowSource.make`)."""
+    if keys is None:
+        return {key: np.asarray(column[start:stop]) for key, column in columns.items()}
+    out, made = {}, {}
+    for key in keys:
+        part = columns[key][start:stop]
+        if isinstance(part, LazyColumn):
+            rows = (id(part.source), part.start, part.stop)
+            if rows not in made:
+                names = [c.key for c in (columns[k] for k in keys)
+                         if isinstance(c, LazyColumn) and c.source is part.source]
+                made[rows] = part.source.make(part.start, part.stop, names)
+            part = made[rows][part.key]
+        out[key] = np.asarray(part)
+    return out
 
 
 class LazyInputs:

@@ -149,10 +149,11 @@ class Draws(RowSource):
         for first in range(0, stop - start, DRAW_ROWS):
             yield first, rng.random((min(DRAW_ROWS, stop - start - first), k))
 
-    def make(self, start: int, stop: int) -> dict[str, np.ndarray]:
-        out = {p.key: np.empty(stop - start, dtype=self.dtype(p.key)) for p in self.params}
+    def make(self, start: int, stop: int, keys: list[str] | None = None) -> dict[str, np.ndarray]:
+        made = [(j, p) for j, p in enumerate(self.params) if keys is None or p.key in keys]
+        out = {p.key: np.empty(stop - start, dtype=self.dtype(p.key)) for _, p in made}
         for first, unit in self._uniforms(start, stop):
-            for j, p in enumerate(self.params):
+            for j, p in made:
                 out[p.key][first:first + len(unit)] = p.prior.quantile(unit[:, j], p.integer)
         return out
 

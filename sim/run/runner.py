@@ -158,9 +158,14 @@ def _task(plan: Plan, chunk: Chunk) -> ChunkTask:
 
 
 def _typed(column: Any, dtype: str) -> np.ndarray:
-    """A coordinate column (an array, or a lazy column made now) in the plan's dtype for it."""
+    """A coordinate column (an array, or a lazy column made now) in the plan's dtype for it; a text column of Python
+    strings (an ensemble's constraints) as it is (a fixed-width copy would only slow Arrow's writing them)."""
     column = np.asarray(column)
-    return np.array(column.tolist(), dtype=dtype) if column.dtype == object else column.astype(dtype, copy=False)
+    if column.dtype != object:
+        return column.astype(dtype, copy=False)
+    values = column.tolist()
+    keep = np.dtype(dtype).kind == "U" and set(map(type, values)) == {str}
+    return column if keep else np.array(values, dtype=dtype)
 
 
 def run_chunk(task: ChunkTask) -> tuple[int, dict[str, np.ndarray], dict[str, np.ndarray]]:

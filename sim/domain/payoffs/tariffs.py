@@ -131,9 +131,10 @@ class TradeModel:
     def elasticity(self, issue: Issue) -> float:
         return _number(self.stakes.get("elasticity", {}).get(issue.tag("flow"), 0.0))
 
-    def _tariff_terms(self, issue: Issue) -> tuple[dict[str, float], dict[str, Callable]]:
-        """A tariff issue's payoff terms per party: the affine part's slope (per pp) and the remainder
-        ``r(t)`` from lost volume (zero when the elasticity is zero)."""
+    def _tariff_terms(self, issue: Issue) -> tuple[dict[str, float], Callable, dict[str, Callable]]:
+        """A tariff issue's payoff terms per party: the affine part's slope (per pp), the share of the flow left
+        ``s(t)`` (:func:`volume_share`) and the remainder ``r(t, s(t))`` from lost volume (zero when the
+        elasticity is zero; the share computed once for both parties)."""
         phi, v, eps = self.pass_through, self.flow_value(issue), self.elasticity(issue)
         levier, payer = issue.grantor, self.taxed(issue)
         wl, wp = self.weights[levier], self.weights[payer]
@@ -141,16 +142,16 @@ class TradeModel:
         scale = wp.get("market_access_weight", 1.0) if payer == self.importer else 1.0
         margin = wp.get("lost_sales_margin", 0.0)
 
-        def bill_rest(t):  # B(t) - t/100 V: revenue not collected on the lost volume
-            return np.asarray(t, dtype=float) / 100.0 * v * (volume_share(t, eps, phi) - 1.0)
+        def bill_rest(t, share):  # B(t) - t/100 V: revenue not collected on the lost volume
+            return np.asarray(t, dtype=float) / 100.0 * v * (share - 1.0)
 
-        def lost(t):  # V (1 - s(t)): sales no longer made
-            return v * (1.0 - volume_share(t, eps, phi))
+        def lost(share):  # V (1 - s(t)): sales no longer made
+            return v * (1.0 - share)
 
         slope = {levier: keep * (v / 100.0), payer: -scale * (1.0 - phi) * (v / 100.0)}
-        rest = {levier: lambda t: keep * bill_rest(t),
-                payer: lambda t: -scale * ((1.0 - phi) * bill_rest(t) + margin * lost(t))}
-        return slope, rest
+        rest = {levier: lambda t, share: keep * bill_rest(t, share),
+                payer: lambda t, share: -scale * ((1.0 - phi) * bill_rest(t, share) + margin * lost(share))}
+        return slope, lambda t: volume_share(t, eps, phi), rest
 
     def ranges(self) -> tuple[np.ndarray, np.ndarray]:
         """Each issue's own range ``(lo, hi)`` (an issue off the table included), shape ``(n,)``."""
@@ -159,9 +160,10 @@ class TradeModel:
 
     # -- the payoffs ---------------------------------------------------------------------------------------
     def _parts(self, lo: np.ndarray | None = None
-               ) -> tuple[dict[str, np.ndarray], dict[str, float], list[tuple[int, dict[str, Callable]]]]:
-        """The affine part ``(a, b)`` per party and each tariff's remainder; ``lo``: the issues' lower ends, per
-        world ``(W, n)`` (default: the outcome space's, one world)."""
+               ) -> tuple[dict[str, np.ndarray], dict[str, float], list[tuple[int, Callable, dict[str, Callable]]]]:
+        """The affine part ``(a, b)`` per party and each tariff's share of the flow left and remainders
+        (:meth:`_tariff_terms`); ``lo``: the issues' lower ends, per world ``(W, n)`` (default: the outcome
+        space's, one world)."""
         ids = (self.importer, self.exporter)
         lo = self.ranges()[0] if lo is None else lo
         a = {p: np.zeros(np.shape(lo)) for p in ids}
@@ -172,10 +174,10 @@ class TradeModel:
         for k, issue in enumerate(self.space.issues):
             kind = issue.tag("kind")
             if kind == "tariff":
-                slope, rest = self._tariff_terms(issue)
+                slope, share, rest = self._tariff_terms(issue)
                 for p in ids:
                     a[p][..., k] += slope[p]
-                rests.append((k, rest))
+                rests.append((k, share, rest))
                 if issue.tag("flow") == "vehicles" and issue.grantor == self.importer:
                     # price effect on domestically built cars, linear in the surcharge above the range's floor
                     per_pp = _car_price_effect_per_pp(self.stakes)
@@ -204,10 +206,11 @@ class TradeModel:
         """Per party, the coefficients ``a`` and constant ``b`` of :meth:`affine` over the ranges ``[lo, hi]``:
         one world's ``(n,)``, or per world ``(W, n)`` (then ``a`` is ``(W, n)`` and ``b`` is ``(W,)``)."""
         a, b, rests = self._parts(lo)
-        for k, rest in rests:
+        for k, share, rest in rests:
             lo_k, hi_k = lo[..., k], hi[..., k]
+            s_lo, s_hi = share(lo_k), share(hi_k)
             for p, r in rest.items():
-                r_lo, r_hi = np.asarray(r(lo_k), dtype=float), np.asarray(r(hi_k), dtype=float)
+                r_lo, r_hi = np.asarray(r(lo_k, s_lo), dtype=float), np.asarray(r(hi_k, s_hi), dtype=float)
                 with np.errstate(divide="ignore", invalid="ignore"):
                     slope = np.where(hi_k == lo_k, 0.0, (r_hi - r_lo) / (hi_k - lo_k))
                 moved = (r_lo != 0.0) | (r_hi != 0.0)  # a remainder of zero at both ends adds nothing (not even -0.0)
@@ -220,9 +223,10 @@ class TradeModel:
         x = np.asarray(packages, dtype=float)
         a, b, rests = self._parts()
         out = {p: x @ a[p] + b[p] for p in a}
-        for k, rest in rests:
+        for k, share, rest in rests:
+            s_k = share(x[..., k])
             for p, r in rest.items():
-                out[p] = out[p] + r(x[..., k])
+                out[p] = out[p] + r(x[..., k], s_k)
         return out
 
     def chord_error(self) -> dict[str, float]:
@@ -233,11 +237,12 @@ class TradeModel:
         """
         _, _, rests = self._parts()
         err = dict.fromkeys((self.importer, self.exporter), 0.0)
-        for k, rest in rests:
+        for k, share, rest in rests:
             issue = self.space.issues[k]
             t = np.linspace(issue.lo, issue.hi, GRID)
+            s_t = share(t)
             for p, r in rest.items():
-                r_t = r(t)
+                r_t = r(t, s_t)
                 chord = r_t[0] + (r_t[-1] - r_t[0]) * (t - t[0]) / ((t[-1] - t[0]) or 1.0)
                 err[p] += float(np.max(np.abs(r_t - chord)))
         return err
