@@ -20,7 +20,7 @@ import numpy as np
 
 from sim.domain.bargaining import EPS, frontier_array, nash_point
 
-__all__ = ["kalai_points", "nash_points", "outcome_metrics", "polyline_distances", "rational_parts"]
+__all__ = ["all_distinct", "kalai_points", "nash_points", "outcome_metrics", "polyline_distances", "rational_parts"]
 
 _POWER_SLACK = 1e-13  # relative: far above the last-bit differences of two ways of raising to a power
 _BLOCK = 8192  # worlds per block of the distances (their arrays are worlds x segments x 2)
@@ -84,29 +84,27 @@ def nash_points(rational: np.ndarray, count: np.ndarray, d: np.ndarray, weight: 
     Each segment's candidates (its ends and the stationary point of the product, in the one-pair function's
     order) are scanned in order, a candidate replacing the best so far when it exceeds it by more than the
     tolerance; a pair whose scan had a comparison too close to call (see the module's docstring) is solved by
-    the one-pair function.
+    the one-pair function. The pairs are the last axis of the working arrays (segment by pair).
 
     Returns:
         ``(K, 2)``, NaN where the rational frontier is empty.
     """
-    n_pairs = len(rational)
-    p = rational[:, :-1]
-    q = np.where((count == 1)[:, None, None], p, rational[:, 1:])  # a lone point is the segment (r0, r0)
-    a, b = p[..., 0] - d[:, :1], q[..., 0] - p[..., 0]  # u_A - d_A = a + b s
-    c, e = p[..., 1] - d[:, 1:], q[..., 1] - p[..., 1]  # u_B - d_B = c + e s
+    p = [np.ascontiguousarray(rational[:, :-1, axis].T) for axis in (0, 1)]  # (segments, K) per utility
+    q = [np.where(count == 1, p[axis], rational[:, 1:, axis].T) for axis in (0, 1)]  # a lone point: (r0, r0)
+    a, b = p[0] - d[:, 0], q[0] - p[0]  # u_A - d_A = a + b s
+    c, e = p[1] - d[:, 1], q[1] - p[1]  # u_B - d_B = c + e s
     with np.errstate(all="ignore"):
         turn = -(weight * b * c + (1 - weight) * e * a) / (b * e)
         turn = np.where(0.0 > turn, 0.0, turn)
-        s = np.stack((np.zeros_like(b), np.ones_like(b), np.where(1.0 < turn, 1.0, turn)), axis=2)
-        value = (_power(_at_least_zero(a[..., None] + b[..., None] * s), weight)
-                 * _power(_at_least_zero(c[..., None] + e[..., None] * s), 1 - weight)).reshape(n_pairs, 3 * p.shape[1])
-        segments = np.arange(p.shape[1])[:, None] < np.maximum(count - 1, 1)[:, None, None]
-        active = segments & np.stack((np.ones_like(b, bool), np.ones_like(b, bool), b * e < 0), axis=2)
-        best, unsure = _scan(value, active.reshape(value.shape))
-    k = np.arange(n_pairs)
-    seg, s_best = np.maximum(best, 0) // 3, s.reshape(value.shape)[k, np.maximum(best, 0)]
+        s = np.stack((np.zeros_like(b), np.ones_like(b), np.where(1.0 < turn, 1.0, turn)), axis=1)  # (S, 3, K)
+        value = (_power(_at_least_zero(a[:, None] + b[:, None] * s), weight)
+                 * _power(_at_least_zero(c[:, None] + e[:, None] * s), 1 - weight))
+        segments = np.arange(len(b))[:, None] < np.maximum(count - 1, 1)
+        best, unsure = _scan(value.reshape(3 * len(b), len(d)), segments, b * e < 0)
+    k = np.arange(len(d))
+    seg, s_best = np.maximum(best, 0) // 3, s.reshape(3 * len(b), len(d))[np.maximum(best, 0), k]
     with np.errstate(all="ignore"):
-        point = p[k, seg] + s_best[:, None] * (q[k, seg] - p[k, seg])
+        point = np.stack([p[axis][seg, k] + s_best * (q[axis][seg, k] - p[axis][seg, k]) for axis in (0, 1)], axis=1)
     point = np.where((best >= 0)[:, None], point, rational[:, 0])
     point[count == 0] = np.nan
     for j in np.flatnonzero(unsure & (count > 0)):
@@ -120,25 +118,28 @@ def _at_least_zero(gain: np.ndarray) -> np.ndarray:
 
 
 def _power(base: np.ndarray, exponent: float) -> np.ndarray:
-    """``base ** exponent`` elementwise, the exponent as an array (so NumPy calls its power kernel, not ``sqrt``)."""
-    return np.power(base, np.full(base.shape, exponent))
+    """``base ** exponent`` elementwise by NumPy's array functions (``sqrt`` for an exponent of 1/2), which may
+    differ from the C library's ``pow`` in the last bit (see the module's docstring)."""
+    return np.sqrt(base) if exponent == 0.5 else np.power(base, exponent)
 
 
-def _scan(value: np.ndarray, active: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The one-pair function's running best over the candidates (columns), for every pair (row) at once.
+def _scan(value: np.ndarray, segments: np.ndarray, turning: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The one-pair function's running best over the candidates (rows: each segment's two ends and turning
+    point), for every pair (column) at once; a segment's candidates count where ``segments``, its turning point
+    only where ``turning`` too.
 
     Returns:
-        The best candidate's column (-1 if none beat ``-inf``), and whether a comparison was too close to call.
+        The best candidate's row (-1 if none beat ``-inf``), and whether a comparison was too close to call.
     """
-    best_value, best = np.full(len(value), -np.inf), np.full(len(value), -1)
-    unsure = np.zeros(len(value), bool)
-    for column in range(value.shape[1]):
-        v, on = value[:, column], active[:, column]
+    best_value, best = np.full(value.shape[1], -np.inf), np.full(value.shape[1], -1)
+    unsure = np.zeros(value.shape[1], bool)
+    for row, v in enumerate(value):
+        on = segments[row // 3] if row % 3 < 2 else segments[row // 3] & turning[row // 3]
         bar = best_value + EPS
         better = on & (v > bar)
         near = np.isinf(v) | (np.isfinite(bar) & (np.abs(v - bar) <= _POWER_SLACK * (np.abs(v) + np.abs(bar))))
         unsure |= on & near
-        best_value, best = np.where(better, v, best_value), np.where(better, column, best)
+        best_value, best = np.where(better, v, best_value), np.where(better, row, best)
     return best, unsure
 
 
@@ -168,13 +169,13 @@ def kalai_points(rational: np.ndarray, count: np.ndarray, d: np.ndarray) -> np.n
     return point
 
 
-def polyline_distances(points: np.ndarray, pair: np.ndarray, polylines: np.ndarray, count: np.ndarray
+def polyline_distances(points: np.ndarray, pair: np.ndarray | None, polylines: np.ndarray, count: np.ndarray
                        ) -> np.ndarray:
     """:func:`sim.domain.bargaining.distance_to_polyline` of each point to its pair's polyline.
 
     Args:
         points: ``(W, 2)``.
-        pair: ``(W,)``, each point's polyline (an index into ``polylines``).
+        pair: ``(W,)``, each point's polyline (an index into ``polylines``); None if point w's is polyline w.
         polylines: ``(K, R, 2)``, of which the first ``count[k]`` rows are polyline k's points.
         count: ``(K,)``.
     """
@@ -184,7 +185,7 @@ def polyline_distances(points: np.ndarray, pair: np.ndarray, polylines: np.ndarr
     out = np.empty(len(points))
     with np.errstate(all="ignore"):
         for rows in (slice(i, i + _BLOCK) for i in range(0, len(points), _BLOCK)):
-            k, at = pair[rows], points[rows]
+            k, at = (rows if pair is None else pair[rows]), points[rows]
             rel = at[:, None, :] - p[k]
             s = np.clip((rel * seg[k]).sum(axis=2) / length2[k], 0.0, 1.0)
             nearest = p[k] + s[..., None] * seg[k]
@@ -230,11 +231,22 @@ def outcome_metrics(point: np.ndarray, coefficients: tuple, boxes: tuple, outcom
     lo, hi = boxes
     feasible = np.all(lo <= hi + 1e-12, axis=1)
     vertices, count = frontier_array(*coefficients, lo, hi)
-    keys, inverse = np.unique(np.c_[point, d], axis=0, return_inverse=True)
-    label, key = keys[:, 0].astype(int), inverse.ravel()
-    rational, n_rational = rational_parts(vertices[label], np.where(feasible[label], count[label], 0), keys[:, 1:])
+    count = np.where(feasible, count, 0)
+    if all_distinct(point) or all_distinct(d[:, 0]) or all_distinct(d[:, 1]):  # every world is its own key
+        label, key, key_d = point, None, d
+    else:
+        keys, inverse = np.unique(np.c_[point, d], axis=0, return_inverse=True)
+        label, key, key_d = keys[:, 0].astype(int), inverse.ravel(), keys[:, 1:]
+    rational, n_rational = rational_parts(vertices[label], count[label], key_d)
+    nash, kalai = nash_points(rational, n_rational, key_d), kalai_points(rational, n_rational, key_d)
     return out | {
         "pareto_dist": polyline_distances(u, key, rational, n_rational),
-        "nash_dist": np.linalg.norm(u - nash_points(rational, n_rational, keys[:, 1:])[key], axis=1),
-        "kalai_dist": np.linalg.norm(u - kalai_points(rational, n_rational, keys[:, 1:])[key], axis=1),
+        "nash_dist": np.linalg.norm(u - (nash if key is None else nash[key]), axis=1),
+        "kalai_dist": np.linalg.norm(u - (kalai if key is None else kalai[key]), axis=1),
     }
+
+
+def all_distinct(values: np.ndarray) -> bool:
+    """Whether no two of the values are equal (as ``==`` compares them: ``-0.0 == 0.0``, NaN equals nothing)."""
+    ordered = np.sort(values)
+    return not np.any(ordered[1:] == ordered[:-1])
