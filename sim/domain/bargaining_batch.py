@@ -24,10 +24,11 @@ __all__ = ["all_distinct", "kalai_points", "nash_points", "outcome_metrics", "po
 
 _POWER_SLACK = 1e-13  # relative: far above the last-bit differences of two ways of raising to a power
 _BLOCK = 8192  # worlds per block of the distances (their arrays are worlds x segments x 2)
+_PAIRS = 2048  # pairs per block of a chunk's metrics: the working arrays stay small (cached, no fresh pages)
 
 
 def rational_parts(vertices: np.ndarray, count: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`sim.domain.bargaining.rational_part` of K frontiers at once.
+    """:func:`sim.domain.bargaining.rational_part` of K frontiers at once (worked segment by pair).
 
     Args:
         vertices: ``(K, V, 2)``: the first ``count[k]`` rows are frontier k's vertices.
@@ -37,40 +38,57 @@ def rational_parts(vertices: np.ndarray, count: np.ndarray, d: np.ndarray) -> tu
     Returns:
         ``(points, count)``: ``(K, R, 2)`` with ``R >= 2`` (zero padded) and each rational part's number of points.
     """
-    n_pairs = len(vertices)
-    p, q = vertices[:, :-1], vertices[:, 1:]
+    p, q = _pair_last(vertices[:, :-1]), _pair_last(vertices[:, 1:])  # per utility, (segments, K)
     lo_s, hi_s = _segment_cuts(p, q, d)
-    keep = (np.arange(p.shape[1]) < (count - 1)[:, None]) & (lo_s <= hi_s + EPS)
-    start = p + lo_s[..., None] * (q - p)
+    n_segments = len(lo_s)
+    keep = (np.arange(n_segments)[:, None] < count - 1) & (lo_s <= hi_s + EPS)
+    step = [q[axis] - p[axis] for axis in (0, 1)]
+    start = [p[axis] + lo_s * step[axis] for axis in (0, 1)]
     widest = np.where(lo_s > hi_s, lo_s, hi_s)  # max(hi_s, lo_s), then min(., 1.0), as Python's max and min
-    end = p + np.where(1.0 < widest, 1.0, widest)[..., None] * (q - p)
-    last = np.maximum.accumulate(np.where(keep, np.arange(p.shape[1]), -1), axis=1)
-    before = np.c_[np.full((n_pairs, 1), -1), last[:, :-1]]  # the last kept segment before each, -1 if none
-    previous_end = np.take_along_axis(end, np.maximum(before, 0)[..., None], axis=1)
+    widest = np.where(1.0 < widest, 1.0, widest)
+    end = [p[axis] + widest * step[axis] for axis in (0, 1)]
+    last = np.maximum.accumulate(np.where(keep, np.arange(n_segments)[:, None], -1), axis=0)
+    before = np.concatenate((np.full((1, len(d)), -1), last[:-1]))  # the last kept segment before each, -1 if none
+    at = np.maximum(before, 0)
     with np.errstate(invalid="ignore"):
-        fresh = (before < 0) | (np.abs(previous_end - start).max(axis=2) > EPS)  # a start not at the last end
-    emit = np.stack((keep & fresh, keep), axis=2).reshape(n_pairs, 2 * p.shape[1])
-    values = np.stack((start, end), axis=2).reshape(n_pairs, 2 * p.shape[1], 2)
+        gap = [np.abs(np.take_along_axis(end[axis], at, axis=0) - start[axis]) for axis in (0, 1)]
+        fresh = (before < 0) | (np.maximum(gap[0], gap[1]) > EPS)  # a start not at the last kept end
+    emit = np.stack((keep & fresh, keep), axis=1).reshape(2 * n_segments, len(d))  # start, end of each segment
     lone = (count == 1) & (vertices[:, 0, 0] >= d[:, 0] - EPS) & (vertices[:, 0, 1] >= d[:, 1] - EPS)
-    n_points = np.where(lone, 1, emit.sum(axis=1))
-    out = np.zeros((n_pairs, max(2, int(n_points.max(initial=0))), 2))
-    rows, cols = np.nonzero(emit)
-    out[rows, (np.cumsum(emit, axis=1) - 1)[rows, cols]] = values[rows, cols]
+    n_points = np.where(lone, 1, emit.sum(axis=0))
+    out = np.stack([_compact(emit, np.stack((start[axis], end[axis]), axis=1).reshape(emit.shape),
+                             max(2, int(n_points.max(initial=0)))) for axis in (0, 1)], axis=-1)
     out[lone, 0] = vertices[lone, 0]
     return out, n_points
 
 
-def _segment_cuts(p: np.ndarray, q: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per segment ``p + s (q - p)``, the range ``[lo_s, hi_s]`` of ``s`` where both utilities are at least ``d``
-    (``lo_s > hi_s`` if none), narrowed axis by axis as :func:`sim.domain.bargaining.rational_part` does."""
-    lo_s, hi_s = np.zeros(p.shape[:2]), np.ones(p.shape[:2])
+def _pair_last(points: np.ndarray) -> list[np.ndarray]:
+    """``(K, V, 2)`` points as one contiguous ``(V, K)`` array per utility."""
+    return [np.ascontiguousarray(points[..., axis].T) for axis in (0, 1)]
+
+
+def _compact(emit: np.ndarray, values: np.ndarray, width: int) -> np.ndarray:
+    """Each column's emitted values (rows where ``emit``), in order, as the first rows of a zero-padded
+    ``(K, width)`` array (the other values go to a spare row, dropped)."""
+    rows, n_pairs = emit.shape
+    slot = np.where(emit, np.cumsum(emit, axis=0) - 1, width)
+    out = np.zeros((width + 1, n_pairs))
+    np.put(out, slot * n_pairs + np.arange(n_pairs), values)
+    return out[:width].T
+
+
+def _segment_cuts(p: list[np.ndarray], q: list[np.ndarray], d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per segment ``p + s (q - p)`` (per utility, ``(segments, K)``), the range ``[lo_s, hi_s]`` of ``s`` where
+    both utilities are at least ``d`` (``lo_s > hi_s`` if none), narrowed axis by axis as
+    :func:`sim.domain.bargaining.rational_part` does."""
+    lo_s, hi_s = np.zeros(p[0].shape), np.ones(p[0].shape)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for axis in (0, 1):
-            bound = d[:, axis, None]
-            delta = q[..., axis] - p[..., axis]
+            bound = d[:, axis]
+            delta = q[axis] - p[axis]
             flat = np.abs(delta) < EPS
-            below = flat & (p[..., axis] < bound - EPS)
-            cut = (bound - p[..., axis]) / delta
+            below = flat & (p[axis] < bound - EPS)
+            cut = (bound - p[axis]) / delta
             rising = ~flat & (delta > 0)
             falling = ~flat & ~(delta > 0)
             lo_s = np.where(below, 1.0, np.where(rising & (cut > lo_s), cut, lo_s))
@@ -144,26 +162,28 @@ def _scan(value: np.ndarray, segments: np.ndarray, turning: np.ndarray) -> tuple
 
 
 def kalai_points(rational: np.ndarray, count: np.ndarray, d: np.ndarray) -> np.ndarray:
-    """:func:`sim.domain.bargaining.kalai_point` of K rational frontiers (as :func:`rational_parts` returns them).
+    """:func:`sim.domain.bargaining.kalai_point` of K rational frontiers (as :func:`rational_parts` returns them;
+    worked point by pair).
 
     Returns:
         ``(K, 2)``, NaN where the rational frontier is empty or the ray misses it.
     """
-    n_pairs, width = rational.shape[:2]
-    k = np.arange(n_pairs)
-    ideal = np.where((np.arange(width) < count[:, None])[..., None], rational, -np.inf).max(axis=1)
-    direction = ideal - d
+    k = np.arange(len(rational))
+    points = _pair_last(rational)  # per utility, (R, K)
+    valid = np.arange(rational.shape[1])[:, None] < count
+    ideal = [np.where(valid, points[axis], -np.inf).max(axis=0) for axis in (0, 1)]
+    direction = [ideal[axis] - d[:, axis] for axis in (0, 1)]
     with np.errstate(all="ignore"):
-        flat = np.all(np.abs(direction) < EPS, axis=1)
-        f = (rational[..., 0] - d[:, :1]) * direction[:, 1:] - (rational[..., 1] - d[:, 1:]) * direction[:, :1]
-        f_p, f_q = f[:, :-1], f[:, 1:]
-        hit = (np.arange(width - 1) < (count - 1)[:, None]) & ((f_p == 0) | (f_p * f_q < 0) | (f_q == 0))
-        first = hit.argmax(axis=1)
-        f_p, f_q = f_p[k, first], f_q[k, first]
+        flat = (np.abs(direction[0]) < EPS) & (np.abs(direction[1]) < EPS)
+        f = (points[0] - d[:, 0]) * direction[1] - (points[1] - d[:, 1]) * direction[0]
+        f_p, f_q = f[:-1], f[1:]
+        hit = (np.arange(len(f_p))[:, None] < count - 1) & ((f_p == 0) | (f_p * f_q < 0) | (f_q == 0))
+        first = hit.argmax(axis=0)
+        f_p, f_q = f_p[first, k], f_q[first, k]
         s = np.where(f_p == f_q, 0.0, f_p / (f_p - f_q))
-        p, q = rational[k, first], rational[k, first + 1]
-        point = p + s[:, None] * (q - p)
-    point = np.where(hit.any(axis=1)[:, None], point, np.where((count == 1)[:, None], rational[:, 0], np.nan))
+        point = np.stack([points[axis][first, k] + s * (points[axis][first + 1, k] - points[axis][first, k])
+                          for axis in (0, 1)], axis=1)
+    point = np.where(hit.any(axis=0)[:, None], point, np.where((count == 1)[:, None], rational[:, 0], np.nan))
     point = np.where(flat[:, None], rational[:, 0], point)
     point[count == 0] = np.nan
     return point
@@ -171,7 +191,8 @@ def kalai_points(rational: np.ndarray, count: np.ndarray, d: np.ndarray) -> np.n
 
 def polyline_distances(points: np.ndarray, pair: np.ndarray | None, polylines: np.ndarray, count: np.ndarray
                        ) -> np.ndarray:
-    """:func:`sim.domain.bargaining.distance_to_polyline` of each point to its pair's polyline.
+    """:func:`sim.domain.bargaining.distance_to_polyline` of each point to its pair's polyline (worked segment
+    by point, the norms as ``np.linalg.norm`` takes them: the squares summed, then the root).
 
     Args:
         points: ``(W, 2)``.
@@ -179,20 +200,22 @@ def polyline_distances(points: np.ndarray, pair: np.ndarray | None, polylines: n
         polylines: ``(K, R, 2)``, of which the first ``count[k]`` rows are polyline k's points.
         count: ``(K,)``.
     """
-    p = polylines[:, :-1]
-    seg = polylines[:, 1:] - p
-    length2 = np.maximum((seg**2).sum(axis=2), EPS)
+    vertex = _pair_last(polylines)  # per utility, (R, K)
+    p = [vertex[axis][:-1] for axis in (0, 1)]
+    seg = [vertex[axis][1:] - p[axis] for axis in (0, 1)]
+    length2 = np.maximum(seg[0] ** 2 + seg[1] ** 2, EPS)
     out = np.empty(len(points))
     with np.errstate(all="ignore"):
         for rows in (slice(i, i + _BLOCK) for i in range(0, len(points), _BLOCK)):
             k, at = (rows if pair is None else pair[rows]), points[rows]
-            rel = at[:, None, :] - p[k]
-            s = np.clip((rel * seg[k]).sum(axis=2) / length2[k], 0.0, 1.0)
-            nearest = p[k] + s[..., None] * seg[k]
-            to_segments = np.linalg.norm(at[:, None, :] - nearest, axis=2)
-            to_segments = np.where(np.arange(p.shape[1]) < (count[k] - 1)[:, None], to_segments, np.inf)
+            rel = [at[:, axis] - p[axis][:, k] for axis in (0, 1)]
+            s = np.clip((rel[0] * seg[0][:, k] + rel[1] * seg[1][:, k]) / length2[:, k], 0.0, 1.0)
+            gap = [at[:, axis] - (p[axis][:, k] + s * seg[axis][:, k]) for axis in (0, 1)]
+            to_segments = np.sqrt(gap[0] ** 2 + gap[1] ** 2)
+            n = count[k]
+            to_segments = np.where(np.arange(len(s))[:, None] < n - 1, to_segments, np.inf)
             lone = np.linalg.norm(at - polylines[k, 0], axis=1)
-            out[rows] = np.where(count[k] == 1, lone, np.where(count[k] == 0, np.nan, to_segments.min(axis=1)))
+            out[rows] = np.where(n == 1, lone, np.where(n == 0, np.nan, to_segments.min(axis=0)))
     return out
 
 
@@ -230,20 +253,58 @@ def outcome_metrics(point: np.ndarray, coefficients: tuple, boxes: tuple, outcom
     }
     lo, hi = boxes
     feasible = np.all(lo <= hi + 1e-12, axis=1)
-    vertices, count = frontier_array(*coefficients, lo, hi)
-    count = np.where(feasible, count, 0)
+    frontiers = [frontier_array(*(c[rows] for c in coefficients), lo[rows], hi[rows]) for rows in _blocks(len(lo))]
+    vertices = np.concatenate([v for v, _ in frontiers]) if frontiers else np.zeros((0, lo.shape[1] + 1, 2))
+    count = np.where(feasible, np.concatenate([n for _, n in frontiers]) if frontiers else 0, 0)
     if all_distinct(point) or all_distinct(d[:, 0]) or all_distinct(d[:, 1]):  # every world is its own key
-        label, key, key_d = point, None, d
+        distances = _own_keys(u, d, vertices[point], count[point])
     else:
-        keys, inverse = np.unique(np.c_[point, d], axis=0, return_inverse=True)
-        label, key, key_d = keys[:, 0].astype(int), inverse.ravel(), keys[:, 1:]
+        distances = _shared_keys(u, d, point, vertices, count)
+    return out | dict(zip(("pareto_dist", "nash_dist", "kalai_dist"), distances, strict=True))
+
+
+def _blocks(n: int) -> list[slice]:
+    """Consecutive blocks of at most ``_PAIRS`` of ``n`` rows."""
+    return [slice(i, i + _PAIRS) for i in range(0, n, _PAIRS)]
+
+
+def _own_keys(u: np.ndarray, d: np.ndarray, vertices: np.ndarray, count: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distances of worlds that are each their own (frontier, disagreement point) pair, block by block.
+
+    Args:
+        u: ``(W, 2)``, each world's utilities.
+        d: ``(W, 2)``, each world's disagreement point.
+        vertices: ``(W, V, 2)``, each world's frontier, of ``count`` vertices.
+        count: ``(W,)``.
+    """
+    pareto, nash, kalai = np.empty(len(u)), np.empty((len(u), 2)), np.empty((len(u), 2))
+    for rows in _blocks(len(u)):
+        rational, n_rational = rational_parts(vertices[rows], count[rows], d[rows])
+        pareto[rows] = polyline_distances(u[rows], None, rational, n_rational)
+        nash[rows] = nash_points(rational, n_rational, d[rows])
+        kalai[rows] = kalai_points(rational, n_rational, d[rows])
+    return pareto, np.linalg.norm(u - nash, axis=1), np.linalg.norm(u - kalai, axis=1)
+
+
+def _shared_keys(u: np.ndarray, d: np.ndarray, point: np.ndarray, vertices: np.ndarray, count: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distances of worlds of which some share their label and disagreement point (one key): the rational
+    frontier and solutions once per key.
+
+    Args:
+        u: ``(W, 2)``, each world's utilities.
+        d: ``(W, 2)``, each world's disagreement point.
+        point: ``(W,)``, each world's label (an index into ``vertices``).
+        vertices: ``(G, V, 2)``, each label's frontier, of ``count`` vertices.
+        count: ``(G,)``.
+    """
+    keys, inverse = np.unique(np.c_[point, d], axis=0, return_inverse=True)
+    label, key, key_d = keys[:, 0].astype(int), inverse.ravel(), keys[:, 1:]
     rational, n_rational = rational_parts(vertices[label], count[label], key_d)
     nash, kalai = nash_points(rational, n_rational, key_d), kalai_points(rational, n_rational, key_d)
-    return out | {
-        "pareto_dist": polyline_distances(u, key, rational, n_rational),
-        "nash_dist": np.linalg.norm(u - (nash if key is None else nash[key]), axis=1),
-        "kalai_dist": np.linalg.norm(u - (kalai if key is None else kalai[key]), axis=1),
-    }
+    return (polyline_distances(u, key, rational, n_rational), np.linalg.norm(u - nash[key], axis=1),
+            np.linalg.norm(u - kalai[key], axis=1))
 
 
 def all_distinct(values: np.ndarray) -> bool:
