@@ -28,7 +28,7 @@ _PAIRS = 2048  # pairs per block of a chunk's metrics: the working arrays stay s
 
 
 def rational_parts(vertices: np.ndarray, count: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`sim.domain.bargaining.rational_part` of K frontiers at once (worked segment by pair).
+    """:func:`sim.domain.bargaining.rational_part` of K frontiers at once.
 
     Args:
         vertices: ``(K, V, 2)``: the first ``count[k]`` rows are frontier k's vertices.
@@ -38,7 +38,18 @@ def rational_parts(vertices: np.ndarray, count: np.ndarray, d: np.ndarray) -> tu
     Returns:
         ``(points, count)``: ``(K, R, 2)`` with ``R >= 2`` (zero padded) and each rational part's number of points.
     """
-    p, q = _pair_last(vertices[:, :-1]), _pair_last(vertices[:, 1:])  # per utility, (segments, K)
+    points, n_points = _rational(_pair_last(vertices), count, d)
+    return np.stack((points[0].T, points[1].T), axis=-1), n_points
+
+
+def _pair_last(points: np.ndarray) -> list[np.ndarray]:
+    """``(K, V, 2)`` points as one contiguous ``(V, K)`` array per utility (point by pair)."""
+    return [np.ascontiguousarray(points[..., axis].T) for axis in (0, 1)]
+
+
+def _rational(vertices: list[np.ndarray], count: np.ndarray, d: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """:func:`rational_parts` of frontiers given point by pair (``(V, K)`` per utility), the points the same."""
+    p, q = [v[:-1] for v in vertices], [v[1:] for v in vertices]  # per utility, (segments, K)
     lo_s, hi_s = _segment_cuts(p, q, d)
     n_segments = len(lo_s)
     keep = (np.arange(n_segments)[:, None] < count - 1) & (lo_s <= hi_s + EPS)
@@ -54,27 +65,17 @@ def rational_parts(vertices: np.ndarray, count: np.ndarray, d: np.ndarray) -> tu
         gap = [np.abs(np.take_along_axis(end[axis], at, axis=0) - start[axis]) for axis in (0, 1)]
         fresh = (before < 0) | (np.maximum(gap[0], gap[1]) > EPS)  # a start not at the last kept end
     emit = np.stack((keep & fresh, keep), axis=1).reshape(2 * n_segments, len(d))  # start, end of each segment
-    lone = (count == 1) & (vertices[:, 0, 0] >= d[:, 0] - EPS) & (vertices[:, 0, 1] >= d[:, 1] - EPS)
+    lone = (count == 1) & (vertices[0][0] >= d[:, 0] - EPS) & (vertices[1][0] >= d[:, 1] - EPS)
     n_points = np.where(lone, 1, emit.sum(axis=0))
-    out = np.stack([_compact(emit, np.stack((start[axis], end[axis]), axis=1).reshape(emit.shape),
-                             max(2, int(n_points.max(initial=0)))) for axis in (0, 1)], axis=-1)
-    out[lone, 0] = vertices[lone, 0]
-    return out, n_points
-
-
-def _pair_last(points: np.ndarray) -> list[np.ndarray]:
-    """``(K, V, 2)`` points as one contiguous ``(V, K)`` array per utility."""
-    return [np.ascontiguousarray(points[..., axis].T) for axis in (0, 1)]
-
-
-def _compact(emit: np.ndarray, values: np.ndarray, width: int) -> np.ndarray:
-    """Each column's emitted values (rows where ``emit``), in order, as the first rows of a zero-padded
-    ``(K, width)`` array (the other values go to a spare row, dropped)."""
-    rows, n_pairs = emit.shape
-    slot = np.where(emit, np.cumsum(emit, axis=0) - 1, width)
-    out = np.zeros((width + 1, n_pairs))
-    np.put(out, slot * n_pairs + np.arange(n_pairs), values)
-    return out[:width].T
+    width = max(2, int(n_points.max(initial=0)))
+    slot = np.where(emit, np.cumsum(emit, axis=0) - 1, width) * len(d) + np.arange(len(d))  # a spare row if not
+    points = []
+    for axis in (0, 1):
+        out = np.zeros((width + 1, len(d)))
+        np.put(out, slot, np.stack((start[axis], end[axis]), axis=1))  # each pair's emitted points, in order
+        out[0, lone] = vertices[axis][0, lone]
+        points.append(out[:width])
+    return points, n_points
 
 
 def _segment_cuts(p: list[np.ndarray], q: list[np.ndarray], d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -102,13 +103,18 @@ def nash_points(rational: np.ndarray, count: np.ndarray, d: np.ndarray, weight: 
     Each segment's candidates (its ends and the stationary point of the product, in the one-pair function's
     order) are scanned in order, a candidate replacing the best so far when it exceeds it by more than the
     tolerance; a pair whose scan had a comparison too close to call (see the module's docstring) is solved by
-    the one-pair function. The pairs are the last axis of the working arrays (segment by pair).
+    the one-pair function.
 
     Returns:
         ``(K, 2)``, NaN where the rational frontier is empty.
     """
-    p = [np.ascontiguousarray(rational[:, :-1, axis].T) for axis in (0, 1)]  # (segments, K) per utility
-    q = [np.where(count == 1, p[axis], rational[:, 1:, axis].T) for axis in (0, 1)]  # a lone point: (r0, r0)
+    return _nash(_pair_last(rational), count, d, weight)
+
+
+def _nash(rational: list[np.ndarray], count: np.ndarray, d: np.ndarray, weight: float) -> np.ndarray:
+    """:func:`nash_points` of rational frontiers given point by pair (``(R, K)`` per utility)."""
+    p = [r[:-1] for r in rational]  # (segments, K) per utility
+    q = [np.where(count == 1, p[axis], rational[axis][1:]) for axis in (0, 1)]  # a lone point: (r0, r0)
     a, b = p[0] - d[:, 0], q[0] - p[0]  # u_A - d_A = a + b s
     c, e = p[1] - d[:, 1], q[1] - p[1]  # u_B - d_B = c + e s
     with np.errstate(all="ignore"):
@@ -123,10 +129,11 @@ def nash_points(rational: np.ndarray, count: np.ndarray, d: np.ndarray, weight: 
     seg, s_best = np.maximum(best, 0) // 3, s.reshape(3 * len(b), len(d))[np.maximum(best, 0), k]
     with np.errstate(all="ignore"):
         point = np.stack([p[axis][seg, k] + s_best * (q[axis][seg, k] - p[axis][seg, k]) for axis in (0, 1)], axis=1)
-    point = np.where((best >= 0)[:, None], point, rational[:, 0])
+    point = np.where((best >= 0)[:, None], point, np.stack((rational[0][0], rational[1][0]), axis=1))
     point[count == 0] = np.nan
     for j in np.flatnonzero(unsure & (count > 0)):
-        point[j] = nash_point(rational[j, :count[j]], (float(d[j, 0]), float(d[j, 1])), weight)
+        one = np.stack((rational[0][:count[j], j], rational[1][:count[j], j]), axis=1)
+        point[j] = nash_point(one, (float(d[j, 0]), float(d[j, 1])), weight)
     return point
 
 
@@ -162,15 +169,18 @@ def _scan(value: np.ndarray, segments: np.ndarray, turning: np.ndarray) -> tuple
 
 
 def kalai_points(rational: np.ndarray, count: np.ndarray, d: np.ndarray) -> np.ndarray:
-    """:func:`sim.domain.bargaining.kalai_point` of K rational frontiers (as :func:`rational_parts` returns them;
-    worked point by pair).
+    """:func:`sim.domain.bargaining.kalai_point` of K rational frontiers (as :func:`rational_parts` returns them).
 
     Returns:
         ``(K, 2)``, NaN where the rational frontier is empty or the ray misses it.
     """
-    k = np.arange(len(rational))
-    points = _pair_last(rational)  # per utility, (R, K)
-    valid = np.arange(rational.shape[1])[:, None] < count
+    return _kalai(_pair_last(rational), count, d)
+
+
+def _kalai(points: list[np.ndarray], count: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """:func:`kalai_points` of rational frontiers given point by pair (``(R, K)`` per utility)."""
+    k = np.arange(len(d))
+    valid = np.arange(len(points[0]))[:, None] < count
     ideal = [np.where(valid, points[axis], -np.inf).max(axis=0) for axis in (0, 1)]
     direction = [ideal[axis] - d[:, axis] for axis in (0, 1)]
     with np.errstate(all="ignore"):
@@ -183,16 +193,16 @@ def kalai_points(rational: np.ndarray, count: np.ndarray, d: np.ndarray) -> np.n
         s = np.where(f_p == f_q, 0.0, f_p / (f_p - f_q))
         point = np.stack([points[axis][first, k] + s * (points[axis][first + 1, k] - points[axis][first, k])
                           for axis in (0, 1)], axis=1)
-    point = np.where(hit.any(axis=0)[:, None], point, np.where((count == 1)[:, None], rational[:, 0], np.nan))
-    point = np.where(flat[:, None], rational[:, 0], point)
+    start = np.stack((points[0][0], points[1][0]), axis=1)
+    point = np.where(hit.any(axis=0)[:, None], point, np.where((count == 1)[:, None], start, np.nan))
+    point = np.where(flat[:, None], start, point)
     point[count == 0] = np.nan
     return point
 
 
 def polyline_distances(points: np.ndarray, pair: np.ndarray | None, polylines: np.ndarray, count: np.ndarray
                        ) -> np.ndarray:
-    """:func:`sim.domain.bargaining.distance_to_polyline` of each point to its pair's polyline (worked segment
-    by point, the norms as ``np.linalg.norm`` takes them: the squares summed, then the root).
+    """:func:`sim.domain.bargaining.distance_to_polyline` of each point to its pair's polyline.
 
     Args:
         points: ``(W, 2)``.
@@ -200,7 +210,13 @@ def polyline_distances(points: np.ndarray, pair: np.ndarray | None, polylines: n
         polylines: ``(K, R, 2)``, of which the first ``count[k]`` rows are polyline k's points.
         count: ``(K,)``.
     """
-    vertex = _pair_last(polylines)  # per utility, (R, K)
+    return _distances(points, pair, _pair_last(polylines), count)
+
+
+def _distances(points: np.ndarray, pair: np.ndarray | None, vertex: list[np.ndarray], count: np.ndarray
+               ) -> np.ndarray:
+    """:func:`polyline_distances` to polylines given point by pair (``(R, K)`` per utility), the norms as
+    ``np.linalg.norm`` takes them (the squares summed, then the root)."""
     p = [vertex[axis][:-1] for axis in (0, 1)]
     seg = [vertex[axis][1:] - p[axis] for axis in (0, 1)]
     length2 = np.maximum(seg[0] ** 2 + seg[1] ** 2, EPS)
@@ -214,7 +230,7 @@ def polyline_distances(points: np.ndarray, pair: np.ndarray | None, polylines: n
             to_segments = np.sqrt(gap[0] ** 2 + gap[1] ** 2)
             n = count[k]
             to_segments = np.where(np.arange(len(s))[:, None] < n - 1, to_segments, np.inf)
-            lone = np.linalg.norm(at - polylines[k, 0], axis=1)
+            lone = np.sqrt((at[:, 0] - vertex[0][0, k]) ** 2 + (at[:, 1] - vertex[1][0, k]) ** 2)
             out[rows] = np.where(n == 1, lone, np.where(n == 0, np.nan, to_segments.min(axis=0)))
     return out
 
@@ -280,10 +296,10 @@ def _own_keys(u: np.ndarray, d: np.ndarray, vertices: np.ndarray, count: np.ndar
     """
     pareto, nash, kalai = np.empty(len(u)), np.empty((len(u), 2)), np.empty((len(u), 2))
     for rows in _blocks(len(u)):
-        rational, n_rational = rational_parts(vertices[rows], count[rows], d[rows])
-        pareto[rows] = polyline_distances(u[rows], None, rational, n_rational)
-        nash[rows] = nash_points(rational, n_rational, d[rows])
-        kalai[rows] = kalai_points(rational, n_rational, d[rows])
+        rational, n_rational = _rational(_pair_last(vertices[rows]), count[rows], d[rows])
+        pareto[rows] = _distances(u[rows], None, rational, n_rational)
+        nash[rows] = _nash(rational, n_rational, d[rows], 0.5)
+        kalai[rows] = _kalai(rational, n_rational, d[rows])
     return pareto, np.linalg.norm(u - nash, axis=1), np.linalg.norm(u - kalai, axis=1)
 
 
