@@ -23,8 +23,7 @@ from sim.domain.bargaining import EPS, frontier_array, nash_point
 __all__ = ["all_distinct", "kalai_points", "nash_points", "outcome_metrics", "polyline_distances", "rational_parts"]
 
 _POWER_SLACK = 1e-13  # relative: far above the last-bit differences of two ways of raising to a power
-_BLOCK = 8192  # worlds per block of the distances (their arrays are worlds x segments x 2)
-_PAIRS = 2048  # pairs per block of a chunk's metrics: the working arrays stay small (cached, no fresh pages)
+_BLOCK = 2048  # pairs (or worlds) per block: the working arrays stay small (cached, no fresh pages)
 
 
 def rational_parts(vertices: np.ndarray, count: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -158,13 +157,15 @@ def _scan(value: np.ndarray, segments: np.ndarray, turning: np.ndarray) -> tuple
     """
     best_value, best = np.full(value.shape[1], -np.inf), np.full(value.shape[1], -1)
     unsure = np.zeros(value.shape[1], bool)
+    on = np.stack((segments, segments, segments & turning), axis=1).reshape(value.shape)
+    infinite, size = np.isinf(value), np.abs(value)
     for row, v in enumerate(value):
-        on = segments[row // 3] if row % 3 < 2 else segments[row // 3] & turning[row // 3]
         bar = best_value + EPS
-        better = on & (v > bar)
-        near = np.isinf(v) | (np.isfinite(bar) & (np.abs(v - bar) <= _POWER_SLACK * (np.abs(v) + np.abs(bar))))
-        unsure |= on & near
-        best_value, best = np.where(better, v, best_value), np.where(better, row, best)
+        better = on[row] & (v > bar)
+        near = infinite[row] | (np.isfinite(bar) & (np.abs(v - bar) <= _POWER_SLACK * (size[row] + np.abs(bar))))
+        unsure |= on[row] & near
+        np.copyto(best_value, v, where=better)
+        np.copyto(best, row, where=better)
     return best, unsure
 
 
@@ -222,7 +223,7 @@ def _distances(points: np.ndarray, pair: np.ndarray | None, vertex: list[np.ndar
     length2 = np.maximum(seg[0] ** 2 + seg[1] ** 2, EPS)
     out = np.empty(len(points))
     with np.errstate(all="ignore"):
-        for rows in (slice(i, i + _BLOCK) for i in range(0, len(points), _BLOCK)):
+        for rows in _blocks(len(points)):
             k, at = (rows if pair is None else pair[rows]), points[rows]
             rel = [at[:, axis] - p[axis][:, k] for axis in (0, 1)]
             s = np.clip((rel[0] * seg[0][:, k] + rel[1] * seg[1][:, k]) / length2[:, k], 0.0, 1.0)
@@ -280,8 +281,8 @@ def outcome_metrics(point: np.ndarray, coefficients: tuple, boxes: tuple, outcom
 
 
 def _blocks(n: int) -> list[slice]:
-    """Consecutive blocks of at most ``_PAIRS`` of ``n`` rows."""
-    return [slice(i, i + _PAIRS) for i in range(0, n, _PAIRS)]
+    """Consecutive blocks of at most ``_BLOCK`` of ``n`` rows."""
+    return [slice(i, i + _BLOCK) for i in range(0, n, _BLOCK)]
 
 
 def _own_keys(u: np.ndarray, d: np.ndarray, vertices: np.ndarray, count: np.ndarray
