@@ -5,13 +5,15 @@
 reference). Here K pairs are arrays with a leading axis of K, each polyline padded to a common length with its
 number of points beside it, and every step is the same floating-point operation, in the same order, as in the
 one-pair function, with the one-pair function's branches as masks: the results are the same numbers, bit for
-bit (``tests/test_metrics_batch.py``).
+bit (``tests/test_metrics_batch.py``). Inside, a polyline is one array per utility with the pairs on the last
+axis (point by pair, so every operation runs along the pairs), and a chunk's worlds are taken in blocks of a few
+thousand pairs, which keeps the working arrays small.
 
 One operation is not elementwise arithmetic: the Nash product's powers ``g ** w``. The one-pair function raises
-NumPy scalars (the C library's ``pow``), and NumPy's array power may take another route (``sqrt`` for a scalar
-exponent of 1/2; vector kernels on some processors) that can differ in the last bit. The Nash product only
-ranks the candidates, so a pair whose ranking could turn on a last bit (two candidates' products within
-``1e-13`` relative of the tolerance that separates them) is solved again by the one-pair function.
+NumPy scalars (the C library's ``pow``), and the batch uses NumPy's array functions (``sqrt`` for an exponent of
+1/2), which can differ in the last bit. The Nash product only ranks the candidates, so a pair whose ranking
+could turn on a last bit (two candidates' products within ``1e-13`` relative of the tolerance that separates
+them) is solved again by the one-pair function.
 """
 
 from __future__ import annotations
@@ -240,9 +242,11 @@ def outcome_metrics(point: np.ndarray, coefficients: tuple, boxes: tuple, outcom
                     parties: tuple[str, str]) -> dict[str, np.ndarray]:
     """Bargaining metrics for every world, as columns.
 
-    The frontiers of all labels are computed at once (:func:`sim.domain.bargaining.frontier_array`), and the
-    rational frontier, Nash and KS points once per label and disagreement point (the reservation values in the
-    end round, which take a few values per label), all keys at once.
+    The frontiers of all labels are computed by blocks of labels (:func:`sim.domain.bargaining.frontier_array`),
+    and the rational frontier, Nash and KS points once per key, a label and disagreement point (the reservation
+    values in the end round). Where every world is its own key, seen at a glance (the worlds' labels, or one of
+    their reservation values, all differ: an ensemble's prior draws), the worlds are taken block by block as they
+    come; else the keys (a few values per label for default values) are found by a sort, all at once.
 
     Args:
         point: Label of each world (``0`` to ``G - 1``): worlds with one label share their utilities and box.
@@ -274,7 +278,7 @@ def outcome_metrics(point: np.ndarray, coefficients: tuple, boxes: tuple, outcom
     vertices = np.concatenate([v for v, _ in frontiers]) if frontiers else np.zeros((0, lo.shape[1] + 1, 2))
     count = np.where(feasible, np.concatenate([n for _, n in frontiers]) if frontiers else 0, 0)
     if all_distinct(point) or all_distinct(d[:, 0]) or all_distinct(d[:, 1]):  # every world is its own key
-        distances = _own_keys(u, d, vertices[point], count[point])
+        distances = _own_keys(u, d, point, vertices, count)
     else:
         distances = _shared_keys(u, d, point, vertices, count)
     return out | dict(zip(("pareto_dist", "nash_dist", "kalai_dist"), distances, strict=True))
@@ -285,19 +289,21 @@ def _blocks(n: int) -> list[slice]:
     return [slice(i, i + _BLOCK) for i in range(0, n, _BLOCK)]
 
 
-def _own_keys(u: np.ndarray, d: np.ndarray, vertices: np.ndarray, count: np.ndarray
+def _own_keys(u: np.ndarray, d: np.ndarray, point: np.ndarray, vertices: np.ndarray, count: np.ndarray
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The distances of worlds that are each their own (frontier, disagreement point) pair, block by block.
 
     Args:
         u: ``(W, 2)``, each world's utilities.
         d: ``(W, 2)``, each world's disagreement point.
-        vertices: ``(W, V, 2)``, each world's frontier, of ``count`` vertices.
-        count: ``(W,)``.
+        point: ``(W,)``, each world's label (an index into ``vertices``).
+        vertices: ``(G, V, 2)``, each label's frontier, of ``count`` vertices.
+        count: ``(G,)``.
     """
     pareto, nash, kalai = np.empty(len(u)), np.empty((len(u), 2)), np.empty((len(u), 2))
     for rows in _blocks(len(u)):
-        rational, n_rational = _rational(_pair_last(vertices[rows]), count[rows], d[rows])
+        label = point[rows]
+        rational, n_rational = _rational(_pair_last(vertices[label]), count[label], d[rows])
         pareto[rows] = _distances(u[rows], None, rational, n_rational)
         nash[rows] = _nash(rational, n_rational, d[rows], 0.5)
         kalai[rows] = _kalai(rational, n_rational, d[rows])

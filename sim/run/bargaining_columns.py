@@ -41,7 +41,9 @@ def bargaining_columns(point_inputs: WorldInputs, local_point: np.ndarray, outco
 def _rows(leaf, first: np.ndarray | None, n_points: int) -> np.ndarray:
     """A per-point leaf's rows ``first`` (every point's, in order, if None), as ``(G, n)`` in row order."""
     values = np.asarray(leaf)
-    return np.ascontiguousarray(values.reshape(n_points, -1)) if first is None else values[first].reshape(len(first), -1)
+    if first is None:
+        return np.ascontiguousarray(values.reshape(n_points, -1))
+    return values[first].reshape(len(first), -1)
 
 
 def _normalised(party, first: np.ndarray | None, n_points: int) -> tuple[np.ndarray, np.ndarray]:
@@ -59,9 +61,11 @@ def _normalised(party, first: np.ndarray | None, n_points: int) -> tuple[np.ndar
 
 def _frontier_groups(point_inputs: WorldInputs, n_points: int) -> tuple[np.ndarray | None, np.ndarray | None]:
     """Points with the same payoffs and the same bounds of both parties (so the same utilities, joint box and
-    frontier): a group number per point, and each group's first point; ``(None, None)`` (each point its own
-    group) where a weighted sum of each point's inputs already differs from point to point, which only distinct
-    inputs can (the full comparison, a sort of the points' rows, is left to the points that share some)."""
+    frontier): a group number per point, and each group's first point.
+
+    ``(None, None)``, each point its own group, where a weighted sum of each point's inputs differs from point to
+    point (equal inputs have equal sums, so these points are distinct; and a point's frontier is the same numbers
+    in a group or alone, so a misjudged case costs time, never a value); else the points' rows are sorted."""
     parts = [np.reshape(np.asarray(getattr(party, name), dtype=float), (n_points, -1))
              for party in point_inputs.parties for name in _FIELDS]
     weights = np.linspace(1.0, 2.0, sum(part.shape[1] for part in parts))
