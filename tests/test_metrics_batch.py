@@ -9,14 +9,15 @@ import pytest
 
 from sim.domain import bargaining_batch
 from sim.domain.bargaining import distance_to_polyline, frontier, kalai_point, nash_point, rational_part
-from sim.domain.bargaining_batch import kalai_points, nash_points, polyline_distances, rational_parts
+from sim.domain.bargaining_batch import all_distinct, kalai_points, nash_points, polyline_distances, rational_parts
 from sim.domain.utility import normalised
+from sim.run import bargaining_columns as columns_module
 from sim.run.bargaining_columns import bargaining_columns
 
 
-def _points(rng: np.random.Generator, n_points: int, issues: int) -> SimpleNamespace:
+def _points(rng: np.random.Generator, n_points: int, issues: int, shared: bool = True) -> SimpleNamespace:
     """Random stacked inputs of ``n_points`` points: payoffs with zeros and shared signs, some flat payoffs,
-    some narrow or empty joint boxes, and duplicated points (shared frontiers)."""
+    some narrow or empty joint boxes, and (if ``shared``) duplicated points (shared frontiers)."""
     base_lo = rng.uniform(-5, 0, (n_points, issues))
 
     def party():
@@ -30,7 +31,7 @@ def _points(rng: np.random.Generator, n_points: int, issues: int) -> SimpleNames
         return SimpleNamespace(payoff_a=a, payoff_b=b, p_min=p_min, p_max=p_max, red_lo=red_lo, red_hi=red_hi)
 
     inputs = SimpleNamespace(parties=(party(), party()), deadline=np.zeros(n_points))
-    copies = rng.integers(0, n_points, n_points // 4)  # points that share another's payoffs and bounds
+    copies = rng.integers(0, n_points, n_points // 4 if shared else 0)  # points sharing another's payoffs, bounds
     for party_inputs in inputs.parties:
         for name in vars(party_inputs):
             getattr(party_inputs, name)[copies] = getattr(party_inputs, name)[0]
@@ -74,12 +75,14 @@ def _per_world(inputs, local_point, outcomes) -> dict[str, np.ndarray]:
     return out
 
 
-def _outcomes(rng: np.random.Generator, inputs, n_points: int, n_worlds: int) -> tuple[np.ndarray, dict]:
-    """Worlds on random points, with disagreement points shared by several worlds and some on a tie: at a frontier
-    vertex, level with one on one axis, above the ideal (an empty rational part), at a vertex's midpoint with its
-    neighbour; utilities random, on a vertex, at the disagreement point, or NaN."""
-    n_keys = n_worlds // 3
-    key_point = rng.integers(0, n_points, n_keys)
+def _outcomes(rng: np.random.Generator, inputs, n_points: int, n_worlds: int, own: bool = False
+              ) -> tuple[np.ndarray, dict]:
+    """Worlds on random points, with disagreement points shared by several worlds (each world on a point of its
+    own and with its own disagreement point if ``own``) and some on a tie: at a frontier vertex, level with one on
+    one axis, above the ideal (an empty rational part), at a vertex's midpoint with its neighbour; utilities
+    random, on a vertex, at the disagreement point, or NaN."""
+    n_keys = n_worlds if own else n_worlds // 3
+    key_point = rng.permutation(n_points)[:n_worlds] if own else rng.integers(0, n_points, n_keys)
     key_d = rng.choice([0.0, 0.2, 0.5], size=(n_keys, 2))
     for k, p in enumerate(key_point):
         vertices, kind = _frontier_of(inputs, p), rng.integers(0, 6)
@@ -95,7 +98,7 @@ def _outcomes(rng: np.random.Generator, inputs, n_points: int, n_worlds: int) ->
                 key_d[k] = v - 1e-13  # within the tolerance
         elif kind == 4:
             key_d[k] = 1.5  # above every utility: nothing is rational
-    key = rng.integers(0, n_keys, n_worlds)
+    key = np.arange(n_worlds) if own else rng.integers(0, n_keys, n_worlds)
     local_point, d = key_point[key], key_d[key]
     u = rng.uniform(-0.2, 1.2, (n_worlds, 2))
     on_d = rng.random(n_worlds) < 0.1
@@ -177,3 +180,85 @@ def test_a_chunk_without_worlds_has_empty_columns():
                                                "b_reservation_utility", "end_round", "final_deadline")}
     got = bargaining_columns(inputs, np.zeros(0, int), outcomes | {"deal": np.zeros(0, bool)}, ("a", "b"))
     assert len(got) == 8 and all(column.shape == (0,) for column in got.values())
+
+
+def _assert_equal_per_world(inputs, local_point, outcomes) -> None:
+    """Every column of :func:`bargaining_columns` equal, bit for bit, to the per-world computation's."""
+    got, want = bargaining_columns(inputs, local_point, outcomes, ("a", "b")), _per_world(inputs, local_point, outcomes)
+    assert set(got) == set(want)
+    for name, column in want.items():
+        assert np.array_equal(got[name], column, equal_nan=True), name
+        assert got[name].dtype == column.dtype, name
+
+
+def _paths(monkeypatch) -> list[str]:
+    """Record which way the worlds' keys are formed: ``own`` (each world its own pair) or ``shared``."""
+    taken = []
+    for name in ("_own_keys", "_shared_keys"):
+        function = getattr(bargaining_batch, name)
+        monkeypatch.setattr(bargaining_batch, name,
+                            lambda *args, _f=function, _n=name: taken.append(_n.strip("_").split("_")[0]) or _f(*args))
+    return taken
+
+
+@pytest.mark.parametrize("issues", [1, 2, 6, 9])
+@pytest.mark.parametrize("block", [7, 2048])
+def test_distinct_points_and_worlds_equal_per_world_metrics(issues, block, monkeypatch):
+    """Every point distinct (as prior draws are) and every world on a point of its own: no grouping, each world
+    its own key, in blocks of ``block`` pairs (7: blocks of different widths) or one block."""
+    rng = np.random.default_rng(40 + issues)
+    inputs = _points(rng, 400, issues, shared=False)
+    local_point, outcomes = _outcomes(rng, inputs, 400, 300, own=True)
+    assert columns_module._frontier_groups(inputs, 400) == (None, None)
+    monkeypatch.setattr(bargaining_batch, "_BLOCK", block)
+    taken = _paths(monkeypatch)
+    _assert_equal_per_world(inputs, local_point, outcomes)
+    assert taken == ["own"]
+
+
+@pytest.mark.parametrize("issues", [2, 9])
+def test_shared_points_with_own_disagreement_points_equal_per_world_metrics(issues, monkeypatch):
+    """Points that share payoffs and bounds (grouped by a sort), worlds that share points but each with a
+    disagreement point of its own: each world its own key, on its group's frontier."""
+    rng = np.random.default_rng(50 + issues)
+    inputs = _points(rng, 120, issues)
+    local_point, outcomes = _outcomes(rng, inputs, 120, 500)
+    outcomes["a_reservation_utility"] = rng.uniform(-0.2, 0.8, 500)  # distinct: no two worlds share a key
+    assert columns_module._frontier_groups(inputs, 120)[0] is not None
+    monkeypatch.setattr(bargaining_batch, "_BLOCK", 64)
+    taken = _paths(monkeypatch)
+    _assert_equal_per_world(inputs, local_point, outcomes)
+    assert taken == ["own"]
+
+
+def test_frontier_groups_join_exactly_the_points_with_equal_inputs():
+    """Brute force: two points share a group if and only if all their payoffs and bounds are equal."""
+    inputs = _points(np.random.default_rng(8), 60, 3)
+    group, first = columns_module._frontier_groups(inputs, 60)
+    assert group is not None and len(first) < 60  # the copies are seen
+    rows = np.column_stack([np.reshape(getattr(party, name), (60, -1)) for party in inputs.parties
+                            for name in columns_module._FIELDS])
+    for i in range(60):
+        assert np.array_equal(rows[first[group[i]]], rows[i])
+        for j in range(60):
+            assert (group[i] == group[j]) == bool(np.all(rows[i] == rows[j]))
+
+
+def test_shared_keys_still_equal_per_world_metrics(monkeypatch):
+    """Worlds that share their point and disagreement point (default values: one point): the shared-key path."""
+    rng = np.random.default_rng(9)
+    inputs = _points(rng, 1, 4)
+    _, outcomes = _outcomes(rng, inputs, 1, 300)
+    taken = _paths(monkeypatch)
+    _assert_equal_per_world(inputs, np.zeros(300, int), outcomes)
+    assert taken == ["shared"]
+
+
+def test_all_distinct_compares_as_equality_does():
+    """Brute force over small arrays with signed zeros, infinities and NaN."""
+    rng = np.random.default_rng(3)
+    pool = np.array([0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan, 1e-300, 2.5])
+    for _ in range(500):
+        values = rng.choice(pool, size=rng.integers(0, 6))
+        pairs = [(i, j) for i in range(len(values)) for j in range(i + 1, len(values))]
+        assert all_distinct(values) == (not any(values[i] == values[j] for i, j in pairs)), values

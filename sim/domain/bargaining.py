@@ -112,19 +112,28 @@ def frontier_array(c_a: np.ndarray, c_b: np.ndarray, k_a: np.ndarray, k_b: np.nd
     ratio = np.divide(loss_b, total, out=np.zeros_like(total), where=total > 0)
     ratio[~opposed] = np.inf  # after every opposed issue, which keep their order (stable)
     rank = np.argsort(np.argsort(ratio, axis=1, kind="stable"), axis=1, kind="stable")
-    flips = np.arange(c_a.shape[1] + 1)[None, :, None]
-    x = np.where(rank[:, None, :] < flips, a_pick[:, None, :], b_pick[:, None, :]).astype(float)  # (G, n + 1, n)
-    u_a = _dot(x, c_a) + np.asarray(k_a, float)[:, None]
-    u_b = _dot(x, c_b) + np.asarray(k_b, float)[:, None]
-    return np.stack((u_a, u_b), axis=-1), opposed.sum(axis=1) + 1
+    u_a, u_b = _dots(rank, a_pick.astype(float), b_pick.astype(float), c_a, c_b)
+    u_a, u_b = u_a + np.asarray(k_a, float)[None, :], u_b + np.asarray(k_b, float)[None, :]
+    return np.stack((u_a.T, u_b.T), axis=-1), opposed.sum(axis=1) + 1
 
 
-def _dot(x: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """``x @ c`` per group and vertex, ``(G, V)``, summed issue by issue in order (as ``c @ x`` of one package)."""
-    total = x[..., 0] * c[:, None, 0]
-    for j in range(1, c.shape[1]):
-        total = total + x[..., j] * c[:, None, j]
-    return total
+def _dots(rank: np.ndarray, a_pick: np.ndarray, b_pick: np.ndarray, c_a: np.ndarray, c_b: np.ndarray
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """``c_a @ x`` and ``c_b @ x`` of each group's package ``x`` after each number of flips, ``(n + 1, G)`` each.
+
+    After ``v`` flips issue j is at ``a_pick`` if its rank is below ``v``, else at ``b_pick``; the products are
+    summed issue by issue in order, as ``c @ x`` of one package, with the groups on the last (contiguous) axis.
+    """
+    flips = np.arange(rank.shape[1] + 1)[:, None]
+    rank_t = np.ascontiguousarray(rank.T)
+    products = [np.ascontiguousarray((pick * c).T) for c in (c_a, c_b) for pick in (a_pick, b_pick)]
+    totals = [None, None]
+    for j in range(rank.shape[1]):
+        flipped = rank_t[j] < flips
+        for side, (at_a, at_b) in enumerate((products[:2], products[2:])):
+            term = np.where(flipped, at_a[j], at_b[j])
+            totals[side] = term if totals[side] is None else totals[side] + term
+    return totals[0], totals[1]
 
 
 def rational_part(vertices: np.ndarray, d: tuple[float, float]) -> np.ndarray:
