@@ -66,8 +66,9 @@ def _days(dates) -> np.ndarray:
 
 
 def _quantiles(values: np.ndarray, **how) -> np.ndarray | None:
-    """The percentiles of :data:`BANDS` of ``values`` (``None`` without any)."""
-    return np.quantile(values, list(BANDS.values()), **how) if len(values) else None
+    """The percentiles of :data:`BANDS` of ``values`` (``None`` without any; ``values`` is a copy of the
+    caller's, partitioned in place)."""
+    return np.quantile(values, list(BANDS.values()), overwrite_input=True, **how) if len(values) else None
 
 
 def forecast_table(outcomes: pd.DataFrame, issues: list[tuple[str, str]], cfg: dict) -> pd.DataFrame:

@@ -85,7 +85,9 @@ class _Numbered:
         number = self.number
         if rows is not None:
             values, number = values[rows], number[rows]
-        return pd.Series(values).groupby(number, sort=True)
+        # the numbers as the codes of categories 0 … groups - 1: grouped as they are, not hashed again
+        groups = pd.Categorical.from_codes(number, categories=pd.RangeIndex(len(self.index)))
+        return pd.Series(values).groupby(groups, sort=True, observed=False)
 
     def _indexed(self, result: pd.Series) -> pd.Series:
         """Per group of :attr:`index` (NaN for a group without rows)."""

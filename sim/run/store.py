@@ -1,8 +1,9 @@
 """Writing a run folder: each chunk's Parquet parts, and the merged files streamed in world order.
 
 The layout and the record (``manifest.json``, digests, the resume check) are :mod:`sim.run.manifest`;
-reading a run folder back is :mod:`sim.run.readback`. Each merged file's SHA-256 is recorded in the
-manifest before the file is renamed into place, so that every later read can check it.
+reading a run folder back is :mod:`sim.run.readback`. Each merged file's SHA-256 is taken as its bytes are
+written (:class:`HashingFile`) and recorded in the manifest before the file is renamed into place, so that every
+later read can check it; the first such check is :func:`merged_intact`, before the parts are dropped.
 """
 
 from __future__ import annotations
