@@ -28,6 +28,7 @@ from sim.run.outputs import atomic_write, write_metadata
 from sim.run.columns import drawn_columns, table_entries
 from sim.run.executors import sigterm_as_interrupt
 from sim.run.lock import RunLock
+from sim.run.manifest import remembering
 from sim.run.runner import Interrupted, execute
 from sim.run.readback import OutcomeColumns, RunData, RunDirError, load_run, read_outcomes, read_table, to_frame
 from sim.run.store import DiskFull, guard_disk, is_disk_full
@@ -64,7 +65,8 @@ def run_experiment(cfg: DictConfig, out_dir: Path, progress: bool | None = None,
     container = OmegaConf.to_container(cfg, resolve=True)
     made = checked.for_config(container) if checked is not None else None
     the_plan = made if made is not None else plan(container)
-    with RunLock(out_dir):  # one run at a time in a folder; released however this process ends
+    # one run at a time in a folder, released however this process ends; a merged file checked against its digest
+    with RunLock(out_dir), remembering():  # is read without hashing it again while it is unchanged (this command)
         return _run_locked(cfg, container, the_plan, out_dir, progress, command, start)
 
 
@@ -142,16 +144,22 @@ def _metadata(the_plan, sweep, command: str | None) -> dict:
     }
 
 
-def _point_summary(out_dir: Path, the_plan, sweep):
-    """``summary.csv``'s table and the terminal summary, from the columns they read (text as categories), so
-    that a large sweep's summary stays small in memory."""
+def _summary_columns(the_plan) -> tuple[dict[str, str], list[str]]:
+    """The grid point's columns (output column -> config key) and every column ``summary.csv`` and the terminal
+    summary read."""
     space = the_plan.points[0].structure.space
     # the keys drawn from their priors are recorded per negotiation, but the summary is by grid point
     drawn = drawn_columns(the_plan)
     keys = {column: key for key, column in the_plan.columns.items() if column not in drawn}  # output column -> key
     written = table_entries(the_plan)["outcomes"]  # the columns this run's table has
-    columns = [c for c in summary_columns(list(keys), space, [pid for pid, _ in the_plan.parties]) if c in written]
-    view = OutcomeColumns.from_run(out_dir, columns)  # read a few columns at a time, as each median needs them
+    return keys, [c for c in summary_columns(list(keys), space, [pid for pid, _ in the_plan.parties]) if c in written]
+
+
+def _point_summary(view: OutcomeColumns, the_plan, sweep):
+    """``summary.csv``'s table and the terminal summary, from ``view`` (the run's outcomes, read a few columns at
+    a time, text as categories), so that a large sweep's summary stays small in memory."""
+    space = the_plan.points[0].structure.space
+    keys, _ = _summary_columns(the_plan)
     table = by_point(view, list(keys), space)
     names = dict(the_plan.parties)
     summary = report(view, space, sweep.seconds, names) + "\n\n" + format_points(table, keys, names=names)
@@ -161,13 +169,18 @@ def _point_summary(out_dir: Path, the_plan, sweep):
     return table, summary
 
 
-def _forecast_view(out_dir: Path, the_plan):
+def _forecast_columns(the_plan) -> list[str]:
     """The outcome columns a forecast reads (its vantage date, whether and when a deal was made, the terms)."""
     from sim.report.forecast import VANTAGE
 
     written = table_entries(the_plan)["outcomes"]
     wanted = [column_name(VANTAGE), "deal", "end_round", "end_date", *the_plan.points[0].structure.space.names]
-    return to_frame(read_outcomes(out_dir, [c for c in wanted if c in written]))
+    return [c for c in wanted if c in written]
+
+
+def _forecast_view(view: OutcomeColumns, the_plan):
+    """The outcome columns a forecast reads, from ``view`` (its dates as ``datetime64``, not a million objects)."""
+    return view(_forecast_columns(the_plan), dates_as_objects=False)
 
 
 def _summarise(cfg: DictConfig, container: dict, out_dir: Path, the_plan, sweep, outcomes, drawing,
@@ -175,14 +188,17 @@ def _summarise(cfg: DictConfig, container: dict, out_dir: Path, the_plan, sweep,
     """summary.csv, metadata.json and the figures of a finished sweep; the terminal summary."""
     from sim.report import forecast
 
-    finish_forecast = None
-    if forecast.applies(container):  # an ensemble from the priors, or from a vantage date: its tables now, its
+    finish_forecast, applies = None, forecast.applies(container)
+    # the summary's and the forecast's columns from one view of the run's outcomes, checked against its digest once
+    read = OutcomeColumns.from_run(out_dir, list(dict.fromkeys(
+        [*_summary_columns(the_plan)[1], *(_forecast_columns(the_plan) if applies else [])])))
+    if applies:  # an ensemble from the priors, or from a vantage date: its tables now, its
         with guard_disk(out_dir, lambda: FIGURES_BYTES):  # figures beside the others (in their workers, if any)
-            view = outcomes if outcomes is not None else _forecast_view(out_dir, the_plan)  # not a million
+            view = outcomes if outcomes is not None else _forecast_view(read, the_plan)  # not a million
             finish_forecast = forecast.start(out_dir, view, the_plan, container,  # worlds' whole table
                                              formats if cfg.run.plot else None, drawing)
             del view  # not held while the summary reads its own columns
-    table, summary = _point_summary(out_dir, the_plan, sweep)
+    table, summary = _point_summary(read, the_plan, sweep)
     info = _metadata(the_plan, sweep, command)
 
     def finish_metadata() -> None:

@@ -47,22 +47,35 @@ def applies(cfg: dict) -> bool:
     return method == "prior" or swept or (cfg.get("scenario") or {}).get("as_of") is not None
 
 
-def _vantages(outcomes: pd.DataFrame, cfg: dict) -> pd.Series:
-    if column_name(VANTAGE) in outcomes.columns:
-        return outcomes[column_name(VANTAGE)].astype(str)
-    value = (cfg.get("scenario") or {}).get("as_of")
-    return pd.Series(AS_WRITTEN if value is None else str(value), index=outcomes.index)
+def _vantages(outcomes: pd.DataFrame, cfg: dict) -> tuple[list[str], np.ndarray | None]:
+    """The vantage dates of the worlds, sorted (as text), and each world's index into them (``None``: one
+    vantage date for all: the run's ``scenario.as_of``, or :data:`AS_WRITTEN`)."""
+    column = column_name(VANTAGE)
+    if column not in outcomes.columns:
+        value = (cfg.get("scenario") or {}).get("as_of")
+        return [AS_WRITTEN if value is None else str(value)], None
+    codes, uniques = pd.factorize(outcomes[column], use_na_sentinel=False)  # each distinct value once, as text
+    text = pd.Series(uniques).astype(str).tolist()  # as the column's own astype(str) writes each
+    labels = sorted(set(text))
+    return labels, np.array([labels.index(t) for t in text], dtype=np.int64)[codes]
 
 
-def _days(dates: pd.Series) -> np.ndarray:
-    return dates.to_numpy().astype("datetime64[D]").astype(np.int64)
+def _days(dates) -> np.ndarray:
+    """Dates (``datetime.date`` objects or ``datetime64``) as days since 1970-01-01."""
+    return np.asarray(dates).astype("datetime64[D]").astype(np.int64)
+
+
+def _quantiles(values: np.ndarray, **how) -> np.ndarray | None:
+    """The percentiles of :data:`BANDS` of ``values`` (``None`` without any; ``values`` is a copy of the
+    caller's, partitioned in place)."""
+    return np.quantile(values, list(BANDS.values()), overwrite_input=True, **how) if len(values) else None
 
 
 def forecast_table(outcomes: pd.DataFrame, issues: list[tuple[str, str]], cfg: dict) -> pd.DataFrame:
     """Median and central 50 % and 80 % bands of each term per vantage date.
 
     Args:
-        outcomes: The run's outcomes (one row per world).
+        outcomes: The run's outcomes (one row per world; ``end_date`` as dates or ``datetime64``).
         issues: ``(name, unit)`` of each issue, in scenario order.
         cfg: The run's resolved config (for a single vantage date).
 
@@ -71,23 +84,23 @@ def forecast_table(outcomes: pd.DataFrame, issues: list[tuple[str, str]], cfg: d
         ``deal_rate``, and the percentiles ``p10``, ``p25``, ``median``, ``p75``, ``p90`` (empty without a
         deal; ISO dates for the term ``agreement_date``).
     """
-    vantage = _vantages(outcomes, cfg)
+    labels, codes = _vantages(outcomes, cfg)
+    deal = outcomes["deal"].astype(bool).to_numpy()
+    terms = {name: outcomes[name].to_numpy(dtype=float) for name, _ in issues}  # each column once, not per date
     rows = []
-    for v in sorted(vantage.unique()):
-        o = outcomes[vantage == v]
-        deals = o[o["deal"].astype(bool)]
-        base = {"vantage": v, "worlds": len(o), "deals": len(deals), "deal_rate": round(len(deals) / len(o), 4)}
+    for k, v in enumerate(labels):
+        worlds = len(deal) if codes is None else int(np.count_nonzero(codes == k))
+        deals = deal if codes is None else deal & (codes == k)  # the worlds of this vantage date with a deal
+        n_deals = int(np.count_nonzero(deals))
+        base = {"vantage": v, "worlds": worlds, "deals": n_deals, "deal_rate": round(n_deals / worlds, 4)}
         for name, unit in issues:
-            values = deals[name].to_numpy(dtype=float)
-            q = np.quantile(values, list(BANDS.values())) if len(values) else [np.nan] * len(BANDS)
+            q = _quantiles(terms[name][deals])
+            q = [np.nan] * len(BANDS) if q is None else q
             rows.append(base | {"term": name, "unit": unit} | {k: round(float(x), 2) for k, x in zip(BANDS, q,
                                                                                                  strict=True)})
-        days = _days(deals["end_date"]) if len(deals) else np.array([], dtype=np.int64)
-        if len(days):
-            q = np.quantile(days, list(BANDS.values()), method="inverted_cdf")
-            dates = {k: str(np.datetime64(int(x), "D")) for k, x in zip(BANDS, q, strict=True)}
-        else:
-            dates = dict.fromkeys(BANDS, "")
+        q = _quantiles(_days(outcomes["end_date"].to_numpy()[deals]), method="inverted_cdf") if n_deals else None
+        dates = dict.fromkeys(BANDS, "") if q is None else {
+            k: str(np.datetime64(int(x), "D")) for k, x in zip(BANDS, q, strict=True)}
         rows.append(base | {"term": "agreement_date", "unit": "date"} | dates)
     return pd.DataFrame(rows, columns=["vantage", "term", "unit", "worlds", "deals", "deal_rate", *BANDS])
 
@@ -110,15 +123,17 @@ def deal_by_date(outcomes: pd.DataFrame, cfg: dict, start: dt.date, round_days: 
         ``vantage``, ``round``, ``date``, ``p_deal_by``: the share of the vantage date's worlds that agreed
         in that round or before; it rises with the date and ends at the deal rate.
     """
-    vantage = _vantages(outcomes, cfg)
+    labels, codes = _vantages(outcomes, cfg)
+    agreed = np.where(outcomes["deal"].astype(bool).to_numpy(), outcomes["end_round"].to_numpy(dtype=np.int64),
+                      np.iinfo(np.int64).max)
     rows = []
-    for v in sorted(vantage.unique()):
-        o = outcomes[vantage == v]
-        agreed = np.where(o["deal"].astype(bool), o["end_round"].to_numpy(dtype=np.int64), np.iinfo(np.int64).max)
-        for r in range(first_rounds.get(v, 1), last_round + 1):
-            day = round_date(np.array([r]), start, round_days, (meetings or {}).get(v, ()))[0].astype(dt.date)
-            rows.append({"vantage": v, "round": r, "date": day.isoformat(),
-                         "p_deal_by": round(float(np.mean(agreed <= r)), 4)})
+    for k, v in enumerate(labels):
+        rounds = np.arange(first_rounds.get(v, 1), last_round + 1)
+        ordered = np.sort(agreed if codes is None else agreed[codes == k])
+        by = np.searchsorted(ordered, rounds, side="right") / len(ordered)  # the share agreed in round r or before
+        days = round_date(rounds, start, round_days, (meetings or {}).get(v, ())).astype(dt.date)
+        rows += [{"vantage": v, "round": int(r), "date": day.isoformat(), "p_deal_by": round(float(x), 4)}
+                 for r, day, x in zip(rounds, days, by, strict=True)]
     return pd.DataFrame(rows, columns=["vantage", "round", "date", "p_deal_by"])
 
 

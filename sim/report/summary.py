@@ -65,6 +65,43 @@ def _median(read: OutcomeColumns, keys: list[str], column: str, deals: np.ndarra
     return frame.groupby(keys, **how)[column].median() if keys else frame[column].median()
 
 
+class _Numbered:
+    """The rows of a table numbered once by their group of ``keys`` (the groups ``frame.groupby(keys, **how)``
+    makes, in its order), so that each median or mean groups its own column by the numbers: the keys are read
+    and grouped once, not again per column.
+
+    Attributes:
+        number: Each row's group, 0 … groups - 1.
+        index: The groups' keys, in the order of the groupby's tables.
+    """
+
+    def __init__(self, frame: pd.DataFrame, keys: list[str], how: dict) -> None:
+        groups = frame.groupby(keys, **how)
+        self.number = groups.ngroup().to_numpy()
+        self.index = groups.size().index
+
+    def _by(self, values: pd.Series, rows: np.ndarray | None):
+        values = values.to_numpy()
+        number = self.number
+        if rows is not None:
+            values, number = values[rows], number[rows]
+        # the numbers as the codes of categories 0 … groups - 1: grouped as they are, not hashed again
+        groups = pd.Categorical.from_codes(number, categories=pd.RangeIndex(len(self.index)))
+        return pd.Series(values).groupby(groups, sort=True, observed=False)
+
+    def _indexed(self, result: pd.Series) -> pd.Series:
+        """Per group of :attr:`index` (NaN for a group without rows)."""
+        return pd.Series(result.reindex(range(len(self.index))).to_numpy(), index=self.index)
+
+    def median(self, values: pd.Series, rows: np.ndarray | None = None) -> pd.Series:
+        """The median of ``values`` (one per row of the table; only ``rows``, when given) per group."""
+        return self._indexed(self._by(values, rows).median())
+
+    def mean(self, values: pd.Series) -> pd.Series:
+        """The mean of ``values`` (one per row of the table) per group."""
+        return self._indexed(self._by(values, None).mean())
+
+
 def wilson_interval(deals, runs, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Wilson (1927) score interval for each deal rate ``deals / runs``, in closed form, vectorised.
 
@@ -143,6 +180,7 @@ def by_point(outcomes: pd.DataFrame | OutcomeColumns, coordinates: list[str], sp
     outcomes = read([*coordinates, "deal", "zopa", "end_reason", "partial_deal"])  # the counts' columns
     how = {"sort": False, "observed": True, "dropna": False}
     groups = outcomes.groupby(coordinates, **how)
+    numbered = _Numbered(outcomes, coordinates, how)  # each median's column grouped by these, not by the keys again
     table = groups.agg(runs=("deal", "size"), deals=("deal", "sum"))
     columns = {"deal_rate": table["deals"] / table["runs"]}  # built apart and joined once (no fragmented frame)
     columns["deal_rate_low"], columns["deal_rate_high"] = wilson_interval(table["deals"], table["runs"])
@@ -157,12 +195,12 @@ def by_point(outcomes: pd.DataFrame | OutcomeColumns, coordinates: list[str], sp
             columns[f"ended_{reason.replace(' ', '_').replace('-', '_')}"] = ended[reason].fillna(0).astype("int64")
     if "partial_deal" in outcomes:
         columns["partial_deals"] = groups["partial_deal"].sum().astype("int64")
-    # each median from its own column and the keys, read when it is taken (not the whole table at once)
+    # each median from its own column, read when it is taken (not the whole table at once)
     deals = outcomes["deal"].to_numpy(dtype=bool)
-    columns["median_round"] = _median(read, coordinates, "end_round", deals, **how)
-    columns |= {f"median_{name}": _median(read, coordinates, name, deals, **how) for name in space.names}
+    columns["median_round"] = numbered.median(read(["end_round"])["end_round"], deals)
+    columns |= {f"median_{name}": numbered.median(read([name])[name], deals) for name in space.names}
     medians = value_medians(party_ids(read))
-    columns |= {name: _median(read, coordinates, column, **how) for column, name in medians if column in read}
+    columns |= {name: numbered.median(read([column])[column]) for column, name in medians if column in read}
     table = pd.concat([table, pd.DataFrame(columns, index=table.index)], axis=1)
     if rounded:
         decimals = {"deal_rate": SHARE_DECIMALS, "deal_rate_low": SHARE_DECIMALS, "deal_rate_high": SHARE_DECIMALS,
@@ -200,16 +238,17 @@ def by_pair(outcomes: pd.DataFrame | OutcomeColumns, space: OutcomeSpace) -> pd.
     outcomes = read([*keys, "deal", "zopa"])
     deals, how = outcomes["deal"].to_numpy(dtype=bool), {"observed": True, "sort": False}
     table = outcomes.groupby(keys, **how).agg(runs=("deal", "size"), deal_rate=("deal", "mean"))
+    numbered = _Numbered(outcomes, keys, how)  # each median's column grouped by these, not by the keys again
     columns = {}  # built apart and joined once (no fragmented frame)
     if "zopa" in outcomes:
         columns["deal_rate_zopa"] = _zopa_rates(outcomes, keys)["deal_rate_zopa"]
-    columns["median_round"] = _median(read, keys, "end_round", deals, **how)
-    columns |= {name: _median(read, keys, name, deals, **how) for name in space.names}
+    columns["median_round"] = numbered.median(read(["end_round"])["end_round"], deals)
+    columns |= {name: numbered.median(read([name])[name], deals) for name in space.names}
     for column in utilities:
-        groups = read([*keys, column]).groupby(keys, **how)[column]
-        columns[column] = groups.median()
-        columns[f"{column}_deals"] = _median(read, keys, column, deals, **how)
-        columns[f"{column}_mean"] = groups.mean()
+        values = read([column])[column]
+        columns[column] = numbered.median(values)
+        columns[f"{column}_deals"] = numbered.median(values, deals)
+        columns[f"{column}_mean"] = numbered.mean(values)
     return pd.concat([table, pd.DataFrame(columns, index=table.index)], axis=1)
 
 

@@ -15,17 +15,21 @@ A run folder holds the negotiations of one run, cut into chunks (see :mod:`sim.r
 A chunk counts as done only when the manifest lists it and every part it lists is on disk with its
 recorded digest, so a run killed between two parts, or a part damaged later, is recomputed on resume
 rather than silently used; a merged file is checked against its digest whenever it is read
-(:mod:`sim.run.readback`). Every file is written under a temporary name and renamed into place
+(:mod:`sim.run.readback`; within one command, once while it is unchanged: :func:`remembering`). Every file is written under a temporary name and renamed into place
 (:func:`sim.run.outputs.atomic_write`); temporary files left by a killed write are removed on resume.
 Writing the parts and merging them is :mod:`sim.run.store`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
+import os
 import subprocess
+import time
+from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -51,6 +55,7 @@ __all__ = [
     "part_path",
     "read_manifest",
     "read_verified",
+    "remembering",
     "verify_parts",
     "write_manifest",
 ]
@@ -97,13 +102,50 @@ def clean_temporary(out_dir: Path) -> list[Path]:
     return removed
 
 
+# a file changed this long after it was hashed gets a later change time on any local file system (their time
+# stamps are at worst a clock tick, 1-10 ms, coarse); a file hashed sooner after its last change is not remembered
+SETTLED_NS = 100_000_000
+_remembered: dict[tuple, str] | None = None  # (path, device, inode, size, mtime, ctime) -> SHA-256, in one command
+
+
+def _identity(path: Path, stat: os.stat_result) -> tuple:
+    return str(Path(path).absolute()), stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns
+
+
+@contextlib.contextmanager
+def remembering() -> Iterator[None]:
+    """Within one command: a file :func:`file_digest` hashed is not hashed again while it is unchanged.
+
+    Unchanged means the same path, device, inode, size, modification and change times (to the nanosecond)
+    as when it was hashed; only a file whose last change came at least :data:`SETTLED_NS` before its hash
+    ended is remembered, so that a later edit cannot keep its time stamps. What was remembered is forgotten
+    when the block ends: another command checks the bytes again.
+    """
+    global _remembered
+    outer, _remembered = _remembered, ({} if _remembered is None else _remembered)
+    try:
+        yield
+    finally:
+        _remembered = outer
+
+
 def file_digest(path: Path) -> str:
-    """SHA-256 of a file's bytes, in hex."""
-    h = hashlib.sha256()
+    """SHA-256 of a file's bytes, in hex (inside :func:`remembering`, a file unchanged since it was hashed
+    is not read again)."""
+    memo = _remembered
     with open(path, "rb") as f:
+        before = os.fstat(f.fileno())
+        if memo is not None and (known := memo.get(_identity(path, before))) is not None:
+            return known
+        h = hashlib.sha256()
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
-    return h.hexdigest()
+        after = os.fstat(f.fileno())
+    digest = h.hexdigest()
+    settled = time.time_ns() - max(after.st_mtime_ns, after.st_ctime_ns) >= SETTLED_NS
+    if memo is not None and settled and _identity(path, before) == _identity(path, after):
+        memo[_identity(path, after)] = digest
+    return digest
 
 
 # -- code version ---------------------------------------------------------------------------------

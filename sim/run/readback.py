@@ -39,12 +39,14 @@ def _manifest(run_dir: Path) -> Manifest | None:
         raise RunDirError(str(err).removeprefix("hydra.run.dir: ")) from None
 
 
-def _read_checked(path: Path, digest: str | None, columns: list[str] | None, categories: bool = False) -> pa.Table:
+def _read_checked(path: Path, digest: str | None, columns: list[str] | None, categories: bool = False,
+                  threads: bool = True) -> pa.Table:
     """One Parquet file, its bytes checked against ``digest`` (``None``: not recorded, read as it is).
 
     The digest is taken by streaming the file (1 MB at a time), then the file is read again (from the page
     cache): its bytes are never held in memory beside the table. With ``categories``, its text columns are
-    read dictionary-encoded (each distinct label once; pandas categories), not as one string per row.
+    read dictionary-encoded (each distinct label once; pandas categories), not as one string per row; without
+    ``threads``, in this thread only (a column or two: less work than sharing it out).
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -60,7 +62,7 @@ def _read_checked(path: Path, digest: str | None, columns: list[str] | None, cat
         if categories:
             dictionary = [f.name for f in pq.read_schema(path) if (columns is None or f.name in columns)
                           and (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))]
-        return pq.read_table(path, columns=columns, memory_map=False, read_dictionary=dictionary)
+        return pq.read_table(path, columns=columns, memory_map=False, read_dictionary=dictionary, use_threads=threads)
     except (pa.ArrowException, OSError) as err:
         reason = " ".join(str(err).split())[:200]
         raise RunDirError(f"{path}: cannot read this Parquet file; it is partial or corrupt ({reason})") from None
@@ -94,9 +96,10 @@ def read_table(run_dir: Path, kind: str, columns: list[str] | None = None,
     return (pa.concat_tables(tables) if tables else None), len(tables)
 
 
-def to_frame(table: pa.Table) -> pd.DataFrame:
-    """An Arrow table as pandas, each column's Arrow memory freed as it is converted (the table is spent)."""
-    return table.to_pandas(self_destruct=True, split_blocks=True)
+def to_frame(table: pa.Table, dates_as_objects: bool = True) -> pd.DataFrame:
+    """An Arrow table as pandas, each column's Arrow memory freed as it is converted (the table is spent);
+    ``dates_as_objects=False``: date columns as ``datetime64`` (not one ``datetime.date`` per row)."""
+    return table.to_pandas(self_destruct=True, split_blocks=True, date_as_object=dates_as_objects)
 
 
 def read_outcomes(run_dir: Path, columns: list[str] | None = None, categories: bool = False) -> pa.Table:
@@ -111,10 +114,15 @@ def read_outcomes(run_dir: Path, columns: list[str] | None = None, categories: b
     return table
 
 
+KEEP_BYTES = 256 * 2**20  # the columns an OutcomeColumns read are kept up to this size (a million worlds' summary's)
+
+
 class OutcomeColumns:
     """An outcomes table read a few columns at a time, so that a summary of a million negotiations holds a few
     columns at once, never the whole table: from a frame in memory, or from a run folder's merged
     ``outcomes.parquet``, checked against its digest once (:func:`from_run`), text columns as categories.
+    The columns read from the file are kept, up to :data:`KEEP_BYTES` in all, so a column that several tables
+    read is read once.
 
     Attributes:
         columns: The names of the columns it has (in the table's order).
@@ -125,6 +133,8 @@ class OutcomeColumns:
         import pyarrow.parquet as pq
 
         self.frame, self.path = frame, path
+        self.kept: dict[tuple[str, bool], pd.Series] = {}  # (column, dates as objects) -> the column read
+        self.kept_bytes = 0
         names = list(frame.columns) if frame is not None else pq.read_schema(path).names
         self.columns = [c for c in names if columns is None or c in columns]
         self.rows = len(frame) if frame is not None else pq.read_metadata(path).num_rows
@@ -154,12 +164,25 @@ class OutcomeColumns:
     def __len__(self) -> int:
         return self.rows
 
-    def __call__(self, names: list[str]) -> pd.DataFrame:
-        """The columns ``names`` it has (each once, in the order given), read now."""
+    def __call__(self, names: list[str], dates_as_objects: bool = True) -> pd.DataFrame:
+        """The columns ``names`` it has (each once, in the order given), read now (from a file: dates as
+        :func:`to_frame` says)."""
+        import pandas as pd
+
         names = [c for c in dict.fromkeys(names) if c in self.columns]
         if self.frame is not None:
             return self.frame[names]
-        return to_frame(_read_checked(self.path, None, names, categories=True))
+        missing = [c for c in names if (c, dates_as_objects) not in self.kept]
+        read = to_frame(_read_checked(self.path, None, missing, categories=True, threads=len(missing) > 2),
+                        dates_as_objects) if missing else None
+        for name in missing:
+            size = int(read[name].memory_usage(index=False, deep=False))
+            if self.kept_bytes + size <= KEEP_BYTES:
+                self.kept[name, dates_as_objects] = read[name]
+                self.kept_bytes += size
+        # not copied: pandas >= 3 copies on write (and the summaries only read the frames they are given)
+        return pd.DataFrame({c: self.kept[c, dates_as_objects] if (c, dates_as_objects) in self.kept else read[c]
+                             for c in names}, index=pd.RangeIndex(self.rows), copy=False)
 
 
 # columns every outcomes table written by ``python -m sim run`` has and the figures rely on ({party}: each

@@ -1,14 +1,16 @@
 """Writing a run folder: each chunk's Parquet parts, and the merged files streamed in world order.
 
 The layout and the record (``manifest.json``, digests, the resume check) are :mod:`sim.run.manifest`;
-reading a run folder back is :mod:`sim.run.readback`. Each merged file's SHA-256 is recorded in the
-manifest before the file is renamed into place, so that every later read can check it.
+reading a run folder back is :mod:`sim.run.readback`. Each merged file's SHA-256 is taken as its bytes are
+written (:class:`HashingFile`) and recorded in the manifest before the file is renamed into place, so that every
+later read can check it; the first such check is :func:`merged_intact`, before the parts are dropped.
 """
 
 from __future__ import annotations
 
 import ctypes
 import errno
+import hashlib
 import importlib
 import os
 import shutil
@@ -26,7 +28,7 @@ from sim.run.outputs import _UMASK, atomic_write
 if TYPE_CHECKING:
     import pyarrow as pa
 
-__all__ = ["ROW_GROUP", "DiskFull", "MergeStream", "drop_parts", "give_back_freed_memory", "guard_disk", "is_disk_full",
+__all__ = ["ROW_GROUP", "DiskFull", "HashingFile", "MergeStream", "drop_parts", "give_back_freed_memory", "guard_disk", "is_disk_full",
            "merge", "merged_intact", "merged_rows", "part_table", "write_part"]
 
 ROW_GROUP = 65_536  # rows per row group of the merged files, whatever the chunking
@@ -130,6 +132,52 @@ except OSError:  # not Linux with glibc
     _LIBC = None
 
 
+class HashingFile:
+    """A file written once, front to back, and the SHA-256 of the bytes written to it, taken as they go by
+    (so a merged file's digest needs no second read of it). A Parquet writer writes to it as to a file.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.file = open(path, "wb")  # noqa: SIM115 - closed by the writer that writes to it, or by close()
+        self.sha = hashlib.sha256()
+
+    def write(self, data) -> int:
+        """Write ``data`` (bytes or a buffer) and hash it."""
+        self.sha.update(data)
+        return self.file.write(data)
+
+    def tell(self) -> int:
+        """Bytes written so far."""
+        return self.file.tell()
+
+    def flush(self) -> None:
+        """Flush the file."""
+        self.file.flush()
+
+    def close(self) -> None:
+        """Close the file (again: nothing)."""
+        self.file.close()
+
+    @property
+    def closed(self) -> bool:
+        """Whether the file is closed."""
+        return self.file.closed
+
+    def writable(self) -> bool:
+        """A file to write."""
+        return True
+
+    def hexdigest(self) -> str:
+        """The SHA-256 of the bytes written, in hex."""
+        return self.sha.hexdigest()
+
+    def __enter__(self) -> HashingFile:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
 class MergeStream:
     """``KIND.parquet`` written once, while the sweep runs: each chunk's table, in world order, as it is done.
 
@@ -147,6 +195,7 @@ class MergeStream:
         self.next, self.waiting = 0, {}
         self.tmp: Path | None = None
         self.writer = None
+        self.sink: HashingFile | None = None
         self.pending: list[pa.Table] = []
         self.size = self.rows = 0
         self.broken = False
@@ -180,7 +229,8 @@ class MergeStream:
             fd, tmp = tempfile.mkstemp(prefix=f".{self.kind}.parquet.", suffix=".tmp", dir=self.out_dir)
             os.close(fd)
             self.tmp = Path(tmp)
-            self.writer = pq.ParquetWriter(self.tmp, table.schema, use_dictionary=dictionary_columns(table.schema))
+            self.sink = HashingFile(self.tmp)  # the digest taken as the rows are written
+            self.writer = pq.ParquetWriter(self.sink, table.schema, use_dictionary=dictionary_columns(table.schema))
         self.pending.append(table)
         self.size += table.num_rows
         while self.size >= ROW_GROUP:
@@ -210,9 +260,10 @@ class MergeStream:
                 self.rows += self.size
             self.writer.close()
             self.writer = None
+            self.sink.close()
             os.chmod(self.tmp, 0o666 & ~_UMASK)
             if record is not None:
-                record(file_digest(self.tmp))
+                record(self.sink.hexdigest())
             os.replace(self.tmp, self.out_dir / f"{self.kind}.parquet")
         except BaseException:
             self.abort()
@@ -230,6 +281,8 @@ class MergeStream:
             except Exception:  # noqa: BLE001, S110 - the file is removed next whatever went wrong
                 pass
             self.writer = None
+        if self.sink is not None:
+            self.sink.close()
         if self.tmp is not None:
             self.tmp.unlink(missing_ok=True)
 
@@ -265,7 +318,8 @@ def merge(out_dir: Path, kind: str, manifest: Manifest, stream: MergeStream | No
     def write(tmp: Path) -> None:
         nonlocal rows
         first = read_verified(parts[0][1], parts[0][2], parts[0][0])
-        with pq.ParquetWriter(tmp, first.schema, use_dictionary=dictionary_columns(first.schema)) as writer:
+        sink = HashingFile(tmp)  # the digest taken as the rows are written
+        with sink, pq.ParquetWriter(sink, first.schema, use_dictionary=dictionary_columns(first.schema)) as writer:
             pending: list[pa.Table] = []
             size = 0
             for i, path, digest in parts:
@@ -282,7 +336,7 @@ def merge(out_dir: Path, kind: str, manifest: Manifest, stream: MergeStream | No
                 writer.write_table(pa.concat_tables(pending), row_group_size=ROW_GROUP)
                 rows += size
         if record is not None:
-            record(file_digest(tmp))
+            record(sink.hexdigest())
 
     atomic_write(out_dir / f"{kind}.parquet", write)
     return rows
