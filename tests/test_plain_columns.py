@@ -1,8 +1,9 @@
-"""An ensemble's drawn columns are written without Parquet dictionaries; every other table is written as before.
+"""Columns with nearly every value their own are written without Parquet dictionaries: an ensemble's drawn columns
+and its text per world (marked ``encoding: plain``, ``sim.run.columns.plain_drawn``), and in every table the floats
+and 64-bit integers (``sim.run.columns.dictionary_columns``); text, dates and small integers keep theirs.
 
-A drawn key has a value per world, so a dictionary page is built and then abandoned for nothing
-(``sim.run.columns.plain_drawn``). These tests check which columns are written how, from the file's own
-column-chunk metadata, and that the encoding changes no value.
+A dictionary page built for such a column is abandoned for nothing. These tests check which columns are written
+how, from the file's own column-chunk metadata, and that the encoding changes no value.
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ def test_an_ensembles_drawn_columns_are_plain_and_its_values_unchanged(tmp_path,
     assert len(drawn) > 10
     encoded = _dictionary_encoded(tmp_path / "plain" / "outcomes.parquet")
     assert not any(encoded[c] for c in drawn)
-    assert all(encoded[c] for c in ("end_reason", "world", "seed", "cars"))  # the rest as Parquet's default
+    assert all(encoded[c] for c in ("end_reason", "end_round", "end_date"))  # text, small integers, dates
+    assert not any(encoded[c] for c in ("world", "seed", "cars", "us_utility"))  # 64-bit integers, floats
     monkeypatch.setattr(store, "dictionary_columns", lambda schema: True)  # every column with a dictionary
     _run(tmp_path / "dictionaries", *ENSEMBLE, "sweep.sample.n=60")
     assert all(_dictionary_encoded(tmp_path / "dictionaries" / "outcomes.parquet").values())
@@ -59,10 +61,20 @@ def test_an_ensembles_drawn_columns_are_plain_and_its_values_unchanged(tmp_path,
                                   check_exact=True)
 
 
-def test_a_grid_is_written_with_parquet_s_defaults(tmp_path):
+def test_a_grid_keeps_dictionaries_for_its_labels_only_and_its_values(tmp_path, monkeypatch):
     _run(tmp_path / "grid", "+experiment=smoke")
-    for kind in ("outcomes",):
-        schema = pq.read_schema(tmp_path / "grid" / f"{kind}.parquet")
-        assert not any(b"encoding" in (f.metadata or {}) for f in schema)
-        assert store.dictionary_columns(schema) is True
-        assert all(_dictionary_encoded(tmp_path / "grid" / f"{kind}.parquet").values())
+    path = tmp_path / "grid" / "outcomes.parquet"
+    schema = pq.read_schema(path)
+    assert not any(b"encoding" in (f.metadata or {}) for f in schema)  # no column marked: a grid draws nothing
+    encoded = _dictionary_encoded(path)
+    for field in schema:
+        if field.name in encoded:
+            few = str(field.type) in ("string", "large_string", "date32[day]") or str(field.type) in (
+                "int8", "int16", "int32", "uint8", "uint16", "uint32")
+            assert encoded[field.name] == few, field.name
+    monkeypatch.setattr(store, "dictionary_columns", lambda schema: True)  # every column with a dictionary
+    _run(tmp_path / "dictionaries", "+experiment=smoke")
+    assert all(_dictionary_encoded(tmp_path / "dictionaries" / "outcomes.parquet").values())
+    pd.testing.assert_frame_equal(pq.read_table(path).to_pandas(),
+                                  pq.read_table(tmp_path / "dictionaries" / "outcomes.parquet").to_pandas(),
+                                  check_exact=True)

@@ -238,8 +238,20 @@ def drawn_columns(plan) -> set[str]:
     return drawn
 
 
-def dictionary_columns(schema) -> list[str] | bool:
-    """Parquet's ``use_dictionary`` for a table: every column but those marked ``encoding: plain``; ``True`` (all,
-    Parquet's default) when none is."""
-    plain = [f.name for f in schema if (f.metadata or {}).get(b"encoding") == PLAIN.encode()]
-    return [f.name for f in schema if f.name not in plain] if plain else True
+def dictionary_columns(schema) -> list[str]:
+    """Parquet's ``use_dictionary`` for a table: the columns with few distinct values (text, dates, booleans,
+    integers of up to 32 bits: labels, codes, rounds), but not those marked ``encoding: plain`` (an ensemble's text
+    per world). Floats and 64-bit integers (payoffs, utilities, drawn numbers, seeds, world numbers: nearly every
+    value its own) are written plain: a dictionary page would be built and then abandoned for them (measured on
+    200,000 rows of an ensemble's 54 outcome columns: written in 0.68 CPU s with dictionaries, 0.21 s and 10 %
+    smaller without; the same values either way)."""
+    import pyarrow as pa
+
+    plain = {f.name for f in schema if (f.metadata or {}).get(b"encoding") == PLAIN.encode()}
+
+    def few_values(t) -> bool:
+        small = pa.types.is_integer(t) and t.bit_width <= 32
+        return small or any(is_(t) for is_ in (pa.types.is_string, pa.types.is_large_string, pa.types.is_boolean,
+                                               pa.types.is_temporal, pa.types.is_dictionary))
+
+    return [f.name for f in schema if f.name not in plain and few_values(f.type)]
