@@ -111,8 +111,9 @@ def write_part(out_dir: Path, kind: str, index: int, columns: dict[str, np.ndarr
 
     def write(tmp: Path) -> None:
         nonlocal digest
-        pq.write_table(table, tmp, use_dictionary=dictionary_columns(table.schema))
-        digest = file_digest(tmp)
+        with HashingFile(tmp) as sink:  # the digest taken as the bytes are written, not read back
+            pq.write_table(table, sink, use_dictionary=dictionary_columns(table.schema))
+        digest = sink.hexdigest()
 
     atomic_write(part_path(out_dir, kind, index), write)
     return digest
