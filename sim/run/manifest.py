@@ -15,8 +15,9 @@ A run folder holds the negotiations of one run, cut into chunks (see :mod:`sim.r
 A chunk counts as done only when the manifest lists it and every part it lists is on disk with its
 recorded digest, so a run killed between two parts, or a part damaged later, is recomputed on resume
 rather than silently used; a merged file is checked against its digest whenever it is read
-(:mod:`sim.run.readback`; within one command, once while it is unchanged: :func:`remembering`). Every file is written under a temporary name and renamed into place
-(:func:`sim.run.outputs.atomic_write`); temporary files left by a killed write are removed on resume.
+(:mod:`sim.run.readback`; within one command, once while it is unchanged: :func:`remembering`). Every file
+is written under a temporary name and renamed into place (:func:`sim.run.outputs.atomic_write`); temporary
+files left by a killed write are removed on resume.
 Writing the parts and merging them is :mod:`sim.run.store`.
 """
 
