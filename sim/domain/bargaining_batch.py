@@ -313,15 +313,7 @@ def _own_keys(u: np.ndarray, d: np.ndarray, point: np.ndarray, vertices: np.ndar
 def _shared_keys(u: np.ndarray, d: np.ndarray, point: np.ndarray, vertices: np.ndarray, count: np.ndarray
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The distances of worlds of which some share their label and disagreement point (one key): the rational
-    frontier and solutions once per key.
-
-    Args:
-        u: ``(W, 2)``, each world's utilities.
-        d: ``(W, 2)``, each world's disagreement point.
-        point: ``(W,)``, each world's label (an index into ``vertices``).
-        vertices: ``(G, V, 2)``, each label's frontier, of ``count`` vertices.
-        count: ``(G,)``.
-    """
+    frontier and solutions once per key. Arguments as :func:`_own_keys`'s."""
     keys, inverse = np.unique(np.c_[point, d], axis=0, return_inverse=True)
     label, key, key_d = keys[:, 0].astype(int), inverse.ravel(), keys[:, 1:]
     rational, n_rational = rational_parts(vertices[label], count[label], key_d)
