@@ -35,11 +35,12 @@ from sim.domain.tradeoff import tradeoff_package
 from sim.domain.utility import BatchUtility
 from sim.engine.agents import Constituency, Negotiator
 from sim.engine.codes import END_REASONS, EndReason, Response
+from sim.engine.compaction import keep_rows
 from sim.engine.inputs import Structure, WorldInputs, negotiation_box
 from sim.engine.protocols import RoundResult
 from sim.engine.streams import RandomStreams, Stream
 
-__all__ = ["END_REASONS", "NegotiationModel", "last_rounds"]
+__all__ = ["END_REASONS", "NegotiationModel"]
 
 # the round record's code of talks that ended in a round regardless of the response, by end reason
 _ENDED_BY = np.array([-1 if Response.ended_by(r) is None else Response.ended_by(r) for r in EndReason], dtype=np.int8)
@@ -50,13 +51,6 @@ def draw_deadlines(structure: Structure, inputs: WorldInputs, streams: RandomStr
     extended = streams.uniform(Stream.EXTENSION) < inputs.extension_probability
     return Deadlines.draw(inputs.deadline, extended, inputs.extension_rounds, inputs.breakdown_risk,
                           structure.max_rounds)
-
-
-def last_rounds(structure: Structure, inputs: WorldInputs, seeds: np.ndarray) -> np.ndarray:
-    """The last round each world can be talking in: its final deadline (with any extension it will draw), or the
-    protocol's horizon if that comes first. Known before the talks start, from the world's own seed."""
-    final = draw_deadlines(structure, inputs, RandomStreams(np.asarray(seeds, dtype=np.uint64))).final_deadline
-    return np.minimum(final, structure.max_rounds).astype(np.int64)
 
 
 class NegotiationModel(mesa.Model):
@@ -78,6 +72,7 @@ class NegotiationModel(mesa.Model):
         box: The negotiation box ``(lo, hi)`` per issue, or per world and issue when the worlds' ranges differ.
         no_deal: The no-deal path.
         active: Whether each world is still talking.
+        rows: Each world's row in the batch as it started (they differ once ended worlds are dropped: :meth:`keep`).
         end_round: Round in which each world ended (0 while talking).
         end_reason: Code of how each world ended (see :data:`END_REASONS`).
         agreement: Agreed package per world (NaN without a deal).
@@ -131,6 +126,8 @@ class NegotiationModel(mesa.Model):
         self.end_round[refused] = self.first_round
         self.end_reason[refused] = EndReason.REFUSED
         self.agreement = np.full((self.n_worlds, self.space.n), np.nan)
+        self.rows = np.arange(self.n_worlds)  # each world's row in the batch as it started (see keep)
+        self._zone: np.ndarray | None = None  # zone_of_agreement, once worked out
         self._trace = None if record_rounds is None or len(record_rounds) == 0 else np.asarray(record_rounds)
         self.round_log: list[dict[str, np.ndarray]] = []
         self.last_round: RoundResult | None = None
@@ -173,12 +170,20 @@ class NegotiationModel(mesa.Model):
         idx = self._trace[self.active[self._trace]]
         ended_by = _ENDED_BY[self.end_reason[idx]]
         code = np.where(ended_by >= 0, ended_by, response[idx])
-        entry = {"world_index": idx, "round": np.full(len(idx), t), "proposer": np.full(len(idx), proposer.id),
+        entry = {"world_index": self.rows[idx], "round": np.full(len(idx), t), "proposer": np.full(len(idx), proposer.id),
                  "offer": offer[idx]}
         for negotiator in self.negotiators:
             entry[f"{negotiator.id}_utility"] = negotiator.utility(offer)[idx]
         entry["response"] = code  # a Response
         self.round_log.append(entry)
+
+    def keep(self, rows: np.ndarray) -> None:
+        """Carry on with the worlds ``rows`` (positions in the model now, ascending) only: every per-world array
+        of the model and its agents keeps those rows (:mod:`sim.engine.compaction`). ``self.rows`` tells each
+        kept world's row in the batch as it started; recorded rounds name worlds by it."""
+        trace = None if self._trace is None else np.flatnonzero(np.isin(rows, self._trace))
+        keep_rows(self, rows)
+        self._trace = trace
 
     def outcomes(self) -> dict[str, np.ndarray]:
         """One record per world: how it ended, the terms, and each party's payoff and utility.
@@ -243,8 +248,15 @@ class NegotiationModel(mesa.Model):
 
         The package best for the first party among those the second values at least at its reservation value
         is a fractional knapsack (:func:`~sim.domain.tradeoff.tradeoff_package`); there is a zone of agreement
-        when it gives the first party more than its reservation value. Ratification is not considered.
+        when it gives the first party more than its reservation value. Ratification is not considered. It depends
+        on nothing the talks change, so it is worked out once per world (a batch's outcomes are read again each
+        time ended worlds are dropped: :meth:`keep`).
         """
+        if self._zone is None:
+            self._zone = self._zone_of_agreement()
+        return self._zone
+
+    def _zone_of_agreement(self) -> np.ndarray:
         first, second = self.negotiators
         lo, hi = np.maximum(first.red_lo, second.red_lo), np.minimum(first.red_hi, second.red_hi)
         overlap = np.all(lo <= hi, axis=1)

@@ -37,7 +37,7 @@ from sim.engine.codes import EndReason, Response
 from sim.engine.inputs import Structure, WorldInputs, take
 from sim.engine.streams import point_keys, world_seeds
 from sim.run.bargaining_columns import bargaining_columns
-from sim.run.batches import play
+from sim.run.play import play
 from sim.run.columns import field_metadata, plain_drawn, table_entries
 from sim.run.manifest import (
     KINDS,
