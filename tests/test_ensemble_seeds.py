@@ -71,6 +71,7 @@ def test_keys_equal_the_definition_row_by_row():
     objects[:] = [0.0, -0.0, 1.5, 1.5, float("nan"), 2, True, None, "a", (1, -0.0)]
     columns = {"scenario.x": objects, "prior.draw": rng.normal(size=10) * 10.0 ** rng.integers(-20, 20, 10),
                "a_strategy": np.array(["x", "x", "y's", "z", "x", "x", "y's", "", "x", "é"], dtype=object),
+               "one_text": np.array(["conceder"] * 10, dtype=object),  # a column of one text (hashed once)
                "deadline": rng.integers(-5, 30, 10), "flag": rng.random(10) < 0.5,
                "big": np.array([0, 2**64 - 1, 2**63, 1, 5, 6, 7, 8, 9, 10], dtype=np.uint64),
                "edge": np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e-320, 1e300, 0.1, -2.5, 3.0])}

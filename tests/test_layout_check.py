@@ -126,7 +126,11 @@ def test_rows_of_some_lazy_columns_are_those_of_all_columns():
 def test_values_written_in_one_pass_are_those_fmt_writes():
     values = [0.1, -0.0, 0.0, 2.0, -3.0, 1e16, 1.5e16, 1e-5, 123456.789, float("inf"), float("-inf"), float("nan"),
               7, -12, 2**60, 0.7621497843695808]
-    assert layout_vector._written_values(values) == [fmt(v) for v in values]
+    assert layout_vector._written_values(np.array(values, dtype=object)) == [fmt(v) for v in values]
+    floats = np.array([v for v in values if isinstance(v, float)]
+                      + np.random.default_rng(3).normal(scale=1e3, size=500).round(1).tolist())
+    assert floats.dtype == np.float64
+    assert layout_vector._written_values(floats) == [fmt(v) for v in floats.tolist()]
 
 
 def test_a_text_column_is_typed_as_before():

@@ -126,9 +126,15 @@ def _probe(ctx: _Context, compile_row: Compiles, point_config, key: str, column:
     return found or _Key(leaves=(), places=(), text=None)
 
 
-def _written_values(values: list) -> list[str]:
-    """Each value as :func:`~sim.config.values.fmt` writes it, in one pass (no call per value)."""
-    return ["inf" if isinf(x) else str(int(x)) if float(x).is_integer() else str(x) for x in values]
+def _written_values(values: np.ndarray) -> list[str]:
+    """Each value as :func:`~sim.config.values.fmt` writes it, in one pass (no call per value): a float column's
+    values as ``str`` writes them, the few whole or infinite ones then as ``fmt`` does."""
+    if values.dtype != np.float64:
+        return ["inf" if isinf(x) else str(int(x)) if float(x).is_integer() else str(x) for x in values.tolist()]
+    texts = list(map(str, values.tolist()))
+    for i in np.flatnonzero(np.isinf(values) | (values == np.trunc(values))).tolist():
+        texts[i] = "inf" if isinf(values[i]) else str(int(values[i]))
+    return texts
 
 
 class _Texts(RowSource):
@@ -162,7 +168,7 @@ class _Texts(RowSource):
             return {"constraints": out}
         texts = [self.pieces[0]] * (stop - start)
         for key, after in zip(self.keys, self.pieces[1:], strict=True):  # each key's values written in, in turn
-            values = _written_values(np.asarray(self.columns[key][start:stop]).tolist())
+            values = _written_values(np.asarray(self.columns[key][start:stop]))
             texts = [text + value + after for text, value in zip(texts, values, strict=True)]
         out[:] = texts
         return {"constraints": out}

@@ -217,6 +217,8 @@ def _column_words(column: np.ndarray) -> np.ndarray:
     if kind == "b":
         return column.astype(np.uint64) ^ np.uint64(_BOOL)
     values = column.tolist()
+    if values and type(values[0]) is str and values.count(values[0]) == len(values):  # one text (a strategy)
+        return np.full(len(values), _text_word("str " + repr(values[0])), dtype=np.uint64)
     if not all(type(v) is str for v in values):
         return np.array([_value_word(v) for v in values], dtype=np.uint64)
     # texts (strategies, agendas, constraints): each distinct text hashed once, then looked up by its number
