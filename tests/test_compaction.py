@@ -150,3 +150,17 @@ def test_the_callers_inputs_are_left_alone():
                         point_keys({k: np.asarray(v) for k, v in task.key_coordinates.items()})[task.local_point])
     play(task.structure, inputs, seeds, None)
     assert all(np.array_equal(a, b, equal_nan=True) for a, b in zip(before, leaves(inputs), strict=True))
+
+
+def test_a_world_s_offer_does_not_depend_on_a_batch_mate_being_scaled_back():
+    """The scale-back toward the fallback moves the worlds that are short only: the others keep their offers bit for
+    bit, although ``base + 1.0 * (offer - base)`` is not always ``offer`` (0.7 + (0.1 - 0.7) = 0.09999999999999998).
+    Otherwise a world's offer would depend on whether a batch-mate (perhaps one whose talks had ended) was short."""
+    from sim.engine.agents import _scale_back
+
+    offer, base = np.array([[0.1, 2.0], [0.1, 2.0]]), np.array([[0.7, 25.0], [0.7, 25.0]])
+    assert 0.7 + 1.0 * (0.1 - 0.7) != 0.1  # the rounding the other worlds must not see
+    alone = _scale_back(offer[1:], base[1:], np.array([False]), np.ones(1), np.full(1, 0.5))
+    with_mate = _scale_back(offer, base, np.array([True, False]), np.ones(2), np.full(2, 0.5))
+    assert alone.tobytes() == offer[1:].tobytes() and with_mate[1].tobytes() == offer[1].tobytes()
+    assert with_mate[0].tolist() == [0.7 + 0.5 * (0.1 - 0.7), 25.0 + 0.5 * (2.0 - 25.0)]  # halfway back

@@ -285,10 +285,12 @@ class Negotiator(mesa.Agent):
 def _scale_back(offer: np.ndarray, base: np.ndarray, short: np.ndarray, room: np.ndarray, allowed: np.ndarray
                 ) -> np.ndarray:
     """Move ``offer`` back toward ``base`` in the worlds ``short`` until a linear measure (utility,
-    approval) that falls by ``room`` from base to offer falls only by ``allowed``."""
+    approval) that falls by ``room`` from base to offer falls only by ``allowed``. The other worlds' offers are
+    kept as they are, bit for bit (``base + 1.0 * (offer - base)`` may differ from ``offer`` in its last bit, which
+    would make a world's offer depend on whether a batch-mate was short)."""
     room = np.where(short, room, 1.0)
     scale = np.where(short, np.clip(allowed / np.where(room > 0, room, 1.0), 0.0, 1.0), 1.0)
-    return base + scale[:, None] * (offer - base)
+    return np.where(short[:, None], base + scale[:, None] * (offer - base), offer)
 
 
 class Constituency(mesa.Agent):
