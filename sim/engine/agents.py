@@ -169,7 +169,10 @@ class Negotiator(mesa.Agent):
             u_base = self.utility(base) if staged else self.u_best
             offer = _scale_back(offer, base, below, u_base - u, u_base - rv)
         if self.knows_win_set.any() and self.ratification_binds(t):  # nor propose what would not be ratified
-            rho = np.where(self.knows_win_set, self.threshold(t), -np.inf)
+            # per world: one whose threshold rejects nothing is never short, not even by an approval of -1e-17
+            # (else its offer would depend on whether a batch-mate's threshold binds)
+            threshold = self.threshold(t)
+            rho = np.where(self.knows_win_set & (threshold > 0), threshold, -np.inf)
             a_offer, a_base = self.approval(offer), self.approval(base)
             short = a_offer < rho
             if short.any():
