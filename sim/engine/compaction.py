@@ -26,12 +26,13 @@ __all__ = ["MIN_WORLDS", "keep_rows", "worth_compacting"]
 # the fewest worlds a batch must have to be compacted (and more than any other axis of its arrays)
 MIN_WORLDS = 256
 # attributes that are not a row per world although their leading axis may have the batch's length: the traced
-# worlds (renumbered by the model) and their rounds so far, a Bayesian opponent model's hypotheses (up to 4,096), the stages' issues
+# worlds (renumbered by the model) and their rounds so far, a Bayesian opponent model's hypotheses (up to
+# 4,096), the stages' issues
 _NOT_PER_WORLD = frozenset({"_trace", "round_log", "_hypotheses", "stage_mask"})
 
 
 def worth_compacting(n_worlds: int, talking: int, rounds_left: int) -> bool:
-    """Whether dropping the ended worlds pays: it costs about as much as two rounds of the whole batch (its
+    """Whether dropping the ended worlds pays: it costs about as much as three rounds of the whole batch (its
     outcomes are read once more, its arrays copied), and saves a round of each ended world per round left."""
     return n_worlds >= MIN_WORLDS and (n_worlds - talking) * rounds_left >= 3 * n_worlds
 

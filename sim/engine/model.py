@@ -170,8 +170,8 @@ class NegotiationModel(mesa.Model):
         idx = self._trace[self.active[self._trace]]
         ended_by = _ENDED_BY[self.end_reason[idx]]
         code = np.where(ended_by >= 0, ended_by, response[idx])
-        entry = {"world_index": self.rows[idx], "round": np.full(len(idx), t), "proposer": np.full(len(idx), proposer.id),
-                 "offer": offer[idx]}
+        entry = {"world_index": self.rows[idx], "round": np.full(len(idx), t),
+                 "proposer": np.full(len(idx), proposer.id), "offer": offer[idx]}
         for negotiator in self.negotiators:
             entry[f"{negotiator.id}_utility"] = negotiator.utility(offer)[idx]
         entry["response"] = code  # a Response
