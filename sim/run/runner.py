@@ -186,7 +186,17 @@ def run_chunk(task: ChunkTask) -> tuple[int, dict[str, np.ndarray], dict[str, np
     result, rounds = play(task.structure, inputs, seeds, traced)
 
     result |= bargaining_columns(point_inputs, task.local_point, result, task.structure.party_ids)
+    out = outcome_columns(task, seeds, coords, result)
+    if rounds:
+        idx = rounds.pop("world_index")
+        order = np.lexsort((rounds["round"], idx))
+        rounds = _round_columns(task, coords, idx[order], {k: v[order] for k, v in rounds.items()})
+    return task.index, out, rounds
 
+
+def outcome_columns(task: ChunkTask, seeds: np.ndarray, coords: dict, result: dict) -> dict[str, np.ndarray]:
+    """A chunk's outcome columns in table order: the world, its seed, its coordinates, then what the play and the
+    metrics gave (the end reason as its name, after the end date)."""
     out: dict[str, np.ndarray] = {"world": task.world.astype(np.int64), "seed": seeds,
                                   "seed_index": task.seed_index.astype(np.int64)}
     out |= {k: v[task.local_point] for k, v in coords.items()}
@@ -196,11 +206,7 @@ def run_chunk(task: ChunkTask) -> tuple[int, dict[str, np.ndarray], dict[str, np
             out["end_reason"] = REASONS[value]
         else:
             out[key] = value
-    if rounds:
-        idx = rounds.pop("world_index")
-        order = np.lexsort((rounds["round"], idx))
-        rounds = _round_columns(task, coords, idx[order], {k: v[order] for k, v in rounds.items()})
-    return task.index, out, rounds
+    return out
 
 
 def _round_columns(task: ChunkTask, coords: dict[str, np.ndarray], idx: np.ndarray,
