@@ -73,7 +73,7 @@ def _steps(the_plan, chunk, fields) -> dict[str, float]:
     return seconds | {"task bytes": len(blob), "table bytes": len(sent)}
 
 
-def workload(name: str, overrides: list[str]) -> dict[str, float]:
+def workload(overrides: list[str]) -> dict[str, float]:
     """The mean of each step over the plan's chunks but the first."""
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         cfg = compose(config_name="config", overrides=[*COMMON, *overrides])
@@ -91,8 +91,8 @@ def main() -> None:
     parser.add_argument("--chunk-size", type=int, default=10_000)
     args = parser.parse_args()
     size = [f"run.chunk_size={args.chunk_size}"]
-    prior = workload("prior draws", ["sweep.sample.method=prior", f"sweep.sample.n={args.worlds}", "run.seeds=1", *size])
-    default = workload("default values", [f"run.seeds={args.worlds}", *size])
+    prior = workload(["sweep.sample.method=prior", f"sweep.sample.n={args.worlds}", "run.seeds=1", *size])
+    default = workload([f"run.seeds={args.worlds}", *size])
     print(f"a chunk of {args.chunk_size:,} worlds ({args.worlds:,} worlds each, the first chunk a warm-up), "
           "ms per chunk: prior draws / default values")
     for key in prior:
