@@ -24,8 +24,9 @@ from sim.config.payoffs import Trade, payoff_model, pledge_forms, stakes_and_wei
 from sim.config.scenario import outcome_space, parties
 from sim.config.values import MISSING, Tree, get, lookup
 from sim.domain.payoffs.tariffs import TradeModel, consumer_cost_coefficients
+from sim.domain.utility import ordered_dot
 
-__all__ = ["PAYOFF_FIELDS", "TradeScenario", "dot_rows", "payoff_arrays", "payoff_extremes", "trade_numbers",
+__all__ = ["PAYOFF_FIELDS", "TradeScenario", "payoff_arrays", "payoff_extremes", "trade_numbers",
            "trade_scenario"]
 
 # The fields of a party's inputs that its payoff sets (besides its constituencies' coefficients and offsets)
@@ -108,26 +109,6 @@ def _extremes(a: np.ndarray, b, box_lo: np.ndarray, box_hi: np.ndarray) -> tuple
     return b + np.minimum(lo_term, hi_term).sum(axis=-1), b + np.maximum(lo_term, hi_term).sum(axis=-1)
 
 
-def dot_rows(x: np.ndarray, a: np.ndarray) -> np.ndarray:
-    """``x[i] @ a[i]`` for every row, as the compiler's dot product of two vectors of their own computes it.
-
-    The products are summed in order, which is how the BLAS dot product of a short vector adds them; checked on
-    the first rows against ``np.dot`` of each row copied into a vector of its own (as the compiler's are: a row
-    inside a matrix may sit at an address where the BLAS kernel adds in another order), and computed row by row
-    that way if any differs.
-    """
-    total = x[:, 0] * a[:, 0]
-    for k in range(1, x.shape[1]):
-        total = total + x[:, k] * a[:, k]
-    if any(_dot(x[i], a[i]) != total[i] for i in range(min(len(x), 64))):
-        return np.array([_dot(xi, ai) for xi, ai in zip(x, a, strict=True)])
-    return total
-
-
-def _dot(x: np.ndarray, a: np.ndarray) -> float:
-    return np.dot(np.array(x), np.array(a))
-
-
 def _normalised_rows(a: np.ndarray, b, p_min, p_max) -> tuple[np.ndarray, np.ndarray]:
     """:func:`~sim.domain.utility.normalised` per point (``c = a / span``, ``k = (b - p_min) / span``; a zero
     span gives ``c = 0``, ``k = 1``)."""
@@ -202,6 +183,6 @@ def payoff_arrays(scenario: TradeScenario, numbers: dict[Path, Any], ranges: tup
             masked = np.where(mask, source, 0.0)
             groups.append(_normalised_rows(masked, 0.0, *_extremes(masked, 0.0, box_lo, box_hi)))
         out[pid] = {"payoff_a": a, "payoff_b": b, "p_min": p_min, "p_max": p_max,
-                    "u_status_quo": (dot_rows(status_quo, a) + b - p_min) / span,
-                    "u_escalated": (dot_rows(worst, a) + b - p_min) / span, "constituencies": groups}
+                    "u_status_quo": (ordered_dot(status_quo, a) + b - p_min) / span,
+                    "u_escalated": (ordered_dot(worst, a) + b - p_min) / span, "constituencies": groups}
     return out

@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.domain.utility import ordered_dot
+
 __all__ = [
     "EPS",
     "distance_to_polyline",
@@ -71,10 +73,10 @@ def frontier(c_a: np.ndarray, c_b: np.ndarray, k_a: float, k_b: float, lo: np.nd
     total = loss_b + gain_a
     ratio = np.divide(loss_b, total, out=np.zeros_like(total), where=total > 0)
     order = opposed[np.argsort(ratio, kind="stable")]
-    points = [(c_a @ x + k_a, c_b @ x + k_b)]
+    points = [(ordered_dot(c_a, x) + k_a, ordered_dot(c_b, x) + k_b)]
     for j in order:
         x[j] = a_pick[j]
-        points.append((c_a @ x + k_a, c_b @ x + k_b))
+        points.append((ordered_dot(c_a, x) + k_a, ordered_dot(c_b, x) + k_b))
     return np.array(points)
 
 

@@ -9,6 +9,11 @@ box of issue ranges its extremes lie at corners and are found exactly, so the ut
 is affine too and lies in [0, 1] for every package. This module is the one place that computes it:
 :class:`LinearPayoff` for one world (config compilation, metrics, figures) and :class:`BatchUtility`
 for the B worlds of a batch (the agents, ratification).
+
+A payoff of one package, ``a @ x``, is summed issue by issue in order (:func:`ordered_dot`), never by the BLAS
+dot product: how that adds a short vector depends on the processor (on one with AVX-512 it fuses the multiply and
+the add, and a quarter of the sums differ in the last bit), and one world's numbers must be those of the many
+worlds computed at once from arrays, which add in order.
 """
 
 from __future__ import annotations
@@ -19,7 +24,19 @@ import numpy as np
 
 from sim.domain.outcome_space import OutcomeSpace
 
-__all__ = ["BatchUtility", "LinearPayoff"]
+__all__ = ["BatchUtility", "LinearPayoff", "ordered_dot"]
+
+
+def ordered_dot(x: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """``x @ a`` over the last axis (the issues), the products added in issue order: ``x[..., 0] * a[..., 0] +
+    x[..., 1] * a[..., 1] + ...``, the same numbers on every processor and for one package as for many."""
+    x, a = np.asarray(x, dtype=float), np.asarray(a, dtype=float)
+    if x.shape[-1] == 0:  # no issue: the payoff is its constant
+        return np.zeros(np.broadcast_shapes(x.shape, a.shape)[:-1])[()]
+    total = x[..., 0] * a[..., 0]
+    for k in range(1, x.shape[-1]):
+        total = total + x[..., k] * a[..., k]
+    return total
 
 
 @dataclass(frozen=True)
@@ -49,7 +66,7 @@ class LinearPayoff:
 
     def payoff(self, x: np.ndarray) -> np.ndarray:
         """Payoff of package(s) ``x``."""
-        return x @ self.a + self.b
+        return ordered_dot(x, self.a) + self.b
 
     def utility(self, x: np.ndarray) -> np.ndarray:
         """Normalised utility of package(s) ``x`` in [0, 1]."""

@@ -57,7 +57,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim.domain.outcome_space import Issue, OutcomeSpace
-from sim.domain.utility import LinearPayoff
+from sim.domain.utility import LinearPayoff, ordered_dot
 
 __all__ = [
     "FLOWS",
@@ -84,8 +84,12 @@ def volume_share(t_pp: np.ndarray | float, elasticity: float, pass_through: floa
     """Share of a flow left at a tariff of ``t_pp`` pp: ``(1 + phi t/100) ** -elasticity`` (1 at no tariff).
 
     The buyers' price rises by the passed-through part of the tariff, ``phi t/100``; the flow falls with it.
+
+    The power is always NumPy's array function, for one world as for many: a scalar's ``**`` is the C library's
+    ``pow``, which differs from the array function in the last bit on a processor where NumPy uses its own vector
+    ``pow`` (AVX-512: about one value in 18), so one world's compile and the layout of many would disagree there.
     """
-    return (1.0 + pass_through * np.asarray(t_pp, dtype=float) / 100.0) ** (-elasticity)
+    return np.power(1.0 + pass_through * np.asarray(t_pp, dtype=float) / 100.0, -elasticity)
 
 
 @dataclass(frozen=True)
@@ -222,7 +226,7 @@ class TradeModel:
         """Both parties' exact payoffs (USD bn/yr) of package(s), volumes and all."""
         x = np.asarray(packages, dtype=float)
         a, b, rests = self._parts()
-        out = {p: x @ a[p] + b[p] for p in a}
+        out = {p: ordered_dot(x, a[p]) + b[p] for p in a}
         for k, share, rest in rests:
             s_k = share(x[..., k])
             for p, r in rest.items():
