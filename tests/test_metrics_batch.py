@@ -10,7 +10,7 @@ import pytest
 from sim.domain import bargaining_batch
 from sim.domain.bargaining import distance_to_polyline, frontier, kalai_point, nash_point, rational_part
 from sim.domain.bargaining_batch import all_distinct, kalai_points, nash_points, polyline_distances, rational_parts
-from sim.domain.utility import normalised
+from sim.domain.utility import LinearPayoff, normalised, ordered_dot
 from sim.run import bargaining_columns as columns_module
 from sim.run.bargaining_columns import bargaining_columns
 
@@ -262,3 +262,21 @@ def test_all_distinct_compares_as_equality_does():
         values = rng.choice(pool, size=rng.integers(0, 6))
         pairs = [(i, j) for i in range(len(values)) for j in range(i + 1, len(values))]
         assert all_distinct(values) == (not any(values[i] == values[j] for i, j in pairs)), values
+
+
+@pytest.mark.parametrize("issues", [1, 2, 5, 9, 33])
+def test_a_package_s_payoff_adds_its_issues_in_order_on_every_processor(issues):
+    # by hand: Python floats, one product and one sum at a time, issue by issue (IEEE double like NumPy's
+    # elementwise operations); the BLAS dot product fuses or reorders these on some processors (AVX-512)
+    rng = np.random.default_rng(issues)
+    x, a = rng.normal(size=(300, issues)), rng.normal(size=(300, issues)) * 10.0 ** rng.integers(-3, 4, (300, issues))
+    by_hand = []
+    for row_x, row_a in zip(x.tolist(), a.tolist(), strict=True):
+        total = row_x[0] * row_a[0]
+        for xi, ai in zip(row_x[1:], row_a[1:], strict=True):
+            total = total + xi * ai
+        by_hand.append(total)
+    assert np.array_equal(ordered_dot(x, a), np.array(by_hand))  # many packages at once
+    assert [ordered_dot(x[i], a[i]) for i in range(len(x))] == by_hand  # one at a time
+    payoff = LinearPayoff(a=a[0], b=0.5, p_min=-1.0, p_max=1.0)
+    assert payoff.payoff(x[0]) == by_hand[0] + 0.5
