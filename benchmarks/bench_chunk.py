@@ -3,21 +3,24 @@
 Usage: python benchmarks/bench_chunk.py [--worlds 60000] [--chunk-size 10000]
 
 Where an ensemble's extra time goes in the workers: each chunk of the plan is cut into its task, pickled and
-unpickled (as the pool sends it), and then put through :func:`sim.run.runner.run_chunk`'s steps in turn: the
-inputs laid out from the plan's recipe, the worlds' inputs taken, the coordinate columns typed (an ensemble's
-drawn columns and constraints' texts are made here), the point keys and seeds, the play, the bargaining metrics,
-and the part's Arrow table, pickled and unpickled (as the pool returns it). Milliseconds per chunk, the mean over
-all chunks but the first (a warm-up), in this one process, with the workers' allocator settings when this script
-is started with them (``MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=268435456``, as
-``sim.run.workers.REUSED_MEMORY`` sets them for the workers). The two workloads are those of
-``bench_sweep.py --ensemble``. Timings are whatever this machine gives; never assert them in a test.
+unpickled (as the pool sends it), and then put through :func:`sim.run.runner.run_chunk`'s steps in turn: the inputs
+laid out from the plan's recipe, the worlds' inputs taken, the coordinate columns typed (an ensemble's drawn
+columns and constraints' texts are made here), the point keys and seeds, the play, the bargaining metrics, and the
+part's Arrow table, written as the worker writes its part (Parquet, digest, file), pickled and unpickled (as the
+pool returns it). Milliseconds per chunk, the mean over all chunks but the first (a warm-up), in this one process,
+with the workers' allocator settings when this script is started with them (``MALLOC_MMAP_THRESHOLD_=33554432
+MALLOC_TRIM_THRESHOLD_=268435456``, as ``sim.run.workers.REUSED_MEMORY`` sets them for the workers). The two
+workloads are those of ``bench_sweep.py --ensemble``.
+Timings are whatever this machine gives; never assert them in a test.
 """
 
 from __future__ import annotations
 
 import argparse
 import pickle
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 from hydra import compose, initialize_config_dir
@@ -30,12 +33,12 @@ from sim.run.bargaining_columns import bargaining_columns
 from sim.run.columns import field_metadata, plain_drawn, table_entries
 from sim.run.play import play
 from sim.run.runner import _task, _typed, make_chunks, outcome_columns
-from sim.run.store import part_table
+from sim.run.store import part_table, write_part
 
 COMMON = ["run.record_rounds=none", "run.common_random_numbers=false"]
 
 
-def _steps(the_plan, chunk, fields) -> dict[str, float]:
+def _steps(the_plan, chunk, fields, out_dir: Path) -> dict[str, float]:
     """One chunk's steps, in seconds each, and the task's and the table's pickled sizes (in bytes)."""
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
@@ -67,6 +70,8 @@ def _steps(the_plan, chunk, fields) -> dict[str, float]:
     step("bargaining metrics")
     table = part_table(outcome_columns(task, seeds, coords, result), fields["outcomes"])
     step("part table")
+    write_part(out_dir, "outcomes", task.index, table)  # as the worker writes it: Parquet, its digest, the file
+    step("part written")
     sent = pickle.dumps(table)
     pickle.loads(sent)
     step("table pickled and unpickled")
@@ -80,8 +85,10 @@ def workload(overrides: list[str]) -> dict[str, float]:
     the_plan = plan(cfg)
     fields = {table: plain_drawn(field_metadata(entries), the_plan) for table, entries in table_entries(the_plan).items()}
     chunks = make_chunks(the_plan)
-    _steps(the_plan, chunks[0], fields)  # warm-up
-    runs = [_steps(the_plan, chunk, fields) for chunk in chunks[1:]]
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "outcomes").mkdir()
+        _steps(the_plan, chunks[0], fields, Path(tmp))  # warm-up
+        runs = [_steps(the_plan, chunk, fields, Path(tmp)) for chunk in chunks[1:]]
     return {key: float(np.mean([run[key] for run in runs])) for key in runs[0]}
 
 
