@@ -164,3 +164,22 @@ def test_a_world_s_offer_does_not_depend_on_a_batch_mate_being_scaled_back():
     with_mate = _scale_back(offer, base, np.array([True, False]), np.ones(2), np.full(2, 0.5))
     assert alone.tobytes() == offer[1:].tobytes() and with_mate[1].tobytes() == offer[1].tobytes()
     assert with_mate[0].tolist() == [0.7 + 0.5 * (0.1 - 0.7), 25.0 + 0.5 * (2.0 - 25.0)]  # halfway back
+
+
+@pytest.mark.parametrize("case", ["opponents", "ensemble"])
+def test_a_world_alone_plays_as_in_a_batch(case):
+    # every world in a chunk of its own against the same worlds in one chunk: the same outcomes bit for bit (the
+    # Bayesian opponent model's matrix products once gave a batch of one other last bits than a batch of many)
+    overrides = [o for o in CASES[case] if not o.startswith(("run.seeds", "run.chunk_size", "sweep.sample.n"))]
+    size = ["run.seeds=40"] if case == "opponents" else ["sweep.sample.n=40", "run.seeds=1"]
+    together = _chunk_results([*overrides, *size, "run.chunk_size=40"])
+    alone = _chunk_results([*overrides, *size, "run.chunk_size=1"])
+    assert len(together) == 1 and len(alone) == 40
+    for key, column in together[0][0].items():
+        joined = np.concatenate([out[key] for out, _ in alone])
+        assert np.array_equal(joined, column, equal_nan=column.dtype.kind == "f"), key
+    rounds = together[0][1]
+    order = np.lexsort((rounds["round"], rounds["world"]))
+    for key, column in rounds.items():  # every offer, in world order (a chunk's recorded rounds: round by round)
+        joined = np.concatenate([r[key] for _, r in alone])
+        assert np.array_equal(joined, column[order], equal_nan=column.dtype.kind == "f"), key

@@ -255,7 +255,9 @@ class BayesianModel(_LearnedWeights):
         b, n = offer.shape
         k = len(self._hypotheses)
         c_h = (self._sign * self._per_unit())[:, None, :] * self._hypotheses[None]  # (B, K, n): its utility under h
-        kept = self._position(offer) @ self._hypotheses.T  # (B, K): its utility of the offer under h
+        # (B, K): its utility of the offer under h. einsum, not the BLAS product: each world's sums the same numbers
+        # in a batch of one as in a batch of thousands (a chunk's last world alone differed in the last bit)
+        kept = np.einsum("bn,kn->bk", self._position(offer), self._hypotheses)
         mine = self.me.utility.a / self.me.utility.span[:, None]  # (B, n)
         ideal = np.where(self._sign > 0, self._hi, self._lo) * np.ones((b, 1))
         lo, hi = self._lo, self._hi
@@ -266,8 +268,9 @@ class BayesianModel(_LearnedWeights):
         regret = np.maximum(((best_for_me.reshape(b, k, n) - offer[:, None, :]) * mine[:, None, :]).sum(axis=2), 0)
         self._log_post -= np.reshape(self.rationality, (-1, 1)) * regret
         self._log_post -= self._log_post.max(axis=1, keepdims=True)
-
-    def _importance(self):
         p = np.exp(self._log_post)
         p /= p.sum(axis=1, keepdims=True)
-        return p @ self._hypotheses
+        self._mean = np.einsum("bk,kn->bn", p, self._hypotheses)  # the posterior mean, until the next offer
+
+    def _importance(self):
+        return self._mean
