@@ -77,12 +77,31 @@ def arm_forkserver() -> None:
     if pid is None or os.getppid() != pid:
         return  # not a fork server started by :func:`sim.run.workers.start`
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle (no traceback here)
+    sys.excepthook = _quiet_when_the_run_is_gone(sys.excepthook)  # the server's forks report through it
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked while the server started
     if main_thread:
         parent_death_signal()
         if os.getppid() != pid:  # the main process died before the request: nobody is left to serve
             os._exit(1)
+
+
+def _quiet_when_the_run_is_gone(report):
+    """The fork server's ``sys.excepthook``, which a worker that fails to start calls: ``report``, except for a
+    worker forked as the run stopped, which finds the semaphores its process object names already released by
+    the main process (``FileNotFoundError`` while ``multiprocessing.synchronize`` rebuilds them). That worker
+    ends without a traceback: the main process has said the run was interrupted, and nobody would collect it."""
+
+    def hook(kind, value, tb) -> None:
+        frames, at = [], tb
+        while at is not None:
+            frames.append((os.path.basename(at.tb_frame.f_code.co_filename), at.tb_frame.f_code.co_name))
+            at = at.tb_next
+        if issubclass(kind, FileNotFoundError) and ("synchronize.py", "__setstate__") in frames:
+            return
+        report(kind, value, tb)
+
+    return hook
 
 
 def arm_worker() -> None:
