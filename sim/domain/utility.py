@@ -11,9 +11,9 @@ is affine too and lies in [0, 1] for every package. This module is the one place
 for the B worlds of a batch (the agents, ratification).
 
 A payoff of one package, ``a @ x``, is summed issue by issue in order (:func:`ordered_dot`), never by the BLAS
-dot product: how that adds a short vector depends on the processor (on one with AVX-512 it fuses the multiply and
-the add, and a quarter of the sums differ in the last bit), and one world's numbers must be those of the many
-worlds computed at once from arrays, which add in order.
+dot product: how that adds a short vector depends on the processor (OpenBLAS's AVX-512 kernel fuses the multiply
+and the add: a quarter to a half of the sums over 2 to 9 issues differ in the last bit), and one world's numbers
+must be those that the plan's layout and the batched frontier compute for many worlds at once, adding in order.
 """
 
 from __future__ import annotations
@@ -28,9 +28,12 @@ __all__ = ["BatchUtility", "LinearPayoff", "ordered_dot"]
 
 
 def ordered_dot(x: np.ndarray, a: np.ndarray) -> np.ndarray:
-    """``x @ a`` over the last axis (the issues), the products added in issue order: ``x[..., 0] * a[..., 0] +
-    x[..., 1] * a[..., 1] + ...``, the same numbers on every processor and for one package as for many."""
+    """The sum over the last axis (the issues) of ``x * a``, broadcast, the products added in issue order:
+    ``x[..., 0] * a[..., 0] + x[..., 1] * a[..., 1] + ...`` (not a matrix product), the same numbers on every
+    processor and for one package as for many."""
     x, a = np.asarray(x, dtype=float), np.asarray(a, dtype=float)
+    if x.shape[-1:] != a.shape[-1:]:
+        raise ValueError(f"ordered_dot: {x.shape[-1:]} and {a.shape[-1:]} issues")
     if x.shape[-1] == 0:  # no issue: the payoff is its constant
         return np.zeros(np.broadcast_shapes(x.shape, a.shape)[:-1])[()]
     total = x[..., 0] * a[..., 0]
