@@ -168,8 +168,9 @@ def test_a_world_s_offer_does_not_depend_on_a_batch_mate_being_scaled_back():
 
 @pytest.mark.parametrize("case", ["opponents", "ensemble"])
 def test_a_world_alone_plays_as_in_a_batch(case):
-    # every world in a chunk of its own against the same worlds in one chunk: the same outcomes bit for bit (the
-    # Bayesian opponent model's matrix products once gave a batch of one other last bits than a batch of many)
+    # every world in a chunk of its own (a batch of one, where a BLAS product takes another path) against the same
+    # worlds in one chunk: the same outcomes and offers bit for bit. (The Bayesian model's products once gave a
+    # world alone other last bits, which changed no offer here: tests/test_tradeoffs.py compares the beliefs.)
     overrides = [o for o in CASES[case] if not o.startswith(("run.seeds", "run.chunk_size", "sweep.sample.n"))]
     size = ["run.seeds=40"] if case == "opponents" else ["sweep.sample.n=40", "run.seeds=1"]
     together = _chunk_results([*overrides, *size, "run.chunk_size=40"])

@@ -255,8 +255,8 @@ class BayesianModel(_LearnedWeights):
         b, n = offer.shape
         k = len(self._hypotheses)
         c_h = (self._sign * self._per_unit())[:, None, :] * self._hypotheses[None]  # (B, K, n): its utility under h
-        # (B, K): its utility of the offer under h. einsum, not the BLAS product: each world's sums the same numbers
-        # in a batch of one as in a batch of thousands (a chunk's last world alone differed in the last bit)
+        # (B, K): its utility of the offer under h. einsum, not the BLAS product: each world's sums are the same
+        # numbers in a batch of one as in a batch of thousands (a chunk's last world alone differed in the last bit)
         kept = np.einsum("bn,kn->bk", self._position(offer), self._hypotheses)
         mine = self.me.utility.a / self.me.utility.span[:, None]  # (B, n)
         ideal = np.where(self._sign > 0, self._hi, self._lo) * np.ones((b, 1))
