@@ -83,7 +83,8 @@ def workload(overrides: list[str]) -> dict[str, float]:
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         cfg = compose(config_name="config", overrides=[*COMMON, *overrides])
     the_plan = plan(cfg)
-    fields = {table: plain_drawn(field_metadata(entries), the_plan) for table, entries in table_entries(the_plan).items()}
+    fields = {table: plain_drawn(field_metadata(entries), the_plan)
+              for table, entries in table_entries(the_plan).items()}
     chunks = make_chunks(the_plan)
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "outcomes").mkdir()
@@ -108,7 +109,8 @@ def main() -> None:
         else:
             print(f"  {key:34s} {prior[key] * 1e3:8.2f} / {default[key] * 1e3:8.2f}")
     steps = [key for key in prior if not key.endswith("bytes")]
-    print(f"  {'all steps':34s} {sum(prior[k] for k in steps) * 1e3:8.2f} / {sum(default[k] for k in steps) * 1e3:8.2f}")
+    total = {name: sum(run[k] for k in steps) * 1e3 for name, run in (("prior", prior), ("default", default))}
+    print(f"  {'all steps':34s} {total['prior']:8.2f} / {total['default']:8.2f}")
 
 
 if __name__ == "__main__":

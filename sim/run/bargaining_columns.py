@@ -72,8 +72,8 @@ def _frontier_groups(point_inputs: WorldInputs, n_points: int) -> tuple[np.ndarr
     weights = np.linspace(1.0, 2.0, sum(part.shape[1] for part in parts))
     edges = np.cumsum([0] + [part.shape[1] for part in parts])
     with np.errstate(all="ignore"):
-        digest = sum(ordered_dot(part, weights[start:end]) for part, start, end in zip(parts, edges[:-1], edges[1:],
-                                                                                       strict=True))
+        terms = zip(parts, edges[:-1], edges[1:], strict=True)
+        digest = sum(ordered_dot(part, weights[start:end]) for part, start, end in terms)
     if all_distinct(digest):
         return None, None
     _, first, group = np.unique(np.column_stack(parts), axis=0, return_index=True, return_inverse=True)
