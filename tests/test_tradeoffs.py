@@ -12,7 +12,7 @@ import pytest
 from scipy.optimize import linprog
 
 from sim.config import plan
-from sim.domain.tradeoff import tradeoff_package
+from sim.domain.tradeoff import Tradeoffs, tradeoff_package
 from sim.engine.acceptance import ACCombi, ACConst, ACNext, ACTime
 from sim.engine.opponent import BayesianModel, FrequencyModel
 from sim.engine.streams import RandomStreams
@@ -50,6 +50,33 @@ def test_tradeoff_offer_beats_every_package_of_a_discrete_grid():
     for b in range(len(x)):
         feasible = grid[grid @ c_me[b] >= u_best[b] - budget[b] - 1e-12]
         assert c_other[b] @ x[b] >= (feasible @ c_other[b]).max() - 1e-9
+
+
+def test_one_knapsack_order_serves_every_budget():
+    """Sorted once and asked at budgets from none to all of one's room, against scipy's LP solver at each."""
+    c_me, c_other, lo, hi, best, u_best, _ = _instance(3, 40, 5)
+    room = u_best - np.minimum(c_me * lo, c_me * hi).sum(axis=1)
+    tradeoffs = Tradeoffs(c_me, c_other, lo, hi, best)
+    for share in (0.0, 0.3, 0.7, 1.0):
+        x = tradeoffs.at(share * room)
+        for b in range(len(x)):
+            res = linprog(-c_other[b], A_ub=[-c_me[b]], b_ub=[-(u_best[b] - share * room[b])], bounds=list(zip(lo, hi)))
+            assert c_other[b] @ x[b] == pytest.approx(-res.fun, abs=1e-9)
+            assert c_me[b] @ x[b] >= u_best[b] - share * room[b] - 1e-9
+
+
+def test_a_knapsack_order_is_kept_only_for_the_same_arguments_bit_for_bit():
+    """Equal copies keep it; one number a bit larger, a zero of the other sign, fewer worlds or a firmness do not."""
+    c_me, c_other, lo, hi, best, _, _ = _instance(4, 40, 5)
+    best[3, 1] = 0.0
+    kept = Tradeoffs(c_me, c_other, lo, hi, best)
+    assert Tradeoffs.reuse(kept, c_me.copy(), c_other.copy(), lo.copy(), hi.copy(), best.copy()) is kept
+    larger, signed = best.copy(), best.copy()
+    larger[7, 2] = np.nextafter(larger[7, 2], np.inf)
+    signed[3, 1] = -0.0
+    for changed in ((c_me, c_other, lo, hi, larger), (c_me, c_other, lo, hi, signed),
+                    (c_me[:30], c_other[:30], lo, hi, best[:30]), (c_me, c_other, lo, hi, best, np.ones_like(best))):
+        assert Tradeoffs.reuse(kept, *changed) is not kept
 
 
 def test_per_issue_concession_follows_each_issues_own_exponent():

@@ -22,14 +22,17 @@ would be otherwise (after every issue whose ratio is less than ``e_j`` times sma
 utility to oneself. With every ``e_j = 1`` it is the programme above.
 
 :func:`tradeoff_package` computes it for B worlds at once (each with its own coefficients, bounds and
-target) with array operations only: a sort and a cumulative sum along the issue axis.
+target) with array operations only: a sort and a cumulative sum along the issue axis. The sort depends on the
+coefficients, the box and the firmness, not on the budget: :class:`Tradeoffs` sorts once and gives the packages at
+any budget, which is what a party asking every round with unchanged beliefs (its no-deal check), or at 41 budgets
+at once (Nice Tit-for-Tat's Nash point), needs.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["tradeoff_package"]
+__all__ = ["Tradeoffs", "tradeoff_package"]
 
 
 def tradeoff_package(c_me: np.ndarray, c_other: np.ndarray, lo: np.ndarray, hi: np.ndarray, best: np.ndarray,
@@ -50,26 +53,66 @@ def tradeoff_package(c_me: np.ndarray, c_other: np.ndarray, lo: np.ndarray, hi: 
         The packages, ``(B, n)``: worth ``u(best) - budget`` to oneself when the budget can be spent on
         issues the other side values, and the best such package for the other side.
     """
-    lo, hi = np.broadcast_to(lo, best.shape), np.broadcast_to(hi, best.shape)
-    target = np.where(c_other > 0, hi, np.where(c_other < 0, lo, best))  # the other side's preferred bound
-    delta = target - best
-    loss = -c_me * delta  # >= 0: one's utility lost by moving the issue all the way
-    gain = c_other * delta  # >= 0: the other side's gain
-    movable = gain > 0
-    loss = np.where(movable, np.maximum(loss, 0.0), 0.0)
-    # most gain per unit of loss first; free moves (no loss) first of all
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        ratio = np.where(movable, np.where(loss > 0, gain / loss, np.inf), -np.inf)
-    if firmness is not None:
-        ratio = np.where(np.isfinite(ratio), ratio / firmness, ratio)
-    order = np.argsort(-ratio, axis=1, kind="stable")
-    sorted_loss = np.take_along_axis(loss, order, axis=1)
-    spent_before = np.cumsum(sorted_loss, axis=1) - sorted_loss
-    room = np.maximum(budget, 0.0)[:, None] - spent_before
-    # a loss so small that room / loss overflows: the whole move fits (inf, clipped to 1)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        share_sorted = np.where(sorted_loss > 0, np.clip(room / sorted_loss, 0.0, 1.0), 1.0)
-    share = np.empty_like(share_sorted)
-    np.put_along_axis(share, order, share_sorted, axis=1)
-    share = np.where(movable, share, 0.0)
-    return best + share * delta
+    return Tradeoffs(c_me, c_other, lo, hi, best, firmness).at(budget)
+
+
+class Tradeoffs:
+    """The trade-off packages of B worlds for given coefficients, box and firmness, at any budget.
+
+    The knapsack's order (which issue is given way first) is sorted once, here; :meth:`at` then spends a budget
+    along it. ``Tradeoffs(...).at(budget)`` is :func:`tradeoff_package`, the same operations on the same numbers.
+    Arguments as :func:`tradeoff_package`'s, less the budget.
+    """
+
+    def __init__(self, c_me: np.ndarray, c_other: np.ndarray, lo: np.ndarray, hi: np.ndarray, best: np.ndarray,
+                 firmness: np.ndarray | None = None) -> None:
+        self.given = tuple(None if a is None else np.array(a, dtype=float) for a in (c_me, c_other, lo, hi, best,
+                                                                                   firmness))
+        lo, hi = np.broadcast_to(lo, best.shape), np.broadcast_to(hi, best.shape)
+        target = np.where(c_other > 0, hi, np.where(c_other < 0, lo, best))  # the other side's preferred bound
+        delta = target - best
+        loss = -c_me * delta  # >= 0: one's utility lost by moving the issue all the way
+        gain = c_other * delta  # >= 0: the other side's gain
+        movable = gain > 0
+        loss = np.where(movable, np.maximum(loss, 0.0), 0.0)
+        # most gain per unit of loss first; free moves (no loss) first of all
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            ratio = np.where(movable, np.where(loss > 0, gain / loss, np.inf), -np.inf)
+        if firmness is not None:
+            ratio = np.where(np.isfinite(ratio), ratio / firmness, ratio)
+        order = np.argsort(-ratio, axis=1, kind="stable")
+        self.sorted_loss = np.take_along_axis(loss, order, axis=1)
+        self.spent_before = np.cumsum(self.sorted_loss, axis=1) - self.sorted_loss
+        self.back = np.argsort(order, axis=1)  # the sorted issues put back in their own order
+        self.best, self.delta, self.movable = self.given[4], delta, movable
+
+    def at(self, budget: np.ndarray) -> np.ndarray:
+        """The packages at ``budget``, ``(B,)``: what :func:`tradeoff_package` returns for it, ``(B, n)``."""
+        room = np.maximum(budget, 0.0)[:, None] - self.spent_before
+        # a loss so small that room / loss overflows: the whole move fits (inf, clipped to 1)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            share_sorted = np.where(self.sorted_loss > 0, np.clip(room / self.sorted_loss, 0.0, 1.0), 1.0)
+        share = np.where(self.movable, np.take_along_axis(share_sorted, self.back, axis=1), 0.0)
+        return self.best + share * self.delta
+
+    def holds(self, c_me: np.ndarray, c_other: np.ndarray, lo: np.ndarray, hi: np.ndarray, best: np.ndarray,
+              firmness: np.ndarray | None = None) -> bool:
+        """Whether these are the arguments it was made with, bit for bit (so :meth:`at` gives their packages)."""
+        return all(_same_bits(a, b) for a, b in zip(self.given, (c_me, c_other, lo, hi, best, firmness), strict=True))
+
+    @classmethod
+    def reuse(cls, kept: Tradeoffs | None, c_me: np.ndarray, c_other: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+              best: np.ndarray, firmness: np.ndarray | None = None) -> Tradeoffs:
+        """``kept`` when it was made with these arguments (a party's beliefs unchanged since), else a new one."""
+        if kept is not None and kept.holds(c_me, c_other, lo, hi, best, firmness):
+            return kept
+        return cls(c_me, c_other, lo, hi, best, firmness)
+
+
+def _same_bits(kept: np.ndarray | None, now: np.ndarray | None) -> bool:
+    """Whether ``now`` holds the same float64 numbers as ``kept``, bit for bit (0.0 and -0.0 differ)."""
+    if kept is None or now is None:
+        return kept is None and now is None
+    now = np.asarray(now)
+    return (now.dtype == np.float64 and now.shape == kept.shape
+            and np.array_equal(now.view(np.int64), kept.view(np.int64)))

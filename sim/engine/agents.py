@@ -24,7 +24,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from sim.domain.tradeoff import tradeoff_package
+from sim.domain.tradeoff import Tradeoffs
 from sim.engine.acceptance import EPS
 from sim.engine.inputs import PartyInputs, PartySpec
 from sim.engine.codes import Response
@@ -103,6 +103,7 @@ class Negotiator(mesa.Agent):
         self.acceptance = spec.acceptance[1](**inputs.acceptance)
         self.opponent = spec.opponent[1](**inputs.opponent)
         self._planned: tuple[int, np.ndarray] | None = None  # (round, offer) worked out by respond()
+        self._no_deal_tradeoffs: Tradeoffs | None = None  # its no-deal check's knapsack order, while it holds
         self.last_offer = self.best.copy()
         self.other: Negotiator | None = None
 
@@ -281,7 +282,9 @@ class Negotiator(mesa.Agent):
         model = self.opponent
         budget = u_best - rv
         c_me = self.utility.a / self.utility.span[:, None]
-        x = tradeoff_package(c_me, model.believed_weights(), lo, hi, best, np.maximum(budget, 0.0))
+        # sorted again only when its beliefs or its box changed since the last round
+        self._no_deal_tradeoffs = Tradeoffs.reuse(self._no_deal_tradeoffs, c_me, model.believed_weights(), lo, hi, best)
+        x = self._no_deal_tradeoffs.at(np.maximum(budget, 0.0))
         return (budget < -EPS) | (model.utility(x) < model.believed_reservation(t) - EPS)
 
 

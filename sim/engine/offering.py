@@ -27,7 +27,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from sim.domain.tradeoff import tradeoff_package
+from sim.domain.tradeoff import Tradeoffs
 from sim.engine.acceptance import EPS
 
 __all__ = [
@@ -236,6 +236,7 @@ class TradeOff(TimeDependent):
     """
 
     PER_ISSUE: ClassVar = ()
+    _tradeoffs: Tradeoffs | None = None  # the knapsack order of its last offer, kept while its beliefs hold
 
     def target(self, me, t: int) -> np.ndarray:
         """The utility the side keeps in round ``t``, ``(B,)``."""
@@ -255,7 +256,9 @@ class TradeOff(TimeDependent):
         lo, hi, best, u_best = me.believed_common_box()
         target = np.minimum(np.maximum(self.target(me, t), np.minimum(me.reservation(t), u_best)), u_best)
         c_me, c_other = self._coefficients(me)
-        return tradeoff_package(c_me, c_other, lo, hi, best, u_best - target, me.firmness)
+        # sorted again only when its beliefs or its box changed since its last offer
+        self._tradeoffs = Tradeoffs.reuse(self._tradeoffs, c_me, c_other, lo, hi, best, me.firmness)
+        return self._tradeoffs.at(u_best - target)
 
 
 
@@ -291,9 +294,10 @@ class NiceTitForTat(TradeOff):
         d_me, d_other = np.minimum(me.reservation(t), u_best), model.believed_reservation(t)
         best_value = np.full(me.n_worlds, -np.inf)
         best_u, best_o = d_me.copy(), np.full(me.n_worlds, np.nan)
+        tradeoffs = Tradeoffs(c_me, c_other, lo, hi, best, me.firmness)  # one knapsack order for every level
         for level in np.linspace(0.0, 1.0, self.LEVELS):
             u_me = d_me + level * (u_best - d_me)
-            x = tradeoff_package(c_me, c_other, lo, hi, best, u_best - u_me, me.firmness)
+            x = tradeoffs.at(u_best - u_me)
             u_other = model.utility(x)
             if level == 0.0:
                 best_o = u_other
