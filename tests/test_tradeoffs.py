@@ -79,6 +79,29 @@ def test_a_knapsack_order_is_kept_only_for_the_same_arguments_bit_for_bit():
         assert Tradeoffs.reuse(kept, *changed) is not kept
 
 
+def test_the_believed_common_box_is_worked_out_again_when_a_bound_is_replaced():
+    """Asked twice with the same bounds, the same box; with a red line of its own replaced by a narrower one, the box
+    narrows: the bounds clipped by hand, its ideal clipped into them."""
+    from tests.conftest import single_model
+
+    negotiator = single_model(seeds=4).negotiators[0]
+    first = negotiator.believed_common_box()
+    assert negotiator.believed_common_box() is first
+    other_lo, other_hi = negotiator.opponent.believed_bounds()
+    narrower = negotiator.red_hi.copy()
+    narrower[:, 0] = (negotiator.red_lo[:, 0] + negotiator.red_hi[:, 0]) / 2
+    negotiator.red_hi = narrower
+    lo, hi, best, u_best = negotiator.believed_common_box()
+    for b in range(4):
+        own_lo, own_hi = negotiator.red_lo[b], narrower[b]
+        both_lo, both_hi = np.maximum(own_lo, other_lo[b]), np.minimum(own_hi, other_hi[b])
+        meet = bool(np.all(both_lo <= both_hi))
+        np.testing.assert_array_equal(lo[b], both_lo if meet else own_lo)
+        np.testing.assert_array_equal(hi[b], both_hi if meet else own_hi)
+        np.testing.assert_array_equal(best[b], np.minimum(np.maximum(negotiator.best[b], lo[b]), hi[b]))
+    assert hi[0, 0] <= narrower[0, 0] and u_best[0] == negotiator.utility(best)[0]
+
+
 def test_per_issue_concession_follows_each_issues_own_exponent():
     """Linear (beta = 1) on every issue but quality at beta = 0.1, on the toy scenario of tests/test_schema.py:
     by hand, a's offers in round 3 of a 13-round deadline sit 2/12 of the way on every issue, and (2/12) ** 10

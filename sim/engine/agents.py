@@ -104,6 +104,7 @@ class Negotiator(mesa.Agent):
         self.opponent = spec.opponent[1](**inputs.opponent)
         self._planned: tuple[int, np.ndarray] | None = None  # (round, offer) worked out by respond()
         self._no_deal_tradeoffs: Tradeoffs | None = None  # its no-deal check's knapsack order, while it holds
+        self._common_box: tuple | None = None  # (the bounds it was made from, the believed common box)
         self.last_offer = self.best.copy()
         self.other: Negotiator | None = None
 
@@ -261,13 +262,19 @@ class Negotiator(mesa.Agent):
 
     def believed_common_box(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The packages it believes both sides may agree: its own bounds narrowed by the other side's stated red
-        lines (its own where the two do not overlap); its best package there and its utility."""
+        lines (its own where the two do not overlap); its best package there and its utility. Worked out again only
+        when one of the bounds or its ideal is another array than last time (they are replaced, never changed in
+        place), so not in every round of a party whose beliefs hold."""
         other_lo, other_hi = self.opponent.believed_bounds()
+        given = (self.red_lo, self.red_hi, other_lo, other_hi, self.best)
+        if self._common_box is not None and all(a is b for a, b in zip(self._common_box[0], given, strict=True)):
+            return self._common_box[1]  # the same bounds as last time (no code changes them in place)
         lo, hi = np.maximum(self.red_lo, other_lo), np.minimum(self.red_hi, other_hi)
         overlap = np.all(lo <= hi, axis=1, keepdims=True)
         lo, hi = np.where(overlap, lo, self.red_lo), np.where(overlap, hi, self.red_hi)
         best = np.clip(self.best, lo, hi)
-        return lo, hi, best, self.utility(best)
+        self._common_box = given, (lo, hi, best, self.utility(best))
+        return self._common_box[1]
 
     def _sees_no_deal(self, t: int, rv: np.ndarray) -> np.ndarray:
         """Whether, by its beliefs, no package gives both sides their reservation values in round ``t``.
