@@ -1,7 +1,7 @@
 """End-to-end sweep throughput against a plain NumPy lower bound of the same negotiation, and the main command.
 
 Usage: python benchmarks/bench_sweep.py [--negotiations 100000] [--workers 2] [--repeats 3] [--million]
-       [--issues] [--main] [--ensemble N] [--fan] [--design N] [--only]
+       [--cli N] [--issues] [--main] [--ensemble N] [--fan] [--design N] [--only]
 
 Reference workload: 5 issues (the four US tariffs and Japan's investment pledge), a 100-round
 deadline, Boulware (US) against Conceder (Japan), concession noise on. "End to end" is
@@ -25,7 +25,8 @@ How it is measured, so that a shared, noisy machine still gives a fair compariso
 
 ``--million`` also runs the 1,000,000-negotiation sweep through the command line
 (``python -m sim run``), as a child-subreaper so every descendant's CPU time and peak memory is
-counted, with a bound for the same million in pairs. ``--issues`` times the batched model per
+counted, with a bound for the same million in pairs; ``--cli N`` does the same for N negotiations (the target's
+200,000). ``--issues`` times the batched model per
 world-round at 2 and at 9 issues (interleaved pairs, ratio 9/2). ``--main`` times the main command
 ``python -m sim run +experiment=deadline_pressure`` as a whole (wall, CPU of all processes) and its
 phases in this process: imports, plan, simulate and write, summary, figures.
@@ -220,9 +221,8 @@ def _children() -> list[int]:
     return out
 
 
-def million(workers: int, repeats: int) -> None:
-    """The million-negotiation sweep through the command line, in pairs with the bound."""
-    n = 1_000_000
+def million(workers: int, repeats: int, n: int = 1_000_000) -> None:
+    """The reference sweep of ``n`` negotiations through the command line, in pairs with the bound."""
     cfg = config(n, workers)
     walls, cpus, rss, ratios, bound_rates = [], [], [], [], []
     for _ in range(repeats):
@@ -235,7 +235,7 @@ def million(workers: int, repeats: int) -> None:
         rss.append(peak)
         ratios.append(cpu / bound_cpu)
         bound_rates.append(n / bound_cpu)
-    print(f"1,000,000 negotiations, python -m sim run, {workers} workers ({repeats} pairs with the bound): "
+    print(f"{n:,} negotiations, python -m sim run, {workers} workers ({repeats} pairs with the bound): "
           f"wall {_spread(walls, '{:.1f}')} s; CPU of all processes {_spread(cpus, '{:.1f}')} s "
           f"({_spread([n / c for c in cpus])} negotiations per CPU second); peak RSS of the largest process "
           f"{_spread(rss)} MB; bound {_spread(bound_rates)} negotiations per CPU second; ratio "
@@ -463,6 +463,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3, help="interleaved pairs (or runs) per figure")
     parser.add_argument("--million", action="store_true", help="also run 1,000,000 negotiations via the CLI")
+    parser.add_argument("--cli", type=int, default=0, metavar="N",
+                        help="also run N negotiations of the reference workload via the CLI, against the bound")
     parser.add_argument("--issues", action="store_true", help="also time a world-round at 2 and at 9 issues")
     parser.add_argument("--main", action="store_true", help="also time the main command and its phases")
     parser.add_argument("--ensemble", type=int, default=0, metavar="N",
@@ -488,6 +490,8 @@ def main() -> None:
         main_command(args.repeats)
     if args.million:
         million(args.workers, args.repeats)
+    if args.cli:
+        million(args.workers, args.repeats, args.cli)
 
 
 if __name__ == "__main__":
