@@ -83,7 +83,7 @@ class Tradeoffs:
         order = np.argsort(-ratio, axis=1, kind="stable")
         self.sorted_loss = np.take_along_axis(loss, order, axis=1)
         self.spent_before = np.cumsum(self.sorted_loss, axis=1) - self.sorted_loss
-        self.back = np.argsort(order, axis=1)  # the sorted issues put back in their own order
+        self.order = order
         self.best, self.delta, self.movable = self.given[4], delta, movable
 
     def at(self, budget: np.ndarray) -> np.ndarray:
@@ -92,7 +92,9 @@ class Tradeoffs:
         # a loss so small that room / loss overflows: the whole move fits (inf, clipped to 1)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             share_sorted = np.where(self.sorted_loss > 0, np.clip(room / self.sorted_loss, 0.0, 1.0), 1.0)
-        share = np.where(self.movable, np.take_along_axis(share_sorted, self.back, axis=1), 0.0)
+        share = np.empty_like(share_sorted)
+        np.put_along_axis(share, self.order, share_sorted, axis=1)  # the sorted issues put back in their own order
+        share = np.where(self.movable, share, 0.0)
         return self.best + share * self.delta
 
     def holds(self, c_me: np.ndarray, c_other: np.ndarray, lo: np.ndarray, hi: np.ndarray, best: np.ndarray,
