@@ -13,6 +13,7 @@ from scipy.optimize import linprog
 
 from sim.config import plan
 from sim.domain.tradeoff import Tradeoffs, tradeoff_package
+from sim.domain.utility import BatchUtility
 from sim.engine.acceptance import ACCombi, ACConst, ACNext, ACTime
 from sim.engine.opponent import BayesianModel, FrequencyModel
 from sim.engine.streams import RandomStreams
@@ -102,6 +103,17 @@ def test_the_believed_common_box_is_worked_out_again_when_a_bound_is_replaced():
     assert hi[0, 0] <= narrower[0, 0] and u_best[0] == negotiator.utility(best)[0]
 
 
+def test_utility_per_unit_is_kept_until_its_coefficients_are_replaced():
+    """a / span by hand, the same array while a and span are, a new one for new coefficients."""
+    a, span = np.array([[2.0, -4.0], [1.0, 3.0]]), np.array([4.0, 2.0])
+    utility = BatchUtility(a, np.zeros(2), np.zeros(2), span)
+    first = utility.per_unit
+    np.testing.assert_array_equal(first, [[0.5, -1.0], [0.5, 1.5]])
+    assert utility.per_unit is first
+    utility.a = np.array([[6.0, 0.0], [1.0, 1.0]])
+    np.testing.assert_array_equal(utility.per_unit, [[1.5, 0.0], [0.5, 0.5]])
+
+
 def test_per_issue_concession_follows_each_issues_own_exponent():
     """Linear (beta = 1) on every issue but quality at beta = 0.1, on the toy scenario of tests/test_schema.py:
     by hand, a's offers in round 3 of a 13-round deadline sit 2/12 of the way on every issue, and (2/12) ** 10
@@ -153,7 +165,7 @@ def _learner(model_class, seeds=(1,), **params):
     n, b = len(TRUE_WEIGHTS), len(seeds)
     me = SimpleNamespace(n_worlds=b, index=0, box=(np.zeros(n), np.ones(n)), streams=RandomStreams(np.array(seeds)),
                          inputs=SimpleNamespace(belief_deadline_sd=np.zeros(b), belief_reservation_sd=np.zeros(b)),
-                         utility=SimpleNamespace(a=np.full((b, n), -1.0 / n), span=np.ones(b)),
+                         utility=BatchUtility(np.full((b, n), -1.0 / n), np.zeros(b), np.zeros(b), np.ones(b)),
                          other=SimpleNamespace(best=np.ones((b, n))))
     model = model_class(**{k: np.full(b, v) for k, v in params.items()})
     model.attach(me)

@@ -107,6 +107,16 @@ class BatchUtility:
         self.a, self.b, self.p_min = a, b, p_min
         self.span = p_max - p_min
 
+    @property
+    def per_unit(self) -> np.ndarray:
+        """Utility per unit of each issue, ``a / span``, ``(B, n)`` (what a trade-off weighs issues by). Made once
+        and kept while ``a`` and ``span`` are the same arrays (they are replaced, never changed in place; a batch's
+        compaction replaces them and this together)."""
+        kept = self.__dict__.get("_per_unit")
+        if kept is None or kept[0] is not self.a or kept[1] is not self.span:
+            kept = self._per_unit = (self.a, self.span, self.a / self.span[:, None])
+        return kept[2]
+
     def payoff(self, x: np.ndarray) -> np.ndarray:
         """Payoff of packages ``x``, one per world (``(B, n)`` -> ``(B,)``)."""
         return np.einsum("bn,bn->b", x, self.a) + self.b

@@ -288,7 +288,7 @@ class Negotiator(mesa.Agent):
         lo, hi, best, u_best = self.believed_common_box()
         model = self.opponent
         budget = u_best - rv
-        c_me = self.utility.a / self.utility.span[:, None]
+        c_me = self.utility.per_unit
         # sorted again only when its beliefs or its box changed since the last round
         self._no_deal_tradeoffs = Tradeoffs.reuse(self._no_deal_tradeoffs, c_me, model.believed_weights(), lo, hi, best)
         x = self._no_deal_tradeoffs.at(np.maximum(budget, 0.0))

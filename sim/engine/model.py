@@ -263,7 +263,7 @@ class NegotiationModel(mesa.Model):
         hi = np.maximum(lo, hi)
         t = self.deadlines.final_deadline
         rv_first, rv_second = first.reservation(t), second.reservation(t)
-        c_first, c_second = (n.utility.a / n.utility.span[:, None] for n in self.negotiators)
+        c_first, c_second = (n.utility.per_unit for n in self.negotiators)
         best_second = np.where(c_second > 0, hi, lo)
         budget = second.utility(best_second) - rv_second - 1e-9
         x = tradeoff_package(c_second, c_first, lo, hi, best_second, budget)

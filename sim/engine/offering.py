@@ -250,7 +250,7 @@ class TradeOff(TimeDependent):
     def _coefficients(me) -> tuple[np.ndarray, np.ndarray]:
         """Its own utility per unit of each issue, and the other side's as believed (the prior before any offer)."""
         model = me.opponent
-        return me.utility.a / me.utility.span[:, None], model.believed_weights()
+        return me.utility.per_unit, model.believed_weights()
 
     def package(self, me, t: int) -> np.ndarray:  # noqa: D102
         lo, hi, best, u_best = me.believed_common_box()

@@ -116,8 +116,7 @@ class OpponentModel:
 
     def weights(self) -> np.ndarray:
         """The other side's believed utility per unit of each issue, ``(B, n)`` (normalised utility)."""
-        other = self.me.other.utility
-        return other.a / other.span[:, None]
+        return self.me.other.utility.per_unit
 
     def believed_weights(self) -> np.ndarray:
         """:meth:`weights`, or a learning model's prior before it has seen an offer."""
@@ -258,7 +257,7 @@ class BayesianModel(_LearnedWeights):
         # (B, K): its utility of the offer under h. einsum, not the BLAS product: each world's sums are the same
         # numbers in a batch of one as in a batch of thousands (a chunk's last world alone differed in the last bit)
         kept = np.einsum("bn,kn->bk", self._position(offer), self._hypotheses)
-        mine = self.me.utility.a / self.me.utility.span[:, None]  # (B, n)
+        mine = self.me.utility.per_unit  # (B, n)
         ideal = np.where(self._sign > 0, self._hi, self._lo) * np.ones((b, 1))
         lo, hi = self._lo, self._hi
         if lo.ndim == 2:  # the worlds' own boxes, one per world and hypothesis
