@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["Tradeoffs", "tradeoff_package"]
+__all__ = ["Tradeoffs", "same_bits", "tradeoff_package"]
 
 
 def tradeoff_package(c_me: np.ndarray, c_other: np.ndarray, lo: np.ndarray, hi: np.ndarray, best: np.ndarray,
@@ -100,7 +100,7 @@ class Tradeoffs:
     def holds(self, c_me: np.ndarray, c_other: np.ndarray, lo: np.ndarray, hi: np.ndarray, best: np.ndarray,
               firmness: np.ndarray | None = None) -> bool:
         """Whether these are the arguments it was made with, bit for bit (so :meth:`at` gives their packages)."""
-        return all(_same_bits(a, b) for a, b in zip(self.given, (c_me, c_other, lo, hi, best, firmness), strict=True))
+        return all(same_bits(a, b) for a, b in zip(self.given, (c_me, c_other, lo, hi, best, firmness), strict=True))
 
     @classmethod
     def reuse(cls, kept: Tradeoffs | None, c_me: np.ndarray, c_other: np.ndarray, lo: np.ndarray, hi: np.ndarray,
@@ -111,8 +111,9 @@ class Tradeoffs:
         return cls(c_me, c_other, lo, hi, best, firmness)
 
 
-def _same_bits(kept: np.ndarray | None, now: np.ndarray | None) -> bool:
-    """Whether ``now`` holds the same float64 numbers as ``kept``, bit for bit (0.0 and -0.0 differ)."""
+def same_bits(kept: np.ndarray | None, now: np.ndarray | None) -> bool:
+    """Whether ``now`` holds the same float64 numbers as ``kept`` (a float64 copy kept by a cache), bit for bit (0.0
+    and -0.0 differ, a NaN equals the same NaN); another dtype never does."""
     if kept is None or now is None:
         return kept is None and now is None
     now = np.asarray(now)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from sim.domain.tradeoff import Tradeoffs
+from sim.domain.tradeoff import Tradeoffs, same_bits
 from sim.engine.acceptance import EPS
 from sim.engine.inputs import PartyInputs, PartySpec
 from sim.engine.codes import Response
@@ -104,7 +104,7 @@ class Negotiator(mesa.Agent):
         self.opponent = spec.opponent[1](**inputs.opponent)
         self._planned: tuple[int, np.ndarray] | None = None  # (round, offer) worked out by respond()
         self._no_deal_tradeoffs: Tradeoffs | None = None  # its no-deal check's knapsack order, while it holds
-        self._common_box: tuple | None = None  # (the bounds it was made from, the believed common box)
+        self._common_box: tuple | None = None  # (copies of the bounds it was made from, the believed common box)
         self.last_offer = self.best.copy()
         self.other: Negotiator | None = None
 
@@ -262,19 +262,27 @@ class Negotiator(mesa.Agent):
 
     def believed_common_box(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The packages it believes both sides may agree: its own bounds narrowed by the other side's stated red
-        lines (its own where the two do not overlap); its best package there and its utility. Worked out again only
-        when one of the bounds or its ideal is another array than last time (they are replaced, never changed in
-        place), so not in every round of a party whose beliefs hold."""
+        lines (its own where the two do not overlap); its best package there and its utility.
+
+        Worked out again only when a bound or its ideal holds other numbers than last time (compared bit for bit
+        with copies, so an opponent model that changes its stated bounds in place is seen), so not in every round
+        of a party whose beliefs hold. Its own utility function never changes during a run. The arrays returned
+        are shared between rounds and read-only.
+        """
         other_lo, other_hi = self.opponent.believed_bounds()
         given = (self.red_lo, self.red_hi, other_lo, other_hi, self.best)
-        if self._common_box is not None and all(a is b for a, b in zip(self._common_box[0], given, strict=True)):
-            return self._common_box[1]  # the same bounds as last time (no code changes them in place)
+        kept = self._common_box
+        if kept is not None and all(same_bits(a, b) for a, b in zip(kept[0], given, strict=True)):
+            return kept[1]
         lo, hi = np.maximum(self.red_lo, other_lo), np.minimum(self.red_hi, other_hi)
         overlap = np.all(lo <= hi, axis=1, keepdims=True)
         lo, hi = np.where(overlap, lo, self.red_lo), np.where(overlap, hi, self.red_hi)
         best = np.clip(self.best, lo, hi)
-        self._common_box = given, (lo, hi, best, self.utility(best))
-        return self._common_box[1]
+        box = (lo, hi, best, self.utility(best))
+        for array in box:
+            array.setflags(write=False)
+        self._common_box = tuple(np.array(a, dtype=float) for a in given), box
+        return box
 
     def _sees_no_deal(self, t: int, rv: np.ndarray) -> np.ndarray:
         """Whether, by its beliefs, no package gives both sides their reservation values in round ``t``.

@@ -294,7 +294,8 @@ class NiceTitForTat(TradeOff):
         d_me, d_other = np.minimum(me.reservation(t), u_best), model.believed_reservation(t)
         best_value = np.full(me.n_worlds, -np.inf)
         best_u, best_o = d_me.copy(), np.full(me.n_worlds, np.nan)
-        tradeoffs = Tradeoffs(c_me, c_other, lo, hi, best, me.firmness)  # one knapsack order for every level
+        # one knapsack order for every level, and for the offer made at the target found (package, the same beliefs)
+        tradeoffs = self._tradeoffs = Tradeoffs.reuse(self._tradeoffs, c_me, c_other, lo, hi, best, me.firmness)
         for level in np.linspace(0.0, 1.0, self.LEVELS):
             u_me = d_me + level * (u_best - d_me)
             x = tradeoffs.at(u_best - u_me)
