@@ -156,6 +156,8 @@ def test_utility_per_unit_is_kept_until_its_coefficients_are_replaced():
     first = utility.per_unit
     np.testing.assert_array_equal(first, [[0.5, -1.0], [0.5, 1.5]])
     assert utility.per_unit is first
+    with pytest.raises(ValueError, match="read-only"):
+        first[0, 0] = 1.0
     utility.a = np.array([[6.0, 0.0], [1.0, 1.0]])
     np.testing.assert_array_equal(utility.per_unit, [[1.5, 0.0], [0.5, 0.5]])
 

@@ -110,11 +110,13 @@ class BatchUtility:
     @property
     def per_unit(self) -> np.ndarray:
         """Utility per unit of each issue, ``a / span``, ``(B, n)`` (what a trade-off weighs issues by). Made once
-        and kept while ``a`` and ``span`` are the same arrays (they are replaced, never changed in place; a batch's
-        compaction replaces them and this together)."""
+        and kept while ``a`` and ``span`` are the same arrays (the engine replaces them, never changes them in place;
+        a batch's compaction replaces them and this together); read-only, since every caller shares it."""
         kept = self.__dict__.get("_per_unit")
         if kept is None or kept[0] is not self.a or kept[1] is not self.span:
-            kept = self._per_unit = (self.a, self.span, self.a / self.span[:, None])
+            per_unit = self.a / self.span[:, None]
+            per_unit.setflags(write=False)
+            kept = self._per_unit = (self.a, self.span, per_unit)
         return kept[2]
 
     def payoff(self, x: np.ndarray) -> np.ndarray:
