@@ -456,6 +456,17 @@ def _phases(repeats: int) -> dict[str, list[float]]:
     return out
 
 
+def _count(text: str) -> int:
+    """A count of negotiations or worlds on the command line: a whole number, 0 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: a whole number of 0 or more")
+    return value
+
+
 def main() -> None:
     """Print the benchmark report."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -463,14 +474,14 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3, help="interleaved pairs (or runs) per figure")
     parser.add_argument("--million", action="store_true", help="also run 1,000,000 negotiations via the CLI")
-    parser.add_argument("--cli", type=int, default=0, metavar="N",
+    parser.add_argument("--cli", type=_count, default=0, metavar="N",
                         help="also run N negotiations of the reference workload via the CLI, against the bound")
     parser.add_argument("--issues", action="store_true", help="also time a world-round at 2 and at 9 issues")
     parser.add_argument("--main", action="store_true", help="also time the main command and its phases")
-    parser.add_argument("--ensemble", type=int, default=0, metavar="N",
+    parser.add_argument("--ensemble", type=_count, default=0, metavar="N",
                         help="also run N worlds drawn from the priors against N default-value worlds (CLI)")
     parser.add_argument("--fan", action="store_true", help="also time the forecast's fan chart (5 x 1,000 worlds)")
-    parser.add_argument("--design", type=int, default=0, metavar="N",
+    parser.add_argument("--design", type=_count, default=0, metavar="N",
                         help="also time planning an N-point LHS and a Sobol' design of about N rows")
     parser.add_argument("--only", action="store_true", help="skip the reference sweep (run only the options given)")
     args = parser.parse_args()
