@@ -303,7 +303,7 @@ def _own_keys(u: np.ndarray, d: np.ndarray, point: np.ndarray, vertices: np.ndar
     pareto, nash, kalai = np.empty(len(u)), np.empty((len(u), 2)), np.empty((len(u), 2))
     for rows in _blocks(len(u)):
         label = point[rows]
-        rational, n_rational = _rational(_pair_last(vertices[label]), count[label], d[rows])
+        rational, n_rational = _rational(_pair_last(np.take(vertices, label, axis=0)), count[label], d[rows])
         pareto[rows] = _distances(u[rows], None, rational, n_rational)
         nash[rows] = _nash(rational, n_rational, d[rows], 0.5)
         kalai[rows] = _kalai(rational, n_rational, d[rows])
@@ -316,7 +316,7 @@ def _shared_keys(u: np.ndarray, d: np.ndarray, point: np.ndarray, vertices: np.n
     frontier and solutions once per key. Arguments as :func:`_own_keys`'s."""
     keys, inverse = np.unique(np.c_[point, d], axis=0, return_inverse=True)
     label, key, key_d = keys[:, 0].astype(int), inverse.ravel(), keys[:, 1:]
-    rational, n_rational = rational_parts(vertices[label], count[label], key_d)
+    rational, n_rational = rational_parts(np.take(vertices, label, axis=0), count[label], key_d)
     nash, kalai = nash_points(rational, n_rational, key_d), kalai_points(rational, n_rational, key_d)
     return (polyline_distances(u, key, rational, n_rational), np.linalg.norm(u - nash[key], axis=1),
             np.linalg.norm(u - kalai[key], axis=1))

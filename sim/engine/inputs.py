@@ -249,8 +249,9 @@ def concatenate(inputs: list[WorldInputs]) -> WorldInputs:
 
 
 def take(inputs: WorldInputs, index: np.ndarray) -> WorldInputs:
-    """The worlds ``index`` of stacked inputs (fancy indexing on every leaf's world axis)."""
-    return _map(lambda leaf: leaf[index], inputs)
+    """The worlds ``index`` of stacked inputs (each leaf's rows ``index`` along its world axis: ``leaf[index]``,
+    made by :func:`numpy.take`, several times faster for leaves of two or more axes)."""
+    return _map(lambda leaf: np.take(leaf, index, axis=0), inputs)
 
 
 def with_ranges(structure: Structure, inputs: WorldInputs) -> WorldInputs:
