@@ -117,6 +117,21 @@ def test_the_walk_takes_each_per_world_array_once_and_copies_records(monkeypatch
     assert state._trace.shape == (6,) and state._hypotheses.shape == (6, 3)  # named as not per world
 
 
+def test_a_read_only_array_stays_read_only_and_a_writable_one_writable(monkeypatch):
+    """A party's frozen bounds (read-only, owning their memory) are taken as frozen copies, so a kept trade-off order
+    or box still knows them without comparing their numbers; the rows are those of ``a[rows]``."""
+    monkeypatch.setattr(compaction, "MIN_WORLDS", 4)
+    rows = np.array([0, 2, 5])
+    frozen, writable = np.arange(12.0).reshape(6, 2), np.arange(6.0)
+    frozen.setflags(write=False)
+    state = _State()
+    state.__dict__.update(active=np.ones(6, bool), frozen=frozen, writable=writable)
+    compaction.keep_rows(state, rows)
+    assert state.frozen.tolist() == frozen[rows].tolist() and state.writable.tolist() == writable[rows].tolist()
+    assert not state.frozen.flags.writeable and state.frozen.flags.owndata
+    assert state.writable.flags.writeable
+
+
 def test_a_batch_too_small_is_refused():
     state = _State()
     state.active = np.ones(compaction.MIN_WORLDS - 1, bool)

@@ -101,6 +101,53 @@ def test_a_knapsack_order_is_kept_only_for_the_same_arguments_bit_for_bit():
         assert Tradeoffs.reuse(kept, *changed) is not kept
 
 
+def test_a_frozen_argument_is_known_by_identity_and_any_other_by_its_numbers():
+    """Arrays that are read-only and own their memory (a party's bounds, its ideal, its believed box) keep the order
+    when passed again. A read-only view of an array that is then changed, or a frozen array made writable again and
+    changed, does not: the new order gives the packages :func:`tradeoff_package` gives for the new numbers. (An array
+    made writable, changed and made read-only again between two rounds would pass as unchanged: nothing in the
+    engine lifts the flag, and a plug-in that does breaks the contract :func:`frozen` states.)"""
+    c_me, c_other, lo, hi, best, budget, _ = _instance(6, 30, 4)
+    for array in (c_me, c_other, best):
+        array.setflags(write=False)
+    kept = Tradeoffs(c_me, c_other, lo, hi, best)
+    assert Tradeoffs.reuse(kept, c_me, c_other, lo, hi, best) is kept
+
+    base = np.array(best)
+    view = base.view()
+    view.setflags(write=False)  # read-only, but it changes with base
+    viewed = Tradeoffs(c_me, c_other, lo, hi, view)
+    base[:, 0] = lo[0]
+    again = Tradeoffs.reuse(viewed, c_me, c_other, lo, hi, view)
+    assert again is not viewed
+    want = tradeoff_package(c_me, c_other, lo, hi, view, budget)
+    assert np.array_equal(again.at(budget).view(np.int64), want.view(np.int64))
+
+    thawed = np.array(c_other)
+    thawed.setflags(write=False)
+    kept = Tradeoffs(c_me, thawed, lo, hi, best)
+    thawed.setflags(write=True)  # writable again: compared (made read-only again after a change, it would not be)
+    thawed[:, 1] *= -1.0
+    assert Tradeoffs.reuse(kept, c_me, thawed, lo, hi, best) is not kept
+
+
+def test_a_party_states_read_only_copies_of_its_red_lines_and_leaves_its_inputs_alone():
+    """What the other side's opponent model reads as its stated red lines, and its own bounds and ideal, are the
+    party's read-only copies; the caller's input arrays keep their numbers and stay writable."""
+    from tests.conftest import single_model
+
+    model = single_model(seeds=3)
+    for negotiator in model.negotiators:
+        inputs = negotiator.inputs
+        np.testing.assert_array_equal(negotiator.stated_lo, inputs.red_lo)
+        np.testing.assert_array_equal(negotiator.stated_hi, inputs.red_hi)
+        assert inputs.red_lo.flags.writeable and inputs.red_hi.flags.writeable
+        for array in (negotiator.stated_lo, negotiator.stated_hi, negotiator.red_lo, negotiator.red_hi,
+                      negotiator.best):
+            assert not array.flags.writeable and array.flags.owndata
+        assert negotiator.other.opponent.believed_bounds() == (negotiator.stated_lo, negotiator.stated_hi)
+
+
 def _common_box_by_hand(negotiator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The believed common box world by world in plain Python: both sides' bounds where they meet, else its own."""
     other_lo, other_hi = negotiator.opponent.believed_bounds()

@@ -24,7 +24,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from sim.domain.tradeoff import Tradeoffs, same_bits
+from sim.domain.tradeoff import Tradeoffs, frozen, same_bits
 from sim.engine.acceptance import EPS
 from sim.engine.inputs import PartyInputs, PartySpec
 from sim.engine.codes import Response
@@ -54,6 +54,8 @@ class Negotiator(mesa.Agent):
         other: The negotiator across the table (set by :meth:`meet`).
         best: Its ideal package in each world (within its own bounds), shape ``(B, n)``.
         red_lo, red_hi: Its own bounds in each world: the box, narrowed by the red lines that hold there.
+        stated_lo, stated_hi: Its red lines as it states them, whatever their strength (read-only, as its own bounds
+            and its ideal ``best`` are).
         lines_hold: Whether each of its red lines holds in each world, ``(B, n)`` (True where it has none).
         firmness: Its per-issue exponent on the concession of its line offers, ``(B, n)``.
         last_offer: The package it offered most recently, ``(B, n)``.
@@ -78,14 +80,17 @@ class Negotiator(mesa.Agent):
         # its own bounds: the box, narrowed by its red lines and the issues it keeps off the table. A red line
         # of strength p < 1 holds in a world with probability p, drawn once per world and issue from the
         # world's own stream; where it does not hold, the issue keeps only the box (and the off-table fix).
-        self.red_lo, self.red_hi = inputs.red_lo, inputs.red_hi
+        # Its red lines as it states them (what the other side's opponent model reads) and these bounds are its own
+        # read-only arrays (frozen: a check that they still hold the same numbers needs no comparison).
+        self.stated_lo, self.stated_hi = _frozen_copy(inputs.red_lo), _frozen_copy(inputs.red_hi)
+        self.red_lo, self.red_hi = self.stated_lo, self.stated_hi
         self.lines_hold = np.ones(inputs.red_lo.shape, dtype=bool)
         if np.any(inputs.line_strength < 1.0):
             self.lines_hold = self.streams.uniform(Stream.red_line(index), 0, inputs.red_lo.shape[1]) \
                 < inputs.line_strength
-            self.red_lo = np.where(self.lines_hold, inputs.red_lo, inputs.loose_lo)
-            self.red_hi = np.where(self.lines_hold, inputs.red_hi, inputs.loose_hi)
-        self.best = np.clip(np.where(utility.a > 0, hi, lo), self.red_lo, self.red_hi)
+            self.red_lo = _frozen(np.where(self.lines_hold, inputs.red_lo, inputs.loose_lo))
+            self.red_hi = _frozen(np.where(self.lines_hold, inputs.red_hi, inputs.loose_hi))
+        self.best = _frozen(np.clip(np.where(utility.a > 0, hi, lo), self.red_lo, self.red_hi))
         self.has_red_lines = bool(np.any(self.red_lo > lo) or np.any(self.red_hi < hi))
         self.deadline = inputs.deadline  # NaN: works to the talks' deadline as publicly known
         self.deadline_private = inputs.deadline_private > 0
@@ -104,7 +109,8 @@ class Negotiator(mesa.Agent):
         self.opponent = spec.opponent[1](**inputs.opponent)
         self._planned: tuple[int, np.ndarray] | None = None  # (round, offer) worked out by respond()
         self._no_deal_tradeoffs: Tradeoffs | None = None  # its no-deal check's knapsack order, while it holds
-        self._common_box: tuple | None = None  # (copies of the bounds it was made from, the believed common box)
+        # (copies of the bounds it was made from, the believed common box, those bounds that were frozen)
+        self._common_box: tuple | None = None
         self.last_offer = self.best.copy()
         self.other: Negotiator | None = None
 
@@ -265,14 +271,16 @@ class Negotiator(mesa.Agent):
         lines (its own where the two do not overlap); its best package there and its utility.
 
         Worked out again only when a bound or its ideal holds other numbers than last time (compared bit for bit
-        with copies, so an opponent model that changes its stated bounds in place is seen), so not in every round
+        with copies, so an opponent model that changes its stated bounds in place is seen; a bound that is the
+        same :func:`~sim.domain.tradeoff.frozen` array as last time is not compared), so not in every round
         of a party whose beliefs hold. Its own utility function never changes during a run. The arrays returned
         are shared between rounds and read-only.
         """
         other_lo, other_hi = self.opponent.believed_bounds()
         given = (self.red_lo, self.red_hi, other_lo, other_hi, self.best)
         kept = self._common_box
-        if kept is not None and all(same_bits(a, b) for a, b in zip(kept[0], given, strict=True)):
+        if kept is not None and all(same_bits(copy, now, source)
+                                    for copy, now, source in zip(kept[0], given, kept[2], strict=True)):
             return kept[1]
         lo, hi = np.maximum(self.red_lo, other_lo), np.minimum(self.red_hi, other_hi)
         overlap = np.all(lo <= hi, axis=1, keepdims=True)
@@ -281,7 +289,8 @@ class Negotiator(mesa.Agent):
         box = (lo, hi, best, self.utility(best))
         for array in box:
             array.setflags(write=False)
-        self._common_box = tuple(np.array(a, dtype=float) for a in given), box
+        self._common_box = (tuple(np.array(a, dtype=float) for a in given), box,
+                            tuple(a if frozen(a) else None for a in given))
         return box
 
     def _sees_no_deal(self, t: int, rv: np.ndarray) -> np.ndarray:
@@ -301,6 +310,17 @@ class Negotiator(mesa.Agent):
         self._no_deal_tradeoffs = Tradeoffs.reuse(self._no_deal_tradeoffs, c_me, model.believed_weights(), lo, hi, best)
         x = self._no_deal_tradeoffs.at(np.maximum(budget, 0.0))
         return (budget < -EPS) | (model.utility(x) < model.believed_reservation(t) - EPS)
+
+
+def _frozen_copy(a: np.ndarray) -> np.ndarray:
+    """A read-only float64 copy of ``a`` (one of the caller's inputs, left as it is), owning its memory."""
+    return _frozen(np.array(a, dtype=float))
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    """``a``, an array of the party's own, made read-only (:func:`~sim.domain.tradeoff.frozen`)."""
+    a.setflags(write=False)
+    return a
 
 
 def _scale_back(offer: np.ndarray, base: np.ndarray, short: np.ndarray, room: np.ndarray, allowed: np.ndarray

@@ -99,7 +99,9 @@ class _Rows:
             return a
         if a.strides[0] == 0:  # one row shared by every world (a grid's inputs): still one row
             return np.broadcast_to(a[0], (len(self.rows), *a.shape[1:]))
-        return np.take(a, self.rows, axis=0)  # the same rows as ``a[self.rows]``, 3 to 9 times faster at 2-D
+        taken = np.take(a, self.rows, axis=0)  # the same rows as ``a[self.rows]``, 3 to 9 times faster at 2-D
+        taken.setflags(write=a.flags.writeable)  # a read-only array stays read-only (a frozen one stays frozen)
+        return taken
 
     def _agent_set(self, value: Any) -> Any:
         """An :class:`mesa.agent.AgentSet` of the model's agents: each agent changed in place."""

@@ -112,7 +112,7 @@ class OpponentModel:
     def believed_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """The bounds the other side has stated it will not cross, ``(lo, hi)`` each ``(B, n)``: its red lines as
         stated, taken at their word whatever their strength, and the issues it keeps off the table."""
-        return self.me.other.inputs.red_lo, self.me.other.inputs.red_hi
+        return self.me.other.stated_lo, self.me.other.stated_hi
 
     def weights(self) -> np.ndarray:
         """The other side's believed utility per unit of each issue, ``(B, n)`` (normalised utility)."""
