@@ -5,16 +5,16 @@ Usage: pip install numba; python benchmarks/kernel_probe.py [--worlds 30000] [--
 Three pieces of a round are written as numba kernels here, in this script only (the package does not use or
 need numba): the trade-off package at a budget (:meth:`sim.domain.tradeoff.Tradeoffs.at`), the knapsack order it
 spends along (``Tradeoffs.__init__``: a stable sort and a running sum per world) and the bit-for-bit comparison
-that decides whether a kept order or box still holds (:func:`sim.domain.tradeoff.same_bits`). They were chosen
-because each is made of operations whose results IEEE 754 fixes exactly (``+ - * /``, ``min``, ``max``,
-comparisons, a sequential running sum, a stable sort): a kernel can give NumPy's bits, whatever the processor.
-The rest of a round cannot, as things stand: utilities are ``einsum`` sums, whose order of additions NumPy picks
+that decides whether a kept order or box still holds (:func:`sim.domain.tradeoff.same_bits`, for arguments that
+are not frozen). They were chosen because each is made of operations whose results IEEE 754 fixes exactly (``+ -
+* /``, ``min``, ``max``, comparisons, a sequential running sum, a stable sort): a kernel can give NumPy's bits,
+whatever the processor. The rest of a round cannot, as things stand: utilities are ``einsum`` sums, whose order of additions NumPy picks
 by processor (AVX-512 or not), and the offers and the noise use ``**``, ``log`` and ``cos``, whose last bits
 depend on the library that computes them.
 
 The kernels are put in place of those three pieces in this process (the engine's own code is not changed), and
-the chunks of the reference workload (default values) and of prior draws are played with and without them:
-every outcome column is compared bit for bit, then each chunk is timed alternately. The first call's time is the
+the chunks of three workloads (``bench_sweep.py``'s reference sweep, default values, prior draws) are played with
+and without them: every outcome column is compared bit for bit, then each chunk is timed alternately. The first call's time is the
 kernels' compilation (``cache=False``: what a fresh machine pays once; a cache on disk makes it a load).
 Timings are whatever this machine gives; never assert them in a test.
 """
@@ -34,6 +34,7 @@ except ImportError:
     print("kernel_probe.py: needs numba (pip install numba); the package itself does not", file=sys.stderr)
     sys.exit(2)
 
+from bench_sweep import OVERRIDES  # the reference sweep's settings (this script runs from benchmarks/)
 from hydra import compose, initialize_config_dir
 
 import sim.domain.tradeoff as tradeoff
@@ -122,8 +123,9 @@ _NUMPY = {"init": tradeoff.Tradeoffs.__init__, "at": tradeoff.Tradeoffs.at, "sam
 
 
 def _init(self, c_me, c_other, lo, hi, best, firmness=None):
-    self.given = tuple(None if a is None else np.array(a, dtype=float) for a in (c_me, c_other, lo, hi, best,
-                                                                               firmness))
+    args = (c_me, c_other, lo, hi, best, firmness)
+    self.given = tuple(None if a is None else np.array(a, dtype=float) for a in args)
+    self.sources = tuple(a if tradeoff.frozen(a) else None for a in args)
 
     def full(a):
         return np.broadcast_to(np.asarray(a, dtype=float), best.shape)
@@ -139,7 +141,9 @@ def _at(self, budget):
                      np.broadcast_to(self.best, self.delta.shape), self.delta)
 
 
-def _same_bits(kept, now):
+def _same_bits(kept, now, source=None):
+    if source is not None and now is source and not now.flags.writeable:
+        return True
     if kept is None or now is None:
         return kept is None and now is None
     now = np.asarray(now)
@@ -208,7 +212,8 @@ def main() -> None:
     parser.add_argument("--worlds", type=int, default=30_000)
     parser.add_argument("--repeats", type=int, default=4)
     args = parser.parse_args()
-    probe("reference workload (default values)", chunks_of([f"run.seeds={args.worlds}"]), args.repeats)
+    probe("reference sweep (bench_sweep.py)", chunks_of([*OVERRIDES, f"run.seeds={args.worlds}"]), args.repeats)
+    probe("default values", chunks_of([f"run.seeds={args.worlds}"]), args.repeats)
     probe("prior draws", chunks_of(["sweep.sample.method=prior", f"sweep.sample.n={args.worlds}", "run.seeds=1"]),
           args.repeats)
 
