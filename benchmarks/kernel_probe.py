@@ -2,20 +2,20 @@
 
 Usage: pip install numba; python benchmarks/kernel_probe.py [--worlds 30000] [--repeats 4]
 
-Three pieces of a round are written as numba kernels here, in this script only (the package does not use or
-need numba): the trade-off package at a budget (:meth:`sim.domain.tradeoff.Tradeoffs.at`), the knapsack order it
-spends along (``Tradeoffs.__init__``: a stable sort and a running sum per world) and the bit-for-bit comparison
-that decides whether a kept order or box still holds (:func:`sim.domain.tradeoff.same_bits`, for arguments that
-are not frozen). They were chosen because each is made of operations whose results IEEE 754 fixes exactly (``+ -
-* /``, ``min``, ``max``, comparisons, a sequential running sum, a stable sort): a kernel can give NumPy's bits,
-whatever the processor. The rest of a round cannot, as things stand: utilities are ``einsum`` sums, whose order of additions NumPy picks
-by processor (AVX-512 or not), and the offers and the noise use ``**``, ``log`` and ``cos``, whose last bits
-depend on the library that computes them.
+Three pieces of a round are written as numba kernels here, in this script only (the package does not use or need
+numba): the trade-off package at a budget (:meth:`sim.domain.tradeoff.Tradeoffs.at`), the knapsack order it spends
+along (``Tradeoffs.__init__``: a stable sort and a running sum per world) and the bit-for-bit comparison that
+decides whether a kept order or box still holds (:func:`sim.domain.tradeoff.same_bits`, for arguments that are not
+frozen). They were chosen because each is made of operations whose results IEEE 754 fixes exactly (``+ - * /``,
+``min``, ``max``, comparisons, a sequential running sum, a stable sort): a kernel can give NumPy's bits, whatever
+the processor. The rest of a round cannot, as things stand: utilities are ``einsum`` sums, whose order of additions
+NumPy picks by processor (AVX-512 or not), and the offers and the noise use ``**``, ``log`` and ``cos``, whose last
+bits depend on the library that computes them.
 
-The kernels are put in place of those three pieces in this process (the engine's own code is not changed), and
-the chunks of three workloads (``bench_sweep.py``'s reference sweep, default values, prior draws) are played with
-and without them: every outcome column is compared bit for bit, then each chunk is timed alternately. The first call's time is the
-kernels' compilation (``cache=False``: what a fresh machine pays once; a cache on disk makes it a load).
+The kernels are put in place of those three pieces in this process (the engine's own code is not changed), and the
+chunks of three workloads (``bench_sweep.py``'s reference sweep, default values, prior draws) are played with and
+without them: every outcome column is compared bit for bit, then each chunk is timed alternately. The first call's
+time is the kernels' compilation (``cache=False``: what a fresh machine pays once; a cache on disk makes it a load).
 Timings are whatever this machine gives; never assert them in a test.
 """
 
