@@ -132,6 +132,26 @@ def test_a_read_only_array_stays_read_only_and_a_writable_one_writable(monkeypat
     assert state.writable.flags.writeable
 
 
+def test_rows_are_those_of_indexing_in_its_memory_order():
+    """``rows_of`` against ``a[rows]``: the same numbers and strides for arrays of one to three axes in C, Fortran,
+    broadcast, strided and permuted layouts; a boolean mask is refused rather than read as rows 0 and 1."""
+    from sim.engine.inputs import rows_of, take
+
+    rows = np.array([3, 1, 4, 1, 5])
+    base, cube = np.arange(60.0).reshape(6, 10), np.arange(120.0).reshape(6, 5, 4)
+    for a in (np.arange(6.0), np.arange(12.0)[::2], base, np.asfortranarray(base), base[:, ::2],
+              np.broadcast_to(base[0], (6, 10)), cube, np.asfortranarray(cube), cube.transpose(0, 2, 1),
+              np.broadcast_to(cube[:1], (6, 5, 4))):
+        got, want = rows_of(a, rows), a[rows]
+        assert got.strides == want.strides and np.array_equal(got, want)
+    with pytest.raises(TypeError, match="integer rows"):
+        take(base, np.zeros(6, dtype=bool))
+    state = _State()
+    state.active = np.ones(compaction.MIN_WORLDS, bool)
+    with pytest.raises(TypeError, match="integer rows"):
+        compaction.keep_rows(state, np.ones(compaction.MIN_WORLDS, dtype=bool))
+
+
 def test_a_batch_too_small_is_refused():
     state = _State()
     state.active = np.ones(compaction.MIN_WORLDS - 1, bool)

@@ -145,7 +145,64 @@ def test_a_party_states_read_only_copies_of_its_red_lines_and_leaves_its_inputs_
         for array in (negotiator.stated_lo, negotiator.stated_hi, negotiator.red_lo, negotiator.red_hi,
                       negotiator.best):
             assert not array.flags.writeable and array.flags.owndata
-        assert negotiator.other.opponent.believed_bounds() == (negotiator.stated_lo, negotiator.stated_hi)
+        believed = negotiator.other.opponent.believed_bounds()
+        assert believed[0] is negotiator.stated_lo and believed[1] is negotiator.stated_hi
+
+
+def test_a_kept_box_still_knows_its_frozen_bounds_after_the_batch_is_compacted():
+    """Ended worlds dropped (the kept box, its copies and its frozen bounds cut to the same rows, the bounds still
+    the very arrays the party holds): the box is reused, and is the one a hand computation gives for those rows."""
+    from sim.engine.compaction import MIN_WORLDS
+    from tests.conftest import single_model
+
+    model = single_model(seeds=MIN_WORLDS + 44)
+    negotiator = model.negotiators[0]
+    negotiator.believed_common_box()
+    model.keep(np.arange(0, MIN_WORLDS + 44, 3))
+    copies, box, sources = negotiator._common_box
+    assert sources[0] is negotiator.red_lo and sources[4] is negotiator.best
+    assert sources[2] is negotiator.other.stated_lo
+    assert negotiator.believed_common_box() is box
+    for got, want in zip(box[:3], _common_box_by_hand(negotiator), strict=True):
+        assert len(got) == len(range(0, MIN_WORLDS + 44, 3))
+        np.testing.assert_array_equal(got, want)
+
+
+def _at_by_put_along_axis(kept: Tradeoffs, budget: np.ndarray) -> np.ndarray:
+    """The trade-off packages at ``budget`` as ``Tradeoffs.at`` computed them before it worked in place: a new array
+    at each step and the sorted shares put back by ``np.put_along_axis`` (the reference for its bits)."""
+    room = np.maximum(budget, 0.0)[:, None] - kept.spent_before
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        share_sorted = np.where(kept.sorted_loss > 0, np.clip(room / kept.sorted_loss, 0.0, 1.0), 1.0)
+    share = np.empty_like(share_sorted)
+    np.put_along_axis(share, kept.order, share_sorted, axis=1)
+    return kept.best + np.where(kept.movable, share, 0.0) * kept.delta
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_packages_at_a_budget_have_the_bits_of_the_step_by_step_computation(dtype):
+    """Random worlds whose every argument may be NaN, +-0, +-inf, the least subnormal or 1e300, in float64 and
+    float32: the packages in place are those of a new array at each step, bit for bit, and of the same dtype."""
+    rng = np.random.default_rng(11)
+    special = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 5e-324, 1e300, 1.0])
+
+    def draw(shape):
+        x = rng.normal(size=shape) * rng.choice([1e-3, 1.0, 1e3])
+        odd = rng.random(shape) < 0.2
+        x[odd] = rng.choice(special, size=int(odd.sum()))
+        return x.astype(dtype)
+
+    with np.errstate(all="ignore"):
+        for trial in range(200):
+            b, n = int(rng.integers(1, 40)), int(rng.integers(1, 10))
+            best = draw((b, n))
+            lo, hi = best - np.abs(draw((b, n))), best + np.abs(draw((b, n)))
+            kept = Tradeoffs(draw((b, n)), draw((b, n)), lo, hi, best, np.abs(draw((b, n))) + 1 if trial % 2 else None)
+            for budget in (draw((b,)), draw((1,))):
+                want, got = _at_by_put_along_axis(kept, budget), kept.at(budget)
+                assert got.dtype == want.dtype and got.tobytes() == want.tobytes()
+    with pytest.raises(ValueError, match="budget of shape"):
+        kept.at(np.zeros(b + 1))
 
 
 def _common_box_by_hand(negotiator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

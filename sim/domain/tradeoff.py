@@ -88,22 +88,32 @@ class Tradeoffs:
         self.best, self.delta, self.movable = self.given[4], delta, movable
 
     def at(self, budget: np.ndarray) -> np.ndarray:
-        """The packages at ``budget``, ``(B,)``: what :func:`tradeoff_package` returns for it, ``(B, n)``."""
-        # the operations of ``best + where(movable, share, 0) * delta``, each in place on one array (no temporary
-        # per step: at 10,000 worlds and 9 issues this was 600 us a call, most of it put_along_axis)
+        """The packages at ``budget``, ``(B,)`` (or ``(1,)``: one for every world): what :func:`tradeoff_package`
+        returns for it, ``(B, n)``.
+
+        Raises:
+            ValueError: ``budget`` has another shape.
+        """
+        # the operations of ``best + where(movable, share, 0) * delta``, in place where the dtypes allow (no
+        # temporary per step: at 10,000 worlds and 9 issues this was 600 us a call, most of it put_along_axis)
         n_worlds, n = self.order.shape
+        if np.shape(budget) not in ((n_worlds,), (1,)):
+            raise ValueError(f"a budget of shape {np.shape(budget)} for {n_worlds} worlds (one per world, or one)")
         share_sorted = np.subtract(np.maximum(budget, 0.0)[:, None], self.spent_before)  # the budget left
         # a loss so small that room / loss overflows: the whole move fits (inf, clipped to 1)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             np.divide(share_sorted, self.sorted_loss, out=share_sorted)
             np.clip(share_sorted, 0.0, 1.0, out=share_sorted)
         np.copyto(share_sorted, 1.0, where=~(self.sorted_loss > 0))
-        share = np.empty(n_worlds * n)  # the sorted issues put back in their own order, by their flat positions
-        share[(self.order + np.arange(0, n_worlds * n, n)[:, None]).ravel()] = share_sorted.ravel()
+        # the sorted issues put back in their own order, by their flat positions
+        share = np.empty(n_worlds * n, dtype=share_sorted.dtype)
+        share[(self.order + np.arange(n_worlds)[:, None] * n).ravel()] = share_sorted.ravel()
         share = share.reshape(n_worlds, n)
         np.copyto(share, 0.0, where=~self.movable)
-        np.multiply(share, self.delta, out=share)
-        return np.add(self.best, share, out=share)
+        moved = np.multiply(share, self.delta, out=share if share.dtype == self.delta.dtype else None)
+        if moved.dtype != np.result_type(self.best, moved):
+            return self.best + moved
+        return np.add(self.best, moved, out=moved)
 
     def holds(self, c_me: np.ndarray, c_other: np.ndarray, lo: np.ndarray, hi: np.ndarray, best: np.ndarray,
               firmness: np.ndarray | None = None) -> bool:
@@ -121,10 +131,11 @@ class Tradeoffs:
 
 
 def frozen(a: object) -> bool:
-    """Whether ``a`` is an array nothing can write to: read-only and owning its memory (a read-only view of
-    another array changes when that array does), as a party's own bounds, its ideal and its believed box are.
-    Only its owner could lift the flag again (``setflags(write=True)``); no code here does, and code that changes a
-    frozen array that way and makes it read-only again before the next round is not seen to have changed it."""
+    """Whether ``a`` is a frozen array: read-only and owning its memory (a read-only view of another array changes
+    when that array does), as a party's own bounds, its ideal and its believed box are, each made read-only when it
+    is made (so no writable view of it exists). It could still change if someone made it writable again
+    (``setflags(write=True)``): nothing in the engine does, and a change made that way and undone before the next
+    round (the flag cleared again) is not seen."""
     return isinstance(a, np.ndarray) and not a.flags.writeable and a.flags.owndata
 
 
@@ -133,9 +144,9 @@ def same_bits(kept: np.ndarray | None, now: np.ndarray | None, source: np.ndarra
     and -0.0 differ, a NaN equals the same NaN); another dtype never does.
 
     ``source`` is the array ``kept`` was copied from if it was :func:`frozen` then (else ``None``): ``now`` being
-    that very array, still read-only, holds the numbers it held then, and is not compared again.
+    that very array, still frozen, holds the numbers it held then, and is not compared again.
     """
-    if source is not None and now is source and not now.flags.writeable:
+    if source is not None and now is source and frozen(now):
         return True
     if kept is None or now is None:
         return kept is None and now is None

@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from sim.engine.inputs import rows_of
+
 __all__ = ["MIN_WORLDS", "keep_rows", "worth_compacting"]
 
 # the fewest worlds a batch must have to be compacted (and more than any other axis of its arrays)
@@ -49,6 +51,8 @@ class _Rows:
         if n < MIN_WORLDS:
             raise ValueError(f"a batch of {n} worlds is too small to compact (at least {MIN_WORLDS})")
         self.n, self.rows, self.memo = n, np.asarray(rows), {}
+        if self.rows.dtype.kind not in "iu":
+            raise TypeError(f"worlds are kept by their integer rows, not by an array of {self.rows.dtype}")
 
     def into(self, obj: Any) -> None:
         """Take the rows of the arrays held by ``obj``, a mutable object of the model's, attribute by attribute."""
@@ -99,7 +103,7 @@ class _Rows:
             return a
         if a.strides[0] == 0:  # one row shared by every world (a grid's inputs): still one row
             return np.broadcast_to(a[0], (len(self.rows), *a.shape[1:]))
-        taken = np.take(a, self.rows, axis=0)  # the same rows as ``a[self.rows]``, 3 to 9 times faster at 2-D
+        taken = rows_of(a, self.rows)
         taken.setflags(write=a.flags.writeable)  # a read-only array stays read-only (a frozen one stays frozen)
         return taken
 
